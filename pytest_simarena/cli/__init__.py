@@ -1,0 +1,75 @@
+"""The ``simarena`` command: a thin shell over the library; each command group lives in its own module.
+
+Every command module exposes ``register(subparsers)``, which adds its sub-commands with ``set_defaults(
+handler=...)``; a handler takes the parsed args and returns the exit code. A :class:`SimArenaError`
+(a user's mistake) becomes one line on stderr and exit code 2 unless the handler chose otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+from collections.abc import Sequence
+
+from ..errors import SimArenaError
+
+# Command modules, in the order their commands appear in --help. A module that does not exist yet
+# (a capability still being built) is skipped, so the CLI always starts.
+COMMAND_MODULES = (
+    "pytest_simarena.cli.trace_cmd",
+    "pytest_simarena.cli.simulate_cmd",
+    "pytest_simarena.cli.run_cmd",
+    "pytest_simarena.cli.kube_cmd",
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simarena",
+        description="Test and train agents that repair Kubernetes workloads, on SimKube traces.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_args: object, **_kw: object) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``simarena`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_USAGE
+    warnings.showwarning = _show_warning
+    try:
+        return int(handler(args))
+    except SimArenaError as exc:
+        print(f"simarena: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("simarena: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

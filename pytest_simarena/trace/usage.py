@@ -1,0 +1,65 @@
+"""Declared container usage: one pod-template annotation that the embedded cluster and right-sizers read.
+
+SimKube and Kubernetes ignore unknown annotations, so a trace carrying it still replays on a real cluster.
+The value is JSON: ``{"<container name>": {"cpu": "<quantity>", "memory": "<quantity>"}}``; either
+resource may be left out. Example::
+
+    metadata:
+      annotations:
+        simarena.io/usage: '{"web": {"cpu": "250m", "memory": "600Mi"}}'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import TraceError
+from ..quantities import parse_cpu, parse_memory
+
+USAGE_ANNOTATION = "simarena.io/usage"
+
+
+def read_usage(template: dict[str, Any] | None) -> dict[str, dict[str, int]]:
+    """Per-container usage from a pod template: ``{"web": {"cpu": millicores, "memory": bytes}}``.
+
+    Raises TraceError (field ``metadata.annotations["simarena.io/usage"]``) on malformed values.
+    """
+    if not template:
+        return {}
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    raw = annotations.get(USAGE_ANNOTATION)
+    if raw is None:
+        return {}
+    field = f'metadata.annotations["{USAGE_ANNOTATION}"]'
+    try:
+        data = json.loads(raw) if isinstance(raw, str) else None
+    except json.JSONDecodeError as exc:
+        raise TraceError(f"not JSON ({exc.msg})", field=field) from None
+    if not isinstance(data, dict):
+        raise TraceError('must be a JSON object {"<container>": {"cpu": ..., "memory": ...}}', field=field)
+    usage: dict[str, dict[str, int]] = {}
+    for name, resources in data.items():
+        if not isinstance(resources, dict):
+            raise TraceError(f"container {name!r}: must be an object with cpu and/or memory", field=field)
+        entry: dict[str, int] = {}
+        for resource, value in resources.items():
+            if resource == "cpu":
+                entry["cpu"] = parse_cpu(value)
+            elif resource == "memory":
+                entry["memory"] = parse_memory(value)
+            else:
+                raise TraceError(f"container {name!r}: unknown resource {resource!r} (cpu, memory)", field=field)
+        usage[name] = entry
+    return usage
+
+
+def write_usage(template: dict[str, Any], usage: dict[str, dict[str, str]]) -> None:
+    """Set the usage annotation on a pod template (quantities as strings, keys sorted as SimKube sorts them)."""
+    metadata = template.setdefault("metadata", {})
+    annotations = metadata.get("annotations")
+    if not isinstance(annotations, dict):
+        annotations = {}
+    annotations[USAGE_ANNOTATION] = json.dumps(usage, sort_keys=True, separators=(",", ":"))
+    metadata["annotations"] = dict(sorted(annotations.items()))
+    template["metadata"] = dict(sorted(metadata.items()))
