@@ -1,0 +1,705 @@
+"""Actions: the edits a policy makes to a trace (bump/reduce cpu or memory, scale, set explicitly).
+
+An action names a workload (a Deployment unless ``kind`` says otherwise; any traced kind with a pod
+template works) and is applied to *every* applied version of it in the trace, so a replay uses the
+edited spec. Resource actions touch every container, or only the named one.
+
+Semantics, chosen so that ``bump`` then ``reduce`` by the same step restores the trace:
+
+* ``bump_*``/``reduce_*`` move a container's request *and* limit for the resource by the step, keeping
+  their gap, so a request never ends above its limit. A container with only a limit has its limit moved:
+  the API defaults the request to the limit (kubernetes notes 2.1), so the effective request moves with
+  it. A container with neither starts from 0 on a bump; a reduce leaves it unchanged.
+* ``set_resources`` writes the given requests/limits (``None`` removes one). A request set above the
+  existing limit raises the limit with it; a limit set below the existing request lowers the request
+  (requests may not exceed limits, notes 2.3). The result says so.
+* ``scale_up``/``scale_down``/``set_replicas`` edit ``spec.replicas`` (absent means 1, notes 6.1) of
+  kinds that have replicas.
+* Written values are canonical Kubernetes quantities (``1500m``, ``1536Mi``); untouched values keep their
+  spelling. Bump then reduce restores the trace byte for byte when its quantities were canonical, and to
+  equal quantities otherwise.
+* The safeguards (safeguards.py) judge every value an action would write; a blocked action leaves the
+  trace unchanged. Blocking, not-found and unchanged are results, never exceptions; ActionError is only
+  for a malformed action (unknown type, bad amount, ambiguous workload).
+
+The input trace is never mutated. The result shares everything it did not edit with the input (the
+events list, touched events and edited objects are new), so treat traces as values, or call
+``result.trace.copy()`` before editing it in place. SimKube's ``index`` hashes are left as traced: the
+driver only checks key membership (simkube notes 1.6), as after SimKube's own SKEL transforms.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ActionError, QuantityError, TraceError
+from .quantities import format_cpu, format_memory, parse_cpu, parse_memory
+from .safeguards import DEFAULT_SAFEGUARDS, Proposal, Safeguards, Verdict
+from .trace.model import Obj, Trace, WorkloadRef, describe, pod_template, template_path
+
+ACTION_TYPES = (
+    "noop",
+    "bump_cpu",
+    "reduce_cpu",
+    "bump_memory",
+    "reduce_memory",
+    "scale_up",
+    "scale_down",
+    "set_resources",
+    "set_replicas",
+)
+STATUSES = ("applied", "unchanged", "blocked", "not_found")
+RESOURCE_ACTIONS = {
+    "bump_cpu": ("cpu", 1),
+    "reduce_cpu": ("cpu", -1),
+    "bump_memory": ("memory", 1),
+    "reduce_memory": ("memory", -1),
+}
+SCALE_ACTIONS = {"scale_up": 1, "scale_down": -1}
+DEFAULT_STEPS: dict[str, str | int] = {"cpu": "500m", "memory": "256Mi", "replicas": 1}
+
+# Kinds whose spec.replicas the API defaults to 1 when absent (kubernetes notes 6.1 for Deployment;
+# StatefulSet and ReplicaSet share the default).
+SCALABLE_KINDS = ("Deployment", "StatefulSet", "ReplicaSet")
+
+# kubectl's names and short names for the built-in kinds with a pod template.
+_KIND_ALIASES = {
+    alias: kind
+    for kind, aliases in {
+        "Deployment": ("deployment", "deployments", "deploy"),
+        "StatefulSet": ("statefulset", "statefulsets", "sts"),
+        "ReplicaSet": ("replicaset", "replicasets", "rs"),
+        "DaemonSet": ("daemonset", "daemonsets", "ds"),
+        "Job": ("job", "jobs"),
+        "CronJob": ("cronjob", "cronjobs", "cj"),
+        "Pod": ("pod", "pods", "po"),
+    }.items()
+    for alias in aliases
+}
+_PARSERS = {"cpu": parse_cpu, "memory": parse_memory}
+_FORMATTERS = {"cpu": format_cpu, "memory": format_memory}
+_UNSET: Any = object()
+_ACTION_KEYS = (
+    "type",
+    "workload",
+    "namespace",
+    "kind",
+    "container",
+    "amount",
+    "requests",
+    "limits",
+    "replicas",
+)
+
+QuantityLike = str | int | float
+ResourceSpec = Mapping[str, QuantityLike | None]
+
+
+def _fail(action_type: str, problem: str) -> ActionError:
+    return ActionError(f"{action_type}: {problem}")
+
+
+def _normalize_type(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ActionError(f"action type must be a string, got {raw!r}")
+    name = raw.strip().lower().replace("-", "_")
+    if name in ACTION_TYPES:
+        return name
+    close = difflib.get_close_matches(name, ACTION_TYPES, n=2)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ActionError(f"unknown action type {raw!r}.{hint} Known: {', '.join(ACTION_TYPES)}")
+
+
+def _quantity(action_type: str, what: str, resource: str, raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise _fail(action_type, f"{what} {raw!r} is not a Kubernetes quantity")
+    try:
+        return _PARSERS[resource](raw)
+    except QuantityError as exc:
+        raise _fail(action_type, f"{what}: {exc}") from None
+
+
+def _whole(action_type: str, what: str, raw: Any) -> int:
+    if isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+        return int(raw.strip())
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    raise _fail(action_type, f"{what} {raw!r} must be a whole number")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One edit of one workload. Malformed actions raise ActionError when built.
+
+    ``amount`` is the step of bump/reduce (a quantity; a bare number is cores for cpu and bytes for
+    memory, as in Kubernetes) or of scale_up/scale_down (replicas); None uses DEFAULT_STEPS.
+    ``kind`` accepts kubectl names (``deploy``, ``sts``, ``cj``...); None matches any kind.
+    """
+
+    type: str
+    workload: str = ""
+    namespace: str | None = None
+    kind: str | None = "Deployment"
+    container: str | None = None
+    amount: QuantityLike | None = None
+    requests: ResourceSpec | None = None
+    limits: ResourceSpec | None = None
+    replicas: int | None = None
+    # The step in its unit (millicores, bytes, replicas), computed from amount.
+    _step: int = field(default=0, init=False, repr=False, compare=False)
+    # set_resources values in their unit, per resource: {"cpu": (request, limit)}; _UNSET = not given.
+    _targets: dict[str, tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        kind_of = self.type
+        action_type = _normalize_type(kind_of)
+        object.__setattr__(self, "type", action_type)
+        if self.kind is not None:
+            kind = self.kind.strip()
+            object.__setattr__(self, "kind", _KIND_ALIASES.get(kind.lower(), kind) if kind != "*" else None)
+        if action_type != "noop" and (not isinstance(self.workload, str) or not self.workload):
+            raise _fail(action_type, "needs a workload name")
+        allowed = {"amount"} if action_type in RESOURCE_ACTIONS or action_type in SCALE_ACTIONS else set()
+        allowed |= {"requests", "limits"} if action_type == "set_resources" else set()
+        allowed |= {"replicas"} if action_type == "set_replicas" else set()
+        for name in ("amount", "requests", "limits", "replicas"):
+            if getattr(self, name) is not None and name not in allowed:
+                takes = ", ".join(sorted(allowed)) or "no parameters"
+                raise _fail(action_type, f"does not take {name} (takes {takes})")
+        if action_type in RESOURCE_ACTIONS:
+            resource = RESOURCE_ACTIONS[action_type][0]
+            raw = DEFAULT_STEPS[resource] if self.amount is None else self.amount
+            step = _quantity(action_type, "amount", resource, raw)
+            if step <= 0:
+                raise _fail(action_type, f"amount {raw!r} must be greater than 0")
+            object.__setattr__(self, "_step", step)
+        elif action_type in SCALE_ACTIONS:
+            step = _whole(
+                action_type, "amount", DEFAULT_STEPS["replicas"] if self.amount is None else self.amount
+            )
+            if step <= 0:
+                raise _fail(action_type, f"amount {self.amount!r} must be greater than 0")
+            object.__setattr__(self, "_step", step)
+        elif action_type == "set_replicas":
+            if self.replicas is None:
+                raise _fail(action_type, "needs replicas")
+            count = _whole(action_type, "replicas", self.replicas)
+            if count < 0:
+                raise _fail(action_type, f"replicas {self.replicas!r} must be greater than or equal to 0")
+            object.__setattr__(self, "replicas", count)
+            object.__setattr__(self, "_step", count)
+        elif action_type == "set_resources":
+            self._parse_targets(action_type)
+
+    def _parse_targets(self, action_type: str) -> None:
+        targets: dict[str, list[Any]] = {}
+        for which, spec in (("requests", self.requests), ("limits", self.limits)):
+            if spec is None:
+                continue
+            if not isinstance(spec, Mapping):
+                raise _fail(action_type, f"{which} must be a mapping like {{'cpu': '500m'}}, got {spec!r}")
+            object.__setattr__(
+                self, which, dict(spec)
+            )  # a private copy: later edits by the caller don't leak
+            for resource, raw in spec.items():
+                if resource not in _PARSERS:
+                    raise _fail(action_type, f"{which}.{resource}: only cpu and memory can be set")
+                value = None if raw is None else _quantity(action_type, f"{which}.{resource}", resource, raw)
+                if value is not None and value < 0:
+                    raise _fail(action_type, f"{which}.{resource}: must be greater than or equal to 0")
+                targets.setdefault(resource, [_UNSET, _UNSET])[0 if which == "requests" else 1] = value
+        if not targets:
+            raise _fail(action_type, "needs requests and/or limits")
+        for resource, (request, limit) in targets.items():
+            if isinstance(request, int) and isinstance(limit, int) and request > limit:
+                # The API would reject it: kubernetes notes 2.3.
+                raise _fail(
+                    action_type,
+                    f"requests.{resource} {_FORMATTERS[resource](request)} must be less than or equal to "
+                    f"{resource} limit of {_FORMATTERS[resource](limit)}",
+                )
+        self._targets.update({r: (t[0], t[1]) for r, t in targets.items()})
+
+    @property
+    def step(self) -> int:
+        """The step of bump/reduce/scale (millicores, bytes or replicas), or the set_replicas count."""
+        return self._step
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready camelCase form (None fields left out); ``Action.from_dict`` reads it back."""
+        out: dict[str, Any] = {"type": self.type}
+        for name in (
+            "workload",
+            "namespace",
+            "kind",
+            "container",
+            "amount",
+            "requests",
+            "limits",
+            "replicas",
+        ):
+            value = getattr(self, name)
+            if value is not None and value != "":
+                out[name] = dict(value) if isinstance(value, Mapping) else value
+        if self.kind is None:
+            out["kind"] = "*"
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Action:
+        """An action from its JSON form (``{"type": "bump_cpu", "workload": "web", "amount": "1"}``)."""
+        if not isinstance(data, Mapping):
+            raise ActionError(f"an action must be a mapping, got {type(data).__name__}")
+        known = (
+            "type",
+            "workload",
+            "namespace",
+            "kind",
+            "container",
+            "amount",
+            "requests",
+            "limits",
+            "replicas",
+        )
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ActionError(f"action: unknown key {key!r}.{hint} Known: {', '.join(known)}")
+        if "type" not in data:
+            raise ActionError(f"action: missing 'type' (one of {', '.join(ACTION_TYPES)})")
+        kwargs = dict(data)
+        for key in ("workload", "namespace", "kind", "container"):
+            if kwargs.get(key) is not None and not isinstance(kwargs[key], str):
+                raise ActionError(f"action: {key} must be a string, got {kwargs[key]!r}")
+        return cls(**kwargs)
+
+    def __str__(self) -> str:
+        parts = [self.type]
+        if self.type != "noop":
+            where = f"{self.namespace}/{self.workload}" if self.namespace else self.workload
+            parts.append(f"{self.kind or '*'} {where}")
+        if self.container:
+            parts.append(f"container={self.container}")
+        for name in ("amount", "requests", "limits", "replicas"):
+            if getattr(self, name) is not None:
+                parts.append(f"{name}={getattr(self, name)}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field an action changed: ``before``/``after`` as written in the trace (None = absent)."""
+
+    workload: str
+    container: str | None
+    field: str
+    before: str | int | None
+    after: str | int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "container": self.container,
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+        }
+
+    def __str__(self) -> str:
+        who = f"container {self.container} " if self.container else ""
+        return f"{who}{self.field} {_show(self.before)} -> {_show(self.after)}"
+
+
+def _show(value: str | int | None) -> str:
+    return "(absent)" if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What applying an action did. ``trace`` is the input trace itself unless ``status == "applied"``."""
+
+    status: str
+    trace: Trace
+    changes: list[FieldChange]
+    message: str
+    action: Action | None = None
+    verdict: Verdict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.status == "applied"
+
+    @property
+    def blocked(self) -> bool:
+        return self.status == "blocked"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for logs (without the trace)."""
+        return {
+            "status": self.status,
+            "changed": self.changed,
+            "message": self.message,
+            "action": self.action.to_dict() if self.action else None,
+            "changes": [c.to_dict() for c in self.changes],
+            "notes": list(self.notes),
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+        }
+
+
+@dataclass
+class Plan:
+    """What an action would do to a trace, computed without touching it (see :func:`plan_action`).
+
+    ``status`` is ``"edit"`` when there is something to write, else ``"unchanged"`` or ``"not_found"``.
+    ``edits`` maps ``(event index, object index)`` to the edited copy of that applied object.
+    """
+
+    status: str
+    message: str = ""
+    ref: WorkloadRef | None = None
+    edits: dict[tuple[int, int], Obj] = field(default_factory=dict)
+    changes: list[FieldChange] = field(default_factory=list)
+    proposals: list[Proposal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def change(self, item: FieldChange) -> None:
+        if item not in self.changes:  # identical edits of several versions are reported once
+            self.changes.append(item)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+class _Version:
+    """One applied version of the target being edited: its copy and where errors should point."""
+
+    def __init__(self, trace: Trace, ref: WorkloadRef, event: int, index: int, obj: Obj) -> None:
+        self.trace = trace
+        self.ref = ref
+        self.location = f"events[{event}].applied_objs[{index}]"
+        self.original = obj
+        self.obj: Obj = copy.deepcopy(obj)
+        pointer = template_path(ref.gvk, trace.config) or ""
+        prefix = pointer.strip("/").replace("/", ".")
+        self.spec_prefix = f"{prefix}.spec" if prefix else "spec"
+
+    def error(self, field_path: str, problem: str) -> TraceError:
+        return TraceError(
+            problem,
+            path=self.trace.path,
+            location=self.location,
+            obj=describe(self.original),
+            field=field_path,
+        )
+
+
+def plan_action(trace: Trace, action: Action) -> Plan:
+    """What ``action`` would change in ``trace``: edited copies, field changes and values to judge.
+
+    Pure: ``trace`` is not modified. Raises ActionError when the workload name is ambiguous and
+    TraceError when a value it must read is malformed.
+    """
+    if action.type == "noop":
+        return Plan("unchanged", "noop: nothing to do")
+    matches = trace.find(action.workload, kind=action.kind, namespace=action.namespace)
+    if not matches:
+        return Plan("not_found", _not_found(trace, action))
+    if len(matches) > 1:
+        names = ", ".join(str(m) for m in matches)
+        raise _fail(action.type, f"{action.workload!r} is ambiguous ({names}); give namespace and kind")
+    ref = matches[0]
+    plan = Plan("edit", ref=ref)
+    positions = [(i, j) for i, j, obj in trace.applied() if WorkloadRef.of(obj) == ref]
+    versions = [_Version(trace, ref, i, j, trace.events[i]["applied_objs"][j]) for i, j in positions]
+    scale = action.type in SCALE_ACTIONS or action.type == "set_replicas"
+    missing: list[str] = []
+    for version in versions:
+        problem = _plan_replicas(plan, version, action) if scale else _plan_resources(plan, version, action)
+        if problem:
+            missing.append(problem)
+    if len(missing) == len(versions):
+        return Plan("not_found", missing[0], ref=ref, notes=plan.notes)
+    if missing:
+        plan.note(f"{len(missing)} of {len(versions)} versions of {ref} skipped: {missing[0]}")
+    for version, position in zip(versions, positions, strict=True):
+        if version.obj != version.original:
+            plan.edits[position] = version.obj
+    if not plan.edits:
+        return Plan(
+            "unchanged",
+            f"{action.type}: nothing to change in {ref}" + _suffix(plan.notes),
+            ref=ref,
+            proposals=plan.proposals,
+            notes=plan.notes,
+        )
+    return plan
+
+
+def _suffix(notes: list[str]) -> str:
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _not_found(trace: Trace, action: Action) -> str:
+    kind = action.kind or "workload"
+    where = f"{action.namespace}/{action.workload}" if action.namespace else action.workload
+    existing = trace.workloads()
+    listed = ", ".join(str(w) for w in existing) or "none"
+    message = f"{action.type}: {kind} {where} not found in the trace; workloads: {listed}"
+    same_name = [w for w in existing if w.name == action.workload]
+    if same_name:
+        message += f". Same name: {', '.join(str(w) for w in same_name)} (set kind/namespace)"
+    else:
+        close = difflib.get_close_matches(action.workload, sorted({w.name for w in existing}), n=2)
+        if close:
+            message += f". Did you mean {' or '.join(repr(c) for c in close)}?"
+    return message
+
+
+def _plan_replicas(plan: Plan, version: _Version, action: Action) -> str | None:
+    """Plan a replicas edit of one version; returns why not when the version has no replicas."""
+    ref = version.ref
+    spec = version.obj.get("spec")
+    if not isinstance(spec, dict) or ("replicas" not in spec and ref.kind not in SCALABLE_KINDS):
+        return f"{action.type}: {ref} has no spec.replicas (only {', '.join(SCALABLE_KINDS)} scale)"
+    raw = spec.get("replicas")
+    if raw is None:
+        before = 1  # the API's default (kubernetes notes 6.1)
+        plan.note(f"{ref} had no spec.replicas; the API defaults it to 1")
+    elif isinstance(raw, bool) or not isinstance(raw, int):
+        raise version.error("spec.replicas", f"{raw!r} is not a whole number")
+    else:
+        before = raw
+    if action.type == "set_replicas":
+        after = action.step
+    else:
+        after = before + SCALE_ACTIONS[action.type] * action.step
+    plan.proposals.append(Proposal(ref.key, None, "replicas", "spec.replicas", before, after))
+    if after == before:  # also when absent and asked for the default 1: nothing to write
+        return None
+    _put(spec, "replicas", after)
+    plan.change(FieldChange(ref.key, None, "spec.replicas", raw, after))
+    return None
+
+
+def _plan_resources(plan: Plan, version: _Version, action: Action) -> str | None:
+    """Plan a resources edit of one version; returns why not when it has no (such) container."""
+    ref = version.ref
+    template = pod_template(version.obj, version.trace.config)
+    if template is None or not isinstance(template.get("spec"), dict):
+        return f"{action.type}: {ref} has no pod template"
+    spec = template["spec"]
+    targets: list[tuple[str, Obj]] = []
+    # "All containers" means the app containers; a named container may also be an init container.
+    groups = ("containers",) if action.container is None else ("containers", "initContainers")
+    names: list[str] = []
+    for group in groups:
+        items = spec.get(group)
+        if not isinstance(items, list):
+            continue
+        for k, container in enumerate(items):
+            if not isinstance(container, dict):
+                continue
+            names.append(str(container.get("name")))
+            if action.container is None or container.get("name") == action.container:
+                targets.append((f"{version.spec_prefix}.{group}[{k}]", container))
+    if not targets:
+        want = f"container {action.container!r}" if action.container else "containers"
+        return f"{action.type}: {ref} has no {want}; containers: {', '.join(names) or 'none'}"
+    for path, container in targets:
+        name = str(container.get("name"))
+        if action.type in RESOURCE_ACTIONS:
+            resource, sign = RESOURCE_ACTIONS[action.type]
+            _shift(plan, version, path, name, container, resource, sign * action.step)
+        else:
+            for resource, (request, limit) in action._targets.items():
+                _set(plan, version, path, name, container, resource, request, limit)
+    return None
+
+
+def _read(version: _Version, path: str, container: Obj, which: str, resource: str) -> tuple[Any, int | None]:
+    """``(raw value, parsed value)`` of ``resources.<which>.<resource>``; ``(None, None)`` when absent."""
+    resources = container.get("resources")
+    group = resources.get(which) if isinstance(resources, dict) else None
+    raw = group.get(resource) if isinstance(group, dict) else None
+    if raw is None:
+        return None, None
+    try:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise QuantityError(f"{raw!r} is not a Kubernetes quantity")
+        return raw, _PARSERS[resource](raw)
+    except QuantityError as exc:
+        raise version.error(f"{path}.resources.{which}.{resource}", str(exc)) from None
+
+
+def _write(container: Obj, which: str, resource: str, value: int | None) -> None:
+    """Set (canonical string) or remove ``resources.<which>.<resource>``, keeping SimKube's sorted keys."""
+    resources = container.get("resources")
+    if not isinstance(resources, dict):
+        resources = {}
+        _put(container, "resources", resources)
+    group = resources.get(which)
+    if not isinstance(group, dict):
+        if value is None:
+            return
+        group = {}
+        _put(resources, which, group)
+    if value is None:
+        group.pop(resource, None)
+        if not group:
+            del resources[which]  # Kubernetes omits an empty ResourceList
+        return
+    _put(group, resource, _FORMATTERS[resource](value))
+
+
+def _put(d: Obj, key: str, value: Any) -> None:
+    """``d[key] = value``; a new key keeps the dict sorted when it was (SimKube writes sorted keys)."""
+    was_sorted = key in d or _is_sorted(d)
+    d[key] = value
+    if was_sorted:
+        _sort_in_place(d)
+
+
+def _is_sorted(d: Obj) -> bool:
+    keys = list(d)
+    return keys == sorted(keys)
+
+
+def _sort_in_place(d: Obj) -> None:
+    items = sorted(d.items())
+    d.clear()
+    d.update(items)
+
+
+def _record(
+    plan: Plan,
+    version: _Version,
+    name: str,
+    resource: str,
+    which: str,
+    raw: Any,
+    before: int | None,
+    after: int | None,
+) -> None:
+    field_name = f"resources.{which}.{resource}"
+    plan.proposals.append(Proposal(version.ref.key, name, resource, field_name, before, after))
+    shown_before = None if raw is None else str(raw)
+    shown_after = None if after is None else _FORMATTERS[resource](after)
+    plan.change(FieldChange(version.ref.key, name, field_name, shown_before, shown_after))
+
+
+def _shift(
+    plan: Plan,
+    version: _Version,
+    path: str,
+    name: str,
+    container: Obj,
+    resource: str,
+    delta: int,
+) -> None:
+    """Move the container's request and limit of ``resource`` by ``delta`` (see the module docstring)."""
+    raw_req, request = _read(version, path, container, "requests", resource)
+    raw_lim, limit = _read(version, path, container, "limits", resource)
+    if request is None and limit is None:
+        if delta < 0:
+            plan.note(f"container {name} has no {resource} request or limit to reduce")
+            return
+        plan.note(f"container {name} had no {resource} request or limit; started from 0")
+        _write(container, "requests", resource, delta)
+        _record(plan, version, name, resource, "requests", None, None, delta)
+        return
+    if request is None:
+        assert limit is not None
+        # The API defaults a missing request to the limit (kubernetes notes 2.1): moving the limit moves both.
+        plan.note(f"container {name} had no {resource} request; its limit {raw_lim} is the effective request")
+    if request is not None:
+        _write(container, "requests", resource, request + delta)
+        _record(plan, version, name, resource, "requests", raw_req, request, request + delta)
+    if limit is not None:
+        _write(container, "limits", resource, limit + delta)
+        _record(plan, version, name, resource, "limits", raw_lim, limit, limit + delta)
+
+
+def _set(
+    plan: Plan,
+    version: _Version,
+    path: str,
+    name: str,
+    container: Obj,
+    resource: str,
+    want_request: Any,
+    want_limit: Any,
+) -> None:
+    """Write the requested request/limit of ``resource``, keeping request <= limit (kubernetes notes 2.3)."""
+    raw_req, request = _read(version, path, container, "requests", resource)
+    raw_lim, limit = _read(version, path, container, "limits", resource)
+    new_request = request if want_request is _UNSET else want_request
+    new_limit = limit if want_limit is _UNSET else want_limit
+    fmt = _FORMATTERS[resource]
+    if new_request is not None and new_limit is not None and new_request > new_limit:
+        # Only one side was given (both given and inverted is refused when the action is built).
+        if want_limit is _UNSET:
+            plan.note(
+                f"container {name}: raised the {resource} limit {fmt(new_limit)} to the request "
+                f"{fmt(new_request)} (requests may not exceed limits)"
+            )
+            new_limit = new_request
+        else:
+            plan.note(
+                f"container {name}: lowered the {resource} request {fmt(new_request)} to the limit "
+                f"{fmt(new_limit)} (requests may not exceed limits)"
+            )
+            new_request = new_limit
+    if new_request != request:
+        _write(container, "requests", resource, new_request)
+        _record(plan, version, name, resource, "requests", raw_req, request, new_request)
+    if new_limit != limit:
+        _write(container, "limits", resource, new_limit)
+        _record(plan, version, name, resource, "limits", raw_lim, limit, new_limit)
+
+
+def _rebuild(trace: Trace, edits: dict[tuple[int, int], Obj]) -> Trace:
+    """A new Trace with ``edits`` swapped in; untouched events and objects are shared with ``trace``."""
+    events = list(trace.events)
+    touched: dict[int, list[Obj]] = {}
+    for (i, j), obj in edits.items():
+        if i not in touched:
+            event = dict(events[i])
+            touched[i] = list(event.get("applied_objs") or [])
+            event["applied_objs"] = touched[i]
+            events[i] = event
+        touched[i][j] = obj
+    return dataclasses.replace(trace, events=events, notes=list(trace.notes))
+
+
+def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None = None) -> ActionResult:
+    """Apply ``action`` to every applied version of its workload; ``trace`` itself is never modified.
+
+    Returns ``applied`` (with a new trace), ``unchanged``, ``blocked`` (a safeguard would be crossed) or
+    ``not_found`` (the message lists the workloads or containers that exist); in the last three cases
+    ``result.trace is trace``.
+    """
+    guards = safeguards or DEFAULT_SAFEGUARDS
+    plan = plan_action(trace, action)
+    if plan.status != "edit":
+        return ActionResult(plan.status, trace, [], plan.message, action, None, plan.notes)
+    verdict = guards.judge(action.type, plan.proposals)
+    if verdict.blocked:
+        return ActionResult("blocked", trace, [], verdict.message, action, verdict, plan.notes)
+    message = f"{action.type} applied to {plan.ref}: " + "; ".join(str(c) for c in plan.changes)
+    return ActionResult(
+        "applied",
+        _rebuild(trace, plan.edits),
+        plan.changes,
+        message + _suffix(plan.notes),
+        action,
+        verdict,
+        plan.notes,
+    )
