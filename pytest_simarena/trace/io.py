@@ -1,0 +1,389 @@
+"""Read and write SimKube trace files (format v2, msgpack or SimKube's JSON form), atomically.
+
+Byte layout (notes/simkube.md §1.2-§1.9): a msgpack map ``version, config, events, index, pod_lifecycles``
+written by ``rmp_serde::to_vec_named``. msgpack-python picks the same smallest headers as rmp, so decoding
+and re-encoding a SimKube file gives the same bytes as long as dict order is kept (§1.9).
+
+Decoding: the whole file is decoded with ``use_list=True`` (objects are edited by users, arrays must be
+lists) except ``pod_lifecycles``, whose keys are arrays used as map keys (§1.7): that one value is located
+with ``Unpacker.tell()``/``skip()`` and decoded on its own with ``use_list=False`` so its keys become tuples.
+This keeps the C decoder doing all the work (see benchmarks/trace_io.py for the figures).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import msgpack
+
+from pytest_simarena.errors import SimArenaWarning, TraceError, UnsupportedTraceVersion
+
+from .model import CURRENT_VERSION, Obj, Trace
+from .normalize import (
+    LEGACY_VERSION,
+    TOP_LEVEL_KEYS,
+    normalize_after_checks,
+    normalize_before_checks,
+    simkube_event,
+    split_extra,
+)
+from .validate import check_structure, preview, type_name
+
+Format = Literal["msgpack", "json"]
+_WRITE_CHUNK = 1 << 20
+_PRE_V2 = (
+    "this is a SimKube trace older than format version 2 (a 4-element array); "
+    "files older than version 2 can only be read by SimKube <= 1.1.1"
+)
+
+
+def format_for_path(path: str | os.PathLike[str]) -> Format:
+    """``json`` for ``*.json`` paths, ``msgpack`` (``.sktrace``) otherwise."""
+    return "json" if str(path).lower().endswith(".json") else "msgpack"
+
+
+def sniff_format(data: bytes) -> Format:
+    """Format by content: JSON starts with ``{`` or ``[`` (after whitespace/BOM); msgpack maps never do."""
+    head = data[:64].lstrip(b" \t\r\n")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    return "json" if head[:1] in (b"{", b"[") else "msgpack"
+
+
+# -- decoding
+
+
+def _decode_msgpack(data: bytes) -> Any:
+    first = data[0]
+    is_map = 0x80 <= first <= 0x8F or first in (0xDE, 0xDF)
+    if not is_map:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=False)
+    unpacker = msgpack.Unpacker(
+        raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(data), 1)
+    )
+    unpacker.feed(data)
+    out: dict[Any, Any] = {}
+    for _ in range(unpacker.read_map_header()):
+        key = unpacker.unpack()
+        if key == "pod_lifecycles":
+            start = unpacker.tell()
+            unpacker.skip()
+            value = msgpack.unpackb(
+                data[start : unpacker.tell()], raw=False, strict_map_key=False, use_list=False
+            )
+            out[key] = _lifecycles_to_lists(value)
+        else:
+            out[key] = unpacker.unpack()
+    if unpacker.tell() != len(data):
+        raise TraceError(f"{len(data) - unpacker.tell()} bytes of extra data after the trace (corrupt file?)")
+    return out
+
+
+def _lifecycles_to_lists(value: Any) -> Any:
+    """Inner lifecycle arrays as lists (only the outer keys must stay tuples)."""
+    if not isinstance(value, dict):
+        return value
+    out: dict[Any, Any] = {}
+    for owner, by_hash in value.items():
+        if isinstance(by_hash, dict):
+            by_hash = {
+                h: [
+                    {k: list(v) if isinstance(v, tuple) else v for k, v in e.items()}
+                    if isinstance(e, dict)
+                    else e
+                    for e in entries
+                ]
+                if isinstance(entries, tuple)
+                else entries
+                for h, entries in by_hash.items()
+            }
+        out[owner] = by_hash
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON (SimKube's serde_json rejects it)")
+
+
+def _decode_json(data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"not valid UTF-8 JSON (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise TraceError(f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise TraceError("not a usable trace: JSON nested too deeply") from None
+    except ValueError as exc:
+        raise TraceError(str(exc)) from None
+
+
+def _decode(data: bytes, fmt: Format) -> Any:
+    if fmt == "json":
+        return _decode_json(data)
+    try:
+        return _decode_msgpack(data)
+    except TraceError:
+        raise
+    except msgpack.OutOfData:
+        raise TraceError("truncated msgpack: the file ends in the middle of a value") from None
+    except msgpack.ExtraData as exc:
+        raise TraceError(f"{len(exc.extra)} bytes of extra data after the trace (corrupt file?)") from None
+    except msgpack.StackError:
+        raise TraceError("not a usable trace: msgpack nested too deeply") from None
+    except msgpack.FormatError:
+        raise TraceError("not msgpack: invalid type byte (is this a SimKube .sktrace file?)") from None
+    except UnicodeDecodeError as exc:
+        raise TraceError(f"not a valid trace: a msgpack string is not UTF-8 ({exc.reason})") from None
+    except TypeError as exc:
+        if "unhashable" in str(exc):
+            raise TraceError(
+                "not a valid trace: an array is used as a map key outside pod_lifecycles"
+            ) from None
+        raise TraceError(f"not a valid trace: {exc}") from None
+    except ValueError as exc:
+        text = str(exc)
+        if "incomplete input" in text:
+            raise TraceError("truncated msgpack: the file ends in the middle of a value") from None
+        raise TraceError(f"not msgpack ({text or type(exc).__name__})") from None
+    except Exception as exc:  # the C decoder has more failure modes than it documents; none may escape
+        raise TraceError(f"not msgpack ({type(exc).__name__}: {exc})") from None
+
+
+def loads(data: bytes, *, path: str | None = None, fmt: Format | None = None) -> Trace:
+    """Decode a trace (msgpack or JSON, detected by content unless ``fmt``); legacy files are normalized.
+
+    Every problem raises TraceError naming ``path``; normalizing a legacy file emits one SimArenaWarning.
+    """
+    try:
+        trace, notes = _loads(bytes(data), fmt)
+    except TraceError as exc:
+        if path is None:
+            raise
+        raise _with_path_keep_type(exc, path) from None
+    trace.path = path
+    if notes:
+        trace.notes = notes
+        warnings.warn(
+            SimArenaWarning(f"{path or '<trace>'}: normalized a legacy trace: {'; '.join(notes)}"),
+            stacklevel=3,
+        )
+    return trace
+
+
+def _with_path_keep_type(exc: TraceError, path: str) -> TraceError:
+    return type(exc)(exc.problem, path=path, location=exc.location, obj=exc.obj, field=exc.field)
+
+
+def _loads(data: bytes, fmt: Format | None) -> tuple[Trace, list[str]]:
+    if not data.strip():
+        raise TraceError("empty file (not a SimKube trace)")
+    raw = _decode(data, fmt or sniff_format(data))
+    if isinstance(raw, list | tuple):
+        if len(raw) == 4:
+            raise UnsupportedTraceVersion(_PRE_V2)
+        raise TraceError(
+            f"top level is an array of {len(raw)} elements; a SimKube trace is a map (version 2)"
+        )
+    if not isinstance(raw, dict):
+        raise TraceError(
+            f"top level is a {type_name(raw)} {preview(raw)}; a SimKube trace is a map (version 2)"
+        )
+    if "version" not in raw:
+        raise TraceError("missing field version (a SimKube v2 trace starts with version: 2)")
+    version = raw["version"]
+    if type(version) is not int:
+        raise TraceError(f"expected an integer, got {type_name(version)} {preview(version)}", field="version")
+    if version not in (CURRENT_VERSION, LEGACY_VERSION):
+        raise UnsupportedTraceVersion(
+            f"unsupported trace version {version} (this reads version 2, SimKube >= 2.0.0)", field="version"
+        )
+    core, extra = split_extra(raw)
+    legacy_version = version == LEGACY_VERSION
+    had_config = "config" in core
+    index_was_empty = not core.get("index")
+    notes = normalize_before_checks(core)
+    for key in TOP_LEVEL_KEYS:
+        if key not in core:
+            raise TraceError(f"missing field {key} (SimKube requires all of {', '.join(TOP_LEVEL_KEYS)})")
+    check_structure(core)
+    trace = Trace(
+        events=core["events"] if isinstance(core["events"], list) else list(core["events"]),
+        config=core["config"],
+        index=core["index"],
+        pod_lifecycles=core["pod_lifecycles"],
+        version=CURRENT_VERSION,
+        extra=extra,
+    )
+    if notes:
+        # Seed files carry an empty index: fill it in as SimKube's tracer would have (notes §1.6, §1.8).
+        notes += normalize_after_checks(
+            trace, infer_config=legacy_version and not had_config, fill_index=index_was_empty
+        )
+        if extra:
+            notes.append(f"extra top-level {', '.join(map(str, extra))} kept (SimKube ignores it)")
+    return trace, notes
+
+
+def load_trace(path: str | os.PathLike[str]) -> Trace:
+    """Read a trace file (``.sktrace``/``.msgpack`` or ``.json``; the content decides)."""
+    name = os.fspath(path)
+    try:
+        data = Path(name).read_bytes()
+    except FileNotFoundError:
+        raise TraceError("no such file", path=name) from None
+    except IsADirectoryError:
+        raise TraceError("is a directory, not a trace file", path=name) from None
+    except PermissionError:
+        raise TraceError("permission denied", path=name) from None
+    except OSError as exc:
+        raise TraceError(f"cannot read ({exc.strerror or exc})", path=name) from None
+    return loads(data, path=name)
+
+
+# -- encoding
+
+
+def _top_level(trace: Trace, *, order_objects: bool) -> Obj:
+    if trace.version != CURRENT_VERSION:
+        raise TraceError(f"cannot write trace version {trace.version} (only version 2, SimKube >= 2.0.0)")
+    events = [simkube_event(e, order_objects=order_objects) for e in trace.events]
+    top: Obj = {
+        "version": trace.version,
+        "config": trace.config,
+        "events": events,
+        "index": trace.index,
+        "pod_lifecycles": trace.pod_lifecycles,
+    }
+    for key, value in trace.extra.items():
+        if key not in top:
+            top[key] = value  # SimKube ignores extra top-level keys (§1.2); keep the seed's metadata
+    return top
+
+
+def _should_order(trace: Trace, canonical: bool | None) -> bool:
+    # A trace that was never loaded is new: write its objects in SimKube's order (§1.9). A loaded trace's
+    # objects keep their order so that SimKube's files round-trip byte for byte.
+    return trace.path is None if canonical is None else canonical
+
+
+def iter_msgpack(trace: Trace, *, canonical: bool | None = None) -> Iterator[bytes]:
+    """The msgpack encoding of ``trace`` in pieces (one per event): the same bytes as packing it whole."""
+    top = _top_level(trace, order_objects=_should_order(trace, canonical))
+    packer = msgpack.Packer(use_bin_type=True)
+    yield packer.pack_map_header(len(top))
+    for key, value in top.items():
+        yield packer.pack(key)
+        if key == "events":
+            yield packer.pack_array_header(len(value))
+            for n, event in enumerate(value):
+                yield _pack(packer, event, f"events[{n}]")
+        else:
+            yield _pack(packer, value, key)
+
+
+def _pack(packer: msgpack.Packer, value: Any, where: str) -> bytes:
+    try:
+        return bytes(packer.pack(value))
+    except (TypeError, ValueError, OverflowError) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise TraceError(f"cannot be written as msgpack ({detail})", location=where) from None
+
+
+def dumps(trace: Trace, *, fmt: Format = "msgpack", canonical: bool | None = None) -> bytes:
+    """Encode a trace. ``canonical`` (default: only for traces not loaded from a file) sorts object keys."""
+    if fmt == "json":
+        return b"".join(_iter_json(trace, canonical))
+    return b"".join(iter_msgpack(trace, canonical=canonical))
+
+
+def _iter_json(trace: Trace, canonical: bool | None) -> Iterator[bytes]:
+    top = _top_level(trace, order_objects=_should_order(trace, canonical))
+    if top["pod_lifecycles"]:
+        # serde_json cannot write tuple keys either: SimKube's own JSON traces carry {} here (§2).
+        warnings.warn(
+            SimArenaWarning(
+                f"{trace.path or '<trace>'}: pod_lifecycles ({len(top['pod_lifecycles'])} owners) dropped: "
+                "the JSON form cannot carry them; write .sktrace to keep them"
+            ),
+            stacklevel=4,
+        )
+        top["pod_lifecycles"] = {}
+    try:
+        yield json.dumps(top, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TraceError(f"cannot be written as JSON ({exc})") from None
+
+
+def dump_trace(
+    trace: Trace, path: str | os.PathLike[str], *, fmt: Format | None = None, canonical: bool | None = None
+) -> None:
+    """Write ``trace`` to ``path`` atomically (JSON when it ends in ``.json``).
+
+    Written to a temporary file in the same folder, fsynced, then renamed over ``path``: a crash or an
+    encoding error mid-way leaves any previous file untouched and no temporary file behind.
+    """
+    name = os.fspath(path)
+    fmt = fmt or format_for_path(name)
+    chunks = _iter_json(trace, canonical) if fmt == "json" else iter_msgpack(trace, canonical=canonical)
+    try:
+        atomic_write(name, chunks)
+    except TraceError as exc:
+        raise exc.with_path(name) if exc.path is None else exc from None
+
+
+def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
+    """Write the chunks to a temp file beside ``path``, fsync, ``os.replace``; clean up on any failure."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise TraceError("cannot write: the folder does not exist", path=path)
+    if os.path.isdir(path):
+        raise TraceError("cannot write: is a directory", path=path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    except PermissionError:
+        raise TraceError("cannot write: permission denied", path=path) from None
+    except OSError as exc:
+        raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            buffer = bytearray()
+            for chunk in chunks:
+                buffer += chunk
+                if len(buffer) >= _WRITE_CHUNK:
+                    out.write(buffer)
+                    buffer.clear()
+            out.write(buffer)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str) -> None:
+    # Make the rename itself durable; not every platform lets a directory be opened for this.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
