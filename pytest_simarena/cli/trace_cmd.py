@@ -1,0 +1,430 @@
+"""``simarena trace ...``: inspect, validate, diff, apply, generate and convert SimKube traces.
+
+A thin shell over the trace layer. Exit codes: 0 success; 1 ``validate`` found problems (or ``diff`` found
+differences); 2 bad input (unreadable file, unknown workload, malformed action); 3 an action was blocked by
+a safeguard. Every error is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pytest_simarena.errors import SimArenaError, TraceError
+from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BLOCKED = 3
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, reported in one line
+
+
+def register(subparsers: Any) -> None:
+    """Add ``simarena trace`` and its sub-commands."""
+    trace = subparsers.add_parser("trace", help="inspect, validate, diff, edit, generate and convert traces")
+    sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
+    trace.set_defaults(handler=lambda _args: _usage(trace))
+
+    p = sub.add_parser("inspect", help="summarize a trace: events, time span, workloads and their resources")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_guarded(cmd_inspect))
+
+    p = sub.add_parser(
+        "validate", help="check traces: format errors, and SimKube validator findings as warnings"
+    )
+    p.add_argument("files", metavar="FILE", nargs="+")
+    p.set_defaults(handler=_guarded(cmd_validate))
+
+    p = sub.add_parser("diff", help="what changed between two traces, per workload and field (exit 1 if any)")
+    p.add_argument("a", metavar="A")
+    p.add_argument("b", metavar="B")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=_guarded(cmd_diff))
+
+    p = sub.add_parser("apply", help="apply one action to a workload and write the edited trace")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--workload", required=True, metavar="NAME")
+    p.add_argument("--action", required=True, metavar="ACTION", help="bump_cpu, reduce_memory, scale_up, ...")
+    p.add_argument(
+        "--amount", metavar="Q", help="step: a quantity for cpu/memory (500m, 256Mi), a count for replicas"
+    )
+    p.add_argument("--container", metavar="C", help="only this container (default: every container)")
+    p.add_argument("--kind", default="Deployment", metavar="K", help="workload kind (default: Deployment)")
+    p.add_argument("--namespace", metavar="NS", help="workload namespace (default: any)")
+    p.add_argument("--out", required=True, metavar="OUT", help="where to write the edited trace")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=_guarded(cmd_apply))
+
+    p = sub.add_parser("generate", help="write generated broken-workload traces (or the canonical ones)")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same bytes (default 0)")
+    p.add_argument("--count", type=_count, default=10, metavar="N", help="how many traces (default 10)")
+    p.add_argument("--family", action="append", metavar="F", help="only these families (repeatable)")
+    p.add_argument("--canonical", action="store_true", help="write the 4 canonical traces instead")
+    p.set_defaults(handler=_guarded(cmd_generate))
+
+    p = sub.add_parser("convert", help="convert between msgpack (.sktrace/.msgpack) and SimKube JSON (.json)")
+    p.add_argument("src", metavar="IN")
+    p.add_argument("dst", metavar="OUT")
+    p.set_defaults(handler=_guarded(cmd_convert))
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _guarded(handler: Handler) -> Handler:
+    """OS errors (missing file, unwritable OUT) become one line on stderr and exit 2, never a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except BrokenPipeError:
+            # the reader (e.g. `| head`) went away: stop quietly, and keep the exit-time flush from failing
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _err(f"{where}{exc.strerror or exc}")
+            return EXIT_USAGE
+        except SimArenaError:
+            raise  # the dispatcher prints it in one line, exit 2
+        except Exception as exc:
+            # a bug of ours, not the user's mistake: still one line (SIMARENA_DEBUG=1 shows the traceback)
+            if os.environ.get("SIMARENA_DEBUG"):
+                raise
+            _err(f"internal error: {type(exc).__name__}: {exc} (set SIMARENA_DEBUG=1 for details)")
+            return EXIT_INTERNAL
+
+    return run
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _err(message: str) -> None:
+    print(f"simarena: error: {message}", file=sys.stderr)
+
+
+def _load(path: str) -> Trace:
+    from pytest_simarena.trace.io import load_trace
+
+    return load_trace(path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# inspect
+
+
+def _where(trace: Trace, obj: Obj) -> str | None:
+    """``events[i].applied_objs[j]`` of ``obj`` in ``trace``, for error messages."""
+    for i, j, candidate in trace.applied():
+        if candidate is obj:
+            return f"events[{i}].applied_objs[{j}]"
+    return None
+
+
+def _container_summary(trace: Trace, obj: Obj) -> list[Obj]:
+    from pytest_simarena.quantities import format_cpu, format_memory
+    from pytest_simarena.trace.usage import read_usage
+
+    try:
+        usage = read_usage(pod_template(obj, trace.config))
+    except TraceError as exc:
+        # usage.py knows the field inside the template; the object and file are only known here
+        raise TraceError(
+            exc.problem,
+            path=trace.path,
+            location=_where(trace, obj),
+            obj=describe(obj),
+            field=f"template.{exc.field}" if exc.field else "template",
+        ) from None
+    out = []
+    for c in containers(obj, trace.config):
+        resources = c.get("resources") or {}
+        used = usage.get(str(c.get("name")), {})
+        out.append(
+            {
+                "name": c.get("name"),
+                "requests": dict(resources.get("requests") or {}),
+                "limits": dict(resources.get("limits") or {}),
+                "usage": {
+                    **({"cpu": format_cpu(used["cpu"])} if "cpu" in used else {}),
+                    **({"memory": format_memory(used["memory"])} if "memory" in used else {}),
+                },
+            }
+        )
+    return out
+
+
+def inspect_trace(trace: Trace) -> Obj:
+    """A JSON-able summary of ``trace`` (what ``simarena trace inspect --json`` prints)."""
+    workloads = []
+    for ref in trace.workloads():
+        versions = trace.versions_of(ref)
+        latest = versions[-1]
+        spec = latest.get("spec")
+        replicas = spec.get("replicas") if isinstance(spec, dict) else None
+        history = [v["spec"].get("replicas") for v in versions if isinstance(v.get("spec"), dict)]
+        entry: Obj = {
+            "kind": ref.kind,
+            "gvk": ref.gvk,
+            "namespace": ref.namespace,
+            "name": ref.name,
+            "replicas": replicas,
+            "versions": len(versions),
+            "containers": _container_summary(trace, latest),
+        }
+        if len(set(map(repr, history))) > 1:
+            entry["replicas_history"] = history
+        workloads.append(entry)
+    applied = sum(len(e.get("applied_objs") or []) for e in trace.events)
+    deleted = sum(len(e.get("deleted_objs") or []) for e in trace.events)
+    meta = trace.extra.get("metadata")
+    return {
+        "path": trace.path,
+        "version": trace.version,
+        "events": len(trace.events),
+        "start_ts": trace.start_ts,
+        "end_ts": trace.end_ts,
+        "duration_s": trace.duration,
+        "applied_objs": applied,
+        "deleted_objs": deleted,
+        "tracked_kinds": sorted((trace.config.get("trackedObjects") or {}).keys()),
+        "description": meta.get("description") if isinstance(meta, dict) else None,
+        "notes": list(trace.notes),
+        "workloads": workloads,
+    }
+
+
+def _fmt_resources(values: Obj) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items()) if values else "-"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def render_inspect(summary: Obj) -> str:
+    """The text form of :func:`inspect_trace`."""
+    lines = [
+        f"{summary['path']}: SimKube trace version {summary['version']}",
+        f"  {_n(summary['events'], 'event')}, ts {summary['start_ts']}..{summary['end_ts']} "
+        f"({summary['duration_s']} s), {summary['applied_objs']} applied / "
+        f"{summary['deleted_objs']} deleted objects",
+        f"  tracked kinds: {', '.join(summary['tracked_kinds']) or '-'}",
+    ]
+    if summary["description"]:
+        lines.append(f"  description: {summary['description']}")
+    for note in summary["notes"]:
+        lines.append(f"  normalized: {note}")
+    lines.append(f"  {_n(len(summary['workloads']), 'workload')}:")
+    for w in summary["workloads"]:
+        replicas = "-" if w["replicas"] is None else w["replicas"]
+        history = (
+            f" (over time: {' -> '.join(map(str, w['replicas_history']))})" if "replicas_history" in w else ""
+        )
+        versions = f", {w['versions']} versions" if w["versions"] > 1 else ""
+        lines.append(f"    {w['kind']} {w['namespace']}/{w['name']}: replicas {replicas}{history}{versions}")
+        for c in w["containers"]:
+            lines.append(
+                f"      container {c['name']}: requests {_fmt_resources(c['requests'])}; "
+                f"limits {_fmt_resources(c['limits'])}; usage {_fmt_resources(c['usage'])}"
+            )
+    return "\n".join(lines)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    summary = inspect_trace(_load(args.file))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(render_inspect(summary))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------
+# validate
+
+
+def _finding_parts(path: str, finding: Any) -> tuple[bool, str]:
+    """(is_error, one-line message naming the file) of one ``trace.validate.Problem``."""
+    severity = str(getattr(finding, "severity", "error"))
+    location = getattr(finding, "location", "")
+    message = getattr(finding, "message", None)
+    if message is None:
+        return severity == "error", f"{path}: {finding}"
+    code = getattr(finding, "code", "")
+    where = f"{location}: " if location else ""
+    return severity == "error", f"{path}: {where}{message}" + (f" [{code}]" if code else "")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pytest_simarena.trace.validate import validate
+
+    failed = 0
+    for path in args.files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                trace = _load(path)
+            except SimArenaError as exc:
+                _err(str(exc))
+                failed += 1
+                continue
+        for w in caught:
+            print(f"warning: {w.message}", file=sys.stderr)
+        errors = 0
+        warns = 0
+        for finding in validate(trace):
+            is_error, message = _finding_parts(path, finding)
+            if is_error:
+                errors += 1
+                _err(message)
+            else:
+                warns += 1
+                print(f"warning: {message}", file=sys.stderr)
+        if errors:
+            failed += 1
+        else:
+            extra = f" ({warns} warning{'s' if warns != 1 else ''})" if warns else ""
+            print(f"{path}: ok{extra}")
+    if len(args.files) > 1:
+        print(f"{len(args.files) - failed} of {len(args.files)} traces valid")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------
+# diff and apply
+
+
+def _change_dict(change: Any) -> Obj:
+    if isinstance(change, dict):
+        return dict(change)
+    names = ("workload", "container", "field", "before", "after")
+    return {n: _jsonable(getattr(change, n, None)) for n in names if hasattr(change, n)}
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    return str(value)
+
+
+def render_change(change: Any) -> str:
+    """``default/web container web: resources.requests.cpu: 17 -> 16.5`` (or the change's own rendering)."""
+    d = _change_dict(change)
+    if "field" not in d:
+        return str(change)
+    who = str(d.get("workload"))
+    if d.get("container"):
+        who += f" container {d['container']}"
+
+    def show(v: Any) -> str:
+        return "(absent)" if v is None else (v if isinstance(v, str) else json.dumps(v))
+
+    return f"{who}: {d['field']}: {show(d.get('before'))} -> {show(d.get('after'))}"
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from pytest_simarena.trace.diff import diff_traces
+
+    changes = diff_traces(_load(args.a), _load(args.b))
+    if args.json:
+        print(json.dumps([_change_dict(c) for c in changes], indent=2))
+    elif not changes:
+        print("no differences")
+    else:
+        for change in changes:
+            print(render_change(change))
+    return EXIT_FAILED if changes else EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from pytest_simarena.actions import Action, apply_action
+    from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
+    from pytest_simarena.trace.io import dump_trace
+
+    trace = _load(args.file)
+    action = Action(
+        args.action,
+        args.workload,
+        namespace=args.namespace,
+        kind=args.kind,
+        container=args.container,
+        amount=args.amount,
+    )
+    result = apply_action(trace, action, safeguards=DEFAULT_SAFEGUARDS)
+    report: Obj = {**result.to_dict(), "out": None}
+    if result.status == "not_found":
+        code = EXIT_USAGE  # the message lists the workloads that exist
+        report["workloads"] = [str(ref) for ref in trace.workloads()]
+    elif result.status == "blocked":
+        code = EXIT_BLOCKED  # the message names the cap, the value and the object
+    else:
+        # applied or unchanged: write OUT either way so a pipeline always finds it
+        code = EXIT_OK
+        dump_trace(result.trace, args.out)
+        report["out"] = args.out
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif code != EXIT_OK:
+        _err(f"{args.file}: {result.message}")
+    else:
+        if result.status == "unchanged":
+            print(f"unchanged: {result.message}")
+        for change in result.changes:
+            print(render_change(change))
+        print(f"wrote {args.out}")
+    return code
+
+
+# ---------------------------------------------------------------------------------------------------------
+# generate and convert
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pytest_simarena.trace.generator import FAMILIES, canonical, generate
+
+    if args.canonical:
+        paths = canonical(args.out)
+    else:
+        for family in args.family or ():
+            if family not in FAMILIES:
+                from pytest_simarena.errors import UnknownNameError
+
+                raise UnknownNameError("trace family", family, FAMILIES)
+        paths = generate(args.out, args.seed, args.count, args.family)
+    print(f"wrote {len(paths)} trace{'s' if len(paths) != 1 else ''} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from pytest_simarena.trace.io import dump_trace
+
+    trace = _load(args.src)
+    dump_trace(trace, args.dst)
+    fmt = "SimKube JSON" if Path(args.dst).suffix.lower() == ".json" else "msgpack"
+    print(f"wrote {args.dst} ({fmt}, version {trace.version}, {len(trace.events)} events)")
+    return EXIT_OK

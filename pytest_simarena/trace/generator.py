@@ -1,0 +1,744 @@
+"""Families of broken workloads written as valid SimKube v2 traces, deterministic from a seed.
+
+Every generated trace is a plain :class:`~pytest_simarena.trace.model.Trace` whose objects look like what
+SimKube's tracer stores (``../shared/notes/simkube.md`` section 1.3): ``apiVersion, kind, metadata`` then the
+other keys sorted, every nested map sorted, ``"annotations": {}`` on the object, ``creationTimestamp: None``
+in the pod template, quantities as canonical strings. What a trace is meant to show lives in
+``trace.extra["metadata"]`` (the seed team's convention; SimKube ignores unknown top-level keys, section 1.2):
+the family, what breaks, the cluster it is meant for, the target replicas, the workload to repair and the fix.
+
+``generate(out_dir, seed, count)`` writes ``<family>-<nnn>.sktrace`` files; ``canonical(out_dir)`` writes the
+four hand-chosen traces documented in ``docs/traces.md``. The same seed always gives the same bytes: every
+random choice comes from a ``random.Random`` seeded from ``(seed, index)``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_simarena.errors import UnknownNameError
+from pytest_simarena.quantities import format_cpu, format_memory
+from pytest_simarena.trace.model import Obj, Trace
+from pytest_simarena.trace.usage import write_usage
+
+# The seed team's traces start at this second (2024-10-31T16:00:00Z); ts are epoch seconds (notes 1.3).
+EPOCH = 1730390400
+NAMESPACE = "default"
+DEPLOYMENT_GVK = "apps/v1.Deployment"
+GENERATOR_ID = "pytest-simarena trace generator 1"
+
+Ki, Mi, Gi = 1024, 1024**2, 1024**3
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterShape:
+    """Uniform nodes a trace is meant for (``ClusterSpec.uniform(nodes, cpu, memory, pods)``)."""
+
+    nodes: int = 3
+    cpu: int = 16000  # millicores per node (allocatable)
+    memory: int = 32 * Gi  # bytes per node (allocatable)
+    pods: int = 110
+
+    def fits_per_node(self, cpu: int, memory: int) -> int:
+        """How many pods requesting ``cpu`` millicores and ``memory`` bytes fit one node (k8s notes 1.1)."""
+        by_cpu = self.cpu // cpu if cpu else self.pods
+        by_memory = self.memory // memory if memory else self.pods
+        return max(0, min(by_cpu, by_memory, self.pods))
+
+    def capacity(self, cpu: int, memory: int) -> int:
+        """How many such pods the whole cluster holds."""
+        return self.nodes * self.fits_per_node(cpu, memory)
+
+    def to_metadata(self) -> Obj:
+        return {
+            "cpu": format_cpu(self.cpu),
+            "memory": format_memory(self.memory),
+            "nodes": self.nodes,
+            "pods": self.pods,
+        }
+
+
+DEFAULT_CLUSTER = ClusterShape()  # 3 KWOK nodes, 16 cpu / 32Gi / 110 pods, as the seed team ran them
+
+
+@dataclass(slots=True)
+class ContainerPlan:
+    """One container: requests and limits in millicores/bytes (None = not set) and its simulated usage."""
+
+    name: str
+    image: str
+    cpu: int
+    memory: int
+    cpu_limit: int | None = None
+    memory_limit: int | None = None
+    usage_cpu: int | None = None
+    usage_memory: int | None = None
+    port: int | None = None
+
+
+@dataclass(slots=True)
+class WorkloadPlan:
+    """One Deployment to write, with what is wrong with it and what repairs it."""
+
+    name: str
+    replicas: int
+    target: int
+    containers: list[ContainerPlan]
+    breaks: str = "nothing: healthy"
+    fix: str = "nothing to fix"
+    broken: bool = False
+    container: str | None = None  # the container to repair, when one of several
+    offset: int = 0  # seconds after EPOCH at which it is applied
+
+    @property
+    def pod_cpu(self) -> int:
+        return sum(c.cpu for c in self.containers)
+
+    @property
+    def pod_memory(self) -> int:
+        return sum(c.memory for c in self.containers)
+
+
+@dataclass(slots=True)
+class TracePlan:
+    """A whole trace: its family, the cluster it targets, its workloads (the first broken one is primary)."""
+
+    family: str
+    cluster: ClusterShape
+    workloads: list[WorkloadPlan]
+    summary: str
+    extra: Obj = field(default_factory=dict)
+
+    @property
+    def primary(self) -> WorkloadPlan:
+        return next((w for w in self.workloads if w.broken), self.workloads[0])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Objects in SimKube's shape
+
+
+def _sorted(value: Any) -> Any:
+    """Every nested map with sorted keys, as serde_json's BTreeMap writes them (notes 1.3)."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _sk_object(obj: Obj) -> Obj:
+    """``apiVersion, kind, metadata``, then the other keys sorted; nested maps sorted (notes 1.3, 1.9)."""
+    head = ["apiVersion", "kind", "metadata"]
+    ordered = {k: _sorted(obj[k]) for k in head if k in obj}
+    ordered.update({k: _sorted(obj[k]) for k in sorted(obj) if k not in head})
+    return ordered
+
+
+def _resources(c: ContainerPlan) -> Obj:
+    requests = {"cpu": format_cpu(c.cpu), "memory": format_memory(c.memory)}
+    limits: dict[str, str] = {}
+    if c.cpu_limit is not None:
+        limits["cpu"] = format_cpu(c.cpu_limit)
+    if c.memory_limit is not None:
+        limits["memory"] = format_memory(c.memory_limit)
+    return {"limits": limits, "requests": requests} if limits else {"requests": requests}
+
+
+def _container(c: ContainerPlan) -> Obj:
+    container: Obj = {
+        "image": c.image,
+        "imagePullPolicy": "IfNotPresent",
+        "name": c.name,
+        "resources": _resources(c),
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+    }
+    if c.port is not None:
+        container["ports"] = [{"containerPort": c.port, "protocol": "TCP"}]
+    return container
+
+
+def deployment(plan: WorkloadPlan, namespace: str = NAMESPACE) -> Obj:
+    """A Deployment as SimKube's tracer stores it (the shape of the dsb-scaling trace's objects)."""
+    template: Obj = {
+        "metadata": {"creationTimestamp": None, "labels": {"app": plan.name}},
+        "spec": {
+            "containers": [_container(c) for c in plan.containers],
+            "dnsPolicy": "ClusterFirst",
+            "restartPolicy": "Always",
+            "schedulerName": "default-scheduler",
+            "securityContext": {},
+            "terminationGracePeriodSeconds": 30,
+        },
+    }
+    usage = {
+        c.name: {
+            **({"cpu": format_cpu(c.usage_cpu)} if c.usage_cpu is not None else {}),
+            **({"memory": format_memory(c.usage_memory)} if c.usage_memory is not None else {}),
+        }
+        for c in plan.containers
+        if c.usage_cpu is not None or c.usage_memory is not None
+    }
+    if usage:
+        write_usage(template, usage)
+    return _sk_object(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            # sanitize_obj strips two annotations, which always leaves an (empty) map behind (notes 1.3)
+            "metadata": {
+                "annotations": {},
+                "labels": {"app": plan.name},
+                "name": plan.name,
+                "namespace": namespace,
+            },
+            "spec": {
+                "progressDeadlineSeconds": 600,
+                "replicas": plan.replicas,
+                "revisionHistoryLimit": 10,
+                "selector": {"matchLabels": {"app": plan.name}},
+                "strategy": {
+                    "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+                    "type": "RollingUpdate",
+                },
+                "template": template,
+            },
+        }
+    )
+
+
+def _metadata(plan: TracePlan, seed: int | None) -> Obj:
+    primary = plan.primary
+    workloads = [
+        {
+            "breaks": w.breaks,
+            "broken": w.broken,
+            **({"container": w.container} if w.container else {}),
+            "fix": w.fix,
+            "kind": "Deployment",
+            "name": w.name,
+            "namespace": NAMESPACE,
+            "replicas": w.replicas,
+            "target": w.target,
+        }
+        for w in plan.workloads
+    ]
+    meta: Obj = {
+        "breaks": "; ".join(f"{w.name}: {w.breaks}" for w in plan.workloads if w.broken) or primary.breaks,
+        "cluster": plan.cluster.to_metadata(),
+        "description": plan.summary,
+        "family": plan.family,
+        "fix": "; ".join(f"{w.name}: {w.fix}" for w in plan.workloads if w.broken) or primary.fix,
+        "generator": GENERATOR_ID,
+        "kind": "Deployment",
+        "namespace": NAMESPACE,
+        "target": primary.target,
+        "targets": {f"{NAMESPACE}/{w.name}": w.target for w in plan.workloads},
+        "workload": primary.name,
+        "workloads": workloads,
+        **plan.extra,
+    }
+    if primary.container:
+        meta["container"] = primary.container
+    if seed is not None:
+        meta["seed"] = seed
+    ordered: Obj = _sorted(meta)
+    return ordered
+
+
+def build_trace(plan: TracePlan, *, seed: int | None = None) -> Trace:
+    """The SimKube v2 trace for ``plan``: one event per distinct offset, index rebuilt from the specs."""
+    from pytest_simarena.trace.hashing import rebuild_index
+
+    events: list[Obj] = []
+    for offset in sorted({w.offset for w in plan.workloads}):
+        objs = [deployment(w) for w in plan.workloads if w.offset == offset]
+        events.append({"ts": EPOCH + offset, "applied_objs": objs, "deleted_objs": []})
+    trace = Trace(
+        events=events,
+        config={"trackedObjects": {DEPLOYMENT_GVK: {"podSpecTemplatePaths": ["/spec/template"]}}},
+        extra={"metadata": _metadata(plan, seed)},
+    )
+    rebuild_index(trace)
+    return trace
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Families
+
+NAMES = (
+    "web",
+    "api",
+    "checkout",
+    "search",
+    "frontend",
+    "payments",
+    "inventory",
+    "ledger",
+    "catalog",
+    "orders",
+)
+SIDECARS = (
+    ("envoy", "docker.io/envoyproxy/envoy:v1.31.0"),
+    ("log-shipper", "docker.io/fluent/fluent-bit:3.1"),
+)
+
+
+def _image(name: str, rng: random.Random) -> str:
+    return f"ghcr.io/example/{name}:1.{rng.randrange(10)}"
+
+
+def _replicas(n: int) -> str:
+    return f"{n} replica" if n == 1 else f"{n} replicas"
+
+
+def _all_pending(n: int) -> str:
+    return "the pod stays Pending" if n == 1 else f"all {n} pods stay Pending"
+
+
+def _max_request(cluster: ClusterShape, replicas: int, per_node: int, reserve: int = 0) -> int:
+    """The largest per-pod request that lets ``replicas`` pods spread evenly over the nodes.
+
+    ``per_node`` is a node's allocatable; ``reserve`` what other workloads take on each node.
+    """
+    return (per_node - reserve) // -(-replicas // cluster.nodes)
+
+
+def _reserve(cluster: ClusterShape, workloads: Sequence[WorkloadPlan]) -> tuple[int, int]:
+    """(cpu, memory) other workloads take per node when their pods spread evenly."""
+    cpu = sum(-(-w.replicas // cluster.nodes) * w.pod_cpu for w in workloads)
+    memory = sum(-(-w.replicas // cluster.nodes) * w.pod_memory for w in workloads)
+    return cpu, memory
+
+
+def _over_node(
+    name: str,
+    cluster: ClusterShape,
+    replicas: int,
+    app: ContainerPlan,
+    *,
+    target: int | None = None,
+    reserve: tuple[int, int] = (0, 0),
+) -> WorkloadPlan:
+    """A workload whose pods request more cpu and/or memory than any node has (kubernetes notes 1.1).
+
+    ``breaks`` and ``fix`` are derived from the numbers: the fix bounds the request so ``target`` replicas
+    (default all of them) fit with ``reserve`` (cpu, memory) per node taken by other workloads.
+    """
+    target = replicas if target is None else target
+    show = {"cpu": format_cpu, "memory": format_memory}
+    asked = {"cpu": app.cpu, "memory": app.memory}
+    node = {"cpu": cluster.cpu, "memory": cluster.memory}
+    over = [r for r in ("cpu", "memory") if asked[r] > node[r]]
+    bound = {r: _max_request(cluster, target, node[r], reserve[i]) for i, r in enumerate(("cpu", "memory"))}
+    fixes = [f"reduce the {r} request to at most {show[r](bound[r])} per pod" for r in over]
+    fix = " and ".join(fixes) + f" so {_replicas(target)} fit{'s' if target == 1 else ''}"
+    if replicas > target:
+        fix += f", and scale down to {target} replicas"
+    requests = " and ".join(f"{show[r](asked[r])} {r}" for r in over)
+    nodes = " and ".join(f"{show[r](node[r])} {r}" for r in over)
+    wanted = f"{_replicas(replicas)} (target {target}), " if replicas != target else ""
+    return WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=target,
+        containers=[app],
+        breaks=(
+            f"{wanted}each pod requests {requests}, more than a node's {nodes}: {_all_pending(replicas)} "
+            f"({', '.join(f'Insufficient {r}' for r in over)})"
+        ),
+        fix=fix,
+        broken=True,
+    )
+
+
+def _app(
+    name: str,
+    rng: random.Random,
+    cpu: int,
+    memory: int,
+    *,
+    guaranteed: bool | None = None,
+    usage_cpu: int | None = None,
+    usage_memory: int | None = None,
+) -> ContainerPlan:
+    """The main container; a third of the time with limits equal to requests (Guaranteed QoS)."""
+    if guaranteed is None:
+        guaranteed = rng.random() < 1 / 3
+    # simulated usage stays well below the request: over-provisioned, never an OOM unless a family wants one
+    if usage_cpu is None:
+        usage_cpu = max(10, min(cpu, rng.choice((100, 200, 300, 500, 800))))
+    if usage_memory is None:
+        usage_memory = min(memory, rng.choice((96, 128, 200, 256, 400)) * Mi)
+    return ContainerPlan(
+        name=name,
+        image=_image(name, rng),
+        cpu=cpu,
+        memory=memory,
+        cpu_limit=cpu if guaranteed else None,
+        memory_limit=memory if guaranteed else None,
+        usage_cpu=usage_cpu,
+        usage_memory=usage_memory,
+        port=8080,
+    )
+
+
+def _healthy(name: str, rng: random.Random, *, offset: int = 0) -> WorkloadPlan:
+    replicas = rng.randint(1, 3)
+    cpu = rng.choice((100, 250, 500, 1000))
+    memory = rng.choice((128, 256, 512, 1024)) * Mi
+    return WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[_app(name, rng, cpu, memory, usage_cpu=cpu // 2, usage_memory=memory // 2)],
+        offset=offset,
+    )
+
+
+def _cpu_over(
+    name: str, rng: random.Random, cluster: ClusterShape, cpu: int, replicas: int, reserve: int = 0
+) -> WorkloadPlan:
+    memory = rng.choice((256, 512, 1024, 2048)) * Mi
+    return _over_node(name, cluster, replicas, _app(name, rng, cpu, memory), reserve=(reserve, 0))
+
+
+def _memory_over(
+    name: str, rng: random.Random, cluster: ClusterShape, memory: int, replicas: int, reserve: int = 0
+) -> WorkloadPlan:
+    cpu = rng.choice((250, 500, 1000, 2000))
+    return _over_node(name, cluster, replicas, _app(name, rng, cpu, memory), reserve=(0, reserve))
+
+
+def _oom(name: str, rng: random.Random) -> WorkloadPlan:
+    request = rng.choice((128, 256, 512)) * Mi
+    limit = max(request, rng.choice((256, 384, 512, 1024)) * Mi)
+    used = limit + rng.choice((64, 128, 256, 512)) * Mi
+    replicas = rng.randint(1, 4)
+    cpu = rng.choice((100, 250, 500))
+    app = _app(name, rng, cpu, request, guaranteed=False, usage_cpu=cpu // 2, usage_memory=used)
+    app.memory_limit = limit
+    return WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[app],
+        breaks=(
+            f"container {name} uses {format_memory(used)} memory but its limit is {format_memory(limit)}: "
+            "OOMKilled (exit 137), then CrashLoopBackOff"
+        ),
+        fix=f"raise the memory limit of container {name} to at least {format_memory(used)}",
+        broken=True,
+        container=name,
+    )
+
+
+def fam_cpu_far_over(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    cpu = rng.choice((20, 24, 32, 40, 48, 64)) * 1000
+    w = _cpu_over(name, rng, DEFAULT_CLUSTER, cpu, rng.randint(1, 5))
+    return TracePlan(
+        "cpu-far-over", DEFAULT_CLUSTER, [w], f"{w.replicas} x {format_cpu(cpu)} cpu, far over 16-cpu nodes"
+    )
+
+
+def fam_cpu_slightly_over(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    if rng.random() < 0.5:
+        cluster = DEFAULT_CLUSTER
+        cpu = rng.choice((16500, 17000, 17500, 18000))
+    else:  # a smaller cluster: 8.5 cpu against 8-cpu nodes, noted in the metadata's cluster
+        cluster = ClusterShape(cpu=8000)
+        cpu = rng.choice((8500, 9000))
+    w = _cpu_over(name, rng, cluster, cpu, rng.randint(1, 4))
+    summary = f"{w.replicas} x {format_cpu(cpu)} cpu, just over {format_cpu(cluster.cpu)}-cpu nodes"
+    return TracePlan("cpu-slightly-over", cluster, [w], summary)
+
+
+def fam_memory_far_over(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    memory = rng.choice((40, 48, 64, 96, 128)) * Gi
+    w = _memory_over(name, rng, DEFAULT_CLUSTER, memory, rng.randint(1, 5))
+    summary = f"{w.replicas} x {format_memory(memory)} memory, far over 32Gi nodes"
+    return TracePlan("memory-far-over", DEFAULT_CLUSTER, [w], summary)
+
+
+def fam_memory_slightly_over(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    memory = rng.choice((33 * Gi, 33280 * Mi, 34 * Gi))
+    w = _memory_over(name, rng, DEFAULT_CLUSTER, memory, rng.randint(1, 4))
+    summary = f"{w.replicas} x {format_memory(memory)} memory, just over 32Gi nodes"
+    return TracePlan("memory-slightly-over", DEFAULT_CLUSTER, [w], summary)
+
+
+def fam_cpu_memory_over(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    cpu = rng.choice((17000, 20000, 32000))
+    memory = rng.choice((33, 40, 64)) * Gi
+    w = _over_node(name, DEFAULT_CLUSTER, rng.randint(1, 4), _app(name, rng, cpu, memory))
+    summary = f"{w.replicas} x ({format_cpu(cpu)} cpu, {format_memory(memory)}), both over the node size"
+    return TracePlan("cpu-memory-over", DEFAULT_CLUSTER, [w], summary)
+
+
+def fam_replicas_over_capacity(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    cluster = DEFAULT_CLUSTER
+    if rng.random() < 0.5:
+        cpu, memory = rng.choice((4000, 6000, 8000)), rng.choice((512, 1024)) * Mi
+        short = "cpu"
+    else:
+        cpu, memory = rng.choice((500, 1000)), rng.choice((8, 10, 12, 16)) * Gi
+        short = "memory"
+    capacity = cluster.capacity(cpu, memory)
+    replicas = capacity + rng.randint(1, max(1, capacity))
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=capacity,
+        containers=[_app(name, rng, cpu, memory)],
+        breaks=(
+            f"{replicas} replicas of ({format_cpu(cpu)} cpu, {format_memory(memory)}) but the cluster holds "
+            f"{capacity}: {replicas - capacity} pods stay Pending (Insufficient {short})"
+        ),
+        fix=f"scale down to {capacity} replicas (the target)",
+        broken=True,
+    )
+    summary = f"{replicas} replicas where the cluster fits {capacity}"
+    return TracePlan("replicas-over-capacity", cluster, [w], summary)
+
+
+def fam_replicas_under(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    replicas = rng.randint(1, 2)
+    target = replicas + rng.randint(2, 5)
+    cpu, memory = rng.choice((250, 500, 1000)), rng.choice((256, 512, 1024)) * Mi
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=target,
+        containers=[_app(name, rng, cpu, memory)],
+        breaks=f"only {_replicas(replicas)} where {target} are wanted: under-provisioned, every pod Running",
+        fix=f"scale up to {target} replicas",
+        broken=True,
+    )
+    return TracePlan("replicas-under", DEFAULT_CLUSTER, [w], f"{_replicas(replicas)}, target {target}")
+
+
+def fam_oom_memory_limit(rng: random.Random) -> TracePlan:
+    w = _oom(rng.choice(NAMES), rng)
+    return TracePlan("oom-memory-limit", DEFAULT_CLUSTER, [w], f"memory limit below usage: {w.breaks}")
+
+
+def fam_multi_container(rng: random.Random) -> TracePlan:
+    name = rng.choice(NAMES)
+    cluster = DEFAULT_CLUSTER
+    replicas = rng.randint(1, 3)
+    sidecars = rng.sample(SIDECARS, rng.randint(1, 2))
+    variant = rng.choice(("cpu", "memory", "oom"))
+    side = [
+        ContainerPlan(
+            name=s,
+            image=image,
+            cpu=rng.choice((100, 250, 500)),
+            memory=rng.choice((64, 128, 256)) * Mi,
+            memory_limit=512 * Mi,
+            usage_cpu=50,
+            usage_memory=48 * Mi,
+        )
+        for s, image in sidecars
+    ]
+    if (
+        variant == "cpu"
+    ):  # each container fits, their sum does not: the scheduler adds them up (k8s notes 1.1)
+        side[0].cpu = rng.choice((2000, 4000))
+        excess = rng.choice((500, 1000, 2000))
+        app = _app(name, rng, cluster.cpu - sum(c.cpu for c in side) + excess, 1 * Gi, guaranteed=False)
+        total = app.cpu + sum(c.cpu for c in side)
+        breaks = (
+            f"the pod's containers request {format_cpu(total)} cpu together, more than a node's "
+            f"{format_cpu(cluster.cpu)}: {_all_pending(replicas)} (Insufficient cpu)"
+        )
+        room = cluster.cpu - sum(c.cpu for c in side)
+        fix = f"reduce the cpu request of container {name} to at most {format_cpu(room)}"
+        broken_container = name
+    elif variant == "memory":
+        app = _app(name, rng, 500, rng.choice((30, 31, 32)) * Gi, guaranteed=False)
+        side[0].memory = rng.choice((2, 4)) * Gi
+        side[0].memory_limit = side[0].memory
+        total = app.memory + sum(c.memory for c in side)
+        breaks = (
+            f"the pod's containers request {format_memory(total)} memory together, more than a node's "
+            f"{format_memory(cluster.memory)}: {_all_pending(replicas)} (Insufficient memory)"
+        )
+        room = cluster.memory - sum(c.memory for c in side)
+        fix = f"reduce the memory request of container {name} to at most {format_memory(room)}"
+        broken_container = name
+    else:  # the sidecar, not the app, runs out of memory
+        app = _app(name, rng, 500, 512 * Mi)
+        victim = side[0]
+        victim.memory_limit = rng.choice((128, 256)) * Mi
+        victim.memory = min(victim.memory, victim.memory_limit)
+        victim.usage_memory = victim.memory_limit + rng.choice((64, 128)) * Mi
+        breaks = (
+            f"sidecar {victim.name} uses {format_memory(victim.usage_memory)} memory but its limit is "
+            f"{format_memory(victim.memory_limit)}: OOMKilled, then CrashLoopBackOff"
+        )
+        needed = format_memory(victim.usage_memory)
+        fix = f"raise the memory limit of container {victim.name} to at least {needed}"
+        broken_container = victim.name
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[app, *side],
+        breaks=breaks,
+        fix=fix,
+        broken=True,
+        container=broken_container,
+    )
+    summary = f"{1 + len(side)} containers per pod; container {broken_container} is wrong ({variant})"
+    return TracePlan("multi-container", cluster, [w], summary, extra={"variant": variant})
+
+
+def fam_multi_deployment(rng: random.Random) -> TracePlan:
+    cluster = DEFAULT_CLUSTER
+    names = rng.sample(NAMES, rng.randint(2, 4))
+    broken_index = rng.randrange(len(names))
+    # applied one after another, 15 s apart, as a rollout would be traced
+    healthy = {k: _healthy(name, rng, offset=15 * k) for k, name in enumerate(names) if k != broken_index}
+    reserve_cpu, reserve_memory = _reserve(cluster, list(healthy.values()))
+    name = names[broken_index]
+    kind = rng.choice(("cpu", "memory", "oom", "under"))
+    if kind == "cpu":
+        w = _cpu_over(name, rng, cluster, rng.choice((17000, 24000)), rng.randint(1, 3), reserve_cpu)
+    elif kind == "memory":
+        w = _memory_over(name, rng, cluster, rng.choice((33, 48)) * Gi, rng.randint(1, 3), reserve_memory)
+    elif kind == "oom":
+        w = _oom(name, rng)
+    else:
+        w = _healthy(name, rng)
+        w.target = w.replicas + rng.randint(2, 4)
+        w.breaks = f"only {_replicas(w.replicas)} where {w.target} are wanted: under-provisioned"
+        w.fix = f"scale up to {w.target} replicas"
+        w.broken = True
+    w.offset = 15 * broken_index
+    workloads = [healthy.get(k, w) for k in range(len(names))]
+    summary = f"{len(workloads)} deployments; {w.name} is broken: {w.breaks}"
+    return TracePlan("multi-deployment", cluster, workloads, summary)
+
+
+FAMILIES: dict[str, Callable[[random.Random], TracePlan]] = {
+    "cpu-far-over": fam_cpu_far_over,
+    "cpu-slightly-over": fam_cpu_slightly_over,
+    "memory-far-over": fam_memory_far_over,
+    "memory-slightly-over": fam_memory_slightly_over,
+    "cpu-memory-over": fam_cpu_memory_over,
+    "replicas-over-capacity": fam_replicas_over_capacity,
+    "replicas-under": fam_replicas_under,
+    "oom-memory-limit": fam_oom_memory_limit,
+    "multi-container": fam_multi_container,
+    "multi-deployment": fam_multi_deployment,
+}
+
+
+def trace_rng(seed: int, index: int) -> random.Random:
+    """The random source of trace ``index`` for ``seed`` (str seeds are hashed with SHA-512: stable)."""
+    return random.Random(f"simarena-generator:{seed}:{index}")
+
+
+def generate_trace(family: str, seed: int, index: int = 0) -> Trace:
+    """One trace of ``family``, fully determined by ``(seed, index)``."""
+    if family not in FAMILIES:
+        raise UnknownNameError("trace family", family, FAMILIES)
+    plan = FAMILIES[family](trace_rng(seed, index))
+    plan.extra["index"] = index
+    return build_trace(plan, seed=seed)
+
+
+def generated_traces(seed: int, count: int, families: Sequence[str] | None = None) -> list[tuple[str, Trace]]:
+    """``count`` traces cycling through ``families`` (all by default): ``[(file name, trace), ...]``."""
+    names = list(families) if families is not None else list(FAMILIES)
+    out: list[tuple[str, Trace]] = []
+    for i in range(count):
+        family = names[i % len(names)]
+        out.append((f"{family}-{i:03d}.sktrace", generate_trace(family, seed, i)))
+    return out
+
+
+def generate(out_dir: str | Path, seed: int, count: int, families: Sequence[str] | None = None) -> list[Path]:
+    """Write ``count`` generated traces into ``out_dir`` (created if needed); returns the paths written."""
+    from pytest_simarena.trace.io import dump_trace
+
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, trace in generated_traces(seed, count, families):
+        dump_trace(trace, out / name)
+        paths.append(out / name)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The canonical traces (hand-chosen values, close to the seed team's scenarios; see docs/traces.md)
+
+
+# name: (family, replicas, target, cpu m, memory, usage cpu m, usage memory, summary)
+_CANONICAL: dict[str, tuple[str, int, int, int, int, int, int, str]] = {
+    "very-bad-cpu": (
+        "cpu-far-over", 3, 3, 20000, 2 * Gi, 500, 400 * Mi,
+        "very bad cpu: 3 replicas x 20 cpu (60 cpu) on 16-cpu nodes: all Pending",
+    ),
+    "very-bad-memory": (
+        "memory-far-over", 3, 3, 500, 40 * Gi, 200, 1 * Gi,
+        "very bad memory: 3 replicas x 40Gi on 32Gi nodes: all Pending",
+    ),
+    "slightly-bad-cpu": (
+        "cpu-slightly-over", 3, 3, 17000, 2 * Gi, 500, 400 * Mi,
+        "slightly bad cpu: 3 replicas x 17 cpu on 16-cpu nodes: all Pending",
+    ),
+    "mixed": (
+        "cpu-memory-over", 5, 3, 17000, 33 * Gi, 500, 2 * Gi,
+        "mixed: 5 replicas x (17 cpu, 33Gi) where 3 are wanted, on 16 cpu / 32Gi nodes: all Pending",
+    ),
+}  # fmt: skip
+
+
+def canonical_plans() -> dict[str, TracePlan]:
+    """The four canonical traces (values of the seed team's scenarios): name -> plan."""
+    plans = {}
+    for name, (family, replicas, target, cpu, memory, used_cpu, used_memory, summary) in _CANONICAL.items():
+        app = ContainerPlan(
+            "web", "ghcr.io/example/web:1.0", cpu, memory, None, None, used_cpu, used_memory, 8080
+        )
+        w = _over_node("web", DEFAULT_CLUSTER, replicas, app, target=target)
+        plans[name] = TracePlan(family, DEFAULT_CLUSTER, [w], summary, extra={"canonical": name})
+    return plans
+
+
+CANONICAL = ("very-bad-cpu", "very-bad-memory", "slightly-bad-cpu", "mixed")
+
+
+def canonical_traces() -> dict[str, Trace]:
+    """The canonical traces by name, built in memory."""
+    plans = canonical_plans()
+    return {name: build_trace(plans[name]) for name in CANONICAL}
+
+
+def canonical(out_dir: str | Path) -> list[Path]:
+    """Write ``<name>.sktrace`` for the four canonical traces into ``out_dir``; returns the paths."""
+    from pytest_simarena.trace.io import dump_trace
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, trace in canonical_traces().items():
+        dump_trace(trace, out / f"{name}.sktrace")
+        paths.append(out / f"{name}.sktrace")
+    return paths
