@@ -34,7 +34,7 @@ from .normalize import (
     simkube_event,
     split_extra,
 )
-from .validate import check_structure, preview, type_name
+from .structure import check_structure, preview, type_name
 
 Format = Literal["msgpack", "json"]
 _WRITE_CHUNK = 1 << 20

@@ -1,396 +1,343 @@
-"""Trace checks: structural checks at load (raise TraceError) and :func:`validate` (a list of problems).
+"""Semantic validation of a loaded trace: :func:`validate` returns a list of :class:`Problem`.
 
-Structural checks (:func:`check_structure`) reject what SimKube itself could not import or what the rest
-of this project could not work on: wrong types, missing fields, objects without identity, bad quantities
-in pod templates. :func:`validate` reports what a loaded trace gets wrong semantically (Kubernetes would
-reject the object, the replay would misbehave) as errors, and SimKube's own ``skctl validate`` checks
-(notes/simkube.md §4) as warnings.
+Errors are what the Kubernetes API would reject or what breaks a replay; warnings are SimKube's own
+``skctl validate`` rules (notes/simkube.md §4) and stale index/lifecycle entries. Structural problems never
+get this far: the loader raises TraceError for them (``structure.py``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from pytest_simarena.errors import SimArenaError, TraceError
-from pytest_simarena.quantities import parse_quantity
+from pytest_simarena.errors import SimArenaError
+from pytest_simarena.quantities import canonical, parse_quantity
 
-from .model import BUILTIN_TEMPLATE_PATHS, Obj, describe, gvk_of, template_path
+from .model import BUILTIN_TEMPLATE_PATHS, Obj, Trace, describe, gvk_of, template_path
+from .structure import join_field, preview, templates_of
+from .usage import USAGE_ANNOTATION, read_usage
 
-MAX_DEPTH = 100  # Kubernetes objects nest ~20 deep; deeper input is hostile and would recurse elsewhere
-_U64 = 1 << 64
-_I64 = 1 << 63
-_TRACKED_KEYS = frozenset(("podSpecTemplatePaths", "trackLifecycle", "skipOwned"))
-_RESOURCE_FIELDS = ("requests", "limits")
-_valid_quantities: set[Any] = set()  # strings already parsed: traces repeat the same few quantities
+Severity = Literal["error", "warning"]
+_WORKLOAD_RESTART_ALWAYS = frozenset(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"))
+_REFERENCE_KINDS = ("ServiceAccount", "Secret", "ConfigMap")
 
 
-def preview(value: Any, limit: int = 60) -> str:
-    """A short JSON-ish rendering of a value for messages (strings in double quotes, like kubectl)."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=lambda v: f"<{type(v).__name__}>")
-    except (ValueError, RecursionError):
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation finding; ``location`` is ``events[i].applied_objs[j] (Kind ns/name): field``."""
+
+    severity: Severity
+    code: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{self.severity} {self.code}: {where}{self.message}"
 
 
-def type_name(value: Any) -> str:
-    """JSON/msgpack vocabulary for a Python value's type."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, bytes):
-        return "binary"
-    return type(value).__name__
+def _where(location: str, obj: Obj | None = None, field: str | None = None) -> str:
+    text = location
+    if obj is not None:
+        text += f" ({describe(obj)})"
+    if field:
+        text += f": {field}"
+    return text
 
 
-def _expected(what: str, value: Any) -> str:
-    return f"expected {what}, got {type_name(value)} {preview(value)}"
+def validate(trace: Trace) -> list[Problem]:
+    """Semantic problems of a (structurally sound) trace: errors first, then warnings, each in trace order.
+
+    Errors: what the Kubernetes API would reject or what breaks a replay (non-monotonic ``ts``, request
+    above limit, negative replicas or quantities, kinds SimKube does not track). Warnings: SimKube's own
+    ``skctl validate`` rules W0000 and E0001-E0005 (notes/simkube.md §4), plus stale index and lifecycle
+    entries. SimKube's E-codes stay warnings here because ``skctl validate`` only reports them.
+    """
+    problems: list[Problem] = []
+    _check_times(trace, problems)
+    _check_tracking(trace, problems)
+    seen: dict[str, set[str]] = {kind: set() for kind in _REFERENCE_KINDS}
+    for i, event in enumerate(trace.events):
+        for j, obj in enumerate(event.get("applied_objs") or []):
+            location = f"events[{i}].applied_objs[{j}]"
+            _check_workload(obj, location, trace.config, problems)
+            _check_simkube_rules(obj, location, trace.config, seen, problems)
+            kind = obj.get("kind")
+            if kind in seen:
+                seen[kind].add(_ns_name(obj))
+        for obj in event.get("deleted_objs") or []:
+            kind = obj.get("kind")
+            if kind in seen:
+                seen[kind].discard(_ns_name(obj))
+    _check_index_and_lifecycles(trace, problems)
+    # Every applied version of a workload repeats its problems: report each (object, field, message) once.
+    unique: dict[tuple[str, str, str], Problem] = {}
+    for p in problems:
+        obj_and_field = p.location.split(" ", 1)[-1] if p.location.startswith("events[") else p.location
+        unique.setdefault((p.code, obj_and_field, p.message), p)
+    return sorted(unique.values(), key=lambda p: p.severity != "error")  # stable: trace order within each
 
 
-def _join(prefix: str, part: str) -> str:
-    if part.startswith("["):
-        return prefix + part
-    return f"{prefix}.{part}" if prefix else part
+def _ns_name(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace')}/{meta.get('name')}"
 
 
-def _key_part(key: Any) -> str:
-    if isinstance(key, str) and key.replace("_", "").replace("-", "").isalnum():
-        return key
-    return f"[{preview(key)}]"
-
-
-# -- generic value walk
-
-
-def _scan_value(root: Any) -> bool:
-    """True when ``root`` holds only JSON types with string keys, at most MAX_DEPTH deep (fast path)."""
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        value, depth = pop()
-        if depth > MAX_DEPTH:
-            return False
-        if type(value) is dict:
-            for k, x in value.items():
-                if type(k) is not str:
-                    return False
-                t = type(x)
-                if t is dict or t is list or t is tuple:
-                    push((x, depth + 1))
-                elif not (t is str or t is int or t is bool or x is None or (t is float and x == x)):
-                    return False
-        else:
-            for x in value:
-                t = type(x)
-                if t is dict or t is list or t is tuple:
-                    push((x, depth + 1))
-                elif not (t is str or t is int or t is bool or x is None or (t is float and x == x)):
-                    return False
-    return True
-
-
-def _find_bad_value(root: Any) -> tuple[str, str]:
-    """Slow path of :func:`_scan_value`: ``(field path, problem)`` of the first offending value."""
-    stack: list[tuple[Any, str, int]] = [(root, "", 0)]
-    while stack:
-        value, where, depth = stack.pop(0)
-        if depth > MAX_DEPTH:
-            return where, f"nested more than {MAX_DEPTH} levels deep"
-        items: Any = value.items() if isinstance(value, dict) else enumerate(value)
-        for k, x in items:
-            sub = _join(where, _key_part(k)) if isinstance(value, dict) else f"{where}[{k}]"
-            if isinstance(value, dict) and not isinstance(k, str):
-                return where, f"map key {preview(k)} is a {type_name(k)} (keys must be strings)"
-            if isinstance(x, dict | list | tuple):
-                stack.append((x, sub, depth + 1))
-            elif isinstance(x, float) and x != x:
-                return sub, "NaN is not a JSON number"
-            elif not (x is None or isinstance(x, str | int | float)):
-                return sub, f"a {type_name(x)} value cannot appear in a Kubernetes object"
-    return "", "malformed value"
-
-
-# -- structure
-
-
-def check_structure(core: Obj) -> None:
-    """Raise TraceError (without the file name) for the first structural problem of a decoded v2 trace."""
-    _check_config(core["config"])
-    events = core["events"]
-    if not isinstance(events, list | tuple):
-        raise TraceError(_expected("an array of events", events), field="events")
-    config = core["config"]
-    for i, event in enumerate(events):
-        _check_event(i, event, config)
-    _check_index(core["index"])
-    _check_lifecycles(core["pod_lifecycles"])
-
-
-def _check_config(config: Any) -> None:
-    if not isinstance(config, dict):
-        raise TraceError(_expected("a map with trackedObjects", config), field="config")
-    if "trackedObjects" not in config:
-        raise TraceError("missing field trackedObjects", field="config")
-    tracked = config["trackedObjects"]
-    if not isinstance(tracked, dict):
-        raise TraceError(_expected("a map of GVK to tracking config", tracked), field="config.trackedObjects")
-    for gvk, cfg in tracked.items():
-        field = f"config.trackedObjects[{preview(gvk)}]"
-        if not isinstance(gvk, str) or "." not in gvk or gvk.endswith(".") or gvk.startswith("."):
-            raise TraceError(
-                f'{preview(gvk)} is not a GVK string like "apps/v1.Deployment" or "v1.Pod"',
-                field="config.trackedObjects",
-            )
-        if not isinstance(cfg, dict):
-            raise TraceError(_expected("a map", cfg), field=field)
-        unknown = sorted(str(k) for k in cfg if k not in _TRACKED_KEYS)
-        if unknown:
-            raise TraceError(
-                f"unknown field {unknown[0]!r} (SimKube accepts {', '.join(sorted(_TRACKED_KEYS))})",
-                field=field,
-            )
-        for flag in ("trackLifecycle", "skipOwned"):
-            if flag in cfg and not isinstance(cfg[flag], bool):
-                raise TraceError(_expected("true or false", cfg[flag]), field=f"{field}.{flag}")
-        paths = cfg.get("podSpecTemplatePaths")
-        if paths is not None:
-            if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
-                raise TraceError(
-                    _expected("an array of JSON pointers", paths), field=f"{field}.podSpecTemplatePaths"
+def _check_times(trace: Trace, problems: list[Problem]) -> None:
+    if not trace.events:
+        problems.append(
+            Problem("warning", "empty_trace", "events", "the trace has no events: nothing to replay")
+        )
+    for i in range(1, len(trace.events)):
+        before, after = trace.events[i - 1]["ts"], trace.events[i]["ts"]
+        if after < before:
+            # SimKube's tracer appends in time order and the driver sleeps ts[i+1]-ts[i] (notes §1.3, §3.4).
+            problems.append(
+                Problem(
+                    "error",
+                    "ts_not_monotonic",
+                    f"events[{i}]: ts",
+                    f"{after} is before the previous event's ts {before} (events must be in time order)",
                 )
-            for p in paths:
-                if p and not p.startswith("/"):
-                    raise TraceError(
-                        f"{preview(p)} is not a JSON pointer (it must be empty or start with /)",
-                        field=f"{field}.podSpecTemplatePaths",
-                    )
-        # SimKube's TracerConfig::normalize (sk-core trace/config.rs, notes §1.5) fails the import here.
-        normalized = gvk[1:] if gvk.startswith("/") else gvk
-        builtin = BUILTIN_TEMPLATE_PATHS.get(normalized)
-        if builtin is not None and paths and list(paths) != [builtin]:
-            raise TraceError(
-                f"{preview(list(paths))} differs from the built-in path {preview(builtin)} "
-                "(SimKube rejects this: InvalidPath)",
-                field=f"{field}.podSpecTemplatePaths",
-            )
-        if builtin is None and not paths:
-            raise TraceError(
-                "a custom kind needs a non-empty podSpecTemplatePaths (SimKube rejects this: MissingPath)",
-                field=field,
             )
 
 
-def _check_event(i: int, event: Any, config: Obj) -> None:
-    location = f"events[{i}]"
-    if not isinstance(event, dict):
-        raise TraceError(_expected("a map with ts, applied_objs, deleted_objs", event), location=location)
-    for key in ("ts", "applied_objs", "deleted_objs"):
-        if key not in event:
-            raise TraceError(f"missing field {key}", location=location)
-    ts = event["ts"]
-    if type(ts) is not int:
-        raise TraceError(_expected("an integer (Unix seconds)", ts), location=location, field="ts")
-    if not -_I64 <= ts < _I64:
-        raise TraceError(f"{ts} does not fit in a signed 64-bit integer", location=location, field="ts")
-    for key in ("applied_objs", "deleted_objs"):
-        objs = event[key]
-        if not isinstance(objs, list | tuple):
-            raise TraceError(_expected("an array of objects", objs), location=location, field=key)
-        for j, obj in enumerate(objs):
-            _check_object(obj, f"{location}.{key}[{j}]", config, applied=key == "applied_objs")
-
-
-def _check_object(obj: Any, location: str, config: Obj, *, applied: bool) -> None:
-    if not isinstance(obj, dict):
-        raise TraceError(_expected("a Kubernetes object (a map)", obj), location=location)
-    who = describe(obj)
-    if not _scan_value(obj):
-        field, problem = _find_bad_value(obj)
-        raise TraceError(problem, location=location, obj=who, field=field or None)
-    for key in ("apiVersion", "kind"):
-        value = obj.get(key)
-        if not isinstance(value, str) or not value:
-            problem = f"missing field {key}" if key not in obj else _expected("a non-empty string", value)
-            raise TraceError(problem, location=location, obj=who, field=None if key not in obj else key)
-    meta = obj.get("metadata")
-    if not isinstance(meta, dict):
-        problem = "missing field metadata" if meta is None else _expected("a map", meta)
-        raise TraceError(problem, location=location, obj=who, field="metadata")
-    for key in ("name", "namespace"):
-        value = meta.get(key)
-        if not isinstance(value, str) or not value:
-            # SimKube's driver unwraps metadata.namespace: cluster-scoped objects cannot be replayed (§1.3).
-            problem = f"missing field {key}" if value is None else _expected("a non-empty string", value)
-            raise TraceError(problem, location=location, obj=who, field=f"metadata.{key}")
-    if applied:
-        for prefix, template in _templates(obj, config):
-            _check_template(template, prefix, location, who)
-
-
-def _templates(obj: Obj, config: Obj) -> Iterator[tuple[str, Any]]:
-    """``(field path, value)`` of each pod template of ``obj`` (``*`` in custom paths walks arrays)."""
-    gvk = gvk_of(obj)
-    if gvk in BUILTIN_TEMPLATE_PATHS:
-        pointer = template_path(gvk, config)
-        pointers = [pointer] if pointer is not None else []
-    else:
-        cfg = (config.get("trackedObjects") or {}).get(gvk) or {}
-        pointers = list(cfg.get("podSpecTemplatePaths") or [])
-    for pointer in pointers:
-        parts = [p for p in pointer.split("/") if p]
-        level: list[tuple[str, Any]] = [("", obj)]
-        for part in parts:
-            nxt: list[tuple[str, Any]] = []
-            for where, cur in level:
-                if part == "*" and isinstance(cur, list | tuple):
-                    nxt.extend((f"{where}[{n}]", item) for n, item in enumerate(cur))
-                elif isinstance(cur, dict) and part in cur:
-                    nxt.append((_join(where, part), cur[part]))
-            level = nxt
-        yield from level
-
-
-def _check_template(template: Any, prefix: str, location: str, who: str) -> None:
-    def fail(problem: str, field: str) -> TraceError:
-        return TraceError(
-            problem, location=location, obj=who, field=_join(prefix, field) if prefix else field
+def _check_tracking(trace: Trace, problems: list[Problem]) -> None:
+    tracked = trace.config.get("trackedObjects") or {}
+    tracked = {gvk[1:] if gvk.startswith("/") else gvk for gvk in tracked}
+    reported: set[str] = set()
+    for i, j, obj in trace.applied():
+        gvk = gvk_of(obj)
+        if gvk in tracked or gvk in reported or gvk not in BUILTIN_TEMPLATE_PATHS:
+            continue
+        reported.add(gvk)
+        # The driver rewrites pod templates only at the configured paths (notes §3.4): without an entry the
+        # pods get no virtual-node selector/toleration and never schedule on the simulated nodes.
+        problems.append(
+            Problem(
+                "error",
+                "untracked_kind",
+                _where(f"events[{i}].applied_objs[{j}]", obj),
+                f"config.trackedObjects has no entry for {gvk}, so SimKube will not redirect its pods to "
+                "virtual nodes",
+            )
         )
 
-    if template is None:
-        return
-    if not isinstance(template, dict):
-        raise fail(_expected("a pod template (a map)", template), "")
-    spec = template.get("spec")
-    if spec is None:
-        return
-    if not isinstance(spec, dict):
-        raise fail(_expected("a pod spec (a map)", spec), "spec")
-    for list_key in ("initContainers", "containers"):
-        found = spec.get(list_key)
-        if found is None:
-            continue
-        if not isinstance(found, list | tuple):
-            raise fail(_expected("an array of containers", found), f"spec.{list_key}")
-        for n, container in enumerate(found):
-            where = f"spec.{list_key}[{n}]"
-            if not isinstance(container, dict):
-                raise fail(_expected("a container (a map)", container), where)
-            name = container.get("name")
-            if not isinstance(name, str) or not name:
-                problem = "missing field name" if name is None else _expected("a non-empty string", name)
-                raise fail(problem, f"{where}.name")
-            resources = container.get("resources")
-            if resources is None:
-                continue
-            if not isinstance(resources, dict):
-                raise fail(_expected("a map with requests and/or limits", resources), f"{where}.resources")
-            for kind in _RESOURCE_FIELDS:
-                values = resources.get(kind)
-                if values is None:
-                    continue
-                if not isinstance(values, dict):
-                    raise fail(
-                        _expected("a map of resource name to quantity", values), f"{where}.resources.{kind}"
-                    )
-                for resource, quantity in values.items():
-                    if type(quantity) is str and quantity in _valid_quantities:
-                        continue
-                    field = _join(f"{where}.resources.{kind}", _key_part(resource))
-                    if not isinstance(quantity, str | int | float) or isinstance(quantity, bool):
-                        raise fail(_expected('a quantity such as "500m" or "1Gi"', quantity), field)
-                    try:
-                        parse_quantity(quantity)
-                    except SimArenaError as exc:
-                        raise fail(str(exc), field) from None
-                    if type(quantity) is str and len(_valid_quantities) < 10_000:
-                        _valid_quantities.add(quantity)
-    _check_usage_annotation(template, fail)
 
-
-def _check_usage_annotation(template: Obj, fail: Any) -> None:
-    from .usage import USAGE_ANNOTATION, read_usage
-
-    annotations = (template.get("metadata") or {}).get("annotations")
-    if not isinstance(annotations, dict) or USAGE_ANNOTATION not in annotations:
-        return
-    field = f'metadata.annotations["{USAGE_ANNOTATION}"]'
+def _quantity_value(value: Any) -> Any:
     try:
-        read_usage(template)
-    except TraceError as exc:
-        raise fail(exc.problem, exc.field or field) from None
-    except SimArenaError as exc:
-        raise fail(str(exc), field) from None
+        return parse_quantity(value)
+    except SimArenaError:
+        return None
 
 
-def _check_index(index: Any) -> None:
-    if not isinstance(index, dict):
-        raise TraceError(_expected('a map of GVK to {"ns/name": hash}', index), field="index")
-    for gvk, entries in index.items():
-        field = f"index[{preview(gvk)}]"
-        if not isinstance(gvk, str):
-            raise TraceError(
-                f"key {preview(gvk)} is a {type_name(gvk)} (expected a GVK string)", field="index"
+def _canonical(value: Any) -> str:
+    try:
+        return canonical(value)
+    except SimArenaError:
+        return str(value)
+
+
+def _check_workload(obj: Obj, location: str, config: Obj, problems: list[Problem]) -> None:
+    def error(code: str, field: str, message: str) -> None:
+        problems.append(Problem("error", code, _where(location, obj, field), message))
+
+    kind = obj.get("kind")
+    spec = obj.get("spec")
+    if isinstance(spec, dict) and "replicas" in spec and kind != "Pod":
+        replicas = spec["replicas"]
+        if type(replicas) is not int:
+            error("bad_replicas", "spec.replicas", f"Invalid value: {preview(replicas)}: must be an integer")
+        elif replicas < 0:
+            # Kubernetes ValidateNonnegativeField wording (notes/kubernetes.md §2.3).
+            error(
+                "negative_replicas",
+                "spec.replicas",
+                f"Invalid value: {replicas}: must be greater than or equal to 0",
             )
-        if not isinstance(entries, dict):
-            raise TraceError(_expected('a map of "ns/name" to hash', entries), field=field)
-        for key, value in entries.items():
-            if not isinstance(key, str):
-                raise TraceError(
-                    f'key {preview(key)} is a {type_name(key)} (expected "ns/name")', field=field
-                )
-            if type(value) is not int or not 0 <= value < _U64:
-                raise TraceError(
-                    _expected("an unsigned 64-bit hash", value), field=f"{field}[{preview(key)}]"
-                )
+    pointer = template_path(gvk_of(obj), config)
+    if pointer is None:
+        return
+    prefix = ".".join(p for p in pointer.split("/") if p)
+    template = next((t for _, t in templates_of(obj, config)), None)
+    if not isinstance(template, dict):
+        if gvk_of(obj) in BUILTIN_TEMPLATE_PATHS:
+            error("missing_pod_template", prefix or "spec", "Required value: the pod template is missing")
+        return
+    pod_spec = template.get("spec")
+    base = join_field(prefix, "spec") if prefix else "spec"
+    if not isinstance(pod_spec, dict) or not pod_spec.get("containers"):
+        error("no_containers", f"{base}.containers", "Required value: a pod needs at least one container")
+        return
+    policy = pod_spec.get("restartPolicy")
+    if kind in _WORKLOAD_RESTART_ALWAYS and policy not in (None, "Always"):
+        # Workload controllers only allow restartPolicy Always (notes/kubernetes.md §2.3).
+        error(
+            "unsupported_restart_policy",
+            f"{base}.restartPolicy",
+            f'Unsupported value: {preview(policy)}: supported values: "Always"',
+        )
+    names: set[str] = set()
+    for list_key in ("initContainers", "containers"):
+        for n, container in enumerate(pod_spec.get(list_key) or []):
+            where = f"{base}.{list_key}[{n}]"
+            name = container.get("name")
+            if name in names:
+                error("duplicate_container_name", f"{where}.name", f"Duplicate value: {preview(name)}")
+            names.add(name)
+            _check_resources(container.get("resources") or {}, f"{where}.resources", error)
+    _check_usage_names(template, names, base, error)
 
 
-def _check_lifecycles(lifecycles: Any) -> None:
-    if not isinstance(lifecycles, dict):
-        raise TraceError(_expected("a map", lifecycles), field="pod_lifecycles")
-    for owner, by_hash in lifecycles.items():
-        if not (isinstance(owner, tuple) and len(owner) == 2 and all(isinstance(p, str) for p in owner)):
-            raise TraceError(
-                f'key {preview(owner)} is not an [owner GVK, "ns/name"] pair (notes §1.7)',
-                field="pod_lifecycles",
+def _check_resources(resources: Obj, where: str, error: Any) -> None:
+    requests = resources.get("requests") or {}
+    limits = resources.get("limits") or {}
+    for kind, values in (("requests", requests), ("limits", limits)):
+        for resource, raw in values.items():
+            value = _quantity_value(raw)
+            if value is not None and value < 0:
+                error(
+                    "negative_quantity",
+                    f"{where}.{kind}[{preview(resource)}]",
+                    f'Invalid value: "{_canonical(raw)}": must be greater than or equal to 0',
+                )
+    for resource, raw in requests.items():
+        if resource not in limits:
+            continue
+        request, limit = _quantity_value(raw), _quantity_value(limits[resource])
+        if request is not None and limit is not None and request > limit:
+            # ValidateResourceRequirements puts it on ...resources.requests (notes/kubernetes.md §2.3).
+            error(
+                "request_exceeds_limit",
+                f"{where}.requests",
+                f'Invalid value: "{_canonical(raw)}": must be less than or equal to {resource} limit of '
+                f"{_canonical(limits[resource])}",
             )
-        field = f"pod_lifecycles[{preview(list(owner))}]"
-        if not isinstance(by_hash, dict):
-            raise TraceError(_expected("a map of pod-spec hash to lifecycles", by_hash), field=field)
-        for spec_hash, entries in by_hash.items():
-            where = f"{field}[{preview(spec_hash)}]"
-            if type(spec_hash) is not int or not 0 <= spec_hash < _U64:
-                raise TraceError(f"key {preview(spec_hash)} is not an unsigned 64-bit hash", field=field)
-            if not isinstance(entries, list | tuple):
-                raise TraceError(_expected("an array of lifecycles", entries), field=where)
-            for n, entry in enumerate(entries):
-                if not _is_lifecycle(entry):
-                    raise TraceError(
-                        _expected('"Empty", {"Running": start} or {"Finished": [start, end]}', entry),
-                        field=f"{where}[{n}]",
-                    )
 
 
-def _is_lifecycle(entry: Any) -> bool:
-    if entry == "Empty":
-        return True
-    if not isinstance(entry, dict) or len(entry) != 1:
-        return False
-    ((tag, value),) = entry.items()
-    if tag == "Running":
-        return type(value) is int
-    if tag == "Finished":
-        return isinstance(value, list | tuple) and len(value) == 2 and all(type(v) is int for v in value)
-    return False
+def _check_usage_names(template: Obj, names: set[str], base: str, error: Any) -> None:
+    try:
+        usage = read_usage(template)
+    except SimArenaError:
+        return  # rejected at load already; a trace built in memory gets the load-time message on write+read
+    template_prefix = base[: -len("spec")]  # "spec.template." for workloads, "" for a Pod
+    for name in usage:
+        if name not in names:
+            error(
+                "usage_unknown_container",
+                f'{template_prefix}metadata.annotations["{USAGE_ANNOTATION}"]',
+                f"names container {name!r}, which the pod does not have",
+            )
+
+
+def _check_simkube_rules(
+    obj: Obj, location: str, config: Obj, seen: dict[str, set[str]], problems: list[Problem]
+) -> None:
+    """SimKube's ``skctl validate`` rules (sk-cli/src/validation/rules, notes §4), as warnings."""
+
+    def warn(code: str, field: str, message: str) -> None:
+        problems.append(Problem("warning", code, _where(location, obj, field), message))
+
+    if obj.get("status") is not None:
+        warn("W0000", "status", "status_field_populated: status is set; the driver strips it before applying")
+    pointer = template_path(gvk_of(obj), config)
+    template = next((t for _, t in templates_of(obj, config)), None) if pointer is not None else None
+    pod_spec = template.get("spec") if isinstance(template, dict) else None
+    if not isinstance(pod_spec, dict):
+        return
+    prefix = ".".join(p for p in (pointer or "").split("/") if p)
+    base = join_field(prefix, "spec") if prefix else "spec"
+    ns = (obj.get("metadata") or {}).get("namespace")
+
+    def missing(kind: str, name: Any) -> bool:
+        return isinstance(name, str) and f"{ns}/{name}" not in seen[kind]
+
+    for key in ("serviceAccountName", "serviceAccount"):
+        account = pod_spec.get(key)
+        # Every namespace gets a "default" ServiceAccount from the controller manager, virtual ones too.
+        if account != "default" and missing("ServiceAccount", account):
+            warn(
+                "E0001",
+                f"{base}.{key}",
+                f"service_account_missing: ServiceAccount {ns}/{account} is not applied earlier in the "
+                "trace; pods cannot be created",
+            )
+            break
+    for list_key in ("initContainers", "containers"):
+        for n, container in enumerate(pod_spec.get(list_key) or []):
+            where = f"{base}.{list_key}[{n}]"
+            for e, env in enumerate(container.get("env") or []):
+                source = (env or {}).get("valueFrom") or {}
+                # SimKube checks secretKeyRef.key / configMapKeyRef.key (notes §4, "sic"); the object a pod
+                # needs is the one *named*, so the name is what is checked here.
+                for ref, kind, code, rule in (
+                    ("secretKeyRef", "Secret", "E0002", "envvar_secret_missing"),
+                    ("configMapKeyRef", "ConfigMap", "E0003", "envvar_configmap_missing"),
+                ):
+                    name = (source.get(ref) or {}).get("name")
+                    if missing(kind, name):
+                        warn(
+                            code,
+                            f"{where}.env[{e}].valueFrom.{ref}.name",
+                            f"{rule}: {kind} {ns}/{name} is not in the trace",
+                        )
+            for e, env_from in enumerate(container.get("envFrom") or []):
+                for ref, kind, code, rule in (
+                    ("secretRef", "Secret", "E0002", "envvar_secret_missing"),
+                    ("configMapRef", "ConfigMap", "E0003", "envvar_configmap_missing"),
+                ):
+                    name = ((env_from or {}).get(ref) or {}).get("name")
+                    if missing(kind, name):
+                        warn(
+                            code,
+                            f"{where}.envFrom[{e}].{ref}.name",
+                            f"{rule}: {kind} {ns}/{name} is not in the trace",
+                        )
+    for v, volume in enumerate(pod_spec.get("volumes") or []):
+        volume = volume or {}
+        secret = (volume.get("secret") or {}).get("secretName")
+        if missing("Secret", secret):
+            warn(
+                "E0004",
+                f"{base}.volumes[{v}].secret.secretName",
+                f"volume_secret_missing: Secret {ns}/{secret} is not in the trace",
+            )
+        config_map = (volume.get("configMap") or {}).get("name")
+        if missing("ConfigMap", config_map):
+            warn(
+                "E0005",
+                f"{base}.volumes[{v}].configMap.name",
+                f"volume_configmap_missing: ConfigMap {ns}/{config_map} is not in the trace",
+            )
+
+
+def _check_index_and_lifecycles(trace: Trace, problems: list[Problem]) -> None:
+    known: set[tuple[str, str]] = set()
+    for event in trace.events:
+        for key in ("applied_objs", "deleted_objs"):
+            for obj in event.get(key) or []:
+                known.add((gvk_of(obj), _ns_name(obj)))
+    indexed = {(gvk, key) for gvk, entries in trace.index.items() for key in entries}
+    absent = sorted(known - indexed)
+    if absent:
+        gvk, key = absent[0]
+        more = f" and {len(absent) - 1} more" if len(absent) > 1 else ""
+        # The driver only uses index membership, for pod-lifecycle lookups (notes §1.6).
+        problems.append(
+            Problem(
+                "warning",
+                "index_incomplete",
+                "index",
+                f"{gvk} {key}{more} not in the index (rebuild_index fixes it)",
+            )
+        )
+    for owner in trace.pod_lifecycles:
+        if tuple(owner) not in known:
+            problems.append(
+                Problem(
+                    "warning",
+                    "lifecycle_unknown_owner",
+                    f"pod_lifecycles[{preview(list(owner))}]",
+                    "owner is not in the trace",
+                )
+            )
