@@ -9,7 +9,8 @@ Semantics, chosen so that ``bump`` then ``reduce`` by the same step restores the
 * ``bump_*``/``reduce_*`` move a container's request *and* limit for the resource by the step, keeping
   their gap, so a request never ends above its limit. A container with only a limit has its limit moved:
   the API defaults the request to the limit (kubernetes notes 2.1), so the effective request moves with
-  it. A container with neither starts from 0 on a bump; a reduce leaves it unchanged.
+  it. A container with neither starts from 0 on a bump; a reduce leaves it unchanged. A reduce that
+  lands a request (with no limit) exactly on 0 removes it, since an absent request is 0 (notes 2.1).
 * ``set_resources`` writes the given requests/limits (``None`` removes one). A request set above the
   existing limit raises the limit with it; a limit set below the existing request lowers the request
   (requests may not exceed limits, notes 2.3). The result says so.
@@ -619,6 +620,13 @@ def _shift(
         assert limit is not None
         # The API defaults a missing request to the limit (kubernetes notes 2.1): moving the limit moves both.
         plan.note(f"container {name} had no {resource} request; its limit {raw_lim} is the effective request")
+    if request is not None and limit is None and request + delta == 0:
+        # An absent request is a request of 0 (kubernetes notes 2.1), so landing exactly on 0 removes it
+        # instead of writing a value under the floor: this undoes a bump that started from nothing.
+        plan.note(f"container {name}: {resource} request reduced to 0, so removed")
+        _write(container, "requests", resource, None)
+        _record(plan, version, name, resource, "requests", raw_req, request, None)
+        return
     if request is not None:
         _write(container, "requests", resource, request + delta)
         _record(plan, version, name, resource, "requests", raw_req, request, request + delta)
