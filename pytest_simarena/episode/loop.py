@@ -1,0 +1,356 @@
+"""The step loop: replay the current trace, observe, let the policy act, apply, score, log.
+
+One step (``run_step``), whatever the backend::
+
+    prepare(prefix) -> hooks pre_start, pre_run -> start(trace) -> advance(step seconds) -> observe
+    -> policy.act -> apply_action (safeguards decide: applied / unchanged / blocked / not_found)
+    -> next trace written atomically -> reward -> log -> hooks post_run -> cleanup(prefix)
+
+An episode (``run_episode``) chains steps, each replaying the trace the previous one produced, until the
+workload is healthy for ``hold`` consecutive observations (solved) or ``max_steps`` steps ran. A step that
+fails (bad trace, policy error, backend error) ends the episode with ``EpisodeResult.error`` set; the last
+good trace stays where it was written. ``post_stop`` hooks run once at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.actions import Action, apply_action
+from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend
+from pytest_simarena.errors import SimArenaError
+from pytest_simarena.policies.registry import make_policy
+from pytest_simarena.rewards import StepOutcome, make_reward
+from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
+from pytest_simarena.trace.model import Trace, WorkloadRef
+
+from .observation import HistoryEntry, Observation, build_observation
+from .results import EpisodeResult, StepRecord
+from .runlog import RunLog, trace_bytes, trace_file_name
+from .target import default_target, resolve_workload
+
+if TYPE_CHECKING:
+    from pytest_simarena.policies.protocol import Policy
+    from pytest_simarena.rewards import Reward
+
+DEFAULT_STEP_SECONDS = 120.0
+DEFAULT_MAX_STEPS = 10
+
+
+class StepError(SimArenaError):
+    """A step failed; the message says which step, which phase and why.
+
+    ``observation`` is set when the failure came after the cluster was observed (policy, action, reward).
+    """
+
+    observation: Observation | None = None
+
+
+@dataclass(slots=True)
+class StepContext:
+    """What a step needs besides the trace (kept together so ``run_step`` stays readable)."""
+
+    backend: ClusterBackend
+    policy: Policy
+    reward: Reward
+    workload: WorkloadRef
+    target: int
+    prefix: str = DEFAULT_PREFIX
+    step_seconds: float = DEFAULT_STEP_SECONDS
+    safeguards: Safeguards = DEFAULT_SAFEGUARDS
+    history: list[HistoryEntry] = field(default_factory=list)
+
+
+def observe_trace(ctx: StepContext, trace: Trace, step: int) -> Observation:
+    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action, no cleanup)."""
+    backend = ctx.backend
+    try:
+        backend.prepare(ctx.prefix)
+        backend.run_hooks("pre_start")
+        backend.run_hooks("pre_run")
+        backend.start(trace, ctx.prefix)
+        backend.advance(ctx.step_seconds)
+        snapshot = backend.observe(ctx.prefix)
+    except SimArenaError as exc:
+        raise StepError(f"step {step}: {getattr(backend, 'name', 'backend')} backend failed: {exc}") from exc
+    except Exception as exc:  # the backend is third-party code too: report, never crash the run
+        raise StepError(
+            f"step {step}: {getattr(backend, 'name', 'backend')} backend raised {type(exc).__name__}: {exc}"
+        ) from exc
+    try:
+        return build_observation(
+            snapshot, trace=trace, workload=ctx.workload, target=ctx.target, step=step, history=ctx.history
+        )
+    except SimArenaError as exc:
+        raise StepError(f"step {step}: cannot read the trace being replayed: {exc}") from exc
+
+
+def decide(ctx: StepContext, observation: Observation) -> Action:
+    """Ask the policy; any exception or a non-Action answer becomes a StepError naming the policy."""
+    try:
+        action = ctx.policy.act(observation)
+    except Exception as exc:
+        raise StepError(
+            f"step {observation.step}: policy {ctx.policy.name!r} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(action, Action):
+        raise StepError(
+            f"step {observation.step}: policy {ctx.policy.name!r} returned "
+            f"{type(action).__name__}, expected an Action"
+        )
+    return action
+
+
+def _changes(result: Any) -> tuple[dict[str, Any], ...]:
+    out = []
+    for change in getattr(result, "changes", ()) or ():
+        to_dict = getattr(change, "to_dict", None)
+        if callable(to_dict):
+            out.append(dict(to_dict()))
+        else:
+            out.append(
+                {
+                    "workload": change.workload,
+                    "container": change.container,
+                    "field": change.field,
+                    "before": change.before,
+                    "after": change.after,
+                }
+            )
+    return tuple(out)
+
+
+def run_step(
+    ctx: StepContext,
+    trace: Trace,
+    step: int,
+    *,
+    solved_before_acting: Callable[[Observation], bool] | None = None,
+) -> tuple[StepRecord, Trace]:
+    """One step on ``trace``; returns its record (without trace file fields) and the next trace.
+
+    ``solved_before_acting(observation)`` lets the episode stop without asking the policy: the record
+    then has status ``solved`` and a ``noop`` action, and the trace is returned unchanged.
+    """
+    observation: Observation | None = None
+    failed = False
+    try:
+        observation = observe_trace(ctx, trace, step)
+        return _act_on(ctx, trace, step, observation, solved_before_acting)
+    except StepError as exc:
+        failed = True
+        exc.observation = observation
+        raise
+    finally:
+        try:
+            ctx.backend.run_hooks("post_run")
+            ctx.backend.cleanup(ctx.prefix)
+        except Exception as exc:
+            # Never hide the step's own error behind a cleanup error; otherwise report the cleanup.
+            if not failed:
+                raise StepError(
+                    f"step {step}: cleanup on the {getattr(ctx.backend, 'name', 'backend')} backend failed: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+
+
+def _act_on(
+    ctx: StepContext,
+    trace: Trace,
+    step: int,
+    observation: Observation,
+    solved_before_acting: Callable[[Observation], bool] | None,
+) -> tuple[StepRecord, Trace]:
+    if solved_before_acting is not None and solved_before_acting(observation):
+        action = Action("noop", ctx.workload.name, namespace=ctx.workload.namespace, kind=ctx.workload.kind)
+        outcome = StepOutcome(step=step, action="noop", status="solved")
+        reward = float(ctx.reward(observation, outcome))
+        record = StepRecord(
+            step, observation.time, observation, action, "solved", "healthy: episode solved", (), reward
+        )
+        return record, trace
+    action = decide(ctx, observation)
+    try:
+        result = apply_action(trace, action, safeguards=ctx.safeguards)
+    except SimArenaError as exc:
+        raise StepError(f"step {step}: policy {ctx.policy.name!r} returned a bad action: {exc}") from exc
+    status = str(result.status)
+    outcome = StepOutcome(step=step, action=action.type, status=status, blocked=status == "blocked")
+    try:
+        reward = float(ctx.reward(observation, outcome))
+    except Exception as exc:
+        raise StepError(
+            f"step {step}: reward {ctx.reward.name!r} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    record = StepRecord(
+        step,
+        observation.time,
+        observation,
+        action,
+        status,
+        str(result.message or ""),
+        _changes(result),
+        reward,
+    )
+    return record, result.trace
+
+
+def run_episode(
+    trace: Trace,
+    policy: str | Policy = "heuristic",
+    *,
+    backend: str | ClusterBackend = "embedded",
+    reward: str | Reward = "binary",
+    workload: str | None = None,
+    kind: str | None = None,
+    namespace: str | None = None,
+    target: int | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    step_seconds: float = DEFAULT_STEP_SECONDS,
+    hold: int = 1,
+    seed: int = 0,
+    prefix: str = DEFAULT_PREFIX,
+    safeguards: Safeguards | None = None,
+    cluster: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    trace_label: str | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+    policy_options: dict[str, Any] | None = None,
+) -> EpisodeResult:
+    """Run ``policy`` on ``trace`` until solved or ``max_steps``; returns the (frozen) result.
+
+    ``backend`` is a backend object or a name for :func:`pytest_simarena.backends.registry.make_backend`
+    (built with ``seed`` and ``cluster``; it is closed at the end only if this function built it).
+    With ``out_dir`` the run folder is written (see :mod:`pytest_simarena.episode.runlog`).
+    """
+    if max_steps < 1:
+        raise SimArenaError(f"max_steps={max_steps!r}: expected at least 1")
+    if hold < 1:
+        raise SimArenaError(f"hold={hold!r}: expected at least 1 consecutive healthy observation")
+    if step_seconds <= 0:
+        raise SimArenaError(f"step_seconds={step_seconds!r}: expected a positive number of seconds")
+    ref = resolve_workload(trace, workload, kind=kind, namespace=namespace)
+    goal = default_target(trace, ref) if target is None else int(target)
+    the_policy = make_policy(policy, **(policy_options or {}))
+    the_reward = make_reward(reward)
+    owned = isinstance(backend, str)
+    if isinstance(backend, str):
+        from pytest_simarena.backends.registry import make_backend
+
+        options: dict[str, Any] = {"seed": seed}
+        if cluster is not None:
+            options["cluster"] = cluster
+        the_backend: ClusterBackend = make_backend(backend, **options)
+    else:
+        the_backend = backend
+    label = trace_label or trace.path or "<trace>"
+    log = RunLog(out_dir) if out_dir is not None else None
+    cluster_file = log.copy_cluster(cluster) if (log is not None and cluster is not None) else None
+
+    ctx = StepContext(
+        backend=the_backend,
+        policy=the_policy,
+        reward=the_reward,
+        workload=ref,
+        target=goal,
+        prefix=prefix,
+        step_seconds=float(step_seconds),
+        safeguards=safeguards or DEFAULT_SAFEGUARDS,
+    )
+    the_policy.reset(seed=seed)
+    records: list[StepRecord] = []
+    streak = 0
+    solved = False
+    steps_to_solve: int | None = None
+    error: str | None = None
+    current = trace
+    data, sha = trace_bytes(current)
+    last_file: str | None = log.write_trace(0, data) if log is not None else None
+    started = time.perf_counter()
+
+    def hold_reached(obs: Observation) -> bool:
+        return obs.healthy and streak + 1 >= hold
+
+    try:
+        for step in range(max_steps):
+            t0 = time.perf_counter()
+            try:
+                record, nxt = run_step(ctx, current, step, solved_before_acting=hold_reached)
+            except StepError as exc:
+                error = str(exc)
+                if exc.observation is not None:
+                    failed = StepRecord(step, exc.observation.time, exc.observation, None, "error", error)
+                    records.append(
+                        _with_trace(failed, trace_file_name(step) if log is not None else None, sha)
+                    )
+                    if log is not None:
+                        log.append_step(records[-1].to_json(), seconds=time.perf_counter() - t0)
+                break
+            record = _with_trace(record, trace_file_name(step) if log is not None else None, sha)
+            streak = streak + 1 if record.observation.healthy else 0
+            records.append(record)
+            ctx.history.append(
+                HistoryEntry(
+                    step, record.action.type if record.action else "noop", record.blocked, record.reward
+                )
+            )
+            if log is not None:
+                log.append_step(record.to_json(), seconds=time.perf_counter() - t0)
+            if on_step is not None:
+                on_step(record)
+            if record.status == "solved":
+                solved = True
+                steps_to_solve = step - hold + 1
+                break
+            if nxt is not current:
+                data, sha = trace_bytes(nxt)
+                current = nxt
+            if log is not None:
+                # The next trace is written even when unchanged, so every step has its own file.
+                last_file = log.write_trace(step + 1, data)
+    finally:
+        try:
+            the_backend.run_hooks("post_stop")
+        finally:
+            if owned:
+                the_backend.close()
+
+    result = EpisodeResult(
+        steps=tuple(records),
+        solved=solved,
+        steps_to_solve=steps_to_solve,
+        policy=policy if isinstance(policy, str) else the_policy.name,
+        reward=the_reward.name,
+        seed=seed,
+        backend=getattr(the_backend, "name", "backend"),
+        trace=label,
+        workload=str(ref),
+        target=goal,
+        max_steps=max_steps,
+        step_seconds=float(step_seconds),
+        hold=hold,
+        error=error,
+        final_trace=current,
+        final_trace_file=last_file,
+        options={
+            "workload": ref.name,
+            "kind": ref.kind,
+            "namespace": ref.namespace,
+            "prefix": prefix,
+            "cluster": cluster_file,
+            "policyOptions": dict(policy_options or {}),
+        },
+    )
+    if log is not None:
+        log.finish(result.summary_json(), total_seconds=time.perf_counter() - started)
+    return result
+
+
+def _with_trace(record: StepRecord, file: str | None, sha: str) -> StepRecord:
+    from dataclasses import replace
+
+    return replace(record, trace_file=file, trace_sha256=sha)

@@ -1,0 +1,473 @@
+"""The typed observation a policy receives after each step, built from a backend's snapshot.
+
+An :class:`Observation` describes ONE workload (the one the episode repairs) as ``kubectl`` would show
+it, plus what a policy needs to decide: the workload's current requests/limits (from the trace being
+replayed), the scheduler's and kubelet's latest complaints, the nodes' room, and the episode so far.
+
+=====================  =======================  ===================================================
+Field                  Type                     Meaning
+=====================  =======================  ===================================================
+step                   int                      0-based step number (0 = the original trace)
+time                   float                    seconds since the trace started (backend clock)
+workload               WorkloadRef              ``apps/v1.Deployment default/web``
+ready                  int                      pods Ready (containers all ready)
+pending                int                      pods in phase Pending (unscheduled or starting)
+running                int                      pods in phase Running
+crash_looping          int                      pods with a container waiting in CrashLoopBackOff
+oom_killed             int                      pods with a container last terminated OOMKilled
+restarts               int                      container restarts summed over the pods
+total                  int                      pods that exist (not terminating)
+desired                int                      ``spec.replicas`` of the workload as replayed
+target                 int                      replicas the episode must reach (see episode docs)
+containers             tuple[ContainerView]     per container: requests, limits, declared usage
+failed_scheduling      str | None               latest FailedScheduling message for its pods
+oom                    str | None               latest OOM kill, in words (container, pod, exit 137)
+backoff                str | None               latest BackOff / CrashLoopBackOff message
+events                 tuple[dict]              the workload's events (core/v1 Event dicts), in order
+nodes                  tuple[NodeView]          per node: allocatable and requested (others / ours)
+node_allocatable       NodeView | None          the largest node (by cpu, then memory)
+history                tuple[HistoryEntry]      previous steps: action type, blocked, reward
+snapshot               ClusterSnapshot          the raw API-shaped objects, for policies that want them
+=====================  =======================  ===================================================
+
+cpu is in millicores and memory in bytes everywhere (ints); None means "not set".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
+from pytest_simarena.quantities import format_cpu, format_memory, parse_cpu, parse_memory
+from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
+from pytest_simarena.trace.usage import read_usage
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerView:
+    """One container of the workload's pod template: requests, limits and declared usage (None = unset)."""
+
+    name: str
+    cpu_request: int | None = None
+    memory_request: int | None = None
+    cpu_limit: int | None = None
+    memory_limit: int | None = None
+    cpu_usage: int | None = None
+    memory_usage: int | None = None
+
+    @property
+    def effective_cpu_request(self) -> int:
+        """What the scheduler counts: the request, else the limit (requests default to limits, k8s §2.1)."""
+        return self.cpu_request if self.cpu_request is not None else (self.cpu_limit or 0)
+
+    @property
+    def effective_memory_request(self) -> int:
+        """What the scheduler counts: the request, else the limit (k8s §2.1)."""
+        return self.memory_request if self.memory_request is not None else (self.memory_limit or 0)
+
+    def to_json(self) -> Obj:
+        out: Obj = {"name": self.name}
+        for key, cpu, memory in (
+            ("requests", self.cpu_request, self.memory_request),
+            ("limits", self.cpu_limit, self.memory_limit),
+            ("usage", self.cpu_usage, self.memory_usage),
+        ):
+            part: Obj = {}
+            if cpu is not None:
+                part["cpu"] = format_cpu(cpu)
+            if memory is not None:
+                part["memory"] = format_memory(memory)
+            if part:
+                out[key] = part
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A node's allocatable resources and what bound pods request on it (ours = the episode's workload)."""
+
+    name: str
+    cpu: int
+    memory: int
+    pods: int
+    cpu_requested: int = 0
+    memory_requested: int = 0
+    pods_placed: int = 0
+    cpu_requested_by_others: int = 0
+    memory_requested_by_others: int = 0
+    pods_placed_by_others: int = 0
+
+    def to_json(self) -> Obj:
+        return {
+            "name": self.name,
+            "cpu": format_cpu(self.cpu),
+            "memory": format_memory(self.memory),
+            "pods": self.pods,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """What happened at an earlier step of the episode."""
+
+    step: int
+    action: str
+    blocked: bool
+    reward: float
+
+    def to_json(self) -> Obj:
+        return {"step": self.step, "action": self.action, "blocked": self.blocked, "reward": self.reward}
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a policy sees after a step (fields documented in the module docstring table)."""
+
+    step: int
+    time: float
+    workload: WorkloadRef
+    target: int
+    desired: int = 0
+    ready: int = 0
+    pending: int = 0
+    running: int = 0
+    crash_looping: int = 0
+    oom_killed: int = 0
+    restarts: int = 0
+    total: int = 0
+    containers: tuple[ContainerView, ...] = ()
+    failed_scheduling: str | None = None
+    oom: str | None = None
+    backoff: str | None = None
+    events: tuple[Obj, ...] = ()
+    nodes: tuple[NodeView, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    snapshot: ClusterSnapshot | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def healthy(self) -> bool:
+        """The goal: ready == target, total == target and nothing pending (the ``binary`` reward's 1)."""
+        return self.ready == self.target and self.total == self.target and self.pending == 0
+
+    @property
+    def node_allocatable(self) -> NodeView | None:
+        """The largest node (by cpu, then memory, then name for a stable choice)."""
+        if not self.nodes:
+            return None
+        return max(self.nodes, key=lambda n: (n.cpu, n.memory, n.pods, n.name))
+
+    @property
+    def insufficient_cpu(self) -> bool:
+        return bool(self.failed_scheduling and "Insufficient cpu" in self.failed_scheduling)
+
+    @property
+    def insufficient_memory(self) -> bool:
+        return bool(self.failed_scheduling and "Insufficient memory" in self.failed_scheduling)
+
+    @property
+    def too_many_pods(self) -> bool:
+        return bool(self.failed_scheduling and "Too many pods" in self.failed_scheduling)
+
+    def container(self, name: str | None = None) -> ContainerView | None:
+        """The named container, or the first one."""
+        for view in self.containers:
+            if name is None or view.name == name:
+                return view
+        return None
+
+    def to_json(self) -> Obj:
+        """A JSON-able summary (camelCase, no raw snapshot) used in logs and ``simarena run --json``."""
+        largest = self.node_allocatable
+        return {
+            "step": self.step,
+            "time": self.time,
+            "workload": str(self.workload),
+            "ready": self.ready,
+            "pending": self.pending,
+            "running": self.running,
+            "crashLooping": self.crash_looping,
+            "oomKilled": self.oom_killed,
+            "restarts": self.restarts,
+            "total": self.total,
+            "desired": self.desired,
+            "target": self.target,
+            "healthy": self.healthy,
+            "containers": [c.to_json() for c in self.containers],
+            "failedScheduling": self.failed_scheduling,
+            "oom": self.oom,
+            "backOff": self.backoff,
+            "nodeAllocatable": largest.to_json() if largest else None,
+        }
+
+
+# --- building ------------------------------------------------------------------------------------------
+
+
+def _cpu(value: Any) -> int | None:
+    return None if value is None else parse_cpu(value)
+
+
+def _memory(value: Any) -> int | None:
+    return None if value is None else parse_memory(value)
+
+
+def container_views(trace: Trace, ref: WorkloadRef) -> tuple[ContainerView, ...]:
+    """The workload's containers as the LAST applied version in ``trace`` declares them."""
+    obj = trace.latest(ref)
+    if obj is None:
+        return ()
+    usage = read_usage(pod_template(obj, trace.config))
+    views = []
+    for c in containers(obj, trace.config):
+        resources = c.get("resources") or {}
+        requests = resources.get("requests") or {}
+        limits = resources.get("limits") or {}
+        used = usage.get(str(c.get("name", "")), {})
+        views.append(
+            ContainerView(
+                name=str(c.get("name", "")),
+                cpu_request=_cpu(requests.get("cpu")),
+                memory_request=_memory(requests.get("memory")),
+                cpu_limit=_cpu(limits.get("cpu")),
+                memory_limit=_memory(limits.get("memory")),
+                cpu_usage=used.get("cpu"),
+                memory_usage=used.get("memory"),
+            )
+        )
+    return tuple(views)
+
+
+def desired_replicas(trace: Trace, ref: WorkloadRef) -> int:
+    """``spec.replicas`` of the last applied version (1 when unset, the API default; bare Pod = 1)."""
+    obj = trace.latest(ref)
+    if obj is None:
+        return 0
+    if ref.kind in ("Pod", "Job", "CronJob", "DaemonSet"):
+        return 1
+    replicas = (obj.get("spec") or {}).get("replicas", 1)
+    return int(replicas) if isinstance(replicas, int) else 1
+
+
+def _pod_requests(pod: Obj) -> tuple[int, int]:
+    """cpu/memory the scheduler counts: max(sum of containers, largest init container) (k8s §1.1)."""
+    spec = pod.get("spec") or {}
+
+    def totals(items: Iterable[Obj]) -> list[tuple[int, int]]:
+        out = []
+        for c in items:
+            resources = c.get("resources") or {}
+            req = resources.get("requests") or {}
+            lim = resources.get("limits") or {}
+            cpu = req.get("cpu", lim.get("cpu"))
+            mem = req.get("memory", lim.get("memory"))
+            out.append(
+                (parse_cpu(cpu) if cpu is not None else 0, parse_memory(mem) if mem is not None else 0)
+            )
+        return out
+
+    main = totals(spec.get("containers") or [])
+    init = totals(spec.get("initContainers") or [])
+    cpu = max(sum(c for c, _ in main), max((c for c, _ in init), default=0))
+    mem = max(sum(m for _, m in main), max((m for _, m in init), default=0))
+    return cpu, mem
+
+
+def _owner_chain(snapshot: ClusterSnapshot) -> dict[tuple[str, str, str], tuple[str, str]]:
+    """(namespace, kind, name) of a ReplicaSet/Job -> (kind, name) of its owner, from ownerReferences."""
+    owners: dict[tuple[str, str, str], tuple[str, str]] = {}
+    for obj in snapshot.workloads:
+        meta = obj.get("metadata") or {}
+        for ref in meta.get("ownerReferences") or []:
+            owners[(meta.get("namespace", ""), obj.get("kind", ""), meta.get("name", ""))] = (
+                ref.get("kind", ""),
+                ref.get("name", ""),
+            )
+    return owners
+
+
+def _owned_by(
+    owner: Obj, ref: WorkloadRef, namespace: str, owners: dict[tuple[str, str, str], tuple[str, str]]
+) -> bool:
+    kind, name = str(owner.get("kind", "")), str(owner.get("name", ""))
+    # At most two hops up: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob.
+    for _ in range(3):
+        if (kind, name) == (ref.kind, ref.name):
+            return True
+        up = owners.get((namespace, kind, name))
+        if up is None:
+            return False
+        kind, name = up
+    return False
+
+
+def workload_pods(snapshot: ClusterSnapshot, ref: WorkloadRef) -> list[Obj]:
+    """The pods of ``ref`` in the run's namespace, found through ownerReferences (Pod -> RS -> Deployment)."""
+    namespace = virtual_namespace(snapshot.prefix, ref.namespace)
+    owners = _owner_chain(snapshot)
+    found = []
+    for pod in snapshot.pods:
+        meta = pod.get("metadata") or {}
+        if meta.get("namespace") != namespace:
+            continue
+        if ref.kind == "Pod":
+            if meta.get("name") == ref.name:
+                found.append(pod)
+            continue
+        if any(_owned_by(owner, ref, namespace, owners) for owner in meta.get("ownerReferences") or []):
+            found.append(pod)
+    return found
+
+
+def _is_terminal(pod: Obj) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
+def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ...]:
+    """Allocatable and requested per node; terminal pods do not count (k8s §1.1, scheduler cache)."""
+    our_names = {id(p) for p in ours}
+    used: dict[str, list[int]] = {}
+    for pod in snapshot.pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if not node or _is_terminal(pod):
+            continue
+        cpu, mem = _pod_requests(pod)
+        row = used.setdefault(node, [0, 0, 0, 0, 0, 0])
+        row[0] += cpu
+        row[1] += mem
+        row[2] += 1
+        if id(pod) not in our_names:
+            row[3] += cpu
+            row[4] += mem
+            row[5] += 1
+    views = []
+    for node in snapshot.nodes:
+        meta = node.get("metadata") or {}
+        status = node.get("status") or {}
+        alloc = status.get("allocatable") or status.get("capacity") or {}
+        name = str(meta.get("name", ""))
+        row = used.get(name, [0, 0, 0, 0, 0, 0])
+        views.append(
+            NodeView(
+                name=name,
+                cpu=parse_cpu(alloc.get("cpu", 0)),
+                memory=parse_memory(alloc.get("memory", 0)),
+                pods=int(parse_cpu(alloc.get("pods", 0)) // 1000),
+                cpu_requested=row[0],
+                memory_requested=row[1],
+                pods_placed=row[2],
+                cpu_requested_by_others=row[3],
+                memory_requested_by_others=row[4],
+                pods_placed_by_others=row[5],
+            )
+        )
+    return tuple(sorted(views, key=lambda v: v.name))
+
+
+def _workload_events(snapshot: ClusterSnapshot, ref: WorkloadRef, pods: list[Obj]) -> list[Obj]:
+    namespace = virtual_namespace(snapshot.prefix, ref.namespace)
+    pod_names = {(p.get("metadata") or {}).get("name") for p in pods}
+    prefix = f"{ref.name}-"
+    selected = []
+    for event in snapshot.events:
+        involved = event.get("involvedObject") or {}
+        if involved.get("namespace", namespace) != namespace:
+            continue
+        name = involved.get("name", "")
+        kind = involved.get("kind", "")
+        # Pods of the workload, the workload itself and its ReplicaSets (named <workload>-<hash>).
+        if (
+            name in pod_names
+            or (kind == ref.kind and name == ref.name)
+            or (kind in ("ReplicaSet", "Job", "Pod") and name.startswith(prefix))
+        ):
+            selected.append(event)
+    # RFC3339 timestamps sort as strings; a stable sort keeps the backend's order among equal times.
+    return sorted(selected, key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+
+
+def _latest_message(events: list[Obj], reason: str) -> str | None:
+    for event in reversed(events):
+        if event.get("reason") == reason:
+            return str(event.get("message", ""))
+    return None
+
+
+def _oom_message(pods: list[Obj]) -> str | None:
+    latest: tuple[str, str] | None = None
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            for state_key in ("state", "lastState"):
+                term = (status.get(state_key) or {}).get("terminated") or {}
+                if term.get("reason") == "OOMKilled":
+                    when = str(term.get("finishedAt", ""))
+                    text = (
+                        f"container {status.get('name')} in pod {meta.get('name')} was OOMKilled "
+                        f"(exit code {term.get('exitCode', 137)}: killed, out of memory); "
+                        f"restarts {status.get('restartCount', 0)}"
+                    )
+                    if latest is None or when >= latest[0]:
+                        latest = (when, text)
+    return latest[1] if latest else None
+
+
+def _backoff_message(pods: list[Obj], events: list[Obj]) -> str | None:
+    for pod in pods:
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            waiting = (status.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") == "CrashLoopBackOff":
+                return str(waiting.get("message") or "CrashLoopBackOff")
+    return _latest_message(events, "BackOff")
+
+
+def build_observation(
+    snapshot: ClusterSnapshot,
+    *,
+    trace: Trace,
+    workload: WorkloadRef,
+    target: int,
+    step: int = 0,
+    history: Iterable[HistoryEntry] = (),
+) -> Observation:
+    """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`)."""
+    from pytest_simarena.kubeview import summarize
+
+    counts: dict[str, int] = {}
+    for summary in summarize(snapshot):
+        if (summary.kind, summary.namespace, summary.name) == (
+            workload.kind,
+            workload.namespace,
+            workload.name,
+        ):
+            counts = {
+                "ready": summary.ready,
+                "pending": summary.pending,
+                "running": summary.running,
+                "crash_looping": summary.crash_looping,
+                "oom_killed": summary.oom_killed,
+                "restarts": summary.restarts,
+                "total": summary.total,
+            }
+            break
+    pods = workload_pods(snapshot, workload)
+    events = _workload_events(snapshot, workload, pods)
+    return Observation(
+        step=step,
+        time=float(snapshot.time),
+        workload=workload,
+        target=target,
+        desired=desired_replicas(trace, workload),
+        containers=container_views(trace, workload),
+        failed_scheduling=_latest_message(events, "FailedScheduling"),
+        oom=_oom_message(pods),
+        backoff=_backoff_message(pods, events),
+        events=tuple(events),
+        nodes=node_views(snapshot, pods),
+        history=tuple(history),
+        snapshot=snapshot,
+        **counts,
+    )

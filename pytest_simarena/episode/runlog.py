@@ -1,0 +1,112 @@
+"""The run folder: ``steps.jsonl``, ``summary.json``, ``timings.json`` and the trace of every step.
+
+Layout of ``runs/<run-id>/``::
+
+    step-000.sktrace   the trace step 0 replayed (the input, normalized to SimKube v2)
+    step-001.sktrace   the trace after step 0's action, replayed by step 1 ... (written atomically)
+    steps.jsonl        one JSON record per step (StepRecord.to_json), no wall-clock times
+    summary.json       EpisodeResult.summary_json(): outcome and the options replay needs
+    timings.json       wall-clock seconds per step (kept apart so the two files above are reproducible)
+    cluster.yaml       a copy of --cluster FILE, when one was given
+
+Same seed, same inputs -> byte-identical ``steps.jsonl`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pytest_simarena.trace.io import dumps
+from pytest_simarena.trace.model import Trace
+
+STEPS_FILE = "steps.jsonl"
+SUMMARY_FILE = "summary.json"
+TIMINGS_FILE = "timings.json"
+CLUSTER_FILE = "cluster.yaml"
+
+
+def trace_file_name(step: int) -> str:
+    return f"step-{step:03d}.sktrace"
+
+
+def dumps_json(data: Any) -> str:
+    """Stable JSON text: key order as built, two-space indent, trailing newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def jsonl_line(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def trace_bytes(trace: Trace) -> tuple[bytes, str]:
+    """The trace's msgpack bytes and their sha256 (hex)."""
+    data = dumps(trace)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def default_run_dir(trace_label: str, policy: str, seed: int, *, root: str | Path = "runs") -> Path:
+    """``runs/<UTC time>-<trace stem>-<policy>-s<seed>`` (the wall clock only names the folder)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(trace_label).stem)[:40]
+    pol = re.sub(r"[^A-Za-z0-9_.-]+", "_", policy)[:30]
+    base = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{stem}-{pol}-s{seed}"
+    path = Path(root) / base
+    n = 2
+    while path.exists():
+        path = Path(root) / f"{base}-{n}"
+        n += 1
+    return path
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class RunLog:
+    """Writes one episode's run folder as the episode goes (a crash leaves every finished step on disk)."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for stale in (STEPS_FILE, SUMMARY_FILE, TIMINGS_FILE):
+            (self.dir / stale).unlink(missing_ok=True)
+        for old in self.dir.glob("step-*.sktrace"):
+            old.unlink()
+        self._steps = open(self.dir / STEPS_FILE, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.timings: list[dict[str, Any]] = []
+
+    def write_trace(self, step: int, data: bytes) -> str:
+        """Write ``step-NNN.sktrace`` atomically (via trace.io's format); returns the file name."""
+        name = trace_file_name(step)
+        _atomic_write_bytes(self.dir / name, data)
+        return name
+
+    def copy_cluster(self, source: str | Path) -> str:
+        shutil.copyfile(source, self.dir / CLUSTER_FILE)
+        return CLUSTER_FILE
+
+    def append_step(self, record: dict[str, Any], *, seconds: float) -> None:
+        self._steps.write(jsonl_line(record))
+        self._steps.flush()
+        self.timings.append({"step": record.get("step"), "seconds": round(seconds, 6)})
+
+    def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
+        self.close()
+        _atomic_write_bytes(self.dir / SUMMARY_FILE, dumps_json(summary).encode())
+        timings = {"totalSeconds": round(total_seconds, 6), "steps": self.timings}
+        _atomic_write_bytes(self.dir / TIMINGS_FILE, dumps_json(timings).encode())
+
+    def close(self) -> None:
+        if not self._steps.closed:
+            self._steps.close()

@@ -1,0 +1,217 @@
+"""Built-in policies: baselines (noop, random, always bump, scale) and a rule-based heuristic.
+
+The heuristic reads the observation as an operator would read ``kubectl describe``:
+
+1. more replicas than the target -> ``set_replicas`` to the target;
+2. pods Pending with ``Insufficient cpu``/``Insufficient memory`` (k8s notes §1.2), or a pod larger than
+   any node -> lower the over-sized request to the largest value that lets ``target`` pods fit on the
+   nodes' free room (requests are what the scheduler compares, k8s notes §1.1);
+3. a container OOMKilled (k8s notes §4.1) -> raise its memory limit and request (double the limit, or
+   1.25 x the declared usage if that is more);
+4. fewer replicas than the target and room for them -> ``set_replicas`` to the target;
+5. otherwise ``noop``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+from pytest_simarena.actions import Action
+from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
+from pytest_simarena.quantities import format_cpu, format_memory
+
+from .space import DISCRETE_ACTIONS
+
+MI = 1024 * 1024
+
+
+def make_action(observation: Observation, action_type: str, **fields: object) -> Action:
+    """An action of ``action_type`` on the observation's workload (same namespace and kind)."""
+    ref = observation.workload
+    return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+
+
+def pod_request(observation: Observation, resource: str) -> int:
+    """The pod's request for ``resource`` ("cpu" millicores or "memory" bytes): the containers' sum."""
+    if resource == "cpu":
+        return sum(c.effective_cpu_request for c in observation.containers)
+    return sum(c.effective_memory_request for c in observation.containers)
+
+
+def _capacity(nodes: Sequence[NodeView], resource: str, size: int, other: int) -> int:
+    """How many pods of ``size`` (and ``other`` of the other resource) fit in the nodes' free room."""
+    count = 0
+    for node in nodes:
+        free_cpu = node.cpu - node.cpu_requested_by_others
+        free_mem = node.memory - node.memory_requested_by_others
+        free_pods = node.pods - node.pods_placed_by_others
+        if resource == "cpu":
+            free, free_other = free_cpu, free_mem
+        else:
+            free, free_other = free_mem, free_cpu
+        fits = free // size if size > 0 else free_pods
+        if other > 0:
+            fits = min(fits, free_other // other)
+        count += max(0, min(fits, free_pods))
+    return count
+
+
+def fitting_request(observation: Observation, resource: str) -> int | None:
+    """The largest per-pod request of ``resource`` with which ``target`` pods fit the nodes' free room.
+
+    The other resource is held at its current request. None when no size fits (e.g. the other resource
+    or the pods-per-node limit is the real problem). A pod fits when its request <= free room (k8s §1.1).
+    """
+    nodes = observation.nodes
+    target = max(observation.target, 1)
+    other = pod_request(observation, "memory" if resource == "cpu" else "cpu")
+    hi = max(((n.cpu if resource == "cpu" else n.memory) for n in nodes), default=0)
+    if hi <= 0 or _capacity(nodes, resource, 1, other) < target:
+        return None
+    lo = 1
+    # Binary search for the largest size whose capacity still reaches the target (capacity falls with size).
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _capacity(nodes, resource, mid, other) >= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def fmt(resource: str, value: int) -> str:
+    return format_cpu(value) if resource == "cpu" else format_memory(value)
+
+
+def shrink_to_fit(observation: Observation, resource: str, *, floor: int = 0) -> Action | None:
+    """``set_resources`` lowering the largest container's request so the pod fits, or None if it fits."""
+    budget = fitting_request(observation, resource)
+    total = pod_request(observation, resource)
+    if budget is None or total <= budget or not observation.containers:
+        return None
+
+    def current(c: ContainerView) -> int:
+        return c.effective_cpu_request if resource == "cpu" else c.effective_memory_request
+
+    biggest = max(observation.containers, key=current)
+    new = max(current(biggest) - (total - budget), floor, 1)
+    if new >= current(biggest):
+        return None
+    return make_action(
+        observation, "set_resources", container=biggest.name, requests={resource: fmt(resource, new)}
+    )
+
+
+class NoopPolicy:
+    """Never changes anything: the baseline every fix is compared with."""
+
+    name = "noop"
+
+    def reset(self, *, seed: int | None = None) -> None:
+        pass
+
+    def act(self, observation: Observation) -> Action:
+        return make_action(observation, "noop")
+
+
+class RandomPolicy:
+    """A uniformly random action from the discrete space, from ``random.Random(seed)``."""
+
+    name = "random"
+
+    def __init__(self, *, seed: int | None = 0) -> None:
+        self._rng = random.Random(seed)
+
+    def reset(self, *, seed: int | None = None) -> None:
+        self._rng = random.Random(seed)
+
+    def act(self, observation: Observation) -> Action:
+        return make_action(observation, self._rng.choice(DISCRETE_ACTIONS))
+
+
+class AlwaysPolicy:
+    """Always the same discrete action (``always_bump_cpu``, ``always_bump_memory``): a bad agent to catch."""
+
+    def __init__(self, action_type: str, *, name: str | None = None) -> None:
+        self.action_type = action_type
+        self.name = name or f"always_{action_type}"
+
+    def reset(self, *, seed: int | None = None) -> None:
+        pass
+
+    def act(self, observation: Observation) -> Action:
+        return make_action(observation, self.action_type)
+
+
+class ScaleReplicasPolicy:
+    """Only scales: one replica at a time toward the target (fixes replica mistakes, nothing else)."""
+
+    name = "scale_replicas"
+
+    def reset(self, *, seed: int | None = None) -> None:
+        pass
+
+    def act(self, observation: Observation) -> Action:
+        if observation.desired > observation.target:
+            return make_action(observation, "scale_down")
+        if observation.desired < observation.target:
+            return make_action(observation, "scale_up")
+        return make_action(observation, "noop")
+
+
+class HeuristicPolicy:
+    """Rule-based repair (rules in the module docstring); deterministic, needs no seed."""
+
+    name = "heuristic"
+
+    def reset(self, *, seed: int | None = None) -> None:
+        pass
+
+    def act(self, observation: Observation) -> Action:
+        obs = observation
+        if obs.desired > obs.target:
+            return make_action(obs, "set_replicas", replicas=obs.target)
+        if obs.pending > 0 or obs.total < obs.desired:
+            for resource, flagged in (("cpu", obs.insufficient_cpu), ("memory", obs.insufficient_memory)):
+                largest = obs.node_allocatable
+                too_big = largest is not None and pod_request(obs, resource) > (
+                    largest.cpu if resource == "cpu" else largest.memory
+                )
+                if flagged or too_big:
+                    action = shrink_to_fit(obs, resource, floor=1 if resource == "cpu" else 4 * MI)
+                    if action is not None:
+                        return action
+        fix = self._fix_oom(obs)
+        if fix is not None:
+            return fix
+        if obs.desired < obs.target:
+            cpu, memory = pod_request(obs, "cpu"), pod_request(obs, "memory")
+            if _capacity(obs.nodes, "cpu", cpu, memory) >= obs.target or not obs.nodes:
+                return make_action(obs, "set_replicas", replicas=obs.target)
+        return make_action(obs, "noop")
+
+    @staticmethod
+    def _fix_oom(obs: Observation) -> Action | None:
+        if not (obs.oom or obs.crash_looping or obs.oom_killed):
+            return None
+        for c in obs.containers:
+            if obs.oom and f"container {c.name} " not in obs.oom:
+                continue
+            limit = c.memory_limit or c.effective_memory_request
+            if limit <= 0:
+                continue
+            new_limit = 2 * limit
+            if c.memory_usage is not None:
+                new_limit = max(new_limit, math.ceil(c.memory_usage * 1.25))
+            new_limit = math.ceil(new_limit / MI) * MI  # whole Mi: readable quantities in the trace
+            new_request = new_limit
+            return make_action(
+                obs,
+                "set_resources",
+                container=c.name,
+                requests={"memory": format_memory(new_request)},
+                limits={"memory": format_memory(new_limit)},
+            )
+        return None

@@ -1,0 +1,118 @@
+"""Policies by name: built-ins, ``module:attribute`` import paths, ``simarena.policies`` entry points.
+
+>>> make_policy("heuristic").name
+'heuristic'
+
+A user policy is any object with ``reset(*, seed)`` and ``act(observation) -> Action``; a class is
+instantiated without arguments (or with the options given); a plain function ``f(observation) -> Action``
+is wrapped. Unknown names raise :class:`~pytest_simarena.errors.UnknownNameError` with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import SimArenaError, UnknownNameError
+
+from .builtin import AlwaysPolicy, HeuristicPolicy, NoopPolicy, RandomPolicy, ScaleReplicasPolicy
+from .protocol import Policy
+from .vpa import VpaPolicy
+
+if TYPE_CHECKING:
+    from pytest_simarena.actions import Action
+    from pytest_simarena.episode.observation import Observation
+
+ENTRY_POINT_GROUP = "simarena.policies"
+
+BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
+    "noop": NoopPolicy,
+    "random": RandomPolicy,
+    "always_bump_cpu": lambda **kw: AlwaysPolicy("bump_cpu", name="always_bump_cpu", **kw),
+    "always_bump_memory": lambda **kw: AlwaysPolicy("bump_memory", name="always_bump_memory", **kw),
+    "scale_replicas": ScaleReplicasPolicy,
+    "heuristic": HeuristicPolicy,
+    "vpa": VpaPolicy,
+}
+
+
+class FunctionPolicy:
+    """Wraps a plain ``f(observation) -> Action`` as a policy (its name is the import path)."""
+
+    def __init__(self, fn: Callable[[Observation], Action], name: str) -> None:
+        self._fn = fn
+        self.name = name
+
+    def reset(self, *, seed: int | None = None) -> None:
+        pass
+
+    def act(self, observation: Observation) -> Action:
+        return self._fn(observation)
+
+
+def load_object(spec: str, *, what: str) -> Any:
+    """Import ``module:attribute`` (dots allowed in the attribute); errors name the spec and the fix."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise SimArenaError(f"{what} {spec!r}: expected 'module:attribute', e.g. 'mypkg.agents:MyPolicy'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SimArenaError(f"{what} {spec!r}: cannot import module {module_name!r} ({exc})") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise SimArenaError(
+                f"{what} {spec!r}: module {module_name!r} has no attribute {attr!r}"
+            ) from None
+    return obj
+
+
+def _entry_points() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_policies() -> list[str]:
+    """Built-in names plus installed entry points, sorted."""
+    return sorted({*BUILTIN_POLICIES, *_entry_points()})
+
+
+def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
+    policy: Any
+    if inspect.isclass(obj):
+        policy = obj(**options)
+    elif callable(obj) and not hasattr(obj, "act"):
+        if options:
+            raise SimArenaError(f"policy {name!r} is a function and takes no options (got {sorted(options)})")
+        return FunctionPolicy(obj, name)
+    else:
+        policy = obj
+    if not (callable(getattr(policy, "act", None)) and callable(getattr(policy, "reset", None))):
+        raise SimArenaError(
+            f"policy {name!r} ({type(policy).__name__}) is not a policy: "
+            "it needs reset(*, seed) and act(observation)"
+        )
+    if not isinstance(getattr(policy, "name", None), str):
+        with contextlib.suppress(AttributeError):
+            policy.name = name
+    checked: Policy = policy
+    return checked
+
+
+def make_policy(name: str | Policy, **options: Any) -> Policy:
+    """The policy called ``name`` (built-in, entry point, or ``module:attribute``), built with ``options``."""
+    if not isinstance(name, str):
+        return name
+    if name in BUILTIN_POLICIES:
+        return BUILTIN_POLICIES[name](**options)
+    if ":" in name:
+        return _instantiate(load_object(name, what="policy"), name, options)
+    eps = _entry_points()
+    if name in eps:
+        return _instantiate(eps[name].load(), name, options)
+    raise UnknownNameError("policy", name, available_policies())
