@@ -157,12 +157,16 @@ class Action:
     _targets: dict[str, tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        kind_of = self.type
-        action_type = _normalize_type(kind_of)
+        action_type = _normalize_type(self.type)
         object.__setattr__(self, "type", action_type)
         if self.kind is not None:
+            if not isinstance(self.kind, str):
+                raise _fail(action_type, f"kind must be a string, got {self.kind!r}")
             kind = self.kind.strip()
-            object.__setattr__(self, "kind", _KIND_ALIASES.get(kind.lower(), kind) if kind != "*" else None)
+            # "" and "*" mean any kind; kubectl's names and short names map to the kind.
+            object.__setattr__(
+                self, "kind", _KIND_ALIASES.get(kind.lower(), kind) if kind not in ("", "*") else None
+            )
         if action_type != "noop" and (not isinstance(self.workload, str) or not self.workload):
             raise _fail(action_type, "needs a workload name")
         allowed = {"amount"} if action_type in RESOURCE_ACTIONS or action_type in SCALE_ACTIONS else set()

@@ -582,3 +582,68 @@ def test_property_bump_then_reduce_restores(
         down = apply_action(up.trace, Action(reduce, "web", amount=amount))
         assert down.status == "applied", down.message
         assert down.trace.events == original
+
+
+# --- the other built-in kinds and tracked custom kinds ---------------------------------------------
+
+
+def workload(api: str, kind: str, spec: Obj) -> Obj:
+    return {"apiVersion": api, "kind": kind, "metadata": {"name": "w", "namespace": "default"}, "spec": spec}
+
+
+@pytest.mark.parametrize(
+    ("obj", "scales"),
+    [
+        (
+            workload(
+                "apps/v1",
+                "ReplicaSet",
+                {"replicas": 2, "template": template(container(requests={"cpu": "1", "memory": "1Gi"}))},
+            ),
+            True,
+        ),
+        (
+            workload(
+                "apps/v1",
+                "DaemonSet",
+                {"template": template(container(requests={"cpu": "1", "memory": "1Gi"}))},
+            ),
+            False,
+        ),
+        (
+            workload(
+                "batch/v1", "Job", {"template": template(container(requests={"cpu": "1", "memory": "1Gi"}))}
+            ),
+            False,
+        ),
+    ],
+    ids=["ReplicaSet", "DaemonSet", "Job"],
+)
+def test_other_built_in_kinds(obj: Obj, scales: bool) -> None:
+    t = trace_of(obj)
+    result = applied(t, Action("bump_cpu", "w", kind=obj["kind"].lower()))
+    assert result.changes[0].after == "1500m"
+    assert apply_action(t, Action("scale_up", "w", kind=obj["kind"])).changed is scales
+
+
+def test_a_custom_kind_is_edited_at_its_tracked_pod_template_path() -> None:
+    obj = workload(
+        "example.com/v1",
+        "Trainer",
+        {"workers": {"podTemplate": template(container(requests={"cpu": "1", "memory": "1Gi"}))}},
+    )
+    t = trace_of(obj)
+    t.config = {
+        "trackedObjects": {"example.com/v1.Trainer": {"podSpecTemplatePaths": ["/spec/workers/podTemplate"]}}
+    }
+    result = applied(t, Action("bump_memory", "w", kind="Trainer"))
+    assert result.changes[0].after == "1280Mi"
+    t.config = {"trackedObjects": {}}
+    result = apply_action(t, Action("bump_memory", "w", kind="Trainer"))
+    assert result.status == "not_found" and "has no pod template" in result.message
+
+
+def test_kind_wildcards() -> None:
+    assert Action("scale_up", "w", kind="*").kind is None
+    assert Action("scale_up", "w", kind="").kind is None
+    assert applied(trace_of(statefulset("w", container())), Action("scale_up", "w", kind="*")).changed
