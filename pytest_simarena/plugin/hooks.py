@@ -1,0 +1,107 @@
+"""The plugin's hooks: each one decides *whether* to act and hands the work to a library object.
+
+Modelled on pytest-xdist (thin hooks, plugin objects registered only when needed) and tavern (scenario
+files collected through ``pytest_collect_file``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import settings as settings_mod
+from .state import STATE_KEY, SessionState, worker_id
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings_mod.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "simarena(traces, policies, **options): run each trace x policy episode and pass it to the test "
+        "as the simarena_result fixture (options as in a scenario file: steps, reward, seeds, cluster, ...)",
+    )
+    config.addinivalue_line("markers", "simarena_scenario: a test collected from a simarena scenario file")
+    resolved = settings_mod.resolve(config)
+    config.stash[STATE_KEY] = SessionState(resolved, worker=worker_id(config))
+    if not hasattr(config, "workerinput"):
+        # Only the controller (or a plain run) aggregates results and writes the reports.
+        from .report import HtmlHooks, ResultsReporter
+
+        reporter = ResultsReporter(config)
+        config.pluginmanager.register(reporter, "simarena-reporter")
+        if config.pluginmanager.hasplugin("html"):
+            config.pluginmanager.register(HtmlHooks(reporter), "simarena-html")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.close()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(STATE_KEY, None)
+    return state.settings.header() if state is not None else None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    state = parent.config.stash.get(STATE_KEY, None)
+    if state is None or file_path.suffix not in (".yaml", ".yml"):
+        return None
+    patterns = state.settings.scenario_glob
+    # PurePath.match matches from the right: "scenarios/*.yaml" matches any .../scenarios/x.yaml.
+    if not any(file_path.match(p) for p in patterns):
+        return None
+    from .collect import ScenarioFile
+
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("simarena")
+    if marker is None:
+        return
+    if "simarena_case" not in metafunc.fixturenames:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: the simarena mark needs the test to take the simarena_result "
+            "(or simarena_case) fixture"
+        )
+    from .collect import cases_from_marker
+
+    cases = cases_from_marker(metafunc.definition, marker)
+    metafunc.parametrize("simarena_case", cases, ids=[c.param_id for c in cases])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    # A test parametrized by the simarena mark fails on the mark's own expectations (with the step
+    # table) before its body runs, as a scenario-file test would.
+    from .collect import OUTCOME_KEY, ScenarioItem
+
+    outcome = item.stash.get(OUTCOME_KEY, None)
+    if outcome is not None and outcome.failures and not isinstance(item, ScenarioItem):
+        from pytest_simarena.scenario.render import render_failure
+
+        pytest.fail(render_failure(outcome), pytrace=False)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report: pytest.TestReport = yield
+    from .fixtures import REPORTS_KEY
+
+    item.stash.setdefault(REPORTS_KEY, {})[report.when] = report
+    if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+        from .report import attach_outcome
+
+        attach_outcome(item, report)
+    return report

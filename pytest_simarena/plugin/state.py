@@ -1,0 +1,53 @@
+"""Per-process plugin state kept in ``config.stash`` (never module globals): settings and clusters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_simarena.scenario.run import ClusterPool, RunConfig
+
+    from .settings import ResolvedSettings
+
+
+def worker_id(config: pytest.Config) -> str:
+    """``gw0``, ``gw1``... under xdist, ``master`` otherwise (the names xdist's ``worker_id`` fixture uses)."""
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict):
+        return str(workerinput.get("workerid", "master"))
+    return "master"
+
+
+class SessionState:
+    """Settings plus the lazily built cluster pool of this process (one per xdist worker)."""
+
+    def __init__(self, settings: ResolvedSettings, *, worker: str) -> None:
+        self.settings = settings
+        self.worker = worker
+        self._pool: ClusterPool | None = None
+
+    @property
+    def pool(self) -> ClusterPool:
+        if self._pool is None:
+            from pytest_simarena.scenario.run import ClusterPool
+
+            self._pool = ClusterPool(
+                self.settings.backend, kubeconfig=self.settings.kubeconfig, context=self.settings.context
+            )
+        return self._pool
+
+    def run_config(self) -> RunConfig:
+        from pytest_simarena.scenario.run import RunConfig
+
+        s = self.settings
+        return RunConfig(base_seed=s.seed, steps=s.steps, step_duration=s.step_duration, reward=s.reward)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+STATE_KEY = pytest.StashKey[SessionState]()

@@ -1,0 +1,1 @@
+"""Report helpers shared by the pytest plugin and the CLI (charts)."""

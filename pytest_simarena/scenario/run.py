@@ -1,0 +1,233 @@
+"""Run one scenario case: load its trace, run the episode on a pooled cluster, judge the expectations.
+
+No pytest here: the plugin's items and fixtures, the benchmarks and any script call :func:`run_case`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import SimArenaError
+
+from .expectations import check
+from .model import ClusterChoice, ScenarioCase
+
+if TYPE_CHECKING:
+    from pytest_simarena.backends.protocol import ClusterBackend
+    from pytest_simarena.episode.results import EpisodeResult
+    from pytest_simarena.trace.model import Trace
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """The plugin settings a case falls back to when its scenario does not say."""
+
+    base_seed: int = 0
+    steps: int = 5
+    step_duration: float = 120.0
+    reward: str = "binary"
+
+
+def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> ClusterChoice:
+    """The scenario's cluster, else the one the trace's metadata names (generator traces), else the default."""
+    if case_cluster is not None:
+        return case_cluster
+    meta = (trace.extra.get("metadata") if trace is not None else None) or {}
+    shape = meta.get("cluster") if isinstance(meta, dict) else None
+    if isinstance(shape, dict) and {"nodes", "cpu", "memory"} <= set(shape):
+        choice = ClusterChoice.uniform(shape["nodes"], shape["cpu"], shape["memory"], shape.get("pods", 110))
+        if choice.key == ClusterChoice.uniform(3, "16", "32Gi", 110).key:
+            return ClusterChoice("default")
+        return choice
+    return ClusterChoice("default")
+
+
+class ClusterPool:
+    """One backend per cluster choice, built on first use and reused by every case of this process.
+
+    Under xdist each worker is a process, so each worker gets its own pool (the session-scoped
+    ``simarena_cluster`` is the pool's default cluster).
+    """
+
+    def __init__(
+        self, backend: str = "embedded", *, kubeconfig: str | None = None, context: str | None = None
+    ) -> None:
+        self.backend = backend
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self._clusters: dict[tuple[Any, ...], ClusterBackend] = {}
+
+    def get(self, choice: ClusterChoice | None = None) -> ClusterBackend:
+        """The shared cluster for ``choice`` (built on first use, closed by :meth:`close`)."""
+        choice = choice or ClusterChoice("default")
+        found = self._clusters.get(choice.key)
+        if found is None:
+            found = self._make(choice)
+            self._clusters[choice.key] = found
+        return found
+
+    def for_case(self, choice: ClusterChoice, seed: int) -> tuple[ClusterBackend, bool]:
+        """The cluster a scenario case runs on, and whether the caller owns (and must close) it.
+
+        On the embedded backend every case gets a fresh simulator seeded with the case's seed: its one
+        random generator then never carries state from the cases that ran before it in this worker, so a
+        case's outcome is independent of xdist's distribution and order. A real cluster is shared.
+        """
+        if self.backend == "embedded":
+            return self._make(choice, seed=seed), True
+        return self.get(choice), False
+
+    def _make(self, choice: ClusterChoice, *, seed: int = 0) -> ClusterBackend:
+        from pytest_simarena.backends.registry import make_backend
+
+        if self.backend != "embedded":
+            if choice.kind != "default":
+                raise SimArenaError(
+                    f"cluster {choice.describe()} can only be simulated on the embedded backend; "
+                    f"the {self.backend} backend uses the cluster it is connected to"
+                )
+            options: Obj = {}
+            if self.kubeconfig:
+                options["kubeconfig"] = self.kubeconfig
+            if self.context:
+                options["context"] = self.context
+            return make_backend(self.backend, **options)
+        from pytest_simarena.backends.embedded import ClusterSpec
+
+        if choice.kind == "file":
+            assert choice.path is not None
+            spec = ClusterSpec.from_file(choice.path)
+        elif choice.kind == "uniform":
+            spec = ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
+        else:
+            spec = ClusterSpec.default()
+        return make_backend("embedded", spec=spec, seed=seed)
+
+    def close(self) -> None:
+        for backend in self._clusters.values():
+            with contextlib.suppress(SimArenaError):  # closing must never mask the run's own outcome
+                backend.close()
+        self._clusters.clear()
+
+
+@dataclass
+class CaseOutcome:
+    """What running a case produced: the episode, the failed expectations, and timings."""
+
+    case: ScenarioCase
+    seed: int
+    target: int | None = None
+    result: EpisodeResult | None = None
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None  # the case could not run at all (bad trace, backend unavailable)
+    original: Trace | None = None
+    episode_seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.failures
+
+    def summary(self) -> Obj:
+        """The JSON-able record written to results.json and carried on the test report across xdist."""
+        r = self.result
+        out: Obj = {
+            "id": self.case.test_id,
+            "scenario": self.case.scenario,
+            "file": self.case.file.name,
+            "trace": self.case.trace.name,
+            "policy": self.case.policy,
+            "seed": self.seed,
+            "target": self.target,
+            "passed": self.passed,
+            "failures": list(self.failures),
+            "error": self.error,
+            "episodeSeconds": round(self.episode_seconds, 6),
+        }
+        if r is not None:
+            from .expectations import episode_numbers
+
+            out.update(episode_numbers(r))
+        return out
+
+
+def run_case(
+    case: ScenarioCase,
+    *,
+    pool: ClusterPool,
+    config: RunConfig,
+    prefix: str,
+    workdir: Path | None = None,
+) -> CaseOutcome:
+    """Run ``case`` on ``pool`` under the run prefix ``prefix`` and judge it.
+
+    Never raises for the case's own problems (bad trace, unknown policy, episode error): they are recorded
+    in the outcome.
+    """
+    from pytest_simarena.trace import load_trace
+
+    seed = case.derived_seed(config.base_seed)
+    outcome = CaseOutcome(case=case, seed=seed)
+    try:
+        original = load_trace(case.trace)
+    except SimArenaError as exc:
+        outcome.error = str(exc)
+        return outcome
+    outcome.original = original
+    try:
+        backend, owned = pool.for_case(cluster_for(case.cluster, original), seed)
+    except SimArenaError as exc:
+        outcome.error = str(exc)
+        return outcome
+    try:
+        started = time.perf_counter()
+        result = _run_episode(
+            case, original, backend=backend, config=config, seed=seed, prefix=prefix, workdir=workdir
+        )
+        outcome.episode_seconds = time.perf_counter() - started
+    except SimArenaError as exc:
+        outcome.error = str(exc)
+        return outcome
+    finally:
+        if owned:
+            backend.close()
+    outcome.result = result
+    outcome.target = result.target
+    outcome.failures = check(case.expect, result, target=outcome.target)
+    return outcome
+
+
+def _run_episode(
+    case: ScenarioCase,
+    trace: Trace,
+    *,
+    backend: ClusterBackend,
+    config: RunConfig,
+    seed: int,
+    prefix: str,
+    workdir: Path | None,
+) -> EpisodeResult:
+    from pytest_simarena.episode.loop import run_episode
+
+    return run_episode(
+        trace.copy(),
+        case.policy,
+        backend=backend,
+        workload=case.workload,
+        namespace=case.namespace,
+        kind=case.kind,
+        target=case.target,
+        max_steps=case.steps or config.steps,
+        step_seconds=case.step_duration or config.step_duration,
+        reward=case.reward or config.reward,
+        hold=case.hold or 1,
+        seed=seed,
+        prefix=prefix,
+        out_dir=workdir,
+        trace_label=case.trace.name,
+    )
