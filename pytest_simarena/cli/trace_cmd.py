@@ -319,51 +319,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
 # diff and apply
 
 
-def _change_dict(change: Any) -> Obj:
-    if isinstance(change, dict):
-        return dict(change)
-    names = ("workload", "container", "field", "before", "after")
-    return {n: _jsonable(getattr(change, n, None)) for n in names if hasattr(change, n)}
-
-
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool | list | dict):
+    if value is None or isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
     return str(value)
 
 
-def render_change(change: Any) -> str:
-    """``default/web container web: resources.requests.cpu: 17 -> 16.5`` (or the change's own rendering)."""
-    d = _change_dict(change)
-    if "field" not in d:
-        return str(change)
-    who = str(d.get("workload"))
-    if d.get("container"):
-        who += f" container {d['container']}"
-
-    def show(v: Any) -> str:
-        return "(absent)" if v is None else (v if isinstance(v, str) else json.dumps(v))
-
-    return f"{who}: {d['field']}: {show(d.get('before'))} -> {show(d.get('after'))}"
+def change_dict(change: Any) -> Obj:
+    """A ``trace.diff.Change`` as JSON: workload as ``Kind ns/name`` (None for trace-level fields)."""
+    names = ("workload", "container", "field", "before", "after", "versions", "of")
+    return {n: _jsonable(getattr(change, n)) for n in names if hasattr(change, n)}
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from pytest_simarena.trace.diff import diff_traces
+    from pytest_simarena.trace.diff import diff_traces, render_diff
 
     changes = diff_traces(_load(args.a), _load(args.b))
     if args.json:
-        print(json.dumps([_change_dict(c) for c in changes], indent=2))
-    elif not changes:
-        print("no differences")
+        print(json.dumps([change_dict(c) for c in changes], indent=2))
     else:
-        for change in changes:
-            print(render_change(change))
+        print("\n".join(render_diff(changes)))
     return EXIT_FAILED if changes else EXIT_OK
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from pytest_simarena.actions import Action, apply_action
     from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
+    from pytest_simarena.trace.diff import diff_traces, render_diff
     from pytest_simarena.trace.io import dump_trace
 
     trace = _load(args.file)
@@ -376,7 +362,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
         amount=args.amount,
     )
     result = apply_action(trace, action, safeguards=DEFAULT_SAFEGUARDS)
-    report: Obj = {**result.to_dict(), "out": None}
+    diff = diff_traces(trace, result.trace) if result.changed else []
+    report: Obj = {**result.to_dict(), "diff": [change_dict(c) for c in diff], "out": None}
     if result.status == "not_found":
         code = EXIT_USAGE  # the message lists the workloads that exist
         report["workloads"] = [str(ref) for ref in trace.workloads()]
@@ -394,8 +381,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     else:
         if result.status == "unchanged":
             print(f"unchanged: {result.message}")
-        for change in result.changes:
-            print(render_change(change))
+        else:
+            print("\n".join(render_diff(diff)))
         print(f"wrote {args.out}")
     return code
 
