@@ -335,18 +335,17 @@ def test_missing_file_and_missing_out_folder_are_one_line(
 def test_broken_corpus_gives_one_line_naming_file_and_field(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    broken_corpus = pytest.importorskip("tests.broken_corpus")
-    cases = broken_corpus.write_corpus(tmp_path)
-    assert len(cases) >= 30
-    for case in cases:
-        path, field = Path(case.path), case.field
+    # tests/broken_corpus.py: each case breaks one thing and says what its message must contain
+    broken_corpus = pytest.importorskip("broken_corpus")
+    written = broken_corpus.write_corpus(tmp_path)
+    assert len(written) >= 30
+    for case, path in written:
         for command, expected_code in (("inspect", 2), ("validate", 1)):
             code, _, err = run(capsys, command, path)
-            assert code == expected_code, (command, path, err)
+            assert code == expected_code, (command, case.name, err)
             line = one_line(err)
-            assert str(path) in line, line
-            if field:
-                assert field in line, (field, line)
+            assert str(path) in line, (case.name, line)
+            assert case.expected in line, (case.name, line)
 
 
 def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
