@@ -519,162 +519,124 @@ def _plan_resources(plan: Plan, version: _Version, action: Action) -> str | None
         want = f"container {action.container!r}" if action.container else "containers"
         return f"{action.type}: {ref} has no {want}; containers: {', '.join(names) or 'none'}"
     for path, container in targets:
-        name = str(container.get("name"))
+        edit = _ContainerEdit(plan, version, path, container)
         if action.type in RESOURCE_ACTIONS:
             resource, sign = RESOURCE_ACTIONS[action.type]
-            _shift(plan, version, path, name, container, resource, sign * action.step)
+            edit.shift(resource, sign * action.step)
         else:
             for resource, (request, limit) in action._targets.items():
-                _set(plan, version, path, name, container, resource, request, limit)
+                edit.set(resource, request, limit)
     return None
-
-
-def _read(version: _Version, path: str, container: Obj, which: str, resource: str) -> tuple[Any, int | None]:
-    """``(raw value, parsed value)`` of ``resources.<which>.<resource>``; ``(None, None)`` when absent."""
-    resources = container.get("resources")
-    group = resources.get(which) if isinstance(resources, dict) else None
-    raw = group.get(resource) if isinstance(group, dict) else None
-    if raw is None:
-        return None, None
-    try:
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise QuantityError(f"{raw!r} is not a Kubernetes quantity")
-        return raw, _PARSERS[resource](raw)
-    except QuantityError as exc:
-        raise version.error(f"{path}.resources.{which}.{resource}", str(exc)) from None
-
-
-def _write(container: Obj, which: str, resource: str, value: int | None) -> None:
-    """Set (canonical string) or remove ``resources.<which>.<resource>``, keeping SimKube's sorted keys."""
-    resources = container.get("resources")
-    if not isinstance(resources, dict):
-        resources = {}
-        _put(container, "resources", resources)
-    group = resources.get(which)
-    if not isinstance(group, dict):
-        if value is None:
-            return
-        group = {}
-        _put(resources, which, group)
-    if value is None:
-        group.pop(resource, None)
-        if not group:
-            del resources[which]  # Kubernetes omits an empty ResourceList
-        return
-    _put(group, resource, _FORMATTERS[resource](value))
 
 
 def _put(d: Obj, key: str, value: Any) -> None:
     """``d[key] = value``; a new key keeps the dict sorted when it was (SimKube writes sorted keys)."""
-    was_sorted = key in d or _is_sorted(d)
+    keys = list(d)
+    was_sorted = key in d or keys == sorted(keys)
     d[key] = value
     if was_sorted:
-        _sort_in_place(d)
+        items = sorted(d.items())
+        d.clear()
+        d.update(items)
 
 
-def _is_sorted(d: Obj) -> bool:
-    keys = list(d)
-    return keys == sorted(keys)
+class _ContainerEdit:
+    """The edits of one container in one version of the workload, recorded into the plan."""
 
+    def __init__(self, plan: Plan, version: _Version, path: str, container: Obj) -> None:
+        self.plan = plan
+        self.version = version
+        self.path = path
+        self.container = container
+        self.name = str(container.get("name"))
 
-def _sort_in_place(d: Obj) -> None:
-    items = sorted(d.items())
-    d.clear()
-    d.update(items)
+    def read(self, which: str, resource: str) -> tuple[Any, int | None]:
+        """``(raw, parsed)`` value of ``resources.<which>.<resource>``; ``(None, None)`` when absent."""
+        resources = self.container.get("resources")
+        group = resources.get(which) if isinstance(resources, dict) else None
+        raw = group.get(resource) if isinstance(group, dict) else None
+        if raw is None:
+            return None, None
+        try:
+            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+                raise QuantityError(f"{raw!r} is not a Kubernetes quantity")
+            return raw, _PARSERS[resource](raw)
+        except QuantityError as exc:
+            raise self.version.error(f"{self.path}.resources.{which}.{resource}", str(exc)) from None
 
-
-def _record(
-    plan: Plan,
-    version: _Version,
-    name: str,
-    resource: str,
-    which: str,
-    raw: Any,
-    before: int | None,
-    after: int | None,
-) -> None:
-    field_name = f"resources.{which}.{resource}"
-    plan.proposals.append(Proposal(version.ref.key, name, resource, field_name, before, after))
-    shown_before = None if raw is None else str(raw)
-    shown_after = None if after is None else _FORMATTERS[resource](after)
-    plan.change(FieldChange(version.ref.key, name, field_name, shown_before, shown_after))
-
-
-def _shift(
-    plan: Plan,
-    version: _Version,
-    path: str,
-    name: str,
-    container: Obj,
-    resource: str,
-    delta: int,
-) -> None:
-    """Move the container's request and limit of ``resource`` by ``delta`` (see the module docstring)."""
-    raw_req, request = _read(version, path, container, "requests", resource)
-    raw_lim, limit = _read(version, path, container, "limits", resource)
-    if request is None and limit is None:
-        if delta < 0:
-            plan.note(f"container {name} has no {resource} request or limit to reduce")
-            return
-        plan.note(f"container {name} had no {resource} request or limit; started from 0")
-        _write(container, "requests", resource, delta)
-        _record(plan, version, name, resource, "requests", None, None, delta)
-        return
-    if request is None:
-        assert limit is not None
-        # The API defaults a missing request to the limit (kubernetes notes 2.1): moving the limit moves both.
-        plan.note(f"container {name} had no {resource} request; its limit {raw_lim} is the effective request")
-    if request is not None and limit is None and request + delta == 0:
-        # An absent request is a request of 0 (kubernetes notes 2.1), so landing exactly on 0 removes it
-        # instead of writing a value under the floor: this undoes a bump that started from nothing.
-        plan.note(f"container {name}: {resource} request reduced to 0, so removed")
-        _write(container, "requests", resource, None)
-        _record(plan, version, name, resource, "requests", raw_req, request, None)
-        return
-    if request is not None:
-        _write(container, "requests", resource, request + delta)
-        _record(plan, version, name, resource, "requests", raw_req, request, request + delta)
-    if limit is not None:
-        _write(container, "limits", resource, limit + delta)
-        _record(plan, version, name, resource, "limits", raw_lim, limit, limit + delta)
-
-
-def _set(
-    plan: Plan,
-    version: _Version,
-    path: str,
-    name: str,
-    container: Obj,
-    resource: str,
-    want_request: Any,
-    want_limit: Any,
-) -> None:
-    """Write the requested request/limit of ``resource``, keeping request <= limit (kubernetes notes 2.3)."""
-    raw_req, request = _read(version, path, container, "requests", resource)
-    raw_lim, limit = _read(version, path, container, "limits", resource)
-    new_request = request if want_request is _UNSET else want_request
-    new_limit = limit if want_limit is _UNSET else want_limit
-    fmt = _FORMATTERS[resource]
-    if new_request is not None and new_limit is not None and new_request > new_limit:
-        # Only one side was given (both given and inverted is refused when the action is built).
-        if want_limit is _UNSET:
-            plan.note(
-                f"container {name}: raised the {resource} limit {fmt(new_limit)} to the request "
-                f"{fmt(new_request)} (requests may not exceed limits)"
-            )
-            new_limit = new_request
+    def write(self, which: str, resource: str, raw: Any, before: int | None, after: int | None) -> None:
+        """Set (canonical) or remove (None) ``resources.<which>.<resource>`` and record the change."""
+        resources = self.container.get("resources")
+        if not isinstance(resources, dict):
+            resources = {}
+            _put(self.container, "resources", resources)
+        group = resources.get(which)
+        if not isinstance(group, dict):
+            group = {}
+            _put(resources, which, group)
+        if after is None:
+            group.pop(resource, None)
         else:
+            _put(group, resource, _FORMATTERS[resource](after))
+        if not group:
+            del resources[which]  # Kubernetes omits an empty ResourceList
+        field_name = f"resources.{which}.{resource}"
+        key = self.version.ref.key
+        self.plan.proposals.append(Proposal(key, self.name, resource, field_name, before, after))
+        shown_after = None if after is None else _FORMATTERS[resource](after)
+        self.plan.change(
+            FieldChange(key, self.name, field_name, None if raw is None else str(raw), shown_after)
+        )
+
+    def shift(self, resource: str, delta: int) -> None:
+        """Move the request and limit of ``resource`` by ``delta`` (see the module docstring)."""
+        plan, name = self.plan, self.name
+        raw_req, request = self.read("requests", resource)
+        raw_lim, limit = self.read("limits", resource)
+        if request is None and limit is None:
+            if delta < 0:
+                plan.note(f"container {name} has no {resource} request or limit to reduce")
+                return
+            plan.note(f"container {name} had no {resource} request or limit; started from 0")
+            self.write("requests", resource, None, None, delta)
+            return
+        if request is None:
+            # The API defaults a missing request to the limit (kubernetes notes 2.1): moving the limit
+            # moves both.
             plan.note(
-                f"container {name}: lowered the {resource} request {fmt(new_request)} to the limit "
-                f"{fmt(new_limit)} (requests may not exceed limits)"
+                f"container {name} had no {resource} request; its limit {raw_lim} is the effective request"
             )
-            new_request = new_limit
-    if new_request != request:
-        _write(container, "requests", resource, new_request)
-        _record(plan, version, name, resource, "requests", raw_req, request, new_request)
-    if new_limit != limit:
-        _write(container, "limits", resource, new_limit)
-        _record(plan, version, name, resource, "limits", raw_lim, limit, new_limit)
+        elif limit is None and request + delta == 0:
+            # An absent request is a request of 0 (kubernetes notes 2.1), so landing exactly on 0 removes it
+            # instead of writing a value under the floor: this undoes a bump that started from nothing.
+            plan.note(f"container {name}: {resource} request reduced to 0, so removed")
+            self.write("requests", resource, raw_req, request, None)
+            return
+        else:
+            self.write("requests", resource, raw_req, request, request + delta)
+        if limit is not None:
+            self.write("limits", resource, raw_lim, limit, limit + delta)
+
+    def set(self, resource: str, want_request: Any, want_limit: Any) -> None:
+        """Write the asked request/limit of ``resource``, keeping request <= limit (kubernetes notes 2.3)."""
+        raw_req, request = self.read("requests", resource)
+        raw_lim, limit = self.read("limits", resource)
+        new_request = request if want_request is _UNSET else want_request
+        new_limit = limit if want_limit is _UNSET else want_limit
+        if new_request is not None and new_limit is not None and new_request > new_limit:
+            fmt = _FORMATTERS[resource]
+            # Only one side was given (both given and inverted is refused when the action is built).
+            if want_limit is _UNSET:
+                moved = f"raised the {resource} limit {fmt(new_limit)} to the request {fmt(new_request)}"
+                new_limit = new_request
+            else:
+                moved = f"lowered the {resource} request {fmt(new_request)} to the limit {fmt(new_limit)}"
+                new_request = new_limit
+            self.plan.note(f"container {self.name}: {moved} (requests may not exceed limits)")
+        if new_request != request:
+            self.write("requests", resource, raw_req, request, new_request)
+        if new_limit != limit:
+            self.write("limits", resource, raw_lim, limit, new_limit)
 
 
 def _rebuild(trace: Trace, edits: dict[tuple[int, int], Obj]) -> Trace:
