@@ -4,7 +4,8 @@
 'embedded'
 
 Options: ``seed`` (embedded: the simulator's one random generator), ``cluster`` (embedded: a cluster spec
-file, see ``ClusterSpec.from_file``) or ``spec`` (a ``ClusterSpec``); anything else is passed to the
+file, see ``ClusterSpec.from_file``), ``spec`` (a ``ClusterSpec``) or ``uniform`` (``{"nodes", "cpu",
+"memory", "pods"}``, as a trace's metadata notes its intended cluster); anything else is passed to the
 backend's constructor. ``kube`` is imported lazily so the kubernetes client is loaded only when used.
 """
 
@@ -32,8 +33,13 @@ def _embedded(options: dict[str, Any]) -> ClusterBackend:
 
     spec = options.pop("spec", None)
     cluster = options.pop("cluster", None)
+    uniform = options.pop("uniform", None)
     if spec is None and cluster is not None:
         spec = ClusterSpec.from_file(Path(cluster))
+    if spec is None and uniform is not None:
+        spec = ClusterSpec.uniform(
+            int(uniform["nodes"]), uniform["cpu"], uniform["memory"], int(uniform.get("pods", 110))
+        )
     seed = options.pop("seed", 0)
     backend: ClusterBackend = EmbeddedCluster(spec, seed=seed, **options)
     return backend
@@ -49,8 +55,8 @@ def _kube(options: dict[str, Any]) -> ClusterBackend:
     factory = getattr(module, "make_backend", None) or getattr(module, "KubeCluster", None)
     if factory is None:
         raise BackendUnavailable("the kube backend is not available in this version of pytest-simarena")
-    options.pop("spec", None)
-    options.pop("cluster", None)
+    for embedded_only in ("spec", "cluster", "uniform"):
+        options.pop(embedded_only, None)
     backend: ClusterBackend = factory(**options)
     return backend
 

@@ -31,7 +31,7 @@ from pytest_simarena.trace.model import Trace, WorkloadRef
 from .observation import HistoryEntry, Observation, build_observation
 from .results import EpisodeResult, StepRecord
 from .runlog import RunLog, trace_bytes, trace_file_name
-from .target import default_target, resolve_workload
+from .target import default_target, intended_cluster, resolve_workload
 
 if TYPE_CHECKING:
     from pytest_simarena.policies.protocol import Policy
@@ -238,12 +238,16 @@ def run_episode(
     the_policy = make_policy(policy, **(policy_options or {}))
     the_reward = make_reward(reward)
     owned = isinstance(backend, str)
+    # A trace made for another cluster (generator metadata) runs on it unless --cluster says otherwise.
+    intended = intended_cluster(trace) if cluster is None else None
     if isinstance(backend, str):
         from pytest_simarena.backends.registry import make_backend
 
         options: dict[str, Any] = {"seed": seed}
         if cluster is not None:
             options["cluster"] = cluster
+        elif backend == "embedded" and intended is not None:
+            options["uniform"] = intended
         the_backend: ClusterBackend = make_backend(backend, **options)
     else:
         the_backend = backend
@@ -342,6 +346,7 @@ def run_episode(
             "namespace": ref.namespace,
             "prefix": prefix,
             "cluster": cluster_file,
+            "clusterFromTrace": intended if owned else None,
             "policyOptions": dict(policy_options or {}),
         },
     )

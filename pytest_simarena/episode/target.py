@@ -50,6 +50,12 @@ def resolve_workload(
             namespace = namespace or recorded.get("namespace")
         elif isinstance(recorded, str):
             name = recorded
+            meta = _metadata(trace)
+            # The generator records the workload's kind and namespace beside its name.
+            if kind is None and isinstance(meta.get("kind"), str):
+                kind = meta["kind"]
+            if namespace is None and isinstance(meta.get("namespace"), str):
+                namespace = meta["namespace"]
     if name is None:
         candidates = [r for r in trace.workloads() if kind is None or r.kind == kind]
         deployments = [r for r in candidates if r.kind == "Deployment"]
@@ -70,6 +76,18 @@ def resolve_workload(
         choices = ", ".join(str(r) for r in found)
         raise SimArenaError(f"{label}: {name!r} is ambiguous ({choices}); pass --kind/--namespace")
     return found[0]
+
+
+def intended_cluster(trace: Trace) -> dict[str, Any] | None:
+    """The uniform cluster the trace was made for (``metadata.cluster``: nodes, cpu, memory, pods), if any.
+
+    The generator notes it when a family needs a cluster other than the default (e.g. 8.5 cpu on 8-cpu
+    nodes); an episode without ``--cluster`` runs on it so the trace breaks as intended.
+    """
+    cluster = _metadata(trace).get("cluster")
+    if not isinstance(cluster, dict) or not {"nodes", "cpu", "memory"} <= set(cluster):
+        return None
+    return dict(cluster)
 
 
 def default_target(trace: Trace, ref: WorkloadRef) -> int:

@@ -1,0 +1,299 @@
+"""``simarena run``, ``simarena batch`` and ``simarena replay``: episodes from the command line.
+
+Exit codes: ``run`` 0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr);
+``batch`` 0 when every episode ran (solved or not), 1 when some recorded an error, 2 bad input;
+``replay`` 0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pytest_simarena.errors import SimArenaError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text.rstrip("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (e.g. 120 or 120s)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
+def _add_episode_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--reward", default="binary", help="Reward: binary, shaped, penalty, cost_aware or module:name"
+    )
+    p.add_argument("--steps", type=_positive_int, default=10, help="Maximum steps per episode (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="Seed of the policy and the cluster (default 0)")
+    p.add_argument(
+        "--duration", type=_seconds, default=120.0, help="Simulated seconds per step (default 120)"
+    )
+    p.add_argument(
+        "--hold", type=_positive_int, default=1, help="Healthy observations in a row to count as solved"
+    )
+    p.add_argument("--cluster", metavar="FILE", help="Cluster spec (YAML/JSON) for the embedded cluster")
+    p.add_argument("--target", type=_non_negative_int, help="Replicas to reach (default: from the trace)")
+    p.add_argument("--workload", metavar="NAME", help="Workload to repair (default: from the trace)")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = subparsers.add_parser("run", help="Run one episode: a policy repairs a workload, step by step")
+    run.add_argument("trace", metavar="TRACE", help="Trace file (.sktrace msgpack or SimKube JSON)")
+    run.add_argument("--policy", default="heuristic", help="Policy name or module:name (default heuristic)")
+    _add_episode_options(run)
+    run.add_argument("--kind", help="Kind of the workload (default Deployment)")
+    run.add_argument("--namespace", help="Namespace of the workload in the trace")
+    run.add_argument("--backend", default="embedded", help="Cluster backend (default embedded)")
+    run.add_argument("--out", metavar="DIR", help="Run folder (default runs/<run-id>/)")
+    run.add_argument("--json", action="store_true", help="Print the episode as JSON instead of a table")
+    run.set_defaults(handler=cmd_run)
+
+    batch = subparsers.add_parser("batch", help="Run every trace x every policy and compare policies")
+    batch.add_argument("traces", metavar="TRACES", nargs="+", help="Trace files or directories of traces")
+    batch.add_argument("--policy", nargs="+", required=True, metavar="P", help="Policies to compare")
+    _add_episode_options(batch)
+    batch.add_argument("--jobs", type=_positive_int, default=1, help="Worker processes (default 1)")
+    batch.add_argument("--out", metavar="DIR", help="Folder for results.json and results.csv")
+    batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
+    batch.set_defaults(handler=cmd_batch)
+
+    replay = subparsers.add_parser("replay", help="Re-execute a logged run and check it reproduces exactly")
+    replay.add_argument("run_dir", metavar="RUN_DIR", help="A run folder written by 'simarena run'")
+    replay.set_defaults(handler=cmd_replay)
+
+
+# --- run -------------------------------------------------------------------------------------------------
+
+
+def _json_step(record: Any) -> dict[str, Any]:
+    data: dict[str, Any] = record.to_json()
+    return {
+        "step": data["step"],
+        "observation": data["observation"],
+        "action": data["action"],
+        "status": data["verdict"]["status"],
+        "blocked": data["blocked"],
+        "blockReason": data["blockReason"],
+        "reward": data["reward"],
+        "message": data["verdict"]["message"],
+    }
+
+
+def _action_text(record: Any) -> str:
+    action = record.action
+    if action is None:
+        return "-"
+    text = str(action.type)
+    if action.container:
+        text += f" {action.container}"
+    for name in ("amount", "replicas"):
+        if getattr(action, name) is not None:
+            text += f" {getattr(action, name)}"
+    for name in ("requests", "limits"):
+        value = getattr(action, name)
+        if value:
+            text += f" {name}=" + ",".join(f"{k}:{v}" for k, v in value.items())
+    return text
+
+
+def _reason(obs: Any) -> str:
+    if obs.failed_scheduling:
+        return str(obs.failed_scheduling).split(". preemption:")[0]
+    if obs.oom:
+        return "OOMKilled"
+    if obs.backoff:
+        return "CrashLoopBackOff"
+    return ""
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pytest_simarena.episode.loop import run_episode
+    from pytest_simarena.episode.runlog import default_run_dir
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(args.trace)
+    out = Path(args.out) if args.out else default_run_dir(args.trace, args.policy, args.seed)
+    result = run_episode(
+        trace,
+        args.policy,
+        backend=args.backend,
+        reward=args.reward,
+        workload=args.workload,
+        kind=args.kind,
+        namespace=args.namespace,
+        target=args.target,
+        max_steps=args.steps,
+        step_seconds=args.duration,
+        hold=args.hold,
+        seed=args.seed,
+        cluster=args.cluster,
+        out_dir=out,
+        trace_label=args.trace,
+    )
+    final_trace = str(out / result.final_trace_file) if result.final_trace_file else None
+    if args.json:
+        doc = {
+            "steps": [_json_step(s) for s in result.steps],
+            "solved": result.solved,
+            "stepsToSolve": result.steps_to_solve,
+            "totalReward": result.total_reward,
+            "finalTrace": final_trace,
+            "runDir": str(out),
+            "error": result.error,
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        table = Table(
+            title=f"{result.workload} · policy {result.policy} · reward {result.reward} · seed {result.seed}"
+        )
+        for col in ("step", "time", "ready", "pending", "total", "why", "action", "verdict", "reward"):
+            table.add_column(
+                col,
+                justify="right" if col in ("step", "time", "ready", "pending", "total", "reward") else "left",
+            )
+        for s in result.steps:
+            o = s.observation
+            table.add_row(
+                str(s.step),
+                f"{o.time:g}s",
+                f"{o.ready}/{o.target}",
+                str(o.pending),
+                str(o.total),
+                _reason(o),
+                _action_text(s),
+                s.status + (f": {s.message}" if s.blocked else ""),
+                f"{s.reward:g}",
+            )
+        console.print(table)
+        if result.solved:
+            console.print(f"solved in {result.steps_to_solve} step(s); total reward {result.total_reward:g}")
+        else:
+            console.print(f"not solved in {len(result.steps)} step(s); total reward {result.total_reward:g}")
+        console.print(f"run folder: {out}  final trace: {final_trace}")
+    if result.error:
+        print(f"simarena: error: {result.error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK if result.solved else EXIT_FAILED
+
+
+# --- batch -----------------------------------------------------------------------------------------------
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from pytest_simarena.episode.batch import BatchSettings, expand_traces, run_batch
+
+    traces = expand_traces(args.traces)
+    settings = BatchSettings(
+        reward=args.reward,
+        max_steps=args.steps,
+        step_seconds=args.duration,
+        seed=args.seed,
+        hold=args.hold,
+        cluster=args.cluster,
+        workload=args.workload,
+        target=args.target,
+    )
+    out = Path(args.out) if args.out else Path("runs") / f"batch-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    err = Console(stderr=True)
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err,
+        transient=False,
+        disable=args.json,
+    ) as progress:
+        task = progress.add_task("episodes", total=len(traces) * len(args.policy), last="")
+
+        def advance(row: dict[str, Any]) -> None:
+            mark = "error" if row["error"] else ("solved" if row["solved"] else "unsolved")
+            progress.update(task, advance=1, last=f"{Path(row['trace']).name} x {row['policy']}: {mark}")
+
+        result = run_batch(traces, args.policy, settings, jobs=args.jobs, on_result=advance)
+    elapsed = time.perf_counter() - started
+    json_path, csv_path = result.write(out)
+    failures = [r for r in result.rows if r["error"]]
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        table = Table(title=f"{len(traces)} traces x {len(args.policy)} policies · reward {args.reward}")
+        for col in ("policy", "solved", "solve rate", "mean steps to solve", "mean reward", "errors"):
+            table.add_column(col, justify="left" if col == "policy" else "right")
+        for s in result.stats():
+            table.add_row(
+                s.policy,
+                f"{s.solved}/{s.episodes}",
+                f"{s.solve_rate:.0%}",
+                "-" if s.mean_steps_to_solve is None else f"{s.mean_steps_to_solve:.2f}",
+                f"{s.mean_reward:.3f}",
+                str(s.errors),
+            )
+        console.print(table)
+        for row in failures[:10]:
+            console.print(f"failed: {row['trace']} x {row['policy']}: {row['error']}")
+        if len(failures) > 10:
+            console.print(f"... and {len(failures) - 10} more failures (see {json_path})")
+        console.print(
+            f"{len(result.rows)} episodes in {elapsed:.2f}s on {args.jobs} job(s); {json_path}, {csv_path}"
+        )
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+# --- replay ----------------------------------------------------------------------------------------------
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from pytest_simarena.episode.replay import replay_run
+
+    try:
+        report = replay_run(args.run_dir)
+    except FileNotFoundError as exc:
+        raise SimArenaError(f"{args.run_dir}: {exc.strerror}: {exc.filename}") from None
+    if report.reproduced:
+        print(f"reproduced: {report.steps} step(s), steps.jsonl and summary.json identical ({args.run_dir})")
+        return EXIT_OK
+    print(f"differs: {report.difference}")
+    return EXIT_FAILED
