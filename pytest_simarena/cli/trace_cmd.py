@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pytest_simarena.errors import SimArenaError, TraceError
+from pytest_simarena.errors import ActionError, SimArenaError, TraceError
 from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
 
 EXIT_OK = 0
@@ -55,7 +55,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--workload", required=True, metavar="NAME")
     p.add_argument("--action", required=True, metavar="ACTION", help="bump_cpu, reduce_memory, scale_up, ...")
     p.add_argument(
-        "--amount", metavar="Q", help="step: a quantity for cpu/memory (500m, 256Mi), a count for replicas"
+        "--amount",
+        metavar="Q",
+        help="step: a quantity for cpu/memory (500m, 256Mi), a count for scale_*; set_replicas: the count",
     )
     p.add_argument("--container", metavar="C", help="only this container (default: every container)")
     p.add_argument("--kind", default="Deployment", metavar="K", help="workload kind (default: Deployment)")
@@ -346,6 +348,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_FAILED if changes else EXIT_OK
 
 
+def _replica_count(text: str | None) -> int:
+    if text is None:
+        raise ActionError("set_replicas: needs --amount N (the replica count)")
+    try:
+        return int(text)
+    except ValueError:
+        raise ActionError(f"set_replicas: --amount {text!r} must be a whole number") from None
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     from pytest_simarena.actions import Action, apply_action
     from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
@@ -353,13 +364,16 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from pytest_simarena.trace.io import dump_trace
 
     trace = _load(args.file)
+    # set_replicas takes its count from --amount; every other action takes --amount as its step
+    as_count = args.action.strip().lower().replace("-", "_") == "set_replicas"
     action = Action(
         args.action,
         args.workload,
         namespace=args.namespace,
         kind=args.kind,
         container=args.container,
-        amount=args.amount,
+        amount=None if as_count else args.amount,
+        replicas=_replica_count(args.amount) if as_count else None,
     )
     result = apply_action(trace, action, safeguards=DEFAULT_SAFEGUARDS)
     diff = diff_traces(trace, result.trace) if result.changed else []

@@ -374,3 +374,27 @@ def test_the_installed_command_never_prints_a_traceback(tmp_path: Path) -> None:
         assert proc.returncode in (1, 2), proc.stderr
         assert "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and str(garbage) in proc.stderr
+
+
+def test_set_replicas_takes_the_count_from_amount(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_path = tmp_path / "out.sktrace"
+    source = CANONICAL / "mixed.sktrace"
+    argv: list[str | Path] = [
+        "apply",
+        source,
+        "--workload",
+        "web",
+        "--action",
+        "set_replicas",
+        "--out",
+        out_path,
+    ]
+    code, out, _ = run(capsys, *argv, "--amount", "3")
+    assert code == 0 and "Deployment default/web: replicas 5 -> 3" in out
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "needs --amount" in one_line(err)
+
+
+def test_trace_without_subcommand_prints_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys)
+    assert code == 2 and "inspect" in err and "validate" in err
