@@ -398,3 +398,16 @@ def test_set_replicas_takes_the_count_from_amount(capsys: pytest.CaptureFixture[
 def test_trace_without_subcommand_prints_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys)
     assert code == 2 and "inspect" in err and "validate" in err
+
+
+def test_simkube_validator_findings_are_warnings(
+    capsys: pytest.CaptureFixture[str], shared_traces: Path
+) -> None:
+    # notes/simkube.md section 4: skctl validate only reports W0000 and E0001-E0005, so they do not fail
+    path = shared_traces / "simkube" / "validation_trace.json"
+    code, out, err = run(capsys, "validate", path)
+    assert code == 0 and out.startswith(f"{path}: ok (")
+    warnings = [line for line in err.splitlines() if line.startswith(f"warning: {path}: ")]
+    assert len(warnings) == len(err.splitlines())
+    for rule in ("W0000", "E0001", "E0002", "E0003", "E0004", "E0005"):
+        assert any(line.endswith(f"[{rule}]") for line in warnings), rule
