@@ -31,7 +31,7 @@ NAMESPACE = "default"
 DEPLOYMENT_GVK = "apps/v1.Deployment"
 GENERATOR_ID = "pytest-simarena trace generator 1"
 
-Ki, Mi, Gi = 1024, 1024**2, 1024**3
+Mi, Gi = 1024**2, 1024**3
 
 
 @dataclass(frozen=True, slots=True)
