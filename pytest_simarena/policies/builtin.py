@@ -61,15 +61,20 @@ def _capacity(nodes: Sequence[NodeView], resource: str, size: int, other: int) -
 def fitting_request(observation: Observation, resource: str) -> int | None:
     """The largest per-pod request of ``resource`` with which ``target`` pods fit the nodes' free room.
 
-    The other resource is held at its current request. None when no size fits (e.g. the other resource
-    or the pods-per-node limit is the real problem). A pod fits when its request <= free room (k8s §1.1).
+    The other resource is held at its current request when that fits, else ignored (it will be sized in
+    its own right). None when no size fits (e.g. the pods-per-node limit is the real problem). A pod fits
+    a node when its request is at most the node's free room (k8s notes §1.1).
     """
     nodes = observation.nodes
     target = max(observation.target, 1)
     other = pod_request(observation, "memory" if resource == "cpu" else "cpu")
     hi = max(((n.cpu if resource == "cpu" else n.memory) for n in nodes), default=0)
-    if hi <= 0 or _capacity(nodes, resource, 1, other) < target:
+    if hi <= 0:
         return None
+    if _capacity(nodes, resource, 1, other) < target:
+        other = 0
+        if _capacity(nodes, resource, 1, 0) < target:
+            return None
     lo = 1
     # Binary search for the largest size whose capacity still reaches the target (capacity falls with size).
     while lo < hi:
@@ -85,23 +90,32 @@ def fmt(resource: str, value: int) -> str:
     return format_cpu(value) if resource == "cpu" else format_memory(value)
 
 
-def shrink_to_fit(observation: Observation, resource: str, *, floor: int = 0) -> Action | None:
-    """``set_resources`` lowering the largest container's request so the pod fits, or None if it fits."""
+def _current(c: ContainerView, resource: str) -> int:
+    return c.effective_cpu_request if resource == "cpu" else c.effective_memory_request
+
+
+def shrink_plan(observation: Observation, resource: str, *, floor: int = 0) -> tuple[str, int] | None:
+    """(container, new request) lowering the largest container so the pod fits, or None if it fits."""
     budget = fitting_request(observation, resource)
     total = pod_request(observation, resource)
     if budget is None or total <= budget or not observation.containers:
         return None
-
-    def current(c: ContainerView) -> int:
-        return c.effective_cpu_request if resource == "cpu" else c.effective_memory_request
-
-    biggest = max(observation.containers, key=current)
-    new = max(current(biggest) - (total - budget), floor, 1)
-    if new >= current(biggest):
+    biggest = max(observation.containers, key=lambda c: _current(c, resource))
+    new = max(_current(biggest, resource) - (total - budget), floor, 1)
+    if new >= _current(biggest, resource):
         return None
-    return make_action(
-        observation, "set_resources", container=biggest.name, requests={resource: fmt(resource, new)}
-    )
+    return biggest.name, new
+
+
+def shrink_to_fit(observation: Observation, resources: tuple[str, ...] = ("cpu", "memory")) -> Action | None:
+    """One ``set_resources`` shrinking what does not fit (both resources at once when one container)."""
+    floors = {"cpu": 1, "memory": 4 * MI}  # the default safeguard floors
+    plans = {r: p for r in resources if (p := shrink_plan(observation, r, floor=floors[r])) is not None}
+    if not plans:
+        return None
+    container = next(iter(plans.values()))[0]
+    requests = {r: fmt(r, value) for r, (name, value) in plans.items() if name == container}
+    return make_action(observation, "set_resources", container=container, requests=requests)
 
 
 class NoopPolicy:
@@ -174,15 +188,15 @@ class HeuristicPolicy:
         if obs.desired > obs.target:
             return make_action(obs, "set_replicas", replicas=obs.target)
         if obs.pending > 0 or obs.total < obs.desired:
-            for resource, flagged in (("cpu", obs.insufficient_cpu), ("memory", obs.insufficient_memory)):
-                largest = obs.node_allocatable
-                too_big = largest is not None and pod_request(obs, resource) > (
-                    largest.cpu if resource == "cpu" else largest.memory
-                )
-                if flagged or too_big:
-                    action = shrink_to_fit(obs, resource, floor=1 if resource == "cpu" else 4 * MI)
-                    if action is not None:
-                        return action
+            largest = obs.node_allocatable
+            flagged = []
+            for resource, said in (("cpu", obs.insufficient_cpu), ("memory", obs.insufficient_memory)):
+                room = 0 if largest is None else (largest.cpu if resource == "cpu" else largest.memory)
+                if said or (largest is not None and pod_request(obs, resource) > room):
+                    flagged.append(resource)
+            action = shrink_to_fit(obs, tuple(flagged)) if flagged else None
+            if action is not None:
+                return action
         fix = self._fix_oom(obs)
         if fix is not None:
             return fix

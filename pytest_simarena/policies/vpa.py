@@ -16,7 +16,9 @@ pkg/updater/priority/priority_processor.go):
 
 With no declared usage the recommender has nothing to go on, but the policy still fixes what does not
 fit: when the scheduler says ``Insufficient cpu/memory`` it sizes the request to what fits the largest
-node's free allocatable for ``target`` replicas. VPA never changes replica counts, so neither does this.
+node's free allocatable for ``target`` replicas. VPA never changes replica counts; this policy, once requests
+need no change, restores ``spec.replicas`` to the target (as an operator reconciling the declared count
+would), so it can finish an episode on its own.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class VpaPolicy:
     def act(self, observation: Observation) -> Action:
         plan = self.plan(observation)
         if plan is None:
+            if observation.desired != observation.target:
+                # VPA leaves replicas to others; restoring the declared count is the operator's job,
+                # done here once requests are right so the policy can finish an episode on its own.
+                return make_action(observation, "set_replicas", replicas=observation.target)
             return make_action(observation, "noop")
         return make_action(
             observation,

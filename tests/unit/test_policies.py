@@ -168,8 +168,21 @@ def test_vpa_without_usage_still_fixes_what_does_not_fit() -> None:
     assert action.requests is not None and parse_cpu(action.requests["cpu"]) == 16000
 
 
-def test_vpa_never_scales_replicas() -> None:
-    assert make_policy("vpa").act(obs(desired=5, total=5, ready=5)).type == "noop"
+def test_vpa_restores_replicas_only_once_requests_are_right() -> None:
+    # Requests need a change first (usage says 1 cpu, request is 4): resize, do not scale yet.
+    assert make_policy("vpa").act(obs(cpu=4000, cpu_usage=1000, desired=5, total=5)).type == "set_resources"
+    action = make_policy("vpa").act(obs(desired=5, total=5, ready=5))
+    assert (action.type, action.replicas) == ("set_replicas", 3)
+
+
+def test_heuristic_shrinks_cpu_and_memory_together_when_both_are_too_big() -> None:
+    both = FIT_CPU.replace("3 Insufficient cpu", "3 Insufficient cpu, 3 Insufficient memory")
+    action = make_policy("heuristic").act(
+        obs(cpu=17000, memory=33 * GI, ready=0, pending=3, failed_scheduling=both)
+    )
+    assert action.type == "set_resources" and action.requests is not None
+    assert parse_cpu(action.requests["cpu"]) == 16000
+    assert parse_memory(action.requests["memory"]) == 32 * GI
 
 
 def test_vpa_multi_container_splits_the_pod_budget_by_share() -> None:
