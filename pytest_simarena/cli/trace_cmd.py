@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pytest_simarena.errors import ActionError, SimArenaError, TraceError
 from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
@@ -30,7 +30,7 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, reported in one line
 def register(subparsers: Any) -> None:
     """Add ``simarena trace`` and its sub-commands."""
     trace = subparsers.add_parser("trace", help="inspect, validate, diff, edit, generate and convert traces")
-    sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
+    sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND", parser_class=_OneLineErrors)
     trace.set_defaults(handler=lambda _args: _usage(trace))
 
     p = sub.add_parser("inspect", help="summarize a trace: events, time span, workloads and their resources")
@@ -81,6 +81,13 @@ def register(subparsers: Any) -> None:
 
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage mistakes (missing --out, a bad --count) in one stderr line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _guarded(handler: Handler) -> Handler:

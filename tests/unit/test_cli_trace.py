@@ -411,3 +411,19 @@ def test_simkube_validator_findings_are_warnings(
     assert len(warnings) == len(err.splitlines())
     for rule in ("W0000", "E0001", "E0002", "E0003", "E0004", "E0005"):
         assert any(line.endswith(f"[{rule}]") for line in warnings), rule
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["apply", "x.sktrace"], "the following arguments are required: --workload, --action, --out"),
+        (["generate", "--out", "d", "--count", "many"], "argument --count: not a whole number: 'many'"),
+    ],
+)
+def test_usage_mistakes_are_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["trace", *argv])
+    assert exit_info.value.code == 2
+    assert expected in one_line(capsys.readouterr().err)
