@@ -1,0 +1,222 @@
+"""Benchmarks of the embedded cluster (issue 4 "Quality bars"); prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/embedded.py            # every benchmark
+    .venv/bin/python benchmarks/embedded.py --only steps --profile   # one, with a cProfile of it
+
+1. canonical: replays per second of the canonical traces (traces/canonical/*, else the seed's
+   ../shared/traces/sim-arena/trace-cpu-*.msgpack), each to its last event + 120 s.
+2. steps: a 3-replica Deployment edited (cpu request changed) and re-run for 120 simulated seconds, then
+   observed and summarized, as one episode step does. Target >= 10,000 steps/s on one core.
+3. scheduling: 1,000 nodes, 1k / 10k / 100k pods; pods scheduled per second of wall time. Target >=
+   20,000 pods/s with cost growing linearly in pods (not nodes x pods).
+4. dsb: the DeathStarBench trace at speed 1 for its whole 1134 s; wall time and ratio to real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+from pytest_simarena.kubeview import summarize
+from pytest_simarena.trace import load_trace
+from pytest_simarena.trace.model import Trace
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "traces"
+PREFIX = "virtual"
+T0 = 1_700_000_000
+
+
+def _timed(
+    fn: Callable[[], Any], *, min_seconds: float = 1.0, max_runs: int = 1_000_000
+) -> tuple[int, float]:
+    """Run ``fn`` repeatedly for at least ``min_seconds``; (runs, seconds)."""
+    runs = 0
+    start = time.perf_counter()
+    while True:
+        fn()
+        runs += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds or runs >= max_runs:
+            return runs, elapsed
+
+
+def _load(path: Path) -> Trace:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_trace(path)
+
+
+def canonical_traces() -> list[Path]:
+    found = sorted(
+        p for p in (ROOT / "traces" / "canonical").glob("*") if p.suffix in (".sktrace", ".msgpack", ".json")
+    )
+    return found or sorted((SHARED / "sim-arena").glob("trace-cpu-*.msgpack"))
+
+
+def bench_canonical(min_seconds: float) -> None:
+    print("## canonical traces: replay to last event + 120 s, fresh cluster each time")
+    for path in canonical_traces():
+        tr = _load(path)
+
+        def replay(tr: Trace = tr) -> None:
+            c = EmbeddedCluster(ClusterSpec.default(), seed=0)
+            c.start(tr, PREFIX)
+            c.run(tr.duration + 120)
+            c.observe(PREFIX)
+
+        runs, secs = _timed(replay, min_seconds=min_seconds)
+        print(f"{path.name:45s} {runs / secs:10,.0f} replays/s   ({secs / runs * 1e3:.3f} ms each)")
+
+
+def _web(cpu_millis: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": "nginx",
+                            "resources": {"requests": {"cpu": f"{cpu_millis}m", "memory": "2Gi"}},
+                        }
+                    ]
+                },
+            },
+        },
+    }
+
+
+def _trace(objs: list[dict[str, Any]]) -> Trace:
+    config = {"trackedObjects": {"apps/v1.Deployment": {"podSpecTemplatePaths": ["/spec/template"]}}}
+    return Trace(events=[{"ts": T0, "applied_objs": objs, "deleted_objs": []}], config=config)
+
+
+def bench_steps(min_seconds: float) -> None:
+    print("## episode steps: edit a 3-replica Deployment, start, run 120 simulated s, observe (+ summarize)")
+    spec = ClusterSpec.default()
+    base = _trace([_web(17_000)])
+    state = {"cpu": 17_000}
+
+    def step(with_summary: bool) -> None:
+        # the edit an agent makes: reduce cpu by 500m, wrapping around (some steps Pending, some Running)
+        state["cpu"] = state["cpu"] - 500 if state["cpu"] > 12_000 else 17_000
+        tr = base.copy()
+        tr.events[0]["applied_objs"][0]["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"][
+            "cpu"
+        ] = f"{state['cpu']}m"
+        c = EmbeddedCluster(spec, seed=0)
+        c.start(tr, PREFIX)
+        c.run(120)
+        snap = c.observe(PREFIX)
+        if with_summary:
+            summarize(snap)
+
+    for label, summary in (("engine only", False), ("with kubeview.summarize", True)):
+        runs, secs = _timed(lambda s=summary: step(s), min_seconds=min_seconds)
+        verdict = "meets" if runs / secs >= 10_000 else "MISSES"
+        print(
+            f"{label:28s} {runs / secs:10,.0f} steps/s   ({secs / runs * 1e6:.1f} us each; "
+            f"target 10,000: {verdict})"
+        )
+
+
+def bench_scheduling(sizes: list[int]) -> None:
+    print("## scheduling: 1,000 nodes (64 cpu / 256Gi / 110 pods), 10 Deployments of 100m / 128Mi pods")
+    spec = ClusterSpec.uniform(1000, "64", "256Gi", 110)
+    per_pod: list[tuple[int, float]] = []
+    for n in sizes:
+        objs = []
+        for i in range(10):
+            d = _web(100)
+            d["metadata"]["name"] = f"w{i}"
+            d["spec"]["replicas"] = n // 10
+            d["spec"]["selector"]["matchLabels"]["app"] = f"w{i}"
+            d["spec"]["template"]["metadata"]["labels"]["app"] = f"w{i}"
+            d["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] = "128Mi"
+            objs.append(d)
+        tr = _trace(objs)
+        c = EmbeddedCluster(spec, seed=0)
+        start = time.perf_counter()
+        c.start(tr, PREFIX)
+        c.run(5)
+        elapsed = time.perf_counter() - start
+        snap = c.observe(PREFIX)
+        bound = sum(1 for p in snap.pods if p["spec"].get("nodeName"))
+        per_pod.append((n, elapsed))
+        verdict = "meets" if bound / elapsed >= 20_000 else "MISSES"
+        print(
+            f"{n:>7,} pods: {elapsed:7.3f} s wall, {bound:,} bound, {bound / elapsed:10,.0f} pods/s "
+            f"(target 20,000: {verdict})"
+        )
+    if len(per_pod) > 1:
+        (n0, t0), (n1, t1) = per_pod[0], per_pod[-1]
+        print(f"growth: {n1 / n0:.0f}x pods -> {t1 / t0:.1f}x time (linear would be {n1 / n0:.0f}x)")
+
+
+def bench_dsb() -> None:
+    print("## dsb-scaling at speed 1 for its whole 1134 s")
+    path = SHARED / "simkube" / "dsb-scaling.sktrace"
+    if not path.is_file():
+        print(f"{path} not found; skipped")
+        return
+    tr = _load(path)
+    start = time.perf_counter()
+    c = EmbeddedCluster(ClusterSpec.default(), seed=0)
+    c.start(tr, PREFIX, speed=1.0)
+    c.run(tr.duration)
+    snap = c.observe(PREFIX)
+    elapsed = time.perf_counter() - start
+    running = sum(s.running for s in summarize(snap))
+    print(
+        f"{tr.duration} simulated s in {elapsed * 1e3:.1f} ms wall: {tr.duration / elapsed:,.0f}x real time; "
+        f"{len(c.event_log):,} event-log lines, {running} pods running at the end"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--only", choices=["canonical", "steps", "scheduling", "dsb"], action="append")
+    parser.add_argument("--quick", action="store_true", help="shorter timings, scheduling up to 10k pods")
+    parser.add_argument("--profile", action="store_true", help="cProfile the selected benchmarks (top 25)")
+    args = parser.parse_args(argv)
+    chosen = args.only or ["canonical", "steps", "scheduling", "dsb"]
+    seconds = 0.5 if args.quick else 2.0
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    print(f"# python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    benches: dict[str, Callable[[], None]] = {
+        "canonical": lambda: bench_canonical(seconds),
+        "steps": lambda: bench_steps(seconds),
+        "scheduling": lambda: bench_scheduling(sizes),
+        "dsb": bench_dsb,
+    }
+    for name in chosen:
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.runcall(benches[name])
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
+            print(out.getvalue())
+        else:
+            benches[name]()
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""``simarena simulate TRACE``: replay a trace on the embedded cluster and show what kubectl would show.
+
+The trace is replayed as SimKube's driver does (objects land in ``virtual-<namespace>``) for ``--duration``
+simulated seconds counted from its first event (default: its last event plus 120 s, scaled by ``--speed``).
+Output is ``kubectl get deploy,pods``, ``kubectl get events`` and per-node requests as text tables, or JSON
+with the keys ``time``, ``workloads``, ``pods``, ``events`` and ``nodes``; ``--timeline`` adds the pod
+STATUS counts over simulated time. A user's mistake (unreadable trace or cluster file, bad quantity) is one
+line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.kubeview import (
+    event_view,
+    format_table,
+    node_usage,
+    pod_status,
+    pod_view,
+    render_events,
+    render_nodes,
+    render_workloads,
+    sorted_events,
+    summarize,
+)
+from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
+
+if TYPE_CHECKING:
+    from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+    from pytest_simarena.backends.protocol import ClusterSnapshot
+    from pytest_simarena.trace.model import Trace
+
+EXIT_OK = 0
+PREFIX = "virtual"  # SimKube's default virtualNsPrefix (simkube notes §3.4)
+TAIL_SECONDS = 120.0  # default duration: the trace's last event plus this (issue 4 "What users see")
+# Defaults for --nodes/--node-*: the seed team's KWOK nodes (issue 4 "Nodes"), as ClusterSpec.default().
+DEFAULT_NODES = 3
+DEFAULT_NODE_CPU = "16"
+DEFAULT_NODE_MEMORY = "32Gi"
+DEFAULT_NODE_PODS = 110
+# kubectl STATUS values in the order the timeline shows them; others follow alphabetically.
+STATUS_ORDER = (
+    "Pending",
+    "ContainerCreating",
+    "Running",
+    "NotReady",
+    "OOMKilled",
+    "CrashLoopBackOff",
+    "Error",
+    "Completed",
+    "Terminating",
+)
+_NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+MAX_TIMELINE_ROWS = 40
+
+
+def register(subparsers: Any) -> None:
+    """Add ``simarena simulate``."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="replay a trace on the embedded cluster and print what kubectl would show",
+        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+    )
+    p.add_argument("trace", metavar="TRACE", help="a SimKube trace (.sktrace msgpack or JSON)")
+    p.add_argument("--cluster", metavar="FILE", help="cluster spec file (YAML/JSON nodeGroups)")
+    p.add_argument("--nodes", metavar="N", help=f"number of identical nodes (default {DEFAULT_NODES})")
+    p.add_argument("--node-cpu", metavar="Q", help=f"cpu per node, a quantity (default {DEFAULT_NODE_CPU})")
+    p.add_argument(
+        "--node-memory", metavar="Q", help=f"memory per node, a quantity (default {DEFAULT_NODE_MEMORY})"
+    )
+    p.add_argument("--node-pods", metavar="N", help=f"pods per node (default {DEFAULT_NODE_PODS})")
+    p.add_argument(
+        "--duration",
+        metavar="SECONDS",
+        help=f"simulated seconds from the first event (default: last event + {TAIL_SECONDS:g} s)",
+    )
+    p.add_argument("--speed", metavar="X", default="1", help="replay speed factor, as SimKube's (default 1)")
+    p.add_argument("--seed", metavar="N", default="0", help="seed for every random choice (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--timeline", action="store_true", help="also print pod STATUS counts over simulated time")
+    p.set_defaults(handler=cmd_simulate)
+
+
+# --------------------------------------------------------------------------------------------------
+# argument checks: every problem is a SimArenaError, so the dispatcher prints one line and exits 2
+
+
+def _number(flag: str, text: str, *, integer: bool = False, positive: bool = False) -> float:
+    try:
+        value = float(int(text)) if integer else float(text)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise SimArenaError(f"{flag}: {text!r} is not {kind}") from None
+    if not math.isfinite(value):
+        raise SimArenaError(f"{flag}: {text!r} is not a finite number")
+    if value < 0 or (positive and value == 0):
+        raise SimArenaError(f"{flag}: {text!r} must be {'greater than 0' if positive else '0 or more'}")
+    return value
+
+
+def _quantity(flag: str, text: str, parse: Any) -> str:
+    try:
+        if parse(text) <= 0:
+            raise SimArenaError(f"{flag}: {text!r} must be greater than 0")
+        return canonical(text)
+    except QuantityError as exc:
+        raise QuantityError(f"{flag}: {text!r}: {exc}") from None
+
+
+def build_spec(args: argparse.Namespace) -> ClusterSpec:
+    """The cluster the flags describe: ``--cluster FILE``, ``--nodes``/``--node-*``, or the default."""
+    from pytest_simarena.backends.embedded import ClusterSpec
+
+    node_flags = {
+        "--nodes": args.nodes,
+        "--node-cpu": args.node_cpu,
+        "--node-memory": args.node_memory,
+        "--node-pods": args.node_pods,
+    }
+    given = [flag for flag, value in node_flags.items() if value is not None]
+    if args.cluster is not None:
+        if given:
+            raise SimArenaError(f"--cluster cannot be combined with {', '.join(given)}")
+        path = Path(args.cluster)
+        if not path.is_file():
+            raise SimArenaError(f"{args.cluster}: cluster file not found")
+        return ClusterSpec.from_file(path)
+    if not given:
+        return ClusterSpec.default()
+    count = int(_number("--nodes", args.nodes, integer=True, positive=True)) if args.nodes else DEFAULT_NODES
+    cpu = _quantity("--node-cpu", args.node_cpu, parse_cpu) if args.node_cpu else DEFAULT_NODE_CPU
+    memory = (
+        _quantity("--node-memory", args.node_memory, parse_memory)
+        if args.node_memory
+        else DEFAULT_NODE_MEMORY
+    )
+    pods = (
+        int(_number("--node-pods", args.node_pods, integer=True, positive=True))
+        if args.node_pods
+        else DEFAULT_NODE_PODS
+    )
+    return ClusterSpec.uniform(count, cpu, memory, pods)
+
+
+def _load(path_text: str) -> Trace:
+    from pytest_simarena.trace import load_trace
+
+    if not Path(path_text).is_file():
+        raise SimArenaError(f"{path_text}: trace file not found")
+    return load_trace(path_text)
+
+
+# --------------------------------------------------------------------------------------------------
+# the command
+
+
+def _timeline_step(duration: float) -> float:
+    """A round step giving at most MAX_TIMELINE_ROWS rows over ``duration``."""
+    for step in _NICE_STEPS:
+        if duration / step <= MAX_TIMELINE_ROWS:
+            return float(step)
+    return float(math.ceil(duration / MAX_TIMELINE_ROWS))
+
+
+def status_counts(snapshot: ClusterSnapshot) -> dict[str, int]:
+    """How many pods show each kubectl STATUS right now."""
+    return dict(Counter(pod_status(p) for p in snapshot.pods))
+
+
+def _status_columns(rows: Sequence[tuple[float, dict[str, int]]]) -> list[str]:
+    seen = {s for _, counts in rows for s in counts}
+    return [s for s in STATUS_ORDER if s in seen] + sorted(seen - set(STATUS_ORDER))
+
+
+def render_timeline(rows: Sequence[tuple[float, dict[str, int]]]) -> str:
+    """Pod STATUS counts per sampled time; a row is printed when the counts change (and the last one)."""
+    columns = _status_columns(rows)
+    out: list[list[object]] = []
+    previous: dict[str, int] | None = None
+    for i, (t, counts) in enumerate(rows):
+        if counts == previous and i != len(rows) - 1:
+            continue
+        previous = counts
+        out.append([f"{t:g}s", *(counts.get(c, 0) for c in columns), sum(counts.values())])
+    return format_table(["TIME", *columns, "TOTAL"], out)
+
+
+def simulate(
+    trace: Trace,
+    spec: ClusterSpec,
+    *,
+    duration: float,
+    speed: float = 1.0,
+    seed: int = 0,
+    timeline: bool = False,
+) -> tuple[EmbeddedCluster, ClusterSnapshot, list[tuple[float, dict[str, int]]]]:
+    """Replay ``trace`` for ``duration`` simulated seconds: the cluster, final snapshot and timeline."""
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+
+    cluster = EmbeddedCluster(spec, seed=seed)
+    cluster.start(trace, PREFIX, speed=speed)
+    rows: list[tuple[float, dict[str, int]]] = []
+    if timeline:
+        step = _timeline_step(duration)
+        rows.append((0.0, status_counts(cluster.observe(PREFIX))))
+        t = 0.0
+        while t < duration:
+            advance = min(step, duration - t)
+            cluster.run(advance)
+            t += advance
+            rows.append((t, status_counts(cluster.observe(PREFIX))))
+    else:
+        cluster.run(duration)
+    return cluster, cluster.observe(PREFIX), rows
+
+
+def snapshot_json(snapshot: ClusterSnapshot) -> dict[str, Any]:
+    """The ``--json`` document: ``time``, ``workloads``, ``pods``, ``events``, ``nodes`` (camelCase)."""
+    prefix = snapshot.prefix
+    pods = sorted(
+        snapshot.pods, key=lambda p: (p["metadata"].get("namespace", ""), p["metadata"].get("name", ""))
+    )
+    return {
+        "time": snapshot.time,
+        "workloads": [s.to_dict() for s in summarize(snapshot)],
+        "pods": [pod_view(p, prefix=prefix) for p in pods],
+        "events": [event_view(e, prefix=prefix) for e in sorted_events(snapshot.events)],
+        "nodes": [n.to_dict() for n in node_usage(snapshot)],
+    }
+
+
+def _summary_table(snapshot: ClusterSnapshot) -> str:
+    rows = [
+        [
+            s.namespace,
+            f"{s.kind}/{s.name}",
+            s.desired,
+            s.ready,
+            s.available,
+            s.pending,
+            s.running,
+            s.crash_looping,
+            s.oom_killed,
+            s.restarts,
+        ]
+        for s in summarize(snapshot)
+    ]
+    head = [
+        "NAMESPACE",
+        "WORKLOAD",
+        "DESIRED",
+        "READY",
+        "AVAILABLE",
+        "PENDING",
+        "RUNNING",
+        "CRASHLOOP",
+        "OOMKILLED",
+        "RESTARTS",
+    ]
+    return format_table(head, rows) if rows else "No workloads."
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Handler of ``simarena simulate``."""
+    speed = _number("--speed", args.speed, positive=True)
+    seed = int(_number("--seed", args.seed, integer=True))
+    spec = build_spec(args)
+    trace = _load(args.trace)
+    if args.duration is not None:
+        duration = _number("--duration", args.duration)
+    else:
+        duration = trace.duration / speed + TAIL_SECONDS
+    cluster, snapshot, rows = simulate(
+        trace, spec, duration=duration, speed=speed, seed=seed, timeline=args.timeline
+    )
+    del cluster
+    if args.json:
+        doc = snapshot_json(snapshot)
+        if args.timeline:
+            doc["timeline"] = [{"time": t, "counts": counts} for t, counts in rows]
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    # Object timestamps are RFC3339 on a simulated epoch = the trace's first event (so ages are real ones).
+    now = float(trace.start_ts) + snapshot.time
+    nodes = len(snapshot.nodes)
+    print(
+        f"# {Path(args.trace).name}: {snapshot.time:g} simulated seconds on {nodes} "
+        f"node{'s' * (nodes != 1)}, speed {speed:g}, seed {seed}"
+    )
+    print()
+    print(render_workloads(snapshot, now=now))
+    print()
+    print(render_events(snapshot, now=now))
+    print()
+    print(render_nodes(snapshot))
+    print()
+    print(_summary_table(snapshot))
+    if args.timeline:
+        print()
+        print(render_timeline(rows))
+    return EXIT_OK

@@ -1,0 +1,661 @@
+"""The fidelity table: the embedded cluster against Kubernetes' rules, one readable case per rule.
+
+Every expected outcome below is worked out from the rules in ``shared/notes/kubernetes.md`` (section in the
+case id, e.g. ``k8s-1.2``) or ``shared/notes/simkube.md`` (``sk-3.4``), never read back from the engine.
+The messages are the literal texts a current kube-scheduler / controller / kubelet prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from fidelity_kit import (
+    KWOK_TAINT,
+    PREFIX,
+    bare_pod,
+    condition,
+    container,
+    deployment,
+    events_for,
+    kwok_group,
+    main_container,
+    name_of,
+    pods_of,
+    replay,
+    replicasets_of,
+    scheduling_messages,
+    seconds_since_start,
+    statefulset,
+    statuses,
+    trace,
+    workload,
+)
+
+from pytest_simarena.backends.embedded import ClusterSpec
+from pytest_simarena.kubeview import pod_restarts, pod_status, summarize
+
+GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
+
+
+def fit_error(nodes: int, reasons: str, preemption: str | None = None) -> str:
+    """The FitError text of k8s §1.2, with the counts written out by the case (not computed)."""
+    pre = preemption or f"{nodes} No preemption victims found for incoming pod"
+    return f"0/{nodes} nodes are available: {reasons}. preemption: 0/{nodes} nodes are available: {pre}.."
+
+
+CPU3 = fit_error(3, "3 Insufficient cpu")
+MEM3 = fit_error(3, "3 Insufficient memory")
+CPU1 = fit_error(1, "1 Insufficient cpu")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    run: Callable[[], None]
+
+
+CASES: list[Case] = []
+
+
+def case(case_id: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    def register(fn: Callable[[], None]) -> Callable[[], None]:
+        CASES.append(Case(case_id, fn))
+        return fn
+
+    return register
+
+
+def one_node(cpu: str = "16", memory: str = "32Gi", pods: int = 110) -> ClusterSpec:
+    return ClusterSpec([kwok_group("node", 1, cpu, memory, pods)])
+
+
+def assert_pending_with(snap_pods: list[dict[str, object]], snap: object, message: str) -> None:
+    assert snap_pods, "no pods were created"
+    assert statuses(snap_pods) == ["Pending"] * len(snap_pods)
+    for p in snap_pods:
+        cond = condition(p, "PodScheduled")
+        assert cond is not None
+        assert (cond["status"], cond["reason"], cond["message"]) == ("False", "Unschedulable", message)
+        assert not (p.get("spec") or {}).get("nodeName")
+
+
+def assert_failed_scheduling_event(snap: object, pod_name: str, message: str) -> None:
+    evs = events_for(snap, pod_name, "FailedScheduling")  # type: ignore[arg-type]
+    assert [(e["type"], e["message"]) for e in evs] == [("Warning", message)]
+
+
+def assert_running_ready(pods: list[dict[str, object]]) -> None:
+    assert pods
+    assert statuses(pods) == ["Running"] * len(pods)
+    for p in pods:
+        ready = condition(p, "Ready")
+        assert ready is not None and ready["status"] == "True"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Scheduler: NodeResourcesFit (k8s §1.1) and the FitError text (§1.2)
+
+
+@case("fit-exact-16000m-on-16cpu-node-runs[k8s-1.1]")
+def _exact_cpu() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="16000m")])), 10)
+    assert_running_ready(pods_of(snap, "web"))
+
+
+@case("fit-one-millicore-over-16001m-pending-exact-text[k8s-1.1,1.2]")
+def _one_milli_over() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="16001m")])), 10)
+    pods = pods_of(snap, "web")
+    assert_pending_with(pods, snap, CPU3)
+    assert_failed_scheduling_event(snap, name_of(pods[0]), CPU3)
+
+
+@case("fit-memory-exact-32Gi-runs[k8s-1.1]")
+def _exact_memory() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, memory="32Gi")])), 10)
+    assert_running_ready(pods_of(snap, "web"))
+
+
+@case("fit-memory-one-byte-over-pending[k8s-1.1,1.2]")
+def _memory_over() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, memory=str(32 * 2**30 + 1))])), 10)
+    assert_pending_with(pods_of(snap, "web"), snap, MEM3)
+
+
+@case("fit-second-pod-one-millicore-over-on-used-node[k8s-1.1]")
+def _used_node() -> None:
+    tr = trace((0, [deployment("a", 1, cpu="8")]), (5, [deployment("b", 1, cpu="8001m")]))
+    _, snap = replay(tr, 15, one_node())
+    assert_running_ready(pods_of(snap, "a"))
+    assert_pending_with(pods_of(snap, "b"), snap, CPU1)
+
+
+@case("fit-pods-limit-Too-many-pods[k8s-1.1,1.2-example]")
+def _too_many_pods() -> None:
+    spec = ClusterSpec([kwok_group("small", 2, "16", "32Gi", pods=2)])
+    _, snap = replay(trace((0, [deployment("web", 5)])), 10, spec)
+    pods = pods_of(snap, "web")
+    assert statuses(pods) == ["Pending", "Running", "Running", "Running", "Running"]
+    pending = [p for p in pods if pod_status(p) == "Pending"]
+    assert scheduling_messages(snap, pending) == {fit_error(2, "2 Too many pods")}
+
+
+@case("fit-zero-request-pod-fits-on-a-full-node[k8s-1.1]")
+def _zero_request() -> None:
+    tr = trace((0, [deployment("full", 1, cpu="16", memory="32Gi")]), (5, [deployment("free", 1)]))
+    _, snap = replay(tr, 15, one_node())
+    assert_running_ready(pods_of(snap, "full") + pods_of(snap, "free"))
+
+
+@case("fit-init-container-max-not-sum-fits[k8s-1.1]")
+def _init_max_fits() -> None:
+    # init 16 cpu, then two 8-cpu containers: the pod needs max(16, 8 + 8) = 16, not 32
+    dep = deployment(
+        "web",
+        1,
+        containers=[container("a", cpu="8"), container("b", cpu="8")],
+        init=[container("init", cpu="16")],
+    )
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert_running_ready(pods_of(snap, "web"))
+
+
+@case("fit-init-container-larger-than-node-pending[k8s-1.1]")
+def _init_max_over() -> None:
+    dep = deployment("web", 1, containers=[container(cpu="1")], init=[container("init", cpu="17")])
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+
+
+@case("fit-overhead-added-to-requests[k8s-1.1]")
+def _overhead() -> None:
+    dep = deployment("web", 1, cpu="16", overhead={"cpu": "1m"})
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+
+
+@case("fit-sidecar-runs-alongside-containers[k8s-1.1]")
+def _sidecar() -> None:
+    sidecar = {**container("proxy", cpu="1"), "restartPolicy": "Always"}
+    dep = deployment("web", 1, cpu="16", init=[sidecar])
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+
+
+@case("fit-mixed-reasons-sorted-as-strings[k8s-1.2]")
+def _mixed_sorted() -> None:
+    spec = ClusterSpec([kwok_group("cpu-poor", 3, "2", "32Gi"), kwok_group("mem-poor", 1, "16", "1Gi")])
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="4", memory="2Gi")])), 10, spec)
+    # "1 Insufficient memory" sorts before "3 Insufficient cpu": sort.Strings on "<count> <reason>"
+    assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "1 Insufficient memory, 3 Insufficient cpu"))
+
+
+@case("fit-one-node-reports-every-failing-resource[k8s-1.1]")
+def _both_reasons() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="2", memory="2Gi")])), 10, one_node("1", "1Gi"))
+    assert_pending_with(pods_of(snap, "web"), snap, fit_error(1, "1 Insufficient cpu, 1 Insufficient memory"))
+
+
+@case("fit-seed-cpu-and-memory-both-over[k8s-1.2]")
+def _cpu_and_memory() -> None:
+    _, snap = replay(trace((0, [deployment("web", 3, cpu="17", memory="33Gi")])), 10)
+    assert_pending_with(pods_of(snap, "web"), snap, fit_error(3, "3 Insufficient cpu, 3 Insufficient memory"))
+
+
+@case("scoring-least-allocated-spreads-pods[k8s-1-scoring]")
+def _spread() -> None:
+    _, snap = replay(trace((0, [deployment("web", 3, cpu="4", memory="1Gi")])), 10)
+    nodes = sorted(str(p["spec"]["nodeName"]) for p in pods_of(snap, "web"))
+    assert nodes == ["kwok-node-0", "kwok-node-1", "kwok-node-2"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Taints, tolerations, node selectors (k8s §1.1 filter order, §1.2 preemption text)
+
+
+@case("taint-untolerated-preemption-not-helpful[k8s-1.1,1.2]")
+def _taint() -> None:
+    spec = ClusterSpec([kwok_group("gpu", 3, "16", "32Gi", taints=[GPU_TAINT])])
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
+    expected = fit_error(
+        3, "3 node(s) had untolerated taint {dedicated: gpu}", "3 Preemption is not helpful for scheduling"
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
+
+
+@case("taint-tolerated-with-operator-Equal-runs[k8s-1.1]")
+def _tolerated() -> None:
+    spec = ClusterSpec([kwok_group("gpu", 3, "16", "32Gi", taints=[GPU_TAINT])])
+    tol = [{"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"}]
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1", tolerations=tol)])), 10, spec)
+    assert_running_ready(pods_of(snap, "web"))
+
+
+@case("taint-PreferNoSchedule-never-filters[k8s-1.1]")
+def _prefer_no_schedule() -> None:
+    soft = {**GPU_TAINT, "effect": "PreferNoSchedule"}
+    spec = ClusterSpec([kwok_group("gpu", 3, "16", "32Gi", taints=[soft])])
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
+    assert_running_ready(pods_of(snap, "web"))
+
+
+@case("taint-first-failing-filter-wins-and-splits-preemption-text[k8s-1.1,1.2]")
+def _taint_and_cpu() -> None:
+    spec = ClusterSpec(
+        [kwok_group("gpu", 1, "64", "256Gi", taints=[GPU_TAINT]), kwok_group("small", 2, "2", "8Gi")]
+    )
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="4")])), 10, spec)
+    expected = fit_error(
+        3,
+        "1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu",
+        "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod",
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
+
+
+@case("node-selector-type-virtual-mismatch[sk-3.4,k8s-1.1]")
+def _selector() -> None:
+    # SimKube's driver adds nodeSelector type=virtual; these nodes lack the label
+    spec = ClusterSpec.uniform(3, "16", "32Gi", labels={"type": "real"})
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
+    expected = fit_error(
+        3, "3 node(s) didn't match Pod's node affinity/selector", "3 Preemption is not helpful for scheduling"
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
+
+
+@case("virtualized-pods-carry-simkube-selector-toleration-and-namespace[sk-3.4]")
+def _virtualized() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 5)
+    (pod,) = pods_of(snap, "web")
+    assert pod["metadata"]["namespace"] == f"{PREFIX}-default"
+    assert pod["spec"]["nodeSelector"] == {"type": "virtual"}
+    assert {"key": "kwok-provider", "operator": "Exists", "effect": "NoSchedule"} in pod["spec"][
+        "tolerations"
+    ]
+    annotations = pod["metadata"].get("annotations") or {}
+    assert annotations.get("static.simkube.io/original-namespace") == "default"
+    assert [s.namespace for s in summarize(snap)] == ["default"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Retries (k8s §1.3, §1.4)
+
+
+@case("compete-two-deployments-first-wins[k8s-1.1]")
+def _compete() -> None:
+    tr = trace((0, [deployment("a", 1, cpu="10")]), (5, [deployment("b", 1, cpu="10")]))
+    _, snap = replay(tr, 20, one_node())
+    assert_running_ready(pods_of(snap, "a"))
+    assert_pending_with(pods_of(snap, "b"), snap, CPU1)
+
+
+@case("retry-scale-down-frees-room-pending-pod-scheduled[k8s-1.4]")
+def _scale_down_frees() -> None:
+    tr = trace(
+        (0, [deployment("a", 1, cpu="10")]),
+        (5, [deployment("b", 1, cpu="10")]),
+        (60, [deployment("a", 0, cpu="10")]),
+    )
+    c, snap = replay(tr, 59, one_node())
+    assert statuses(pods_of(snap, "b")) == ["Pending"]
+    c.run(46)  # deletion of an assigned pod requeues it: well before the 5-minute flush
+    snap = c.observe(PREFIX)
+    assert pods_of(snap, "a") == []
+    assert_running_ready(pods_of(snap, "b"))
+
+
+@case("retry-node-added-frees-pending-pod[k8s-1.4]")
+def _node_added() -> None:
+    c, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 60)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU3)
+    c.add_node("big-0", "32", "64Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
+    c.run(15)  # a Node add requeues pods rejected by NodeResourcesFit; backoff is at most 10 s
+    (pod,) = pods_of(c.observe(PREFIX), "web")
+    assert pod_status(pod) == "Running"
+    assert pod["spec"]["nodeName"] == "big-0"
+
+
+@case("retry-node-added-too-small-still-pending-then-counted[k8s-1.4]")
+def _node_added_small() -> None:
+    c, _ = replay(trace((0, [deployment("web", 1, cpu="17")])), 60)
+    c.add_node("extra-0", "16", "32Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
+    c.run(400)  # by the 5-minute unschedulable flush at the latest, the new node is in the message
+    snap = c.observe(PREFIX)
+    assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "4 Insufficient cpu"))
+
+
+@case("events-FailedScheduling-repeats-merge-into-one-with-count[k8s-1.3,1.4]")
+def _merge() -> None:
+    c, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 200)
+    (pod,) = pods_of(snap, "web")
+    counts = []
+    for until in (200, 400, 700):
+        c.run(until - c.now)
+        evs = events_for(c.observe(PREFIX), name_of(pod), "FailedScheduling")
+        assert len(evs) == 1, evs  # one Event object; repeats raise its count
+        counts.append(evs[0].get("count", 1))
+    # attempt at 0; quiet cluster: next attempts come from the 5-minute flush (+ up to 30 s sweep)
+    assert counts == [1, 2, 3]
+    assert seconds_since_start(evs[0]["lastTimestamp"]) > seconds_since_start(evs[0]["firstTimestamp"])
+
+
+@case("events-Scheduled-Successfully-assigned[k8s-1.3]")
+def _scheduled_event() -> None:
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 5)
+    (pod,) = pods_of(snap, "web")
+    evs = events_for(snap, name_of(pod), "Scheduled")
+    node = pod["spec"]["nodeName"]
+    assert [(e["type"], e["message"]) for e in evs] == [
+        ("Normal", f"Successfully assigned {PREFIX}-default/{name_of(pod)} to {node}")
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Deployment controller (k8s §6)
+
+
+@case("deployment-all-pending-status-fields-no-ready-key[k8s-6.4,6.5]")
+def _all_pending_status() -> None:
+    _, snap = replay(trace((0, [deployment("web", 3, cpu="17")])), 30)
+    status = workload(snap, "Deployment", "web")["status"]
+    assert (status.get("replicas"), status.get("updatedReplicas"), status.get("unavailableReplicas")) == (
+        3,
+        3,
+        3,
+    )
+    assert "readyReplicas" not in status and "availableReplicas" not in status  # zero fields are omitted
+    avail = condition(workload(snap, "Deployment", "web"), "Available")
+    assert avail is not None
+    assert (avail["status"], avail["reason"], avail["message"]) == (
+        "False",
+        "MinimumReplicasUnavailable",
+        "Deployment does not have minimum availability.",
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, CPU3)
+
+
+@case("deployment-healthy-conditions-and-events[k8s-6.3,6.5,2.4]")
+def _healthy() -> None:
+    _, snap = replay(trace((0, [deployment("web", 3, cpu="1")])), 30)
+    dep = workload(snap, "Deployment", "web")
+    (rs,) = replicasets_of(snap, "web")
+    rs_name = name_of(rs)
+    assert re.fullmatch(r"web-[a-z0-9]{6,10}", rs_name)
+    pods = pods_of(snap, "web")
+    assert_running_ready(pods)
+    assert all(re.fullmatch(rf"{rs_name}-[a-z0-9]{{5}}", name_of(p)) for p in pods)
+    st = dep["status"]
+    assert (st["replicas"], st["updatedReplicas"], st["readyReplicas"], st["availableReplicas"]) == (
+        3,
+        3,
+        3,
+        3,
+    )
+    assert "unavailableReplicas" not in st
+    avail, prog = condition(dep, "Available"), condition(dep, "Progressing")
+    assert avail is not None and prog is not None
+    assert (avail["status"], avail["reason"], avail["message"]) == (
+        "True",
+        "MinimumReplicasAvailable",
+        "Deployment has minimum availability.",
+    )
+    assert (prog["status"], prog["reason"], prog["message"]) == (
+        "True",
+        "NewReplicaSetAvailable",
+        f'ReplicaSet "{rs_name}" has successfully progressed.',
+    )
+    scaling = [e["message"] for e in events_for(snap, "web", "ScalingReplicaSet")]
+    assert scaling == [f"Scaled up replica set {rs_name} from 0 to 3"]
+    created = sorted(e["message"] for e in events_for(snap, rs_name, "SuccessfulCreate"))
+    assert created == sorted(f"Created pod: {name_of(p)}" for p in pods)
+
+
+@case("deployment-progress-deadline-600s-ProgressDeadlineExceeded[k8s-6.5,9.A]")
+def _deadline() -> None:
+    c, snap = replay(trace((0, [deployment("web", 3, cpu="17")])), 590)
+    prog = condition(workload(snap, "Deployment", "web"), "Progressing")
+    assert prog is not None and prog["status"] == "True"
+    c.run(12)  # deadline passes at 600 s; the controller re-checks 1 s later
+    snap = c.observe(PREFIX)
+    (rs,) = replicasets_of(snap, "web")
+    prog = condition(workload(snap, "Deployment", "web"), "Progressing")
+    assert prog is not None
+    assert (prog["status"], prog["reason"], prog["message"]) == (
+        "False",
+        "ProgressDeadlineExceeded",
+        f'ReplicaSet "{name_of(rs)}" has timed out progressing.',
+    )
+    assert statuses(pods_of(snap, "web")) == ["Pending"] * 3  # no rollback, nothing else changes
+
+
+@case("deployment-progress-deadline-custom-60s[k8s-6.5]")
+def _deadline_custom() -> None:
+    c, snap = replay(trace((0, [deployment("web", 1, cpu="17", progress_deadline=60)])), 55)
+    assert (condition(workload(snap, "Deployment", "web"), "Progressing") or {}).get("status") == "True"
+    c.run(10)
+    prog = condition(workload(c.observe(PREFIX), "Deployment", "web"), "Progressing")
+    assert prog is not None and (prog["status"], prog["reason"]) == ("False", "ProgressDeadlineExceeded")
+
+
+def _stuck_rollout(
+    replicas: int,
+) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]]]:
+    old, new = deployment("web", replicas, cpu="1"), deployment("web", replicas, cpu="17")
+    _, snap = replay(trace((0, [old]), (60, [new])), 240)
+    pods = pods_of(snap, "web")
+    new_pods = [
+        p for p in pods if p["spec"]["containers"][0]["resources"]["requests"]["cpu"] in ("17", "17000m")
+    ]
+    old_pods = [p for p in pods if p not in new_pods]
+    return workload(snap, "Deployment", "web")["status"], old_pods, new_pods
+
+
+def _status_tuple(st: dict[str, object]) -> tuple[object, ...]:
+    keys = ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas")
+    return tuple(st.get(k, 0) for k in keys)
+
+
+@case("rolling-update-stuck-3-replicas-surge1-unavail0[k8s-6.2,6.4]")
+def _stuck3() -> None:
+    # maxSurge ceil(0.75)=1, maxUnavailable floor(0.75)=0: new RS 1 pod, old RS keeps 3 serving
+    st, old, new = _stuck_rollout(3)
+    assert statuses(old) == ["Running"] * 3 and statuses(new) == ["Pending"]
+    assert _status_tuple(st) == (4, 1, 3, 3, 1)
+    assert (condition({"status": st}, "Available") or {}).get("status") == "True"
+
+
+@case("rolling-update-stuck-4-replicas-surge1-unavail1[k8s-6.2,6.4]")
+def _stuck4() -> None:
+    # surge 1, unavailable 1: old RS scaled 4 -> 3, new RS 2 pods (5 = 4 + surge), 3 still serving
+    st, old, new = _stuck_rollout(4)
+    assert statuses(old) == ["Running"] * 3 and statuses(new) == ["Pending"] * 2
+    assert _status_tuple(st) == (5, 2, 3, 3, 2)
+    assert (condition({"status": st}, "Available") or {}).get("status") == "True"
+
+
+@case("rolling-update-stuck-10-replicas-surge3-unavail2[k8s-6.2,6.4]")
+def _stuck10() -> None:
+    # surge ceil(2.5)=3, unavailable floor(2.5)=2: old 10 -> 8, new 3 -> 5 (13 = 10 + 3)
+    st, old, new = _stuck_rollout(10)
+    assert statuses(old) == ["Running"] * 8 and statuses(new) == ["Pending"] * 5
+    assert _status_tuple(st) == (13, 5, 8, 8, 5)
+
+
+@case("rolling-update-Recreate-kills-old-first-then-stuck[k8s-6.2]")
+def _recreate() -> None:
+    strategy = {"type": "Recreate"}
+    old = deployment("web", 3, cpu="1", strategy=strategy)
+    new = deployment("web", 3, cpu="17", strategy=strategy)
+    _, snap = replay(trace((0, [old]), (60, [new])), 240)
+    pods = pods_of(snap, "web")
+    assert statuses(pods) == ["Pending"] * 3
+    st = workload(snap, "Deployment", "web")["status"]
+    assert (st.get("updatedReplicas"), st.get("readyReplicas", 0)) == (3, 0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# StatefulSet OrderedReady, Pod API defaulting and validation
+
+
+@case("statefulset-blocked-at-pod-0[issue4-controllers]")
+def _sts_blocked() -> None:
+    _, snap = replay(trace((0, [statefulset("db", 3, cpu="17")])), 120)
+    pods = pods_of(snap, "db")
+    assert [name_of(p) for p in pods] == ["db-0"]  # db-1 waits for db-0 Running and Ready
+    assert_pending_with(pods, snap, CPU3)
+
+
+@case("statefulset-ordered-ready-creates-all[issue4-controllers]")
+def _sts_all() -> None:
+    _, snap = replay(trace((0, [statefulset("db", 3, cpu="1")])), 60)
+    pods = pods_of(snap, "db")
+    assert [name_of(p) for p in pods] == ["db-0", "db-1", "db-2"]
+    assert_running_ready(pods)
+    assert workload(snap, "StatefulSet", "db")["status"].get("readyReplicas") == 3
+
+
+@case("requests-defaulted-from-limits-on-the-pod-only[k8s-2.1]")
+def _defaulted() -> None:
+    dep = deployment("web", 1, containers=[container(limit_cpu="17", limit_memory="1Gi")])
+    _, snap = replay(trace((0, [dep])), 10)
+    (pod,) = pods_of(snap, "web")
+    assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "17", "memory": "1Gi"}
+    template = workload(snap, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
+    assert "requests" not in template["resources"]  # the template keeps what the user wrote
+    assert_pending_with([pod], snap, CPU3)
+
+
+@case("request-greater-than-limit-rejected-by-the-API[k8s-2.3,9.C]")
+def _request_over_limit() -> None:
+    dep = deployment("web", 1, containers=[container(cpu="3", limit_cpu="2")])
+    c, snap = replay(trace((0, [dep])), 10)
+    assert pods_of(snap, "web") == [] and replicasets_of(snap, "web") == []
+    wanted = (
+        "spec.template.spec.containers[0].resources.requests: "
+        'Invalid value: "3": must be less than or equal to cpu limit of 2'
+    )
+    shown = [str(e.get("message")) for e in snap.events] + list(c.event_log)
+    assert any(wanted in line for line in shown), shown
+
+
+# ---------------------------------------------------------------------------------------------------
+# Kubelet with declared usage: OOM kills and CrashLoopBackOff (k8s §4), kubectl columns (§5.3)
+
+OOM_USAGE = {"app": {"memory": "512Mi"}}
+
+
+def _oom_deployment() -> dict[str, object]:
+    return deployment(
+        "web", 1, containers=[container(cpu="100m", memory="256Mi", limit_memory="256Mi")], usage=OOM_USAGE
+    )
+
+
+@case("oom-restart-times-0-10-30-70-150-310-610[k8s-4.3,issue4]")
+def _oom_timeline() -> None:
+    c, _ = replay(trace((0, [_oom_deployment()])), 0)
+    times = []
+    for k in range(1, 8):
+
+        def restarted(k: int = k) -> bool:
+            return any(pod_restarts(p) >= k for p in pods_of(c.observe(PREFIX), "web"))
+
+        assert c.run_until(restarted, 700), f"restart {k} never came (now {c.now})"
+        times.append(round(c.now, 3))
+    # first restart at once, then back-off 10 s doubling (20, 40, 80, 160) capped at 300 s
+    assert times == [0, 10, 30, 70, 150, 310, 610]
+
+
+@case("oom-CrashLoopBackOff-message-and-BackOff-event[k8s-4.3]")
+def _crashloop_message() -> None:
+    c, _ = replay(trace((0, [_oom_deployment()])), 0)
+    seen = {}
+    for t in (5, 15, 40, 100, 200, 400):
+        c.run(t - c.now)
+        (pod,) = pods_of(c.observe(PREFIX), "web")
+        waiting = main_container(pod)["state"].get("waiting") or {}
+        seen[t] = (pod_status(pod), waiting.get("message", ""))
+    ns, uid = pod["metadata"]["namespace"], pod["metadata"]["uid"]
+    fmt = f"back-off {{}} restarting failed container=app pod={name_of(pod)}_{ns}({uid})"
+    assert seen == {
+        5: ("CrashLoopBackOff", fmt.format("10s")),
+        15: ("CrashLoopBackOff", fmt.format("20s")),
+        40: ("CrashLoopBackOff", fmt.format("40s")),
+        100: ("CrashLoopBackOff", fmt.format("1m20s")),
+        200: ("CrashLoopBackOff", fmt.format("2m40s")),
+        400: ("CrashLoopBackOff", fmt.format("5m0s")),
+    }
+    backoff = events_for(c.observe(PREFIX), name_of(pod), "BackOff")
+    assert [(e["type"], e["message"]) for e in backoff] == [
+        ("Warning", f"Back-off restarting failed container app in pod {name_of(pod)}_{ns}({uid})")
+    ]
+    assert backoff[0]["count"] >= 5
+
+
+@case("oom-lastState-137-phase-Running-not-Ready[k8s-4.1,4.3,5.2]")
+def _oom_state() -> None:
+    _, snap = replay(trace((0, [_oom_deployment()])), 45)
+    (pod,) = pods_of(snap, "web")
+    cs = main_container(pod)
+    last = cs["lastState"]["terminated"]
+    assert (last["reason"], last["exitCode"]) == ("OOMKilled", 137)
+    assert pod["status"]["phase"] == "Running" and cs["ready"] is False
+    ready = condition(pod, "Ready")
+    assert ready is not None
+    assert (ready["status"], ready["reason"], ready["message"]) == (
+        "False",
+        "ContainersNotReady",
+        "containers with unready status: [app]",
+    )
+    (summary,) = summarize(snap)
+    assert (summary.ready, summary.running, summary.crash_looping, summary.oom_killed) == (0, 1, 1, 1)
+    assert "unavailableReplicas" in workload(snap, "Deployment", "web")["status"]
+
+
+@case("cpu-usage-over-limit-only-throttles[k8s-4.2,9.F]")
+def _cpu_throttle() -> None:
+    dep = deployment(
+        "web",
+        1,
+        containers=[container(cpu="500m", limit_cpu="1")],
+        usage={"app": {"cpu": "3", "memory": "10Mi"}},
+    )
+    _, snap = replay(trace((0, [dep])), 900)
+    pods = pods_of(snap, "web")
+    assert_running_ready(pods)
+    assert pod_restarts(pods[0]) == 0
+    assert [e for e in snap.events if e.get("type") == "Warning"] == []
+
+
+@case("memory-usage-under-limit-runs[k8s-4.1]")
+def _memory_ok() -> None:
+    dep = deployment(
+        "web",
+        1,
+        containers=[container(memory="256Mi", limit_memory="1Gi")],
+        usage={"app": {"memory": "600Mi"}},
+    )
+    _, snap = replay(trace((0, [dep])), 300)
+    pods = pods_of(snap, "web")
+    assert_running_ready(pods)
+    assert pod_restarts(pods[0]) == 0
+
+
+@case("bare-pod-without-lifecycle-runs-forever-on-kwok[k8s-8,sk-3.4]")
+def _bare_pod() -> None:
+    _, snap = replay(trace((0, [bare_pod("solo", cpu="1")])), 600)
+    (pod,) = [p for p in snap.pods if name_of(p) == "solo"]
+    assert pod_status(pod) == "Running"
+
+
+@pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])
+def test_fidelity(fidelity_case: Case) -> None:
+    fidelity_case.run()
+
+
+def test_table_has_at_least_30_cases() -> None:
+    assert len(CASES) >= 30
+    assert len({c.id for c in CASES}) == len(CASES)
