@@ -69,6 +69,9 @@ class ScenarioFile(pytest.File):
             loaded = load_file(self.path)
             scenarios = expand(loaded, scenario_context(state.settings))
         except ScenarioError as exc:
+            # A broken scenario file must not stop the other files from running (exit status stays
+            # non-zero): the documented --continue-on-collection-errors behaviour, switched on here only.
+            self.config.option.continue_on_collection_errors = True
             # CollectError renders as its message only: "scenarios/x.yaml:12: scenarios[0].expect: ...".
             raise self.CollectError(self._rel(str(exc))) from None
         items: list[pytest.Item] = []

@@ -1,0 +1,172 @@
+"""Scenario files become test items with stable ids; broken files are collection errors with file:line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+GOOD = """\
+defaults:
+  steps: 3
+scenarios:
+  - name: slightly-bad
+    traces: [slightly-bad-cpu]
+    policies:
+      heuristic: {expect: {solved: true}}
+      noop:
+        expect: {solved: false}
+        marks: [{xfail: "noop never fixes anything"}]
+  - name: memory
+    traces: [very-bad-memory, very-bad-cpu]
+    policies: [vpa]
+    seeds: [1, 2]
+"""
+
+
+def _write(d: Path, name: str, text: str) -> Path:
+    p = d / name
+    p.write_text(text)
+    return p
+
+
+def test_items_and_ids(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str) -> None:
+    _write(scenario_dir, "cpu.yaml", GOOD)
+    result = pytester.runpytest("--collect-only", "-q", trace_dirs_arg)
+    result.stdout.fnmatch_lines(
+        [
+            "scenarios/cpu.yaml::slightly-bad[[]slightly-bad-cpu-heuristic]",
+            "scenarios/cpu.yaml::slightly-bad[[]slightly-bad-cpu-noop]",
+            "scenarios/cpu.yaml::memory[[]very-bad-memory-vpa-seed1]",
+            "scenarios/cpu.yaml::memory[[]very-bad-memory-vpa-seed2]",
+            "scenarios/cpu.yaml::memory[[]very-bad-cpu-vpa-seed1]",
+            "scenarios/cpu.yaml::memory[[]very-bad-cpu-vpa-seed2]",
+            "6 tests collected*",
+        ]
+    )
+    assert result.ret == 0
+
+
+def test_all_policies_and_globs(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str) -> None:
+    from pytest_simarena.policies.registry import BUILTIN_POLICIES
+
+    root = Path(__file__).resolve().parents[2]
+    _write(
+        scenario_dir,
+        "all.yaml",
+        f"scenarios:\n  - name: every\n    traces: ['{root}/traces/canonical/*.sktrace']\n    policies: all\n",
+    )
+    result = pytester.runpytest("--collect-only", "-q", trace_dirs_arg)
+    n = 4 * len(BUILTIN_POLICIES)
+    result.stdout.fnmatch_lines([f"{n} tests collected*"])
+    result.stdout.fnmatch_lines(["scenarios/all.yaml::every[[]mixed-heuristic]"])
+
+
+def test_marks_from_file(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str) -> None:
+    _write(
+        scenario_dir,
+        "m.yaml",
+        """\
+scenarios:
+  - name: marked
+    traces: [slightly-bad-cpu]
+    marks: [slow]
+    policies:
+      heuristic:
+        marks: [{skip: "not today"}]
+      vpa: ~
+""",
+    )
+    pytester.makeini("[pytest]\nmarkers =\n    slow: slow\n")
+    result = pytester.runpytest("--collect-only", "-q", "-m", "slow", trace_dirs_arg)
+    result.stdout.fnmatch_lines(["*2 tests collected*"])
+    result = pytester.runpytest(
+        "--collect-only", "-q", "-m", "simarena_scenario and not slow", trace_dirs_arg
+    )
+    result.stdout.fnmatch_lines(["*no tests collected (2 deselected)*"])
+
+
+def test_other_yaml_is_not_collected(pytester: pytest.Pytester, trace_dirs_arg: str) -> None:
+    # Only scenarios/*.yaml (and *.simarena.yaml) are scenario files by default.
+    (pytester.path / "config").mkdir()
+    _write(pytester.path / "config", "cluster.yaml", "nodeGroups: []\n")
+    _write(pytester.path, "x.simarena.yaml", GOOD)
+    result = pytester.runpytest("--collect-only", "-q", trace_dirs_arg)
+    result.stdout.fnmatch_lines(
+        ["x.simarena.yaml::slightly-bad[[]slightly-bad-cpu-heuristic]", "6 tests collected*"]
+    )
+
+
+BROKEN = [
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [slightly-bad-cpu]\n    expect:\n      sovled: true\n",
+        "*scenarios/bad.yaml:5: scenarios[[]0].expect: unknown key 'sovled' (did you mean 'solved'?)*",
+        id="unknown-key",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [slightly-bad-cpu]\n    steps: many\n",
+        "*scenarios/bad.yaml:4: scenarios[[]0].steps: 'many' is not of type 'integer'*",
+        id="wrong-type",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [slightly-bad-cpu\n",
+        "*scenarios/bad.yaml:4: invalid YAML:*",
+        id="yaml-syntax",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [sligthly-bad-cpu]\n",
+        "*scenarios/bad.yaml:3: scenarios[[]0].traces[[]0]: trace 'sligthly-bad-cpu' not found*did you mean 'slightly-bad-cpu'*",
+        id="unknown-trace",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [slightly-bad-cpu]\n    policies: [heuristc]\n",
+        "*scenarios/bad.yaml:4: scenarios[[]0].policies: unknown policy 'heuristc'. Did you mean 'heuristic'?*",
+        id="unknown-policy",
+    ),
+    pytest.param(
+        "scenarios:\n  - traces: [slightly-bad-cpu]\n",
+        "*scenarios/bad.yaml:2: scenarios[[]0]: 'name' is required*",
+        id="missing-name",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [slightly-bad-cpu]\n  - name: a\n    traces: [mixed]\n",
+        "*scenarios/bad.yaml:4: scenarios[[]1].name: duplicate scenario name 'a' (first at line 2)*",
+        id="duplicate-name",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    name: b\n    traces: [mixed]\n",
+        "*scenarios/bad.yaml:3: scenarios[[]0].name: duplicate key*",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        "scenarios:\n  - name: a\n    traces: [mixed]\n    expect:\n      final: {ready: lots}\n",
+        "*scenarios/bad.yaml:5: scenarios[[]0].expect.final.ready: *",
+        id="bad-final",
+    ),
+    pytest.param("", "*scenarios/bad.yaml:1: empty file*", id="empty"),
+]
+
+
+def test_broken_files_are_collection_errors_and_others_still_run(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    """Every broken file is its own collection error naming file:line and field; the good file still runs."""
+    expected = []
+    for n, param in enumerate(BROKEN):
+        text, pattern = param.values
+        name = f"bad{n:02d}.yaml"
+        _write(scenario_dir, name, str(text))
+        expected.append(str(pattern).replace("bad.yaml", name))
+    _write(
+        scenario_dir,
+        "good.yaml",
+        "scenarios:\n  - name: ok\n    traces: [slightly-bad-cpu]\n    policies: [noop]\n    steps: 1\n",
+    )
+    result = pytester.runpytest("-q", trace_dirs_arg)
+    for pattern in expected:
+        result.stdout.fnmatch_lines([pattern])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors") == len(BROKEN)
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 1  # the good file ran
+    assert result.ret != 0
