@@ -64,6 +64,10 @@ def _decode_msgpack(data: bytes) -> Any:
     first = data[0]
     is_map = 0x80 <= first <= 0x8F or first in (0xDE, 0xDF)
     if not is_map:
+        if not (0x90 <= first <= 0x9F or first in (0xDC, 0xDD)):
+            raise TraceError(
+                f"not a SimKube trace (a msgpack map or a JSON object): the file starts with {data[:16]!r}"
+            )
         return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=False)
     unpacker = msgpack.Unpacker(
         raw=False, strict_map_key=False, use_list=True, max_buffer_size=max(len(data), 1)

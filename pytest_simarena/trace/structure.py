@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import msgpack
+
 from pytest_simarena.errors import SimArenaError, TraceError
 from pytest_simarena.quantities import parse_quantity
 
@@ -47,13 +49,20 @@ def type_name(value: Any) -> str:
         return "float"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list | tuple):
+    if type(value) in (list, tuple):
         return "array"
     if isinstance(value, dict):
         return "map"
     if isinstance(value, bytes):
         return "binary"
+    if isinstance(value, msgpack.ExtType | msgpack.Timestamp):
+        return "msgpack extension"
     return type(value).__name__
+
+
+def article(noun: str) -> str:
+    """``an integer``, ``a map``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _expected(what: str, value: Any) -> str:
@@ -113,13 +122,13 @@ def _find_bad_value(root: Any) -> tuple[str, str]:
         for k, x in items:
             sub = join_field(where, _key_part(k)) if isinstance(value, dict) else f"{where}[{k}]"
             if isinstance(value, dict) and not isinstance(k, str):
-                return where, f"map key {preview(k)} is a {type_name(k)} (keys must be strings)"
-            if isinstance(x, dict | list | tuple):
+                return where, f"map key {preview(k)} is {article(type_name(k))} (keys must be strings)"
+            if type(x) in (dict, list, tuple):
                 stack.append((x, sub, depth + 1))
             elif isinstance(x, float) and x != x:
                 return sub, "NaN is not a JSON number"
-            elif not (x is None or isinstance(x, str | int | float)):
-                return sub, f"a {type_name(x)} value cannot appear in a Kubernetes object"
+            elif not (x is None or type(x) in (str, int, float, bool)):
+                return sub, f"{article(type_name(x))} value cannot appear in a Kubernetes object"
     return "", "malformed value"
 
 
@@ -227,8 +236,9 @@ def _check_object(obj: Any, location: str, config: Obj, *, applied: bool) -> Non
             raise TraceError(problem, location=location, obj=who, field=None if key not in obj else key)
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
-        problem = "missing field metadata" if meta is None else _expected("a map", meta)
-        raise TraceError(problem, location=location, obj=who, field="metadata")
+        if meta is None:
+            raise TraceError("missing field metadata", location=location, obj=who)
+        raise TraceError(_expected("a map", meta), location=location, obj=who, field="metadata")
     for key in ("name", "namespace"):
         value = meta.get(key)
         if not isinstance(value, str) or not value:
@@ -265,9 +275,8 @@ def templates_of(obj: Obj, config: Obj) -> Iterator[tuple[str, Any]]:
 
 def _check_template(template: Any, prefix: str, location: str, who: str) -> None:
     def fail(problem: str, field: str) -> TraceError:
-        return TraceError(
-            problem, location=location, obj=who, field=join_field(prefix, field) if prefix else field
-        )
+        full = join_field(prefix, field) if prefix and field else prefix or field
+        return TraceError(problem, location=location, obj=who, field=full or None)
 
     if template is None:
         return

@@ -78,6 +78,15 @@ def validate(trace: Trace) -> list[Problem]:
     return sorted(unique.values(), key=lambda p: p.severity != "error")  # stable: trace order within each
 
 
+def _m(value: Any) -> Obj:
+    """``value`` if it is a map, else an empty one (validate must not crash on odd in-memory traces)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def _ns_name(obj: Obj) -> str:
     meta = obj.get("metadata") or {}
     return f"{meta.get('namespace')}/{meta.get('name')}"
@@ -179,19 +188,20 @@ def _check_workload(obj: Obj, location: str, config: Obj, problems: list[Problem
         )
     names: set[str] = set()
     for list_key in ("initContainers", "containers"):
-        for n, container in enumerate(pod_spec.get(list_key) or []):
+        for n, container in enumerate(_l(pod_spec.get(list_key))):
             where = f"{base}.{list_key}[{n}]"
+            container = _m(container)
             name = container.get("name")
             if name in names:
                 error("duplicate_container_name", f"{where}.name", f"Duplicate value: {preview(name)}")
-            names.add(name)
-            _check_resources(container.get("resources") or {}, f"{where}.resources", error)
+            names.add(str(name))
+            _check_resources(_m(container.get("resources")), f"{where}.resources", error)
     _check_usage_names(template, names, base, error)
 
 
 def _check_resources(resources: Obj, where: str, error: Any) -> None:
-    requests = resources.get("requests") or {}
-    limits = resources.get("limits") or {}
+    requests = _m(resources.get("requests"))
+    limits = _m(resources.get("limits"))
     for kind, values in (("requests", requests), ("limits", limits)):
         for resource, raw in values.items():
             value = _quantity_value(raw)
@@ -247,7 +257,7 @@ def _check_simkube_rules(
         return
     prefix = ".".join(p for p in (pointer or "").split("/") if p)
     base = join_field(prefix, "spec") if prefix else "spec"
-    ns = (obj.get("metadata") or {}).get("namespace")
+    ns = _m(obj.get("metadata")).get("namespace")
 
     def missing(kind: str, name: Any) -> bool:
         return isinstance(name, str) and f"{ns}/{name}" not in seen[kind]
@@ -264,45 +274,46 @@ def _check_simkube_rules(
             )
             break
     for list_key in ("initContainers", "containers"):
-        for n, container in enumerate(pod_spec.get(list_key) or []):
+        for n, container in enumerate(_l(pod_spec.get(list_key))):
             where = f"{base}.{list_key}[{n}]"
-            for e, env in enumerate(container.get("env") or []):
-                source = (env or {}).get("valueFrom") or {}
+            container = _m(container)
+            for e, env in enumerate(_l(container.get("env"))):
+                source = _m(_m(env).get("valueFrom"))
                 # SimKube checks secretKeyRef.key / configMapKeyRef.key (notes §4, "sic"); the object a pod
                 # needs is the one *named*, so the name is what is checked here.
                 for ref, kind, code, rule in (
                     ("secretKeyRef", "Secret", "E0002", "envvar_secret_missing"),
                     ("configMapKeyRef", "ConfigMap", "E0003", "envvar_configmap_missing"),
                 ):
-                    name = (source.get(ref) or {}).get("name")
+                    name = _m(source.get(ref)).get("name")
                     if missing(kind, name):
                         warn(
                             code,
                             f"{where}.env[{e}].valueFrom.{ref}.name",
                             f"{rule}: {kind} {ns}/{name} is not in the trace",
                         )
-            for e, env_from in enumerate(container.get("envFrom") or []):
+            for e, env_from in enumerate(_l(container.get("envFrom"))):
                 for ref, kind, code, rule in (
                     ("secretRef", "Secret", "E0002", "envvar_secret_missing"),
                     ("configMapRef", "ConfigMap", "E0003", "envvar_configmap_missing"),
                 ):
-                    name = ((env_from or {}).get(ref) or {}).get("name")
+                    name = _m(_m(env_from).get(ref)).get("name")
                     if missing(kind, name):
                         warn(
                             code,
                             f"{where}.envFrom[{e}].{ref}.name",
                             f"{rule}: {kind} {ns}/{name} is not in the trace",
                         )
-    for v, volume in enumerate(pod_spec.get("volumes") or []):
-        volume = volume or {}
-        secret = (volume.get("secret") or {}).get("secretName")
+    for v, volume in enumerate(_l(pod_spec.get("volumes"))):
+        volume = _m(volume)
+        secret = _m(volume.get("secret")).get("secretName")
         if missing("Secret", secret):
             warn(
                 "E0004",
                 f"{base}.volumes[{v}].secret.secretName",
                 f"volume_secret_missing: Secret {ns}/{secret} is not in the trace",
             )
-        config_map = (volume.get("configMap") or {}).get("name")
+        config_map = _m(volume.get("configMap")).get("name")
         if missing("ConfigMap", config_map):
             warn(
                 "E0005",
