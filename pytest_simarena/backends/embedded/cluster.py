@@ -1,0 +1,512 @@
+"""EmbeddedCluster: the deterministic in-process Kubernetes, composing clock, scheduler, controllers, kubelet.
+
+    >>> from pytest_simarena.backends.embedded import EmbeddedCluster
+    >>> cluster = EmbeddedCluster(seed=1)          # 3 KWOK nodes of 16 cpu / 32Gi
+    >>> cluster.start(trace)                       # objects land in virtual-<ns>
+    >>> cluster.run(120)                           # simulated seconds, no sleeping
+    >>> snapshot = cluster.observe("virtual")      # API-shaped pods, workloads, events, nodes
+
+Same seed, same trace, same spec -> the same ``event_log`` and the same observations.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.backends.protocol import (
+    DEFAULT_PREFIX,
+    HOOK_STAGES,
+    ClusterSnapshot,
+    Hook,
+    HookStage,
+    PreflightCheck,
+)
+from pytest_simarena.errors import BackendError, SimArenaError
+from pytest_simarena.quantities import parse_cpu, parse_memory
+from pytest_simarena.trace.model import gvk_of
+from pytest_simarena.trace.virtualize import build_virtual_obj, clone
+
+from .clock import Clock
+from .controllers import Deployment, ReplicaSet, Workload
+from .events import EventRecorder
+from .jobs import CronJob, Job
+from .lifecycle import Kubelet, LifecycleParams
+from .pods import InvalidObject, Pod, PodTemplate
+from .replay import Replay, trace_origin
+from .scheduler import Scheduler
+from .spec import KWOK_LABELS, KWOK_TAINT, ClusterSpec, Node, parse_taint
+from .statefulset import StatefulSet
+
+if TYPE_CHECKING:
+    from pytest_simarena.trace.model import Trace
+
+Obj = dict[str, Any]
+
+WORKLOAD_KINDS: dict[str, type[Workload]] = {
+    "Deployment": Deployment,
+    "ReplicaSet": ReplicaSet,
+    "StatefulSet": StatefulSet,
+    "Job": Job,
+    "CronJob": CronJob,
+}
+SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod")
+# Guard against a controller bug turning into an endless loop within one simulated instant.
+MAX_RECONCILE_ROUNDS = 10_000
+
+
+class EmbeddedCluster:
+    """A simulated cluster implementing :class:`~pytest_simarena.backends.protocol.ClusterBackend`.
+
+    Args:
+        spec: the nodes (default :meth:`ClusterSpec.default`: 3 KWOK nodes, 16 cpu / 32Gi / 110 pods).
+        seed: seeds the one RNG behind every random choice (names, uids, tie-breaks, jitter).
+        lifecycle: SimKube ``lifecycleParams`` (a mapping in milliseconds or a LifecycleParams).
+    """
+
+    name = "embedded"
+
+    def __init__(
+        self,
+        spec: ClusterSpec | None = None,
+        *,
+        seed: int = 0,
+        lifecycle: LifecycleParams | Mapping[str, Any] | None = None,
+    ) -> None:
+        self.spec = spec if spec is not None else ClusterSpec.default()
+        if not isinstance(self.spec, ClusterSpec):
+            raise SimArenaError(f"spec: expected a ClusterSpec, got {type(self.spec).__name__}")
+        self.seed = seed
+        self.clock = Clock(seed=seed)
+        self.recorder = EventRecorder(self.clock)
+        self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound)
+        self.kubelet = Kubelet(
+            self.clock,
+            self.recorder,
+            LifecycleParams.of(lifecycle),
+            on_change=self._on_pod_change,
+            on_terminal=self._on_pod_terminal,
+            run_duration=self._run_duration,
+        )
+        self.pods: dict[str, dict[str, Pod]] = {}
+        self.workloads: dict[tuple[str, str, str], Workload] = {}
+        self.replays: dict[str, Replay] = {}
+        self._replay_of_root: dict[tuple[str, ...], Replay] = {}
+        self._seq: dict[tuple[str, ...], int] = {}
+        self._dirty: dict[int, Workload] = {}
+        self._reconcile_queued = False
+        self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
+        self._used = False
+        self._closed = False
+        for group in self.spec.node_groups:
+            for i in range(group.count):
+                self.scheduler.add_node(Node.from_group(group, i, uid=self.clock.uid(), created=0.0))
+
+    # -- ClusterBackend ------------------------------------------------------------------------------
+    def preflight(self) -> list[PreflightCheck]:
+        """Nothing external is needed; the check reports the simulated capacity."""
+        nodes = list(self.scheduler.nodes.values())
+        cpu = sum(n.alloc_cpu for n in nodes) // 1000
+        mem = sum(n.alloc_mem for n in nodes) // 2**30
+        return [
+            PreflightCheck(
+                "embedded cluster",
+                True,
+                f"in-process simulator with {len(nodes)} node(s), {cpu} cpu, {mem}Gi",
+            )
+        ]
+
+    def add_hook(self, stage: HookStage, fn: Hook) -> None:
+        """Register ``fn(cluster, stage)`` to run at ``stage`` (pre_start, pre_run, post_run, post_stop)."""
+        if stage not in self._hooks:
+            raise SimArenaError(f"unknown hook stage {stage!r} (known: {', '.join(HOOK_STAGES)})")
+        self._hooks[stage].append(fn)
+
+    def run_hooks(self, stage: HookStage) -> None:
+        if stage not in self._hooks:
+            raise SimArenaError(f"unknown hook stage {stage!r} (known: {', '.join(HOOK_STAGES)})")
+        for fn in self._hooks[stage]:
+            fn(self, stage)
+
+    def prepare(self, prefix: str) -> None:
+        """Remove what an earlier run under ``prefix`` created (idempotent)."""
+        self.cleanup(prefix)
+
+    def start(self, trace: Trace | str | Path, prefix: str = DEFAULT_PREFIX, *, speed: float = 1.0) -> None:
+        """Schedule ``trace``'s events at ``(ts - first ts) / speed`` from now, into ``<prefix>-<ns>``."""
+        self._check_open()
+        if isinstance(trace, str | Path):
+            from pytest_simarena.trace.io import load_trace
+
+            trace = load_trace(trace)
+        if prefix in self.replays and self.replays[prefix].active:
+            raise SimArenaError(
+                f"prefix {prefix!r} is already replaying a trace; call cleanup({prefix!r}) first"
+            )
+        if not self._used and self.clock.now == 0:
+            # The simulated epoch is the trace's first timestamp, so event times read like the recording.
+            origin = trace_origin(trace)
+            if origin > 0:
+                self.clock.epoch = origin
+        self._used = True
+        replay = Replay(self, trace, prefix, speed)
+        self.replays[prefix] = replay
+
+    def advance(self, seconds: float) -> None:
+        self.run(seconds)
+
+    def observe(self, prefix: str | None = DEFAULT_PREFIX) -> ClusterSnapshot:
+        """API-shaped nodes, pods, workloads and events of the run under ``prefix`` (None: everything).
+
+        The dicts are built fresh for each call but may share read-only parts (pod specs) between pods.
+        """
+        namespaces = self._namespaces(prefix)
+        clock = self.clock
+        nsset = set(namespaces)
+        pods = [p.to_api(clock) for ns in namespaces for p in self.pods.get(ns, {}).values()]
+        workloads = [w.to_api() for w in self.workloads.values() if w.namespace in nsset]
+        events = [e.to_api(clock) for e in self.recorder.events_in(namespaces)]
+        nodes = [n.to_api(clock) for n in self.scheduler.nodes.values()]
+        replay = self.replays.get(prefix) if prefix is not None else None
+        time = clock.now - replay.start if replay is not None else clock.now
+        return ClusterSnapshot(
+            time=time, prefix=prefix or "", nodes=nodes, pods=pods, workloads=workloads, events=events
+        )
+
+    def cleanup(self, prefix: str) -> None:
+        """Delete every object under ``prefix`` (and its events); stop its replay. Idempotent."""
+        replay = self.replays.pop(prefix, None)
+        if replay is not None:
+            replay.active = False
+        namespaces = self._namespaces(prefix)
+        nsset = set(namespaces)
+        for workload in [w for w in self.workloads.values() if w.namespace in nsset and w.owner is None]:
+            self.delete_workload(workload)
+        for workload in [w for w in self.workloads.values() if w.namespace in nsset]:
+            self.delete_workload(workload)
+        for ns in namespaces:
+            for pod in list(self.pods.get(ns, {}).values()):
+                self.delete_pod(pod)
+            self.pods.pop(ns, None)
+            self.recorder.drop_namespace(ns)
+        self._replay_of_root = {k: r for k, r in self._replay_of_root.items() if r.active}
+
+    def close(self) -> None:
+        self._closed = True
+        for replay in self.replays.values():
+            replay.active = False
+
+    # -- time ---------------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the cluster was created."""
+        return self.clock.now
+
+    @property
+    def event_log(self) -> list[str]:
+        """Every recorded event occurrence and rejection, one deterministic line each."""
+        return self.recorder.log
+
+    def run(self, for_seconds: float) -> None:
+        """Let ``for_seconds`` of simulated time pass, running everything due."""
+        self._check_open()
+        if for_seconds < 0:
+            raise SimArenaError(f"run: for_seconds must not be negative, got {for_seconds!r}")
+        self.clock.run_until_time(self.clock.now + for_seconds)
+
+    def run_until(self, predicate: Callable[..., bool], timeout: float) -> bool:
+        """Run until ``predicate()`` (or ``predicate(cluster)``) is true, at most ``timeout`` seconds."""
+        self._check_open()
+        try:
+            takes_cluster = len(inspect.signature(predicate).parameters) >= 1
+        except (TypeError, ValueError):
+            takes_cluster = False
+
+        def stop() -> bool:
+            return bool(predicate(self) if takes_cluster else predicate())
+
+        return self.clock.run_until_time(self.clock.now + timeout, stop)
+
+    # -- building situations directly -----------------------------------------------------------------
+    def add_node(
+        self,
+        name: str,
+        cpu: str | int | float,
+        memory: str | int | float,
+        pods: int = 110,
+        labels: Mapping[str, str] | None = None,
+        taints: list[Any] | None = None,
+    ) -> None:
+        """Add a node now (labels/taints default to SimKube's virtual-node ones); pending pods are retried."""
+        if name in self.scheduler.nodes:
+            raise SimArenaError(f"add_node: a node named {name!r} already exists")
+        node = Node(
+            name,
+            cpu=parse_cpu(cpu),
+            memory=parse_memory(memory),
+            pods=pods,
+            labels=dict(KWOK_LABELS if labels is None else labels),
+            taints=[parse_taint(t) for t in ([KWOK_TAINT] if taints is None else taints)],
+            uid=self.clock.uid(),
+            created=self.clock.now,
+        )
+        self.scheduler.add_node(node)
+
+    def apply(self, obj: Obj, *, prefix: str | None = None) -> None:
+        """Create or update ``obj`` as ``kubectl apply`` would.
+
+        With ``prefix`` the object is first rewritten as SimKube's driver does (namespace ``<prefix>-<ns>``,
+        node selector and toleration for the virtual nodes). Raises InvalidObject with the API server's
+        message when the API would reject it (e.g. a request above its limit).
+        """
+        self._check_open()
+        if (
+            not isinstance(obj, dict)
+            or not isinstance(obj.get("metadata"), dict)
+            or not obj["metadata"].get("name")
+        ):
+            raise SimArenaError("apply: expected a Kubernetes object with metadata.name")
+        meta = obj["metadata"]
+        root = ("", gvk_of(obj), f"{meta.get('namespace') or 'default'}/{meta['name']}")
+        if prefix is not None:
+            root = (prefix, *root[1:])
+            obj = build_virtual_obj(obj, prefix)
+        else:
+            obj = clone(obj)  # never keep (or mutate) the caller's dict
+            obj.pop("status", None)
+        self._used = True
+        try:
+            self.apply_virtual(obj, root=root, replay=None)
+        except SimArenaError as exc:
+            self.record_rejection(obj, str(exc), "apply")
+            raise
+
+    def delete(self, gvk: str, namespace: str, name: str, *, missing_ok: bool = False) -> None:
+        """Delete an object and what it owns; ``gvk`` is ``apps/v1.Deployment`` or just ``Deployment``."""
+        kind = gvk.rsplit(".", 1)[-1]
+        if kind == "Pod":
+            pod = self.pods.get(namespace, {}).get(name)
+            if pod is not None:
+                self.delete_pod(pod)
+                return
+        else:
+            workload = self.workloads.get((kind, namespace, name))
+            if workload is not None:
+                self.delete_workload(workload)
+                return
+        if not missing_ok:
+            raise SimArenaError(f'{kind.lower()}s "{name}" not found in namespace {namespace!r}')
+
+    # -- object store (used by replay and controllers) ------------------------------------------------
+    def apply_virtual(self, obj: Obj, *, root: tuple[str, ...], replay: Replay | None) -> None:
+        """Create or update an already-rewritten object."""
+        kind = str(obj.get("kind", ""))
+        meta = obj["metadata"]
+        namespace = str(meta.get("namespace") or "default")
+        meta["namespace"] = namespace
+        name = str(meta.get("name", ""))
+        if replay is not None:
+            self._replay_of_root[root] = replay
+        if kind == "Pod":
+            self._apply_pod(obj, namespace, name, root)
+            return
+        cls = WORKLOAD_KINDS.get(kind)
+        if cls is None:
+            raise SimArenaError(
+                f"{kind or 'object'} {namespace}/{name}: kind not simulated "
+                f"(supported: {', '.join(SUPPORTED_KINDS)})"
+            )
+        existing = self.workloads.get((kind, namespace, name))
+        if existing is not None and not existing.deleted:
+            existing.set_object(obj)
+            self.dirty(existing)
+            return
+        workload = cls(self, obj, root=root)
+        self._register(workload)
+        self.dirty(workload)
+
+    def record_rejection(self, obj: Obj, message: str, where: str) -> None:
+        """Show a rejected object: a Warning event and an event-log line (the apply would have failed)."""
+        meta = obj.get("metadata") or {}
+        from .events import Involved
+
+        involved = Involved(
+            str(obj.get("apiVersion", "")),
+            str(obj.get("kind", "")),
+            str(meta.get("namespace") or "default"),
+            str(meta.get("name", "")),
+            "",
+        )
+        self.recorder.note(f"error {where}: {message}")
+        self.recorder.record(involved, "Warning", "FailedApply", message, "simkube-driver")
+
+    def _apply_pod(self, obj: Obj, namespace: str, name: str, root: tuple[str, ...]) -> None:
+        existing = self.pods.get(namespace, {}).get(name)
+        meta = obj["metadata"]
+        if existing is not None:
+            # Pod specs are immutable; labels and annotations may change.
+            existing.labels = dict(meta.get("labels") or {})
+            existing.annotations = dict(meta.get("annotations") or {})
+            return
+        tmpl = PodTemplate(
+            {"metadata": meta, "spec": obj.get("spec")}, field_prefix="spec", kind="Pod", name=name
+        )
+        pod = Pod(
+            name,
+            namespace,
+            self.clock.uid(),
+            tmpl,
+            created=self.clock.now,
+            labels=dict(meta.get("labels") or {}),
+            annotations=dict(meta.get("annotations") or {}),
+            owner_refs=[dict(r) for r in meta.get("ownerReferences") or [] if isinstance(r, dict)],
+            root=root,
+        )
+        self._add_pod(pod)
+
+    def _register(self, workload: Workload) -> None:
+        self.workloads[(workload.kind, workload.namespace, workload.name)] = workload
+
+    def _namespaces(self, prefix: str | None) -> list[str]:
+        known: dict[str, None] = {}
+        for ns in self.pods:
+            known[ns] = None
+        for _, ns, _ in self.workloads:
+            known[ns] = None
+        for ns in self.recorder.namespaces():
+            known[ns] = None
+        if prefix is None:
+            return list(known)
+        replay = self.replays.get(prefix)
+        if replay is not None:
+            return [ns for ns in known if ns in replay.namespaces or ns.startswith(f"{prefix}-")]
+        return [ns for ns in known if ns == prefix or ns.startswith(f"{prefix}-")]
+
+    # Context protocol for controllers -----------------------------------------------------------------
+    def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate:
+        return PodTemplate(template, field_prefix=field_prefix, kind=owner.kind, name=owner.name)
+
+    def new_pod(
+        self,
+        owner: Workload,
+        name: str,
+        tmpl: PodTemplate,
+        labels: dict[str, str],
+        annotations: dict[str, str],
+    ) -> Pod:
+        pod = Pod(
+            name,
+            owner.namespace,
+            self.clock.uid(),
+            tmpl,
+            created=self.clock.now,
+            labels=labels,
+            annotations=annotations,
+            owner=owner,
+            owner_refs=[owner.owner_ref()],
+            root=owner.root,
+        )
+        self._add_pod(pod)
+        return pod
+
+    def _add_pod(self, pod: Pod) -> None:
+        root = pod.root
+        if root is not None and root in self._replay_of_root:
+            # SimKube's webhook numbers pods per owner (static.simkube.io/pod-sequence-number).
+            pod.seq = self._seq.get(root, 0)
+            self._seq[root] = pod.seq + 1
+        self.pods.setdefault(pod.namespace, {})[pod.name] = pod
+        node_name = pod.tmpl.spec.get("nodeName")
+        if node_name and node_name in self.scheduler.nodes:
+            self.scheduler.bind(pod, self.scheduler.nodes[node_name])
+        else:
+            self.scheduler.enqueue(pod)
+
+    def pod_name_taken(self, namespace: str, name: str) -> bool:
+        return name in self.pods.get(namespace, {})
+
+    def delete_pod(self, pod: Pod) -> None:
+        if pod.deleted:
+            return
+        pod.deleted = True
+        by_name = self.pods.get(pod.namespace)
+        if by_name is not None and by_name.get(pod.name) is pod:
+            del by_name[pod.name]
+        self.scheduler.pod_released(pod)
+        self.scheduler.forget(pod)
+        owner = pod.owner
+        if owner is not None:
+            pods = getattr(owner, "pods", None)
+            if isinstance(pods, dict) and pods.get(pod.uid) is pod and not isinstance(owner, Job):
+                del pods[pod.uid]
+            self.dirty(owner)
+
+    def add_child(self, child: Workload) -> None:
+        self._register(child)
+
+    def delete_workload(self, workload: Workload) -> None:
+        if workload.deleted:
+            return
+        workload.deleted = True
+        for child in workload.children():
+            if isinstance(child, Pod):
+                self.delete_pod(child)
+            else:
+                self.delete_workload(child)
+        key = (workload.kind, workload.namespace, workload.name)
+        if self.workloads.get(key) is workload:
+            del self.workloads[key]
+        if workload.owner is not None:
+            self.dirty(workload.owner)
+
+    def dirty(self, workload: Workload) -> None:
+        if workload.deleted:
+            return
+        self._dirty[id(workload)] = workload
+        if not self._reconcile_queued:
+            self._reconcile_queued = True
+            self.clock.soon(self._reconcile)
+
+    def _reconcile(self) -> None:
+        self._reconcile_queued = False
+        rounds = 0
+        while self._dirty:
+            rounds += 1
+            if rounds > MAX_RECONCILE_ROUNDS:
+                raise BackendError(f"controllers did not settle at t={self.clock.now:.3f}s (a simulator bug)")
+            batch = list(self._dirty.values())
+            self._dirty.clear()
+            for workload in batch:
+                try:
+                    workload.reconcile()
+                except InvalidObject as exc:
+                    self.record_rejection(workload.obj, str(exc), "reconcile")
+
+    # Kubelet callbacks --------------------------------------------------------------------------------
+    def _on_bound(self, pod: Pod) -> None:
+        self.kubelet.pod_bound(pod)
+
+    def _on_pod_change(self, pod: Pod) -> None:
+        if pod.owner is not None:
+            self.dirty(pod.owner)
+
+    def _on_pod_terminal(self, pod: Pod) -> None:
+        # Terminal pods leave the scheduler's cache, freeing their requests (kubernetes.md §10 belief).
+        self.scheduler.pod_released(pod)
+        if pod.owner is not None:
+            self.dirty(pod.owner)
+
+    def _run_duration(self, pod: Pod) -> float | None:
+        root = pod.root
+        if root is None:
+            return None
+        replay = self._replay_of_root.get(root)
+        if replay is None or not replay.active:
+            return None
+        return replay.run_duration(root, pod.seq)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SimArenaError("this EmbeddedCluster was closed")

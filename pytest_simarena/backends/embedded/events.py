@@ -1,0 +1,167 @@
+"""Kubernetes Events (core/v1) with client-go's merging of identical events into one with a count.
+
+client-go's EventCorrelator keys an event by source, involved object, type, reason and message; a repeat
+increments ``count`` and moves ``lastTimestamp`` instead of creating a new object (kubernetes.md §1.3
+"Repeats": ``kubectl describe`` shows ``21m (x15 over 91m)``). Every recorded occurrence, merged or not,
+also becomes one line of the cluster's deterministic ``event_log``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .clock import Clock
+
+Obj = dict[str, Any]
+
+
+class Involved:
+    """The ``involvedObject`` of an event (kept small: built once per object, reused by its events)."""
+
+    __slots__ = ("api_version", "kind", "name", "namespace", "uid")
+
+    def __init__(self, api_version: str, kind: str, namespace: str, name: str, uid: str) -> None:
+        self.api_version = api_version
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.uid = uid
+
+
+class Event:
+    """One (possibly merged) event; ``to_api()`` renders the core/v1 dict."""
+
+    __slots__ = (
+        "component",
+        "count",
+        "field_path",
+        "first",
+        "involved",
+        "last",
+        "message",
+        "name",
+        "reason",
+        "type",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        involved: Involved,
+        type_: str,
+        reason: str,
+        message: str,
+        component: str,
+        field_path: str,
+        now: float,
+    ) -> None:
+        self.name = name
+        self.involved = involved
+        self.type = type_
+        self.reason = reason
+        self.message = message
+        self.component = component
+        self.field_path = field_path
+        self.first = now
+        self.last = now
+        self.count = 1
+
+    def to_api(self, clock: Clock) -> Obj:
+        inv = self.involved
+        involved: Obj = {
+            "apiVersion": inv.api_version,
+            "kind": inv.kind,
+            "name": inv.name,
+            "namespace": inv.namespace,
+            "uid": inv.uid,
+        }
+        if self.field_path:
+            involved["fieldPath"] = self.field_path
+        first = clock.timestamp(self.first)
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": self.name, "namespace": inv.namespace, "creationTimestamp": first},
+            "involvedObject": involved,
+            "type": self.type,
+            "reason": self.reason,
+            "message": self.message,
+            "source": {"component": self.component},
+            "reportingComponent": self.component,
+            "reportingInstance": "",
+            "count": self.count,
+            "firstTimestamp": first,
+            "lastTimestamp": clock.timestamp(self.last),
+            "eventTime": None,
+        }
+
+
+# The Event note limit: longer messages are cut and end in " ..." (kubernetes.md §1.3, [mem] 1024).
+MAX_MESSAGE = 1024
+
+
+class EventRecorder:
+    """Records events, merges repeats, and keeps the event log."""
+
+    __slots__ = ("_by_key", "_by_namespace", "_clock", "log")
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._by_key: dict[tuple[str, ...], Event] = {}
+        self._by_namespace: dict[str, list[Event]] = {}
+        self.log: list[str] = []
+
+    def record(
+        self,
+        involved: Involved,
+        type_: str,
+        reason: str,
+        message: str,
+        component: str,
+        *,
+        field_path: str = "",
+    ) -> Event:
+        """Record one occurrence; an identical earlier event gets ``count + 1`` (kubernetes.md §1.3)."""
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 4] + " ..."
+        now = self._clock.now
+        key = (component, involved.uid, field_path, type_, reason, message)
+        event = self._by_key.get(key)
+        if event is None:
+            # Name as the API server's recorder builds it: "<object>.<hex unix nanos>".
+            nanos = int((self._clock.epoch + now) * 1e9) + len(self._by_key)
+            event = Event(
+                f"{involved.name}.{nanos:x}", involved, type_, reason, message, component, field_path, now
+            )
+            self._by_key[key] = event
+            self._by_namespace.setdefault(involved.namespace, []).append(event)
+        else:
+            event.count += 1
+            event.last = now
+        self.log.append(
+            f"{now:.3f} {type_} {reason} {involved.kind} {involved.namespace}/{involved.name}: {message}"
+        )
+        return event
+
+    def note(self, line: str) -> None:
+        """Add a non-event line to the log (e.g. an object the API would have rejected)."""
+        self.log.append(f"{self._clock.now:.3f} {line}")
+
+    def events_in(self, namespaces: list[str]) -> list[Event]:
+        """Events of the given namespaces, in recording order per namespace."""
+        found: list[Event] = []
+        for ns in namespaces:
+            found.extend(self._by_namespace.get(ns, ()))
+        return found
+
+    def namespaces(self) -> list[str]:
+        return list(self._by_namespace)
+
+    def drop_namespace(self, namespace: str) -> None:
+        """Forget a namespace's events (its namespace was deleted)."""
+        events = self._by_namespace.pop(namespace, None)
+        if not events:
+            return
+        doomed = {id(e) for e in events}
+        self._by_key = {k: e for k, e in self._by_key.items() if id(e) not in doomed}

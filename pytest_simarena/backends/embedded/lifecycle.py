@@ -1,0 +1,276 @@
+"""The kubelet: what happens to a pod once it is bound to a node.
+
+Without declared usage a pod behaves as on KWOK (kubernetes.md §8 fast ``pod-ready`` stage): bound ->
+Running and Ready at once, or after SimKube ``lifecycleParams``-style delays with seeded jitter.
+
+With the usage annotation (trace/usage.py) a container whose memory usage is above its memory limit is
+OOM-killed as on a real node (kubernetes.md §4.1, §4.3):
+
+- ``OOM_RUN_SECONDS = 0``: the container is killed the instant it starts (its usage is already above the
+  limit), so every restart happens exactly at a back-off boundary;
+- the first exit restarts at once, then CrashLoopBackOff waits 10 s doubling to 5 min, measured from the
+  exit (``doBackOff`` uses FinishedAt); the back-off resets when the last restart is over 10 min old.
+  Restarts (restartCount 1, 2, 3 ...) therefore come at 0, 10, 30, 70, 150, 310, 610, 910 ... s;
+- ``lastState.terminated`` = OOMKilled / 137; waiting ``CrashLoopBackOff`` with
+  ``back-off 10s restarting failed container=NAME pod=NAME_NS(UID)``; a Warning ``BackOff`` event
+  ``Back-off restarting failed container NAME in pod NAME_NS(UID)`` each time a crash enters back-off;
+- the phase stays Running (restartPolicy Always), Ready is False.
+CPU usage above the limit only throttles (kubernetes.md §4.2): nothing visible happens.
+
+Recorded pod lifecycles (SimKube ``pod_lifecycles``, simkube.md §1.7, §3.4): a pod whose owner has a
+Finished run moves to Succeeded (containers terminated, reason Completed, exit 0) after that run's
+duration / speed, counted from when it started running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import SimArenaError
+
+from .pods import ContainerState
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .events import EventRecorder
+    from .pods import Pod
+
+COMPONENT = "kubelet"
+OOM_RUN_SECONDS = 0.0
+OOM_EXIT_CODE = 137  # 128 + SIGKILL (kubernetes.md §4.1)
+INITIAL_CRASH_BACKOFF = 10.0  # kubelet backOffPeriod (§4.3)
+MAX_CRASH_BACKOFF = 300.0  # MaxContainerBackOff
+BACKOFF_RESET = 2 * MAX_CRASH_BACKOFF  # "stable if it's ok for twice the maxDuration"
+
+_PARAM_NAMES = {
+    "imagePullDelay": "image_pull_delay_ms",
+    "imagePullJitter": "image_pull_jitter_ms",
+    "podStartupDelay": "pod_startup_delay_ms",
+    "podStartupJitter": "pod_startup_jitter_ms",
+}
+
+
+def go_duration(seconds: float) -> str:
+    """Go's time.Duration String() for whole seconds: 10s, 1m20s, 5m0s."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+@dataclass(frozen=True)
+class LifecycleParams:
+    """SimKube's ``lifecycleParams`` (milliseconds, simkube.md §3.2): KWOK stage delays with jitter.
+
+    The pod-create stage (ContainerCreating) comes after the image-pull delay + jitter, the ready stage
+    after a further pod-startup delay + jitter; each jitter is drawn uniformly from the run's RNG.
+    """
+
+    image_pull_delay_ms: int = 0
+    image_pull_jitter_ms: int = 0
+    pod_startup_delay_ms: int = 0
+    pod_startup_jitter_ms: int = 0
+
+    @classmethod
+    def of(cls, value: LifecycleParams | Mapping[str, Any] | None) -> LifecycleParams:
+        """From None, an instance, or a SimKube-style mapping (``{"podStartupDelay": 2000}``)."""
+        if value is None:
+            return cls()
+        if isinstance(value, LifecycleParams):
+            return value
+        if not isinstance(value, Mapping):
+            raise SimArenaError(f"lifecycle: expected a mapping of {', '.join(_PARAM_NAMES)}, got {value!r}")
+        kwargs: dict[str, int] = {}
+        for key, raw in value.items():
+            name = _PARAM_NAMES.get(key, key if key in _PARAM_NAMES.values() else None)
+            if name is None:
+                raise SimArenaError(f"lifecycle.{key}: unknown parameter (known: {', '.join(_PARAM_NAMES)})")
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+                raise SimArenaError(
+                    f"lifecycle.{key}: must be a non-negative integer of milliseconds, got {raw!r}"
+                )
+            kwargs[name] = raw
+        return cls(**kwargs)
+
+    @property
+    def immediate(self) -> bool:
+        return not (
+            self.image_pull_delay_ms
+            or self.image_pull_jitter_ms
+            or self.pod_startup_delay_ms
+            or self.pod_startup_jitter_ms
+        )
+
+
+class Kubelet:
+    """Drives bound pods through their phases on the simulated clock."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        recorder: EventRecorder,
+        params: LifecycleParams,
+        *,
+        on_change: Callable[[Pod], None],
+        on_terminal: Callable[[Pod], None],
+        run_duration: Callable[[Pod], float | None],
+    ) -> None:
+        self.clock = clock
+        self.recorder = recorder
+        self.params = params
+        self.on_change = on_change
+        self.on_terminal = on_terminal
+        self.run_duration = run_duration
+
+    def _delay(self, base_ms: int, jitter_ms: int) -> float:
+        jitter = self.clock.rng.uniform(0, jitter_ms) if jitter_ms else 0.0
+        return (base_ms + jitter) / 1000.0
+
+    def pod_bound(self, pod: Pod) -> None:
+        """The node accepted ``pod``: create its containers and start them (now or after the delays)."""
+        params = self.params
+        if params.immediate:
+            self._create(pod)
+            self._start(pod)
+            return
+        self.clock.after(
+            self._delay(params.image_pull_delay_ms, params.image_pull_jitter_ms), self._create_later, pod
+        )
+
+    def _create_later(self, pod: Pod) -> None:
+        if pod.deleted:
+            return
+        self._create(pod)
+        self.on_change(pod)
+        p = self.params
+        self.clock.after(self._delay(p.pod_startup_delay_ms, p.pod_startup_jitter_ms), self._start_later, pod)
+
+    def _start_later(self, pod: Pod) -> None:
+        if not pod.deleted and pod.phase == "Pending":
+            self._start(pod)
+
+    def _create(self, pod: Pod) -> None:
+        pod.containers = [ContainerState(name) for name in pod.tmpl.container_names]
+        pod.start_time = self.clock.now
+
+    def _start(self, pod: Pod) -> None:
+        now = self.clock.now
+        assert pod.containers is not None
+        pod.phase = "Running"
+        oom = pod.tmpl.oom
+        for c in pod.containers:
+            c.state = "running"
+            c.reason = ""
+            c.message = ""
+            c.started = now
+            c.ready = True
+        for c in pod.containers:
+            if c.name in oom:
+                self._oom_kill(pod, c)
+        self._update_ready(pod)
+        self.on_change(pod)
+        duration = self.run_duration(pod)
+        if duration is not None:
+            self.clock.after(duration, self._complete, pod)
+
+    def _update_ready(self, pod: Pod) -> None:
+        containers = pod.containers or []
+        ready = pod.phase == "Running" and all(c.ready for c in containers)
+        if ready != pod.ready:
+            pod.ready = ready
+            pod.ready_time = self.clock.now
+            pod.ready_since = self.clock.now if ready else None
+
+    # -- OOM and CrashLoopBackOff (kubernetes.md §4.3) --------------------------------------------------
+    def _oom_kill(self, pod: Pod, c: ContainerState) -> None:
+        now = self.clock.now
+        c.state = "terminated"
+        c.reason = "OOMKilled"
+        c.exit_code = OOM_EXIT_CODE
+        c.finished = now + OOM_RUN_SECONDS
+        c.ready = False
+        self._sync_container(pod, c)
+
+    def _sync_container(self, pod: Pod, c: ContainerState) -> None:
+        """The kubelet's pod sync for an exited container: restart, back off, or leave it (restartPolicy)."""
+        policy = pod.tmpl.restart_policy
+        if policy == "Never" or (policy == "OnFailure" and c.exit_code == 0):
+            if pod.containers is not None and all(x.state == "terminated" for x in pod.containers):
+                failed = any(x.exit_code != 0 for x in pod.containers)
+                self._finish(pod, "Failed" if failed else "Succeeded")
+            return
+        now = self.clock.now
+        finished = c.finished
+        expired = c.backoff_update is not None and finished - c.backoff_update > BACKOFF_RESET
+        if c.backoff_update is not None and not expired and now - finished < c.backoff:
+            pod_ref = f"{pod.name}_{pod.namespace}({pod.uid})"
+            c.last = (c.reason, c.exit_code, c.started, c.finished)
+            c.state = "waiting"
+            c.reason = "CrashLoopBackOff"
+            c.message = (
+                f"back-off {go_duration(c.backoff)} restarting failed container={c.name} pod={pod_ref}"
+            )
+            self.recorder.record(
+                pod.involved,
+                "Warning",
+                "BackOff",
+                f"Back-off restarting failed container {c.name} in pod {pod_ref}",
+                COMPONENT,
+                field_path=f"spec.containers{{{c.name}}}",
+            )
+            self.clock.at(finished + c.backoff, self._retry, pod, c, c.restarts)
+            return
+        # Backoff.Next: a fresh (or expired) entry starts at 10 s, otherwise the delay doubles up to 5 min.
+        if c.backoff_update is None or expired:
+            c.backoff = INITIAL_CRASH_BACKOFF
+        else:
+            c.backoff = min(c.backoff * 2, MAX_CRASH_BACKOFF)
+        c.backoff_update = now
+        self._restart(pod, c)
+
+    def _retry(self, pod: Pod, c: ContainerState, restarts: int) -> None:
+        if pod.deleted or c.restarts != restarts or c.state != "waiting" or pod.phase != "Running":
+            return
+        # Restore the exited state for the sync decision (the waiting state only hides it).
+        assert c.last is not None
+        c.reason, c.exit_code, c.started, c.finished = c.last
+        self._sync_container(pod, c)
+        self._update_ready(pod)
+        self.on_change(pod)
+
+    def _restart(self, pod: Pod, c: ContainerState) -> None:
+        c.last = (c.reason, c.exit_code, c.started, c.finished)
+        c.restarts += 1
+        c.state = "running"
+        c.reason = ""
+        c.message = ""
+        c.started = self.clock.now
+        c.ready = True
+        if c.name in pod.tmpl.oom:
+            self._oom_kill(pod, c)
+
+    # -- completion --------------------------------------------------------------------------------
+    def _complete(self, pod: Pod) -> None:
+        """A recorded Finished run ended: containers exit 0, the pod Succeeds (SimKube pod-complete)."""
+        if pod.deleted or pod.phase != "Running":
+            return
+        now = self.clock.now
+        for c in pod.containers or []:
+            c.state = "terminated"
+            c.reason = "Completed"
+            c.exit_code = 0
+            c.finished = now
+            c.ready = False
+            c.message = ""
+        self._finish(pod, "Succeeded")
+
+    def _finish(self, pod: Pod, phase: str) -> None:
+        pod.phase = phase
+        self._update_ready(pod)
+        self.on_terminal(pod)

@@ -1,0 +1,495 @@
+"""Pods: API defaulting and validation of pod templates, and the Pod object with its API rendering.
+
+A :class:`PodTemplate` is computed once per workload template (defaulted spec, summed requests, scheduling
+constraints, declared usage) and shared by every pod created from it, so creating a pod is cheap.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import BackendError, QuantityError, TraceError
+from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
+from pytest_simarena.trace.usage import read_usage
+
+from .events import Involved
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .spec import Node
+
+Obj = dict[str, Any]
+
+# Scoring uses these for containers that set no request (kubernetes.md §2.1, [mem] 100m / 200Mi).
+DEFAULT_NONZERO_CPU = 100
+DEFAULT_NONZERO_MEMORY = 200 * 1024 * 1024
+
+
+class InvalidObject(BackendError):
+    """The API server would reject the object (HTTP 422), with Kubernetes' message (kubernetes.md §2.3)."""
+
+
+@lru_cache(maxsize=4096)
+def _cpu(value: str | int | float) -> int:
+    return parse_cpu(value)
+
+
+@lru_cache(maxsize=4096)
+def _mem(value: str | int | float) -> int:
+    return parse_memory(value)
+
+
+def _amount(resource: str, value: Any) -> int:
+    return _cpu(value) if resource == "cpu" else _mem(value)
+
+
+class PodTemplate:
+    """A defaulted, validated pod template and everything the scheduler and kubelet need from it."""
+
+    __slots__ = (
+        "affinity_terms",
+        "container_names",
+        "cpu",
+        "init_names",
+        "labels",
+        "mem",
+        "node_selector",
+        "nz_cpu",
+        "nz_mem",
+        "oom",
+        "per_node",
+        "preempt_never",
+        "priority",
+        "qos",
+        "restart_policy",
+        "spec",
+        "static_key",
+        "template_annotations",
+        "tolerations",
+    )
+
+    def __init__(self, template: Obj, *, field_prefix: str, kind: str, name: str) -> None:
+        """Default and validate ``template`` (``{"metadata", "spec"}``); raise InvalidObject as the API does.
+
+        ``field_prefix`` is the path of the pod spec inside the object (``spec.template.spec``) for
+        messages; ``kind``/``name`` name the object: ``The Deployment "web" is invalid: ...``.
+        """
+        meta = template.get("metadata") or {}
+        raw_spec = template.get("spec")
+        if not isinstance(raw_spec, dict):
+            raise InvalidObject(f'The {kind} "{name}" is invalid: {field_prefix}: Required value')
+        spec = dict(raw_spec)
+        errors: list[str] = []
+        totals: dict[str, list[int]] = {}
+        for key in ("initContainers", "containers"):
+            found = spec.get(key) or []
+            if not isinstance(found, list | tuple):
+                errors.append(f"{field_prefix}.{key}: Invalid value: must be a list")
+                found = []
+            defaulted = []
+            for i, container in enumerate(found):
+                if not isinstance(container, dict):
+                    errors.append(f"{field_prefix}.{key}[{i}]: Invalid value: must be an object")
+                    continue
+                defaulted.append(
+                    self._default_container(container, f"{field_prefix}.{key}[{i}]", errors, totals)
+                )
+            if key in spec:
+                spec[key] = defaulted
+        if not spec.get("containers"):
+            errors.append(f"{field_prefix}.containers: Required value")
+        if errors:
+            joined = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
+            raise InvalidObject(f'The {kind} "{name}" is invalid: {joined}')
+        spec.setdefault("restartPolicy", "Always")
+        self.spec = spec
+        self.labels: dict[str, str] = dict(meta.get("labels") or {})
+        self.template_annotations: dict[str, str] = dict(meta.get("annotations") or {})
+        self.restart_policy: str = spec["restartPolicy"]
+        containers: list[Obj] = spec["containers"]
+        inits: list[Obj] = spec.get("initContainers") or []
+        self.container_names = [str(c.get("name", "")) for c in containers]
+        self.init_names = [str(c.get("name", "")) for c in inits]
+        self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
+        self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
+        selector = spec.get("nodeSelector") or {}
+        self.node_selector: tuple[tuple[str, str], ...] = tuple(
+            sorted((str(k), str(v)) for k, v in selector.items())
+        )
+        self.tolerations: list[Obj] = [t for t in (spec.get("tolerations") or []) if isinstance(t, dict)]
+        self.affinity_terms = _required_node_terms(spec.get("affinity"))
+        self.priority = int(spec.get("priority") or 0)
+        self.preempt_never = spec.get("preemptionPolicy") == "Never"
+        self.static_key = (self.node_selector, repr(self.tolerations), repr(self.affinity_terms))
+        # Selecting a node by its unique hostname or name defeats the scheduler's per-shape filter cache.
+        self.per_node = any(k == "kubernetes.io/hostname" for k, _ in self.node_selector) or (
+            "kubernetes.io/hostname" in repr(self.affinity_terms)
+            or "matchFields" in repr(self.affinity_terms)
+        )
+        self.qos = _qos(containers, inits)
+        # Declared usage (trace/usage.py): a container whose memory usage exceeds its limit is OOM-killed.
+        try:
+            usage = read_usage(template)
+        except (TraceError, QuantityError) as exc:
+            raise InvalidObject(f'The {kind} "{name}" is invalid: {exc}') from None
+        self.oom: frozenset[str] = frozenset(
+            str(c.get("name"))
+            for c in containers
+            if "memory" in usage.get(str(c.get("name")), {})
+            and "memory" in ((c.get("resources") or {}).get("limits") or {})
+            and usage[str(c.get("name"))]["memory"] > _mem(c["resources"]["limits"]["memory"])
+        )
+
+    @staticmethod
+    def _default_container(
+        container: Obj, where: str, errors: list[str], totals: dict[str, list[int]]
+    ) -> Obj:
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or {}
+        requests = resources.get("requests") or {}
+        # Requests default to limits, per key, on a v1.Pod (kubernetes.md §2.1 SetDefaults_Pod).
+        if limits and any(k not in requests for k in limits):
+            requests = {**{k: v for k, v in limits.items() if k not in requests}, **requests}
+            requests = dict(sorted(requests.items()))
+            container = {**container, "resources": {**resources, "requests": requests}}
+        for res, value in requests.items():
+            try:
+                amount = _amount(res, value) if res in ("cpu", "memory") else None
+            except QuantityError as exc:
+                errors.append(f"{where}.resources.requests[{res}]: Invalid value: {value!r}: {exc}")
+                continue
+            if amount is not None and amount < 0:
+                errors.append(
+                    f'{where}.resources.requests[{res}]: Invalid value: "{value}": '
+                    "must be greater than or equal to 0"
+                )
+            elif amount is not None and res in limits:
+                try:
+                    limit = _amount(res, limits[res])
+                except QuantityError:
+                    continue
+                if amount > limit:
+                    # kubernetes.md §2.3: the error sits on ...resources.requests with the canonical request.
+                    errors.append(
+                        f'{where}.resources.requests: Invalid value: "{canonical(value)}": '
+                        f"must be less than or equal to {res} limit of {canonical(limits[res])}"
+                    )
+        for res, value in limits.items():
+            if res not in ("cpu", "memory"):
+                continue
+            try:
+                if _amount(res, value) < 0:
+                    errors.append(
+                        f'{where}.resources.limits[{res}]: Invalid value: "{value}": '
+                        "must be greater than or equal to 0"
+                    )
+            except QuantityError as exc:
+                errors.append(f"{where}.resources.limits[{res}]: Invalid value: {value!r}: {exc}")
+        return container
+
+    @staticmethod
+    def _pod_request(containers: list[Obj], inits: list[Obj], res: str, spec: Obj) -> tuple[int, int]:
+        """(request, non-zero request): containers summed vs init max, sidecars, overhead (§1.1)."""
+        default_nz = DEFAULT_NONZERO_CPU if res == "cpu" else DEFAULT_NONZERO_MEMORY
+
+        def req(c: Obj) -> tuple[int, int]:
+            requests = (c.get("resources") or {}).get("requests") or {}
+            if res in requests:
+                value = _amount(res, requests[res])
+                return value, value
+            return 0, default_nz
+
+        total = [0, 0]
+        for c in containers:
+            r, nz = req(c)
+            total[0] += r
+            total[1] += nz
+        sidecars = [0, 0]
+        init_max = [0, 0]
+        for c in inits:
+            r, nz = req(c)
+            if c.get("restartPolicy") == "Always":
+                # A sidecar runs beside the app containers and every later init container ([mem] PodRequests).
+                total[0] += r
+                total[1] += nz
+                sidecars[0] += r
+                sidecars[1] += nz
+                cur = (sidecars[0], sidecars[1])
+            else:
+                cur = (r + sidecars[0], nz + sidecars[1])
+            init_max[0] = max(init_max[0], cur[0])
+            init_max[1] = max(init_max[1], cur[1])
+        overhead = (spec.get("overhead") or {}).get(res)
+        extra = _amount(res, overhead) if overhead is not None else 0
+        return max(total[0], init_max[0]) + extra, max(total[1], init_max[1]) + extra
+
+
+def _required_node_terms(affinity: Any) -> tuple[Any, ...]:
+    if not isinstance(affinity, dict):
+        return ()
+    node = affinity.get("nodeAffinity") or {}
+    required = node.get("requiredDuringSchedulingIgnoredDuringExecution") or {}
+    terms = required.get("nodeSelectorTerms") or []
+    return tuple(t for t in terms if isinstance(t, dict))
+
+
+def _qos(containers: list[Obj], inits: list[Obj]) -> str:
+    """status.qosClass from cpu/memory requests and limits after defaulting (kubernetes.md §2.2)."""
+    any_set = False
+    guaranteed = True
+    for c in [*inits, *containers]:
+        resources = c.get("resources") or {}
+        requests = resources.get("requests") or {}
+        limits = resources.get("limits") or {}
+        for res in ("cpu", "memory"):
+            if res in requests or res in limits:
+                any_set = True
+            if (
+                res not in limits
+                or res not in requests
+                or _amount(res, requests[res]) != _amount(res, limits[res])
+            ):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+class ContainerState:
+    """One container's kubelet state (``state``/``lastState``/``restartCount``/``ready``)."""
+
+    __slots__ = (
+        "backoff",
+        "backoff_update",
+        "exit_code",
+        "finished",
+        "last",
+        "message",
+        "name",
+        "ready",
+        "reason",
+        "restarts",
+        "started",
+        "state",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.state = "waiting"
+        self.reason = "ContainerCreating"
+        self.message = ""
+        self.started = 0.0
+        self.finished = 0.0
+        self.exit_code = 0
+        self.last: tuple[str, int, float, float] | None = None
+        self.restarts = 0
+        self.ready = False
+        self.backoff = 0.0
+        self.backoff_update: float | None = None
+
+    def to_api(self, clock: Clock, image: str) -> Obj:
+        if self.state == "running":
+            state: Obj = {"running": {"startedAt": clock.timestamp(self.started)}}
+        elif self.state == "terminated":
+            state = {
+                "terminated": {
+                    "exitCode": self.exit_code,
+                    "reason": self.reason,
+                    "startedAt": clock.timestamp(self.started),
+                    "finishedAt": clock.timestamp(self.finished),
+                }
+            }
+        else:
+            waiting: Obj = {"reason": self.reason}
+            if self.message:
+                waiting["message"] = self.message
+            state = {"waiting": waiting}
+        last: Obj = {}
+        if self.last is not None:
+            reason, code, started, finished = self.last
+            last = {
+                "terminated": {
+                    "exitCode": code,
+                    "reason": reason,
+                    "startedAt": clock.timestamp(started),
+                    "finishedAt": clock.timestamp(finished),
+                }
+            }
+        return {
+            "name": self.name,
+            "image": image,
+            "imageID": "",
+            "ready": self.ready,
+            "restartCount": self.restarts,
+            "started": self.state == "running",
+            "state": state,
+            "lastState": last,
+        }
+
+
+class Pod:
+    """A pod: metadata, its template, where it runs and what the kubelet made of it."""
+
+    __slots__ = (
+        "annotations",
+        "attempts",
+        "bound",
+        "containers",
+        "created",
+        "deleted",
+        "involved",
+        "labels",
+        "last_attempt",
+        "name",
+        "namespace",
+        "node",
+        "owner",
+        "owner_refs",
+        "phase",
+        "ready",
+        "ready_since",
+        "ready_time",
+        "root",
+        "sched_message",
+        "sched_time",
+        "seq",
+        "start_time",
+        "tmpl",
+        "uid",
+        "unsched_reasons",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        namespace: str,
+        uid: str,
+        tmpl: PodTemplate,
+        *,
+        created: float,
+        labels: dict[str, str],
+        annotations: dict[str, str],
+        owner: Any = None,
+        owner_refs: list[Obj] | None = None,
+        root: tuple[str, ...] | None = None,
+    ) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.uid = uid
+        self.tmpl = tmpl
+        self.created = created
+        self.labels = labels
+        self.annotations = annotations
+        self.owner = owner
+        self.owner_refs = owner_refs or []
+        self.root = root
+        self.seq = 0
+        self.node: Node | None = None
+        self.phase = "Pending"
+        self.containers: list[ContainerState] | None = None
+        self.ready = False
+        self.ready_time = created
+        self.ready_since: float | None = None
+        self.start_time: float | None = None
+        self.bound = 0.0
+        self.sched_message: str | None = None
+        self.sched_time = created
+        self.unsched_reasons: frozenset[str] = frozenset()
+        self.deleted = False
+        self.attempts = 0
+        self.last_attempt = 0.0
+        self.involved = Involved("v1", "Pod", namespace, name, uid)
+
+    @property
+    def active(self) -> bool:
+        """Counted by controllers: not deleted and not terminal (FilterActivePods)."""
+        return not self.deleted and self.phase not in ("Succeeded", "Failed")
+
+    def to_api(self, clock: Clock) -> Obj:
+        """The pod as ``kubectl get pod -o json`` shows it."""
+        ts = clock.timestamp
+        tmpl = self.tmpl
+        meta: Obj = {
+            "name": self.name,
+            "namespace": self.namespace,
+            "uid": self.uid,
+            "creationTimestamp": ts(self.created),
+            "labels": dict(self.labels),
+            "annotations": dict(self.annotations),
+        }
+        if self.owner_refs:
+            meta["ownerReferences"] = [dict(r) for r in self.owner_refs]
+            if self.owner is not None and getattr(self.owner, "generate_name", False):
+                meta["generateName"] = self.owner.name + "-"
+        spec = dict(tmpl.spec)
+        if self.node is not None:
+            spec["nodeName"] = self.node.name
+        status: Obj = {"phase": self.phase, "qosClass": tmpl.qos}
+        conditions: list[Obj] = []
+        if self.node is None:
+            if self.sched_message is not None:
+                conditions.append(
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": self.sched_message,
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ts(self.sched_time),
+                    }
+                )
+        else:
+            bound = ts(self.bound)
+            if self.containers is not None:
+                started = self.start_time is not None
+                conditions.append(
+                    {
+                        "type": "PodReadyToStartContainers",
+                        "status": "True" if started else "False",
+                        "lastProbeTime": None,
+                        "lastTransitionTime": bound,
+                    }
+                )
+                conditions.append(
+                    {
+                        "type": "Initialized",
+                        "status": "True",
+                        "lastProbeTime": None,
+                        "lastTransitionTime": bound,
+                    }
+                )
+                ready = self._ready_condition()
+                for ctype in ("Ready", "ContainersReady"):
+                    cond: Obj = {
+                        "type": ctype,
+                        "status": "True" if self.ready else "False",
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ts(self.ready_time),
+                    }
+                    if ready is not None:
+                        cond["reason"] = ready[0]
+                        if ready[1]:
+                            cond["message"] = ready[1]
+                    conditions.append(cond)
+            conditions.append(
+                {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": bound}
+            )
+            status["hostIP"] = "10.0.0.1"
+            if self.start_time is not None:
+                status["startTime"] = ts(self.start_time)
+        if conditions:
+            status["conditions"] = conditions
+        if self.containers is not None:
+            images = {str(c.get("name")): str(c.get("image", "")) for c in tmpl.spec["containers"]}
+            status["containerStatuses"] = [c.to_api(clock, images.get(c.name, "")) for c in self.containers]
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
+
+    def _ready_condition(self) -> tuple[str, str] | None:
+        """Reason/message of a False Ready condition (kubernetes.md §5.2)."""
+        if self.ready or self.containers is None:
+            return None
+        if self.phase in ("Succeeded", "Failed"):
+            return "PodCompleted", ""
+        unready = [c.name for c in self.containers if not c.ready]
+        return "ContainersNotReady", f"containers with unready status: [{' '.join(unready)}]"

@@ -1,0 +1,145 @@
+"""SimKube's driver rewrite of a traced object before it is applied (simkube.md §3.4 ``build_virtual_obj``).
+
+A pure function shared by both backends, so an embedded run and a real SimKube run see the same objects:
+
+- namespace becomes ``<prefix>-<original namespace>``;
+- labels ``simkube.io/simulation: <sim name>`` (cut to 63 characters), ``app.kubernetes.io/name: <name>``
+  and ``simkube.io/virtual: "true"`` are added; optionally an ownerReference to the simulation root;
+- ``status`` is removed;
+- in every pod template (the trace config's ``podSpecTemplatePaths``, built-in paths otherwise): annotation
+  ``static.simkube.io/original-namespace``, ``nodeSelector.type: virtual``, the toleration
+  ``{key: kwok-provider, operator: Exists, effect: NoSchedule}`` appended, container ``ports`` removed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_simarena.backends.protocol import virtual_namespace
+
+from .model import gvk_of, template_path
+
+Obj = dict[str, Any]
+
+SIMULATION_LABEL = "simkube.io/simulation"
+VIRTUAL_LABEL = "simkube.io/virtual"
+APP_NAME_LABEL = "app.kubernetes.io/name"
+ORIGINAL_NS_ANNOTATION = "static.simkube.io/original-namespace"
+VIRTUAL_NODE_SELECTOR = {"type": "virtual"}
+KWOK_TOLERATION = {"key": "kwok-provider", "operator": "Exists", "effect": "NoSchedule"}
+DEFAULT_SIM_NAME = "simarena"
+_LABEL_VALUE_MAX = 63
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, tuples become lists); much faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: clone(v) if isinstance(v, dict | list | tuple) else v for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clone(v) if isinstance(v, dict | list | tuple) else v for v in value]
+    return value
+
+
+def _template_paths(gvk: str, config: Obj | None) -> list[str]:
+    tracked = ((config or {}).get("trackedObjects") or {}).get(gvk) or {}
+    paths = tracked.get("podSpecTemplatePaths")
+    if paths is None and tracked.get("podSpecTemplatePath") is not None:
+        paths = [tracked["podSpecTemplatePath"]]
+    builtin = template_path(gvk)
+    if builtin is not None:
+        # SimKube's normalize() insists a built-in kind uses its built-in path (simkube.md §1.5); ReplicaSet's
+        # upstream "/spec" is a known bug, model.template_path corrects it to /spec/template.
+        return [builtin]
+    return [p for p in (paths or []) if isinstance(p, str) and "*" not in p]
+
+
+def _at_pointer(obj: Obj, pointer: str) -> Obj | None:
+    if pointer == "":
+        return obj
+    cur: Any = obj
+    for part in pointer.lstrip("/").split("/"):
+        if not isinstance(cur, dict) or not isinstance(cur.get(part), dict):
+            return None
+        cur = cur[part]
+    return cur if isinstance(cur, dict) else None
+
+
+def virtualize_template(template: Obj, original_namespace: str) -> None:
+    """Apply the pod-template part of the rewrite to ``template`` in place (simkube.md §3.4)."""
+    meta = template.get("metadata")
+    if not isinstance(meta, dict):
+        meta = template["metadata"] = {}
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict):
+        annotations = meta["annotations"] = {}
+    annotations[ORIGINAL_NS_ANNOTATION] = original_namespace
+    spec = template.get("spec")
+    if not isinstance(spec, dict):
+        return
+    selector = spec.get("nodeSelector")
+    if not isinstance(selector, dict):
+        selector = spec["nodeSelector"] = {}
+    selector.update(VIRTUAL_NODE_SELECTOR)
+    tolerations = spec.get("tolerations")
+    if not isinstance(tolerations, list):
+        tolerations = spec["tolerations"] = []
+    tolerations.append(dict(KWOK_TOLERATION))
+    for key in ("containers", "initContainers"):
+        for container in spec.get(key) or []:
+            if isinstance(container, dict):
+                container.pop("ports", None)
+
+
+def build_virtual_obj(
+    obj: Obj,
+    prefix: str = "virtual",
+    *,
+    sim_name: str = DEFAULT_SIM_NAME,
+    config: Obj | None = None,
+    root: Obj | None = None,
+) -> Obj:
+    """A rewritten deep copy of traced ``obj`` as SimKube's driver applies it; ``obj`` is never modified.
+
+    ``root`` (``{"apiVersion", "kind", "name", "uid"}``) adds the driver's ownerReference to its
+    SimulationRoot with ``blockOwnerDeletion`` (simkube.md §3.4), which garbage-collects the run.
+    """
+    new: Obj = clone(obj)
+    new.pop("status", None)
+    meta = new.get("metadata")
+    if not isinstance(meta, dict):
+        meta = new["metadata"] = {}
+    original_ns = str(meta.get("namespace") or "default")
+    name = str(meta.get("name") or "")
+    meta["namespace"] = virtual_namespace(prefix, original_ns)
+    labels = meta.get("labels")
+    if not isinstance(labels, dict):
+        labels = meta["labels"] = {}
+    labels[SIMULATION_LABEL] = sim_name[:_LABEL_VALUE_MAX]
+    labels[APP_NAME_LABEL] = name
+    labels[VIRTUAL_LABEL] = "true"
+    if root is not None:
+        refs = meta.get("ownerReferences")
+        if not isinstance(refs, list):
+            refs = meta["ownerReferences"] = []
+        refs.append(
+            {
+                "apiVersion": root.get("apiVersion", "simkube.io/v1"),
+                "kind": root.get("kind", "SimulationRoot"),
+                "name": root["name"],
+                "uid": root.get("uid", ""),
+                "blockOwnerDeletion": True,
+            }
+        )
+    for pointer in _template_paths(gvk_of(new), config):
+        template = _at_pointer(new, pointer)
+        if template is not None:
+            virtualize_template(template, original_ns)
+    return new
+
+
+def original_namespace(obj: Obj, prefix: str) -> str:
+    """The traced namespace of a virtual object (its annotation, else the namespace minus ``<prefix>-``)."""
+    meta = obj.get("metadata") or {}
+    ns = str(meta.get("namespace") or "")
+    start = f"{prefix}-"
+    return ns[len(start) :] if ns.startswith(start) else ns
