@@ -85,29 +85,43 @@ def _key_part(key: Any) -> str:
 
 
 def _scan_value(root: Any) -> bool:
-    """True when ``root`` holds only JSON types with string keys, at most MAX_DEPTH deep (fast path)."""
-    stack: list[tuple[Any, int]] = [(root, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        value, depth = pop()
+    """True when ``root`` holds only JSON types with string keys, at most MAX_DEPTH deep (fast path).
+
+    Walks level by level (no per-node tuples) with the common types tested first: this runs over every
+    value of every object at load, so it is most of the cost of the checks.
+    """
+    level = [root]
+    depth = 0
+    while level:
         if depth > MAX_DEPTH:
             return False
-        if type(value) is dict:
-            for k, x in value.items():
-                if type(k) is not str:
-                    return False
-                t = type(x)
-                if t is dict or t is list or t is tuple:
-                    push((x, depth + 1))
-                elif not (t is str or t is int or t is bool or x is None or (t is float and x == x)):
-                    return False
-        else:
-            for x in value:
-                t = type(x)
-                if t is dict or t is list or t is tuple:
-                    push((x, depth + 1))
-                elif not (t is str or t is int or t is bool or x is None or (t is float and x == x)):
-                    return False
+        nested: list[Any] = []
+        add = nested.append
+        for value in level:
+            if type(value) is dict:
+                for k, x in value.items():
+                    if type(k) is not str:
+                        return False
+                    t = type(x)
+                    if t is str or t is dict or t is list:
+                        if t is not str:
+                            add(x)
+                    elif not (t is int or t is bool or x is None or (t is float and x == x) or t is tuple):
+                        return False
+                    elif t is tuple:
+                        add(x)
+            else:
+                for x in value:
+                    t = type(x)
+                    if t is str or t is dict or t is list:
+                        if t is not str:
+                            add(x)
+                    elif not (t is int or t is bool or x is None or (t is float and x == x) or t is tuple):
+                        return False
+                    elif t is tuple:
+                        add(x)
+        level = nested
+        depth += 1
     return True
 
 
