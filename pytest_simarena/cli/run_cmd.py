@@ -129,7 +129,11 @@ def _action_text(record: Any) -> str:
 
 def _reason(obs: Any) -> str:
     if obs.failed_scheduling:
-        return str(obs.failed_scheduling).split(". preemption:")[0]
+        # "0/3 nodes are available: 3 Insufficient cpu. preemption: ..." -> "3 Insufficient cpu"
+        head = str(obs.failed_scheduling).split(". preemption:")[0]
+        return head.split(" are available: ", 1)[-1]
+    if obs.rejected:
+        return "rejected"
     if obs.oom:
         return "OOMKilled"
     if obs.backoff:
@@ -177,15 +181,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=2))
     else:
-        console = Console(highlight=False, soft_wrap=True)
+        # Piped output (files, CI logs) gets a fixed, roomy width instead of rich's 80-column default.
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
         table = Table(
             title=f"{result.workload} · policy {result.policy} · reward {result.reward} · seed {result.seed}"
         )
         for col in ("step", "time", "ready", "pending", "total", "why", "action", "verdict", "reward"):
-            table.add_column(
-                col,
-                justify="right" if col in ("step", "time", "ready", "pending", "total", "reward") else "left",
-            )
+            numeric = col in ("step", "time", "ready", "pending", "total", "reward")
+            table.add_column(col, justify="right" if numeric else "left", overflow="fold")
         for s in result.steps:
             o = s.observation
             table.add_row(
@@ -196,10 +199,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                 str(o.total),
                 _reason(o),
                 _action_text(s),
-                s.status + (f": {s.message}" if s.blocked else ""),
+                s.status,
                 f"{s.reward:g}",
             )
         console.print(table)
+        for s in result.steps:
+            if s.blocked or s.status in ("not_found", "error"):
+                console.print(f"step {s.step} {s.status}: {s.message}")
+            elif s.observation.rejected and s.step == 0:
+                console.print(f"step {s.step} rejected: {s.observation.rejected}")
         if result.solved:
             console.print(f"solved in {result.steps_to_solve} step(s); total reward {result.total_reward:g}")
         else:

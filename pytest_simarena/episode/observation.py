@@ -23,6 +23,7 @@ containers             tuple[ContainerView]     per container: requests, limits,
 failed_scheduling      str | None               latest FailedScheduling message for its pods
 oom                    str | None               latest OOM kill, in words (container, pod, exit 137)
 backoff                str | None               latest BackOff / CrashLoopBackOff message
+rejected               str | None               latest rejection of the object itself (request > limit...)
 events                 tuple[dict]              the workload's events (core/v1 Event dicts), in order
 nodes                  tuple[NodeView]          per node: allocatable and requested (others / ours)
 node_allocatable       NodeView | None          the largest node (by cpu, then memory)
@@ -143,6 +144,7 @@ class Observation:
     failed_scheduling: str | None = None
     oom: str | None = None
     backoff: str | None = None
+    rejected: str | None = None
     events: tuple[Obj, ...] = ()
     nodes: tuple[NodeView, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
@@ -200,6 +202,7 @@ class Observation:
             "failedScheduling": self.failed_scheduling,
             "oom": self.oom,
             "backOff": self.backoff,
+            "rejected": self.rejected,
             "nodeAllocatable": largest.to_json() if largest else None,
         }
 
@@ -465,6 +468,7 @@ def build_observation(
         failed_scheduling=_latest_message(events, "FailedScheduling"),
         oom=_oom_message(pods),
         backoff=_backoff_message(pods, events),
+        rejected=_latest_message(events, "FailedApply") or _latest_message(events, "FailedCreate"),
         events=tuple(events),
         nodes=node_views(snapshot, pods),
         history=tuple(history),

@@ -2,6 +2,8 @@
 
 The heuristic reads the observation as an operator would read ``kubectl describe``:
 
+0. the object was rejected because a request exceeds its limit (k8s notes §2.3) -> raise the limit to the
+   request;
 1. more replicas than the target -> ``set_replicas`` to the target;
 2. pods Pending with ``Insufficient cpu``/``Insufficient memory`` (k8s notes §1.2), or a pod larger than
    any node -> lower the over-sized request to the largest value that lets ``target`` pods fit on the
@@ -185,6 +187,10 @@ class HeuristicPolicy:
 
     def act(self, observation: Observation) -> Action:
         obs = observation
+        if obs.rejected:
+            fix = self._fix_invalid_limits(obs)
+            if fix is not None:
+                return fix
         if obs.desired > obs.target:
             return make_action(obs, "set_replicas", replicas=obs.target)
         if obs.pending > 0 or obs.total < obs.desired:
@@ -205,6 +211,19 @@ class HeuristicPolicy:
             if _capacity(obs.nodes, "cpu", cpu, memory) >= obs.target or not obs.nodes:
                 return make_action(obs, "set_replicas", replicas=obs.target)
         return make_action(obs, "noop")
+
+    @staticmethod
+    def _fix_invalid_limits(obs: Observation) -> Action | None:
+        for c in obs.containers:
+            limits = {}
+            if c.cpu_limit is not None and c.cpu_request is not None and c.cpu_request > c.cpu_limit:
+                limits["cpu"] = format_cpu(c.cpu_request)
+            mem_limit, mem_request = c.memory_limit, c.memory_request
+            if mem_limit is not None and mem_request is not None and mem_request > mem_limit:
+                limits["memory"] = format_memory(mem_request)
+            if limits:
+                return make_action(obs, "set_resources", container=c.name, limits=limits)
+        return None
 
     @staticmethod
     def _fix_oom(obs: Observation) -> Action | None:

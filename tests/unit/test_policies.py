@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from episode_helpers import FIT_CPU, FIT_MEM, GI, MI, obs
 
@@ -10,6 +12,14 @@ from pytest_simarena.errors import SimArenaError, UnknownNameError
 from pytest_simarena.policies import DISCRETE_ACTIONS, action_for, available_policies, make_policy
 from pytest_simarena.policies.builtin import fitting_request
 from pytest_simarena.quantities import parse_cpu, parse_memory
+
+
+def _q(spec: Mapping[str, object] | None, resource: str) -> int:
+    """A request/limit of an action in millicores or bytes."""
+    assert spec is not None
+    value = spec[resource]
+    assert isinstance(value, str | int | float)
+    return parse_cpu(value) if resource == "cpu" else parse_memory(value)
 
 
 def test_registry_lists_every_builtin() -> None:
@@ -88,13 +98,13 @@ def test_fitting_request_three_replicas_on_three_16cpu_nodes_is_16_cpu() -> None
 def test_heuristic_reduces_oversized_cpu_to_what_fits() -> None:
     action = make_policy("heuristic").act(obs(cpu=17000, ready=0, pending=3, failed_scheduling=FIT_CPU))
     assert action.type == "set_resources" and action.container == "web"
-    assert action.requests is not None and parse_cpu(action.requests["cpu"]) == 16000
+    assert action.requests is not None and _q(action.requests, "cpu") == 16000
 
 
 def test_heuristic_reduces_oversized_memory_to_what_fits() -> None:
     action = make_policy("heuristic").act(obs(memory=40 * GI, ready=0, pending=3, failed_scheduling=FIT_MEM))
     assert action.type == "set_resources"
-    assert action.requests is not None and parse_memory(action.requests["memory"]) == 32 * GI
+    assert action.requests is not None and _q(action.requests, "memory") == 32 * GI
 
 
 def test_heuristic_scales_down_an_over_replicated_workload_first() -> None:
@@ -122,8 +132,8 @@ def test_heuristic_raises_memory_after_an_oom_kill() -> None:
     )
     action = make_policy("heuristic").act(seen)
     assert action.type == "set_resources"
-    assert action.limits is not None and parse_memory(action.limits["memory"]) == 750 * MI  # 1.25 x usage
-    assert action.requests is not None and parse_memory(action.requests["memory"]) == 750 * MI
+    assert action.limits is not None and _q(action.limits, "memory") == 750 * MI  # 1.25 x usage
+    assert action.requests is not None and _q(action.requests, "memory") == 750 * MI
 
 
 def test_heuristic_leaves_a_healthy_workload_alone() -> None:
@@ -134,8 +144,8 @@ def test_vpa_sizes_requests_from_usage_with_the_15_percent_margin() -> None:
     action = make_policy("vpa").act(obs(cpu=4000, memory=4 * GI, cpu_usage=1000, memory_usage=1 * GI))
     assert action.type == "set_resources"
     assert action.requests is not None
-    assert parse_cpu(action.requests["cpu"]) == 1150
-    assert parse_memory(action.requests["memory"]) == 1178 * MI  # 1.15 GiB rounded up to whole Mi
+    assert _q(action.requests, "cpu") == 1150
+    assert _q(action.requests, "memory") == 1178 * MI  # 1.15 GiB rounded up to whole Mi
 
 
 def test_vpa_hysteresis_keeps_requests_within_10_percent() -> None:
@@ -146,26 +156,26 @@ def test_vpa_hysteresis_keeps_requests_within_10_percent() -> None:
 def test_vpa_floors_are_25m_and_250Mi() -> None:
     action = make_policy("vpa").act(obs(cpu=1000, memory=1 * GI, cpu_usage=1, memory_usage=1 * MI))
     assert action.requests is not None
-    assert parse_cpu(action.requests["cpu"]) == 25
-    assert parse_memory(action.requests["memory"]) == 250 * MI
+    assert _q(action.requests, "cpu") == 25
+    assert _q(action.requests, "memory") == 250 * MI
 
 
 def test_vpa_oom_bump_is_max_of_1_2x_and_100Mi_then_margin() -> None:
     oom = "container web in pod web-abc was OOMKilled (exit code 137: killed, out of memory); restarts 1"
     # Small limit: +100Mi wins (200Mi -> 300Mi), x1.15 = 345Mi.
     small = make_policy("vpa").act(obs(memory=200 * MI, memory_limit=200 * MI, ready=0, oom=oom))
-    assert small.requests is not None and parse_memory(small.requests["memory"]) == 345 * MI
-    assert small.limits is not None and parse_memory(small.limits["memory"]) == 345 * MI  # ratio 1 kept
+    assert small.requests is not None and _q(small.requests, "memory") == 345 * MI
+    assert small.limits is not None and _q(small.limits, "memory") == 345 * MI  # ratio 1 kept
     # Large limit: 1.2x wins (2Gi -> 2.4Gi), x1.15 = 2.76Gi -> 2827Mi rounded up.
     big = make_policy("vpa").act(obs(memory=1 * GI, memory_limit=2 * GI, ready=0, oom=oom))
-    assert big.requests is not None and parse_memory(big.requests["memory"]) == 2827 * MI
+    assert big.requests is not None and _q(big.requests, "memory") == 2827 * MI
     # The limit keeps its 2:1 ratio to the request.
-    assert big.limits is not None and parse_memory(big.limits["memory"]) == 2 * 2827 * MI
+    assert big.limits is not None and _q(big.limits, "memory") == 2 * 2827 * MI
 
 
 def test_vpa_without_usage_still_fixes_what_does_not_fit() -> None:
     action = make_policy("vpa").act(obs(cpu=20000, ready=0, pending=3, failed_scheduling=FIT_CPU))
-    assert action.requests is not None and parse_cpu(action.requests["cpu"]) == 16000
+    assert action.requests is not None and _q(action.requests, "cpu") == 16000
 
 
 def test_vpa_restores_replicas_only_once_requests_are_right() -> None:
@@ -181,8 +191,8 @@ def test_heuristic_shrinks_cpu_and_memory_together_when_both_are_too_big() -> No
         obs(cpu=17000, memory=33 * GI, ready=0, pending=3, failed_scheduling=both)
     )
     assert action.type == "set_resources" and action.requests is not None
-    assert parse_cpu(action.requests["cpu"]) == 16000
-    assert parse_memory(action.requests["memory"]) == 32 * GI
+    assert _q(action.requests, "cpu") == 16000
+    assert _q(action.requests, "memory") == 32 * GI
 
 
 def test_vpa_multi_container_splits_the_pod_budget_by_share() -> None:
@@ -193,4 +203,4 @@ def test_vpa_multi_container_splits_the_pod_budget_by_share() -> None:
     action = make_policy("vpa").act(obs(containers=two, ready=0, pending=3, failed_scheduling=FIT_CPU))
     # Budget 16 cpu per pod; app had 15/20 of it -> 12 cpu.
     assert action.container == "app"
-    assert action.requests is not None and parse_cpu(action.requests["cpu"]) == 12000
+    assert action.requests is not None and _q(action.requests, "cpu") == 12000

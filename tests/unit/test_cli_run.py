@@ -1,0 +1,131 @@
+"""`simarena run`, `simarena batch` and `simarena replay` as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_simarena.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CANONICAL = ROOT / "traces" / "canonical"
+SLIGHT = str(CANONICAL / "slightly-bad-cpu.sktrace")
+
+
+def test_run_json_has_the_documented_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["run", SLIGHT, "--workload", "web", "--policy", "heuristic", "--out", str(tmp_path), "--json"]
+    )
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"steps", "solved", "stepsToSolve", "totalReward", "finalTrace"} <= set(doc)
+    assert doc["solved"] is True and doc["stepsToSolve"] == 1 and doc["totalReward"] == 1.0
+    first = doc["steps"][0]
+    assert {"step", "observation", "action", "blocked", "blockReason", "reward"} <= set(first)
+    assert {"ready", "pending", "total"} <= set(first["observation"])
+    assert first["observation"]["pending"] == 3 and first["action"]["type"] == "set_resources"
+    assert first["blocked"] is False and first["blockReason"] is None
+    assert doc["finalTrace"] == str(tmp_path / "step-001.sktrace") and Path(doc["finalTrace"]).is_file()
+
+
+def test_run_prints_a_step_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", SLIGHT, "--policy", "always_bump_cpu", "--steps", "2", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1  # not solved
+    assert "0/3" in out and "Insufficient cpu" in out and "blocked" in out and "cap is 16" in out
+    assert "not solved in 2 step(s)" in out
+
+
+def test_run_target_and_reward_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "run",
+            SLIGHT,
+            "--policy",
+            "heuristic",
+            "--target",
+            "2",
+            "--reward",
+            "shaped",
+            "--out",
+            str(tmp_path),
+            "--json",
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["solved"] is True
+    assert doc["steps"][0]["observation"]["target"] == 2
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["reward"] == "shaped" and summary["target"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "no/such.sktrace"], "no/such.sktrace"),
+        (["run", SLIGHT, "--policy", "heuristc"], "Did you mean 'heuristic'?"),
+        (["run", SLIGHT, "--reward", "binry"], "Did you mean 'binary'?"),
+        (["run", SLIGHT, "--workload", "api"], "no workload named 'api' (workloads: Deployment default/web)"),
+        (["replay", "no/such/run"], "no/such/run"),
+    ],
+)
+def test_user_mistakes_are_one_line_exit_2(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if args[0] == "run":
+        args = [*args, "--out", str(tmp_path / "run")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_replay_confirms_and_detects_tampering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    assert main(["run", SLIGHT, "--policy", "random", "--seed", "3", "--steps", "4", "--out", str(run)]) in (
+        0,
+        1,
+    )
+    capsys.readouterr()
+    assert main(["replay", str(run)]) == 0
+    assert capsys.readouterr().out.startswith("reproduced: ")
+    summary = json.loads((run / "summary.json").read_text())
+    summary["totalReward"] = 42
+    (run / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    assert main(["replay", str(run)]) == 1
+    assert capsys.readouterr().out.startswith("differs: summary.json: totalReward: 42 -> ")
+
+
+def test_batch_same_results_with_one_or_two_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    traces = [str(CANONICAL / "slightly-bad-cpu.sktrace"), str(CANONICAL / "very-bad-memory.sktrace")]
+    policies = ["noop", "heuristic", "vpa"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["batch", *traces, "--policy", *policies, "--out", str(one)]) == 0
+    out = capsys.readouterr().out
+    assert "heuristic" in out and "100%" in out and "0%" in out
+    assert main(["batch", *traces, "--policy", *policies, "--jobs", "2", "--out", str(two)]) == 0
+    capsys.readouterr()
+    assert (one / "results.json").read_bytes() == (two / "results.json").read_bytes()
+    assert (one / "results.csv").read_bytes() == (two / "results.csv").read_bytes()
+    doc = json.loads((one / "results.json").read_text())
+    stats = {p["policy"]: p for p in doc["policies"]}
+    assert stats["heuristic"]["solveRate"] == 1.0 and stats["noop"]["solveRate"] == 0.0
+    rows = list(csv.DictReader((one / "results.csv").open()))
+    assert [(Path(r["trace"]).stem, r["policy"]) for r in rows][:3] == [
+        ("slightly-bad-cpu", "noop"),
+        ("slightly-bad-cpu", "heuristic"),
+        ("slightly-bad-cpu", "vpa"),
+    ]
+
+
+def test_batch_records_failures_and_goes_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.sktrace"
+    broken.write_bytes(b"\x93not a trace")
+    code = main(["batch", SLIGHT, str(broken), "--policy", "heuristic", "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "failed: " in out and "broken.sktrace" in out
+    rows = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
+    assert rows[0]["solved"] is True and rows[1]["error"] and "broken.sktrace" in rows[1]["error"]
