@@ -273,12 +273,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Handler of ``simarena simulate``."""
     speed = _number("--speed", args.speed, positive=True)
     seed = int(_number("--seed", args.seed, integer=True))
+    wanted = _number("--duration", args.duration) if args.duration is not None else None
     spec = build_spec(args)
     trace = _load(args.trace)
-    if args.duration is not None:
-        duration = _number("--duration", args.duration)
-    else:
-        duration = trace.duration / speed + TAIL_SECONDS
+    duration = trace.duration / speed + TAIL_SECONDS if wanted is None else wanted
     cluster, snapshot, rows = simulate(
         trace, spec, duration=duration, speed=speed, seed=seed, timeline=args.timeline
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fidelity_kit import (
@@ -35,8 +36,10 @@ from fidelity_kit import (
 )
 
 from pytest_simarena.backends.embedded import ClusterSpec
+from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.kubeview import pod_restarts, pod_status, summarize
 
+Obj = dict[str, Any]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 
 
@@ -72,7 +75,7 @@ def one_node(cpu: str = "16", memory: str = "32Gi", pods: int = 110) -> ClusterS
     return ClusterSpec([kwok_group("node", 1, cpu, memory, pods)])
 
 
-def assert_pending_with(snap_pods: list[dict[str, object]], snap: object, message: str) -> None:
+def assert_pending_with(snap_pods: list[Obj], snap: ClusterSnapshot, message: str) -> None:
     assert snap_pods, "no pods were created"
     assert statuses(snap_pods) == ["Pending"] * len(snap_pods)
     for p in snap_pods:
@@ -82,12 +85,12 @@ def assert_pending_with(snap_pods: list[dict[str, object]], snap: object, messag
         assert not (p.get("spec") or {}).get("nodeName")
 
 
-def assert_failed_scheduling_event(snap: object, pod_name: str, message: str) -> None:
-    evs = events_for(snap, pod_name, "FailedScheduling")  # type: ignore[arg-type]
+def assert_failed_scheduling_event(snap: ClusterSnapshot, pod_name: str, message: str) -> None:
+    evs = events_for(snap, pod_name, "FailedScheduling")
     assert [(e["type"], e["message"]) for e in evs] == [("Warning", message)]
 
 
-def assert_running_ready(pods: list[dict[str, object]]) -> None:
+def assert_running_ready(pods: list[Obj]) -> None:
     assert pods
     assert statuses(pods) == ["Running"] * len(pods)
     for p in pods:
@@ -443,7 +446,7 @@ def _deadline_custom() -> None:
 
 def _stuck_rollout(
     replicas: int,
-) -> tuple[dict[str, object], list[dict[str, object]], list[dict[str, object]]]:
+) -> tuple[Obj, list[Obj], list[Obj]]:
     old, new = deployment("web", replicas, cpu="1"), deployment("web", replicas, cpu="17")
     _, snap = replay(trace((0, [old]), (60, [new])), 240)
     pods = pods_of(snap, "web")
@@ -454,7 +457,7 @@ def _stuck_rollout(
     return workload(snap, "Deployment", "web")["status"], old_pods, new_pods
 
 
-def _status_tuple(st: dict[str, object]) -> tuple[object, ...]:
+def _status_tuple(st: Obj) -> tuple[object, ...]:
     keys = ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas")
     return tuple(st.get(k, 0) for k in keys)
 
@@ -548,7 +551,7 @@ def _request_over_limit() -> None:
 OOM_USAGE = {"app": {"memory": "512Mi"}}
 
 
-def _oom_deployment() -> dict[str, object]:
+def _oom_deployment() -> Obj:
     return deployment(
         "web", 1, containers=[container(cpu="100m", memory="256Mi", limit_memory="256Mi")], usage=OOM_USAGE
     )

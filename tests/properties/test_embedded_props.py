@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup
@@ -54,13 +55,13 @@ def containers(draw: st.DrawFn, name: str) -> Obj:
     requests: Obj = {}
     limits: Obj = {}
     if draw(st.booleans()):
-        requests["cpu"] = f"{draw(st.integers(0, 20_000))}m"
+        requests["cpu"] = f"{draw(st.integers(0, 12_000))}m"
     if draw(st.booleans()):
-        requests["memory"] = f"{draw(st.integers(0, 40 * 1024))}Mi"
+        requests["memory"] = f"{draw(st.integers(0, 16 * 1024))}Mi"
     if draw(st.booleans()):
         # a memory limit at or above the request (request > limit is rejected, tested in the fidelity table)
         floor = int(requests.get("memory", "0Mi")[:-2])
-        limits["memory"] = f"{draw(st.integers(max(floor, 1), 48 * 1024))}Mi"
+        limits["memory"] = f"{draw(st.integers(max(floor, 1), floor + 2048))}Mi"
     resources = {k: v for k, v in (("requests", requests), ("limits", limits)) if v}
     return {"name": name, "image": "pause", "resources": resources}
 
@@ -118,6 +119,27 @@ def _check_invariants(snap: ClusterSnapshot) -> None:
     for s in summarize(snap):
         assert 0 <= s.ready <= s.running <= s.total, s
         assert s.pending + s.running <= s.total, s
+    # label what the examples exercised (shown with --hypothesis-show-statistics)
+    seen = {pod_status(p) for p in snap.pods}
+    for status in sorted(seen):
+        event(f"pod status {status}")
+
+
+def test_invariant_checker_catches_an_overcommitted_node_and_a_nodeless_running_pod() -> None:
+    node = {"metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "1", "memory": "1Gi", "pods": "10"}}}
+
+    def pod(name: str, node_name: str | None) -> Obj:
+        spec: Obj = {"containers": [{"name": "c", "resources": {"requests": {"cpu": "600m"}}}]}
+        if node_name:
+            spec["nodeName"] = node_name
+        return {"metadata": {"name": name}, "spec": spec, "status": {"phase": "Running"}}
+
+    over = ClusterSnapshot(time=0, prefix=PREFIX, nodes=[node], pods=[pod("a", "n"), pod("b", "n")])
+    with pytest.raises(AssertionError):
+        _check_invariants(over)
+    nodeless = ClusterSnapshot(time=0, prefix=PREFIX, nodes=[node], pods=[pod("a", None)])
+    with pytest.raises(AssertionError):
+        _check_invariants(nodeless)
 
 
 @SETTINGS
