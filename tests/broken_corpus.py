@@ -357,6 +357,14 @@ CASES: list[Case] = [
         _edit(lambda t: _web(t)["spec"].update(extra=_nested(150))),
         "nested more than 100 levels deep",
     ),
+    Case(
+        "extra-top-level-key-binary",
+        _edit(_set("metadata", {"blob": b"\x00\x01"})),
+        "metadata.blob: a binary value",
+    ),
+    Case(
+        "config-nested-too-deep", _edit(lambda t: t["config"].update(extra=_nested(150))), "config.extra.a.a"
+    ),
     # -- index and pod_lifecycles
     Case("index-not-a-map", _edit(_set("index", [])), "index: expected a map"),
     Case(

@@ -227,7 +227,7 @@ def _loads(data: bytes, fmt: Format | None) -> tuple[Trace, list[str]]:
     for key in TOP_LEVEL_KEYS:
         if key not in core:
             raise TraceError(f"missing field {key} (SimKube requires all of {', '.join(TOP_LEVEL_KEYS)})")
-    check_structure(core)
+    check_structure(core, extra)
     trace = Trace(
         events=core["events"] if isinstance(core["events"], list) else list(core["events"]),
         config=core["config"],

@@ -149,9 +149,19 @@ def _find_bad_value(root: Any) -> tuple[str, str]:
 # -- structure
 
 
-def check_structure(core: Obj) -> None:
-    """Raise TraceError (without the file name) for the first structural problem of a decoded v2 trace."""
+def check_structure(core: Obj, extra: Obj | None = None) -> None:
+    """Raise TraceError (without the file name) for the first structural problem of a decoded v2 trace.
+
+    ``extra`` (unknown top-level keys, kept and written back) must be plain JSON data too.
+    """
+    for key, value in (extra or {}).items():
+        if not isinstance(key, str):
+            raise TraceError(
+                f"top-level key {preview(key)} is {article(type_name(key))} (keys must be strings)"
+            )
+        _check_plain(value, key)
     _check_config(core["config"])
+    _check_plain(core["config"], "config")
     events = core["events"]
     if not isinstance(events, list | tuple):
         raise TraceError(_expected("an array of events", events), field="events")
@@ -160,6 +170,14 @@ def check_structure(core: Obj) -> None:
         _check_event(i, event, config)
     _check_index(core["index"])
     _check_lifecycles(core["pod_lifecycles"])
+
+
+def _check_plain(value: Any, field: str) -> None:
+    if isinstance(value, dict | list | tuple) and not _scan_value(value):
+        where, problem = _find_bad_value(value)
+        raise TraceError(problem, field=join_field(field, where) if where else field)
+    if not (value is None or isinstance(value, dict | list | tuple | str | int | float)):
+        raise TraceError(f"{article(type_name(value))} value is not JSON data", field=field)
 
 
 def _check_config(config: Any) -> None:
