@@ -64,6 +64,53 @@ def _at_pointer(obj: Obj, pointer: str) -> Obj | None:
     return cur if isinstance(cur, dict) else None
 
 
+def _path_copy(obj: Obj, config: Obj | None) -> Obj:
+    """Copy ``obj`` only where the rewrite writes: metadata, the template paths, their spec and containers."""
+    new = dict(obj)
+    meta = new.get("metadata")
+    new["metadata"] = dict(meta) if isinstance(meta, dict) else {}
+    labels = new["metadata"].get("labels")
+    if isinstance(labels, dict):
+        new["metadata"]["labels"] = dict(labels)
+    refs = new["metadata"].get("ownerReferences")
+    if isinstance(refs, list | tuple):
+        new["metadata"]["ownerReferences"] = list(refs)
+    for pointer in _template_paths(gvk_of(obj), config):
+        if pointer == "":
+            template: Any = new
+        else:
+            parent: Any = new
+            parts = pointer.lstrip("/").split("/")
+            for part in parts:
+                child = parent.get(part) if isinstance(parent, dict) else None
+                if not isinstance(child, dict):
+                    parent = None
+                    break
+                child = dict(child)
+                parent[part] = child
+                parent = child
+            template = parent
+            if template is None:
+                continue
+        tmeta = template.get("metadata")
+        if isinstance(tmeta, dict) and template is not new:
+            template["metadata"] = tmeta = dict(tmeta)
+        if isinstance(tmeta, dict) and isinstance(tmeta.get("annotations"), dict):
+            tmeta["annotations"] = dict(tmeta["annotations"])
+        spec = template.get("spec")
+        if isinstance(spec, dict):
+            spec = template["spec"] = dict(spec)
+            if isinstance(spec.get("nodeSelector"), dict):
+                spec["nodeSelector"] = dict(spec["nodeSelector"])
+            if isinstance(spec.get("tolerations"), list | tuple):
+                spec["tolerations"] = list(spec["tolerations"])
+            for key in ("containers", "initContainers"):
+                found = spec.get(key)
+                if isinstance(found, list | tuple):
+                    spec[key] = [dict(c) if isinstance(c, dict) and "ports" in c else c for c in found]
+    return new
+
+
 def virtualize_template(template: Obj, original_namespace: str) -> None:
     """Apply the pod-template part of the rewrite to ``template`` in place (simkube.md §3.4)."""
     meta = template.get("metadata")
@@ -97,13 +144,16 @@ def build_virtual_obj(
     sim_name: str = DEFAULT_SIM_NAME,
     config: Obj | None = None,
     root: Obj | None = None,
+    share: bool = False,
 ) -> Obj:
     """A rewritten deep copy of traced ``obj`` as SimKube's driver applies it; ``obj`` is never modified.
 
     ``root`` (``{"apiVersion", "kind", "name", "uid"}``) adds the driver's ownerReference to its
     SimulationRoot with ``blockOwnerDeletion`` (simkube.md §3.4), which garbage-collects the run.
+    With ``share=True`` only the dicts and lists on the rewritten paths are copied and the rest is
+    shared with ``obj`` (much cheaper; for callers that never mutate the result, like the embedded cluster).
     """
-    new: Obj = clone(obj)
+    new: Obj = _path_copy(obj, config) if share else clone(obj)
     new.pop("status", None)
     meta = new.get("metadata")
     if not isinstance(meta, dict):

@@ -84,8 +84,7 @@ class Clock:
 
     def token(self, length: int, alphabet: str) -> str:
         """A random string (pod name suffixes: Kubernetes' utilrand.String alphabet)."""
-        choice = self.rng.choice
-        return "".join(choice(alphabet) for _ in range(length))
+        return "".join(self.rng.choices(alphabet, k=length))
 
     def uid(self) -> str:
         """A version-4-shaped UUID drawn from the run's RNG (deterministic, unlike uuid.uuid4)."""

@@ -100,9 +100,8 @@ class EmbeddedCluster:
         self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
         self._used = False
         self._closed = False
-        for group in self.spec.node_groups:
-            for i in range(group.count):
-                self.scheduler.add_node(Node.from_group(group, i, uid=self.clock.uid(), created=0.0))
+        for proto in self.spec.prototypes():
+            self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:
@@ -220,7 +219,12 @@ class EmbeddedCluster:
         """Run until ``predicate()`` (or ``predicate(cluster)``) is true, at most ``timeout`` seconds."""
         self._check_open()
         try:
-            takes_cluster = len(inspect.signature(predicate).parameters) >= 1
+            # Only a required positional parameter receives the cluster (``lambda k=k: ...`` gets nothing).
+            takes_cluster = any(
+                p.default is inspect.Parameter.empty
+                and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                for p in inspect.signature(predicate).parameters.values()
+            )
         except (TypeError, ValueError):
             takes_cluster = False
 

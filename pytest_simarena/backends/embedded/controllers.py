@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pytest_simarena.errors import SimArenaError
@@ -58,13 +59,13 @@ class Context(Protocol):
 
 
 def template_hash(template: Any, collisions: int = 0) -> str:
-    """A pod-template-hash as Kubernetes renders it: FNV-32a of the template, SafeEncodeString'd."""
+    """A pod-template-hash shaped as Kubernetes renders it: a 32-bit hash, SafeEncodeString'd decimal.
+
+    Kubernetes uses FNV-32a over its own serialization; we hash canonical JSON with CRC-32 (C speed), so
+    the same template always gets the same name and any change gets a new one (kubernetes.md §6.3).
+    """
     data = json.dumps(template, sort_keys=True, separators=(",", ":"), default=str).encode()
-    h = 0x811C9DC5
-    for byte in data:
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    if collisions:
-        h = ((h ^ collisions) * 0x01000193) & 0xFFFFFFFF
+    h = zlib.crc32(data, collisions)
     return "".join(SAFE_ALPHABET[ord(ch) % len(SAFE_ALPHABET)] for ch in str(h))
 
 
@@ -208,10 +209,16 @@ class ReplicaSet(Workload):
     component = "replicaset-controller"
 
     def __init__(
-        self, ctx: Context, obj: Obj, *, owner: Workload | None = None, root: tuple[str, ...] | None = None
+        self,
+        ctx: Context,
+        obj: Obj,
+        *,
+        owner: Workload | None = None,
+        root: tuple[str, ...] | None = None,
+        prebuilt: PodTemplate | None = None,
     ) -> None:
         self.pods: dict[str, Pod] = {}
-        self.tmpl: PodTemplate | None = None
+        self.tmpl: PodTemplate | None = prebuilt
         self.pod_hash = ""
         self.revision = 0
         super().__init__(ctx, obj, owner=owner, root=root)
@@ -222,7 +229,8 @@ class ReplicaSet(Workload):
         self.replicas = _int(spec.get("replicas"), 1)
         self.min_ready = _int(spec.get("minReadySeconds"), 0)
         template = spec.get("template") or {}
-        self.tmpl = self.ctx.template(self, template, "spec.template.spec")
+        if self.tmpl is None or self.generation > 1:
+            self.tmpl = self.ctx.template(self, template, "spec.template.spec")
         self.pod_hash = str(
             ((template.get("metadata") or {}).get("labels") or {}).get("pod-template-hash", "")
         )
@@ -372,7 +380,7 @@ class Deployment(Workload):
         self.paused = bool(spec.get("paused"))
         template = spec.get("template") or {}
         # Validate now: an invalid template makes the whole Deployment invalid (kubernetes.md §2.3).
-        self.ctx.template(self, template, "spec.template.spec")
+        self.tmpl = self.ctx.template(self, template, "spec.template.spec")
         restart = (template.get("spec") or {}).get("restartPolicy", "Always")
         if restart != "Always":
             from .pods import InvalidObject
@@ -382,6 +390,7 @@ class Deployment(Workload):
                 f'Unsupported value: "{restart}": supported values: "Always"'
             )
         self.pod_hash = template_hash(template)
+        self._fenceposts = self._resolve_fenceposts()
 
     def api_spec(self) -> Obj:
         spec = dict(self.spec)
@@ -403,6 +412,9 @@ class Deployment(Workload):
     # -- fenceposts (kubernetes.md §6.2) ---------------------------------------------------------------
     def fenceposts(self) -> tuple[int, int]:
         """(maxSurge, maxUnavailable): surge rounds up, unavailable down, both 0 -> unavailable 1."""
+        return self._fenceposts
+
+    def _resolve_fenceposts(self) -> tuple[int, int]:
         if self.strategy != "RollingUpdate":
             return 0, 0
         surge = resolve_int_or_percent(
@@ -490,7 +502,9 @@ class Deployment(Workload):
                 "minReadySeconds": self.min_ready,
             },
         }
-        rs = ReplicaSet(self.ctx, rs_obj, owner=self, root=self.root)
+        rs = ReplicaSet(
+            self.ctx, rs_obj, owner=self, root=self.root, prebuilt=self.tmpl.with_labels(dict(meta["labels"]))
+        )
         rs.revision = revision
         surge = self.fenceposts()[0]
         rs.extra_annotations = {

@@ -51,6 +51,7 @@ class PodTemplate:
         "affinity_terms",
         "container_names",
         "cpu",
+        "images",
         "init_names",
         "labels",
         "mem",
@@ -111,6 +112,7 @@ class PodTemplate:
         inits: list[Obj] = spec.get("initContainers") or []
         self.container_names = [str(c.get("name", "")) for c in containers]
         self.init_names = [str(c.get("name", "")) for c in inits]
+        self.images = {str(c.get("name")): str(c.get("image", "")) for c in containers}
         self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
         self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
         selector = spec.get("nodeSelector") or {}
@@ -140,6 +142,14 @@ class PodTemplate:
             and "memory" in ((c.get("resources") or {}).get("limits") or {})
             and usage[str(c.get("name"))]["memory"] > _mem(c["resources"]["limits"]["memory"])
         )
+
+    def with_labels(self, labels: dict[str, str]) -> PodTemplate:
+        """The same template with other pod labels (a ReplicaSet adds pod-template-hash)."""
+        new = PodTemplate.__new__(PodTemplate)
+        for slot in PodTemplate.__slots__:
+            setattr(new, slot, getattr(self, slot))
+        new.labels = labels
+        return new
 
     @staticmethod
     def _default_container(
@@ -481,7 +491,7 @@ class Pod:
         if conditions:
             status["conditions"] = conditions
         if self.containers is not None:
-            images = {str(c.get("name")): str(c.get("image", "")) for c in tmpl.spec["containers"]}
+            images = tmpl.images
             status["containerStatuses"] = [c.to_api(clock, images.get(c.name, "")) for c in self.containers]
         return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
 

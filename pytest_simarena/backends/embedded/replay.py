@@ -128,7 +128,7 @@ class Replay:
                 cluster.recorder.note(f"error {where}: not a Kubernetes object; skipped")
                 continue
             virtual = build_virtual_obj(
-                obj, self.prefix, sim_name=self.sim_name, config=self.trace.config, root=self.root
+                obj, self.prefix, sim_name=self.sim_name, config=self.trace.config, root=self.root, share=True
             )
             self.namespaces[virtual["metadata"]["namespace"]] = None
             try:

@@ -182,9 +182,10 @@ class Scheduler:
         self.nodes[node.name] = node
         self._bucket_add(node)
         # Node add requeues unschedulable pods the node could take (kubernetes.md §1.4 queueing hints).
-        self._requeue(
-            lambda pod: static_filter(pod.tmpl, node) is None and not self._fit_reasons(pod.tmpl, node)
-        )
+        if self.unschedulable:
+            self._requeue(
+                lambda pod: static_filter(pod.tmpl, node) is None and not self._fit_reasons(pod.tmpl, node)
+            )
 
     def _bucket_add(self, node: Node) -> None:
         state = (node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,26 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 KWOK_LABELS: dict[str, str] = {"type": "virtual"}
 KWOK_TAINT: dict[str, str] = {"key": "kwok-provider", "value": "true", "effect": "NoSchedule"}
 _GROUP_KEYS = ("name", "count", "cpu", "memory", "pods", "labels", "taints", "allocatable", "unschedulable")
+
+
+@lru_cache(maxsize=1024)
+def _cpu(value: str | int | float) -> int:
+    return parse_cpu(value)
+
+
+@lru_cache(maxsize=1024)
+def _mem(value: str | int | float) -> int:
+    return parse_memory(value)
+
+
+@lru_cache(maxsize=1024)
+def _cpu_text(millicores: int) -> str:
+    return format_cpu(millicores)
+
+
+@lru_cache(maxsize=1024)
+def _mem_text(num_bytes: int) -> str:
+    return format_memory(num_bytes)
 
 
 def parse_taint(value: Any, where: str = "taints") -> dict[str, str]:
@@ -254,6 +275,14 @@ class ClusterSpec:
     def total_nodes(self) -> int:
         return sum(g.count for g in self.node_groups)
 
+    def prototypes(self) -> list[Node]:
+        """Empty Node objects for every node (parsed once per spec and cached; copy before use)."""
+        cached: list[Node] | None = self.__dict__.get("_prototypes")
+        if cached is None:
+            cached = [Node.from_group(g, i) for g in self.node_groups for i in range(g.count)]
+            object.__setattr__(self, "_prototypes", cached)
+        return cached
+
 
 class Node:
     """A node as the scheduler sees it: allocatable, the requests placed on it, and its pods."""
@@ -326,18 +355,36 @@ class Node:
         alloc = dict(group.allocatable or {})
         return cls(
             f"{group.name}-{index}",
-            cpu=parse_cpu(group.cpu),
-            memory=parse_memory(group.memory),
+            cpu=_cpu(group.cpu),
+            memory=_mem(group.memory),
             pods=group.pods,
             labels=dict(group.labels),
             taints=[parse_taint(t) for t in group.taints],
-            alloc_cpu=parse_cpu(alloc["cpu"]) if "cpu" in alloc else None,
-            alloc_mem=parse_memory(alloc["memory"]) if "memory" in alloc else None,
+            alloc_cpu=_cpu(alloc["cpu"]) if "cpu" in alloc else None,
+            alloc_mem=_mem(alloc["memory"]) if "memory" in alloc else None,
             alloc_pods=int(alloc["pods"]) if "pods" in alloc else None,
             unschedulable=group.unschedulable,
             uid=uid,
             created=created,
         )
+
+    def fresh_copy(self, uid: str, created: float = 0.0) -> Node:
+        """An empty node of the same shape (labels and taints are shared: nodes never change them)."""
+        new = Node.__new__(Node)
+        new.name = self.name
+        new.cap_cpu, new.cap_mem, new.cap_pods = self.cap_cpu, self.cap_mem, self.cap_pods
+        new.alloc_cpu, new.alloc_mem, new.alloc_pods = self.alloc_cpu, self.alloc_mem, self.alloc_pods
+        new.labels = self.labels
+        new.taints = self.taints
+        new.unschedulable = self.unschedulable
+        new.uid = uid
+        new.created = created
+        new.req_cpu = new.req_mem = new.nz_cpu = new.nz_mem = new.npods = 0
+        new.pods = {}
+        new.shape = None
+        new.bucket = None
+        new.bucket_pos = -1
+        return new
 
     def to_api(self, clock: Clock) -> Obj:
         """The Node as ``kubectl get node -o json`` shows it (a KWOK fake node)."""
@@ -360,13 +407,13 @@ class Node:
             "spec": spec,
             "status": {
                 "capacity": {
-                    "cpu": format_cpu(self.cap_cpu),
-                    "memory": format_memory(self.cap_mem),
+                    "cpu": _cpu_text(self.cap_cpu),
+                    "memory": _mem_text(self.cap_mem),
                     "pods": str(self.cap_pods),
                 },
                 "allocatable": {
-                    "cpu": format_cpu(self.alloc_cpu),
-                    "memory": format_memory(self.alloc_mem),
+                    "cpu": _cpu_text(self.alloc_cpu),
+                    "memory": _mem_text(self.alloc_mem),
                     "pods": str(self.alloc_pods),
                 },
                 "conditions": [
