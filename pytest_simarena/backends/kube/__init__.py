@@ -1,1 +1,52 @@
-"""Package."""
+"""The real-cluster backend (``--simarena-backend=kube``): SimKube or direct replay, official client.
+
+Two modes (docs/real-cluster.md):
+
+- ``simkube``: a Simulation (simkube.io/v1) whose driver replays the step's trace, one at a time per
+  cluster (serialized across xdist workers with a file lock);
+- ``direct``: the trace's objects, rewritten as SimKube's driver rewrites them, server-side applied into
+  ``<prefix>-<ns>`` namespaces; the cluster's own scheduler and controllers act on them.
+
+The ``kubernetes`` client is imported only when a cluster is used: importing this package, its labels,
+Simulation body or selection logic never needs it, and the embedded backend never loads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from .cluster import KubeCluster
+
+INSTALL_HINT = "pip install 'kubernetes>=29' (the official Kubernetes Python client)"
+
+
+def load_client() -> Any:
+    """The ``kubernetes`` package, or BackendUnavailable saying how to install it."""
+    try:
+        return importlib.import_module("kubernetes")
+    except ImportError as exc:
+        raise BackendUnavailable(
+            f"the kube backend needs the kubernetes client, which cannot be imported ({exc}); {INSTALL_HINT}"
+        ) from None
+
+
+def make_backend(**options: Any) -> KubeCluster:
+    """A :class:`KubeCluster` (the registry's factory); options are KubeCluster's keyword arguments."""
+    from .cluster import KubeCluster
+
+    return KubeCluster(**options)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KubeCluster":
+        from .cluster import KubeCluster
+
+        return KubeCluster
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["INSTALL_HINT", "KubeCluster", "load_client", "make_backend"]
