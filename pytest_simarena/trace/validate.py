@@ -172,6 +172,14 @@ def _check_workload(obj: Obj, location: str, config: Obj, problems: list[Problem
     if not isinstance(template, dict):
         if gvk_of(obj) in BUILTIN_TEMPLATE_PATHS:
             error("missing_pod_template", prefix or "spec", "Required value: the pod template is missing")
+        else:
+            # The driver rewrites the pod template at each configured path (notes §3.4): it must exist.
+            error(
+                "template_path_not_found",
+                prefix,
+                f"config.trackedObjects[{preview(gvk_of(obj))}].podSpecTemplatePaths names "
+                f"{preview(pointer)}, which this object does not have",
+            )
         return
     pod_spec = template.get("spec")
     base = join_field(prefix, "spec") if prefix else "spec"

@@ -158,6 +158,33 @@ def test_objects_the_api_would_reject(edit: Any, code: str) -> None:
     assert _codes(validate(_trace(edit)), "error") == [code]
 
 
+def test_custom_kind_whose_template_path_is_missing_is_an_error() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        web = _web(data)
+        web["apiVersion"], web["kind"] = "example.com/v1", "WebApp"
+        data["config"]["trackedObjects"] = {
+            "example.com/v1.WebApp": {"podSpecTemplatePaths": ["/spec/podTemplate"]}
+        }
+
+    problems = validate(_trace(edit))
+    assert [(p.code, p.location) for p in problems] == [
+        ("template_path_not_found", "events[0].applied_objs[0] (WebApp default/web): spec.podTemplate")
+    ]
+    assert '"/spec/podTemplate", which this object does not have' in problems[0].message
+
+
+def test_custom_kind_with_its_template_is_validated_like_a_builtin() -> None:
+    def edit(data: dict[str, Any]) -> None:
+        web = _web(data)
+        web["apiVersion"], web["kind"] = "example.com/v1", "WebApp"
+        data["config"]["trackedObjects"] = {
+            "example.com/v1.WebApp": {"podSpecTemplatePaths": ["/spec/template"]}
+        }
+        _container(data)["resources"] = {"limits": {"memory": "1Gi"}, "requests": {"memory": "2Gi"}}
+
+    assert _codes(validate(_trace(edit)), "error") == ["request_exceeds_limit"]
+
+
 def test_usage_for_an_unknown_container_is_an_error() -> None:
     def edit(data: dict[str, Any]) -> None:
         _web(data)["spec"]["template"]["metadata"]["annotations"] = {
