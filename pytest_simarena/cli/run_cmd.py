@@ -266,7 +266,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        console = Console(highlight=False, soft_wrap=True)
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
         table = Table(title=f"{len(traces)} traces x {len(args.policy)} policies · reward {args.reward}")
         for col in ("policy", "solved", "solve rate", "mean steps to solve", "mean reward", "errors"):
             table.add_column(col, justify="left" if col == "policy" else "right")

@@ -36,6 +36,7 @@ cpu is in millicores and memory in bytes everywhere (ints); None means "not set"
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -210,12 +211,24 @@ class Observation:
 # --- building ------------------------------------------------------------------------------------------
 
 
+# Observations parse the same few quantity strings over and over (every pod, every node, every step);
+# parsing is exact but not cheap, so results are memoized. Quantities are immutable strings or numbers.
+@functools.lru_cache(maxsize=4096)
+def cpu_of(value: str | int | float) -> int:
+    return parse_cpu(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def memory_of(value: str | int | float) -> int:
+    return parse_memory(value)
+
+
 def _cpu(value: Any) -> int | None:
-    return None if value is None else parse_cpu(value)
+    return None if value is None else cpu_of(value)
 
 
 def _memory(value: Any) -> int | None:
-    return None if value is None else parse_memory(value)
+    return None if value is None else memory_of(value)
 
 
 def container_views(trace: Trace, ref: WorkloadRef) -> tuple[ContainerView, ...]:
@@ -267,9 +280,7 @@ def _pod_requests(pod: Obj) -> tuple[int, int]:
             lim = resources.get("limits") or {}
             cpu = req.get("cpu", lim.get("cpu"))
             mem = req.get("memory", lim.get("memory"))
-            out.append(
-                (parse_cpu(cpu) if cpu is not None else 0, parse_memory(mem) if mem is not None else 0)
-            )
+            out.append((cpu_of(cpu) if cpu is not None else 0, memory_of(mem) if mem is not None else 0))
         return out
 
     main = totals(spec.get("containers") or [])
@@ -356,9 +367,9 @@ def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ..
         views.append(
             NodeView(
                 name=name,
-                cpu=parse_cpu(alloc.get("cpu", 0)),
-                memory=parse_memory(alloc.get("memory", 0)),
-                pods=int(parse_cpu(alloc.get("pods", 0)) // 1000),
+                cpu=cpu_of(alloc.get("cpu", 0)),
+                memory=memory_of(alloc.get("memory", 0)),
+                pods=int(cpu_of(alloc.get("pods", 0)) // 1000),
                 cpu_requested=row[0],
                 memory_requested=row[1],
                 pods_placed=row[2],

@@ -129,3 +129,30 @@ def test_batch_records_failures_and_goes_on(tmp_path: Path, capsys: pytest.Captu
     assert "failed: " in out and "broken.sktrace" in out
     rows = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
     assert rows[0]["solved"] is True and rows[1]["error"] and "broken.sktrace" in rows[1]["error"]
+
+
+def test_cluster_file_is_used_copied_and_replayed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Nodes of 32 cpu: the 17-cpu pods of slightly-bad-cpu fit, so the trace is healthy as it is.
+    cluster = tmp_path / "big.yaml"
+    cluster.write_text(
+        "nodeGroups:\n  - name: big\n    count: 3\n    cpu: '32'\n    memory: 64Gi\n"
+        "    labels: {type: virtual}\n    taints: ['kwok-provider=true:NoSchedule']\n"
+    )
+    run = tmp_path / "run"
+    assert (
+        main(["run", SLIGHT, "--policy", "noop", "--cluster", str(cluster), "--out", str(run), "--json"]) == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["solved"] is True and doc["stepsToSolve"] == 0
+    assert doc["steps"][0]["observation"]["nodeAllocatable"]["cpu"] == "32"
+    assert (run / "cluster.yaml").read_text() == cluster.read_text()
+    cluster.unlink()  # replay must not need the original file
+    assert main(["replay", str(run)]) == 0
+
+
+def test_bad_cluster_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cluster = tmp_path / "bad.yaml"
+    cluster.write_text("nodeGroups: 3\n")
+    assert main(["run", SLIGHT, "--cluster", str(cluster), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "nodeGroups" in err and "Traceback" not in err

@@ -210,3 +210,28 @@ def test_seed_team_traces_workload_and_target_from_their_metadata(shared_traces:
     assert over.solved and over.actions[0] == "set_replicas"
     slight = run_episode(load_trace(shared_traces / "sim-arena" / "trace-cpu-slight.msgpack"), "heuristic")
     assert slight.solved and slight.steps_to_solve == 1
+
+
+def test_unknown_backend_and_kube_without_its_module(tmp_path: Path) -> None:
+    from pytest_simarena.errors import BackendUnavailable, UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="Did you mean 'embedded'"):
+        make_backend("embeded")
+    with pytest.raises(BackendUnavailable):
+        make_backend("kube")
+
+
+def test_policy_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real installed distribution (a .dist-info folder on sys.path) declaring a simarena.policies entry.
+    dist = tmp_path / "my_agents-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-agents\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[simarena.policies]\ncounting = user_policies:CountingPolicy\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from pytest_simarena.policies import available_policies, make_policy
+
+    assert "counting" in available_policies()
+    policy = make_policy("counting", start=3)
+    assert policy.name == "counting"
+    result = run_episode(load_trace(CANONICAL[1]), policy, max_steps=1)
+    assert result.actions == ("set_replicas",) and result.policy == "counting"
