@@ -67,6 +67,18 @@ def test_simkube_trace_round_trips_byte_for_byte(shared_traces: Path, name: str)
     assert b"".join(iter_msgpack(trace)) == original  # streamed pieces are the same bytes
 
 
+def test_every_simkube_sktrace_round_trips(shared_traces: Path) -> None:
+    files = sorted((shared_traces / "simkube").glob("*.sktrace"))
+    assert set(SIMKUBE_FILES) <= {p.name for p in files}  # and any file added there is covered too
+    for path in files:
+        assert dumps(load_trace(path)) == path.read_bytes(), path
+
+
+def test_json_with_byte_order_mark_loads(shared_traces: Path) -> None:
+    data = b"\xef\xbb\xbf" + (shared_traces / "simkube" / "trace.json").read_bytes()
+    assert loads(data, path="bom.json").events[0]["ts"] == 1709241485
+
+
 @pytest.mark.parametrize("name", SIMKUBE_FILES)
 def test_simkube_trace_written_to_disk_is_identical(shared_traces: Path, tmp_path: Path, name: str) -> None:
     trace = load_trace(shared_traces / "simkube" / name)
