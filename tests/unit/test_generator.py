@@ -311,3 +311,101 @@ def test_unknown_family_is_named_with_suggestions() -> None:
 
     with pytest.raises(UnknownNameError, match="cpu-far-over"):
         generate_trace("cpu-far-ovr", seed=0)
+
+
+# --- replayed on the embedded cluster: broken as described, repaired by the stated fix ----------------
+
+
+def _replay(trace: Trace) -> dict[str, Any]:
+    """Replay ``trace`` for 5 simulated minutes on the cluster its metadata names; summaries by name."""
+    from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+    from pytest_simarena.kubeview import summarize
+
+    c = _meta(trace)["cluster"]
+    cluster = EmbeddedCluster(ClusterSpec.uniform(c["nodes"], c["cpu"], c["memory"], c["pods"]), seed=0)
+    cluster.start(trace)
+    cluster.run(300)
+    return {s.name: s for s in summarize(cluster.observe())}
+
+
+def _healthy(summary: Any, target: int) -> bool:
+    return bool(
+        summary.desired == summary.ready == target
+        and summary.pending == summary.crash_looping == summary.oom_killed == 0
+    )
+
+
+def _apply_stated_fix(trace: Trace) -> Trace:
+    """Turn each broken workload's ``fix`` sentence into actions, the way docs/traces.md words them."""
+    from pytest_simarena.actions import Action, apply_action
+
+    for w in _meta(trace)["workloads"]:
+        if not w["broken"]:
+            continue
+        fix, name = w["fix"], w["name"]
+        actions = []
+        for resource, container, bound in re.findall(
+            r"reduce the (cpu|memory) request(?: of container (\S+))? to at most (\S+)", fix
+        ):
+            actions.append(
+                Action("set_resources", name, container=container or None, requests={resource: bound})
+            )
+        for container, usage in re.findall(
+            r"raise the memory limit of container (\S+) to at least (\S+)", fix
+        ):
+            actions.append(Action("set_resources", name, container=container, limits={"memory": usage}))
+        for count in re.findall(r"scale (?:up|down) to (\d+) replicas", fix):
+            actions.append(Action("set_replicas", name, replicas=int(count)))
+        assert actions, fix
+        for action in actions:
+            result = apply_action(trace, action)
+            assert result.status == "applied", result.message
+            trace = result.trace
+    return trace
+
+
+def _replay_cases() -> list[Any]:
+    first_of_each: dict[str, tuple[str, Trace]] = {}
+    for name, trace in generated_traces(0, 30):
+        first_of_each.setdefault(_meta(trace)["family"], (name, trace))
+    slight_8 = next(t for _, t in generated_traces(0, 80, ["cpu-slightly-over"]) if _cluster(t).cpu == 8000)
+    variants = {_meta(t)["variant"]: t for _, t in generated_traces(0, 40, ["multi-container"])}
+    cases = [
+        *canonical_traces().items(),
+        *first_of_each.values(),
+        ("cpu-slightly-over-8-cpu-nodes", slight_8),
+        *((f"multi-container-{v}", variants[v]) for v in sorted(variants)),
+    ]
+    return [pytest.param(name, trace, id=name.removesuffix(".sktrace")) for name, trace in cases]
+
+
+@pytest.mark.parametrize(("name", "trace"), _replay_cases())
+def test_replayed_trace_is_broken_and_the_stated_fix_repairs_it(name: str, trace: Trace) -> None:
+    meta = _meta(trace)
+    before = _replay(trace)
+    primary = before[meta["workload"]]
+    assert not _healthy(primary, meta["target"]), (name, primary)
+    family = meta.get("variant", meta["family"]) if meta["family"] == "multi-container" else meta["family"]
+    if family in (
+        "cpu-far-over",
+        "cpu-slightly-over",
+        "memory-far-over",
+        "memory-slightly-over",
+        "cpu-memory-over",
+        "cpu",
+        "memory",
+    ):
+        assert primary.pending == primary.desired and primary.ready == 0, (name, primary)  # Insufficient ...
+    elif family in ("oom-memory-limit", "oom"):
+        assert primary.oom_killed + primary.crash_looping > 0 and primary.ready == 0, (name, primary)
+    elif family == "replicas-over-capacity":
+        assert primary.ready == meta["target"] and primary.pending == primary.desired - meta["target"]
+    elif family == "replicas-under":
+        assert primary.ready == primary.desired < meta["target"]
+    for w in meta["workloads"]:
+        if not w["broken"]:
+            assert _healthy(before[w["name"]], w["target"]), (name, w["name"])
+
+    after = _replay(_apply_stated_fix(trace))
+    for w in meta["workloads"]:
+        assert _healthy(after[w["name"]], w["target"]), (name, w["name"], after[w["name"]])
