@@ -197,12 +197,12 @@ class KubeCluster:
             for api_version, kind in OBSERVED_KINDS:
                 workloads.extend(self.api.list(api_version, kind, ns))
             events.extend(self.api.list("v1", "Event", ns))
-        nodes = self.api.list("v1", "Node", label_selector=selector(self.node_selector))
+        nodes = self.virtual_nodes()
         now = time.monotonic() - run.t0 if run is not None else 0.0
         return ClusterSnapshot(
             time=round(now, 3),
             prefix=prefix,
-            nodes=sorted(nodes, key=_name_key),
+            nodes=nodes,
             pods=sorted(pods, key=_name_key),
             workloads=sorted(workloads, key=lambda o: (str(o.get("kind")), *_name_key(o))),
             events=events,
@@ -230,6 +230,10 @@ class KubeCluster:
     def close(self) -> None:
         self._lock.release()
         self.api.close()
+
+    def virtual_nodes(self) -> list[Obj]:
+        """The nodes simulated pods may use (``node_selector``, default ``type=virtual``), sorted by name."""
+        return sorted(self.api.list("v1", "Node", label_selector=selector(self.node_selector)), key=_name_key)
 
     # ------------------------------------------------------------------------------------- simkube
 

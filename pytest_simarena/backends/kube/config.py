@@ -129,7 +129,8 @@ def resolve_target(
     files = candidate_files(kubeconfig, env)
     if kubeconfig and not files[0].is_file():
         raise KubeConfigError(
-            f"kubeconfig {files[0]} does not exist", "pass an existing file to --kubeconfig, or " + SETUP_FIX
+            f"kubeconfig {files[0]} does not exist",
+            "pass an existing file to --kubeconfig, or run scripts/kind-up.sh to create a kind cluster",
         )
     existing = [p for p in files if p.is_file()]
     if not existing:
