@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,9 @@ def load_object(spec: str, *, what: str) -> Any:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise SimArenaError(f"{what} {spec!r}: expected 'module:attribute', e.g. 'mypkg.agents:MyPolicy'")
+    # Like `python -m`, find modules in the current directory too (the console script's sys.path lacks it).
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
@@ -85,7 +90,12 @@ def available_policies() -> list[str]:
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
     policy: Any
     if inspect.isclass(obj):
-        policy = obj(**options)
+        try:
+            policy = obj(**options)
+        except TypeError as exc:
+            raise SimArenaError(
+                f"policy {name!r}: cannot create it with options {sorted(options)} ({exc})"
+            ) from None
     elif callable(obj) and not hasattr(obj, "act"):
         if options:
             raise SimArenaError(f"policy {name!r} is a function and takes no options (got {sorted(options)})")
@@ -109,7 +119,10 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
     if not isinstance(name, str):
         return name
     if name in BUILTIN_POLICIES:
-        return BUILTIN_POLICIES[name](**options)
+        try:
+            return BUILTIN_POLICIES[name](**options)
+        except TypeError as exc:
+            raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
     if ":" in name:
         return _instantiate(load_object(name, what="policy"), name, options)
     eps = _entry_points()

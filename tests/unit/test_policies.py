@@ -204,3 +204,9 @@ def test_vpa_multi_container_splits_the_pod_budget_by_share() -> None:
     # Budget 16 cpu per pod; app had 15/20 of it -> 12 cpu.
     assert action.container == "app"
     assert action.requests is not None and _q(action.requests, "cpu") == 12000
+
+
+def test_bad_options_are_one_line_errors() -> None:
+    with pytest.raises(SimArenaError, match=r"policy 'vpa': bad options \['margin'\]"):
+        make_policy("vpa", margin=0.2)
+    assert make_policy("vpa", safety_margin=0.2).safety_margin == 0.2  # type: ignore[attr-defined]
