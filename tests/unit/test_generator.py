@@ -365,14 +365,12 @@ def _apply_stated_fix(trace: Trace) -> Trace:
 
 
 def _replay_cases() -> list[Any]:
-    first_of_each: dict[str, tuple[str, Trace]] = {}
-    for name, trace in generated_traces(0, 30):
-        first_of_each.setdefault(_meta(trace)["family"], (name, trace))
+    """The canonical traces, all 100 committed generated ones, and variants seed 0 lacks in its first 100."""
     slight_8 = next(t for _, t in generated_traces(0, 80, ["cpu-slightly-over"]) if _cluster(t).cpu == 8000)
     variants = {_meta(t)["variant"]: t for _, t in generated_traces(0, 40, ["multi-container"])}
     cases = [
         *canonical_traces().items(),
-        *first_of_each.values(),
+        *generated_traces(0, 100),
         ("cpu-slightly-over-8-cpu-nodes", slight_8),
         *((f"multi-container-{v}", variants[v]) for v in sorted(variants)),
     ]
