@@ -47,11 +47,11 @@ _API_GROUP = {
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     meta = obj.get("metadata")
-    return meta if isinstance(meta, Mapping) else {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:
@@ -60,7 +60,7 @@ def _list(value: Any) -> list[Any]:
 
 def _condition(obj: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
     for cond in _list(_dict(obj.get("status")).get("conditions")):
-        if isinstance(cond, Mapping) and cond.get("type") == ctype:
+        if isinstance(cond, dict) and cond.get("type") == ctype:
             return cond
     return None
 
@@ -153,7 +153,7 @@ def _print_pod(pod: Mapping[str, Any]) -> _PodColumns:
     if sched is not None and sched.get("reason") == "SchedulingGated":
         reason = "SchedulingGated"
 
-    init_specs = {str(c.get("name")): c for c in _list(spec.get("initContainers")) if isinstance(c, Mapping)}
+    init_specs = {str(c.get("name")): c for c in _list(spec.get("initContainers")) if isinstance(c, dict)}
     total = len(_list(spec.get("containers"))) + sum(
         1 for c in init_specs.values() if _is_restartable_init(c)
     )
@@ -166,7 +166,7 @@ def _print_pod(pod: Mapping[str, Any]) -> _PodColumns:
     def later(a: float | None, b: float | None) -> float | None:
         return b if a is None or (b is not None and b > a) else a
 
-    init_statuses = [c for c in _list(status.get("initContainerStatuses")) if isinstance(c, Mapping)]
+    init_statuses = [c for c in _list(status.get("initContainerStatuses")) if isinstance(c, dict)]
     initializing = False
     for i, cs in enumerate(init_statuses):
         count = int(cs.get("restartCount") or 0)
@@ -200,7 +200,7 @@ def _print_pod(pod: Mapping[str, Any]) -> _PodColumns:
         last_restart = last_sidecar_restart
         has_running = False
         # Walk from last to first so the first container (in spec order) with a reason wins.
-        for cs in reversed([c for c in _list(status.get("containerStatuses")) if isinstance(c, Mapping)]):
+        for cs in reversed([c for c in _list(status.get("containerStatuses")) if isinstance(c, dict)]):
             restarts += int(cs.get("restartCount") or 0)
             finished = parse_time(_dict(_dict(cs.get("lastState")).get("terminated")).get("finishedAt"))
             last_restart = later(last_restart, finished)
@@ -240,6 +240,10 @@ def pod_ready(pod: Mapping[str, Any]) -> str:
 
 def pod_restarts(pod: Mapping[str, Any]) -> int:
     """The RESTARTS number: init containers' restarts while initializing, else the containers'."""
+    status = _dict(pod.get("status"))
+    if not status.get("initContainerStatuses"):
+        # no init containers: printPod sums the regular containers' restart counts
+        return sum(int(cs.get("restartCount") or 0) for cs in _list(status.get("containerStatuses")))
     return _print_pod(pod).restarts
 
 
@@ -252,7 +256,7 @@ def pod_is_ready(pod: Mapping[str, Any]) -> bool:
 def _all_container_statuses(pod: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     status = _dict(pod.get("status"))
     found = _list(status.get("initContainerStatuses")) + _list(status.get("containerStatuses"))
-    return [c for c in found if isinstance(c, Mapping)]
+    return [c for c in found if isinstance(c, dict)]
 
 
 def pod_crash_looping(pod: Mapping[str, Any]) -> bool:
@@ -391,14 +395,14 @@ def pod_requests(pod_or_template: Mapping[str, Any]) -> tuple[int, int]:
     spec = _dict(pod_or_template.get("spec"))
     cpu = mem = 0
     for c in _list(spec.get("containers")):
-        if isinstance(c, Mapping):
+        if isinstance(c, dict):
             c_cpu, c_mem = _container_requests(c)
             cpu += c_cpu
             mem += c_mem
     init_cpu = init_mem = 0
     side_cpu = side_mem = 0
     for c in _list(spec.get("initContainers")):
-        if not isinstance(c, Mapping):
+        if not isinstance(c, dict):
             continue
         c_cpu, c_mem = _container_requests(c)
         if _is_restartable_init(c):
@@ -600,7 +604,7 @@ def summarize(snapshot: ClusterSnapshot) -> list[WorkloadSummary]:
     def owner_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
         meta = _meta(obj)
         for ref in _list(meta.get("ownerReferences")):
-            if not isinstance(ref, Mapping):
+            if not isinstance(ref, dict):
                 continue
             found = by_uid.get(str(ref.get("uid"))) if ref.get("uid") else None
             if found is None:
@@ -611,14 +615,21 @@ def summarize(snapshot: ClusterSnapshot) -> list[WorkloadSummary]:
                 return found
         return None
 
+    tops: dict[int, Mapping[str, Any]] = {}
+
     def top(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+        start = obj
+        cached = tops.get(id(start))
+        if cached is not None:
+            return cached
         seen = 0
         while seen < 8:  # an ownership chain is at most pod -> Job -> CronJob; guard against cycles
             owner = owner_of(obj)
             if owner is None:
-                return obj
-            obj = owner
+                break
+            obj = tops.get(id(owner)) or owner
             seen += 1
+        tops[id(start)] = obj
         return obj
 
     roots: dict[tuple[str, str, str], Mapping[str, Any]] = {}
@@ -665,7 +676,15 @@ def _summary(root: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], prefix:
     else:
         ready = available = ready_pods
         updated = len(live)
-    conditions = tuple(dict(c) for c in _list(status.get("conditions")) if isinstance(c, Mapping))
+    conditions = tuple(dict(c) for c in _list(status.get("conditions")) if isinstance(c, dict))
+    pending = running = crash_looping = oom_killed = restarts = 0
+    for p in pods:  # one pass: this runs on every episode step
+        phase = _dict(p.get("status")).get("phase")
+        pending += phase == "Pending"
+        running += phase == "Running"
+        crash_looping += pod_crash_looping(p)
+        oom_killed += pod_oom_killed(p)
+        restarts += pod_restarts(p)
     return WorkloadSummary(
         kind=kind,
         namespace=original_namespace(root, prefix),
@@ -674,11 +693,11 @@ def _summary(root: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], prefix:
         ready=ready,
         available=available,
         updated=updated,
-        pending=sum(1 for p in pods if _dict(p.get("status")).get("phase") == "Pending"),
-        running=sum(1 for p in pods if _dict(p.get("status")).get("phase") == "Running"),
-        crash_looping=sum(1 for p in pods if pod_crash_looping(p)),
-        oom_killed=sum(1 for p in pods if pod_oom_killed(p)),
-        restarts=sum(pod_restarts(p) for p in pods),
+        pending=pending,
+        running=running,
+        crash_looping=crash_looping,
+        oom_killed=oom_killed,
+        restarts=restarts,
         total=len(pods),
         conditions=conditions,
     )
@@ -810,7 +829,8 @@ def render_workloads(snapshot: ClusterSnapshot, *, now: float | None = None) -> 
             for s in sts
         ]
         blocks.append(format_table([*ns_head, "NAME", "READY", "AGE"], rows))
-    rsets = by_name(kinds.get("ReplicaSet", []))
+    # ReplicaSets a Deployment owns are left out, as in ``kubectl get deploy,pods``
+    rsets = by_name(r for r in kinds.get("ReplicaSet", []) if not _list(_meta(r).get("ownerReferences")))
     if rsets:
         rows = []
         for r in rsets:

@@ -211,6 +211,7 @@ def simulate(
     rows: list[tuple[float, dict[str, int]]] = []
     if timeline:
         step = _timeline_step(duration)
+        cluster.run(0)  # apply what is due at t=0 (the trace's first event) before the first sample
         rows.append((0.0, status_counts(cluster.observe(PREFIX))))
         t = 0.0
         while t < duration:

@@ -35,9 +35,9 @@ from fidelity_kit import (
     workload,
 )
 
-from pytest_simarena.backends.embedded import ClusterSpec
+from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
 from pytest_simarena.backends.protocol import ClusterSnapshot
-from pytest_simarena.kubeview import pod_restarts, pod_status, summarize
+from pytest_simarena.kubeview import pod_ready, pod_restarts, pod_status, summarize
 
 Obj = dict[str, Any]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
@@ -208,6 +208,61 @@ def _cpu_and_memory() -> None:
     assert_pending_with(pods_of(snap, "web"), snap, fit_error(3, "3 Insufficient cpu, 3 Insufficient memory"))
 
 
+@case("fit-pod-count-and-cpu-both-reported-by-one-node[k8s-1.1]")
+def _pods_and_cpu() -> None:
+    tr = trace((0, [deployment("first", 1)]), (5, [deployment("web", 1, cpu="17")]))
+    _, snap = replay(tr, 15, one_node(pods=1))
+    assert_running_ready(pods_of(snap, "first"))
+    assert_pending_with(pods_of(snap, "web"), snap, fit_error(1, "1 Insufficient cpu, 1 Too many pods"))
+
+
+@case("fit-reasons-sort-as-strings-10-before-2[k8s-1.2]")
+def _sort_ten() -> None:
+    # sort.Strings, not a numeric sort: "10 Too many pods" < "2 Insufficient cpu"
+    spec = ClusterSpec([kwok_group("full", 10, "16", "32Gi", pods=0), kwok_group("tiny", 2, "1", "32Gi")])
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="2")])), 10, spec)
+    assert_pending_with(pods_of(snap, "web"), snap, fit_error(12, "10 Too many pods, 2 Insufficient cpu"))
+
+
+@case("fit-memory-decimal-vs-binary-units[k8s-1.1,3]")
+def _units() -> None:
+    # node memory 1Gi = 1073741824 bytes: 1073M (1.073e9) fits, 1074M (1.074e9) does not
+    tr = trace((0, [deployment("fits", 1, memory="1073M")]), (5, [deployment("over", 1, memory="1074M")]))
+    _, snap = replay(tr, 15, ClusterSpec([kwok_group("a", 1, "16", "1Gi"), kwok_group("b", 1, "16", "1Gi")]))
+    assert_running_ready(pods_of(snap, "fits"))
+    assert_pending_with(pods_of(snap, "over"), snap, fit_error(2, "2 Insufficient memory"))
+
+
+@case("fit-sub-millicore-request-rounds-up-to-1m[k8s-1.1,3]")
+def _sub_milli() -> None:
+    # MilliValue() rounds up: 0.0001 cpu -> 1m fits the last free millicore; 0.0011 cpu -> 2m does not
+    tr = trace(
+        (0, [deployment("big", 1, cpu="15999m")]),
+        (5, [deployment("tiny", 1, cpu="0.0001")]),
+        (10, [deployment("small", 1, cpu="0.0011")]),
+    )
+    _, snap = replay(tr, 20, one_node())
+    assert_running_ready(pods_of(snap, "big") + pods_of(snap, "tiny"))
+    assert_pending_with(pods_of(snap, "small"), snap, CPU1)
+
+
+@case("node-cordoned-unschedulable-not-helpful[k8s-1.1]")
+def _cordoned() -> None:
+    spec = ClusterSpec([kwok_group("c", 2, "16", "32Gi", unschedulable=True)])
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
+    expected = fit_error(2, "2 node(s) were unschedulable", "2 Preemption is not helpful for scheduling")
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
+
+
+@case("no-nodes-at-all[k8s-1.2]")
+def _no_nodes() -> None:
+    # ErrNoNodesAvailable is UnschedulableAndUnresolvable: reason Unschedulable, no FitError text
+    _, snap = replay(
+        trace((0, [deployment("web", 1, cpu="1")])), 10, ClusterSpec([kwok_group("none", 0, "16", "32Gi")])
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, "no nodes available to schedule pods")
+
+
 @case("scoring-least-allocated-spreads-pods[k8s-1-scoring]")
 def _spread() -> None:
     _, snap = replay(trace((0, [deployment("web", 3, cpu="4", memory="1Gi")])), 10)
@@ -329,6 +384,9 @@ def _node_added_small() -> None:
     c.run(400)  # by the 5-minute unschedulable flush at the latest, the new node is in the message
     snap = c.observe(PREFIX)
     assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "4 Insufficient cpu"))
+    # a changed message is a new Event object; the old one keeps its count (k8s §1.4)
+    evs = events_for(snap, name_of(pods_of(snap, "web")[0]), "FailedScheduling")
+    assert sorted(e["message"] for e in evs) == [CPU3, fit_error(4, "4 Insufficient cpu")]
 
 
 @case("events-FailedScheduling-repeats-merge-into-one-with-count[k8s-1.3,1.4]")
@@ -488,6 +546,100 @@ def _stuck10() -> None:
     assert _status_tuple(st) == (13, 5, 8, 8, 5)
 
 
+@case("rolling-update-stuck-explicit-surge0-unavailable1[k8s-6.2,6.4,6.5]")
+def _stuck_surge0() -> None:
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    old = deployment("web", 3, cpu="1", strategy=strategy)
+    new = deployment("web", 3, cpu="17", strategy=strategy)
+    _, snap = replay(trace((0, [old]), (60, [new])), 240)
+    pods = pods_of(snap, "web")
+    assert statuses(pods) == ["Pending", "Running", "Running"]
+    st = workload(snap, "Deployment", "web")["status"]
+    assert _status_tuple(st) == (3, 1, 2, 2, 1)
+    assert (condition({"status": st}, "Available") or {}).get("status") == "True"  # 2 >= 3 - 1
+
+
+@case("rolling-update-stuck-maxSurge-50pct-rounds-up[k8s-6.2,6.4]")
+def _stuck_surge50() -> None:
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "50%"}}  # ceil(1.5) = 2, unavail 0
+    old = deployment("web", 3, cpu="1", strategy=strategy)
+    new = deployment("web", 3, cpu="17", strategy=strategy)
+    _, snap = replay(trace((0, [old]), (60, [new])), 240)
+    assert statuses(pods_of(snap, "web")) == ["Pending", "Pending", "Running", "Running", "Running"]
+    assert _status_tuple(workload(snap, "Deployment", "web")["status"]) == (5, 2, 3, 3, 2)
+
+
+@case("deployment-replicas-change-scales-the-same-replicaset[k8s-6.3]")
+def _rescale() -> None:
+    tr = trace(
+        (0, [deployment("web", 3, cpu="1")]),
+        (30, [deployment("web", 5, cpu="1")]),
+        (60, [deployment("web", 2, cpu="1")]),
+    )
+    _, snap = replay(tr, 90)
+    (rs,) = replicasets_of(snap, "web")  # replicas alone: no new ReplicaSet
+    rs_name = name_of(rs)
+    scaling = [e["message"] for e in events_for(snap, "web", "ScalingReplicaSet")]
+    assert scaling == [
+        f"Scaled up replica set {rs_name} from 0 to 3",
+        f"Scaled up replica set {rs_name} from 3 to 5",
+        f"Scaled down replica set {rs_name} from 5 to 2",
+    ]
+    assert_running_ready(pods_of(snap, "web"))
+    assert len(pods_of(snap, "web")) == 2
+
+
+@case("delete-in-trace-cascades-to-replicasets-and-pods[sk-3.4]")
+def _delete() -> None:
+    dep = deployment("web", 3, cpu="1")
+    _, snap = replay(trace((0, [dep]), (30, [], [dep])), 60)
+    assert pods_of(snap, "web") == [] and replicasets_of(snap, "web") == []
+    assert [o for o in snap.workloads if o.get("kind") == "Deployment"] == []
+
+
+@case("qos-class-guaranteed-burstable-besteffort[k8s-2.2]")
+def _qos() -> None:
+    guaranteed = deployment("g", 1, containers=[container(limit_cpu="1", limit_memory="1Gi")])
+    burstable = deployment("b", 1, containers=[container(cpu="1", limit_memory="1Gi")])
+    best = deployment("e", 1)
+    _, snap = replay(trace((0, [guaranteed, burstable, best])), 10)
+    qos = {n: pods_of(snap, n)[0]["status"].get("qosClass") for n in ("g", "b", "e")}
+    assert qos == {"g": "Guaranteed", "b": "Burstable", "e": "BestEffort"}
+
+
+@case("rolling-update-stuck-times-out-but-stays-available[k8s-6.5]")
+def _stuck_deadline() -> None:
+    old, new = deployment("web", 3, cpu="1"), deployment("web", 3, cpu="17")
+    _, snap = replay(trace((0, [old]), (60, [new])), 60 + 620)
+    dep = workload(snap, "Deployment", "web")
+    prog, avail = condition(dep, "Progressing"), condition(dep, "Available")
+    assert prog is not None and (prog["status"], prog["reason"]) == ("False", "ProgressDeadlineExceeded")
+    assert avail is not None and avail["status"] == "True"  # the 3 old pods still serve
+    assert statuses(pods_of(snap, "web")) == ["Pending", "Running", "Running", "Running"]
+
+
+@case("scale-down-deletes-pending-pods-first[k8s-6.3,controller-ranking]")
+def _scale_down_pending_first() -> None:
+    # ReplicaSet scale-down ranks unscheduled pods before scheduled ones (ActivePods ranking)
+    tr = trace((0, [deployment("web", 3, cpu="8")]), (30, [deployment("web", 2, cpu="8")]))
+    c, snap = replay(tr, 20, one_node())
+    running = sorted(name_of(p) for p in pods_of(snap, "web") if pod_status(p) == "Running")
+    assert len(running) == 2
+    c.run(20)
+    after = pods_of(c.observe(PREFIX), "web")
+    assert sorted(name_of(p) for p in after) == running
+    assert_running_ready(after)
+
+
+@case("deployment-zero-replicas-is-available[k8s-6.4,6.5]")
+def _zero() -> None:
+    _, snap = replay(trace((0, [deployment("web", 0, cpu="1")])), 10)
+    dep = workload(snap, "Deployment", "web")
+    assert pods_of(snap, "web") == []
+    assert not {"replicas", "readyReplicas", "availableReplicas", "unavailableReplicas"} & set(dep["status"])
+    assert (condition(dep, "Available") or {}).get("status") == "True"
+
+
 @case("rolling-update-Recreate-kills-old-first-then-stuck[k8s-6.2]")
 def _recreate() -> None:
     strategy = {"type": "Recreate"}
@@ -618,6 +770,24 @@ def _oom_state() -> None:
     assert "unavailableReplicas" in workload(snap, "Deployment", "web")["status"]
 
 
+@case("oom-one-of-two-containers-READY-1-of-2[k8s-4.1,5.3]")
+def _oom_one_of_two() -> None:
+    dep = deployment(
+        "web",
+        1,
+        containers=[
+            container("app", memory="256Mi", limit_memory="256Mi"),
+            container("proxy", memory="64Mi"),
+        ],
+        usage={"app": {"memory": "1Gi"}, "proxy": {"memory": "32Mi"}},
+    )
+    _, snap = replay(trace((0, [dep])), 45)
+    (pod,) = pods_of(snap, "web")
+    assert (pod_status(pod), pod_ready(pod), pod_restarts(pod)) == ("CrashLoopBackOff", "1/2", 3)
+    ready = condition(pod, "Ready")
+    assert ready is not None and ready["message"] == "containers with unready status: [app]"
+
+
 @case("cpu-usage-over-limit-only-throttles[k8s-4.2,9.F]")
 def _cpu_throttle() -> None:
     dep = deployment(
@@ -645,6 +815,25 @@ def _memory_ok() -> None:
     pods = pods_of(snap, "web")
     assert_running_ready(pods)
     assert pod_restarts(pods[0]) == 0
+
+
+@case("kwok-lifecycle-delays-Pending-ContainerCreating-Running[k8s-8,sk-3.2]")
+def _lifecycle_delays() -> None:
+    # SimKube lifecycleParams (ms): pod-create stage after the image-pull delay, ready after the startup delay
+    c = EmbeddedCluster(
+        ClusterSpec.default(), seed=0, lifecycle={"imagePullDelay": 2000, "podStartupDelay": 3000}
+    )
+    c.start(trace((0, [deployment("web", 1, cpu="1")])), PREFIX)
+    seen = []
+    for t in (1, 3, 6):
+        c.run(t - c.now)
+        (pod,) = pods_of(c.observe(PREFIX), "web")
+        seen.append((pod_status(pod), pod_ready(pod), pod["status"]["phase"]))
+    assert seen == [
+        ("Pending", "0/1", "Pending"),
+        ("ContainerCreating", "0/1", "Pending"),
+        ("Running", "1/1", "Running"),
+    ]
 
 
 @case("bare-pod-without-lifecycle-runs-forever-on-kwok[k8s-8,sk-3.4]")

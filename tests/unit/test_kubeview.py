@@ -673,6 +673,7 @@ def test_render_workloads_like_kubectl_get_deploy_pods() -> None:
     assert (
         "statefulset.apps/db" in text and "cronjob.batch/hello" in text and "job.batch/hello-28000000" in text
     )
+    assert "replicaset.apps/" not in text  # owned by the Deployment: kubectl get deploy,pods hides it
     pod_lines = {ln.split()[1]: ln.split() for ln in lines if "pod/" in ln}
     assert pod_lines["pod/web-5d8f9c7b6-ccccc"][2:5] == ["0/1", "Pending", "0"]
     assert pod_lines["pod/web-5d8f9c7b6-bbbbb"][2:6] == ["1/1", "Running", "1", "(30s"]
