@@ -132,7 +132,8 @@ class ScenarioItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, self.case.line - 1, self.case.test_id
+        # The domain is the item name: pytest shows "<file>::<domain>" and turns dots before "[" into "::".
+        return self.path, self.case.line - 1, self.name
 
 
 def cases_from_marker(definition: pytest.Item, marker: pytest.Mark) -> list[ScenarioCase]:

@@ -70,9 +70,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if marker is None:
         return
     if "simarena_case" not in metafunc.fixturenames:
-        raise pytest.UsageError(
+        pytest.fail(
             f"{metafunc.definition.nodeid}: the simarena mark needs the test to take the simarena_result "
-            "(or simarena_case) fixture"
+            "(or simarena_case) fixture",
+            pytrace=False,
         )
     from .collect import cases_from_marker
 

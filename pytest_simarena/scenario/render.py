@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
     from .run import CaseOutcome
 
+# Verdicts whose message a reader needs (why an action did nothing); "applied"/"solved" speak for themselves.
+NOTED_VERDICTS = ("blocked", "not_found", "error", "unchanged")
 STEP_COLUMNS = ("step", "time", "ready", "pending", "total", "oom", "action", "verdict", "reward")
 
 
@@ -93,8 +95,9 @@ def diff_lines(original: Trace | None, final: Trace | None) -> list[str]:
     except ImportError:  # diff.py not available: say so instead of hiding the section
         return ["(trace diff unavailable: pytest_simarena.trace.diff is missing)"]
     changes = diff_traces(original, final)
-    lines: list[str] = list(render_diff(changes))
-    return lines or ["(no change: the final trace equals the original)"]
+    if not changes:
+        return ["(no change: the final trace equals the original)"]
+    return list(render_diff(changes))
 
 
 def render_failure(outcome: CaseOutcome) -> str:
@@ -119,9 +122,9 @@ def render_failure(outcome: CaseOutcome) -> str:
     rows = step_rows(result)
     out += ["  " + line for line in table(rows)]
     notes = [
-        f"  step {row['step']}: {row['message']}"
+        f"  step {row['step']}: {row['verdict']}: {row['message']}"
         for row in rows
-        if row["message"] and row["verdict"] != "applied"
+        if row["message"] and row["verdict"] in NOTED_VERDICTS and row["action"] != "noop"
     ]
     if notes:
         out.append("")
@@ -141,8 +144,3 @@ def render_failure(outcome: CaseOutcome) -> str:
         out.append("trace diff (original -> last replayed):")
         out += [f"  {line}" for line in diff]
     return "\n".join(out)
-
-
-def outcome_brief(outcome: CaseOutcome) -> dict[str, Any]:
-    """Short fields for summaries."""
-    return {"id": outcome.case.test_id, "passed": outcome.passed, "failures": outcome.failures}

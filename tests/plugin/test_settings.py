@@ -13,7 +13,16 @@ def test_every_setting_has_option_ini_and_env() -> None:
     names = {s.name for s in SETTINGS}
     # The list: backend, kubeconfig, context, seed, steps, step duration, reward, trace folders,
     # keep namespaces, report folder.
-    assert {"backend", "kubeconfig", "context", "seed", "steps", "step_duration", "reward", "trace_dirs"} <= names
+    assert {
+        "backend",
+        "kubeconfig",
+        "context",
+        "seed",
+        "steps",
+        "step_duration",
+        "reward",
+        "trace_dirs",
+    } <= names
     assert {"keep_namespaces", "report_dir"} <= names
     seed = next(s for s in SETTINGS if s.name == "seed")
     assert (seed.option, seed.ini, seed.env) == ("--simarena-seed", "simarena_seed", "SIMARENA_SEED")
@@ -38,7 +47,9 @@ def test_precedence(cli: str | None, env: str | None, ini: str | None, value: in
 
 
 def test_bad_values_name_the_option_and_the_source() -> None:
-    with pytest.raises(ValueError, match=r"simarena setting seed \(SIMARENA_SEED, from env\): 'x' is not an integer"):
+    with pytest.raises(
+        ValueError, match=r"simarena setting seed \(SIMARENA_SEED, from env\): 'x' is not an integer"
+    ):
         resolve_raw({}, {"SIMARENA_SEED": "x"}, {}, rootpath=Path.cwd())
     with pytest.raises(ValueError, match=r"'kubee' is not a backend \(did you mean 'kube'\?\)"):
         resolve_raw({"backend": "kubee"}, {}, {}, rootpath=Path.cwd())
@@ -73,5 +84,7 @@ def test_header_shows_each_source(pytester: pytest.Pytester, monkeypatch: pytest
 def test_bad_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("--simarena-steps=0")
-    result.stderr.fnmatch_lines(["*simarena setting steps (--simarena-steps, from cli): '0' must be a positive integer*"])
+    result.stderr.fnmatch_lines(
+        ["*simarena setting steps (--simarena-steps, from cli): '0' must be a positive integer*"]
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR

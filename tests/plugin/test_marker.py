@@ -1,0 +1,68 @@
+"""The Python face: @scenarios / @pytest.mark.simarena parametrize a test over traces x policies."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_mark_parametrizes_and_passes_the_result(pytester: pytest.Pytester, trace_dirs_arg: str) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_simarena.plugin import scenarios
+
+        @scenarios(["slightly-bad-cpu", "very-bad-memory"], ["heuristic", "noop"], steps=3)
+        def test_fix(simarena_result, simarena_case):
+            if simarena_case.policy == "noop":
+                assert not simarena_result.solved
+            else:
+                assert simarena_result.solved
+
+        @pytest.mark.simarena("mixed", ["noop"], expect={"solved": True})
+        def test_expectation_in_mark_fails(simarena_result):
+            raise AssertionError("the body must not run: the mark's expectation fails first")
+        """
+    )
+    result = pytester.runpytest("-v", trace_dirs_arg, "--junitxml=j.xml")
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_fix[[]slightly-bad-cpu-heuristic] PASSED*",
+            "*::test_fix[[]slightly-bad-cpu-noop] PASSED*",
+            "*::test_fix[[]very-bad-memory-heuristic] PASSED*",
+            "*::test_fix[[]very-bad-memory-noop] PASSED*",
+            "*::test_expectation_in_mark_fails[[]mixed-noop] FAILED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*expect.solved: expected solved, but not solved after 5 steps*"])
+    result.stdout.no_fnmatch_line("*the body must not run*")
+    junit = (pytester.path / "j.xml").read_text()
+    assert '<property name="policy" value="heuristic"' in junit
+    result.assert_outcomes(passed=4, failed=1)
+
+
+def test_mark_misuse_is_explained(pytester: pytest.Pytester, trace_dirs_arg: str) -> None:
+    pytester.makepyfile(
+        test_typo="""
+        import pytest
+
+        @pytest.mark.simarena(["slightly-bad-cpu"], ["heuristc"])
+        def test_typo(simarena_result):
+            pass
+        """,
+        test_nofixture="""
+        import pytest
+
+        @pytest.mark.simarena(["slightly-bad-cpu"], ["noop"])
+        def test_no_fixture():
+            pass
+        """,
+    )
+    result = pytester.runpytest("-q", trace_dirs_arg)
+    result.stdout.fnmatch_lines(
+        ["*simarena mark: policies: unknown policy 'heuristc'. Did you mean 'heuristic'?*"]
+    )
+    result.stdout.fnmatch_lines(
+        ["*test_no_fixture: the simarena mark needs the test to take the simarena_result*"]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert result.parseoutcomes().get("errors") == 2
