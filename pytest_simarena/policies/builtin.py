@@ -16,6 +16,7 @@ The heuristic reads the observation as an operator would read ``kubectl describe
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Sequence
@@ -67,7 +68,20 @@ def fitting_request(observation: Observation, resource: str) -> int | None:
     its own right). None when no size fits (e.g. the pods-per-node limit is the real problem). A pod fits
     a node when its request is at most the node's free room (k8s notes §1.1).
     """
-    nodes = observation.nodes
+    # The next replay may place other workloads' pods differently (seeded tie-breaks), so assume each node
+    # carries as much of theirs as the busiest node does now: the size then fits wherever they land.
+    busiest_cpu = max((n.cpu_requested_by_others for n in observation.nodes), default=0)
+    busiest_mem = max((n.memory_requested_by_others for n in observation.nodes), default=0)
+    busiest_pods = max((n.pods_placed_by_others for n in observation.nodes), default=0)
+    nodes = [
+        dataclasses.replace(
+            n,
+            cpu_requested_by_others=busiest_cpu,
+            memory_requested_by_others=busiest_mem,
+            pods_placed_by_others=busiest_pods,
+        )
+        for n in observation.nodes
+    ]
     target = max(observation.target, 1)
     other = pod_request(observation, "memory" if resource == "cpu" else "cpu")
     hi = max(((n.cpu if resource == "cpu" else n.memory) for n in nodes), default=0)
