@@ -353,6 +353,15 @@ def dump_trace(
         raise exc.with_path(name) if exc.path is None else exc from None
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_CREATE_MODE = _umask_mode()
+
+
 def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
     """Write the chunks to a temp file beside ``path``, fsync, ``os.replace``; clean up on any failure."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -377,6 +386,8 @@ def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
             out.write(buffer)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates 0600; give the file the mode a plain open() would (0666 less the umask).
+        os.chmod(tmp, _CREATE_MODE)
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
