@@ -109,30 +109,40 @@ def _trace(objs: list[dict[str, Any]]) -> Trace:
 
 
 def bench_steps(min_seconds: float) -> None:
-    print("## episode steps: edit a 3-replica Deployment, start, run 120 simulated s, observe (+ summarize)")
-    spec = ClusterSpec.default()
-    base = _trace([_web(17_000)])
-    state = {"cpu": 17_000}
+    print("## episode steps: a 3-replica Deployment edited, start, run 120 simulated s, observe")
+    from pytest_simarena.actions import Action, apply_action
 
-    def step(with_summary: bool) -> None:
-        # the edit an agent makes: reduce cpu by 500m, wrapping around (some steps Pending, some Running)
-        state["cpu"] = state["cpu"] - 500 if state["cpu"] > 12_000 else 17_000
-        tr = base.copy()
-        tr.events[0]["applied_objs"][0]["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"][
-            "cpu"
-        ] = f"{state['cpu']}m"
+    spec = ClusterSpec.default()
+    # the edits an agent makes: cpu 17000m down to 12000m in 500m steps (Pending, then Running)
+    edited = [_trace([_web(cpu)]) for cpu in range(17_000, 11_500, -500)]
+    index = [0]
+    current = [edited[0]]
+    reduce = Action("reduce_cpu", "web", amount="500m")
+
+    def step(mode: str) -> None:
+        index[0] = (index[0] + 1) % len(edited)
+        if mode == "apply_action":
+            tr = apply_action(current[0], reduce).trace
+            current[0] = tr if index[0] else edited[0]
+        else:
+            tr = edited[index[0]]
         c = EmbeddedCluster(spec, seed=0)
         c.start(tr, PREFIX)
         c.run(120)
         snap = c.observe(PREFIX)
-        if with_summary:
+        if mode != "engine":
             summarize(snap)
 
-    for label, summary in (("engine only", False), ("with kubeview.summarize", True)):
-        runs, secs = _timed(functools.partial(step, summary), min_seconds=min_seconds)
+    rows = (
+        ("engine: start+run+observe", "engine"),
+        ("+ kubeview.summarize", "summarize"),
+        ("+ actions.apply_action edit", "apply_action"),
+    )
+    for label, mode in rows:
+        runs, secs = _timed(functools.partial(step, mode), min_seconds=min_seconds)
         verdict = "meets" if runs / secs >= 10_000 else "MISSES"
         print(
-            f"{label:28s} {runs / secs:10,.0f} steps/s   ({secs / runs * 1e6:.1f} us each; "
+            f"{label:30s} {runs / secs:10,.0f} steps/s   ({secs / runs * 1e6:.1f} us each; "
             f"target 10,000: {verdict})"
         )
 

@@ -153,6 +153,15 @@ def _zero_request() -> None:
     assert_running_ready(pods_of(snap, "full") + pods_of(snap, "free"))
 
 
+@case("fit-uses-allocatable-not-capacity[k8s-1.1,7.3]")
+def _allocatable() -> None:
+    spec = ClusterSpec([kwok_group("r", 1, "16", "32Gi", allocatable={"cpu": "15500m"})])
+    tr = trace((0, [deployment("whole", 1, cpu="16")]), (5, [deployment("most", 1, cpu="15500m")]))
+    _, snap = replay(tr, 15, spec)
+    assert_pending_with(pods_of(snap, "whole"), snap, CPU1)
+    assert_running_ready(pods_of(snap, "most"))
+
+
 @case("fit-init-container-max-not-sum-fits[k8s-1.1]")
 def _init_max_fits() -> None:
     # init 16 cpu, then two 8-cpu containers: the pod needs max(16, 8 + 8) = 16, not 32
@@ -292,6 +301,16 @@ def _tolerated() -> None:
     assert_running_ready(pods_of(snap, "web"))
 
 
+@case("taint-NoExecute-filters-like-NoSchedule[k8s-1.1]")
+def _no_execute() -> None:
+    spec = ClusterSpec([kwok_group("x", 1, "16", "32Gi", taints=[{**GPU_TAINT, "effect": "NoExecute"}])])
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
+    expected = fit_error(
+        1, "1 node(s) had untolerated taint {dedicated: gpu}", "1 Preemption is not helpful for scheduling"
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
+
+
 @case("taint-PreferNoSchedule-never-filters[k8s-1.1]")
 def _prefer_no_schedule() -> None:
     soft = {**GPU_TAINT, "effect": "PreferNoSchedule"}
@@ -364,6 +383,20 @@ def _scale_down_frees() -> None:
     snap = c.observe(PREFIX)
     assert pods_of(snap, "a") == []
     assert_running_ready(pods_of(snap, "b"))
+
+
+@case("retry-longest-waiting-pod-gets-the-freed-room[k8s-1.4]")
+def _fifo() -> None:
+    # equal priority: the queue orders by the time each pod was (re)queued, so b (t=5) before c (t=10)
+    tr = trace(
+        (0, [deployment("a", 1, cpu="10")]),
+        (5, [deployment("b", 1, cpu="10")]),
+        (10, [deployment("c", 1, cpu="10")]),
+        (60, [deployment("a", 0, cpu="10")]),
+    )
+    _, snap = replay(tr, 90, one_node())
+    assert_running_ready(pods_of(snap, "b"))
+    assert_pending_with(pods_of(snap, "c"), snap, CPU1)
 
 
 @case("retry-node-added-frees-pending-pod[k8s-1.4]")
@@ -671,6 +704,15 @@ def _sts_all() -> None:
     assert [name_of(p) for p in pods] == ["db-0", "db-1", "db-2"]
     assert_running_ready(pods)
     assert workload(snap, "StatefulSet", "db")["status"].get("readyReplicas") == 3
+
+
+@case("statefulset-scale-down-removes-highest-ordinal-first[issue4-controllers]")
+def _sts_down() -> None:
+    tr = trace((0, [statefulset("db", 3, cpu="1")]), (60, [statefulset("db", 1, cpu="1")]))
+    _, snap = replay(tr, 120)
+    pods = pods_of(snap, "db")
+    assert [name_of(p) for p in pods] == ["db-0"]
+    assert_running_ready(pods)
 
 
 @case("requests-defaulted-from-limits-on-the-pod-only[k8s-2.1]")
