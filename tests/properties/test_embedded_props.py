@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup
 from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.kubeview import node_usage, pod_status, summarize
+from pytest_simarena.strategies import traces as sim_traces
 from pytest_simarena.trace.model import Trace
 from pytest_simarena.trace.usage import USAGE_ANNOTATION
 
@@ -176,3 +177,26 @@ def test_same_seed_same_event_log(spec: ClusterSpec, tr: Trace, seed: int) -> No
     assert logs[0] == logs[1]
     names = [sorted(p["metadata"]["name"] for p in s.pods) for s in snaps]
     assert names[0] == names[1]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(
+    tr=st.one_of(
+        sim_traces(profile="near_capacity", deletions=True),
+        sim_traces(profile="broken", usage=True),
+    ),
+    seed=st.integers(0, 2**16),
+)
+def test_trace_layer_traces_on_the_default_cluster(tr: Trace, seed: int) -> None:
+    """The trace layer's own strategies (pytest_simarena.strategies): near node capacity, and broken."""
+    runs = []
+    for _ in range(2):
+        cluster = EmbeddedCluster(ClusterSpec.default(), seed=seed)
+        cluster.start(tr, PREFIX)
+        for step in (0, 30, tr.duration + 120):
+            cluster.run(step)
+            _check_invariants(cluster.observe(PREFIX))
+        runs.append(list(cluster.event_log))
+    assert runs[0] == runs[1]
