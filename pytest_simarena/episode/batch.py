@@ -108,6 +108,10 @@ def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, 
     }
 
 
+def _run_chunk(items: list[tuple[str, str]], settings: BatchSettings) -> list[dict[str, Any]]:
+    return [run_one(trace, policy, settings) for trace, policy in items]
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyStats:
     policy: str
@@ -216,10 +220,14 @@ def run_batch(
             if on_result:
                 on_result(rows[i])  # type: ignore[arg-type]
     else:
+        # Episodes take milliseconds, so ship them in chunks: one round trip per chunk, not per episode.
+        size = max(1, len(work) // (jobs * 8))
+        chunks = [list(range(i, min(i + size, len(work)))) for i in range(0, len(work), size)]
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_one, t, p, settings): i for i, (t, p) in enumerate(work)}
+            futures = {pool.submit(_run_chunk, [work[i] for i in chunk], settings): chunk for chunk in chunks}
             for future in as_completed(futures):
-                rows[futures[future]] = future.result()
-                if on_result:
-                    on_result(rows[futures[future]])  # type: ignore[arg-type]
+                for i, row in zip(futures[future], future.result(), strict=True):
+                    rows[i] = row
+                    if on_result:
+                        on_result(row)
     return BatchResult([r for r in rows if r is not None], list(policies), settings, [str(t) for t in traces])
