@@ -508,6 +508,40 @@ def _healthy() -> None:
     assert created == sorted(f"Created pod: {name_of(p)}" for p in pods)
 
 
+SAFE = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery's rand alphabet (no vowels, no 0/1/3)
+
+
+@case("deployment-rollout-revisions-hash-labels-owners[k8s-6.3]")
+def _rollout_metadata() -> None:
+    old, new = deployment("web", 3, cpu="1"), deployment("web", 3, cpu="2")
+    _, snap = replay(trace((0, [old]), (60, [new])), 120)
+    dep = workload(snap, "Deployment", "web")
+    assert dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    by_rev = {
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: rs
+        for rs in replicasets_of(snap, "web")
+    }
+    assert sorted(by_rev) == ["1", "2"]
+    new_rs = by_rev["2"]
+    pod_hash = new_rs["metadata"]["labels"]["pod-template-hash"]
+    assert name_of(new_rs) == f"web-{pod_hash}" and set(pod_hash) <= set(SAFE)
+    assert new_rs["spec"]["selector"]["matchLabels"] == {"app": "web", "pod-template-hash": pod_hash}
+    ann = new_rs["metadata"]["annotations"]
+    assert (
+        ann["deployment.kubernetes.io/desired-replicas"],
+        ann["deployment.kubernetes.io/max-replicas"],
+    ) == ("3", "4")
+    assert by_rev["1"]["spec"]["replicas"] == 0  # the old ReplicaSet is kept, scaled to 0
+    owner = new_rs["metadata"]["ownerReferences"][0]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("Deployment", "web", True)
+    for pod in pods_of(snap, "web"):
+        assert pod["metadata"]["labels"]["pod-template-hash"] == pod_hash
+        suffix = name_of(pod).removeprefix(f"web-{pod_hash}-")
+        assert len(suffix) == 5 and set(suffix) <= set(SAFE)
+        (ref,) = pod["metadata"]["ownerReferences"]
+        assert (ref["kind"], ref["name"], ref["controller"]) == ("ReplicaSet", name_of(new_rs), True)
+
+
 @case("deployment-progress-deadline-600s-ProgressDeadlineExceeded[k8s-6.5,9.A]")
 def _deadline() -> None:
     c, snap = replay(trace((0, [deployment("web", 3, cpu="17")])), 590)
@@ -764,6 +798,27 @@ def _oom_timeline() -> None:
         times.append(round(c.now, 3))
     # first restart at once, then back-off 10 s doubling (20, 40, 80, 160) capped at 300 s
     assert times == [0, 10, 30, 70, 150, 310, 610]
+
+
+@case("oom-kubectl-STATUS-shows-OOMKilled-then-CrashLoopBackOff[k8s-4.3,5.3,issue4-must-show]")
+def _oom_status_sequence() -> None:
+    # k8s §4.3: between the kill and the restart (or the back-off wait) the container is terminated
+    # {OOMKilled}, so `kubectl get pods` briefly prints OOMKilled; issue 4 "Must show" asks for it.
+    c, _ = replay(trace((0, [_oom_deployment()])), 0)
+    seen: list[str] = []
+
+    def record() -> bool:
+        for p in pods_of(c.observe(PREFIX), "web"):
+            if not seen or seen[-1] != pod_status(p):
+                seen.append(pod_status(p))
+        return False
+
+    record()
+    while c.now < 80:  # every instant the engine stops at, plus a half-second grid
+        c.run_until(record, min(0.5, 80 - c.now))
+    assert "OOMKilled" in seen, seen
+    first = seen.index("OOMKilled")
+    assert "CrashLoopBackOff" in seen[first:], seen
 
 
 @case("oom-CrashLoopBackOff-message-and-BackOff-event[k8s-4.3]")
