@@ -1,8 +1,9 @@
 """Real-cluster tests (marker ``kube``): they run where a cluster is reachable and skip cleanly elsewhere.
 
-The cluster is probed once per session with the same loading rules as ``simarena preflight``
-(``$SIMARENA_KUBECONFIG``/``$KUBECONFIG``/``~/.kube/config``, ``$SIMARENA_KUBE_CONTEXT``); when it cannot be
-used, every test here is skipped with the reason and the exact command that runs them (docs/real-cluster.md).
+The cluster is probed once per session with the plugin's settings and kubectl's rules
+(``$SIMARENA_KUBECONFIG``, else ``$KUBECONFIG``, else ``~/.kube/config``; ``$SIMARENA_CONTEXT``); when it
+cannot be used, every test here is skipped with the reason and the exact command that runs them
+(docs/real-cluster.md). ``$SIMARENA_KUBE_MODE`` picks the mode (default here: direct).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def _options() -> dict[str, object]:
     opts: dict[str, object] = {"mode": MODE}
     if os.environ.get("SIMARENA_KUBECONFIG"):
         opts["kubeconfig"] = os.environ["SIMARENA_KUBECONFIG"]
-    if os.environ.get("SIMARENA_KUBE_CONTEXT"):
-        opts["context"] = os.environ["SIMARENA_KUBE_CONTEXT"]
+    if os.environ.get("SIMARENA_CONTEXT"):
+        opts["context"] = os.environ["SIMARENA_CONTEXT"]
     return opts
 
 
