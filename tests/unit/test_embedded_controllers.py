@@ -278,3 +278,48 @@ def test_cronjob_trace_creates_jobs_each_minute_and_pods_complete(shared_traces)
     cluster.run(20)
     assert cluster.observe(PREFIX).workloads == [] and cluster.observe(PREFIX).pods == []
     assert NS == "virtual-default"
+
+
+def test_min_ready_seconds_delays_availability() -> None:
+    cluster = EmbeddedCluster(seed=0)
+    cluster.start(trace((0, [deployment(replicas=2, deployment_spec={"minReadySeconds": 30})])), PREFIX)
+    cluster.run(29)
+    dep = workload(cluster.observe(PREFIX), "Deployment", "web")
+    assert dep["status"]["readyReplicas"] == 2 and "availableReplicas" not in dep["status"]
+    assert condition(dep, "Available")["status"] == "False"
+    cluster.run(2)
+    dep = workload(cluster.observe(PREFIX), "Deployment", "web")
+    assert dep["status"]["availableReplicas"] == 2
+    assert condition(dep, "Available")["status"] == "True"
+    assert condition(dep, "Progressing")["reason"] == "NewReplicaSetAvailable"
+
+
+def test_statefulset_scales_down_from_the_highest_ordinal() -> None:
+    tr = trace((0, [statefulset(replicas=3)]), (20, [statefulset(replicas=1)]))
+    cluster, snap = run(tr, 10)
+    assert sorted(p["metadata"]["name"] for p in snap.pods) == ["db-0", "db-1", "db-2"]
+    cluster.run(20)
+    snap = cluster.observe(PREFIX)
+    assert [p["metadata"]["name"] for p in snap.pods] == ["db-0"]
+    deleted = [e["message"] for e in events(snap, "SuccessfulDelete")]
+    assert deleted == [
+        "delete Pod db-2 in StatefulSet db successful",
+        "delete Pod db-1 in StatefulSet db successful",
+    ]
+
+
+def test_observing_never_changes_the_run() -> None:
+    tr = trace(
+        (0, [deployment(replicas=4, cpu="5", deployment_spec={"minReadySeconds": 10})]),
+        (40, [deployment(replicas=2, cpu="6")]),
+    )
+    quiet = EmbeddedCluster(seed=2)
+    quiet.start(tr, PREFIX)
+    quiet.run(200)
+    watched = EmbeddedCluster(seed=2)
+    watched.start(tr, PREFIX)
+    for _ in range(40):
+        watched.run(5)
+        watched.observe(PREFIX)
+    assert watched.event_log == quiet.event_log
+    assert watched.observe(PREFIX) == quiet.observe(PREFIX)

@@ -41,8 +41,10 @@ def deployment(
     usage: Obj | None = None,
     strategy: Obj | None = None,
     namespace: str = "default",
+    deployment_spec: Obj | None = None,
     **spec_extra: Any,
 ) -> Obj:
+    """A Deployment; ``deployment_spec`` adds Deployment spec fields, other keywords go to the pod spec."""
     requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
     meta: Obj = {"labels": {"app": name}}
     if usage is not None:
@@ -57,6 +59,7 @@ def deployment(
     }
     if strategy is not None:
         spec["strategy"] = strategy
+    spec.update(deployment_spec or {})
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

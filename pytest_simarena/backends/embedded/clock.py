@@ -12,12 +12,18 @@ import heapq
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 # 2024-01-01T00:00:00Z: the epoch when a cluster is used without a trace (apply() directly).
 DEFAULT_EPOCH = 1704067200
 
 Callback = Callable[..., None]
+
+
+@lru_cache(maxsize=65536)
+def _rfc3339(unix_seconds: int) -> str:
+    return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Clock:
@@ -32,7 +38,12 @@ class Clock:
         self.rng = random.Random(seed)
         self._heap: list[tuple[float, int, Callback, tuple[Any, ...]]] = []
         self._seq = 0
-        self._rfc_cache: dict[int, str] = {}
+        self._rfc_cache: dict[float, str] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Count timestamps from ``epoch`` (unix seconds) from now on."""
+        self.epoch = epoch
+        self._rfc_cache.clear()
 
     def at(self, when: float, fn: Callback, *args: Any) -> None:
         """Run ``fn(*args)`` at simulated time ``when`` (never earlier than now)."""
@@ -75,12 +86,12 @@ class Clock:
 
     def timestamp(self, t: float | None = None) -> str:
         """RFC3339 (second precision, as metav1.Time serializes) of simulated time ``t`` (default now)."""
-        sec = int(self.epoch + (self.now if t is None else t))
-        cached = self._rfc_cache.get(sec)
-        if cached is None:
-            cached = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            self._rfc_cache[sec] = cached
-        return cached
+        if t is None:
+            t = self.now
+        text = self._rfc_cache.get(t)
+        if text is None:
+            text = self._rfc_cache[t] = _rfc3339(int(self.epoch + t))
+        return text
 
     def token(self, length: int, alphabet: str) -> str:
         """A random string (pod name suffixes: Kubernetes' utilrand.String alphabet)."""

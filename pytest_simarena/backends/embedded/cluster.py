@@ -148,7 +148,7 @@ class EmbeddedCluster:
             # The simulated epoch is the trace's first timestamp, so event times read like the recording.
             origin = trace_origin(trace)
             if origin > 0:
-                self.clock.epoch = origin
+                self.clock.set_epoch(origin)
         self._used = True
         replay = Replay(self, trace, prefix, speed)
         self.replays[prefix] = replay

@@ -221,6 +221,7 @@ class ReplicaSet(Workload):
         self.tmpl: PodTemplate | None = prebuilt
         self.pod_hash = ""
         self.revision = 0
+        self._availability_checks: set[float] = set()
         super().__init__(ctx, obj, owner=owner, root=root)
 
     def set_object(self, obj: Obj) -> None:
@@ -265,9 +266,20 @@ class ReplicaSet(Workload):
                 since = pod.ready_since
                 if since is not None and since + min_ready <= now:
                     available += 1
-                elif since is not None:
-                    self.ctx.clock.at(since + min_ready, self.ctx.dirty, self)
         return replicas, ready, available
+
+    def _watch_availability(self) -> None:
+        """With minReadySeconds, look again when ready pods become available (status reads stay pure)."""
+        if not self.min_ready:
+            return
+        now = self.ctx.clock.now
+        for pod in self.pods.values():
+            since = pod.ready_since
+            if pod.ready and since is not None and since + self.min_ready > now:
+                due = since + self.min_ready
+                if due not in self._availability_checks:
+                    self._availability_checks.add(due)
+                    self.ctx.clock.at(due, self.ctx.dirty, self)
 
     def reconcile(self) -> None:
         if self.deleted or self.tmpl is None:
@@ -286,6 +298,7 @@ class ReplicaSet(Workload):
             for pod in sorted(active, key=_pod_delete_rank)[:diff]:
                 self.ctx.delete_pod(pod)
                 self.event("Normal", "SuccessfulDelete", f"Deleted pod: {pod.name}")
+        self._watch_availability()
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 

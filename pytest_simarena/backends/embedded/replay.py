@@ -40,6 +40,14 @@ def trace_origin(trace: Trace) -> int:
     return trace.start_ts
 
 
+def replay_span(trace: Trace) -> float:
+    """Seconds from the start of a replay to the trace's last event at speed 1 (see :func:`trace_origin`).
+
+    Unlike ``trace.duration`` this ignores a leading placeholder event at ts 0.
+    """
+    return float(max(trace.end_ts - trace_origin(trace), 0))
+
+
 def lifecycle_entries(trace: Trace) -> dict[tuple[str, str], list[Any]]:
     """``(owner gvk, "ns/name") -> [entry, ...]`` from the first hash bucket of each owner."""
     found: dict[tuple[str, str], list[Any]] = {}

@@ -133,7 +133,16 @@ def static_filter(tmpl: PodTemplate, node: Node) -> str | None:
 class Shape:
     """Nodes that differ only in what is placed on them, bucketed by usage state."""
 
-    __slots__ = ("alloc_cpu", "alloc_mem", "alloc_pods", "buckets", "count", "sample", "static_cache")
+    __slots__ = (
+        "alloc_cpu",
+        "alloc_mem",
+        "alloc_pods",
+        "buckets",
+        "count",
+        "sample",
+        "static_cache",
+        "verdicts",
+    )
 
     def __init__(self, node: Node) -> None:
         self.alloc_cpu = node.alloc_cpu
@@ -143,6 +152,7 @@ class Shape:
         self.count = 0
         self.buckets: dict[tuple[int, int, int, int, int], list[Node]] = {}
         self.static_cache: dict[Any, str | None] = {}
+        self.verdicts: dict[Any, int | tuple[str, ...]] = {}
 
 
 def _shape_key(node: Node) -> tuple[Any, ...]:
@@ -301,8 +311,7 @@ class Scheduler:
         best = -1
         best_buckets: list[list[Node]] = []
         best_total = 0
-        pod_cpu, pod_mem, pod_nz_cpu, pod_nz_mem = tmpl.cpu, tmpl.mem, tmpl.nz_cpu, tmpl.nz_mem
-        zero_request = pod_cpu == 0 and pod_mem == 0
+        sig = (tmpl.cpu, tmpl.mem, tmpl.nz_cpu, tmpl.nz_mem)
         for shape in self.shapes.values():
             if shape.count == 0:
                 continue
@@ -318,8 +327,10 @@ class Scheduler:
                 reasons[static] = reasons.get(static, 0) + shape.count
                 unresolvable_nodes += shape.count
                 continue
-            a_cpu, a_mem, a_pods = shape.alloc_cpu, shape.alloc_mem, shape.alloc_pods
-            for (r_cpu, r_mem, nz_cpu, nz_mem, npods), bucket in shape.buckets.items():
+            verdicts = shape.verdicts
+            if len(verdicts) > 100_000:
+                verdicts.clear()
+            for state, bucket in shape.buckets.items():
                 if per_node:
                     kept = []
                     for node in bucket:
@@ -333,36 +344,20 @@ class Scheduler:
                         continue
                     bucket = kept
                 n = len(bucket)
-                # NodeResourcesFit (kubernetes.md §1.1): pod count first, zero-request pods stop there,
-                # then cpu and memory; a request equal to what is free fits.
-                failed = False
-                if npods + 1 > a_pods:
-                    reasons[TOO_MANY_PODS] = reasons.get(TOO_MANY_PODS, 0) + n
-                    failed = True
-                if not zero_request:
-                    if pod_cpu > 0 and pod_cpu > a_cpu - r_cpu:
-                        reasons[INSUFFICIENT_CPU] = reasons.get(INSUFFICIENT_CPU, 0) + n
-                        failed = True
-                    if pod_mem > 0 and pod_mem > a_mem - r_mem:
-                        reasons[INSUFFICIENT_MEMORY] = reasons.get(INSUFFICIENT_MEMORY, 0) + n
-                        failed = True
-                if failed:
+                # A node's verdict depends only on its shape, its usage state and the pod's requests.
+                verdict = verdicts.get((state, sig))
+                if verdict is None:
+                    verdict = verdicts[(state, sig)] = _verdict(shape, state, tmpl)
+                if isinstance(verdict, tuple):
+                    for reason in verdict:
+                        reasons[reason] = reasons.get(reason, 0) + n
                     resource_nodes += n
                     continue
-                score = _score(
-                    a_cpu,
-                    a_mem,
-                    r_cpu + pod_cpu,
-                    r_mem + pod_mem,
-                    nz_cpu + pod_nz_cpu,
-                    nz_mem + pod_nz_mem,
-                    zero_request,
-                )
-                if score > best:
-                    best = score
+                if verdict > best:
+                    best = verdict
                     best_buckets = [bucket]
                     best_total = n
-                elif score == best:
+                elif verdict == best:
                     best_buckets.append(bucket)
                     best_total += n
         if best < 0:
@@ -424,6 +419,35 @@ class Scheduler:
         # The sweep at the first 30 s boundary strictly more than 5 minutes later flushes it.
         sweep = (int((now + MAX_IN_UNSCHEDULABLE) // SWEEP_PERIOD) + 1) * SWEEP_PERIOD
         self.clock.at(sweep, self._flush, pod, pod.attempts)
+
+
+def _verdict(shape: Shape, state: tuple[int, int, int, int, int], tmpl: PodTemplate) -> int | tuple[str, ...]:
+    """NodeResourcesFit's reasons (a tuple) for a node in ``state``, or its score when the pod fits.
+
+    kubernetes.md §1.1: pod count first, zero-request pods stop there, then cpu and memory; a request
+    equal to what is free fits.
+    """
+    r_cpu, r_mem, nz_cpu, nz_mem, npods = state
+    out: list[str] = []
+    if npods + 1 > shape.alloc_pods:
+        out.append(TOO_MANY_PODS)
+    zero_request = tmpl.cpu == 0 and tmpl.mem == 0
+    if not zero_request:
+        if tmpl.cpu > 0 and tmpl.cpu > shape.alloc_cpu - r_cpu:
+            out.append(INSUFFICIENT_CPU)
+        if tmpl.mem > 0 and tmpl.mem > shape.alloc_mem - r_mem:
+            out.append(INSUFFICIENT_MEMORY)
+    if out:
+        return tuple(out)
+    return _score(
+        shape.alloc_cpu,
+        shape.alloc_mem,
+        r_cpu + tmpl.cpu,
+        r_mem + tmpl.mem,
+        nz_cpu + tmpl.nz_cpu,
+        nz_mem + tmpl.nz_mem,
+        zero_request,
+    )
 
 
 def _fits(
