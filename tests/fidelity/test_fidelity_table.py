@@ -448,6 +448,22 @@ def _scheduled_event() -> None:
     ]
 
 
+@case("events-sources-as-kubectl-describe-From[k8s-1.3,4.3,6.3]")
+def _sources() -> None:
+    tr = trace((0, [deployment("web", 1, cpu="17"), _oom_deployment_named("oom")]))
+    _, snap = replay(tr, 15)
+    sources = {(e["reason"], e["source"].get("component")) for e in snap.events}
+    assert sources == {
+        ("ScalingReplicaSet", "deployment-controller"),
+        ("SuccessfulCreate", "replicaset-controller"),
+        ("FailedScheduling", "default-scheduler"),
+        ("Scheduled", "default-scheduler"),
+        ("BackOff", "kubelet"),
+    }
+    backoff = [e for e in snap.events if e["reason"] == "BackOff"]
+    assert [e["involvedObject"].get("fieldPath") for e in backoff] == ["spec.containers{app}"]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Deployment controller (k8s §6)
 
@@ -780,8 +796,12 @@ OOM_USAGE = {"app": {"memory": "512Mi"}}
 
 
 def _oom_deployment() -> Obj:
+    return _oom_deployment_named("web")
+
+
+def _oom_deployment_named(name: str) -> Obj:
     return deployment(
-        "web", 1, containers=[container(cpu="100m", memory="256Mi", limit_memory="256Mi")], usage=OOM_USAGE
+        name, 1, containers=[container(cpu="100m", memory="256Mi", limit_memory="256Mi")], usage=OOM_USAGE
     )
 
 
