@@ -44,7 +44,7 @@ from typing import Any
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
 from pytest_simarena.quantities import format_cpu, format_memory, parse_cpu, parse_memory
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
-from pytest_simarena.trace.usage import read_usage
+from pytest_simarena.trace.usage import USAGE_ANNOTATION, read_usage
 
 Obj = dict[str, Any]
 
@@ -231,12 +231,26 @@ def _memory(value: Any) -> int | None:
     return None if value is None else memory_of(value)
 
 
+@functools.lru_cache(maxsize=1024)
+def _usage_of(raw: str) -> dict[str, dict[str, int]]:
+    return read_usage({"metadata": {"annotations": {USAGE_ANNOTATION: raw}}})
+
+
+def _usage(template: Obj | None) -> dict[str, dict[str, int]]:
+    """Declared usage of a template; memoized on the annotation text (parsing it is the costly part)."""
+    raw = ((template or {}).get("metadata") or {}).get("annotations", {}) or {}
+    text = raw.get(USAGE_ANNOTATION) if isinstance(raw, dict) else None
+    if not isinstance(text, str):
+        return read_usage(template)  # absent (-> {}) or malformed (-> the TraceError naming the field)
+    return _usage_of(text)
+
+
 def container_views(trace: Trace, ref: WorkloadRef) -> tuple[ContainerView, ...]:
     """The workload's containers as the LAST applied version in ``trace`` declares them."""
     obj = trace.latest(ref)
     if obj is None:
         return ()
-    usage = read_usage(pod_template(obj, trace.config))
+    usage = _usage(pod_template(obj, trace.config))
     views = []
     for c in containers(obj, trace.config):
         resources = c.get("resources") or {}
