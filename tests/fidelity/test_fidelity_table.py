@@ -437,6 +437,20 @@ def _merge() -> None:
     assert seconds_since_start(evs[0]["lastTimestamp"]) > seconds_since_start(evs[0]["firstTimestamp"])
 
 
+@case("retry-flush-at-first-30s-sweep-over-5-minutes[k8s-1.4]")
+def _flush_timing() -> None:
+    # first attempt at 7 s; the sweep runs every 30 s (from scheduler start) and moves pods unschedulable for
+    # strictly more than 300 s: the first tick after 307 s is 330 s, then 660 s (330 + 300 is not > 300)
+    c, _ = replay(trace((0, []), (7, [deployment("web", 1, cpu="17")])), 0)
+    counts = {}
+    for t in (8, 329, 331, 659, 661):
+        c.run(t - c.now)
+        pods = pods_of(c.observe(PREFIX), "web")
+        (ev,) = events_for(c.observe(PREFIX), name_of(pods[0]), "FailedScheduling")
+        counts[t] = ev.get("count", 1)
+    assert counts == {8: 1, 329: 1, 331: 2, 659: 2, 661: 3}
+
+
 @case("events-Scheduled-Successfully-assigned[k8s-1.3]")
 def _scheduled_event() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 5)
