@@ -153,6 +153,22 @@ def test_bare_pods_trace_finish_after_recorded_durations(shared_traces: Path) ->
     assert {s.namespace for s in summarize(snap)} == {"testing"}
 
 
+def test_bare_pods_at_speed_2_halve_offsets_and_durations(shared_traces: Path) -> None:
+    """sk-3.4: events at (ts - first ts) / speed; completion at start + (end - start) / speed."""
+    tr = _load(shared_traces / "simkube" / "bare-pods.sktrace")
+    c = EmbeddedCluster(ClusterSpec.default(), seed=0)
+    c.start(tr, PREFIX, speed=2.0)
+    c.run(tr.duration / 2 + 60)
+    by_name = {name_of(p): p for p in c.observe(PREFIX).pods}
+    assert _container_seconds(by_name["bare-pod-1781282449"]) == 6.0
+    assert _container_seconds(by_name["bare-pod-1781282509"]) == 15.0
+    created = {n: parse_time(p["metadata"]["creationTimestamp"]) for n, p in by_name.items()}
+    first = created["bare-pod-1781282449"]
+    assert first is not None
+    # applied at 0, 42, 102, 162 s in the trace -> 0, 21, 51, 81 s at speed 2
+    assert sorted((t or 0) - first for t in created.values()) == [0, 21, 51, 81]
+
+
 def _by_deployment(snap: ClusterSnapshot) -> dict[str, tuple[int, int]]:
     return {s.name: (s.running, s.pending) for s in summarize(snap) if s.pending}
 
