@@ -111,8 +111,14 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
         backend: ClusterBackend | None = None,
         safeguards: Safeguards | None = None,
         prefix: str = "gym",
+        render_mode: str | None = None,
     ) -> None:
         super().__init__()
+        if render_mode is not None:
+            raise SimArenaError(
+                f"render_mode={render_mode!r}: SimArenaEnv does not render; see info['observation']"
+            )
+        self.render_mode = render_mode
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(OBS_SIZE,), dtype=np.float32)
         self._default_trace = trace
