@@ -151,3 +151,19 @@ def test_bad_lifecycle_params_name_the_field() -> None:
 )
 def test_go_duration_strings(seconds: float, text: str) -> None:
     assert go_duration(seconds) == text
+
+
+def test_kubectl_status_shows_oomkilled_then_crashloopbackoff() -> None:
+    # §4.3/§5.3: between a kill and the kubelet's next sync the container is terminated{OOMKilled}.
+    from pytest_simarena.kubeview import pod_status
+
+    cluster = EmbeddedCluster(seed=0)
+    cluster.start(trace((0, [OOM])), PREFIX)
+    seen = []
+    for t in (0.5, 5, 10.5, 20, 30.5, 40):
+        cluster.run(t - cluster.now)
+        (pod,) = pods_of(cluster.observe(PREFIX), "web-")
+        seen.append(pod_status(pod))
+    assert seen == ["OOMKilled", "CrashLoopBackOff"] * 3
+    (pod,) = pods_of(cluster.observe(PREFIX), "web-")
+    assert pod["status"]["phase"] == "Running"

@@ -11,6 +11,8 @@ OOM-killed as on a real node (kubernetes.md §4.1, §4.3):
 - the first exit restarts at once, then CrashLoopBackOff waits 10 s doubling to 5 min, measured from the
   exit (``doBackOff`` uses FinishedAt); the back-off resets when the last restart is over 10 min old.
   Restarts (restartCount 1, 2, 3 ...) therefore come at 0, 10, 30, 70, 150, 310, 610, 910 ... s;
+- after each later kill the container shows ``terminated`` OOMKilled (kubectl STATUS ``OOMKilled``) for
+  ``EXIT_SYNC_DELAY`` = 1 s, until the kubelet's next sync puts it in back-off (``CrashLoopBackOff``);
 - ``lastState.terminated`` = OOMKilled / 137; waiting ``CrashLoopBackOff`` with
   ``back-off 10s restarting failed container=NAME pod=NAME_NS(UID)``; a Warning ``BackOff`` event
   ``Back-off restarting failed container NAME in pod NAME_NS(UID)`` each time a crash enters back-off;
@@ -43,6 +45,9 @@ OOM_EXIT_CODE = 137  # 128 + SIGKILL (kubernetes.md §4.1)
 INITIAL_CRASH_BACKOFF = 10.0  # kubelet backOffPeriod (§4.3)
 MAX_CRASH_BACKOFF = 300.0  # MaxContainerBackOff
 BACKOFF_RESET = 2 * MAX_CRASH_BACKOFF  # "stable if it's ok for twice the maxDuration"
+# After a crash the kubelet sees the exited container at its next PLEG relist (every 1 s [mem]); in between
+# the container shows terminated/OOMKilled, which kubectl prints as the pod's STATUS (§5.3).
+EXIT_SYNC_DELAY = 1.0
 
 _PARAM_NAMES = {
     "imagePullDelay": "image_pull_delay_ms",
@@ -195,7 +200,19 @@ class Kubelet:
         c.exit_code = OOM_EXIT_CODE
         c.finished = now + OOM_RUN_SECONDS
         c.ready = False
+        if c.backoff_update is None or pod.tmpl.restart_policy == "Never":
+            # No back-off entry yet: the same sync restarts the container at once (§4.3 "1st exit").
+            self._sync_container(pod, c)
+        else:
+            # The kubelet notices the exit at its next relist; until then kubectl shows OOMKilled.
+            self.clock.after(EXIT_SYNC_DELAY, self._sync_later, pod, c, c.restarts)
+
+    def _sync_later(self, pod: Pod, c: ContainerState, restarts: int) -> None:
+        if pod.deleted or c.restarts != restarts or c.state != "terminated" or pod.phase != "Running":
+            return
         self._sync_container(pod, c)
+        self._update_ready(pod)
+        self.on_change(pod)
 
     def _sync_container(self, pod: Pod, c: ContainerState) -> None:
         """The kubelet's pod sync for an exited container: restart, back off, or leave it (restartPolicy)."""
