@@ -919,6 +919,40 @@ def _oom_one_of_two() -> None:
     assert ready is not None and ready["message"] == "containers with unready status: [app]"
 
 
+@case("oom-init-container-Init-CrashLoopBackOff-pod-Pending[k8s-4.1,4.3,5.1,5.3]")
+def _oom_init() -> None:
+    # an init container is a container: above its memory limit it is OOM-killed and restarted with the
+    # same back-off; the app container never starts (waiting PodInitializing), the phase stays Pending
+    dep = deployment(
+        "web",
+        1,
+        containers=[container(cpu="1")],
+        init=[container("init", memory="64Mi", limit_memory="64Mi")],
+        usage={"init": {"memory": "1Gi"}},
+    )
+    _, snap = replay(trace((0, [dep])), 45)
+    (pod,) = pods_of(snap, "web")
+    assert (pod_status(pod), pod_ready(pod), pod_restarts(pod)) == ("Init:CrashLoopBackOff", "0/1", 3)
+    assert pod["status"]["phase"] == "Pending"
+    init = pod["status"]["initContainerStatuses"][0]
+    assert (init["lastState"]["terminated"]["reason"], init["lastState"]["terminated"]["exitCode"]) == (
+        "OOMKilled",
+        137,
+    )
+
+
+@case("kwok-init-containers-reported-Completed[k8s-8]")
+def _init_completed() -> None:
+    # KWOK's pod-ready stage marks init containers terminated{exitCode 0, reason Completed}
+    dep = deployment("web", 1, containers=[container(cpu="1")], init=[container("init", cpu="1")])
+    _, snap = replay(trace((0, [dep])), 10)
+    (pod,) = pods_of(snap, "web")
+    assert (pod_status(pod), pod_ready(pod)) == ("Running", "1/1")
+    (init,) = pod["status"].get("initContainerStatuses") or [{}]
+    term = (init.get("state") or {}).get("terminated") or {}
+    assert (init.get("name"), term.get("exitCode"), term.get("reason")) == ("init", 0, "Completed")
+
+
 @case("cpu-usage-over-limit-only-throttles[k8s-4.2,9.F]")
 def _cpu_throttle() -> None:
     dep = deployment(
