@@ -572,6 +572,29 @@ def _rollout_metadata() -> None:
         assert (ref["kind"], ref["name"], ref["controller"]) == ("ReplicaSet", name_of(new_rs), True)
 
 
+@case("deployment-metadata-only-change-keeps-the-replicaset[k8s-6.3]")
+def _metadata_only() -> None:
+    relabeled = deployment("web", 3, cpu="1")
+    relabeled["metadata"]["labels"] = {"team": "blue"}
+    _, snap = replay(trace((0, [deployment("web", 3, cpu="1")]), (30, [relabeled])), 60)
+    (rs,) = replicasets_of(snap, "web")  # only a spec.template change makes a new pod-template-hash
+    assert rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "1"
+    assert_running_ready(pods_of(snap, "web"))
+
+
+@case("deployment-rollback-to-old-template-reuses-its-replicaset[k8s-6.3]")
+def _rollback() -> None:
+    v1, v2 = deployment("web", 3, cpu="1"), deployment("web", 3, cpu="2")
+    _, snap = replay(trace((0, [v1]), (60, [v2]), (120, [v1])), 200)
+    sets = replicasets_of(snap, "web")
+    assert len(sets) == 2  # the v1 ReplicaSet (same hash) is scaled up again, not recreated
+    by_rev = {rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: rs for rs in sets}
+    assert sorted(by_rev) == ["2", "3"]
+    assert by_rev["3"]["spec"]["replicas"] == 3 and by_rev["2"]["spec"]["replicas"] == 0
+    requests = {p["spec"]["containers"][0]["resources"]["requests"]["cpu"] for p in pods_of(snap, "web")}
+    assert requests == {"1"}
+
+
 @case("deployment-progress-deadline-600s-ProgressDeadlineExceeded[k8s-6.5,9.A]")
 def _deadline() -> None:
     c, snap = replay(trace((0, [deployment("web", 3, cpu="17")])), 590)
