@@ -230,6 +230,11 @@ def _resource(
     for which, unit in (("requests", request if shape != "limit" else None), ("limits", limit)):
         if unit is not None:
             exact = Fraction(unit, 1000) if kind == "cpu" else Fraction(unit)
+            if which == "requests" and notation == "any" and unit > 0 and draw(st.integers(0, 5)) == 0:
+                # Finer than the unit (0.5m cpu, 1500m bytes): Kubernetes rounds it up when it counts.
+                # Only requests are shaved, so the exact request never exceeds the limit.
+                fine, most = (Fraction(1, 10**9), 10**6 - 1) if kind == "cpu" else (Fraction(1, 1000), 999)
+                exact -= fine * draw(st.integers(0, most))
             values[which] = draw(_quantity_text(exact, kind, notation))
     # Simulated usage: below, at or above the limit (at the limit must not OOM; above must).
     reference = limit or request or high
@@ -239,7 +244,12 @@ def _resource(
 
 @st.composite
 def _container_and_usage(
-    draw: st.DrawFn, name: str, profile: Profile, notation: Notation, usage_at_limit: bool
+    draw: st.DrawFn,
+    name: str,
+    profile: Profile,
+    notation: Notation,
+    usage_at_limit: bool,
+    sparse: bool = False,
 ) -> tuple[Obj, dict[str, str]]:
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
@@ -268,6 +278,8 @@ def _container_and_usage(
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File",
     }
+    if sparse and not resources and draw(st.booleans()):
+        del container["resources"]  # hand-written traces often leave the empty map out
     if draw(st.booleans()):
         container["ports"] = [{"containerPort": draw(st.integers(1, 65535)), "protocol": "TCP"}]
         container = dict(sorted(container.items()))
@@ -293,10 +305,12 @@ def pod_templates(
     notation: Notation = "any",
     usage: bool | None = None,
     usage_at_limit: bool = False,
+    sparse: bool = False,
 ) -> Obj:
     """A pod template as a Deployment carries it, optionally with the ``simarena.io/usage`` annotation.
 
-    ``usage=None`` adds the annotation at random; ``usage_at_limit`` makes usage equal to every limit.
+    ``usage=None`` adds the annotation at random; ``usage_at_limit`` makes usage equal to every limit;
+    ``sparse`` sometimes leaves out an empty ``resources`` map (the API always writes it; people do not).
     """
     names = draw(
         st.lists(
@@ -306,7 +320,7 @@ def pod_templates(
             unique=True,
         )
     )
-    built = [draw(_container_and_usage(n, profile, notation, usage_at_limit)) for n in names]
+    built = [draw(_container_and_usage(n, profile, notation, usage_at_limit, sparse)) for n in names]
     template: Obj = {
         "metadata": {"creationTimestamp": None, "labels": {"app": app}},
         "spec": {
@@ -337,8 +351,12 @@ def workloads(
     max_containers: int = 3,
     usage: bool | None = None,
     usage_at_limit: bool = False,
+    sparse: bool = False,
 ) -> Obj:
-    """A Deployment as SimKube's tracer stores it (the shape of the dsb-scaling trace's objects)."""
+    """A Deployment as SimKube's tracer stores it (the shape of the dsb-scaling trace's objects).
+
+    ``sparse`` sometimes leaves out ``spec.replicas`` (the API defaults it to 1) and empty ``resources``.
+    """
     app = name or draw(st.sampled_from(_NAMES))
     count = draw(replicas if replicas is not None else st.integers(0, 12))
     template = draw(
@@ -349,9 +367,10 @@ def workloads(
             notation=notation,
             usage=usage,
             usage_at_limit=usage_at_limit,
+            sparse=sparse,
         )
     )
-    return simkube_order(
+    obj = simkube_order(
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
@@ -370,6 +389,9 @@ def workloads(
             },
         }
     )
+    if sparse and draw(st.booleans()):
+        del obj["spec"]["replicas"]
+    return obj
 
 
 # -- traces
@@ -392,12 +414,14 @@ def traces(
     usage_at_limit: bool = False,
     deletions: bool = False,
     lifecycles: bool | None = None,
+    sparse: bool = False,
 ) -> Trace:
     """A valid SimKube v2 trace of Deployments in one namespace, as SimKube's tracer would write it.
 
     Each Deployment is first applied in some event; later events may re-apply a new version (other
     replicas) so every event applies something. ``deletions`` lets the last event delete one Deployment;
-    ``lifecycles`` adds pod lifecycles keyed by pod-spec hash (None: at random).
+    ``lifecycles`` adds pod lifecycles keyed by pod-spec hash (None: at random); ``sparse`` leaves out
+    what the API would default (see :func:`workloads`).
     """
     ns = namespace or draw(st.sampled_from(["default", "dsb", "shop", "team-a"]))
     n_events = draw(st.integers(min_events, max_events))
@@ -415,6 +439,7 @@ def traces(
                 max_containers=max_containers,
                 usage=usage,
                 usage_at_limit=usage_at_limit,
+                sparse=sparse,
             )
         )
         for n in names

@@ -58,7 +58,7 @@ def same_trace(a: Trace, b: Trace) -> None:
 
 
 @SETTINGS
-@given(trace=traces(deletions=True))
+@given(trace=st.one_of(traces(deletions=True), traces(notation="any", sparse=True, deletions=True)))
 def test_generated_traces_survive_dumps_and_loads(trace: Trace) -> None:
     data = dumps(trace)
     back = loads(data)
@@ -93,16 +93,23 @@ def test_generated_traces_survive_a_file_round_trip(trace: Trace, suffix: str) -
 # -- actions
 
 
-def quantity_values(trace: Trace) -> list[Any]:
-    """The events with each cpu/memory quantity replaced by its exact value (equal values compare equal)."""
+def scheduler_view(trace: Trace) -> list[Any]:
+    """The events as Kubernetes counts them: quantities as millicores/bytes (``MilliValue``/``Value``),
+    an absent ``resources`` as ``{}`` and an absent ``spec.replicas`` as 1 (kubernetes notes 3, 2.1, 6.1).
+    """
 
     def walk(value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
-            return {k: walk(v, k) for k, v in value.items()}
+            out = {k: walk(v, k) for k, v in value.items()}
+            if "image" in value and "name" in value:  # a container
+                out.setdefault("resources", {})
+            if "template" in value and "selector" in value:  # a Deployment spec
+                out.setdefault("replicas", 1)
+            return out
         if isinstance(value, list):
             return [walk(v) for v in value]
-        if key in ("cpu", "memory") and isinstance(value, str):
-            return parse_quantity(value)
+        if key in PARSERS and isinstance(value, str | int | float):
+            return PARSERS[key](value)
         return value
 
     return [walk(e) for e in trace.events]
@@ -112,8 +119,8 @@ PAIRS = [("bump_cpu", "reduce_cpu"), ("bump_memory", "reduce_memory"), ("scale_u
 
 
 @st.composite
-def bump_then_reduce(draw: st.DrawFn, notation: str) -> tuple[Trace, Action, Action]:
-    trace = draw(traces(notation=notation, max_deployments=3))  # type: ignore[arg-type]
+def bump_then_reduce(draw: st.DrawFn, notation: str, sparse: bool = False) -> tuple[Trace, Action, Action]:
+    trace = draw(traces(notation=notation, max_deployments=3, sparse=sparse))  # type: ignore[arg-type]
     up, down = draw(st.sampled_from(PAIRS))
     ref = draw(st.sampled_from(trace.workloads()))
     container = None
@@ -159,14 +166,42 @@ def test_bump_then_reduce_restores_a_canonical_trace_byte_for_byte(
 
 
 @SETTINGS
-@given(case=bump_then_reduce("any"))
-def test_bump_then_reduce_restores_equal_quantities_in_any_notation(
+@given(case=bump_then_reduce("any", sparse=True))
+def test_bump_then_reduce_restores_what_kubernetes_counts_in_any_notation(
     case: tuple[Trace, Action, Action],
 ) -> None:
     trace, up, down = case
     restored = check_bump_then_reduce(trace, up, down)
     if restored is not None:
-        assert quantity_values(restored) == quantity_values(trace)
+        assert scheduler_view(restored) == scheduler_view(trace)
+
+
+def one_container_trace(resources: Any) -> Trace:
+    container = {"image": "nginx", "name": "web", "resources": resources}
+    obj = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "replicas": 2,
+            "selector": {},
+            "template": {"metadata": {}, "spec": {"containers": [container]}},
+        },
+    }
+    return Trace(events=[{"ts": 0, "applied_objs": [obj], "deleted_objs": []}])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="actions.py writes the rounded millicores back: bump+reduce turns 0.5m into 1m, although its "
+    "docstring promises equal quantities for non-canonical input (reported to the lead)",
+)
+def test_bump_then_reduce_keeps_a_sub_millicore_request() -> None:
+    trace = one_container_trace({"requests": {"cpu": "0.5m"}})
+    up = apply_action(trace, Action("bump_cpu", "web"))
+    restored = apply_action(up.trace, Action("reduce_cpu", "web")).trace
+    container = restored.events[0]["applied_objs"][0]["spec"]["template"]["spec"]["containers"][0]
+    assert parse_quantity(container["resources"]["requests"]["cpu"]) == parse_quantity("0.5m")
 
 
 def field_values(trace: Trace) -> dict[tuple[str, str, str, str], list[int]]:
@@ -174,7 +209,7 @@ def field_values(trace: Trace) -> dict[tuple[str, str, str, str], list[int]]:
     out: dict[tuple[str, str, str, str], list[int]] = {}
     for _, _, obj in trace.applied():
         name = obj["metadata"]["name"]
-        out.setdefault((name, "", "", "replicas"), []).append(obj["spec"]["replicas"])
+        out.setdefault((name, "", "", "replicas"), []).append(obj["spec"].get("replicas", 1))
         for c in obj["spec"]["template"]["spec"]["containers"]:
             resources = c.get("resources") or {}
             for which in ("requests", "limits"):
@@ -203,7 +238,8 @@ def check_valid_and_capped(trace: Trace, start: dict[tuple[str, str, str, str], 
 @st.composite
 def trace_and_actions(draw: st.DrawFn) -> tuple[Trace, list[Action]]:
     profile = draw(st.sampled_from(["normal", "near_capacity", "broken"]))
-    trace = draw(traces(profile=profile, max_deployments=3))  # type: ignore[arg-type]
+    sparse = draw(st.booleans())
+    trace = draw(traces(profile=profile, max_deployments=3, sparse=sparse))  # type: ignore[arg-type]
     return trace, draw(action_sequences(trace, min_size=1, max_size=10))
 
 
