@@ -36,6 +36,7 @@ class Endpoint:
     url: str
     answers: dict[tuple[str, str], Answer | Callable[[Recorded], Answer]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
+    fallback: Callable[[Recorded], Answer] | None = None  # answers what ``answers`` does not
 
     def on(self, method: str, path: str, answer: Answer | Callable[[Recorded], Answer]) -> None:
         self.answers[(method, path)] = answer
@@ -93,7 +94,7 @@ def endpoint() -> Iterator[Endpoint]:
                 self.command, parts.path, parse_qs(parts.query), self.headers.get("Content-Type", ""), body
             )
             state.requests.append(rec)
-            answer = state.answers.get((self.command, parts.path))
+            answer = state.answers.get((self.command, parts.path)) or state.fallback
             if callable(answer):
                 answer = answer(rec)
             code, payload = answer or (
@@ -118,3 +119,71 @@ def endpoint() -> Iterator[Endpoint]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class ObjectStore:
+    """A minimal in-memory object store answering like the API server for create/apply/get/list/delete.
+
+    Objects are kept under their REST path (``/apis/apps/v1/namespaces/ns/deployments/web``); a list of
+    a collection without a namespace lists across namespaces; ``labelSelector`` (equality only) filters.
+    Enough to walk the kube backend's direct-mode step through real HTTP; it models no controller.
+    """
+
+    def __init__(self, ep: Endpoint) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+        self._uid = 0
+        # Callbacks per collection path, run after a create or delete there (to play a controller's part).
+        self.after_create: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.after_delete: dict[str, Callable[[str], None]] = {}
+        ep.fallback = self.answer
+
+    @staticmethod
+    def collections(obj_path: str) -> set[str]:
+        """The list paths that include the object at ``obj_path``: its namespace's and the cluster-wide."""
+        collection = obj_path.rsplit("/", 1)[0]
+        parts = collection.split("/")
+        out = {collection}
+        if "namespaces" in parts and parts.index("namespaces") + 2 < len(parts):
+            i = parts.index("namespaces")
+            out.add("/".join(parts[:i] + parts[i + 2 :]))
+        return out
+
+    def _store(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        self._uid += 1
+        body.setdefault("metadata", {}).setdefault("uid", f"uid-{self._uid}")
+        self.objects[path] = body
+        return body
+
+    def answer(self, req: Recorded) -> Answer:
+        path = req.path
+        if req.method == "PATCH":
+            body = req.body if isinstance(req.body, dict) else json.loads(req.body)
+            return 200, self._store(path, dict(body))
+        if req.method == "POST":
+            full = f"{path}/{req.body['metadata']['name']}"
+            if full in self.objects:
+                return 409, status_body(409, "AlreadyExists", f"{full} already exists")
+            created = self._store(full, dict(req.body))
+            if path in self.after_create:
+                self.after_create[path](created)
+            return 201, created
+        if req.method == "DELETE":
+            if self.objects.pop(path, None) is None:
+                return 404, status_body(404, "NotFound", f"{path} not found")
+            hook = self.after_delete.get(path.rsplit("/", 1)[0])
+            if hook is not None:
+                hook(path.rsplit("/", 1)[1])
+            return 200, {"kind": "Status", "status": "Success"}
+        if path in self.objects:
+            return 200, self.objects[path]
+        selector = req.query.get("labelSelector", [""])[0]
+        wanted = dict(p.split("=", 1) for p in selector.split(",") if p)
+        listed = [o for op, o in sorted(self.objects.items()) if path in self.collections(op)]
+        if listed or path.endswith("s"):  # a collection (plural) path; an object path is a 404
+            labelled = [
+                o
+                for o in listed
+                if all((o["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())
+            ]
+            return 200, {"items": labelled}
+        return 404, status_body(404, "NotFound", f"{path} not found")

@@ -12,8 +12,9 @@ Modes (``mode=`` or ``$SIMARENA_KUBE_MODE``; default ``simkube``):
   labelled objects and our namespaces.
 
 Time is wall time: ``advance(120)`` takes two minutes, by design (that is what a real cluster costs; the
-embedded backend exists to avoid it). Constructing a KubeCluster contacts the API server once
-(``GET /version``), so an unreachable cluster is a :class:`BackendUnavailable` at once (pytest skips).
+embedded backend exists to avoid it). Constructing a KubeCluster runs the preflight checks (``check=True``,
+the start of a test session): an unreachable or unready cluster is a :class:`BackendUnavailable` at once,
+naming the first failed check and its fix (the pytest plugin skips with that reason).
 """
 
 from __future__ import annotations
@@ -71,6 +72,19 @@ def delivery_from_env(environ: Mapping[str, str]) -> sim.TraceDelivery:
     )
 
 
+def settings_from_env(environ: Mapping[str, str]) -> sim.SimulationSettings:
+    """Simulation settings from ``SIMARENA_SK_DRIVER_IMAGE``, ``SIMARENA_SK_DRIVER_NAMESPACE`` and
+    ``SIMARENA_SK_DRIVER_SECRETS`` (comma-separated), for users who select the backend by name."""
+    base = sim.SimulationSettings()
+    secrets = tuple(s.strip() for s in environ.get("SIMARENA_SK_DRIVER_SECRETS", "").split(",") if s.strip())
+    return replace(
+        base,
+        driver_image=environ.get("SIMARENA_SK_DRIVER_IMAGE") or base.driver_image,
+        driver_namespace=environ.get("SIMARENA_SK_DRIVER_NAMESPACE") or base.driver_namespace,
+        driver_secrets=secrets or base.driver_secrets,
+    )
+
+
 @dataclass
 class _Run:
     """What one started trace left us to track."""
@@ -107,6 +121,7 @@ class KubeCluster:
         lock_timeout: float = 3600.0,
         node_selector: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
+        check: bool = True,
     ) -> None:
         env = os.environ if environ is None else environ
         chosen = mode or env.get("SIMARENA_KUBE_MODE") or "simkube"
@@ -118,7 +133,7 @@ class KubeCluster:
         self.run_id = run_id or new_run_id()
         self.ready_timeout = ready_timeout
         self.cleanup_timeout = cleanup_timeout
-        self.settings = settings or sim.SimulationSettings()
+        self.settings = settings or settings_from_env(env)
         self.delivery = delivery or delivery_from_env(env)
         self.node_selector = dict(node_selector or {"type": "virtual"})
         self._runs: dict[str, _Run] = {}
@@ -126,10 +141,24 @@ class KubeCluster:
         self.api = KubeApi(conn, timeout=timeout)
         try:
             self.version = self.api.request("GET", "/version", "get /version") or {}
-        except BackendUnavailable:
+            if check:
+                self._require_ready()
+        except BackendError:
             self.api.close()
             raise
         self._lock = FileLock(lock_path(conn.server, lock_dir), timeout=lock_timeout)
+
+    def _require_ready(self) -> None:
+        """Preflight at construction (the start of a test session): BackendUnavailable naming what fails."""
+        failed = [c for c in self.preflight() if not c.ok]
+        if failed:
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more failed checks)" if len(failed) > 1 else ""
+            fix = f"; fix: {first.fix}" if first.fix else ""
+            raise BackendUnavailable(
+                f"cluster {self.api.server} is not ready for {self.mode} mode: "
+                f"{first.name}: {first.message}{fix}{more} (see: simarena preflight --mode {self.mode})"
+            )
 
     # ------------------------------------------------------------------------------------ protocol
 
