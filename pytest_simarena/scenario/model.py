@@ -279,9 +279,35 @@ def _merge(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> Obj:
             out["expect"] = merge_expect(out["expect"], value)
         elif key == "marks" and "marks" in out:
             out["marks"] = [*out["marks"], *value]
+        elif key == "policies" and isinstance(out.get("policies"), dict):
+            out["policies"] = merge_policies(out["policies"], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def merge_policies(base: Mapping[str, Any], over: Any) -> Any:
+    """A scenario's ``policies`` over the file defaults' mapping.
+
+    A mapping merges per policy (``expect`` key by key, ``marks`` added); a list picks policies, each
+    keeping its defaults entry; ``all`` keeps the defaults' policies and adds any other built-in.
+    """
+    if isinstance(over, dict):
+        out: Obj = {name: copy.deepcopy(entry) for name, entry in base.items()}
+        for name, entry in over.items():
+            mine = dict(out.get(name) or {})
+            for key, value in (entry or {}).items():
+                if key == "expect":
+                    mine["expect"] = merge_expect(mine.get("expect") or {}, value)
+                elif key == "marks":
+                    mine["marks"] = [*(mine.get("marks") or []), *value]
+                else:
+                    mine[key] = copy.deepcopy(value)
+            out[name] = mine or None
+        return out
+    if isinstance(over, list):
+        return {name: copy.deepcopy(base.get(name)) for name in over}
+    return copy.deepcopy(over)
 
 
 def merge_expect(base: Mapping[str, Any], over: Mapping[str, Any] | None) -> Obj:
@@ -297,6 +323,12 @@ def merge_expect(base: Mapping[str, Any], over: Mapping[str, Any] | None) -> Obj
 def _policies(raw: Any, ctx: Context) -> list[tuple[str, Obj]]:
     if raw is None or raw == "all":
         return [(p, {}) for p in ctx.builtin_policies]
+    if isinstance(raw, dict) and "all" in raw:
+        # {"all": entry, "vpa": ...}: every built-in policy with ``entry``, named ones merged over it.
+        shared = raw["all"] or {}
+        named = {k: v for k, v in raw.items() if k != "all"}
+        merged = merge_policies({p: copy.deepcopy(shared) for p in ctx.builtin_policies}, named)
+        return [(name, entry or {}) for name, entry in merged.items()]
     if isinstance(raw, list):
         out: list[tuple[str, Obj]] = []
         for name in raw:
