@@ -167,3 +167,37 @@ def test_kubectl_status_shows_oomkilled_then_crashloopbackoff() -> None:
     assert seen == ["OOMKilled", "CrashLoopBackOff"] * 3
     (pod,) = pods_of(cluster.observe(PREFIX), "web-")
     assert pod["status"]["phase"] == "Running"
+
+
+def test_init_containers_complete_or_crash_loop_before_the_app_starts() -> None:
+    from pytest_simarena.kubeview import pod_restarts, pod_status
+
+    ok = deployment(replicas=1, initContainers=[container("setup", requests={"cpu": "1"})])
+    _, snap = run(trace((0, [ok])), 5)
+    (pod,) = pods_of(snap, "web-")
+    (init,) = pod["status"]["initContainerStatuses"]
+    assert (init["name"], init["state"]["terminated"]["reason"], init["state"]["terminated"]["exitCode"]) == (
+        "setup",
+        "Completed",
+        0,
+    )
+    assert (pod_status(pod), pod["status"]["phase"]) == ("Running", "Running")
+    # An init container above its memory limit never completes: Init:CrashLoopBackOff, phase Pending (§5.1).
+    bad = deployment(
+        replicas=1,
+        initContainers=[container("setup", requests={"memory": "64Mi"}, limits={"memory": "64Mi"})],
+        usage={"setup": {"memory": "1Gi"}},
+    )
+    _, snap = run(trace((0, [bad])), 45)
+    (pod,) = pods_of(snap, "web-")
+    assert (pod_status(pod), pod_restarts(pod), pod["status"]["phase"]) == (
+        "Init:CrashLoopBackOff",
+        3,
+        "Pending",
+    )
+    initialized = next(c for c in pod["status"]["conditions"] if c["type"] == "Initialized")
+    assert (initialized["status"], initialized["message"]) == (
+        "False",
+        "containers with incomplete status: [setup]",
+    )
+    assert pod["status"]["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}

@@ -48,6 +48,7 @@ BACKOFF_RESET = 2 * MAX_CRASH_BACKOFF  # "stable if it's ok for twice the maxDur
 # After a crash the kubelet sees the exited container at its next PLEG relist (every 1 s [mem]); in between
 # the container shows terminated/OOMKilled, which kubectl prints as the pod's STATUS (§5.3).
 EXIT_SYNC_DELAY = 1.0
+TERMINAL = ("Succeeded", "Failed")
 
 _PARAM_NAMES = {
     "imagePullDelay": "image_pull_delay_ms",
@@ -162,11 +163,49 @@ class Kubelet:
 
     def _create(self, pod: Pod) -> None:
         pod.containers = [ContainerState(name) for name in pod.tmpl.container_names]
+        pod.init_containers = [ContainerState(name) for name in pod.tmpl.init_names]
+        if pod.init_containers:
+            for c in pod.containers:
+                c.reason = "PodInitializing"
+        else:
+            pod.initialized = True
         pod.start_time = self.clock.now
+
+    def _run_init_containers(self, pod: Pod) -> bool:
+        """Run init containers in order (KWOK: Completed/exit 0 at once, sidecars keep running, §8).
+
+        Returns False when one of them is OOM-killed: the app containers wait (PodInitializing) and the
+        phase stays Pending (kubernetes.md §5.1).
+        """
+        now = self.clock.now
+        tmpl = pod.tmpl
+        for c in pod.init_containers:
+            if (c.state == "terminated" and c.exit_code == 0) or c.state == "running":
+                continue
+            c.state = "running"
+            c.reason = ""
+            c.message = ""
+            c.started = now
+            if c.name in tmpl.sidecars:
+                c.ready = True
+                continue
+            if c.name in tmpl.oom:
+                self._oom_kill(pod, c)
+                return False
+            c.state = "terminated"
+            c.reason = "Completed"
+            c.exit_code = 0
+            c.finished = now
+        pod.initialized = True
+        return True
 
     def _start(self, pod: Pod) -> None:
         now = self.clock.now
         assert pod.containers is not None
+        if not pod.initialized and not self._run_init_containers(pod):
+            self._update_ready(pod)
+            self.on_change(pod)
+            return
         pod.phase = "Running"
         oom = pod.tmpl.oom
         for c in pod.containers:
@@ -208,7 +247,7 @@ class Kubelet:
             self.clock.after(EXIT_SYNC_DELAY, self._sync_later, pod, c, c.restarts)
 
     def _sync_later(self, pod: Pod, c: ContainerState, restarts: int) -> None:
-        if pod.deleted or c.restarts != restarts or c.state != "terminated" or pod.phase != "Running":
+        if pod.deleted or c.restarts != restarts or c.state != "terminated" or pod.phase in TERMINAL:
             return
         self._sync_container(pod, c)
         self._update_ready(pod)
@@ -217,6 +256,10 @@ class Kubelet:
     def _sync_container(self, pod: Pod, c: ContainerState) -> None:
         """The kubelet's pod sync for an exited container: restart, back off, or leave it (restartPolicy)."""
         policy = pod.tmpl.restart_policy
+        is_init = any(c is x for x in pod.init_containers)
+        if is_init and policy == "Never":
+            self._finish(pod, "Failed")  # a failed init container fails a pod that never restarts
+            return
         if policy == "Never" or (policy == "OnFailure" and c.exit_code == 0):
             if pod.containers is not None and all(x.state == "terminated" for x in pod.containers):
                 failed = any(x.exit_code != 0 for x in pod.containers)
@@ -239,7 +282,7 @@ class Kubelet:
                 "BackOff",
                 f"Back-off restarting failed container {c.name} in pod {pod_ref}",
                 COMPONENT,
-                field_path=f"spec.containers{{{c.name}}}",
+                field_path=f"spec.{'initContainers' if is_init else 'containers'}{{{c.name}}}",
             )
             self.clock.at(finished + c.backoff, self._retry, pod, c, c.restarts)
             return
@@ -252,7 +295,7 @@ class Kubelet:
         self._restart(pod, c)
 
     def _retry(self, pod: Pod, c: ContainerState, restarts: int) -> None:
-        if pod.deleted or c.restarts != restarts or c.state != "waiting" or pod.phase != "Running":
+        if pod.deleted or c.restarts != restarts or c.state != "waiting" or pod.phase in TERMINAL:
             return
         # Restore the exited state for the sync decision (the waiting state only hides it).
         assert c.last is not None
@@ -271,6 +314,8 @@ class Kubelet:
         c.ready = True
         if c.name in pod.tmpl.oom:
             self._oom_kill(pod, c)
+        elif not pod.initialized and any(c is x for x in pod.init_containers):
+            self._start(pod)  # the init container ran to completion this time: carry on
 
     # -- completion --------------------------------------------------------------------------------
     def _complete(self, pod: Pod) -> None:

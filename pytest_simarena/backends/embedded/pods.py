@@ -64,6 +64,7 @@ class PodTemplate:
         "priority",
         "qos",
         "restart_policy",
+        "sidecars",
         "spec",
         "static_key",
         "template_annotations",
@@ -112,7 +113,8 @@ class PodTemplate:
         inits: list[Obj] = spec.get("initContainers") or []
         self.container_names = [str(c.get("name", "")) for c in containers]
         self.init_names = [str(c.get("name", "")) for c in inits]
-        self.images = {str(c.get("name")): str(c.get("image", "")) for c in containers}
+        self.images = {str(c.get("name")): str(c.get("image", "")) for c in [*inits, *containers]}
+        self.sidecars = frozenset(str(c.get("name")) for c in inits if c.get("restartPolicy") == "Always")
         self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
         self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
         selector = spec.get("nodeSelector") or {}
@@ -137,7 +139,7 @@ class PodTemplate:
             raise InvalidObject(f'The {kind} "{name}" is invalid: {exc}') from None
         self.oom: frozenset[str] = frozenset(
             str(c.get("name"))
-            for c in containers
+            for c in [*inits, *containers]
             if "memory" in usage.get(str(c.get("name")), {})
             and "memory" in ((c.get("resources") or {}).get("limits") or {})
             and usage[str(c.get("name"))]["memory"] > _mem(c["resources"]["limits"]["memory"])
@@ -348,6 +350,8 @@ class Pod:
         "containers",
         "created",
         "deleted",
+        "init_containers",
+        "initialized",
         "involved",
         "labels",
         "last_attempt",
@@ -398,6 +402,8 @@ class Pod:
         self.node: Node | None = None
         self.phase = "Pending"
         self.containers: list[ContainerState] | None = None
+        self.init_containers: list[ContainerState] = []
+        self.initialized = False
         self.ready = False
         self.ready_time = created
         self.ready_since: float | None = None
@@ -461,14 +467,23 @@ class Pod:
                         "lastTransitionTime": bound,
                     }
                 )
-                conditions.append(
-                    {
-                        "type": "Initialized",
-                        "status": "True",
-                        "lastProbeTime": None,
-                        "lastTransitionTime": bound,
-                    }
-                )
+                init: Obj = {
+                    "type": "Initialized",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": bound,
+                }
+                if not self.initialized:
+                    # kubelet status generation [mem]: the init containers that have not completed.
+                    waiting = [
+                        c.name
+                        for c in self.init_containers
+                        if not (c.state == "terminated" and c.exit_code == 0)
+                    ]
+                    init["status"] = "False"
+                    init["reason"] = "ContainersNotInitialized"
+                    init["message"] = f"containers with incomplete status: [{' '.join(waiting)}]"
+                conditions.append(init)
                 ready = self._ready_condition()
                 for ctype in ("Ready", "ContainersReady"):
                     cond: Obj = {
@@ -492,6 +507,10 @@ class Pod:
             status["conditions"] = conditions
         if self.containers is not None:
             images = tmpl.images
+            if self.init_containers:
+                status["initContainerStatuses"] = [
+                    c.to_api(clock, images.get(c.name, "")) for c in self.init_containers
+                ]
             status["containerStatuses"] = [c.to_api(clock, images.get(c.name, "")) for c in self.containers]
         return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status}
 
