@@ -33,7 +33,7 @@ from pytest_simarena.strategies import (
     near_capacity_traces,
     traces,
 )
-from pytest_simarena.trace import dump_trace, dumps, load_trace, loads
+from pytest_simarena.trace import dump_trace, dumps, load_trace, loads, validate
 from pytest_simarena.trace.model import Trace
 
 SETTINGS = settings(
@@ -350,3 +350,18 @@ def test_mutated_real_traces_raise_only_trace_error(path: Path, shared_traces: P
             with contextlib.suppress(TraceError):
                 dumps(trace)  # whatever loads accepted can be written back (or says why not)
     assert outcomes["TraceError"] > 0, outcomes  # the corruptions were real
+
+
+@SETTINGS
+@given(
+    trace=st.one_of(
+        traces(deletions=True),
+        traces(notation="any", sparse=True),
+        near_capacity_traces(usage_at_limit=True, max_containers=8),
+        traces(profile="broken", replicas=st.just(0)),
+    )
+)
+def test_generated_traces_are_valid_for_the_projects_validator(trace: Trace) -> None:
+    # The strategies promise traces the Kubernetes API and SimKube would accept: no validation errors.
+    errors = [str(p) for p in validate(trace) if p.severity == "error"]
+    assert errors == []
