@@ -186,3 +186,13 @@ def test_apply_and_delete_directly() -> None:
         cluster.delete("Deployment", "virtual-default", "web")
     with pytest.raises(SimArenaError, match="kind not simulated"):
         cluster.apply({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}})
+
+
+def test_kinds_not_simulated_are_logged_not_warned() -> None:
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"}}
+    cluster, snap = run(trace((0, [service, deployment(replicas=1)])), 5)
+    assert [e for e in snap.events if e["type"] == "Warning"] == []
+    assert any(
+        "ignored events[0].applied_objs[0]: Service virtual-default/web" in line for line in cluster.event_log
+    )
+    assert len(snap.pods) == 1

@@ -34,7 +34,7 @@ from .controllers import Deployment, ReplicaSet, Workload
 from .events import EventRecorder
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
-from .pods import InvalidObject, Pod, PodTemplate
+from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind
 from .replay import Replay, trace_origin
 from .scheduler import Scheduler
 from .spec import KWOK_LABELS, KWOK_TAINT, ClusterSpec, Node, parse_taint
@@ -53,6 +53,8 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "CronJob": CronJob,
 }
 SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod")
+
+
 # Guard against a controller bug turning into an endless loop within one simulated instant.
 MAX_RECONCILE_ROUNDS = 10_000
 
@@ -318,7 +320,7 @@ class EmbeddedCluster:
             return
         cls = WORKLOAD_KINDS.get(kind)
         if cls is None:
-            raise SimArenaError(
+            raise UnsupportedKind(
                 f"{kind or 'object'} {namespace}/{name}: kind not simulated "
                 f"(supported: {', '.join(SUPPORTED_KINDS)})"
             )

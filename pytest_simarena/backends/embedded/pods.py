@@ -30,6 +30,10 @@ class InvalidObject(BackendError):
     """The API server would reject the object (HTTP 422), with Kubernetes' message (kubernetes.md §2.3)."""
 
 
+class UnsupportedKind(BackendError):
+    """An object of a kind the embedded cluster does not simulate (Service, ConfigMap, CRDs ...)."""
+
+
 @lru_cache(maxsize=4096)
 def _cpu(value: str | int | float) -> int:
     return parse_cpu(value)

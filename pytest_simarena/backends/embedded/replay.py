@@ -23,6 +23,8 @@ from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
+from .pods import UnsupportedKind
+
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
 
@@ -141,6 +143,9 @@ class Replay:
             self.namespaces[virtual["metadata"]["namespace"]] = None
             try:
                 cluster.apply_virtual(virtual, root=self.root_key(obj), replay=self)
+            except UnsupportedKind as exc:
+                # The driver would create it; it changes nothing we simulate, so it is only logged.
+                cluster.recorder.note(f"ignored {where}: {exc}")
             except (SimArenaError, QuantityError) as exc:
                 # The driver's apply would fail and the object never exist: show it, keep replaying.
                 cluster.record_rejection(virtual, str(exc), where)
