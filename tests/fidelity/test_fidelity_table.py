@@ -437,6 +437,27 @@ def _merge() -> None:
     assert seconds_since_start(evs[0]["lastTimestamp"]) > seconds_since_start(evs[0]["firstTimestamp"])
 
 
+@case("retry-waits-out-the-backoff-1-2-4-8-10s[k8s-1.4]")
+def _backoff_wait() -> None:
+    # b (7 cpu) fails at 1 s (attempt 1); deleting c1 at 100 s requeues it: attempt 2 fails (free 5 cpu).
+    # Deleting a at 101 s frees room, but b is in back-off for 2 s after attempt 2: bound at 102 s.
+    tr = trace(
+        (0, [deployment("a", 1, cpu="10"), deployment("c1", 1, cpu="1"), deployment("c2", 1, cpu="1")]),
+        (1, [deployment("b", 1, cpu="7")]),
+        (100, [deployment("c1", 0, cpu="1")]),
+        (101, [deployment("a", 0, cpu="10")]),
+    )
+    c, _ = replay(tr, 0, one_node())
+
+    def b_bound() -> bool:
+        return any(p["spec"].get("nodeName") for p in pods_of(c.observe(PREFIX), "b"))
+
+    assert c.run_until(b_bound, 200)
+    assert c.now == 102
+    (pod,) = pods_of(c.observe(PREFIX), "b")
+    assert events_for(c.observe(PREFIX), name_of(pod), "FailedScheduling")[0]["count"] == 2
+
+
 @case("retry-flush-at-first-30s-sweep-over-5-minutes[k8s-1.4]")
 def _flush_timing() -> None:
     # first attempt at 7 s; the sweep runs every 30 s (from scheduler start) and moves pods unschedulable for
