@@ -47,7 +47,7 @@ def _connection_args(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``simarena preflight`` and ``simarena parity``."""
-    doc = (__doc__ or "").split("\n\n")
+    doc = (__doc__ or "").replace("``", "").split("\n\n")
     p = subparsers.add_parser(
         "preflight",
         help="check that a real cluster can run simarena steps (kubeconfig, API, RBAC, SimKube, KWOK nodes)",
