@@ -212,8 +212,10 @@ class KubeCluster:
         for run in self._runs.values():
             if run.simulation is not None:
                 state = sim.simulation_state(self.api.get(sim.API_VERSION, sim.KIND, run.simulation))
-                if state.failed or state.state == "Absent":
-                    raise BackendError(f"Simulation {run.simulation} is {state.describe()}")
+                if state.terminal:  # Failed, or Finished (its objects are gone), or deleted under us
+                    raise BackendError(
+                        f"Simulation {run.simulation} ended during the step: {state.describe()}"
+                    )
 
     def observe(self, prefix: str) -> ClusterSnapshot:
         run = self._runs.get(prefix)
