@@ -68,7 +68,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "simulate",
         help="replay a trace on the embedded cluster and print what kubectl would show",
-        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+        description="Replay a SimKube trace on the embedded cluster (objects land in virtual-<namespace>) "
+        "and print what kubectl get deploy,pods and kubectl get events would show, or JSON.",
     )
     p.add_argument("trace", metavar="TRACE", help="a SimKube trace (.sktrace msgpack or JSON)")
     p.add_argument("--cluster", metavar="FILE", help="cluster spec file (YAML/JSON nodeGroups)")
@@ -113,7 +114,7 @@ def _quantity(flag: str, text: str, parse: Any) -> str:
             raise SimArenaError(f"{flag}: {text!r} must be greater than 0")
         return canonical(text)
     except QuantityError as exc:
-        raise QuantityError(f"{flag}: {text!r}: {exc}") from None
+        raise QuantityError(f"{flag}: {exc}") from None
 
 
 def build_spec(args: argparse.Namespace) -> ClusterSpec:
