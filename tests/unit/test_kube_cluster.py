@@ -21,7 +21,7 @@ from pytest_simarena.backends.kube.cluster import KubeCluster
 from pytest_simarena.backends.kube.labels import CREATED_KEY
 from pytest_simarena.backends.kube.simulation import TraceDelivery
 from pytest_simarena.backends.protocol import ClusterBackend
-from pytest_simarena.errors import BackendUnavailable
+from pytest_simarena.errors import BackendError, BackendUnavailable
 from pytest_simarena.trace import loads
 from pytest_simarena.trace.model import Trace
 
@@ -135,10 +135,8 @@ def test_a_namespace_that_existed_is_used_but_never_deleted(
     cluster.close()
 
 
-def test_simkube_step_creates_a_simulation_and_waits_for_the_driver(
-    cluster_ep: tuple[Endpoint, ObjectStore, Path], tmp_path: Path
-) -> None:
-    ep, store, kc = cluster_ep
+def _simkube(ep: Endpoint, store: ObjectStore, kc: Path, tmp_path: Path) -> KubeCluster:
+    """A reachable cluster with SimKube installed; creation/deletion callbacks play its controller."""
     ep.on("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/simulations.simkube.io", (200, {}))
     ep.on(
         "GET",
@@ -166,7 +164,14 @@ def test_simkube_step_creates_a_simulation_and_waits_for_the_driver(
     store.after_create["/apis/simkube.io/v1/simulations"] = simkube_starts
     store.after_delete["/apis/simkube.io/v1/simulations"] = simkube_collects
     delivery = TraceDelivery(host_dir=tmp_path / "traces", node_dir="/data/simarena")
-    cluster = KubeCluster(kubeconfig=kc, mode="simkube", run_id="r1", delivery=delivery, lock_dir=tmp_path)
+    return KubeCluster(kubeconfig=kc, mode="simkube", run_id="r1", delivery=delivery, lock_dir=tmp_path)
+
+
+def test_simkube_step_creates_a_simulation_and_waits_for_the_driver(
+    cluster_ep: tuple[Endpoint, ObjectStore, Path], tmp_path: Path
+) -> None:
+    ep, store, kc = cluster_ep
+    cluster = _simkube(ep, store, kc, tmp_path)
     cluster.prepare("p1")
     cluster.start(_trace(), "p1")
     (sim_path,) = [p for p in store.objects if p.startswith("/apis/simkube.io/v1/simulations/")]
@@ -183,4 +188,19 @@ def test_simkube_step_creates_a_simulation_and_waits_for_the_driver(
     assert sim_path not in store.objects and f"{NS_PATH}/p1-default" not in store.objects
     assert not cluster._lock.held
     assert not (tmp_path / "traces" / f"{name}.sktrace").exists()
+    cluster.close()
+
+
+def test_a_simulation_that_finishes_during_the_step_is_an_error(
+    cluster_ep: tuple[Endpoint, ObjectStore, Path], tmp_path: Path
+) -> None:
+    ep, store, kc = cluster_ep
+    cluster = _simkube(ep, store, kc, tmp_path)
+    cluster.start(_trace(), "p1")
+    (sim_path,) = [p for p in store.objects if p.startswith("/apis/simkube.io/v1/simulations/")]
+    store.objects[sim_path]["status"] = {"state": "Finished"}
+    with pytest.raises(BackendError, match=r"ended during the step: state Finished: the replay finished"):
+        cluster.advance(0)
+    cluster.cleanup("p1")
+    assert not cluster._lock.held
     cluster.close()
