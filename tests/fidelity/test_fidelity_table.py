@@ -805,6 +805,33 @@ def _sts_blocked() -> None:
     assert_pending_with(pods, snap, CPU3)
 
 
+@case("statefulset-unblocked-by-a-new-node-then-creates-the-rest[issue4-controllers,k8s-1.4]")
+def _sts_unblocked() -> None:
+    c, snap = replay(trace((0, [statefulset("db", 3, cpu="17")])), 60)
+    assert [name_of(p) for p in pods_of(snap, "db")] == ["db-0"]
+    for i in range(3):
+        c.add_node(f"big-{i}", "32", "64Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
+    c.run(60)
+    pods = pods_of(c.observe(PREFIX), "db")
+    assert [name_of(p) for p in pods] == ["db-0", "db-1", "db-2"]
+    assert_running_ready(pods)
+    assert sorted(p["spec"]["nodeName"] for p in pods) == ["big-0", "big-1", "big-2"]
+
+
+@case("statefulset-waits-for-Ready-not-just-Running[issue4-controllers,k8s-4.3]")
+def _sts_not_ready() -> None:
+    sts = statefulset("db", 3)
+    sts["spec"]["template"]["spec"]["containers"] = [container(memory="64Mi", limit_memory="64Mi")]
+    sts["spec"]["template"]["metadata"]["annotations"] = {"simarena.io/usage": '{"app": {"memory": "1Gi"}}'}
+    _, snap = replay(trace((0, [sts])), 120)
+    pods = pods_of(snap, "db")
+    assert [name_of(p) for p in pods] == ["db-0"]  # Running (phase) but crash-looping, never Ready
+    assert pods[0]["status"]["phase"] == "Running" and pod_status(pods[0]) in (
+        "CrashLoopBackOff",
+        "OOMKilled",
+    )
+
+
 @case("statefulset-ordered-ready-creates-all[issue4-controllers]")
 def _sts_all() -> None:
     _, snap = replay(trace((0, [statefulset("db", 3, cpu="1")])), 60)
