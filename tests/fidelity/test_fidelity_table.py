@@ -1024,6 +1024,16 @@ def _init_completed() -> None:
     assert (init.get("name"), term.get("exitCode"), term.get("reason")) == ("init", 0, "Completed")
 
 
+@case("oom-crash-looping-deployment-times-out-progressing[k8s-6.5,9.E]")
+def _oom_deadline() -> None:
+    _, snap = replay(trace((0, [_oom_deployment()])), 602)
+    dep = workload(snap, "Deployment", "web")
+    prog, avail = condition(dep, "Progressing"), condition(dep, "Available")
+    assert prog is not None and (prog["status"], prog["reason"]) == ("False", "ProgressDeadlineExceeded")
+    assert avail is not None and (avail["status"], avail["reason"]) == ("False", "MinimumReplicasUnavailable")
+    assert (dep["status"].get("replicas"), dep["status"].get("unavailableReplicas")) == (1, 1)
+
+
 @case("cpu-usage-over-limit-only-throttles[k8s-4.2,9.F]")
 def _cpu_throttle() -> None:
     dep = deployment(
