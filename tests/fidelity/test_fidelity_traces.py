@@ -191,6 +191,23 @@ def test_dsb_scaling_peak_overflows_48_cpus_by_exactly_4(shared_traces: Path) ->
     assert [p for p in snap.pods if pod_status(p) != "Running"] == []
 
 
+def test_dsb_scaling_on_two_nodes_keeps_32_running_and_the_last_scaled_pending(shared_traces: Path) -> None:
+    """2 x 16 cpu = 32 pods (k8s-1.1). Scale-downs delete pending pods first and free cpu goes to pods whose
+    back-off has ended, oldest last attempt first (k8s-1.4): see docs/embedded-cluster.md for the walk."""
+    tr = _load(shared_traces / "simkube" / "dsb-scaling.sktrace")
+    _, snap = _run(tr, tr.duration + 120, ClusterSpec.uniform(2, "16", "32Gi"))
+    summaries = summarize(snap)
+    assert sum(s.running for s in summaries) == 32 and sum(s.pending for s in summaries) == 10
+    assert _by_deployment(snap) == {"nginx-thrift": (2, 8), "post-storage-service": (3, 2)}
+    messages = {
+        (condition(p, "PodScheduled") or {}).get("message") for p in snap.pods if pod_status(p) == "Pending"
+    }
+    assert messages == {
+        "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: "
+        "2 No preemption victims found for incoming pod.."
+    }
+
+
 ALL_TRACES = sorted(
     str(p.relative_to(Path(__file__).resolve().parents[3] / "shared" / "traces"))
     for p in (Path(__file__).resolve().parents[3] / "shared" / "traces").glob("*/*")
