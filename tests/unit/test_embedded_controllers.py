@@ -323,3 +323,16 @@ def test_observing_never_changes_the_run() -> None:
         watched.observe(PREFIX)
     assert watched.event_log == quiet.event_log
     assert watched.observe(PREFIX) == quiet.observe(PREFIX)
+
+
+def test_a_rejected_update_leaves_the_running_deployment_untouched() -> None:
+    bad = deployment(replicas=3, containers=[container(requests={"memory": "2Gi"}, limits={"memory": "1Gi"})])
+    cluster, snap = run(trace((0, [deployment(replicas=2)]), (10, [bad])), 30)
+    assert phases(snap, "web-") == ["Running", "Running"]
+    dep = workload(snap, "Deployment", "web")
+    assert (dep["spec"]["replicas"], dep["metadata"]["generation"]) == (2, 1)
+    (event,) = events(snap, "FailedApply")
+    assert event["message"] == (
+        'The Deployment "web" is invalid: spec.template.spec.containers[0].resources.requests: '
+        'Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi'
+    )

@@ -1,10 +1,10 @@
 """EmbeddedCluster: the deterministic in-process Kubernetes, composing clock, scheduler, controllers, kubelet.
 
-    >>> from pytest_simarena.backends.embedded import EmbeddedCluster
-    >>> cluster = EmbeddedCluster(seed=1)          # 3 KWOK nodes of 16 cpu / 32Gi
-    >>> cluster.start(trace)                       # objects land in virtual-<ns>
-    >>> cluster.run(120)                           # simulated seconds, no sleeping
-    >>> snapshot = cluster.observe("virtual")      # API-shaped pods, workloads, events, nodes
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+    cluster = EmbeddedCluster(seed=1)          # 3 KWOK nodes of 16 cpu / 32Gi
+    cluster.start(trace)                       # objects land in virtual-<ns>
+    cluster.run(120)                           # simulated seconds, no sleeping
+    snapshot = cluster.observe("virtual")      # API-shaped pods, workloads, events, nodes
 
 Same seed, same trace, same spec -> the same ``event_log`` and the same observations.
 """
@@ -326,7 +326,12 @@ class EmbeddedCluster:
             )
         existing = self.workloads.get((kind, namespace, name))
         if existing is not None and not existing.deleted:
-            existing.set_object(obj)
+            saved = dict(existing.__dict__)
+            try:
+                existing.set_object(obj)
+            except SimArenaError:
+                existing.__dict__.update(saved)  # a rejected update leaves the object as it was
+                raise
             self.dirty(existing)
             return
         workload = cls(self, obj, root=root)
