@@ -327,7 +327,7 @@ def test_observing_never_changes_the_run() -> None:
 
 def test_a_rejected_update_leaves_the_running_deployment_untouched() -> None:
     bad = deployment(replicas=3, containers=[container(requests={"memory": "2Gi"}, limits={"memory": "1Gi"})])
-    cluster, snap = run(trace((0, [deployment(replicas=2)]), (10, [bad])), 30)
+    _, snap = run(trace((0, [deployment(replicas=2)]), (10, [bad])), 30)
     assert phases(snap, "web-") == ["Running", "Running"]
     dep = workload(snap, "Deployment", "web")
     assert (dep["spec"]["replicas"], dep["metadata"]["generation"]) == (2, 1)

@@ -30,7 +30,8 @@ from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import build_virtual_obj, clone
 
 from .clock import Clock
-from .controllers import Deployment, ReplicaSet, Workload
+from .controllers import ReplicaSet, Workload
+from .deployment import Deployment
 from .events import EventRecorder
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams

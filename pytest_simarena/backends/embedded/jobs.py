@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError
 
-from .controllers import SAFE_ALPHABET, Condition, Context, Workload, _int
+from .controllers import SAFE_ALPHABET, Context, Workload, _int
+from .deployment import Condition
 from .pods import InvalidObject
 
 if TYPE_CHECKING:
