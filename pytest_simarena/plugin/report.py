@@ -105,7 +105,7 @@ def html_extras(outcome: CaseOutcome, *, charts: bool = True) -> list[Obj]:
     if result is not None and result.steps and charts:
         from pytest_simarena.report.charts import episode_chart_base64
 
-        out.append(extras.png(episode_chart_base64(result, title=case.test_id), name="episode chart"))
+        out.append(extras.png(episode_chart_base64(result), name="episode chart"))
     return out
 
 
