@@ -201,3 +201,31 @@ def test_init_containers_complete_or_crash_loop_before_the_app_starts() -> None:
         "containers with incomplete status: [setup]",
     )
     assert pod["status"]["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+
+
+def test_backoff_resets_when_the_last_restart_is_over_ten_minutes_old() -> None:
+    # §4.3 backoff.go: an entry older than 2 x 5 min has expired; the next exit restarts at once, back to 10 s.
+    from pytest_simarena.backends.embedded.clock import Clock
+    from pytest_simarena.backends.embedded.events import EventRecorder
+    from pytest_simarena.backends.embedded.lifecycle import Kubelet
+    from pytest_simarena.backends.embedded.pods import ContainerState
+
+    clock = Clock()
+    kubelet = Kubelet(
+        clock,
+        EventRecorder(clock),
+        LifecycleParams(),
+        on_change=lambda pod: None,
+        on_terminal=lambda pod: None,
+        run_duration=lambda pod: None,
+    )
+    cluster = EmbeddedCluster()
+    cluster.apply(deployment(replicas=1), prefix=PREFIX)
+    cluster.run(1)
+    pod = next(iter(cluster.pods["virtual-default"].values()))
+    c = ContainerState("web")
+    c.state, c.reason, c.exit_code = "terminated", "Error", 1
+    c.backoff, c.backoff_update, c.restarts = 300.0, 0.0, 6
+    clock.now = c.started = c.finished = 700.0  # ran from the last restart (t=0) for 700 s > 600 s
+    kubelet._sync_container(pod, c)
+    assert (c.state, c.restarts, c.backoff) == ("running", 7, 10.0)
