@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from pytest_simarena.episode.loop import run_episode
+    from pytest_simarena.policies.registry import BUILTIN_POLICIES
     from pytest_simarena.scenario.model import Context, load_scenarios
     from pytest_simarena.scenario.run import ClusterPool, RunConfig, cluster_for, run_case
     from pytest_simarena.trace import load_trace
-    from pytest_simarena.policies.registry import BUILTIN_POLICIES
 
     traces = sorted(glob.glob(args.traces))
     if not traces:
@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         tests_only = max(full - startup, 1e-9)
         print(f"bare run_episode        {bare:8.3f} s  {1000 * bare / n:8.2f} ms/test")
         print(
-            f"library run_case        {lib:8.3f} s  {1000 * lib / n:8.2f} ms/test  ratio {lib / bare:5.2f}x bare"
+            f"library run_case        {lib:8.3f} s  {1000 * lib / n:8.2f} ms/test  "
+            f"ratio {lib / bare:5.2f}x bare"
         )
         print(f"pytest start+collect    {startup:8.3f} s")
         print(

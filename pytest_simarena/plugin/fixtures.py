@@ -312,8 +312,8 @@ def simarena_case(request: pytest.FixtureRequest) -> ScenarioCase:
     case = getattr(request, "param", None)
     if case is None:
         pytest.fail(
-            f"{request.node.nodeid}: simarena_case/simarena_result need @pytest.mark.simarena(traces, policies) "
-            "on the test",
+            f"{request.node.nodeid}: simarena_case/simarena_result need "
+            "@pytest.mark.simarena(traces, policies) on the test",
             pytrace=False,
         )
     return case  # type: ignore[no-any-return]
@@ -323,7 +323,7 @@ def simarena_case(request: pytest.FixtureRequest) -> ScenarioCase:
 def simarena_result(
     request: pytest.FixtureRequest, simarena_case: ScenarioCase, simarena_worker_id: str
 ) -> EpisodeResult:
-    """The episode of this test's case, run like a scenario-file test (fresh seeded simulator, same seed rule).
+    """The episode of this test's case, run as a scenario-file test runs (fresh seeded simulator).
 
     Expectations given in the mark (``expect={...}``) are checked first; a failure shows the step table.
     """

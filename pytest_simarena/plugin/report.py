@@ -166,11 +166,15 @@ class ResultsReporter:
         rows = policy_table(self.ordered())
         tr = terminalreporter
         tr.section("simarena: per policy")
-        header = f"{'policy':<22}{'cases':>6}{'passed':>8}{'solved':>8}{'solve rate':>12}{'mean steps':>12}{'mean reward':>13}"
+        header = (
+            f"{'policy':<22}{'cases':>6}{'passed':>8}{'solved':>8}{'solve rate':>12}"
+            f"{'mean steps':>12}{'mean reward':>13}"
+        )
         tr.write_line(header)
         for r in rows:
             tr.write_line(
-                f"{r['policy']:<22}{r['cases']:>6}{r['passed']:>8}{r['solved']:>8}{_fmt(r['solveRate'], True):>12}"
+                f"{r['policy']:<22}{r['cases']:>6}{r['passed']:>8}{r['solved']:>8}"
+                f"{_fmt(r['solveRate'], True):>12}"
                 f"{_fmt(r['meanStepsToSolve']):>12}{_fmt(r['meanReward']):>13}"
             )
         path = self.results_path()
@@ -245,7 +249,8 @@ class HtmlHooks:
         )
         prefix.append(
             "<h2>simarena: per policy</h2>"
-            f"<table border='1' style='border-collapse:collapse' id='simarena-policies'><tr>{head}</tr>{body}</table>"
+            "<table border='1' style='border-collapse:collapse' id='simarena-policies'>"
+            f"<tr>{head}</tr>{body}</table>"
         )
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:

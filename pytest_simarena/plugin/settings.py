@@ -1,9 +1,10 @@
-"""Every plugin setting, declared once: ``--simarena-<name>`` option, ini ``simarena_<name>``, env ``SIMARENA_<NAME>``.
+"""Every plugin setting, declared once: option ``--simarena-<name>``, ini ``simarena_<name>``, env
+``SIMARENA_<NAME>``.
 
 Resolution follows pytest-django's habit: command line > environment > ini > default, and the source of each
 value is remembered so the report header can say ``seed=7 (from env)``. Values are parsed by small functions
-that raise ``ValueError`` describing the accepted form; :func:`resolve` turns that into a ``pytest.UsageError``
-naming the option, the env variable and the ini key.
+that raise ``ValueError`` describing the accepted form; :func:`resolve` turns that into a
+``pytest.UsageError`` naming the option, the env variable and the ini key.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def worker_id(config: pytest.Config) -> str:
-    """``gw0``, ``gw1``... under xdist, ``master`` otherwise (the names xdist's ``worker_id`` fixture uses)."""
+    """``gw0``, ``gw1``... under xdist, ``master`` otherwise (as xdist's ``worker_id`` fixture says)."""
     workerinput = getattr(config, "workerinput", None)
     if isinstance(workerinput, dict):
         return str(workerinput.get("workerid", "master"))

@@ -116,10 +116,18 @@ def _chart_png(points: tuple[ChartPoint, ...], target: int | None, title: str) -
     fig.subplots_adjust(left=0.07, right=0.92, bottom=0.19, top=0.78 if title else 0.86)
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
-    canvas.draw()
+    canvas.draw()  # type: ignore[no-untyped-call]
     from PIL import Image
 
-    rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgba = Image.frombuffer(
+        "RGBA",
+        canvas.get_width_height(),
+        canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+        "raw",
+        "RGBA",
+        0,
+        1,
+    )
     # A palette PNG is a third of the RGBA one: the self-contained report embeds one chart per test.
     image = rgba.convert("RGB").quantize(colors=64)
     buffer = io.BytesIO()

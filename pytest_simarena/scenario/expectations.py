@@ -134,6 +134,7 @@ def check(expect: Expectations, result: EpisodeResult, *, target: int | None = N
         if len(tail) < expect.hold or not all(o.healthy for o in tail):
             healthy = sum(1 for o in tail if o.healthy)
             failures.append(
-                f"expect.hold: expected the last {expect.hold} observations healthy, {healthy} of {len(tail)} were"
+                f"expect.hold: expected the last {expect.hold} observations healthy, "
+                f"{healthy} of {len(tail)} were"
             )
     return failures

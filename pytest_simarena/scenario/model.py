@@ -165,7 +165,7 @@ class ScenarioCase:
 
     @property
     def test_id(self) -> str:
-        """``cpu.yaml::slightly-bad[slightly-bad-cpu-heuristic]``: independent of rootdir, worker and order."""
+        """``cpu.yaml::slightly-bad[slightly-bad-cpu-heuristic]``: whatever the rootdir, worker and order."""
         return f"{self.file.name}::{self.scenario}[{self.param_id}]"
 
     def derived_seed(self, base_seed: int) -> int:
@@ -272,7 +272,7 @@ class Scenario:
 
 
 def _merge(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> Obj:
-    """A scenario's keys over the file defaults; ``expect`` merges key by key (``final`` too); marks add up."""
+    """A scenario's keys over the file defaults: ``expect`` and ``policies`` merge, marks add up."""
     out: Obj = copy.deepcopy(dict(defaults))
     for key, value in own.items():
         if key == "expect" and isinstance(out.get("expect"), dict):
@@ -344,7 +344,8 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
     """Every scenario of a loaded file with its cases.
 
     Raises:
-        ScenarioError: an unknown trace, policy, cluster file, or duplicate test id, as ``file:line: field: ...``.
+        ScenarioError: an unknown trace, policy, cluster file, or duplicate test id, as
+            ``file:line: field: ...``.
     """
     defaults: Obj = loaded.data.get("defaults") or {}
     base = loaded.path.parent

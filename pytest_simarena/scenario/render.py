@@ -1,11 +1,11 @@
-"""Text a person reads when a scenario fails: what was expected, the step table, the last complaints, the diff.
+"""What a person reads when a scenario fails: the expectation, the step table, the last complaints, the diff.
 
 Plain strings (no pytest): the plugin's ``repr_failure`` returns them, the HTML report embeds them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pytest_simarena.episode.results import EpisodeResult, StepRecord

@@ -35,7 +35,7 @@ class RunConfig:
 
 
 def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> ClusterChoice:
-    """The scenario's cluster, else the one the trace's metadata names (generator traces), else the default."""
+    """The scenario's cluster, else the one the trace metadata names (generated traces), else the default."""
     if case_cluster is not None:
         return case_cluster
     meta = (trace.extra.get("metadata") if trace is not None else None) or {}

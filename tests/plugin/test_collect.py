@@ -54,7 +54,8 @@ def test_all_policies_and_globs(pytester: pytest.Pytester, scenario_dir: Path, t
     _write(
         scenario_dir,
         "all.yaml",
-        f"scenarios:\n  - name: every\n    traces: ['{root}/traces/canonical/*.sktrace']\n    policies: all\n",
+        "scenarios:\n  - name: every\n"
+        f"    traces: ['{root}/traces/canonical/*.sktrace']\n    policies: all\n",
     )
     result = pytester.runpytest("--collect-only", "-q", trace_dirs_arg)
     n = 4 * len(BUILTIN_POLICIES)
@@ -115,12 +116,14 @@ BROKEN = [
     ),
     pytest.param(
         "scenarios:\n  - name: a\n    traces: [sligthly-bad-cpu]\n",
-        "*scenarios/bad.yaml:3: scenarios[[]0].traces[[]0]: trace 'sligthly-bad-cpu' not found*did you mean 'slightly-bad-cpu'*",
+        "*scenarios/bad.yaml:3: scenarios[[]0].traces[[]0]: trace 'sligthly-bad-cpu' not found"
+        "*did you mean 'slightly-bad-cpu'*",
         id="unknown-trace",
     ),
     pytest.param(
         "scenarios:\n  - name: a\n    traces: [slightly-bad-cpu]\n    policies: [heuristc]\n",
-        "*scenarios/bad.yaml:4: scenarios[[]0].policies: unknown policy 'heuristc'. Did you mean 'heuristic'?*",
+        "*scenarios/bad.yaml:4: scenarios[[]0].policies: unknown policy 'heuristc'. "
+        "Did you mean 'heuristic'?*",
         id="unknown-policy",
     ),
     pytest.param(

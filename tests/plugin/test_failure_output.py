@@ -60,7 +60,8 @@ def test_full_trace_option(pytester: pytest.Pytester, scenario_dir: Path, trace_
 
 def test_could_not_run(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str) -> None:
     (scenario_dir / "bad.yaml").write_text(
-        "scenarios:\n  - name: nope\n    traces: [slightly-bad-cpu]\n    workload: nothere\n    policies: [noop]\n"
+        "scenarios:\n  - name: nope\n    traces: [slightly-bad-cpu]\n"
+        "    workload: nothere\n    policies: [noop]\n"
     )
     result = pytester.runpytest(trace_dirs_arg)
     result.assert_outcomes(failed=1)

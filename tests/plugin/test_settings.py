@@ -1,4 +1,4 @@
-"""One settings table: --simarena-* option > SIMARENA_* env > simarena_* ini > default, source in the header."""
+"""One settings table: --simarena-* > SIMARENA_* env > simarena_* ini > default; the source in the header."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ def _trace(
     *,
     target: int | None = None,
 ) -> Trace:
-    """One Deployment ``web``; each spec is (cpu, memory, cpu limit, memory limit, cpu usage, memory usage)."""
+    """A Deployment ``web``; each spec: (cpu, memory, cpu limit, memory limit, cpu usage, memory usage)."""
     conts = [
         ContainerPlan(f"c{i}", "ghcr.io/example/app:1.0", cpu, mem, cl, ml, uc, um)
         for i, (cpu, mem, cl, ml, uc, um) in enumerate(specs)

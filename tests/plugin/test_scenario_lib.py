@@ -1,0 +1,140 @@
+"""The scenario library without pytest's machinery: the shipped suite's coverage, merging, expectations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_simarena.episode.results import EpisodeResult
+from pytest_simarena.policies.registry import BUILTIN_POLICIES
+from pytest_simarena.scenario.expectations import check
+from pytest_simarena.scenario.model import (
+    Context,
+    Expectations,
+    ScenarioCase,
+    derive_seed,
+    load_scenarios,
+    merge_policies,
+)
+from pytest_simarena.scenario.naming import namespace_name
+from pytest_simarena.scenario.run import ClusterPool, RunConfig, run_case
+from pytest_simarena.scenario.schema import SCHEMA, SCHEMA_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACE_DIRS = (ROOT / "traces" / "canonical", ROOT / "traces" / "generated")
+CTX = Context(rootpath=ROOT, trace_dirs=TRACE_DIRS, builtin_policies=tuple(BUILTIN_POLICIES))
+
+
+def test_shipped_suite_covers_every_trace_and_policy_once() -> None:
+    cases = [
+        c
+        for f in sorted((ROOT / "scenarios").glob("*.yaml"))
+        for s in load_scenarios(f, CTX)
+        for c in s.cases
+    ]
+    pairs = [(c.trace.name, c.policy) for c in cases]
+    traces = sorted(p.name for d in TRACE_DIRS for p in d.glob("*.sktrace"))
+    assert len(traces) >= 104
+    assert sorted(pairs) == sorted((t, p) for t in traces for p in BUILTIN_POLICIES)
+    # Honest expectations: nothing in the suite is xfailed or skipped.
+    assert not [c.test_id for c in cases if any(m.name in ("xfail", "skip") for m in c.marks)]
+    # Every repairing run states its outcome; only the random baseline makes no claim.
+    silent = {c.policy for c in cases if c.expect.solved is None}
+    assert silent == {"random"}
+
+
+def test_schema_is_published_and_documented() -> None:
+    assert SCHEMA_PATH.name == "scenario.schema.json"
+    assert json.loads(SCHEMA_PATH.read_text())["$schema"].endswith("2020-12/schema")
+    docs = (ROOT / "docs" / "scenarios.md").read_text()
+    for key in [*SCHEMA["$defs"]["expect"]["properties"], *SCHEMA["$defs"]["settings"]["properties"]]:
+        assert f"`{key}`" in docs, key
+
+
+def test_policies_merge_per_policy() -> None:
+    base = {"heuristic": {"expect": {"solved": True, "final": {"ready": "target"}}}, "noop": None}
+    merged = merge_policies(
+        base, {"heuristic": {"expect": {"within": 1, "final": {"pending": 0}}}, "vpa": None}
+    )
+    assert merged["heuristic"] == {
+        "expect": {"solved": True, "within": 1, "final": {"ready": "target", "pending": 0}}
+    }
+    assert set(merged) == {"heuristic", "noop", "vpa"}
+    assert set(merge_policies(base, ["noop"])) == {"noop"}
+
+
+def test_seeds_and_names_are_stable() -> None:
+    a = derive_seed("cpu.yaml::s[t-heuristic]", 0)
+    assert a == derive_seed("cpu.yaml::s[t-heuristic]", 0)
+    assert a != derive_seed("cpu.yaml::s[t-heuristic]", 1) != derive_seed("cpu.yaml::s[t-vpa]", 0)
+    name = namespace_name("x.yaml::" + "very-long-scenario-name" * 5 + "[p]", "gw12")
+    assert len(name) <= 40 and name.startswith("sa-gw12-")
+
+
+def _result(trace: str, policy: str) -> EpisodeResult:
+    case = ScenarioCase(
+        file=Path("lib.yaml"),
+        scenario="s",
+        line=1,
+        param_id=f"{trace}-{policy}",
+        trace=TRACE_DIRS[0] / f"{trace}.sktrace",
+        policy=policy,
+    )
+    outcome = run_case(case, pool=ClusterPool(), config=RunConfig(steps=3), prefix="lib")
+    assert outcome.result is not None, outcome.error
+    return outcome.result
+
+
+@pytest.fixture(scope="module")
+def fixed() -> EpisodeResult:
+    return _result("slightly-bad-cpu", "heuristic")
+
+
+@pytest.fixture(scope="module")
+def stuck() -> EpisodeResult:
+    return _result("very-bad-memory", "always_bump_memory")
+
+
+@pytest.mark.parametrize(
+    ("which", "expect", "failures"),
+    [
+        ("fixed", {"solved": True, "within": 1, "final": {"ready": "target", "pending": 0}}, []),
+        ("fixed", {"solved": False}, ["expect.solved: expected NOT solved, but solved at step 1"]),
+        ("fixed", {"within": 0}, ["expect.within: expected solved within 0 steps, took 1"]),
+        ("fixed", {"final": {"total": 4}}, ["expect.final.total: expected 4, got 3"]),
+        ("fixed", {"min_total_reward": 1, "max_total_reward": 1}, []),
+        ("fixed", {"min_total_reward": 2}, ["expect.min_total_reward: expected >= 2, got 1"]),
+        (
+            "fixed",
+            {"blocked": True},
+            ["expect.blocked: expected a safeguard to block an action, but none was"],
+        ),
+        ("fixed", {"events": {"present": ["Insufficient cpu"], "absent": ["OOMKilled"]}}, []),
+        (
+            "fixed",
+            {"events": {"present": ["Insufficient memory"]}},
+            ["no event contains 'Insufficient memory'"],
+        ),
+        ("fixed", {"hold": 1}, []),
+        ("fixed", {"hold": 2}, ["expect.hold: expected the last 2 observations healthy, 1 of 2 were"]),
+        ("fixed", {"error": True}, ["expect.error: expected the episode to fail"]),
+        ("stuck", {"solved": False, "blocked": True, "final": {"ready": 0, "pending": "target"}}, []),
+        ("stuck", {"solved": True}, ["expect.solved: expected solved, but not solved after 3 steps"]),
+        ("stuck", {"within": 3}, ["expect.within: expected solved within 3 steps, but never solved"]),
+        (
+            "stuck",
+            {"blocked": False},
+            ["expect.blocked: expected no blocked action, but 3 were (steps [0, 1, 2])"],
+        ),
+    ],
+)
+def test_expectations(
+    request: pytest.FixtureRequest, which: str, expect: dict[str, object], failures: list[str]
+) -> None:
+    result: EpisodeResult = request.getfixturevalue(which)
+    got = check(Expectations.from_mapping(expect), result)
+    assert len(got) == len(failures), got
+    for text, wanted in zip(got, failures, strict=True):
+        assert wanted in text
