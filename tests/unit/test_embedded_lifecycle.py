@@ -204,7 +204,7 @@ def test_init_containers_complete_or_crash_loop_before_the_app_starts() -> None:
 
 
 def test_backoff_resets_when_the_last_restart_is_over_ten_minutes_old() -> None:
-    # §4.3 backoff.go: an entry older than 2 x 5 min has expired; the next exit restarts at once, back to 10 s.
+    # §4.3 backoff.go: an entry older than 2 x 5 min has expired: the next exit restarts at once, 10 s again.
     from pytest_simarena.backends.embedded.clock import Clock
     from pytest_simarena.backends.embedded.events import EventRecorder
     from pytest_simarena.backends.embedded.lifecycle import Kubelet
