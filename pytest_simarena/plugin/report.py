@@ -58,7 +58,7 @@ def html_extras(outcome: CaseOutcome, *, charts: bool = True) -> list[Obj]:
     """pytest-html extras: expectations and verdict, the step table, the chart, the trace diff."""
     from pytest_html import extras
 
-    from pytest_simarena.scenario.render import diff_lines, last_messages, step_rows
+    from pytest_simarena.scenario.render import NOTED_VERDICTS, diff_lines, last_messages, step_rows
 
     case, result = outcome.case, outcome.result
     parts = ['<div class="simarena">']
@@ -92,21 +92,30 @@ def html_extras(outcome: CaseOutcome, *, charts: bool = True) -> list[Obj]:
         parts.append(
             f'<table border="1" style="border-collapse:collapse;font-size:12px"><tr>{head}</tr>{body}</table>'
         )
-        messages = last_messages(result)
-        if messages:
-            parts.append("<pre>" + html.escape("\n".join(messages)) + "</pre>")
+        notes = [
+            f"step {row['step']}: {row['verdict']}: {row['message']}"
+            for row in rows
+            if row["message"] and row["verdict"] in NOTED_VERDICTS and row["action"] != "noop"
+        ]
+        details = notes + last_messages(result)
+        if details:
+            parts.append("<pre>" + html.escape("\n".join(details)) + "</pre>")
         diff = diff_lines(outcome.original, result.final_trace)
         if diff:
             parts.append(
                 "<b>trace diff (original -> last replayed)</b><pre>" + html.escape("\n".join(diff)) + "</pre>"
             )
     parts.append("</div>")
-    out: list[Obj] = [extras.html("".join(parts))]
     if result is not None and result.steps and charts:
         from pytest_simarena.report.charts import episode_chart_base64
 
-        out.append(extras.png(episode_chart_base64(result), name="episode chart"))
-    return out
+        # Inline beside the table (pytest-html's media box would shrink it to a thumbnail).
+        chart = episode_chart_base64(result)
+        parts.append(
+            '<div><img alt="pod states and reward per step" style="max-width:480px" '
+            f'src="data:image/png;base64,{chart}"></div>'
+        )
+    return [extras.html('<div style="display:flex;gap:16px;flex-wrap:wrap">' + "".join(parts) + "</div>")]
 
 
 def policy_table(records: list[Obj]) -> list[Obj]:
