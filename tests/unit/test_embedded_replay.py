@@ -196,3 +196,34 @@ def test_kinds_not_simulated_are_logged_not_warned() -> None:
         "ignored events[0].applied_objs[0]: Service virtual-default/web" in line for line in cluster.event_log
     )
     assert len(snap.pods) == 1
+
+
+def test_runs_do_not_depend_on_string_hash_randomization(shared_traces: Path) -> None:
+    # Nothing may iterate a set or hash-ordered structure: two processes with different PYTHONHASHSEED agree.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, json, warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from pytest_simarena.trace import load_trace\n"
+        "from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster\n"
+        f"t = load_trace({str(shared_traces / 'simkube' / 'dsb-scaling.sktrace')!r})\n"
+        "c = EmbeddedCluster(ClusterSpec.uniform(4, '8', '16Gi'), seed=3)\n"
+        "c.start(t)\n"
+        "c.run(1300)\n"
+        "blob = '\\n'.join(c.event_log) + json.dumps(c.observe('virtual').pods, sort_keys=True)\n"
+        "print(hashlib.sha256(blob.encode()).hexdigest())\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
