@@ -53,6 +53,16 @@ class Condition:
         return out
 
 
+def ensure_condition(
+    conditions: list[Condition], type_: str, status: str, reason: str, message: str, now: float
+) -> None:
+    """set_condition without building a Condition when the current one already has this status/reason."""
+    for cur in conditions:
+        if cur.type == type_ and cur.status == status and cur.reason == reason:
+            return
+    set_condition(conditions, Condition(type_, status, reason, message, now))
+
+
 def set_condition(conditions: list[Condition], cond: Condition) -> None:
     """SetDeploymentCondition: same status and reason -> unchanged; same status keeps lastTransitionTime."""
     for i, cur in enumerate(conditions):
@@ -412,18 +422,23 @@ class Deployment(Workload):
         now = self.ctx.clock.now
         replicas, updated, ready, available, _ = self.counts()
         if available >= self.replicas - self.max_unavailable():
-            cond = Condition(
-                "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now
+            ensure_condition(
+                self.conditions,
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                now,
             )
         else:
-            cond = Condition(
+            ensure_condition(
+                self.conditions,
                 "Available",
                 "False",
                 "MinimumReplicasUnavailable",
                 "Deployment does not have minimum availability.",
                 now,
             )
-        set_condition(self.conditions, cond)
         progressing = next((c for c in self.conditions if c.type == "Progressing"), None)
         subject = f'ReplicaSet "{new_rs.name}"' if new_rs is not None else f'Deployment "{self.name}"'
         complete = (

@@ -104,13 +104,31 @@ MAX_MESSAGE = 1024
 class EventRecorder:
     """Records events, merges repeats, and keeps the event log."""
 
-    __slots__ = ("_by_key", "_by_namespace", "_clock", "log")
+    __slots__ = ("_by_key", "_by_namespace", "_clock", "_lines", "_pending")
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._by_key: dict[tuple[str, ...], Event] = {}
         self._by_namespace: dict[str, list[Event]] = {}
-        self.log: list[str] = []
+        self._lines: list[str] = []
+        # Log entries are formatted when the log is read: most runs never read it.
+        self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str]] = []
+
+    @property
+    def log(self) -> list[str]:
+        """One line per recorded occurrence (and per note), in order."""
+        if self._pending:
+            lines = self._lines
+            for entry in self._pending:
+                if len(entry) == 2:
+                    lines.append(f"{entry[0]:.3f} {entry[1]}")
+                else:
+                    now, type_, reason, inv, message = entry
+                    lines.append(
+                        f"{now:.3f} {type_} {reason} {inv.kind} {inv.namespace}/{inv.name}: {message}"
+                    )
+            self._pending.clear()
+        return self._lines
 
     def record(
         self,
@@ -139,14 +157,12 @@ class EventRecorder:
         else:
             event.count += 1
             event.last = now
-        self.log.append(
-            f"{now:.3f} {type_} {reason} {involved.kind} {involved.namespace}/{involved.name}: {message}"
-        )
+        self._pending.append((now, type_, reason, involved, message))
         return event
 
     def note(self, line: str) -> None:
         """Add a non-event line to the log (e.g. an object the API would have rejected)."""
-        self.log.append(f"{self._clock.now:.3f} {line}")
+        self._pending.append((self._clock.now, line))
 
     def events_in(self, namespaces: list[str]) -> list[Event]:
         """Events of the given namespaces, in recording order per namespace."""
