@@ -336,3 +336,38 @@ def test_a_rejected_update_leaves_the_running_deployment_untouched() -> None:
         'The Deployment "web" is invalid: spec.template.spec.containers[0].resources.requests: '
         'Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi'
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {"replicas": "three"},
+            'Deployment "web" cannot be handled as a Deployment: json: cannot unmarshal string into Go '
+            "struct field DeploymentSpec.spec.replicas of type int32",
+        ),
+        (
+            {"replicas": -2},
+            'The Deployment "web" is invalid: spec.replicas: Invalid value: -2: '
+            "must be greater than or equal to 0",
+        ),
+        (
+            {"template": {"spec": {"containers": [{"name": "web", "resources": "lots"}]}}},
+            "spec.template.spec.containers[0].resources: Invalid value: 'lots': must be an object",
+        ),
+        (
+            {"template": {"spec": {"containers": [{"image": "x"}]}}},
+            "spec.template.spec.containers[0].name: Required value",
+        ),
+    ],
+)
+def test_malformed_objects_are_rejected_with_a_message_not_a_crash(
+    spec: dict[str, object], message: str
+) -> None:
+    obj = deployment()
+    obj["spec"].update(spec)
+    cluster, snap = run(trace((0, [obj])), 5)
+    assert snap.pods == [] and snap.workloads == []
+    (event,) = events(snap, "FailedApply")
+    assert message in event["message"]
+    assert sum(" error events[0].applied_objs[0]: " in line for line in cluster.event_log) == 1

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from pytest_simarena.errors import SimArenaError
 
 from .events import Involved
+from .pods import InvalidObject
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -93,6 +94,30 @@ def resolve_int_or_percent(value: Any, total: int, *, round_up: bool, field: str
         return int(text)
     except ValueError:
         raise SimArenaError(f"{field}: invalid value {value!r}: must be an integer or percentage") from None
+
+
+def spec_count(obj: Obj, key: str, default: int) -> int:
+    """An int32 count field of ``obj``'s spec (replicas, parallelism ...), validated as the API does."""
+    value = (obj.get("spec") or {}).get(key)
+    if value is None:
+        return default
+    meta = obj.get("metadata") or {}
+    kind, name = obj.get("kind", "object"), meta.get("name", "")
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        # encoding/json's wording: "string", "number 2.5", "array", "object", "bool".
+        go_type = {str: "string", list: "array", dict: "object", bool: "bool"}.get(
+            type(value), f"number {value}"
+        )
+        raise InvalidObject(
+            f'{kind} "{name}" cannot be handled as a {kind}: json: cannot unmarshal '
+            f"{go_type} into Go struct field {kind}Spec.spec.{key} of type int32"
+        )
+    if value < 0:
+        raise InvalidObject(
+            f'The {kind} "{name}" is invalid: spec.{key}: Invalid value: {int(value)}: '
+            "must be greater than or equal to 0"
+        )
+    return int(value)
 
 
 def _int(value: Any, default: int) -> int:
@@ -229,7 +254,7 @@ class ReplicaSet(Workload):
     def set_object(self, obj: Obj) -> None:
         super().set_object(obj)
         spec = self.spec
-        self.replicas = _int(spec.get("replicas"), 1)
+        self.replicas = spec_count(obj, "replicas", 1)
         self.min_ready = _int(spec.get("minReadySeconds"), 0)
         template = spec.get("template") or {}
         if self.tmpl is None or self.generation > 1:

@@ -19,6 +19,7 @@ from .controllers import (
     Workload,
     _int,
     resolve_int_or_percent,
+    spec_count,
     template_hash,
 )
 
@@ -98,7 +99,7 @@ class Deployment(Workload):
         super().set_object(obj)
         spec = self.spec
         # Defaults (kubernetes.md §6.1).
-        self.replicas = _int(spec.get("replicas"), 1)
+        self.replicas = spec_count(obj, "replicas", 1)
         strategy = spec.get("strategy") or {}
         self.strategy = str(strategy.get("type") or "RollingUpdate")
         rolling = strategy.get("rollingUpdate") or {}

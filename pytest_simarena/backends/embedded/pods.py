@@ -95,7 +95,10 @@ class PodTemplate:
                 found = []
             defaulted = []
             for i, container in enumerate(found):
-                if not isinstance(container, dict):
+                if not isinstance(container, dict) or not container.get("name"):
+                    if isinstance(container, dict):
+                        errors.append(f"{field_prefix}.{key}[{i}].name: Required value")
+                        continue
                     errors.append(f"{field_prefix}.{key}[{i}]: Invalid value: must be an object")
                     continue
                 defaulted.append(
@@ -103,7 +106,7 @@ class PodTemplate:
                 )
             if key in spec:
                 spec[key] = defaulted
-        if not spec.get("containers"):
+        if not spec.get("containers") and not any(e.startswith(f"{field_prefix}.containers") for e in errors):
             errors.append(f"{field_prefix}.containers: Required value")
         if errors:
             joined = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
@@ -162,8 +165,17 @@ class PodTemplate:
         container: Obj, where: str, errors: list[str], totals: dict[str, list[int]]
     ) -> Obj:
         resources = container.get("resources") or {}
+        if not isinstance(resources, dict):
+            errors.append(f"{where}.resources: Invalid value: {resources!r}: must be an object")
+            return container
         limits = resources.get("limits") or {}
         requests = resources.get("requests") or {}
+        for key, found in (("limits", limits), ("requests", requests)):
+            if not isinstance(found, dict):
+                errors.append(
+                    f"{where}.resources.{key}: Invalid value: {found!r}: must be a map of quantities"
+                )
+                return container
         # Requests default to limits, per key, on a v1.Pod (kubernetes.md §2.1 SetDefaults_Pod).
         if limits and any(k not in requests for k in limits):
             requests = {**{k: v for k, v in limits.items() if k not in requests}, **requests}

@@ -149,6 +149,9 @@ class Replay:
             except (SimArenaError, QuantityError) as exc:
                 # The driver's apply would fail and the object never exist: show it, keep replaying.
                 cluster.record_rejection(virtual, str(exc), where)
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                # A shape the API would not even decode (a string where a map belongs ...): same treatment.
+                cluster.record_rejection(virtual, f"cannot be decoded: {type(exc).__name__}: {exc}", where)
         for obj in event.get("deleted_objs") or []:
             if not isinstance(obj, dict):
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .controllers import Context, Workload, _int, template_hash
+from .controllers import Context, Workload, _int, spec_count, template_hash
 
 if TYPE_CHECKING:
     from .pods import Pod, PodTemplate
@@ -35,7 +35,7 @@ class StatefulSet(Workload):
     def set_object(self, obj: Obj) -> None:
         super().set_object(obj)
         spec = self.spec
-        self.replicas = _int(spec.get("replicas"), 1)
+        self.replicas = spec_count(obj, "replicas", 1)
         self.ordered = (spec.get("podManagementPolicy") or "OrderedReady") == "OrderedReady"
         strategy = spec.get("updateStrategy") or {}
         self.rolling = (strategy.get("type") or "RollingUpdate") == "RollingUpdate"
