@@ -289,6 +289,10 @@ class EmbeddedCluster:
         except SimArenaError as exc:
             self.record_rejection(obj, str(exc), "apply")
             raise
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            message = f"cannot be decoded: {type(exc).__name__}: {exc}"
+            self.record_rejection(obj, message, "apply")
+            raise InvalidObject(f"{obj.get('kind', 'object')} {meta.get('name')}: {message}") from None
 
     def delete(self, gvk: str, namespace: str, name: str, *, missing_ok: bool = False) -> None:
         """Delete an object and what it owns; ``gvk`` is ``apps/v1.Deployment`` or just ``Deployment``."""
