@@ -486,19 +486,24 @@ class EmbeddedCluster:
             self.clock.soon(self._reconcile)
 
     def _reconcile(self) -> None:
-        self._reconcile_queued = False
         rounds = 0
-        while self._dirty:
-            rounds += 1
-            if rounds > MAX_RECONCILE_ROUNDS:
-                raise BackendError(f"controllers did not settle at t={self.clock.now:.3f}s (a simulator bug)")
-            batch = list(self._dirty.values())
-            self._dirty.clear()
-            for workload in batch:
-                try:
-                    workload.reconcile()
-                except InvalidObject as exc:
-                    self.record_rejection(workload.obj, str(exc), "reconcile")
+        try:
+            while self._dirty:
+                rounds += 1
+                if rounds > MAX_RECONCILE_ROUNDS:
+                    raise BackendError(
+                        f"controllers did not settle at t={self.clock.now:.3f}s (a simulator bug)"
+                    )
+                batch = list(self._dirty.values())
+                self._dirty.clear()
+                for workload in batch:
+                    try:
+                        workload.reconcile()
+                    except InvalidObject as exc:
+                        self.record_rejection(workload.obj, str(exc), "reconcile")
+        finally:
+            # Marked dirty while this pass ran: already handled by the loop, no new pass needed.
+            self._reconcile_queued = False
 
     # Kubelet callbacks --------------------------------------------------------------------------------
     def _on_bound(self, pod: Pod) -> None:
