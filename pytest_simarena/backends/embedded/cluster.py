@@ -11,8 +11,10 @@ Same seed, same trace, same spec -> the same ``event_log`` and the same observat
 
 from __future__ import annotations
 
+import gc
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +56,24 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "CronJob": CronJob,
 }
 SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod")
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while the simulation loop runs.
+
+    A big run allocates hundreds of thousands of long-lived objects (pods, events); each full collection
+    walks all of them, which makes the run superlinear (100k pods took 1.8x the time per pod of 1k). The
+    loop creates almost no reference cycles, so nothing piles up; reference counting still frees memory.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # Guard against a controller bug turning into an endless loop within one simulated instant.
@@ -216,7 +236,8 @@ class EmbeddedCluster:
         self._check_open()
         if for_seconds < 0:
             raise SimArenaError(f"run: for_seconds must not be negative, got {for_seconds!r}")
-        self.clock.run_until_time(self.clock.now + for_seconds)
+        with _cyclic_gc_paused():
+            self.clock.run_until_time(self.clock.now + for_seconds)
 
     def run_until(self, predicate: Callable[..., bool], timeout: float) -> bool:
         """Run until ``predicate()`` (or ``predicate(cluster)``) is true, at most ``timeout`` seconds."""
@@ -234,7 +255,8 @@ class EmbeddedCluster:
         def stop() -> bool:
             return bool(predicate(self) if takes_cluster else predicate())
 
-        return self.clock.run_until_time(self.clock.now + timeout, stop)
+        with _cyclic_gc_paused():
+            return self.clock.run_until_time(self.clock.now + timeout, stop)
 
     # -- building situations directly -----------------------------------------------------------------
     def add_node(
