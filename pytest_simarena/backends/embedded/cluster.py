@@ -187,10 +187,11 @@ class EmbeddedCluster:
         namespaces = self._namespaces(prefix)
         clock = self.clock
         nsset = set(namespaces)
-        pods = [p.to_api(clock) for ns in namespaces for p in self.pods.get(ns, {}).values()]
-        workloads = [w.to_api() for w in self.workloads.values() if w.namespace in nsset]
-        events = [e.to_api(clock) for e in self.recorder.events_in(namespaces)]
-        nodes = [n.to_api(clock) for n in self.scheduler.nodes.values()]
+        with _cyclic_gc_paused():  # a big snapshot is many long-lived dicts (see _cyclic_gc_paused)
+            pods = [p.to_api(clock) for ns in namespaces for p in self.pods.get(ns, {}).values()]
+            workloads = [w.to_api() for w in self.workloads.values() if w.namespace in nsset]
+            events = [e.to_api(clock) for e in self.recorder.events_in(namespaces)]
+            nodes = [n.to_api(clock) for n in self.scheduler.nodes.values()]
         replay = self.replays.get(prefix) if prefix is not None else None
         time = clock.now - replay.start if replay is not None else clock.now
         return ClusterSnapshot(
