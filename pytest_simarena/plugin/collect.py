@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from pytest_simarena.errors import ScenarioError, SimArenaError
 from pytest_simarena.scenario.loader import LoadedFile, check_schema
-from pytest_simarena.scenario.model import Context, ScenarioCase, expand
+from pytest_simarena.scenario.model import Context, ScenarioCase, expand, safe_id
 from pytest_simarena.scenario.naming import namespace_name
 
 from .state import STATE_KEY
@@ -110,10 +109,13 @@ class ScenarioItem(pytest.Item):
 
         state = self.config.stash[STATE_KEY]
         prefix = namespace_name(self.case.test_id, state.worker)
-        with tempfile.TemporaryDirectory(prefix="simarena-") as tmp:
-            outcome = run_case(
-                self.case, pool=state.pool, config=state.run_config(), prefix=prefix, workdir=Path(tmp)
-            )
+        # The run folder (one trace file per step, fsynced) is written only when asked for: it costs
+        # more than the episode itself.
+        run_dir = state.settings.run_dir
+        workdir = state.settings.path("run_dir") / safe_id(self.case.test_id) if run_dir else None
+        outcome = run_case(
+            self.case, pool=state.pool, config=state.run_config(), prefix=prefix, workdir=workdir
+        )
         self.stash[OUTCOME_KEY] = outcome
         from .report import record_properties
 

@@ -154,6 +154,13 @@ SETTINGS: tuple[Setting, ...] = (
         "report_dir", parse_str, "reports", "Folder for results.json (relative to rootdir)", metavar="DIR"
     ),
     Setting(
+        "run_dir",
+        parse_optional_str,
+        "",
+        "Keep each scenario test's run folder (steps.jsonl, summary.json, traces) under DIR/<test>",
+        metavar="DIR",
+    ),
+    Setting(
         "scenario_glob",
         parse_list,
         "scenarios/*.yaml,scenarios/*.yml,*.simarena.yaml",
