@@ -138,3 +138,37 @@ def test_expectations(
     assert len(got) == len(failures), got
     for text, wanted in zip(got, failures, strict=True):
         assert wanted in text
+
+
+def test_all_entry_in_policies_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "scenarios:\n  - name: s\n    traces: [mixed]\n    policies:\n"
+        "      all: {expect: {blocked: false}}\n      noop: {expect: {solved: false}}\n"
+    )
+    (scenario,) = load_scenarios(path, CTX)
+    by_policy = {c.policy: c.expect for c in scenario.cases}
+    assert set(by_policy) == set(BUILTIN_POLICIES)
+    assert by_policy["noop"] == Expectations(blocked=False, solved=False)
+    assert by_policy["vpa"] == Expectations(blocked=False)
+
+
+def test_docs_example_runs(pytester: pytest.Pytester) -> None:
+    """The example file in docs/scenarios.md is collected and passes as documented."""
+    docs = (ROOT / "docs" / "scenarios.md").read_text()
+    section = docs[docs.index("## A small file") :]
+    example = section[
+        section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))
+    ]
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "cpu.yaml").write_text(example)
+    result = pytester.runpytest("-v", f"--simarena-trace-dirs={TRACE_DIRS[0]}")
+    result.stdout.fnmatch_lines(
+        [
+            "scenarios/cpu.yaml::slightly-bad[[]slightly-bad-cpu-heuristic] PASSED*",
+            "scenarios/cpu.yaml::slightly-bad[[]slightly-bad-cpu-vpa] PASSED*",
+            "scenarios/cpu.yaml::slightly-bad[[]slightly-bad-cpu-noop] PASSED*",
+            "scenarios/cpu.yaml::slightly-bad[[]slightly-bad-cpu-always_bump_cpu] PASSED*",
+        ]
+    )
+    result.assert_outcomes(passed=4)
