@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ scenarios:
 
 def _run(
     pytester: pytest.Pytester, trace_dirs_arg: str, out: str, *extra: str
-) -> tuple[pytest.RunResult, dict]:
+) -> tuple[pytest.RunResult, dict[str, Any]]:
     result = pytester.runpytest("-q", "-rA", trace_dirs_arg, f"--simarena-report-dir={out}", *extra)
     document = json.loads((pytester.path / out / "results.json").read_text())
     return result, document
@@ -45,7 +46,7 @@ def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     return out
 
 
-def _figures(document: dict) -> list[dict]:
+def _figures(document: dict[str, Any]) -> list[dict[str, Any]]:
     # Everything but wall-clock timings must be equal.
     return [{k: v for k, v in t.items() if k != "episodeSeconds"} for t in document["tests"]]
 
