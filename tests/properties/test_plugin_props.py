@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pytest_simarena import strategies as sst
 from pytest_simarena.episode.results import EpisodeResult
 from pytest_simarena.plugin import EpisodeRunner
 from pytest_simarena.quantities import parse_cpu, parse_memory
@@ -152,6 +153,28 @@ def test_many_containers(
     if pod_cpu <= DEFAULT_CLUSTER.cpu and pod_mem <= DEFAULT_CLUSTER.memory and policy == "noop":
         # A pod that fits a node is scheduled: noop sees the workload healthy at step 0.
         assert result.solved and result.steps_to_solve == 0
+
+
+@PROPS
+@given(
+    trace=sst.near_capacity_traces(max_deployments=3, max_events=2),
+    policy=st.sampled_from(POLICIES),
+    data=st.data(),
+)
+def test_public_strategies_near_capacity(
+    simarena_runner: EpisodeRunner, trace: Trace, policy: str, data: st.DataObject
+) -> None:
+    """The public strategies with the session runner: any workload of any near-capacity trace."""
+    workload = data.draw(st.sampled_from([ref.name for ref in trace.workloads()]))
+    result = simarena_runner(trace, policy, steps=2, workload=workload)
+    _check_safeguards(trace, result)
+
+
+@PROPS
+@given(trace=sst.traces(max_deployments=1, max_events=1, usage=True, usage_at_limit=True))
+def test_public_strategies_limits_at_usage(simarena_runner: EpisodeRunner, trace: Trace) -> None:
+    result = simarena_runner(trace, "heuristic", steps=3)
+    _check_safeguards(trace, result)
 
 
 def test_no_function_scoped_fixture_health_check(pytester: pytest.Pytester) -> None:
