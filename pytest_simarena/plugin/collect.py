@@ -116,6 +116,8 @@ class ScenarioItem(pytest.Item):
         outcome = run_case(
             self.case, pool=state.pool, config=state.run_config(), prefix=prefix, workdir=workdir
         )
+        if outcome.unavailable is not None:
+            pytest.skip(f"simarena backend unavailable: {outcome.unavailable}")
         self.stash[OUTCOME_KEY] = outcome
         from .report import record_properties
 

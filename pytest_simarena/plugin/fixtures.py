@@ -340,6 +340,8 @@ def simarena_result(
         config=state.run_config(),
         prefix=namespace_name(simarena_case.test_id, simarena_worker_id),
     )
+    if outcome.unavailable is not None:
+        pytest.skip(f"simarena backend unavailable: {outcome.unavailable}")
     request.node.stash[OUTCOME_KEY] = outcome
     record_properties(request.node, outcome)
     if outcome.error is not None or outcome.result is None:

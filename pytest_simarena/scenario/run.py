@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_simarena.errors import SimArenaError
+from pytest_simarena.errors import BackendUnavailable, SimArenaError
 
 from .expectations import check
 from .model import ClusterChoice, ScenarioCase
@@ -125,13 +125,14 @@ class CaseOutcome:
     target: int | None = None
     result: EpisodeResult | None = None
     failures: list[str] = field(default_factory=list)
-    error: str | None = None  # the case could not run at all (bad trace, backend unavailable)
+    error: str | None = None  # the case could not run at all (bad trace, unknown workload or policy)
+    unavailable: str | None = None  # the backend cannot be reached here: a reason to skip, not to fail
     original: Trace | None = None
     episode_seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
-        return self.error is None and not self.failures
+        return self.error is None and self.unavailable is None and not self.failures
 
     def summary(self) -> Obj:
         """The JSON-able record written to results.json and carried on the test report across xdist."""
@@ -181,6 +182,10 @@ def run_case(
     outcome.original = original
     try:
         backend, owned = pool.for_case(cluster_for(case.cluster, original), seed)
+    except BackendUnavailable as exc:
+        # Not the case's fault: the plugin skips it with this reason (a real cluster is not reachable).
+        outcome.unavailable = str(exc)
+        return outcome
     except SimArenaError as exc:
         outcome.error = str(exc)
         return outcome

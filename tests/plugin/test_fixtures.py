@@ -124,3 +124,18 @@ def test_episode_fixture_and_overridable_config(pytester: pytest.Pytester, trace
     )
     result = pytester.runpytest("-q", trace_dirs_arg)
     result.assert_outcomes(passed=2)
+
+
+def test_unreachable_real_cluster_skips_with_the_reason(
+    pytester: pytest.Pytester, trace_dirs_arg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(pytester.path / "missing-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "s.yaml").write_text(
+        "scenarios:\n  - name: s\n    traces: [mixed]\n    policies: [vpa]\n"
+    )
+    pytester.makepyfile("def test_x(simarena_episode):\n    raise AssertionError('not reached')\n")
+    result = pytester.runpytest("-rs", trace_dirs_arg, "--simarena-backend=kube")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["SKIPPED*simarena backend unavailable: *missing-kubeconfig*"])
