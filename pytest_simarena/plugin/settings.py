@@ -170,7 +170,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "full_trace", parse_bool, "false", "Show Python tracebacks instead of the episode summary", flag=True
     ),
-    Setting("charts", parse_bool, "true", "Embed a pod-state/reward chart per scenario in the HTML report"),
+    Setting(
+        "charts",
+        parse_bool,
+        "true",
+        "Embed a pod-state/reward chart per scenario in the HTML report",
+        metavar="BOOL",
+    ),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
