@@ -24,6 +24,7 @@ from .fixtures import (  # noqa: F401 - pytest finds fixtures by name in this mo
     simarena_worker_id,
 )
 from .hooks import (  # noqa: F401 - pytest finds hooks by name in this module
+    pytest_addhooks,
     pytest_addoption,
     pytest_collect_file,
     pytest_configure,

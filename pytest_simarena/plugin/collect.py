@@ -118,6 +118,7 @@ class ScenarioItem(pytest.Item):
         )
         if outcome.unavailable is not None:
             pytest.skip(f"simarena backend unavailable: {outcome.unavailable}")
+        self.config.hook.pytest_simarena_case_finished(item=self, outcome=outcome)
         self.stash[OUTCOME_KEY] = outcome
         from .report import record_properties
 

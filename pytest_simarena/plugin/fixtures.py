@@ -342,6 +342,7 @@ def simarena_result(
     )
     if outcome.unavailable is not None:
         pytest.skip(f"simarena backend unavailable: {outcome.unavailable}")
+    request.config.hook.pytest_simarena_case_finished(item=request.node, outcome=outcome)
     request.node.stash[OUTCOME_KEY] = outcome
     record_properties(request.node, outcome)
     if outcome.error is not None or outcome.result is None:

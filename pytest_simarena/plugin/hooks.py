@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     from collections.abc import Generator
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import newhooks
+
+    pluginmanager.add_hookspecs(newhooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     settings_mod.add_options(parser)
 

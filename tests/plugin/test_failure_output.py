@@ -67,3 +67,21 @@ def test_could_not_run(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no workload named 'nothere'*"])
     result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_case_finished_hook_can_add_failures(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    pytester.makeconftest(
+        """
+        def pytest_simarena_case_finished(item, outcome):
+            if outcome.result is not None and outcome.result.blocked_actions:
+                outcome.failures.append(f"team rule: no blocked actions ({outcome.result.blocked_actions})")
+        """
+    )
+    (scenario_dir / "s.yaml").write_text(
+        "scenarios:\n  - name: s\n    traces: [slightly-bad-cpu]\n    policies: [vpa, always_bump_cpu]\n"
+    )
+    result = pytester.runpytest("-q", trace_dirs_arg)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["  - team rule: no blocked actions (5)"])
