@@ -16,9 +16,13 @@ Semantics, chosen so that ``bump`` then ``reduce`` by the same step restores the
   (requests may not exceed limits, notes 2.3). The result says so.
 * ``scale_up``/``scale_down``/``set_replicas`` edit ``spec.replicas`` (absent means 1, notes 6.1) of
   kinds that have replicas.
-* Written values are canonical Kubernetes quantities (``1500m``, ``1536Mi``); untouched values keep their
-  spelling. Bump then reduce restores the trace byte for byte when its quantities were canonical, and to
-  equal quantities otherwise.
+* Arithmetic is exact (``0.5m`` bumped and reduced is ``0.5m`` again); the safeguards judge the values
+  the scheduler counts (rounded up). Written values are canonical Kubernetes quantities (``1500m``,
+  ``1536Mi``); untouched values keep their spelling. Bump then reduce restores the trace byte for byte
+  when its quantities were canonical, and to exactly equal quantities otherwise. A ``resources`` map or
+  ``spec.replicas`` an action had to create is removed again when a later action brings it back to the
+  API default (empty, 1): the trace remembers them in ``Trace.action_added`` (in memory only, so after a
+  save and load the default is written explicitly instead).
 * The safeguards (safeguards.py) judge every value an action would write; a blocked action leaves the
   trace unchanged. Blocking, not-found and unchanged are results, never exceptions; ActionError is only
   for a malformed action (unknown type, bad amount, ambiguous workload).
@@ -34,12 +38,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from .errors import ActionError, QuantityError, TraceError
-from .quantities import format_cpu, format_memory, parse_cpu, parse_memory
+from .quantities import format_cpu, format_memory, parse_quantity
 from .safeguards import DEFAULT_SAFEGUARDS, Proposal, Safeguards, Verdict
 from .trace.model import Obj, Trace, WorkloadRef, describe, pod_template, template_path
 
@@ -82,7 +88,9 @@ _KIND_ALIASES = {
     }.items()
     for alias in aliases
 }
-_PARSERS = {"cpu": parse_cpu, "memory": parse_memory}
+# A quantity's value in the resource's unit: millicores for cpu, bytes for memory. Kept exact (Fraction)
+# so arithmetic never rounds a spelled value ("0.5m" + 500m - 500m is "0.5m" again, not "1m").
+_UNIT_SCALE = {"cpu": 1000, "memory": 1}
 _FORMATTERS = {"cpu": format_cpu, "memory": format_memory}
 _UNSET: Any = object()
 _ACTION_KEYS = (
@@ -116,11 +124,25 @@ def _normalize_type(raw: Any) -> str:
     raise ActionError(f"unknown action type {raw!r}.{hint} Known: {', '.join(ACTION_TYPES)}")
 
 
-def _quantity(action_type: str, what: str, resource: str, raw: Any) -> int:
+def _unit_value(resource: str, raw: Any) -> Fraction:
+    """The exact value of quantity ``raw`` in ``resource``'s unit; raises QuantityError."""
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise QuantityError(f"{raw!r} is not a Kubernetes quantity")
+    return parse_quantity(raw) * _UNIT_SCALE[resource]
+
+
+def _counted(value: Fraction | None) -> int | None:
+    """What the scheduler counts for an exact value: ``MilliValue()``/``Value()`` round up, away from 0."""
+    if value is None:
+        return None
+    return math.ceil(value) if value >= 0 else math.floor(value)
+
+
+def _quantity(action_type: str, what: str, resource: str, raw: Any) -> Fraction:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise _fail(action_type, f"{what} {raw!r} is not a Kubernetes quantity")
     try:
-        return _PARSERS[resource](raw)
+        return _unit_value(resource, raw)
     except QuantityError as exc:
         raise _fail(action_type, f"{what}: {exc}") from None
 
@@ -153,6 +175,8 @@ class Action:
     replicas: int | None = None
     # The step in its unit (millicores, bytes, replicas), computed from amount.
     _step: int = field(default=0, init=False, repr=False, compare=False)
+    # The exact bump/reduce step (``_step`` is it rounded up, as the scheduler counts it).
+    _delta: Fraction = field(default=Fraction(0), init=False, repr=False, compare=False)
     # set_resources values in their unit, per resource: {"cpu": (request, limit)}; _UNSET = not given.
     _targets: dict[str, tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -179,10 +203,11 @@ class Action:
         if action_type in RESOURCE_ACTIONS:
             resource = RESOURCE_ACTIONS[action_type][0]
             raw = DEFAULT_STEPS[resource] if self.amount is None else self.amount
-            step = _quantity(action_type, "amount", resource, raw)
-            if step <= 0:
+            exact = _quantity(action_type, "amount", resource, raw)
+            if exact <= 0:
                 raise _fail(action_type, f"amount {raw!r} must be greater than 0")
-            object.__setattr__(self, "_step", step)
+            object.__setattr__(self, "_step", _counted(exact))
+            object.__setattr__(self, "_delta", exact)
         elif action_type in SCALE_ACTIONS:
             step = _whole(
                 action_type, "amount", DEFAULT_STEPS["replicas"] if self.amount is None else self.amount
@@ -212,7 +237,7 @@ class Action:
                 self, which, dict(spec)
             )  # a private copy: later edits by the caller don't leak
             for resource, raw in spec.items():
-                if resource not in _PARSERS:
+                if resource not in _UNIT_SCALE:
                     raise _fail(action_type, f"{which}.{resource}: only cpu and memory can be set")
                 value = None if raw is None else _quantity(action_type, f"{which}.{resource}", resource, raw)
                 if value is not None and value < 0:
@@ -221,7 +246,7 @@ class Action:
         if not targets:
             raise _fail(action_type, "needs requests and/or limits")
         for resource, (request, limit) in targets.items():
-            if isinstance(request, int) and isinstance(limit, int) and request > limit:
+            if isinstance(request, Fraction) and isinstance(limit, Fraction) and request > limit:
                 # The API would reject it: kubernetes notes 2.3.
                 raise _fail(
                     action_type,
@@ -373,6 +398,8 @@ class Plan:
     changes: list[FieldChange] = field(default_factory=list)
     proposals: list[Proposal] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Trace.action_added after the edits: fields an action created where the trace had none.
+    added: set[tuple[int, int, str]] = field(default_factory=set)
 
     def change(self, item: FieldChange) -> None:
         if item not in self.changes:  # identical edits of several versions are reported once
@@ -386,15 +413,30 @@ class Plan:
 class _Version:
     """One applied version of the target being edited: its copy and where errors should point."""
 
-    def __init__(self, trace: Trace, ref: WorkloadRef, event: int, index: int, obj: Obj) -> None:
+    def __init__(self, plan: Plan, trace: Trace, ref: WorkloadRef, event: int, index: int, obj: Obj) -> None:
+        self.plan = plan
         self.trace = trace
         self.ref = ref
+        self.position = (event, index)
         self.location = f"events[{event}].applied_objs[{index}]"
         self.original = obj
         self.obj: Obj = copy.deepcopy(obj)
         pointer = template_path(ref.gvk, trace.config) or ""
         prefix = pointer.strip("/").replace("/", ".")
         self.spec_prefix = f"{prefix}.spec" if prefix else "spec"
+
+    def created(self, field_path: str) -> None:
+        """Remember that an action wrote ``field_path`` where this version had none."""
+        self.plan.added.add((*self.position, field_path))
+
+    def drop_if_created(self, parent: Obj, key: str, field_path: str) -> bool:
+        """Remove ``parent[key]`` when an action created it; True if removed (an exact restore)."""
+        marker = (*self.position, field_path)
+        if marker not in self.plan.added:
+            return False
+        del parent[key]
+        self.plan.added.discard(marker)
+        return True
 
     def error(self, field_path: str, problem: str) -> TraceError:
         return TraceError(
@@ -421,9 +463,9 @@ def plan_action(trace: Trace, action: Action) -> Plan:
         names = ", ".join(str(m) for m in matches)
         raise _fail(action.type, f"{action.workload!r} is ambiguous ({names}); give namespace and kind")
     ref = matches[0]
-    plan = Plan("edit", ref=ref)
+    plan = Plan("edit", ref=ref, added=set(trace.action_added))
     positions = [(i, j) for i, j, obj in trace.applied() if WorkloadRef.of(obj) == ref]
-    versions = [_Version(trace, ref, i, j, trace.events[i]["applied_objs"][j]) for i, j in positions]
+    versions = [_Version(plan, trace, ref, i, j, trace.events[i]["applied_objs"][j]) for i, j in positions]
     scale = action.type in SCALE_ACTIONS or action.type == "set_replicas"
     missing: list[str] = []
     for version in versions:
@@ -489,6 +531,14 @@ def _plan_replicas(plan: Plan, version: _Version, action: Action) -> str | None:
     plan.proposals.append(Proposal(ref.key, None, "replicas", "spec.replicas", before, after))
     if after == before:  # also when absent and asked for the default 1: nothing to write
         return None
+    if after == 1 and version.drop_if_created(spec, "replicas", "spec.replicas"):
+        # Back to the API's default where an earlier action wrote a replicas the trace did not have:
+        # removing it again makes scale_up then scale_down restore the trace exactly.
+        plan.note(f"{ref}: spec.replicas back to the default 1, removed as the trace had none")
+        plan.change(FieldChange(ref.key, None, "spec.replicas", raw, None))
+        return None
+    if "replicas" not in spec:
+        version.created("spec.replicas")
     _put(spec, "replicas", after)
     plan.change(FieldChange(ref.key, None, "spec.replicas", raw, after))
     return None
@@ -522,7 +572,7 @@ def _plan_resources(plan: Plan, version: _Version, action: Action) -> str | None
         edit = _ContainerEdit(plan, version, path, container)
         if action.type in RESOURCE_ACTIONS:
             resource, sign = RESOURCE_ACTIONS[action.type]
-            edit.shift(resource, sign * action.step)
+            edit.shift(resource, sign * action._delta)
         else:
             for resource, (request, limit) in action._targets.items():
                 edit.set(resource, request, limit)
@@ -531,8 +581,11 @@ def _plan_resources(plan: Plan, version: _Version, action: Action) -> str | None
 
 def _put(d: Obj, key: str, value: Any) -> None:
     """``d[key] = value``; a new key keeps the dict sorted when it was (SimKube writes sorted keys)."""
+    if key in d:  # an existing key keeps its place, so an unsorted dict keeps its order
+        d[key] = value
+        return
     keys = list(d)
-    was_sorted = key in d or keys == sorted(keys)
+    was_sorted = keys == sorted(keys)
     d[key] = value
     if was_sorted:
         items = sorted(d.items())
@@ -550,24 +603,26 @@ class _ContainerEdit:
         self.container = container
         self.name = str(container.get("name"))
 
-    def read(self, which: str, resource: str) -> tuple[Any, int | None]:
-        """``(raw, parsed)`` value of ``resources.<which>.<resource>``; ``(None, None)`` when absent."""
+    def read(self, which: str, resource: str) -> tuple[Any, Fraction | None]:
+        """``(raw, exact value in its unit)`` of ``resources.<which>.<resource>``; None, None if absent."""
         resources = self.container.get("resources")
         group = resources.get(which) if isinstance(resources, dict) else None
         raw = group.get(resource) if isinstance(group, dict) else None
         if raw is None:
             return None, None
         try:
-            if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-                raise QuantityError(f"{raw!r} is not a Kubernetes quantity")
-            return raw, _PARSERS[resource](raw)
+            return raw, _unit_value(resource, raw)
         except QuantityError as exc:
             raise self.version.error(f"{self.path}.resources.{which}.{resource}", str(exc)) from None
 
-    def write(self, which: str, resource: str, raw: Any, before: int | None, after: int | None) -> None:
+    def write(
+        self, which: str, resource: str, raw: Any, before: Fraction | None, after: Fraction | None
+    ) -> None:
         """Set (canonical) or remove (None) ``resources.<which>.<resource>`` and record the change."""
         resources = self.container.get("resources")
         if not isinstance(resources, dict):
+            if "resources" not in self.container:
+                self.version.created(f"{self.path}.resources")
             resources = {}
             _put(self.container, "resources", resources)
         group = resources.get(which)
@@ -580,15 +635,19 @@ class _ContainerEdit:
             _put(group, resource, _FORMATTERS[resource](after))
         if not group:
             del resources[which]  # Kubernetes omits an empty ResourceList
+        if not resources:
+            # An emptied map an earlier action created goes too, so bump then reduce restores exactly.
+            self.version.drop_if_created(self.container, "resources", f"{self.path}.resources")
         field_name = f"resources.{which}.{resource}"
         key = self.version.ref.key
-        self.plan.proposals.append(Proposal(key, self.name, resource, field_name, before, after))
+        proposal = Proposal(key, self.name, resource, field_name, _counted(before), _counted(after))
+        self.plan.proposals.append(proposal)
         shown_after = None if after is None else _FORMATTERS[resource](after)
         self.plan.change(
             FieldChange(key, self.name, field_name, None if raw is None else str(raw), shown_after)
         )
 
-    def shift(self, resource: str, delta: int) -> None:
+    def shift(self, resource: str, delta: Fraction) -> None:
         """Move the request and limit of ``resource`` by ``delta`` (see the module docstring)."""
         plan, name = self.plan, self.name
         raw_req, request = self.read("requests", resource)
@@ -639,8 +698,9 @@ class _ContainerEdit:
             self.write("limits", resource, raw_lim, limit, new_limit)
 
 
-def _rebuild(trace: Trace, edits: dict[tuple[int, int], Obj]) -> Trace:
-    """A new Trace with ``edits`` swapped in; untouched events and objects are shared with ``trace``."""
+def _rebuild(trace: Trace, plan: Plan) -> Trace:
+    """A new Trace with the plan's edits swapped in; untouched events and objects are shared."""
+    edits = plan.edits
     events = list(trace.events)
     touched: dict[int, list[Obj]] = {}
     for (i, j), obj in edits.items():
@@ -650,7 +710,9 @@ def _rebuild(trace: Trace, edits: dict[tuple[int, int], Obj]) -> Trace:
             event["applied_objs"] = touched[i]
             events[i] = event
         touched[i][j] = obj
-    return dataclasses.replace(trace, events=events, notes=list(trace.notes))
+    return dataclasses.replace(
+        trace, events=events, notes=list(trace.notes), action_added=frozenset(plan.added)
+    )
 
 
 def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None = None) -> ActionResult:
@@ -670,7 +732,7 @@ def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None 
     message = f"{action.type} applied to {plan.ref}: " + "; ".join(str(c) for c in plan.changes)
     return ActionResult(
         "applied",
-        _rebuild(trace, plan.edits),
+        _rebuild(trace, plan),
         plan.changes,
         message + _suffix(plan.notes),
         action,

@@ -80,22 +80,45 @@ def _resolve_pointer(obj: Any, pointer: str) -> Any:
     return cur
 
 
-def template_path(gvk: str, config: Obj | None = None) -> str | None:
-    """The JSON pointer of the pod template of ``gvk`` objects, or None when the kind has none."""
+def template_paths(gvk: str, config: Obj | None = None) -> list[str]:
+    """The JSON pointers of the pod templates of ``gvk`` objects (empty when the kind has none).
+
+    A built-in kind always uses its built-in path, as SimKube's normalize() insists (simkube notes 1.5);
+    other kinds use the trace config's ``podSpecTemplatePaths`` (or the deprecated singular), without
+    wildcard paths.
+    """
     if gvk in _TEMPLATE_PATH_FOR_EDITS:
-        return _TEMPLATE_PATH_FOR_EDITS[gvk]
+        return [_TEMPLATE_PATH_FOR_EDITS[gvk]]
     tracked = ((config or {}).get("trackedObjects") or {}).get(gvk) or {}
-    paths = tracked.get("podSpecTemplatePaths") or []
-    return paths[0] if paths and "*" not in paths[0] else None
+    if not isinstance(tracked, dict):
+        return []
+    paths = tracked.get("podSpecTemplatePaths")
+    if paths is None and tracked.get("podSpecTemplatePath") is not None:
+        paths = [tracked["podSpecTemplatePath"]]
+    if not isinstance(paths, list):
+        return []
+    return [p for p in paths if isinstance(p, str) and "*" not in p]
+
+
+def template_path(gvk: str, config: Obj | None = None) -> str | None:
+    """The JSON pointer of the (first) pod template of ``gvk`` objects, or None when the kind has none."""
+    paths = template_paths(gvk, config)
+    return paths[0] if paths else None
 
 
 def pod_template(obj: Obj, config: Obj | None = None) -> Obj | None:
-    """The pod template dict (``{"metadata": ..., "spec": ...}``) inside ``obj``; the object itself for a Pod."""
+    """The pod template dict (``{"metadata": ..., "spec": ...}``) inside ``obj``; a Pod is its own."""
     path = template_path(gvk_of(obj), config)
     if path is None:
         return None
     found = _resolve_pointer(obj, path)
     return found if isinstance(found, dict) else None
+
+
+def pod_templates(obj: Obj, config: Obj | None = None) -> list[Obj]:
+    """Every pod template dict inside ``obj`` (see :func:`template_paths`); ``[obj]`` for a Pod."""
+    found = (_resolve_pointer(obj, path) for path in template_paths(gvk_of(obj), config))
+    return [t for t in found if isinstance(t, dict)]
 
 
 def containers(obj: Obj, config: Obj | None = None, *, init: bool = False) -> list[Obj]:
@@ -126,6 +149,11 @@ class Trace:
     extra: Obj = field(default_factory=dict)
     path: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Fields an action created where the trace had none, as ``(event index, object index, field path)``
+    # (apply_action keeps it up to date): an action that brings one back to its API default removes it
+    # again, so bump then reduce restores the trace exactly. In memory only (a loaded trace starts empty)
+    # and not part of equality.
+    action_added: frozenset[tuple[int, int, str]] = field(default=frozenset(), compare=False, repr=False)
 
     @property
     def start_ts(self) -> int:
@@ -162,7 +190,9 @@ class Trace:
         versions = self.versions_of(ref)
         return versions[-1] if versions else None
 
-    def find(self, name: str, *, kind: str | None = "Deployment", namespace: str | None = None) -> list[WorkloadRef]:
+    def find(
+        self, name: str, *, kind: str | None = "Deployment", namespace: str | None = None
+    ) -> list[WorkloadRef]:
         """Workloads called ``name`` (optionally of ``kind`` and in ``namespace``)."""
         return [
             ref
@@ -183,4 +213,5 @@ class Trace:
             extra=copy.deepcopy(self.extra),
             path=self.path,
             notes=list(self.notes),
+            action_added=self.action_added,
         )

@@ -191,11 +191,6 @@ def one_container_trace(resources: Any) -> Trace:
     return Trace(events=[{"ts": 0, "applied_objs": [obj], "deleted_objs": []}])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions.py writes the rounded millicores back: bump+reduce turns 0.5m into 1m, although its "
-    "docstring promises equal quantities for non-canonical input (reported to the lead)",
-)
 def test_bump_then_reduce_keeps_a_sub_millicore_request() -> None:
     trace = one_container_trace({"requests": {"cpu": "0.5m"}})
     up = apply_action(trace, Action("bump_cpu", "web"))

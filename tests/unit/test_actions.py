@@ -647,3 +647,68 @@ def test_kind_wildcards() -> None:
     assert Action("scale_up", "w", kind="*").kind is None
     assert Action("scale_up", "w", kind="").kind is None
     assert applied(trace_of(statefulset("w", container())), Action("scale_up", "w", kind="*")).changed
+
+
+# --- exact restores (lead's review: fields an action had to create go away again) -----------------
+
+
+def test_bump_then_reduce_removes_the_resources_map_it_created() -> None:
+    bare = {"image": "ghcr.io/example/web:1.0", "name": "web"}  # no resources key at all
+    t = trace_of(deployment("web", bare))
+    original = copy.deepcopy(t.events)
+    up = applied(t, Action("bump_memory", "web"))
+    assert res(up) == {"requests": {"memory": "256Mi"}}
+    down = applied(up.trace, Action("reduce_memory", "web"))
+    assert down.trace.events == original
+    assert dumps(down.trace) == dumps(t)
+
+
+def test_an_explicit_empty_resources_map_is_kept_by_bump_then_reduce() -> None:
+    t = trace_of(deployment("web", container()))  # resources: {} as the API server writes it
+    up = applied(t, Action("bump_cpu", "web"))
+    down = applied(up.trace, Action("reduce_cpu", "web"))
+    assert res(down) == {}
+    assert dumps(down.trace) == dumps(t)
+
+
+def test_scale_up_then_down_removes_the_replicas_it_created() -> None:
+    t = trace_of(deployment("web", replicas=None))
+    up = applied(t, Action("scale_up", "web", amount=2))
+    assert up.trace.events[0]["applied_objs"][0]["spec"]["replicas"] == 3
+    down = applied(up.trace, Action("scale_down", "web", amount=2))
+    assert "replicas" not in down.trace.events[0]["applied_objs"][0]["spec"]
+    assert "spec.replicas 3 -> (absent)" in down.message
+    assert dumps(down.trace) == dumps(t)
+
+
+def test_scaling_an_explicit_replicas_down_to_one_writes_one() -> None:
+    t = trace_of(deployment("web", replicas=2))
+    down = applied(t, Action("scale_down", "web"))
+    assert down.trace.events[0]["applied_objs"][0]["spec"]["replicas"] == 1
+
+
+def test_a_created_field_is_written_explicitly_after_a_save_and_load(tmp_path: Path) -> None:
+    from pytest_simarena.trace.io import dump_trace
+
+    t = trace_of(deployment("web", replicas=None))
+    up = applied(t, Action("scale_up", "web"))
+    path = tmp_path / "up.sktrace"
+    dump_trace(up.trace, path)
+    down = applied(load_trace(path), Action("scale_down", "web"))  # the memory is in-process only
+    assert down.trace.events[0]["applied_objs"][0]["spec"]["replicas"] == 1
+
+
+def test_editing_a_value_keeps_the_key_order_of_an_unsorted_map() -> None:
+    c = container(requests={"memory": "1Gi", "cpu": "1"})  # not sorted
+    t = trace_of(deployment("web", c))
+    up = applied(t, Action("bump_cpu", "web"))
+    assert list(res(up)["requests"]) == ["memory", "cpu"]
+    down = applied(up.trace, Action("reduce_cpu", "web"))
+    assert dumps(down.trace) == dumps(t)
+
+
+def test_sub_millicore_amounts_are_applied_exactly() -> None:
+    t = trace_of(deployment("web", container(requests={"cpu": "100m"})))
+    up = applied(t, Action("bump_cpu", "web", amount="0.5m"))
+    assert res(up) == {"requests": {"cpu": "100500u"}}
+    assert up.changes[0].after == "100500u"
