@@ -1,7 +1,8 @@
 """``simarena simulate TRACE``: replay a trace on the embedded cluster and show what kubectl would show.
 
 The trace is replayed as SimKube's driver does (objects land in ``virtual-<namespace>``) for ``--duration``
-simulated seconds counted from its first event (default: its last event plus 120 s, scaled by ``--speed``).
+simulated seconds (default: until its last event at ``--speed``, plus 120 s; a leading ts-0 placeholder
+event, as in sim-arena's exports, does not count).
 Output is ``kubectl get deploy,pods``, ``kubectl get events`` and per-node requests as text tables, or JSON
 with the keys ``time``, ``workloads``, ``pods``, ``events`` and ``nodes``; ``--timeline`` adds the pod
 STATUS counts over simulated time. A user's mistake (unreadable trace or cluster file, bad quantity) is one
@@ -82,7 +83,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--duration",
         metavar="SECONDS",
-        help=f"simulated seconds from the first event (default: last event + {TAIL_SECONDS:g} s)",
+        help=f"simulated seconds to run (default: until the last event, + {TAIL_SECONDS:g} s)",
     )
     p.add_argument("--speed", metavar="X", default="1", help="replay speed factor, as SimKube's (default 1)")
     p.add_argument("--seed", metavar="N", default="0", help="seed for every random choice (default 0)")
@@ -278,7 +279,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     wanted = _number("--duration", args.duration) if args.duration is not None else None
     spec = build_spec(args)
     trace = _load(args.trace)
-    duration = trace.duration / speed + TAIL_SECONDS if wanted is None else wanted
+    if wanted is None:
+        from pytest_simarena.backends.embedded import replay_span
+
+        # replay_span, not trace.duration: a leading ts-0 placeholder event (sim-arena's trace-v2) would
+        # otherwise make the default ~56 years of simulated time.
+        duration = replay_span(trace) / speed + TAIL_SECONDS
+    else:
+        duration = wanted
     cluster, snapshot, rows = simulate(
         trace, spec, duration=duration, speed=speed, seed=seed, timeline=args.timeline
     )

@@ -172,3 +172,19 @@ def test_bad_trace_and_bad_cluster_file(
     bad.write_text("nodeGroups:\n  - name: a\n    count: 1\n    cpu: lots\n    memory: 1Gi\n")
     line = run_error(capsys, str(cpu_slight), "--cluster", str(bad))
     assert "cluster.yaml" in line and "cpu" in line
+
+
+def test_default_duration_ignores_a_leading_placeholder_event(
+    capsys: pytest.CaptureFixture[str], shared_traces: Path
+) -> None:
+    # sim-arena's real export starts with an empty event at ts 0, decades before the workloads; the
+    # default run is the span the replay actually covers (embedded replay_span) plus 120 s.
+    from pytest_simarena.backends.embedded import replay_span
+    from pytest_simarena.trace import load_trace
+
+    path = shared_traces / "sim-arena" / "trace-v2.msgpack"
+    trace = load_trace(path)
+    assert trace.duration > 10 * 365 * 86400  # what the old default used
+    doc = run_json(capsys, str(path))
+    assert doc["time"] == replay_span(trace) + 120
+    assert doc["time"] < 3600
