@@ -50,7 +50,8 @@ def _kube(options: dict[str, Any]) -> ClusterBackend:
         module = importlib.import_module("pytest_simarena.backends.kube")
     except ImportError as exc:
         raise BackendUnavailable(
-            f"the kube backend cannot be imported ({exc}); install pytest-simarena[kube]"
+            f"the kube backend cannot be imported ({exc}); reinstall pytest-simarena, which depends on "
+            "the kubernetes client (pip install --force-reinstall pytest-simarena 'kubernetes>=29')"
         ) from None
     factory = getattr(module, "make_backend", None) or getattr(module, "KubeCluster", None)
     if factory is None:
