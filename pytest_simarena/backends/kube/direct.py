@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_simarena.trace.model import gvk_of
-from pytest_simarena.trace.virtualize import _at_pointer, _template_paths, build_virtual_obj
+from pytest_simarena.trace.model import gvk_of, pod_templates
+from pytest_simarena.trace.virtualize import build_virtual_obj
 
 from .labels import CREATED_KEY, add_labels, virtual_namespace_name
 from .waits import poll_until
@@ -58,9 +58,8 @@ def rewrite(obj: Mapping[str, Any], prefix: str, labels: Mapping[str, str], conf
         meta.pop(key, None)
     virtual_namespace_name(prefix, str((obj.get("metadata") or {}).get("namespace") or "default"))
     add_labels(new, labels)
-    for pointer in _template_paths(gvk_of(new), config):
-        template = _at_pointer(new, pointer)
-        if template is not None and template is not new:
+    for template in pod_templates(new, config):
+        if template is not new:
             add_labels(template, labels)
     return new
 
