@@ -82,6 +82,15 @@ def parse_list(text: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
+def parse_kube_mode(text: str) -> str:
+    mode = text.strip()
+    if mode not in ("simkube", "direct"):
+        raise ValueError(
+            f"{text!r} is not a kube mode; use simkube (a SimKube Simulation) or direct (apply the workloads)"
+        )
+    return mode
+
+
 def parse_backend(text: str) -> str:
     name = text.strip()
     known = ("embedded", "kube")
@@ -129,6 +138,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("kubeconfig", parse_optional_str, "", "Kubeconfig file for the kube backend", metavar="PATH"),
     Setting("context", parse_optional_str, "", "Kubeconfig context for the kube backend", metavar="NAME"),
+    Setting(
+        "kube_mode",
+        parse_kube_mode,
+        "simkube",
+        "How the kube backend replays traces: simkube (a Simulation) or direct (server-side apply)",
+        metavar="MODE",
+    ),
     Setting(
         "seed", parse_int, "0", "Base seed; each test's seed is derived from it and the test id", metavar="N"
     ),

@@ -34,7 +34,10 @@ class SessionState:
             from pytest_simarena.scenario.run import ClusterPool
 
             self._pool = ClusterPool(
-                self.settings.backend, kubeconfig=self.settings.kubeconfig, context=self.settings.context
+                self.settings.backend,
+                kubeconfig=self.settings.kubeconfig,
+                context=self.settings.context,
+                kube_mode=self.settings.kube_mode,
             )
         return self._pool
 

@@ -56,11 +56,17 @@ class ClusterPool:
     """
 
     def __init__(
-        self, backend: str = "embedded", *, kubeconfig: str | None = None, context: str | None = None
+        self,
+        backend: str = "embedded",
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        kube_mode: str | None = None,
     ) -> None:
         self.backend = backend
         self.kubeconfig = kubeconfig
         self.context = context
+        self.kube_mode = kube_mode
         self._clusters: dict[tuple[Any, ...], ClusterBackend] = {}
 
     def get(self, choice: ClusterChoice | None = None) -> ClusterBackend:
@@ -97,6 +103,8 @@ class ClusterPool:
                 options["kubeconfig"] = self.kubeconfig
             if self.context:
                 options["context"] = self.context
+            if self.kube_mode:
+                options["mode"] = self.kube_mode
             return make_backend(self.backend, **options)
         from pytest_simarena.backends.embedded import ClusterSpec
 
