@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
-from pytest_simarena.quantities import format_cpu, format_memory, parse_cpu, parse_memory
+from pytest_simarena.kubeview import TERMINAL_PHASES, cpu_of, memory_of, pod_requests, summarize
+from pytest_simarena.quantities import format_cpu, format_memory, parse_quantity
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
 from pytest_simarena.trace.usage import USAGE_ANNOTATION, read_usage
 
@@ -211,18 +212,6 @@ class Observation:
 # --- building ------------------------------------------------------------------------------------------
 
 
-# Observations parse the same few quantity strings over and over (every pod, every node, every step);
-# parsing is exact but not cheap, so results are memoized. Quantities are immutable strings or numbers.
-@functools.lru_cache(maxsize=4096)
-def cpu_of(value: str | int | float) -> int:
-    return parse_cpu(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def memory_of(value: str | int | float) -> int:
-    return parse_memory(value)
-
-
 def _cpu(value: Any) -> int | None:
     return None if value is None else cpu_of(value)
 
@@ -282,28 +271,6 @@ def desired_replicas(trace: Trace, ref: WorkloadRef) -> int:
     return int(replicas) if isinstance(replicas, int) else 1
 
 
-def _pod_requests(pod: Obj) -> tuple[int, int]:
-    """cpu/memory the scheduler counts: max(sum of containers, largest init container) (k8s §1.1)."""
-    spec = pod.get("spec") or {}
-
-    def totals(items: Iterable[Obj]) -> list[tuple[int, int]]:
-        out = []
-        for c in items:
-            resources = c.get("resources") or {}
-            req = resources.get("requests") or {}
-            lim = resources.get("limits") or {}
-            cpu = req.get("cpu", lim.get("cpu"))
-            mem = req.get("memory", lim.get("memory"))
-            out.append((cpu_of(cpu) if cpu is not None else 0, memory_of(mem) if mem is not None else 0))
-        return out
-
-    main = totals(spec.get("containers") or [])
-    init = totals(spec.get("initContainers") or [])
-    cpu = max(sum(c for c, _ in main), max((c for c, _ in init), default=0))
-    mem = max(sum(m for _, m in main), max((m for _, m in init), default=0))
-    return cpu, mem
-
-
 def _owner_chain(snapshot: ClusterSnapshot) -> dict[tuple[str, str, str], tuple[str, str]]:
     """(namespace, kind, name) of a ReplicaSet/Job -> (kind, name) of its owner, from ownerReferences."""
     owners: dict[tuple[str, str, str], tuple[str, str]] = {}
@@ -350,19 +317,16 @@ def workload_pods(snapshot: ClusterSnapshot, ref: WorkloadRef) -> list[Obj]:
     return found
 
 
-def _is_terminal(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
-
-
 def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ...]:
-    """Allocatable and requested per node; terminal pods do not count (k8s §1.1, scheduler cache)."""
+    """Allocatable and requested per node (requests as :func:`pytest_simarena.kubeview.pod_requests` counts
+    them: sidecars and overhead included, k8s §1.1); terminal pods do not count (scheduler cache)."""
     our_names = {id(p) for p in ours}
     used: dict[str, list[int]] = {}
     for pod in snapshot.pods:
         node = (pod.get("spec") or {}).get("nodeName")
-        if not node or _is_terminal(pod):
+        if not node or (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
             continue
-        cpu, mem = _pod_requests(pod)
+        cpu, mem = pod_requests(pod)
         row = used.setdefault(node, [0, 0, 0, 0, 0, 0])
         row[0] += cpu
         row[1] += mem
@@ -383,7 +347,7 @@ def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ..
                 name=name,
                 cpu=cpu_of(alloc.get("cpu", 0)),
                 memory=memory_of(alloc.get("memory", 0)),
-                pods=int(cpu_of(alloc.get("pods", 0)) // 1000),
+                pods=int(parse_quantity(alloc.get("pods", 0))),
                 cpu_requested=row[0],
                 memory_requested=row[1],
                 pods_placed=row[2],
@@ -462,8 +426,6 @@ def build_observation(
     history: Iterable[HistoryEntry] = (),
 ) -> Observation:
     """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`)."""
-    from pytest_simarena.kubeview import summarize
-
     counts: dict[str, int] = {}
     for summary in summarize(snapshot):
         if (summary.kind, summary.namespace, summary.name) == (

@@ -4,7 +4,8 @@ Every function here is pure: it reads camelCase dicts (as ``kubectl get -o json`
 changes them. The rules are Kubernetes' own, cited by section of ``shared/notes/kubernetes.md``:
 
 - :func:`pod_status`, :func:`pod_ready`, :func:`pod_restarts`: kubectl's ``printPod`` (§5.3).
-- :func:`pod_requests`: the scheduler's pod request (containers sum vs init max, sidecars, overhead; §1.1).
+- :func:`pod_requests`: the scheduler's pod request (containers sum vs init max, sidecars, overhead; §1.1);
+  :func:`cpu_of`/:func:`memory_of` memoize the quantity parsing it needs.
 - :func:`summarize`: one :class:`WorkloadSummary` per top-level workload (Deployment, StatefulSet,
   CronJob, stand-alone ReplicaSet or Job, bare Pod), walking ``ownerReferences``.
 - :func:`node_usage`: allocatable vs requested per node (§1.1 node side, §7.3).
@@ -65,6 +66,12 @@ from .resources import (
     NodeUsage as NodeUsage,
 )
 from .resources import (
+    cpu_of as cpu_of,
+)
+from .resources import (
+    memory_of as memory_of,
+)
+from .resources import (
     node_usage as node_usage,
 )
 from .resources import (
@@ -98,10 +105,12 @@ __all__ = [
     "TERMINAL_PHASES",
     "NodeUsage",
     "WorkloadSummary",
+    "cpu_of",
     "event_view",
     "explain_exit_code",
     "format_table",
     "human_duration",
+    "memory_of",
     "node_usage",
     "original_namespace",
     "parse_time",

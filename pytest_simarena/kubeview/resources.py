@@ -17,14 +17,17 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 
-# A cluster uses few distinct quantity strings; parsing them once keeps node_usage cheap on big snapshots.
-@functools.lru_cache(maxsize=4096)
-def _cpu(value: str | int | float) -> int:
+# A cluster uses few distinct quantity strings (every pod, every node, every step); parsing is exact but
+# not cheap, so results are memoized. typed=True: True must not hit the entry of 1 (a bool is no quantity).
+@functools.lru_cache(maxsize=4096, typed=True)
+def cpu_of(value: str | int | float) -> int:
+    """:func:`~pytest_simarena.quantities.parse_cpu`, memoized (millicores, rounded up)."""
     return parse_cpu(value)
 
 
-@functools.lru_cache(maxsize=4096)
-def _mem(value: str | int | float) -> int:
+@functools.lru_cache(maxsize=4096, typed=True)
+def memory_of(value: str | int | float) -> int:
+    """:func:`~pytest_simarena.quantities.parse_memory`, memoized (bytes, rounded up)."""
     return parse_memory(value)
 
 
@@ -35,7 +38,7 @@ def _container_requests(container: Mapping[str, Any]) -> tuple[int, int]:
     limits = _dict(resources.get("limits"))
     cpu = requests.get("cpu", limits.get("cpu"))
     memory = requests.get("memory", limits.get("memory"))
-    return (_cpu(cpu) if cpu is not None else 0, _mem(memory) if memory is not None else 0)
+    return (cpu_of(cpu) if cpu is not None else 0, memory_of(memory) if memory is not None else 0)
 
 
 def pod_requests(pod_or_template: Mapping[str, Any]) -> tuple[int, int]:
@@ -72,9 +75,9 @@ def pod_requests(pod_or_template: Mapping[str, Any]) -> tuple[int, int]:
     mem = max(mem, init_mem)
     overhead = _dict(spec.get("overhead"))
     if overhead.get("cpu") is not None:
-        cpu += _cpu(overhead["cpu"])
+        cpu += cpu_of(overhead["cpu"])
     if overhead.get("memory") is not None:
-        mem += _mem(overhead["memory"])
+        mem += memory_of(overhead["memory"])
     return cpu, mem
 
 
@@ -132,8 +135,8 @@ def node_usage(snapshot: ClusterSnapshot) -> list[NodeUsage]:
         result.append(
             NodeUsage(
                 name=name,
-                allocatable_cpu=_cpu(alloc.get("cpu", 0)),
-                allocatable_memory=_mem(alloc.get("memory", 0)),
+                allocatable_cpu=cpu_of(alloc.get("cpu", 0)),
+                allocatable_memory=memory_of(alloc.get("memory", 0)),
                 allocatable_pods=int(parse_quantity(alloc.get("pods", 0))),
                 requested_cpu=cpu.get(name, 0),
                 requested_memory=mem.get(name, 0),

@@ -236,3 +236,45 @@ def test_policy_from_an_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert policy.name == "counting"
     result = run_episode(load_trace(CANONICAL[1]), policy, max_steps=1)
     assert result.actions == ("set_replicas",) and result.policy == "counting"
+
+
+def test_node_views_count_sidecars_and_overhead_as_the_scheduler_does() -> None:
+    # kubernetes notes 1.1: a sidecar (init container with restartPolicy Always) runs beside the app
+    # containers and spec.overhead is added; ordinary init containers only raise the max.
+    from pytest_simarena.backends.protocol import ClusterSnapshot
+    from pytest_simarena.episode.observation import node_views
+
+    node = {
+        "metadata": {"name": "n1"},
+        "status": {"allocatable": {"cpu": "16", "memory": "32Gi", "pods": "110"}},
+    }
+
+    def requests(cpu: str, memory: str) -> dict[str, object]:
+        return {"resources": {"requests": {"cpu": cpu, "memory": memory}}}
+
+    pod = {
+        "metadata": {"name": "web-1", "namespace": "virtual-default"},
+        "spec": {
+            "nodeName": "n1",
+            "containers": [{"name": "app", **requests("1", "1Gi")}],
+            "initContainers": [
+                {"name": "proxy", "restartPolicy": "Always", **requests("500m", "256Mi")},
+                {"name": "setup", **requests("1200m", "64Mi")},
+            ],
+            "overhead": {"cpu": "100m", "memory": "10Mi"},
+        },
+        "status": {"phase": "Running"},
+    }
+    done = {
+        **pod,
+        "metadata": {"name": "job-1", "namespace": "virtual-default"},
+        "status": {"phase": "Succeeded"},
+    }
+    snapshot = ClusterSnapshot(
+        time=0.0, prefix="virtual", nodes=[node], pods=[pod, done], workloads=[], events=[]
+    )
+    (view,) = node_views(snapshot, [pod])
+    # max(app 1000m + sidecar 500m, setup 1200m + sidecar 500m) + overhead 100m; the finished pod is freed
+    assert view.cpu_requested == 1800
+    assert view.memory_requested == (1024 + 256 + 10) * 2**20
+    assert (view.cpu, view.pods, view.pods_placed, view.cpu_requested_by_others) == (16000, 110, 1, 0)
