@@ -2,7 +2,9 @@
 
 Every command module exposes ``register(subparsers)``, which adds its sub-commands with ``set_defaults(
 handler=...)``; a handler takes the parsed args and returns the exit code. A :class:`SimArenaError`
-(a user's mistake) becomes one line on stderr and exit code 2 unless the handler chose otherwise.
+(a user's mistake) or an OS error becomes one line on stderr and exit code 2 unless the handler chose
+otherwise; usage mistakes are one line too (exit 2), and a bug of ours one line with exit code 70
+(see :mod:`pytest_simarena.cli.common`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from ..errors import SimArenaError
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, OneLineErrors, run_handler
 
 # Command modules, in the order their commands appear in --help. A module that does not exist yet
 # (a capability still being built) is skipped, so the CLI always starts.
@@ -24,13 +26,11 @@ COMMAND_MODULES = (
     "pytest_simarena.cli.kube_cmd",
 )
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+__all__ = ["COMMAND_MODULES", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrors(
         prog="simarena",
         description="Test and train agents that repair Kubernetes workloads, on SimKube traces.",
     )
@@ -59,16 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     warnings.showwarning = _show_warning
-    try:
-        return int(handler(args))
-    except SimArenaError as exc:
-        print(f"simarena: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("simarena: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    return run_handler(handler, args)
 
 
 if __name__ == "__main__":

@@ -17,37 +17,10 @@ from typing import Any
 
 from pytest_simarena.errors import SimArenaError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, seconds, whole_number
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text.rstrip("s"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (e.g. 120 or 120s)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
-    return value
+_positive_int = whole_number(1)
+_non_negative_int = whole_number(0)
 
 
 def _add_episode_options(p: argparse.ArgumentParser) -> None:
@@ -56,9 +29,7 @@ def _add_episode_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--steps", type=_positive_int, default=10, help="Maximum steps per episode (default 10)")
     p.add_argument("--seed", type=int, default=0, help="Seed of the policy and the cluster (default 0)")
-    p.add_argument(
-        "--duration", type=_seconds, default=120.0, help="Simulated seconds per step (default 120)"
-    )
+    p.add_argument("--duration", type=seconds, default=120.0, help="Simulated seconds per step (default 120)")
     p.add_argument(
         "--hold", type=_positive_int, default=1, help="Healthy observations in a row to count as solved"
     )

@@ -35,12 +35,14 @@ from pytest_simarena.kubeview import (
 )
 from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
 
+from .common import EXIT_OK
+
 if TYPE_CHECKING:
     from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
     from pytest_simarena.backends.protocol import ClusterSnapshot
     from pytest_simarena.trace.model import Trace
 
-EXIT_OK = 0
+
 PREFIX = "virtual"  # SimKube's default virtualNsPrefix (simkube notes §3.4)
 TAIL_SECONDS = 120.0  # default duration: the trace's last event plus this (issue 4 "What users see")
 # Defaults for --nodes/--node-*: the seed team's KWOK nodes (issue 4 "Nodes"), as ClusterSpec.default().

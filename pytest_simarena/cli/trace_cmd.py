@@ -8,47 +8,42 @@ a safeguard. Every error is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import os
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from pytest_simarena.errors import ActionError, SimArenaError, TraceError
 from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, whole_number
+
 EXIT_BLOCKED = 3
-EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, reported in one line
 
 
 def register(subparsers: Any) -> None:
     """Add ``simarena trace`` and its sub-commands."""
     trace = subparsers.add_parser("trace", help="inspect, validate, diff, edit, generate and convert traces")
-    sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND", parser_class=_OneLineErrors)
+    sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))
 
     p = sub.add_parser("inspect", help="summarize a trace: events, time span, workloads and their resources")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(handler=_guarded(cmd_inspect))
+    p.set_defaults(handler=cmd_inspect)
 
     p = sub.add_parser(
         "validate", help="check traces: format errors, and SimKube validator findings as warnings"
     )
     p.add_argument("files", metavar="FILE", nargs="+")
-    p.set_defaults(handler=_guarded(cmd_validate))
+    p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("diff", help="what changed between two traces, per workload and field (exit 1 if any)")
     p.add_argument("a", metavar="A")
     p.add_argument("b", metavar="B")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(handler=_guarded(cmd_diff))
+    p.set_defaults(handler=cmd_diff)
 
     p = sub.add_parser("apply", help="apply one action to a workload and write the edited trace")
     p.add_argument("file", metavar="FILE")
@@ -64,76 +59,27 @@ def register(subparsers: Any) -> None:
     p.add_argument("--namespace", metavar="NS", help="workload namespace (default: any)")
     p.add_argument("--out", required=True, metavar="OUT", help="where to write the edited trace")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(handler=_guarded(cmd_apply))
+    p.set_defaults(handler=cmd_apply)
 
     p = sub.add_parser("generate", help="write generated broken-workload traces (or the canonical ones)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same bytes (default 0)")
-    p.add_argument("--count", type=_count, default=10, metavar="N", help="how many traces (default 10)")
+    p.add_argument(
+        "--count", type=whole_number(0), default=10, metavar="N", help="how many traces (default 10)"
+    )
     p.add_argument("--family", action="append", metavar="F", help="only these families (repeatable)")
     p.add_argument("--canonical", action="store_true", help="write the 4 canonical traces instead")
-    p.set_defaults(handler=_guarded(cmd_generate))
+    p.set_defaults(handler=cmd_generate)
 
     p = sub.add_parser("convert", help="convert between msgpack (.sktrace/.msgpack) and SimKube JSON (.json)")
     p.add_argument("src", metavar="IN")
     p.add_argument("dst", metavar="OUT")
-    p.set_defaults(handler=_guarded(cmd_convert))
-
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-class _OneLineErrors(argparse.ArgumentParser):
-    """Usage mistakes (missing --out, a bad --count) in one stderr line, like every other error."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _guarded(handler: Handler) -> Handler:
-    """OS errors (missing file, unwritable OUT) become one line on stderr and exit 2, never a traceback."""
-
-    @functools.wraps(handler)
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except BrokenPipeError:
-            # the reader (e.g. `| head`) went away: stop quietly, and keep the exit-time flush from failing
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return EXIT_OK
-        except OSError as exc:
-            where = f"{exc.filename}: " if exc.filename else ""
-            _err(f"{where}{exc.strerror or exc}")
-            return EXIT_USAGE
-        except SimArenaError:
-            raise  # the dispatcher prints it in one line, exit 2
-        except Exception as exc:
-            # a bug of ours, not the user's mistake: still one line (SIMARENA_DEBUG=1 shows the traceback)
-            if os.environ.get("SIMARENA_DEBUG"):
-                raise
-            _err(f"internal error: {type(exc).__name__}: {exc} (set SIMARENA_DEBUG=1 for details)")
-            return EXIT_INTERNAL
-
-    return run
+    p.set_defaults(handler=cmd_convert)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _err(message: str) -> None:
-    print(f"simarena: error: {message}", file=sys.stderr)
 
 
 def _load(path: str) -> Trace:
@@ -299,7 +245,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             try:
                 trace = _load(path)
             except SimArenaError as exc:
-                _err(str(exc))
+                err(str(exc))
                 failed += 1
                 continue
         for w in caught:
@@ -310,7 +256,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             is_error, message = _finding_parts(path, finding)
             if is_error:
                 errors += 1
-                _err(message)
+                err(message)
             else:
                 warns += 1
                 print(f"warning: {message}", file=sys.stderr)
@@ -398,7 +344,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     elif code != EXIT_OK:
-        _err(f"{args.file}: {result.message}")
+        err(f"{args.file}: {result.message}")
     else:
         if result.status == "unchanged":
             print(f"unchanged: {result.message}")

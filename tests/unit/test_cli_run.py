@@ -156,3 +156,60 @@ def test_bad_cluster_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["run", SLIGHT, "--cluster", str(cluster), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml" in err and "nodeGroups" in err and "Traceback" not in err
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], code: int = 2) -> str:
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.strip().splitlines() if not ln.startswith("warning: ")]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "wording"),
+    [
+        (
+            ["run"],
+            "simarena run: error: the following arguments are required: TRACE (see simarena run --help)",
+        ),
+        (["run", SLIGHT, "--steps", "0"], "argument --steps: must be >= 1, got 0"),
+        (["run", SLIGHT, "--target", "many"], "argument --target: not a whole number: 'many'"),
+        (["run", SLIGHT, "--duration", "0s"], "argument --duration: '0s' must be more than 0 seconds"),
+        (["batch", "--jobs", "-1"], "argument --jobs: must be >= 1, got -1"),
+        (["simulate"], "simarena simulate: error: the following arguments are required: TRACE"),
+        (["nosuchcommand"], "simarena: error: argument COMMAND: invalid choice: 'nosuchcommand'"),
+    ],
+)
+def test_usage_mistakes_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], wording: str
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert wording in err
+
+
+def test_an_unwritable_out_dir_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = one_error_line(capsys, ["run", SLIGHT, "--policy", "noop", "--out", str(blocker / "run")])
+    assert line.startswith("simarena: error: ") and str(blocker) in line
+
+
+def test_a_bug_in_a_handler_is_one_line_exit_70(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from pytest_simarena.cli.common import EXIT_INTERNAL, run_handler
+
+    def broken(args: argparse.Namespace) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    assert run_handler(broken, argparse.Namespace()) == EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "simarena: error: internal error: ZeroDivisionError: division by zero "
+        "(set SIMARENA_DEBUG=1 for details)"
+    )

@@ -1,0 +1,95 @@
+"""What every ``simarena`` command shares: exit codes, one-line errors, argument types, the handler guard.
+
+Every error a user can cause is one line on stderr, never a traceback: usage mistakes through
+:class:`OneLineErrors` (the parser class of the whole command tree), a :class:`SimArenaError` or an OS error
+(missing file, unwritable output) through :func:`run_handler`. A bug of ours is one line too, with exit code
+70 (``SIMARENA_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from pytest_simarena.errors import SimArenaError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug, reported in one line
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def err(message: str) -> None:
+    """Print ``simarena: error: <message>`` on stderr."""
+    print(f"simarena: error: {message}", file=sys.stderr)
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """Usage mistakes (a missing argument, a bad --steps) in one stderr line, like every other error.
+
+    ``add_subparsers`` makes sub-parsers of the parser's own class, so the whole command tree inherits it.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type=``: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"whole number >= {minimum}"  # argparse names the type in some messages
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse ``type=``: a positive number of seconds, with or without a trailing ``s``."""
+    try:
+        value = float(text.rstrip("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (e.g. 120 or 120s)") from None
+    if not value > 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
+def run_handler(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command's handler; every failure becomes one stderr line and an exit code."""
+    try:
+        return int(handler(args))
+    except SimArenaError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("simarena: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: stop quietly, and keep the exit-time flush from failing
+        with contextlib.suppress(OSError, ValueError):  # stdout not a real file (captured): nothing to flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        err(f"{where}{exc.strerror or exc}")
+        return EXIT_USAGE
+    except Exception as exc:
+        # a bug of ours, not the user's mistake: still one line (SIMARENA_DEBUG=1 shows the traceback)
+        if os.environ.get("SIMARENA_DEBUG"):
+            raise
+        err(f"internal error: {type(exc).__name__}: {exc} (set SIMARENA_DEBUG=1 for details)")
+        return EXIT_INTERNAL
