@@ -15,20 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pytest_simarena.action_model import ACTION_TYPES
 from pytest_simarena.errors import ActionError
 
 if TYPE_CHECKING:
     from pytest_simarena.actions import Action
 
-DISCRETE_ACTIONS: tuple[str, ...] = (
-    "noop",
-    "bump_cpu",
-    "reduce_cpu",
-    "bump_memory",
-    "reduce_memory",
-    "scale_up",
-    "scale_down",
-)
+# The action types that need no parameter, in ACTION_TYPES order (the indices in the table above);
+# set_resources and set_replicas need values, so they stay outside the discrete space.
+_NEEDS_VALUES = ("set_resources", "set_replicas")
+DISCRETE_ACTIONS: tuple[str, ...] = tuple(t for t in ACTION_TYPES if t not in _NEEDS_VALUES)
 N_ACTIONS = len(DISCRETE_ACTIONS)
 
 

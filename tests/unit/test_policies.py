@@ -213,3 +213,17 @@ def test_bad_options_are_one_line_errors() -> None:
     with pytest.raises(SimArenaError, match=r"policy 'vpa': bad options \['margin'\]"):
         make_policy("vpa", margin=0.2)
     assert make_policy("vpa", safety_margin=0.2).safety_margin == 0.2  # type: ignore[attr-defined]
+
+
+def test_discrete_indices_are_the_documented_table() -> None:
+    # Trained agents depend on these indices (policies/space.py docstring); derived from ACTION_TYPES, so
+    # reordering ACTION_TYPES must show up here.
+    assert DISCRETE_ACTIONS == (
+        "noop",
+        "bump_cpu",
+        "reduce_cpu",
+        "bump_memory",
+        "reduce_memory",
+        "scale_up",
+        "scale_down",
+    )
