@@ -99,27 +99,21 @@ def _scan_value(root: Any) -> bool:
         add = nested.append
         for value in level:
             if type(value) is dict:
-                for k, x in value.items():
+                for k in value:
                     if type(k) is not str:
                         return False
-                    t = type(x)
-                    if t is str or t is dict or t is list:
-                        if t is not str:
-                            add(x)
-                    elif not (t is int or t is bool or x is None or (t is float and x == x) or t is tuple):
-                        return False
-                    elif t is tuple:
-                        add(x)
+                items = value.values()
             else:
-                for x in value:
-                    t = type(x)
-                    if t is str or t is dict or t is list:
-                        if t is not str:
-                            add(x)
-                    elif not (t is int or t is bool or x is None or (t is float and x == x) or t is tuple):
-                        return False
-                    elif t is tuple:
+                items = value
+            for x in items:
+                t = type(x)
+                if t is str or t is dict or t is list:
+                    if t is not str:
                         add(x)
+                elif not (t is int or t is bool or x is None or (t is float and x == x) or t is tuple):
+                    return False
+                elif t is tuple:
+                    add(x)
         level = nested
         depth += 1
     return True

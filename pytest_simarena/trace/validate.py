@@ -20,6 +20,11 @@ from .usage import USAGE_ANNOTATION, read_usage
 Severity = Literal["error", "warning"]
 _WORKLOAD_RESTART_ALWAYS = frozenset(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"))
 _REFERENCE_KINDS = ("ServiceAccount", "Secret", "ConfigMap")
+# (kind, SimKube code, SimKube rule) of an env/envFrom reference, secret first then config map (notes §4).
+_ENV_REF_RULES = (
+    ("Secret", "E0002", "envvar_secret_missing"),
+    ("ConfigMap", "E0003", "envvar_configmap_missing"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +275,13 @@ def _check_simkube_rules(
     def missing(kind: str, name: Any) -> bool:
         return isinstance(name, str) and f"{ns}/{name}" not in seen[kind]
 
+    def check_refs(holder: Any, at: str, refs: tuple[str, str]) -> None:
+        """Warn for each of ``holder``'s secret / config map references (``refs``) naming no traced object."""
+        for ref, (kind, code, rule) in zip(refs, _ENV_REF_RULES, strict=True):
+            name = _m(_m(holder).get(ref)).get("name")
+            if missing(kind, name):
+                warn(code, f"{at}.{ref}.name", f"{rule}: {kind} {ns}/{name} is not in the trace")
+
     for key in ("serviceAccountName", "serviceAccount"):
         account = pod_spec.get(key)
         # Every namespace gets a "default" ServiceAccount from the controller manager, virtual ones too.
@@ -285,33 +297,13 @@ def _check_simkube_rules(
         for n, container in enumerate(_l(pod_spec.get(list_key))):
             where = f"{base}.{list_key}[{n}]"
             container = _m(container)
+            # SimKube checks secretKeyRef.key / configMapKeyRef.key (notes §4, "sic"); the object a pod
+            # needs is the one *named*, so the name is what is checked here.
             for e, env in enumerate(_l(container.get("env"))):
-                source = _m(_m(env).get("valueFrom"))
-                # SimKube checks secretKeyRef.key / configMapKeyRef.key (notes §4, "sic"); the object a pod
-                # needs is the one *named*, so the name is what is checked here.
-                for ref, kind, code, rule in (
-                    ("secretKeyRef", "Secret", "E0002", "envvar_secret_missing"),
-                    ("configMapKeyRef", "ConfigMap", "E0003", "envvar_configmap_missing"),
-                ):
-                    name = _m(source.get(ref)).get("name")
-                    if missing(kind, name):
-                        warn(
-                            code,
-                            f"{where}.env[{e}].valueFrom.{ref}.name",
-                            f"{rule}: {kind} {ns}/{name} is not in the trace",
-                        )
+                source = _m(env).get("valueFrom")
+                check_refs(source, f"{where}.env[{e}].valueFrom", ("secretKeyRef", "configMapKeyRef"))
             for e, env_from in enumerate(_l(container.get("envFrom"))):
-                for ref, kind, code, rule in (
-                    ("secretRef", "Secret", "E0002", "envvar_secret_missing"),
-                    ("configMapRef", "ConfigMap", "E0003", "envvar_configmap_missing"),
-                ):
-                    name = _m(_m(env_from).get(ref)).get("name")
-                    if missing(kind, name):
-                        warn(
-                            code,
-                            f"{where}.envFrom[{e}].{ref}.name",
-                            f"{rule}: {kind} {ns}/{name} is not in the trace",
-                        )
+                check_refs(env_from, f"{where}.envFrom[{e}]", ("secretRef", "configMapRef"))
     for v, volume in enumerate(_l(pod_spec.get("volumes"))):
         volume = _m(volume)
         secret = _m(volume.get("secret")).get("secretName")

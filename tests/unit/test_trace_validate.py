@@ -221,3 +221,18 @@ def test_real_traces_have_no_errors(shared_traces: Path, name: str) -> None:
         warnings.simplefilter("ignore", SimArenaWarning)
         trace = load_trace(shared_traces / name)
     assert _codes(validate(trace), "error") == []
+
+
+def test_env_and_env_from_references_name_the_exact_field() -> None:
+    # SimKube envvar_secret_missing / envvar_configmap_missing (notes §4): env[].valueFrom and envFrom[].
+    def edit(data: dict[str, Any]) -> None:
+        _container(data)["env"] = [
+            {"name": "A", "value": "plain"},
+            {"name": "B", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "b"}}},
+        ]
+        _container(data)["envFrom"] = [{"secretRef": {"name": "creds"}}]
+
+    where = {p.code: p.location for p in validate(_trace(edit)) if p.severity == "warning"}
+    base = "spec.template.spec.containers[0]"
+    assert where["E0003"].endswith(f"{base}.env[1].valueFrom.configMapKeyRef.name")
+    assert where["E0002"].endswith(f"{base}.envFrom[0].secretRef.name")
