@@ -328,6 +328,20 @@ def fam_oom_memory_limit(rng: random.Random) -> TracePlan:
     return TracePlan("oom-memory-limit", DEFAULT_CLUSTER, [w], f"memory limit below usage: {w.breaks}")
 
 
+def _sum_over_node(
+    resource: str, app: ContainerPlan, side: list[ContainerPlan], cluster: ClusterShape, replicas: int
+) -> tuple[str, str]:
+    """``(breaks, fix)`` when the app and its sidecars together request more ``resource`` than a node has."""
+    show = format_cpu if resource == "cpu" else format_memory
+    sidecars = sum(getattr(c, resource) for c in side)
+    node = getattr(cluster, resource)
+    breaks = (
+        f"the pod's containers request {show(getattr(app, resource) + sidecars)} {resource} together, more "
+        f"than a node's {show(node)}: {_all_pending(replicas)} (Insufficient {resource})"
+    )
+    return breaks, f"reduce the {resource} request of container {app.name} to at most {show(node - sidecars)}"
+
+
 def fam_multi_container(rng: random.Random) -> TracePlan:
     name = rng.choice(NAMES)
     cluster = DEFAULT_CLUSTER
@@ -346,31 +360,18 @@ def fam_multi_container(rng: random.Random) -> TracePlan:
         )
         for s, image in sidecars
     ]
-    if (
-        variant == "cpu"
-    ):  # each container fits, their sum does not: the scheduler adds them up (k8s notes 1.1)
+    # cpu / memory: each container fits, their sum does not: the scheduler adds them up (k8s notes 1.1)
+    if variant == "cpu":
         side[0].cpu = rng.choice((2000, 4000))
         excess = rng.choice((500, 1000, 2000))
         app = _app(name, rng, cluster.cpu - sum(c.cpu for c in side) + excess, 1 * Gi, guaranteed=False)
-        total = app.cpu + sum(c.cpu for c in side)
-        breaks = (
-            f"the pod's containers request {format_cpu(total)} cpu together, more than a node's "
-            f"{format_cpu(cluster.cpu)}: {_all_pending(replicas)} (Insufficient cpu)"
-        )
-        room = cluster.cpu - sum(c.cpu for c in side)
-        fix = f"reduce the cpu request of container {name} to at most {format_cpu(room)}"
+        breaks, fix = _sum_over_node("cpu", app, side, cluster, replicas)
         broken_container = name
     elif variant == "memory":
         app = _app(name, rng, 500, rng.choice((30, 31, 32)) * Gi, guaranteed=False)
         side[0].memory = rng.choice((2, 4)) * Gi
         side[0].memory_limit = side[0].memory
-        total = app.memory + sum(c.memory for c in side)
-        breaks = (
-            f"the pod's containers request {format_memory(total)} memory together, more than a node's "
-            f"{format_memory(cluster.memory)}: {_all_pending(replicas)} (Insufficient memory)"
-        )
-        room = cluster.memory - sum(c.memory for c in side)
-        fix = f"reduce the memory request of container {name} to at most {format_memory(room)}"
+        breaks, fix = _sum_over_node("memory", app, side, cluster, replicas)
         broken_container = name
     else:  # the sidecar, not the app, runs out of memory
         app = _app(name, rng, 500, 512 * Mi)
