@@ -36,14 +36,15 @@ cpu is in millicores and memory in bytes everywhere (ints); None means "not set"
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
-from pytest_simarena.kubeview import TERMINAL_PHASES, cpu_of, memory_of, pod_requests, summarize
-from pytest_simarena.quantities import format_cpu, format_memory, parse_quantity
+from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, summarize
+from pytest_simarena.quantities import format_cpu, format_memory
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
 from pytest_simarena.trace.usage import USAGE_ANNOTATION, read_usage
 
@@ -318,45 +319,25 @@ def workload_pods(snapshot: ClusterSnapshot, ref: WorkloadRef) -> list[Obj]:
 
 
 def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ...]:
-    """Allocatable and requested per node (requests as :func:`pytest_simarena.kubeview.pod_requests` counts
-    them: sidecars and overhead included, k8s §1.1); terminal pods do not count (scheduler cache)."""
-    our_names = {id(p) for p in ours}
-    used: dict[str, list[int]] = {}
-    for pod in snapshot.pods:
-        node = (pod.get("spec") or {}).get("nodeName")
-        if not node or (pod.get("status") or {}).get("phase") in TERMINAL_PHASES:
-            continue
-        cpu, mem = pod_requests(pod)
-        row = used.setdefault(node, [0, 0, 0, 0, 0, 0])
-        row[0] += cpu
-        row[1] += mem
-        row[2] += 1
-        if id(pod) not in our_names:
-            row[3] += cpu
-            row[4] += mem
-            row[5] += 1
-    views = []
-    for node in snapshot.nodes:
-        meta = node.get("metadata") or {}
-        status = node.get("status") or {}
-        alloc = status.get("allocatable") or status.get("capacity") or {}
-        name = str(meta.get("name", ""))
-        row = used.get(name, [0, 0, 0, 0, 0, 0])
-        views.append(
-            NodeView(
-                name=name,
-                cpu=cpu_of(alloc.get("cpu", 0)),
-                memory=memory_of(alloc.get("memory", 0)),
-                pods=int(parse_quantity(alloc.get("pods", 0))),
-                cpu_requested=row[0],
-                memory_requested=row[1],
-                pods_placed=row[2],
-                cpu_requested_by_others=row[3],
-                memory_requested_by_others=row[4],
-                pods_placed_by_others=row[5],
-            )
+    """Allocatable and requested per node, in name order, as :func:`pytest_simarena.kubeview.node_usage`
+    counts them (sidecars and overhead included, terminal pods freed; k8s §1.1), also without ``ours``."""
+    # The others' share is everything minus ours: our few pods are counted a second time, not the rest.
+    mine = dataclasses.replace(snapshot, pods=list(ours))
+    return tuple(
+        NodeView(
+            name=every.name,
+            cpu=every.allocatable_cpu,
+            memory=every.allocatable_memory,
+            pods=every.allocatable_pods,
+            cpu_requested=every.requested_cpu,
+            memory_requested=every.requested_memory,
+            pods_placed=every.pods,
+            cpu_requested_by_others=every.requested_cpu - own.requested_cpu,
+            memory_requested_by_others=every.requested_memory - own.requested_memory,
+            pods_placed_by_others=every.pods - own.pods,
         )
-    return tuple(sorted(views, key=lambda v: v.name))
+        for every, own in zip(node_usage(snapshot), node_usage(mine), strict=True)
+    )
 
 
 def _workload_events(snapshot: ClusterSnapshot, ref: WorkloadRef, pods: list[Obj]) -> list[Obj]:

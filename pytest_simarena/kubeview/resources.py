@@ -31,6 +31,11 @@ def memory_of(value: str | int | float) -> int:
     return parse_memory(value)
 
 
+@functools.lru_cache(maxsize=256, typed=True)
+def _count_of(value: str | int | float) -> int:
+    return int(parse_quantity(value))
+
+
 def _container_requests(container: Mapping[str, Any]) -> tuple[int, int]:
     """(millicores, bytes) a container requests; a limit without a request counts as the request (§2.1)."""
     resources = _dict(container.get("resources"))
@@ -137,7 +142,7 @@ def node_usage(snapshot: ClusterSnapshot) -> list[NodeUsage]:
                 name=name,
                 allocatable_cpu=cpu_of(alloc.get("cpu", 0)),
                 allocatable_memory=memory_of(alloc.get("memory", 0)),
-                allocatable_pods=int(parse_quantity(alloc.get("pods", 0))),
+                allocatable_pods=_count_of(alloc.get("pods", 0)),
                 requested_cpu=cpu.get(name, 0),
                 requested_memory=mem.get(name, 0),
                 pods=count.get(name, 0),
