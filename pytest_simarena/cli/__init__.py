@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrors(
         prog="simarena",
         description="Test and train agents that repair Kubernetes workloads, on SimKube traces.",
+        epilog="Every error is one line on stderr. Exit code 2: bad input; 70: a bug in simarena "
+        "(SIMARENA_DEBUG=1 shows the traceback). Each command's --help lists its other codes.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:

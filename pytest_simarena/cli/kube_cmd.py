@@ -26,6 +26,8 @@ from typing import Any
 
 from pytest_simarena.errors import BackendUnavailable, SimArenaError
 
+from .common import seconds
+
 EXIT_DIFFER = 1
 PARITY_PREFIX = "simarena-parity"
 
@@ -64,7 +66,7 @@ def register(subparsers: Any) -> None:
         description=doc[4],
     )
     q.add_argument("traces", nargs="+", metavar="TRACE", help="SimKube traces (.sktrace or JSON)")
-    q.add_argument("--seconds", type=float, default=120.0, help="how long each replay runs (default 120)")
+    q.add_argument("--seconds", type=seconds, default=120.0, help="how long each replay runs (default 120)")
     _connection_args(q)
     q.set_defaults(handler=run_parity)
 

@@ -31,7 +31,10 @@ def _add_episode_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="Seed of the policy and the cluster (default 0)")
     p.add_argument("--duration", type=seconds, default=120.0, help="Simulated seconds per step (default 120)")
     p.add_argument(
-        "--hold", type=_positive_int, default=1, help="Healthy observations in a row to count as solved"
+        "--hold",
+        type=_positive_int,
+        default=1,
+        help="Healthy observations in a row to count as solved (default 1)",
     )
     p.add_argument("--cluster", metavar="FILE", help="Cluster spec (YAML/JSON) for the embedded cluster")
     p.add_argument("--target", type=_non_negative_int, help="Replicas to reach (default: from the trace)")
@@ -39,7 +42,11 @@ def _add_episode_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = subparsers.add_parser("run", help="Run one episode: a policy repairs a workload, step by step")
+    run = subparsers.add_parser(
+        "run",
+        help="Run one episode: a policy repairs a workload, step by step",
+        epilog="exit codes: 0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr)",
+    )
     run.add_argument("trace", metavar="TRACE", help="Trace file (.sktrace msgpack or SimKube JSON)")
     run.add_argument("--policy", default="heuristic", help="Policy name or module:name (default heuristic)")
     _add_episode_options(run)
@@ -50,7 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--json", action="store_true", help="Print the episode as JSON instead of a table")
     run.set_defaults(handler=cmd_run)
 
-    batch = subparsers.add_parser("batch", help="Run every trace x every policy and compare policies")
+    batch = subparsers.add_parser(
+        "batch",
+        help="Run every trace x every policy and compare policies",
+        epilog="exit codes: 0 every episode ran (solved or not), 1 some episode recorded an error, "
+        "2 bad input",
+    )
     batch.add_argument("traces", metavar="TRACES", nargs="+", help="Trace files or directories of traces")
     batch.add_argument("--policy", nargs="+", required=True, metavar="P", help="Policies to compare")
     _add_episode_options(batch)
@@ -59,7 +71,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
     batch.set_defaults(handler=cmd_batch)
 
-    replay = subparsers.add_parser("replay", help="Re-execute a logged run and check it reproduces exactly")
+    replay = subparsers.add_parser(
+        "replay",
+        help="Re-execute a logged run and check it reproduces exactly",
+        epilog="exit codes: 0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input",
+    )
     replay.add_argument("run_dir", metavar="RUN_DIR", help="A run folder written by 'simarena run'")
     replay.set_defaults(handler=cmd_replay)
 

@@ -71,6 +71,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "simulate",
         help="replay a trace on the embedded cluster and print what kubectl would show",
+        epilog="exit codes: 0 done, 2 bad input (unreadable trace or cluster file, bad flag or quantity)",
         description="Replay a SimKube trace on the embedded cluster (objects land in virtual-<namespace>) "
         "and print what kubectl get deploy,pods and kubectl get events would show, or JSON.",
     )

@@ -1,8 +1,9 @@
 """``simarena trace ...``: inspect, validate, diff, apply, generate and convert SimKube traces.
 
-A thin shell over the trace layer. Exit codes: 0 success; 1 ``validate`` found problems (or ``diff`` found
-differences); 2 bad input (unreadable file, unknown workload, malformed action); 3 an action was blocked by
-a safeguard. Every error is one line on stderr, never a traceback.
+A thin shell over the trace layer. Exit codes: 0 success; 1 ``validate`` found problems in some file (a
+file it cannot read counts; each file gets its own line) or ``diff`` found differences; 2 bad input
+(unreadable file, unknown workload, malformed action, an output name that is not .sktrace/.msgpack/.json);
+3 an action was blocked by a safeguard. Every error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -28,26 +29,41 @@ def register(subparsers: Any) -> None:
     sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))
 
-    p = sub.add_parser("inspect", help="summarize a trace: events, time span, workloads and their resources")
-    p.add_argument("file", metavar="FILE")
+    p = sub.add_parser(
+        "inspect",
+        help="summarize a trace: events, time span, workloads and their resources",
+        epilog="exit codes: 0 done, 2 unreadable trace",
+    )
+    p.add_argument("file", metavar="FILE", help="a SimKube trace (.sktrace msgpack or JSON)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_inspect)
 
     p = sub.add_parser(
-        "validate", help="check traces: format errors, and SimKube validator findings as warnings"
+        "validate",
+        help="check traces: format errors, and SimKube validator findings as warnings",
+        epilog="exit codes: 0 every file valid (warnings allowed), 1 some file has errors or cannot be read",
     )
-    p.add_argument("files", metavar="FILE", nargs="+")
+    p.add_argument("files", metavar="FILE", nargs="+", help="SimKube traces")
     p.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser("diff", help="what changed between two traces, per workload and field (exit 1 if any)")
-    p.add_argument("a", metavar="A")
-    p.add_argument("b", metavar="B")
+    p = sub.add_parser(
+        "diff",
+        help="what changed between two traces, per workload and field (exit 1 if any)",
+        epilog="exit codes: 0 no differences, 1 differences, 2 unreadable trace",
+    )
+    p.add_argument("a", metavar="A", help="the trace before")
+    p.add_argument("b", metavar="B", help="the trace after")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_diff)
 
-    p = sub.add_parser("apply", help="apply one action to a workload and write the edited trace")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--workload", required=True, metavar="NAME")
+    p = sub.add_parser(
+        "apply",
+        help="apply one action to a workload and write the edited trace",
+        epilog="exit codes: 0 applied or nothing to change (OUT written either way), 2 bad input or "
+        "unknown workload, 3 blocked by a safeguard (OUT not written)",
+    )
+    p.add_argument("file", metavar="FILE", help="the trace to edit")
+    p.add_argument("--workload", required=True, metavar="NAME", help="name of the workload to edit")
     p.add_argument("--action", required=True, metavar="ACTION", help="bump_cpu, reduce_memory, scale_up, ...")
     p.add_argument(
         "--amount",
@@ -57,29 +73,51 @@ def register(subparsers: Any) -> None:
     p.add_argument("--container", metavar="C", help="only this container (default: every container)")
     p.add_argument("--kind", default="Deployment", metavar="K", help="workload kind (default: Deployment)")
     p.add_argument("--namespace", metavar="NS", help="workload namespace (default: any)")
-    p.add_argument("--out", required=True, metavar="OUT", help="where to write the edited trace")
+    p.add_argument("--out", required=True, metavar="OUT", help="the edited trace (.sktrace/.msgpack/.json)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(handler=cmd_apply)
 
-    p = sub.add_parser("generate", help="write generated broken-workload traces (or the canonical ones)")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p = sub.add_parser(
+        "generate",
+        help="write generated broken-workload traces (or the canonical ones)",
+        epilog="exit codes: 0 written, 2 bad input (unknown family, unwritable DIR)",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write <family>-<nnn>.sktrace into")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same bytes (default 0)")
     p.add_argument(
         "--count", type=whole_number(0), default=10, metavar="N", help="how many traces (default 10)"
     )
-    p.add_argument("--family", action="append", metavar="F", help="only these families (repeatable)")
+    p.add_argument(
+        "--family",
+        action="append",
+        metavar="F",
+        help="only this family (repeatable; docs/traces.md lists them)",
+    )
     p.add_argument("--canonical", action="store_true", help="write the 4 canonical traces instead")
     p.set_defaults(handler=cmd_generate)
 
-    p = sub.add_parser("convert", help="convert between msgpack (.sktrace/.msgpack) and SimKube JSON (.json)")
-    p.add_argument("src", metavar="IN")
-    p.add_argument("dst", metavar="OUT")
+    p = sub.add_parser(
+        "convert",
+        help="convert between msgpack (.sktrace/.msgpack) and SimKube JSON (.json)",
+        epilog="exit codes: 0 written, 2 unreadable IN, unwritable OUT or an OUT name of no known format",
+    )
+    p.add_argument("src", metavar="IN", help="the trace to read")
+    p.add_argument("dst", metavar="OUT", help="where to write it; the suffix chooses the format")
     p.set_defaults(handler=cmd_convert)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
+
+
+TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
+
+
+def _check_out(path: str) -> None:
+    """Refuse an output name whose suffix chooses no format (it would get msgpack silently)."""
+    if Path(path).suffix.lower() not in TRACE_SUFFIXES:
+        raise SimArenaError(f"{path}: the output must end in {', '.join(TRACE_SUFFIXES)}")
 
 
 def _load(path: str) -> Trace:
@@ -316,6 +354,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     from pytest_simarena.trace.diff import diff_traces, render_diff
     from pytest_simarena.trace.io import dump_trace
 
+    _check_out(args.out)
     trace = _load(args.file)
     # set_replicas takes its count from --amount; every other action takes --amount as its step
     as_count = args.action.strip().lower().replace("-", "_") == "set_replicas"
@@ -377,6 +416,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     from pytest_simarena.trace.io import dump_trace
 
+    _check_out(args.dst)
     trace = _load(args.src)
     dump_trace(trace, args.dst)
     fmt = "SimKube JSON" if Path(args.dst).suffix.lower() == ".json" else "msgpack"

@@ -427,3 +427,13 @@ def test_usage_mistakes_are_one_line(
         main(["trace", *argv])
     assert exit_info.value.code == 2
     assert expected in one_line(capsys.readouterr().err)
+
+
+def test_convert_refuses_an_output_name_that_chooses_no_format(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_path = tmp_path / "mixed.yaml"
+    code, out, err = run(capsys, "convert", CANONICAL / "mixed.sktrace", out_path)
+    assert code == 2 and out == ""
+    assert one_line(err) == f"simarena: error: {out_path}: the output must end in .sktrace, .msgpack, .json"
+    assert not out_path.exists()
