@@ -142,6 +142,8 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray[Any, np.dtype[np.float32]], dict[str, Any]]:
+        """Start an episode: ``options`` may give ``trace``, ``workload`` and ``target``; a seed or a new
+        trace builds a fresh embedded cluster. Returns the first observation vector and info."""
         super().reset(seed=seed)
         options = dict(options or {})
         source = options.get("trace", self._default_trace)
@@ -183,6 +185,8 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
     def step(
         self, action: np.int64 | int
     ) -> tuple[np.ndarray[Any, np.dtype[np.float32]], SupportsFloat, bool, bool, dict[str, Any]]:
+        """Apply discrete action ``action`` (policies/space.py) to the trace, replay and observe; terminated
+        when the workload is healthy, truncated after ``max_steps``."""
         if self._ctx is None or self._trace is None:
             raise SimArenaError("call reset() before step()")
         ref = self._ctx.workload
@@ -203,6 +207,7 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
         return observation_vector(obs, self.max_steps), reward, terminated, truncated, info
 
     def close(self) -> None:
+        """Close the embedded cluster the environment made (a backend passed in is left to its owner)."""
         if self._backend is not None and self._given_backend is None:
             self._backend.close()
             self._backend = None
@@ -228,6 +233,7 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
 
     @property
     def action_names(self) -> tuple[str, ...]:
+        """The action type of each discrete index."""
         return DISCRETE_ACTIONS
 
 

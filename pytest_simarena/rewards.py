@@ -32,6 +32,8 @@ class StepOutcome:
 
 @runtime_checkable
 class Reward(Protocol):
+    """A reward: ``reward(observation, outcome) -> float`` with a ``name`` for logs and reports."""
+
     name: str
 
     def __call__(self, observation: Observation, outcome: StepOutcome) -> float: ...
@@ -63,12 +65,6 @@ UNFIT_COST = 0.25
 OVER_USAGE_COST = 0.1
 
 
-def _pod_sum(obs: Observation, resource: str) -> int:
-    if resource == "cpu":
-        return sum(c.effective_cpu_request for c in obs.containers)
-    return sum(c.effective_memory_request for c in obs.containers)
-
-
 def penalty(obs: Observation, outcome: StepOutcome) -> float:
     """binary - 0.05 per step - 0.5 if blocked - 0.25 per resource whose pod request fits no node
     - 0.1 per container resource requested above twice its declared usage."""
@@ -80,7 +76,7 @@ def penalty(obs: Observation, outcome: StepOutcome) -> float:
         value -= UNFIT_COST * sum(
             1
             for resource, room in (("cpu", largest.cpu), ("memory", largest.memory))
-            if _pod_sum(obs, resource) > room
+            if obs.pod_request(resource) > room
         )
     over = 0
     for c in obs.containers:
@@ -101,8 +97,8 @@ def cost_aware(obs: Observation, outcome: StepOutcome) -> float:
     mem_total = sum(n.memory for n in obs.nodes)
     if cpu_total <= 0 or mem_total <= 0:
         return 1.0
-    cpu_frac = min(1.0, obs.target * _pod_sum(obs, "cpu") / cpu_total)
-    mem_frac = min(1.0, obs.target * _pod_sum(obs, "memory") / mem_total)
+    cpu_frac = min(1.0, obs.target * obs.pod_request("cpu") / cpu_total)
+    mem_frac = min(1.0, obs.target * obs.pod_request("memory") / mem_total)
     return 1.0 - 0.5 * (cpu_frac + mem_frac) / 2
 
 
@@ -127,6 +123,7 @@ BUILTIN_REWARDS: dict[str, Callable[[Observation, StepOutcome], float]] = {
 
 
 def available_rewards() -> list[str]:
+    """The built-in reward names, sorted."""
     return sorted(BUILTIN_REWARDS)
 
 

@@ -25,6 +25,7 @@ BUILTIN_BACKENDS = ("embedded", "kube")
 
 
 def available_backends() -> list[str]:
+    """Built-in backend names plus those registered under the ``simarena.backends`` entry point."""
     return sorted({*BUILTIN_BACKENDS, *(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))})
 
 

@@ -30,6 +30,7 @@ __all__ = ["COMMAND_MODULES", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_par
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``simarena`` parser with every command module's commands registered."""
     parser = OneLineErrors(
         prog="simarena",
         description="Test and train agents that repair Kubernetes workloads, on SimKube traces.",

@@ -42,6 +42,7 @@ def _add_episode_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``simarena run``, ``simarena batch`` and ``simarena replay``."""
     run = subparsers.add_parser(
         "run",
         help="Run one episode: a policy repairs a workload, step by step",

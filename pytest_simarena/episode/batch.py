@@ -52,6 +52,8 @@ def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
 
 @dataclass(frozen=True, slots=True)
 class BatchSettings:
+    """The episode options every run of a batch shares (as ``simarena batch`` flags give them)."""
+
     reward: str = "binary"
     max_steps: int = 10
     step_seconds: float = 120.0
@@ -114,6 +116,8 @@ def _run_chunk(items: list[tuple[str, str]], settings: BatchSettings) -> list[di
 
 @dataclass(frozen=True, slots=True)
 class PolicyStats:
+    """One policy's results over the batch: episodes, solved, errors, mean steps to solve, mean reward."""
+
     policy: str
     episodes: int
     solved: int
@@ -139,12 +143,15 @@ class PolicyStats:
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
+    """Every result row of a batch (one per trace x policy) with the settings they ran with."""
+
     rows: list[dict[str, Any]]
     policies: list[str]
     settings: BatchSettings
     traces: list[str] = field(default_factory=list)
 
     def stats(self) -> list[PolicyStats]:
+        """Per policy, in the order the policies were given."""
         out = []
         for policy in self.policies:
             rows = [r for r in self.rows if r["policy"] == policy]

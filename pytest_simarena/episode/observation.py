@@ -160,22 +160,32 @@ class Observation:
 
     @property
     def node_allocatable(self) -> NodeView | None:
-        """The largest node (by cpu, then memory, then name for a stable choice)."""
+        """The largest node (by cpu, then memory, then pods, then name for a stable choice)."""
         if not self.nodes:
             return None
         return max(self.nodes, key=lambda n: (n.cpu, n.memory, n.pods, n.name))
 
     @property
     def insufficient_cpu(self) -> bool:
+        """The last FailedScheduling message says ``Insufficient cpu``."""
         return bool(self.failed_scheduling and "Insufficient cpu" in self.failed_scheduling)
 
     @property
     def insufficient_memory(self) -> bool:
+        """The last FailedScheduling message says ``Insufficient memory``."""
         return bool(self.failed_scheduling and "Insufficient memory" in self.failed_scheduling)
 
     @property
     def too_many_pods(self) -> bool:
+        """The last FailedScheduling message says ``Too many pods`` (a node's pod limit)."""
         return bool(self.failed_scheduling and "Too many pods" in self.failed_scheduling)
+
+    def pod_request(self, resource: str) -> int:
+        """The pod's ``resource`` request as its template declares it: the sum over containers of the
+        effective requests (``"cpu"`` millicores, ``"memory"`` bytes; init containers not included)."""
+        if resource == "cpu":
+            return sum(c.effective_cpu_request for c in self.containers)
+        return sum(c.effective_memory_request for c in self.containers)
 
     def container(self, name: str | None = None) -> ContainerView | None:
         """The named container, or the first one."""
@@ -262,7 +272,8 @@ def container_views(trace: Trace, ref: WorkloadRef) -> tuple[ContainerView, ...]
 
 
 def desired_replicas(trace: Trace, ref: WorkloadRef) -> int:
-    """``spec.replicas`` of the last applied version (1 when unset, the API default; bare Pod = 1)."""
+    """``spec.replicas`` of the last applied version (1 when unset, the API default); kinds without
+    replicas (Pod, Job, CronJob, DaemonSet) count as 1, and a workload not in the trace as 0."""
     obj = trace.latest(ref)
     if obj is None:
         return 0

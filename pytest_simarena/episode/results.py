@@ -6,7 +6,6 @@ Both are frozen. ``to_json()`` gives the stable JSON forms used by ``steps.jsonl
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +19,8 @@ Obj = dict[str, Any]
 
 
 def action_json(action: Action | None) -> Obj | None:
-    """An action as camelCase JSON (``Action.to_dict`` when the actions module provides it)."""
-    if action is None:
-        return None
-    to_dict = getattr(action, "to_dict", None)
-    if callable(to_dict):
-        return dict(to_dict())
-    raw = dataclasses.asdict(action)
-    return {k: v for k, v in raw.items() if v is not None}
+    """An action as camelCase JSON (:meth:`Action.to_dict`), or None."""
+    return None if action is None else action.to_dict()
 
 
 @dataclass(frozen=True, slots=True)

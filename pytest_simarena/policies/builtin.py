@@ -38,9 +38,7 @@ def make_action(observation: Observation, action_type: str, **fields: object) ->
 
 def pod_request(observation: Observation, resource: str) -> int:
     """The pod's request for ``resource`` ("cpu" millicores or "memory" bytes): the containers' sum."""
-    if resource == "cpu":
-        return sum(c.effective_cpu_request for c in observation.containers)
-    return sum(c.effective_memory_request for c in observation.containers)
+    return observation.pod_request(resource)
 
 
 def _capacity(nodes: Sequence[NodeView], resource: str, size: int, other: int) -> int:

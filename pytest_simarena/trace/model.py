@@ -53,6 +53,7 @@ class WorkloadRef:
 
     @property
     def kind(self) -> str:
+        """The kind part of the GVK: ``Deployment``."""
         return self.gvk.rsplit(".", 1)[-1]
 
     @property
@@ -65,6 +66,7 @@ class WorkloadRef:
 
     @classmethod
     def of(cls, obj: Obj) -> WorkloadRef:
+        """The identity of an object with ``metadata.namespace`` and ``.name`` (KeyError otherwise)."""
         meta = obj["metadata"]
         return cls(gvk_of(obj), meta["namespace"], meta["name"])
 
@@ -157,15 +159,21 @@ class Trace:
 
     @property
     def start_ts(self) -> int:
+        """``ts`` of the first event (0 for an empty trace)."""
         return int(self.events[0]["ts"]) if self.events else 0
 
     @property
     def end_ts(self) -> int:
+        """``ts`` of the last event (0 for an empty trace)."""
         return int(self.events[-1]["ts"]) if self.events else 0
 
     @property
     def duration(self) -> int:
-        """Seconds from the first to the last event."""
+        """Seconds from the first to the last event.
+
+        A leading placeholder event at ts 0 (sim-arena's exports) counts here, making this decades long;
+        the span a replay covers is ``pytest_simarena.backends.embedded.replay_span(trace)``.
+        """
         return self.end_ts - self.start_ts
 
     def applied(self) -> Iterator[tuple[int, int, Obj]]:
