@@ -13,7 +13,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pytest_simarena.errors import SimArenaError
 
@@ -39,6 +39,17 @@ class OneLineErrors(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_command(
+    subparsers: Any, name: str, *, help: str, exit_codes: str, handler: Handler, **kwargs: Any
+) -> argparse.ArgumentParser:
+    """Add command ``name`` running ``handler``; its --help ends with ``exit codes: <exit_codes>``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help, epilog=f"exit codes: {exit_codes}", **kwargs
+    )
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def whole_number(minimum: int) -> Callable[[str], int]:

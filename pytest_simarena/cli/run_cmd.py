@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_simarena.errors import SimArenaError
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, seconds, whole_number
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, seconds, whole_number
 
 _positive_int = whole_number(1)
 _non_negative_int = whole_number(0)
@@ -43,10 +43,12 @@ def _add_episode_options(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``simarena run``, ``simarena batch`` and ``simarena replay``."""
-    run = subparsers.add_parser(
+    run = add_command(
+        subparsers,
         "run",
         help="Run one episode: a policy repairs a workload, step by step",
-        epilog="exit codes: 0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr)",
+        exit_codes="0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr)",
+        handler=cmd_run,
     )
     run.add_argument("trace", metavar="TRACE", help="Trace file (.sktrace msgpack or SimKube JSON)")
     run.add_argument("--policy", default="heuristic", help="Policy name or module:name (default heuristic)")
@@ -56,13 +58,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--backend", default="embedded", help="Cluster backend (default embedded)")
     run.add_argument("--out", metavar="DIR", help="Run folder (default runs/<run-id>/)")
     run.add_argument("--json", action="store_true", help="Print the episode as JSON instead of a table")
-    run.set_defaults(handler=cmd_run)
 
-    batch = subparsers.add_parser(
+    batch = add_command(
+        subparsers,
         "batch",
         help="Run every trace x every policy and compare policies",
-        epilog="exit codes: 0 every episode ran (solved or not), 1 some episode recorded an error, "
-        "2 bad input",
+        exit_codes="0 every episode ran (solved or not), 1 some episode recorded an error, 2 bad input",
+        handler=cmd_batch,
     )
     batch.add_argument("traces", metavar="TRACES", nargs="+", help="Trace files or directories of traces")
     batch.add_argument("--policy", nargs="+", required=True, metavar="P", help="Policies to compare")
@@ -70,15 +72,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     batch.add_argument("--jobs", type=_positive_int, default=1, help="Worker processes (default 1)")
     batch.add_argument("--out", metavar="DIR", help="Folder for results.json and results.csv")
     batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
-    batch.set_defaults(handler=cmd_batch)
 
-    replay = subparsers.add_parser(
+    replay = add_command(
+        subparsers,
         "replay",
         help="Re-execute a logged run and check it reproduces exactly",
-        epilog="exit codes: 0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input",
+        exit_codes="0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input",
+        handler=cmd_replay,
     )
     replay.add_argument("run_dir", metavar="RUN_DIR", help="A run folder written by 'simarena run'")
-    replay.set_defaults(handler=cmd_replay)
 
 
 # --- run -------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from pytest_simarena.kubeview import (
 )
 from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
 
-from .common import EXIT_OK
+from .common import EXIT_OK, add_command
 
 if TYPE_CHECKING:
     from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
@@ -68,10 +68,12 @@ MAX_TIMELINE_ROWS = 40
 
 def register(subparsers: Any) -> None:
     """Add ``simarena simulate``."""
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "simulate",
         help="replay a trace on the embedded cluster and print what kubectl would show",
-        epilog="exit codes: 0 done, 2 bad input (unreadable trace or cluster file, bad flag or quantity)",
+        exit_codes="0 done, 2 bad input (unreadable trace or cluster file, bad flag or quantity)",
+        handler=cmd_simulate,
         description="Replay a SimKube trace on the embedded cluster (objects land in virtual-<namespace>) "
         "and print what kubectl get deploy,pods and kubectl get events would show, or JSON.",
     )
@@ -92,7 +94,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", metavar="N", default="0", help="seed for every random choice (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--timeline", action="store_true", help="also print pod STATUS counts over simulated time")
-    p.set_defaults(handler=cmd_simulate)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 from pytest_simarena.errors import ActionError, SimArenaError, TraceError
 from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, whole_number
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, err, whole_number
 
 EXIT_BLOCKED = 3
 
@@ -29,38 +29,43 @@ def register(subparsers: Any) -> None:
     sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "inspect",
         help="summarize a trace: events, time span, workloads and their resources",
-        epilog="exit codes: 0 done, 2 unreadable trace",
+        exit_codes="0 done, 2 unreadable trace",
+        handler=cmd_inspect,
     )
     p.add_argument("file", metavar="FILE", help="a SimKube trace (.sktrace msgpack or JSON)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(handler=cmd_inspect)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "validate",
         help="check traces: format errors, and SimKube validator findings as warnings",
-        epilog="exit codes: 0 every file valid (warnings allowed), 1 some file has errors or cannot be read",
+        exit_codes="0 every file valid (warnings allowed), 1 some file has errors or cannot be read",
+        handler=cmd_validate,
     )
     p.add_argument("files", metavar="FILE", nargs="+", help="SimKube traces")
-    p.set_defaults(handler=cmd_validate)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "diff",
         help="what changed between two traces, per workload and field (exit 1 if any)",
-        epilog="exit codes: 0 no differences, 1 differences, 2 unreadable trace",
+        exit_codes="0 no differences, 1 differences, 2 unreadable trace",
+        handler=cmd_diff,
     )
     p.add_argument("a", metavar="A", help="the trace before")
     p.add_argument("b", metavar="B", help="the trace after")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
-    p.set_defaults(handler=cmd_diff)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "apply",
         help="apply one action to a workload and write the edited trace",
-        epilog="exit codes: 0 applied or nothing to change (OUT written either way), 2 bad input or "
+        exit_codes="0 applied or nothing to change (OUT written either way), 2 bad input or "
         "unknown workload, 3 blocked by a safeguard (OUT not written)",
+        handler=cmd_apply,
     )
     p.add_argument("file", metavar="FILE", help="the trace to edit")
     p.add_argument("--workload", required=True, metavar="NAME", help="name of the workload to edit")
@@ -75,12 +80,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--namespace", metavar="NS", help="workload namespace (default: any)")
     p.add_argument("--out", required=True, metavar="OUT", help="the edited trace (.sktrace/.msgpack/.json)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(handler=cmd_apply)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "generate",
         help="write generated broken-workload traces (or the canonical ones)",
-        epilog="exit codes: 0 written, 2 bad input (unknown family, unwritable DIR)",
+        exit_codes="0 written, 2 bad input (unknown family, unwritable DIR)",
+        handler=cmd_generate,
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write <family>-<nnn>.sktrace into")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="same seed, same bytes (default 0)")
@@ -94,16 +100,16 @@ def register(subparsers: Any) -> None:
         help="only this family (repeatable; docs/traces.md lists them)",
     )
     p.add_argument("--canonical", action="store_true", help="write the 4 canonical traces instead")
-    p.set_defaults(handler=cmd_generate)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "convert",
         help="convert between msgpack (.sktrace/.msgpack) and SimKube JSON (.json)",
-        epilog="exit codes: 0 written, 2 unreadable IN, unwritable OUT or an OUT name of no known format",
+        exit_codes="0 written, 2 unreadable IN, unwritable OUT or an OUT name of no known format",
+        handler=cmd_convert,
     )
     p.add_argument("src", metavar="IN", help="the trace to read")
     p.add_argument("dst", metavar="OUT", help="where to write it; the suffix chooses the format")
-    p.set_defaults(handler=cmd_convert)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -213,3 +213,24 @@ def test_a_bug_in_a_handler_is_one_line_exit_70(capsys: pytest.CaptureFixture[st
         "simarena: error: internal error: ZeroDivisionError: division by zero "
         "(set SIMARENA_DEBUG=1 for details)"
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["batch"],
+        ["replay"],
+        ["simulate"],
+        ["preflight"],
+        *(["trace", sub] for sub in ("inspect", "validate", "diff", "apply", "generate", "convert")),
+    ],
+    ids=" ".join,
+)
+def test_every_command_help_states_its_exit_codes(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    assert "exit codes" in capsys.readouterr().out.lower()
