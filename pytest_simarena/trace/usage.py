@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import TraceError
-from ..quantities import parse_cpu, parse_memory
+from pytest_simarena.errors import QuantityError, TraceError
+from pytest_simarena.quantities import parse_cpu, parse_memory
 
 USAGE_ANNOTATION = "simarena.io/usage"
+_PARSERS = {"cpu": parse_cpu, "memory": parse_memory}
 
 
 def read_usage(template: dict[str, Any] | None) -> dict[str, dict[str, int]]:
@@ -44,18 +45,21 @@ def read_usage(template: dict[str, Any] | None) -> dict[str, dict[str, int]]:
             raise TraceError(f"container {name!r}: must be an object with cpu and/or memory", field=field)
         entry: dict[str, int] = {}
         for resource, value in resources.items():
-            if resource == "cpu":
-                entry["cpu"] = parse_cpu(value)
-            elif resource == "memory":
-                entry["memory"] = parse_memory(value)
-            else:
-                raise TraceError(f"container {name!r}: unknown resource {resource!r} (cpu, memory)", field=field)
+            parser = _PARSERS.get(resource)
+            if parser is None:
+                raise TraceError(
+                    f"container {name!r}: unknown resource {resource!r} (cpu, memory)", field=field
+                )
+            try:
+                entry[resource] = parser(value)
+            except QuantityError as exc:  # name the container and resource, not only the value
+                raise TraceError(f"container {name!r} {resource}: {exc}", field=field) from None
         usage[name] = entry
     return usage
 
 
 def write_usage(template: dict[str, Any], usage: dict[str, dict[str, str]]) -> None:
-    """Set the usage annotation on a pod template (quantities as strings, keys sorted as SimKube sorts them)."""
+    """Set the usage annotation on a pod template (quantities as strings, keys sorted as SimKube does)."""
     metadata = template.setdefault("metadata", {})
     annotations = metadata.get("annotations")
     if not isinstance(annotations, dict):

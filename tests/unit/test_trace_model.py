@@ -37,3 +37,17 @@ def test_pod_templates_returns_every_template_dict_and_a_pod_itself() -> None:
     assert pod_template(widget, config) is widget["spec"]["b"]
     pod = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": []}}
     assert pod_templates(pod)[0] is pod
+
+
+def test_a_bad_usage_quantity_names_the_container_resource_and_field() -> None:
+    import pytest
+
+    from pytest_simarena.errors import TraceError
+    from pytest_simarena.trace.usage import read_usage
+
+    template = {"metadata": {"annotations": {"simarena.io/usage": '{"web": {"memory": "lots"}}'}}}
+    with pytest.raises(TraceError) as info:
+        read_usage(template)
+    assert info.value.field == 'metadata.annotations["simarena.io/usage"]'
+    message = str(info.value)
+    assert "container 'web' memory" in message and '"lots" is not a Kubernetes quantity' in message
