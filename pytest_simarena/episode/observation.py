@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
-from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, summarize
+from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, pods_by_workload, summarize
 from pytest_simarena.quantities import format_cpu, format_memory
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
 from pytest_simarena.trace.usage import USAGE_ANNOTATION, read_usage
@@ -283,50 +283,12 @@ def desired_replicas(trace: Trace, ref: WorkloadRef) -> int:
     return int(replicas) if isinstance(replicas, int) else 1
 
 
-def _owner_chain(snapshot: ClusterSnapshot) -> dict[tuple[str, str, str], tuple[str, str]]:
-    """(namespace, kind, name) of a ReplicaSet/Job -> (kind, name) of its owner, from ownerReferences."""
-    owners: dict[tuple[str, str, str], tuple[str, str]] = {}
-    for obj in snapshot.workloads:
-        meta = obj.get("metadata") or {}
-        for ref in meta.get("ownerReferences") or []:
-            owners[(meta.get("namespace", ""), obj.get("kind", ""), meta.get("name", ""))] = (
-                ref.get("kind", ""),
-                ref.get("name", ""),
-            )
-    return owners
-
-
-def _owned_by(
-    owner: Obj, ref: WorkloadRef, namespace: str, owners: dict[tuple[str, str, str], tuple[str, str]]
-) -> bool:
-    kind, name = str(owner.get("kind", "")), str(owner.get("name", ""))
-    # At most two hops up: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob.
-    for _ in range(3):
-        if (kind, name) == (ref.kind, ref.name):
-            return True
-        up = owners.get((namespace, kind, name))
-        if up is None:
-            return False
-        kind, name = up
-    return False
-
-
 def workload_pods(snapshot: ClusterSnapshot, ref: WorkloadRef) -> list[Obj]:
-    """The pods of ``ref`` in the run's namespace, found through ownerReferences (Pod -> RS -> Deployment)."""
+    """The pods of ``ref`` in the run's namespace, attributed through ownerReferences as
+    :func:`pytest_simarena.kubeview.pods_by_workload` does (Pod -> RS -> Deployment, Job -> CronJob)."""
     namespace = virtual_namespace(snapshot.prefix, ref.namespace)
-    owners = _owner_chain(snapshot)
-    found = []
-    for pod in snapshot.pods:
-        meta = pod.get("metadata") or {}
-        if meta.get("namespace") != namespace:
-            continue
-        if ref.kind == "Pod":
-            if meta.get("name") == ref.name:
-                found.append(pod)
-            continue
-        if any(_owned_by(owner, ref, namespace, owners) for owner in meta.get("ownerReferences") or []):
-            found.append(pod)
-    return found
+    found = pods_by_workload(snapshot).get((ref.kind, namespace, ref.name), [])
+    return [p for p in found if isinstance(p, dict)]  # the snapshot's own dicts, not copies
 
 
 def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ...]:

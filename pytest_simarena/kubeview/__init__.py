@@ -96,6 +96,9 @@ from .workloads import (
     WorkloadSummary as WorkloadSummary,
 )
 from .workloads import (
+    pods_by_workload as pods_by_workload,
+)
+from .workloads import (
     summarize as summarize,
 )
 
@@ -122,6 +125,7 @@ __all__ = [
     "pod_restarts",
     "pod_status",
     "pod_view",
+    "pods_by_workload",
     "render_events",
     "render_nodes",
     "render_workloads",

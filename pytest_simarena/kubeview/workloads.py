@@ -86,10 +86,27 @@ def _desired(obj: Mapping[str, Any]) -> int:
 def summarize(snapshot: ClusterSnapshot) -> list[WorkloadSummary]:
     """One summary per top-level workload of the snapshot, sorted by namespace, kind and name.
 
-    Pods are attributed by ``ownerReferences`` (uid when present, else kind and name): pod -> ReplicaSet
-    -> Deployment, pod -> StatefulSet, pod -> Job -> CronJob; a pod without a known owner is its own
+    Pods are attributed as :func:`pods_by_workload` says; a pod without a known owner is its own
     workload (desired 1).
     """
+    out = [_summary(root, pods, snapshot.prefix) for root, pods in _groups(snapshot).values()]
+    return sorted(out, key=lambda s: (s.namespace, _KIND_ORDER.get(s.kind, 9), s.kind, s.name))
+
+
+def pods_by_workload(snapshot: ClusterSnapshot) -> dict[tuple[str, str, str], list[Mapping[str, Any]]]:
+    """``(kind, namespace, name)`` of each top-level workload (namespace as in the cluster) -> its pods.
+
+    Pods are attributed by ``ownerReferences`` (uid when present, else kind and name): pod -> ReplicaSet
+    -> Deployment, pod -> StatefulSet, pod -> Job -> CronJob; a pod without a known owner is its own
+    workload, keyed ``("Pod", namespace, name)``.
+    """
+    return {key: pods for key, (_, pods) in _groups(snapshot).items()}
+
+
+def _groups(
+    snapshot: ClusterSnapshot,
+) -> dict[tuple[str, str, str], tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+    """Each top-level workload's key -> (the workload object, or a bare pod, and its pods)."""
     by_uid: dict[str, Mapping[str, Any]] = {}
     by_key: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     for obj in snapshot.workloads:
@@ -143,10 +160,7 @@ def summarize(snapshot: ClusterSnapshot) -> list[WorkloadSummary]:
         roots.setdefault(key, root)
         pods_of.setdefault(key, []).append(pod)
 
-    out = []
-    for key, root in roots.items():
-        out.append(_summary(root, pods_of.get(key, []), snapshot.prefix))
-    return sorted(out, key=lambda s: (s.namespace, _KIND_ORDER.get(s.kind, 9), s.kind, s.name))
+    return {key: (root, pods_of.get(key, [])) for key, root in roots.items()}
 
 
 def _summary(root: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], prefix: str) -> WorkloadSummary:

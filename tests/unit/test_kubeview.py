@@ -21,6 +21,7 @@ from pytest_simarena.kubeview import (
     pod_restarts,
     pod_status,
     pod_view,
+    pods_by_workload,
     render_events,
     render_nodes,
     render_workloads,
@@ -641,6 +642,33 @@ def test_summarize_walks_owner_references_to_top_level_workloads() -> None:
     bare = summaries["Pod", "bare-pod-1"]
     assert (bare.namespace, bare.desired, bare.ready, bare.running, bare.total) == ("testing", 1, 1, 1, 1)
     assert web.to_dict()["crashLooping"] == 0 and db.to_dict()["oomKilled"] == 1
+
+
+def test_pods_by_workload_follows_owners_and_observations_use_it() -> None:
+    from pytest_simarena.episode.observation import workload_pods
+    from pytest_simarena.trace.model import WorkloadRef
+
+    snapshot = _snapshot()
+    groups = {
+        key: sorted(p["metadata"]["name"] for p in pods) for key, pods in pods_by_workload(snapshot).items()
+    }
+    assert groups == {
+        ("Deployment", "virtual-default", "web"): [
+            "web-5d8f9c7b6-aaaaa",
+            "web-5d8f9c7b6-bbbbb",
+            "web-5d8f9c7b6-ccccc",
+        ],
+        ("StatefulSet", "virtual-default", "db"): ["db-0"],
+        ("CronJob", "virtual-batch", "hello"): ["hello-28000000-zzzzz"],  # pod -> Job -> CronJob
+        ("Pod", "virtual-testing", "bare-pod-1"): ["bare-pod-1"],
+    }
+    # The observation looks its workload up in the run's namespace (<prefix>-<traced namespace>).
+    web = workload_pods(snapshot, WorkloadRef("apps/v1.Deployment", "default", "web"))
+    assert len(web) == 3 and all(any(p is q for q in snapshot.pods) for p in web)  # the snapshot's dicts
+    assert workload_pods(snapshot, WorkloadRef("batch/v1.CronJob", "batch", "hello"))[0]["metadata"][
+        "name"
+    ] == ("hello-28000000-zzzzz")
+    assert workload_pods(snapshot, WorkloadRef("apps/v1.Deployment", "other", "web")) == []
 
 
 def test_original_namespace_falls_back_to_cutting_the_prefix() -> None:
