@@ -268,7 +268,10 @@ class Kubelet:
         now = self.clock.now
         finished = c.finished
         expired = c.backoff_update is not None and finished - c.backoff_update > BACKOFF_RESET
-        if c.backoff_update is not None and not expired and now - finished < c.backoff:
+        # ``now < finished + backoff``, not ``now - finished < backoff``: the retry is scheduled at exactly
+        # ``finished + backoff`` and the subtraction can round below the back-off (e.g. 33.67 - 13.67 =
+        # 19.999...), which re-entered back-off at the same instant forever with jittered lifecycle delays.
+        if c.backoff_update is not None and not expired and now < finished + c.backoff:
             pod_ref = f"{pod.name}_{pod.namespace}({pod.uid})"
             c.last = (c.reason, c.exit_code, c.started, c.finished)
             c.state = "waiting"
