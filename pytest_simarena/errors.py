@@ -60,7 +60,10 @@ class UnsupportedTraceVersion(TraceError):
 
 
 class ActionError(SimArenaError, ValueError):
-    """An action is malformed (unknown type, bad amount); a blocked or not-found action is a result, not this."""
+    """An action is malformed (unknown type, bad amount).
+
+    A blocked or not-found action is a result, not this exception.
+    """
 
 
 class ScenarioError(SimArenaError):

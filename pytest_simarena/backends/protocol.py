@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from ..trace.model import Trace
+    from pytest_simarena.trace.model import Trace
 
 Obj = dict[str, Any]
 HookStage = Literal["pre_start", "pre_run", "post_run", "post_stop"]
