@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ActionError, QuantityError
 from .quantities import format_cpu, format_memory, parse_quantity
+from .trace.model import WorkloadRef
 
 ACTION_TYPES = (
     "noop",
@@ -152,6 +153,13 @@ class Action:
     def __post_init__(self) -> None:
         action_type = _normalize_type(self.type)
         object.__setattr__(self, "type", action_type)
+        if isinstance(self.workload, WorkloadRef):
+            # A policy may pass ``observation.workload`` as it is: it names the namespace and kind too.
+            ref = self.workload
+            object.__setattr__(self, "workload", ref.name)
+            if self.namespace is None:
+                object.__setattr__(self, "namespace", ref.namespace)
+            object.__setattr__(self, "kind", ref.kind)
         if self.kind is not None:
             if not isinstance(self.kind, str):
                 raise _fail(action_type, f"kind must be a string, got {self.kind!r}")

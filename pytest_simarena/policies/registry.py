@@ -102,11 +102,14 @@ def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
         return FunctionPolicy(obj, name)
     else:
         policy = obj
-    if not (callable(getattr(policy, "act", None)) and callable(getattr(policy, "reset", None))):
+    if not callable(getattr(policy, "act", None)):
         raise SimArenaError(
             f"policy {name!r} ({type(policy).__name__}) is not a policy: "
-            "it needs reset(*, seed) and act(observation)"
+            "it needs act(observation) (and optionally reset(*, seed))"
         )
+    if not callable(getattr(policy, "reset", None)):
+        # reset is optional: a stateless agent only needs act().
+        return FunctionPolicy(policy.act, name)
     if not isinstance(getattr(policy, "name", None), str):
         with contextlib.suppress(AttributeError):
             policy.name = name

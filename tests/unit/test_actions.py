@@ -712,3 +712,12 @@ def test_sub_millicore_amounts_are_applied_exactly() -> None:
     up = applied(t, Action("bump_cpu", "web", amount="0.5m"))
     assert res(up) == {"requests": {"cpu": "100500u"}}
     assert up.changes[0].after == "100500u"
+
+
+def test_action_accepts_the_observed_workload_ref() -> None:
+    # A policy may hand back observation.workload (a WorkloadRef) as it is: name, namespace and kind follow.
+    from pytest_simarena.trace.model import WorkloadRef
+
+    action = Action("scale_up", WorkloadRef("apps/v1.StatefulSet", "shop", "db"))  # type: ignore[arg-type]
+    assert (action.workload, action.namespace, action.kind) == ("db", "shop", "StatefulSet")
+    assert action.to_dict()["workload"] == "db"

@@ -42,6 +42,14 @@ def test_import_path_policy_function_and_class() -> None:
     assert cls.act(obs()).replicas == 5
 
 
+def test_policy_without_reset_is_accepted() -> None:
+    # reset is optional (README tour): an act()-only agent gets a no-op reset.
+    policy = make_policy("user_policies:ActOnly")
+    policy.reset(seed=3)
+    action = policy.act(obs())
+    assert action.type == "scale_up" and action.workload == obs().workload.name
+
+
 def test_bad_import_paths_are_one_line_errors() -> None:
     with pytest.raises(SimArenaError, match="cannot import module 'no_such_module_xyz'"):
         make_policy("no_such_module_xyz:policy")

@@ -40,3 +40,10 @@ class ExplodingPolicy:
 
 def ready_fraction(observation: Observation, outcome: StepOutcome) -> float:
     return observation.ready / max(observation.target, 1)
+
+
+class ActOnly:
+    """A stateless agent: act() only, handing back the observed workload as it is."""
+
+    def act(self, observation: Observation) -> Action:
+        return Action("scale_up", observation.workload)  # type: ignore[arg-type]
