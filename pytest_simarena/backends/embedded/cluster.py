@@ -39,7 +39,7 @@ from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
 from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind
 from .replay import Replay, trace_origin
-from .scheduler import Scheduler
+from .scheduler import Scheduler, _shape_key
 from .spec import KWOK_LABELS, KWOK_TAINT, ClusterSpec, Node, parse_taint
 from .statefulset import StatefulSet
 
@@ -124,6 +124,8 @@ class EmbeddedCluster:
         self._used = False
         self._closed = False
         for proto in self.spec.prototypes():
+            if proto.shape_key is None:
+                proto.shape_key = _shape_key(proto)  # computed once per spec, shared by every cluster
             self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
 
     # -- ClusterBackend ------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ class LifecycleParams:
     def of(cls, value: LifecycleParams | Mapping[str, Any] | None) -> LifecycleParams:
         """From None, an instance, or a SimKube-style mapping (``{"podStartupDelay": 2000}``)."""
         if value is None:
-            return cls()
+            return _DEFAULT_PARAMS if cls is LifecycleParams else cls()
         if isinstance(value, LifecycleParams):
             return value
         if not isinstance(value, Mapping):
@@ -112,6 +112,9 @@ class LifecycleParams:
             or self.pod_startup_delay_ms
             or self.pod_startup_jitter_ms
         )
+
+
+_DEFAULT_PARAMS = LifecycleParams()  # frozen: one shared instance for every cluster without delays
 
 
 class Kubelet:

@@ -183,7 +183,9 @@ class Scheduler:
 
     # -- nodes -------------------------------------------------------------------------------------
     def add_node(self, node: Node) -> None:
-        key = _shape_key(node)
+        key = node.shape_key
+        if key is None:
+            key = node.shape_key = _shape_key(node)
         shape = self.shapes.get(key)
         if shape is None:
             shape = self.shapes[key] = Shape(node)

@@ -306,6 +306,7 @@ class Node:
         "req_cpu",
         "req_mem",
         "shape",
+        "shape_key",
         "taints",
         "uid",
         "unschedulable",
@@ -347,6 +348,8 @@ class Node:
         self.npods = 0
         self.pods: dict[str, Any] = {}
         self.shape: Any = None
+        # The scheduler's grouping key, computed once per prototype and shared by its fresh copies.
+        self.shape_key: Any = None
         self.bucket: Any = None
         self.bucket_pos = -1
 
@@ -382,6 +385,7 @@ class Node:
         new.req_cpu = new.req_mem = new.nz_cpu = new.nz_mem = new.npods = 0
         new.pods = {}
         new.shape = None
+        new.shape_key = self.shape_key
         new.bucket = None
         new.bucket_pos = -1
         return new
