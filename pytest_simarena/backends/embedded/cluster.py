@@ -37,7 +37,7 @@ from .deployment import Deployment
 from .events import EventRecorder
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
-from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind
+from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind, shared_template
 from .replay import Replay, trace_origin
 from .scheduler import Scheduler, _shape_key
 from .spec import KWOK_LABELS, KWOK_TAINT, ClusterSpec, Node, parse_taint
@@ -190,7 +190,8 @@ class EmbeddedCluster:
         clock = self.clock
         nsset = set(namespaces)
         with _cyclic_gc_paused():  # a big snapshot is many long-lived dicts (see _cyclic_gc_paused)
-            pods = [p.to_api(clock) for ns in namespaces for p in self.pods.get(ns, {}).values()]
+            specs: dict[int, Obj] = {}  # one spec copy per template, shared by its pods in this snapshot
+            pods = [p.to_api(clock, specs) for ns in namespaces for p in self.pods.get(ns, {}).values()]
             workloads = [w.to_api() for w in self.workloads.values() if w.namespace in nsset]
             events = [e.to_api(clock) for e in self.recorder.events_in(namespaces)]
             nodes = [n.to_api(clock) for n in self.scheduler.nodes.values()]
@@ -427,7 +428,7 @@ class EmbeddedCluster:
 
     # Context protocol for controllers -----------------------------------------------------------------
     def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate:
-        return PodTemplate(template, field_prefix=field_prefix, kind=owner.kind, name=owner.name)
+        return shared_template(template, field_prefix=field_prefix, kind=owner.kind, name=owner.name)
 
     def new_pod(
         self,

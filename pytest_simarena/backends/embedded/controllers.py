@@ -61,15 +61,31 @@ class Context(Protocol):
     def pod_name_taken(self, namespace: str, name: str) -> bool: ...
 
 
-def template_hash(template: Any, collisions: int = 0) -> str:
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+# template_hash by (content_key of the template, collisions): the JSON encoding is the costly part.
+_HASHES: dict[tuple[bytes, int], str] = {}
+_HASHES_MAX = 4096
+
+
+def template_hash(template: Any, collisions: int = 0, *, key: bytes | None = None) -> str:
     """A pod-template-hash shaped as Kubernetes renders it: a 32-bit hash, SafeEncodeString'd decimal.
 
     Kubernetes uses FNV-32a over its own serialization; we hash canonical JSON with CRC-32 (C speed), so
     the same template always gets the same name and any change gets a new one (kubernetes.md §6.3).
+    ``key`` is the template's :func:`~.pods.content_key` when the caller has it: equal keys, equal hash.
     """
-    data = json.dumps(template, sort_keys=True, separators=(",", ":"), default=str).encode()
+    if key is not None:
+        found = _HASHES.get((key, collisions))
+        if found is not None:
+            return found
+    data = _HASH_ENCODER.encode(template).encode()
     h = zlib.crc32(data, collisions)
-    return "".join(SAFE_ALPHABET[ord(ch) % len(SAFE_ALPHABET)] for ch in str(h))
+    text = "".join(SAFE_ALPHABET[ord(ch) % len(SAFE_ALPHABET)] for ch in str(h))
+    if key is not None:
+        if len(_HASHES) >= _HASHES_MAX:
+            _HASHES.clear()
+        _HASHES[(key, collisions)] = text
+    return text
 
 
 def resolve_int_or_percent(value: Any, total: int, *, round_up: bool, field: str) -> int:

@@ -120,7 +120,7 @@ class Deployment(Workload):
                 f'The Deployment "{self.name}" is invalid: spec.template.spec.restartPolicy: '
                 f'Unsupported value: "{restart}": supported values: "Always"'
             )
-        self.pod_hash = template_hash(template)
+        self.pod_hash = template_hash(template, key=self.tmpl.content_key)
         self._fenceposts = self._resolve_fenceposts()
 
     def api_spec(self) -> Obj:

@@ -6,12 +6,14 @@ constraints, declared usage) and shared by every pod created from it, so creatin
 
 from __future__ import annotations
 
+import marshal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import BackendError, QuantityError, TraceError
 from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
 from pytest_simarena.trace.usage import read_usage
+from pytest_simarena.trace.virtualize import clone
 
 from .events import Involved
 
@@ -54,6 +56,7 @@ class PodTemplate:
     __slots__ = (
         "affinity_terms",
         "container_names",
+        "content_key",
         "cpu",
         "images",
         "init_names",
@@ -81,6 +84,7 @@ class PodTemplate:
         ``field_prefix`` is the path of the pod spec inside the object (``spec.template.spec``) for
         messages; ``kind``/``name`` name the object: ``The Deployment "web" is invalid: ...``.
         """
+        self.content_key: bytes | None = None
         meta = template.get("metadata") or {}
         raw_spec = template.get("spec")
         if not isinstance(raw_spec, dict):
@@ -251,6 +255,43 @@ class PodTemplate:
         overhead = (spec.get("overhead") or {}).get(res)
         extra = _amount(res, overhead) if overhead is not None else 0
         return max(total[0], init_max[0]) + extra, max(total[1], init_max[1]) + extra
+
+
+def content_key(value: Any) -> bytes | None:
+    """An exact fingerprint of JSON-like data, or None when it holds other types.
+
+    marshal is C code and lossless (equal bytes mean equal content); format version 2 writes no
+    back-references, so the bytes do not depend on which equal strings happen to be the same object.
+    """
+    try:
+        return marshal.dumps(value, 2)
+    except ValueError:
+        return None
+
+
+# Parsed templates by content: a trace re-run each step (or a workload an edit did not touch) is parsed
+# once. Only successful parses are kept; kind/name/field_prefix only shape error messages.
+_TEMPLATES: dict[bytes, PodTemplate] = {}
+_TEMPLATES_MAX = 4096
+
+
+def shared_template(template: Obj, *, field_prefix: str, kind: str, name: str) -> PodTemplate:
+    """``PodTemplate(template, ...)``, shared between workloads and clusters with the same template.
+
+    A cached template owns a deep copy of its data, so a caller mutating its trace afterwards cannot
+    change it (PodTemplate is never mutated after construction; ``with_labels`` makes a new one).
+    """
+    key = content_key(template)
+    if key is None:
+        return PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        found = PodTemplate(clone(template), field_prefix=field_prefix, kind=kind, name=name)
+        found.content_key = key
+        if len(_TEMPLATES) >= _TEMPLATES_MAX:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = found
+    return found
 
 
 def _required_node_terms(affinity: Any) -> tuple[Any, ...]:
@@ -438,10 +479,19 @@ class Pod:
         """Counted by controllers: not deleted and not terminal (FilterActivePods)."""
         return not self.deleted and self.phase not in ("Succeeded", "Failed")
 
-    def to_api(self, clock: Clock) -> Obj:
-        """The pod as ``kubectl get pod -o json`` shows it."""
+    def to_api(self, clock: Clock, specs: dict[int, Obj] | None = None) -> Obj:
+        """The pod as ``kubectl get pod -o json`` shows it.
+
+        The spec is a copy of the template's (templates are shared between clusters, see
+        :func:`shared_template`); pods passing the same ``specs`` dict share one copy's nested parts.
+        """
         ts = clock.timestamp
         tmpl = self.tmpl
+        base = specs.get(id(tmpl)) if specs is not None else None
+        if base is None:
+            base = clone(tmpl.spec)
+            if specs is not None:
+                specs[id(tmpl)] = base
         meta: Obj = {
             "name": self.name,
             "namespace": self.namespace,
@@ -454,7 +504,7 @@ class Pod:
             meta["ownerReferences"] = [dict(r) for r in self.owner_refs]
             if self.owner is not None and getattr(self.owner, "generate_name", False):
                 meta["generateName"] = self.owner.name + "-"
-        spec = dict(tmpl.spec)
+        spec = dict(base)
         if self.node is not None:
             spec["nodeName"] = self.node.name
         status: Obj = {"phase": self.phase, "qosClass": tmpl.qos}

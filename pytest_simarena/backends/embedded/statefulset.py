@@ -43,7 +43,7 @@ class StatefulSet(Workload):
         self.min_ready = _int(spec.get("minReadySeconds"), 0)
         template = spec.get("template") or {}
         self.tmpl = self.ctx.template(self, template, "spec.template.spec")
-        self.revision = f"{self.name}-{template_hash(template)}"
+        self.revision = f"{self.name}-{template_hash(template, key=self.tmpl.content_key)}"
 
     def api_spec(self) -> Obj:
         return {
