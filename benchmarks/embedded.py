@@ -6,7 +6,10 @@
 1. canonical: replays per second of the canonical traces (traces/canonical/*, else the seed's
    ../shared/traces/sim-arena/trace-cpu-*.msgpack), each to its last event + 120 s.
 2. steps: a 3-replica Deployment edited (cpu request changed) and re-run for 120 simulated seconds, then
-   observed and summarized, as one episode step does. Target >= 10,000 steps/s on one core.
+   observed and summarized, as one episode step does. Target >= 10,000 steps/s on one core. Rows: a fresh
+   cluster per step; one cluster reused with prepare/cleanup (what episode/loop.py does); an edit never
+   seen before (parsed templates are cached by content, so this is the cold cost); with
+   kubeview.summarize; with actions.apply_action making the edit.
 3. scheduling: 1,000 nodes, 1k / 10k / 100k pods; pods scheduled per CPU second. Target >=
    20,000 pods/s with cost growing linearly in pods (not nodes x pods).
 4. dsb: the DeathStarBench trace at speed 1 for its whole 1134 s; CPU time and ratio to real time.
@@ -124,23 +127,40 @@ def bench_steps(min_seconds: float) -> None:
     index = [0]
     current = [edited[0]]
     reduce = Action("reduce_cpu", "web", amount="500m")
+    shared = [EmbeddedCluster(spec, seed=0)]
+    fresh_cpu = [12_000]
 
     def step(mode: str) -> None:
         index[0] = (index[0] + 1) % len(edited)
         if mode == "apply_action":
             tr = apply_action(current[0], reduce).trace
             current[0] = tr if index[0] else edited[0]
+        elif mode == "cold":
+            # a template never seen before (no cache can help): what a first-time edit costs
+            fresh_cpu[0] += 1
+            tr = _trace([_web(fresh_cpu[0])])
         else:
             tr = edited[index[0]]
+        if mode == "reused":
+            # what episode/loop.py does: one cluster per episode, prepare/start/advance/observe/cleanup
+            c = shared[0]
+            c.prepare(PREFIX)
+            c.start(tr, PREFIX)
+            c.advance(120)
+            c.observe(PREFIX)
+            c.cleanup(PREFIX)
+            return
         c = EmbeddedCluster(spec, seed=0)
         c.start(tr, PREFIX)
         c.run(120)
         snap = c.observe(PREFIX)
-        if mode != "engine":
+        if mode not in ("engine", "cold"):
             summarize(snap)
 
     rows = (
         ("engine: start+run+observe", "engine"),
+        ("engine, one cluster reused", "reused"),
+        ("engine, never-seen edit", "cold"),
         ("+ kubeview.summarize", "summarize"),
         ("+ actions.apply_action edit", "apply_action"),
     )

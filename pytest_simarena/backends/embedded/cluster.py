@@ -190,8 +190,7 @@ class EmbeddedCluster:
         clock = self.clock
         nsset = set(namespaces)
         with _cyclic_gc_paused():  # a big snapshot is many long-lived dicts (see _cyclic_gc_paused)
-            specs: dict[int, Obj] = {}  # one spec copy per template, shared by its pods in this snapshot
-            pods = [p.to_api(clock, specs) for ns in namespaces for p in self.pods.get(ns, {}).values()]
+            pods = [p.to_api(clock) for ns in namespaces for p in self.pods.get(ns, {}).values()]
             workloads = [w.to_api() for w in self.workloads.values() if w.namespace in nsset]
             events = [e.to_api(clock) for e in self.recorder.events_in(namespaces)]
             nodes = [n.to_api(clock) for n in self.scheduler.nodes.values()]

@@ -64,7 +64,7 @@ class Context(Protocol):
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 # template_hash by (content_key of the template, collisions): the JSON encoding is the costly part.
 _HASHES: dict[tuple[bytes, int], str] = {}
-_HASHES_MAX = 4096
+_HASHES_MAX = 1024
 
 
 def template_hash(template: Any, collisions: int = 0, *, key: bytes | None = None) -> str:

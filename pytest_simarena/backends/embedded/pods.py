@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from pytest_simarena.errors import BackendError, QuantityError, TraceError
 from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
 from pytest_simarena.trace.usage import read_usage
-from pytest_simarena.trace.virtualize import clone
 
 from .events import Involved
 
@@ -271,27 +270,29 @@ def content_key(value: Any) -> bytes | None:
 
 # Parsed templates by content: a trace re-run each step (or a workload an edit did not touch) is parsed
 # once. Only successful parses are kept; kind/name/field_prefix only shape error messages.
-_TEMPLATES: dict[bytes, PodTemplate] = {}
-_TEMPLATES_MAX = 4096
+_TEMPLATES: dict[bytes, tuple[Obj, PodTemplate]] = {}
+_TEMPLATES_MAX = 256
 
 
 def shared_template(template: Obj, *, field_prefix: str, kind: str, name: str) -> PodTemplate:
     """``PodTemplate(template, ...)``, shared between workloads and clusters with the same template.
 
-    A cached template owns a deep copy of its data, so a caller mutating its trace afterwards cannot
-    change it (PodTemplate is never mutated after construction; ``with_labels`` makes a new one).
+    A PodTemplate shares its spec's nested parts with the template it was parsed from (as it always did,
+    cheap), so a hit first checks that this source still has the content it was cached under: a caller
+    who edited its trace in place afterwards gets a fresh parse, never a stale one.
     """
     key = content_key(template)
     if key is None:
         return PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
     found = _TEMPLATES.get(key)
-    if found is None:
-        found = PodTemplate(clone(template), field_prefix=field_prefix, kind=kind, name=name)
-        found.content_key = key
-        if len(_TEMPLATES) >= _TEMPLATES_MAX:
-            _TEMPLATES.clear()
-        _TEMPLATES[key] = found
-    return found
+    if found is not None and content_key(found[0]) == key:
+        return found[1]
+    parsed = PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
+    parsed.content_key = key
+    if len(_TEMPLATES) >= _TEMPLATES_MAX:
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = (template, parsed)
+    return parsed
 
 
 def _required_node_terms(affinity: Any) -> tuple[Any, ...]:
@@ -479,19 +480,10 @@ class Pod:
         """Counted by controllers: not deleted and not terminal (FilterActivePods)."""
         return not self.deleted and self.phase not in ("Succeeded", "Failed")
 
-    def to_api(self, clock: Clock, specs: dict[int, Obj] | None = None) -> Obj:
-        """The pod as ``kubectl get pod -o json`` shows it.
-
-        The spec is a copy of the template's (templates are shared between clusters, see
-        :func:`shared_template`); pods passing the same ``specs`` dict share one copy's nested parts.
-        """
+    def to_api(self, clock: Clock) -> Obj:
+        """The pod as ``kubectl get pod -o json`` shows it."""
         ts = clock.timestamp
         tmpl = self.tmpl
-        base = specs.get(id(tmpl)) if specs is not None else None
-        if base is None:
-            base = clone(tmpl.spec)
-            if specs is not None:
-                specs[id(tmpl)] = base
         meta: Obj = {
             "name": self.name,
             "namespace": self.namespace,
@@ -504,7 +496,7 @@ class Pod:
             meta["ownerReferences"] = [dict(r) for r in self.owner_refs]
             if self.owner is not None and getattr(self.owner, "generate_name", False):
                 meta["generateName"] = self.owner.name + "-"
-        spec = dict(base)
+        spec = dict(tmpl.spec)
         if self.node is not None:
             spec["nodeName"] = self.node.name
         status: Obj = {"phase": self.phase, "qosClass": tmpl.qos}
