@@ -64,7 +64,7 @@ def _at_pointer(obj: Obj, pointer: str) -> Obj | None:
     return cur if isinstance(cur, dict) else None
 
 
-def _path_copy(obj: Obj, config: Obj | None) -> Obj:
+def _path_copy(obj: Obj, paths: list[str]) -> Obj:
     """Copy ``obj`` only where the rewrite writes: metadata, the template paths, their spec and containers."""
     new = dict(obj)
     meta = new.get("metadata")
@@ -75,7 +75,7 @@ def _path_copy(obj: Obj, config: Obj | None) -> Obj:
     refs = new["metadata"].get("ownerReferences")
     if isinstance(refs, list | tuple):
         new["metadata"]["ownerReferences"] = list(refs)
-    for pointer in _template_paths(gvk_of(obj), config):
+    for pointer in paths:
         if pointer == "":
             template: Any = new
         else:
@@ -153,7 +153,11 @@ def build_virtual_obj(
     With ``share=True`` only the dicts and lists on the rewritten paths are copied and the rest is
     shared with ``obj`` (much cheaper; for callers that never mutate the result, like the embedded cluster).
     """
-    new: Obj = _path_copy(obj, config) if share else clone(obj)
+    # Computed once: the shared copy keeps apiVersion and kind as they are (clone may turn tuples to lists).
+    paths = _template_paths(gvk_of(obj), config)
+    new: Obj = _path_copy(obj, paths) if share else clone(obj)
+    if not share:
+        paths = _template_paths(gvk_of(new), config)
     new.pop("status", None)
     meta = new.get("metadata")
     if not isinstance(meta, dict):
@@ -180,7 +184,7 @@ def build_virtual_obj(
                 "blockOwnerDeletion": True,
             }
         )
-    for pointer in _template_paths(gvk_of(new), config):
+    for pointer in paths:
         template = _at_pointer(new, pointer)
         if template is not None:
             virtualize_template(template, original_ns)
