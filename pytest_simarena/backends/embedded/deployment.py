@@ -171,7 +171,7 @@ class Deployment(Workload):
         if self.deleted:
             return
         self.rss = [rs for rs in self.rss if not rs.deleted]
-        new_rs = next((rs for rs in self.rss if rs.pod_hash == self.pod_hash), None)
+        new_rs = self._find_new_rs()
         old = [rs for rs in self.rss if rs is not new_rs]
         if self.paused:
             self.sync_status(new_rs)
@@ -182,9 +182,17 @@ class Deployment(Workload):
             self._rollout_recreate(new_rs, old)
         else:
             self._rollout_rolling(new_rs, old)
-        new_rs = next((rs for rs in self.rss if rs.pod_hash == self.pod_hash), None)
+        new_rs = self._find_new_rs()
         self._cleanup(new_rs)
         self.sync_status(new_rs)
+
+    def _find_new_rs(self, *, live: bool = False) -> ReplicaSet | None:
+        """The ReplicaSet of the current template (a plain loop: this runs several times per pass)."""
+        pod_hash = self.pod_hash
+        for rs in self.rss:
+            if rs.pod_hash == pod_hash and not (live and rs.deleted):
+                return rs
+        return None
 
     def _is_scaling_event(self, new_rs: ReplicaSet | None, old: list[ReplicaSet]) -> bool:
         """isScalingEvent: an active RS's desired-replicas annotation differs from spec.replicas."""
@@ -395,6 +403,8 @@ class Deployment(Workload):
 
     def _cleanup(self, new_rs: ReplicaSet | None) -> None:
         """Delete old, empty RSs beyond revisionHistoryLimit (oldest first)."""
+        if len(self.rss) <= self.history_limit:
+            return  # fewer RSs than the limit: nothing to delete (and reconcile already dropped deleted ones)
         old = [rs for rs in self.rss if rs is not new_rs and rs.replicas == 0 and not rs.active_pods()]
         excess = len(old) - self.history_limit
         for rs in sorted(old, key=lambda r: r.revision)[: max(excess, 0)]:
@@ -404,7 +414,7 @@ class Deployment(Workload):
     # -- status and conditions (kubernetes.md §6.4, §6.5) ----------------------------------------------
     def counts(self) -> tuple[int, int, int, int, int]:
         """(replicas, updated, ready, available, unavailable)."""
-        new_rs = next((rs for rs in self.rss if rs.pod_hash == self.pod_hash and not rs.deleted), None)
+        new_rs = self._find_new_rs(live=True)
         replicas = ready = available = spec_total = 0
         updated = 0
         for rs in self.rss:
