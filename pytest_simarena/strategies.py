@@ -30,7 +30,15 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from .actions import ACTION_TYPES, Action
-from .quantities import DECIMAL_SI, Quantity, format_cpu, format_memory, parse_cpu, parse_memory
+from .quantities import (
+    DECIMAL_SI,
+    Quantity,
+    format_cpu,
+    format_memory,
+    parse_cpu,
+    parse_memory,
+    parse_quantity,
+)
 from .safeguards import DEFAULT_SAFEGUARDS
 from .trace.hashing import lifecycle_hash, rebuild_index
 from .trace.model import Obj, Trace
@@ -552,8 +560,8 @@ def actions(
         high = 2 * (CPU_CAP if resource == "cpu" else MEMORY_CAP)
         request = draw(st.one_of(st.none(), quantities(resource, 0, high)))
         limit = draw(st.one_of(st.none(), quantities(resource, 0, high)))
-        parse = parse_cpu if resource == "cpu" else parse_memory
-        if request is not None and limit is not None and parse(request) > parse(limit):
+        # Compare exact values, as the API (and Action) does: 1m > 999999n although both round up to 1m.
+        if request is not None and limit is not None and parse_quantity(request) > parse_quantity(limit):
             request, limit = limit, request
         if request is None and limit is None:
             request = draw(quantities(resource))
