@@ -229,3 +229,22 @@ def test_backoff_resets_when_the_last_restart_is_over_ten_minutes_old() -> None:
     clock.now = c.started = c.finished = 700.0  # ran from the last restart (t=0) for 700 s > 600 s
     kubelet._sync_container(pod, c)
     assert (c.state, c.restarts, c.backoff) == ("running", 7, 10.0)
+
+
+def test_jittered_lifecycle_delays_never_stall_the_back_off_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: with jittered KWOK stage delays (simkube.md §3.2 lifecycleParams) a crash-looping
+    # container's retry, due at exactly finished + back-off (k8s notes §4.3), computed now - finished as
+    # 19.999... < 20 and re-entered back-off at the same instant forever. The clock's guard turns such a
+    # stall into a BackendError; lowered here so a regression fails fast instead of hanging.
+    from pathlib import Path
+
+    from pytest_simarena.backends.embedded import clock as clock_module
+    from pytest_simarena.trace import load_trace
+
+    monkeypatch.setattr(clock_module, "MAX_CALLBACKS_PER_INSTANT", 100_000)
+    trace = load_trace(str(Path(__file__).parents[2] / "traces/generated/multi-container-018.sktrace"))
+    for seed in range(30):
+        cluster = EmbeddedCluster(seed=seed, lifecycle=LifecycleParams(1000, 5000, 1000, 5000))
+        cluster.start(trace)
+        cluster.run(900)
+        assert cluster.now == 900

@@ -227,3 +227,21 @@ def test_runs_do_not_depend_on_string_hash_randomization(shared_traces: Path) ->
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+def test_a_callback_loop_at_one_instant_fails_loudly_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Guard in Clock.run_until_time: time that stops advancing is a simulator bug, reported as BackendError.
+    from pytest_simarena.backends.embedded import clock as clock_module
+    from pytest_simarena.errors import BackendError
+
+    monkeypatch.setattr(clock_module, "MAX_CALLBACKS_PER_INSTANT", 1000)
+    clock = clock_module.Clock(seed=0)
+
+    def again() -> None:
+        clock.soon(again)
+
+    clock.soon(again)
+    with pytest.raises(BackendError, match=r"simulated time stopped advancing at t=0.000s: more than 1000"):
+        clock.run_until_time(10.0)

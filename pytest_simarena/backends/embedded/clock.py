@@ -15,8 +15,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from pytest_simarena.errors import BackendError
+
 # 2024-01-01T00:00:00Z: the epoch when a cluster is used without a trace (apply() directly).
 DEFAULT_EPOCH = 1704067200
+# Far above what any real trace needs at one instant (100k pods bound at t=0 are ~10 callbacks each).
+MAX_CALLBACKS_PER_INSTANT = 5_000_000
 
 Callback = Callable[..., None]
 
@@ -74,8 +78,21 @@ class Clock:
         pop = heapq.heappop
         if stop is not None and stop():
             return True
+        same_instant = 0
         while heap and heap[0][0] <= target:
             when, _, fn, args = pop(heap)
+            if when == self.now:
+                # A loop of callbacks that never lets time advance would hang the caller forever (a
+                # simulator bug, e.g. a retry rescheduled at the instant it ran): fail loudly instead.
+                same_instant += 1
+                if same_instant > MAX_CALLBACKS_PER_INSTANT:
+                    raise BackendError(
+                        f"simulated time stopped advancing at t={when:.3f}s: more than "
+                        f"{MAX_CALLBACKS_PER_INSTANT} callbacks at one instant (a simulator bug; last: "
+                        f"{getattr(fn, '__qualname__', fn)})"
+                    )
+            else:
+                same_instant = 0
             self.now = when
             fn(*args)
             if stop is not None and (not heap or heap[0][0] > when) and stop():
