@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TRACES = ROOT.parent / "shared" / "traces"
@@ -16,3 +18,10 @@ def shared_traces() -> Path:
     if not SHARED_TRACES.is_dir():
         pytest.skip(f"{SHARED_TRACES} not found: the compatibility traces live beside the project")
     return SHARED_TRACES
+
+
+# CI runs the property tests derandomized (the same examples every run, so a red CI is reproducible);
+# locally hypothesis explores new examples each run and keeps failures in .hypothesis/.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
