@@ -346,13 +346,21 @@ def run_episode(
             "namespace": ref.namespace,
             "prefix": prefix,
             "cluster": cluster_file,
-            "clusterFromTrace": intended if owned else None,
+            # The simulated cluster as it really was (whoever built the backend), so a replay rebuilds it.
+            "clusterSpec": _cluster_spec(the_backend),
             "policyOptions": dict(policy_options or {}),
         },
     )
     if log is not None:
         log.finish(result.summary_json(), total_seconds=time.perf_counter() - started)
     return result
+
+
+def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:
+    """The embedded cluster's node groups as a dict; None for a real cluster (it is what it is)."""
+    spec = getattr(backend, "spec", None)
+    to_dict = getattr(spec, "to_dict", None)
+    return to_dict() if callable(to_dict) else None
 
 
 def _with_trace(record: StepRecord, file: str | None, sha: str) -> StepRecord:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.trace.io import load_trace
 
@@ -113,11 +114,20 @@ def replay_run(run_dir: str | Path) -> ReplayReport:
     options = summary["options"]
     trace = load_trace(run_dir / trace_file_name(0))
     cluster = options.get("cluster")
+    backend: str | ClusterBackend = summary["backend"]
+    recorded_spec = options.get("clusterSpec")
+    if backend == "embedded" and recorded_spec is not None:
+        # Rebuild exactly the simulated cluster the run used (a scenario's cluster, the trace's intended
+        # one, or a --cluster file); the seed is the run's, as make_backend would give it.
+        from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+
+        spec = ClusterSpec.from_dict(recorded_spec, source=f"{run_dir / 'summary.json'}: options.clusterSpec")
+        backend = EmbeddedCluster(spec, seed=summary["seed"])
     with tempfile.TemporaryDirectory(prefix="simarena-replay-") as tmp:
         result = run_episode(
             trace,
             summary["policy"],
-            backend=summary["backend"],
+            backend=backend,
             reward=summary["reward"],
             workload=options.get("workload"),
             kind=options.get("kind"),

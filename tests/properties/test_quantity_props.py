@@ -34,8 +34,14 @@ KINDS = st.sampled_from(["cpu", "memory"])
 def test_canonical_is_a_fixed_point_that_keeps_the_value(data: st.DataObject, kind: str) -> None:
     text = data.draw(quantities(kind))  # type: ignore[arg-type]
     printed = canonical(text)
-    assert canonical(printed) == printed
-    assert parse_quantity(printed) == parse_quantity(text)
+    again = canonical(printed)
+    # Kubernetes' own quirk (quantity.go CanonicalizeBytes): whole bytes that are not a multiple of 1024 print
+    # as plain digits, which re-parse as DecimalSI ("4882.8125Ki" -> "5000000" -> "5M"); apart from that
+    # case the first print is already the fixed point, and the second always is.
+    if not printed.lstrip("-").isdigit():
+        assert again == printed
+    assert canonical(again) == again
+    assert parse_quantity(again) == parse_quantity(printed) == parse_quantity(text)
     assert parse_cpu(printed) == parse_cpu(text)
     assert parse_memory(printed) == parse_memory(text)
 

@@ -94,6 +94,20 @@ def test_same_seed_gives_byte_identical_logs_and_replay_confirms(tmp_path: Path)
     assert report.reproduced and report.difference is None
 
 
+def test_a_run_on_a_caller_built_cluster_replays_on_that_cluster(tmp_path: Path) -> None:
+    # The plugin hands run_episode a backend it built (e.g. a scenario's 2-node cluster): the summary
+    # records that cluster's spec, and replay rebuilds it, so the run reproduces exactly.
+    from pytest_simarena.backends.embedded import ClusterSpec
+
+    small = ClusterSpec.uniform(2, "16", "32Gi")
+    backend = EmbeddedCluster(small, seed=5)
+    run_episode(load_trace(CANONICAL[0]), "heuristic", backend=backend, seed=5, out_dir=tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert ClusterSpec.from_dict(summary["options"]["clusterSpec"]) == small
+    report = replay_run(tmp_path)
+    assert report.reproduced, report.difference
+
+
 def test_replay_reports_the_first_difference(tmp_path: Path) -> None:
     run_episode(load_trace(CANONICAL[1]), "heuristic", out_dir=tmp_path)
     lines = (tmp_path / "steps.jsonl").read_text().splitlines()

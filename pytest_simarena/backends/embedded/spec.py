@@ -204,6 +204,26 @@ class ClusterSpec:
             ]
         )
 
+    def to_dict(self) -> Obj:
+        """The ``{"nodeGroups": [...]}`` form :meth:`from_dict` reads (run logs record it for replay)."""
+        groups: list[Obj] = []
+        for g in self.node_groups:
+            entry: Obj = {
+                "name": g.name,
+                "count": g.count,
+                "cpu": g.cpu,
+                "memory": g.memory,
+                "pods": g.pods,
+                "labels": dict(g.labels),
+                "taints": [dict(t) if isinstance(t, Mapping) else t for t in g.taints],
+            }
+            if g.allocatable is not None:
+                entry["allocatable"] = dict(g.allocatable)
+            if g.unschedulable:
+                entry["unschedulable"] = True
+            groups.append(entry)
+        return {"nodeGroups": groups}
+
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "cluster spec") -> ClusterSpec:
         """Build from ``{"nodeGroups": [...]}``; errors name ``source`` and the field."""
