@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_simarena.trace.io import dumps
+from pytest_simarena.trace.io import atomic_write, dumps
 from pytest_simarena.trace.model import Trace
 
 STEPS_FILE = "steps.jsonl"
@@ -65,12 +64,8 @@ def default_run_dir(trace_label: str, policy: str, seed: int, *, root: str | Pat
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    # The trace layer's writer: temp file beside it, fsync, rename, temp removed on any failure.
+    atomic_write(str(path), iter((data,)))
 
 
 class RunLog:
