@@ -92,8 +92,10 @@ def parse_kube_mode(text: str) -> str:
 
 
 def parse_backend(text: str) -> str:
+    from pytest_simarena.backends.registry import available_backends
+
     name = text.strip()
-    known = ("embedded", "kube")
+    known = tuple(available_backends())  # built-ins plus the simarena.backends entry points
     if name not in known:
         import difflib
 
