@@ -18,6 +18,7 @@ from statistics import mean
 from typing import Any
 
 from pytest_simarena.errors import SimArenaError
+from pytest_simarena.settings import EpisodeSettings
 
 TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
 CSV_FIELDS = (
@@ -50,21 +51,7 @@ def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class BatchSettings:
-    """The episode options every run of a batch shares (as ``simarena batch`` flags give them)."""
-
-    reward: str = "binary"
-    max_steps: int = 10
-    step_seconds: float = 120.0
-    seed: int = 0
-    hold: int = 1
-    cluster: str | None = None
-    workload: str | None = None
-    target: int | None = None
-
-
-def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, Any]:
+def run_one(trace_path: str, policy: str, settings: EpisodeSettings) -> dict[str, Any]:
     """One episode as a result row; never raises (errors are recorded in the row)."""
     import warnings
 
@@ -78,19 +65,7 @@ def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, 
             # Legacy traces warn once per load; in a batch the warning would repeat for every policy.
             warnings.simplefilter("ignore")
             trace = load_trace(trace_path)
-        result = run_episode(
-            trace,
-            policy,
-            reward=settings.reward,
-            max_steps=settings.max_steps,
-            step_seconds=settings.step_seconds,
-            seed=settings.seed,
-            hold=settings.hold,
-            cluster=settings.cluster,
-            workload=settings.workload,
-            target=settings.target,
-            trace_label=trace_path,
-        )
+        result = run_episode(trace, settings=settings.replace(policy=policy), trace_label=trace_path)
     except SimArenaError as exc:
         return {**row, "workload": None, "target": None, "solved": False, "stepsToSolve": None, "steps": 0,
                 "totalReward": 0.0, "blockedActions": 0, "error": str(exc)}  # fmt: skip
@@ -110,7 +85,7 @@ def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, 
     }
 
 
-def _run_chunk(items: list[tuple[str, str]], settings: BatchSettings) -> list[dict[str, Any]]:
+def _run_chunk(items: list[tuple[str, str]], settings: EpisodeSettings) -> list[dict[str, Any]]:
     return [run_one(trace, policy, settings) for trace, policy in items]
 
 
@@ -147,7 +122,7 @@ class BatchResult:
 
     rows: list[dict[str, Any]]
     policies: list[str]
-    settings: BatchSettings
+    settings: EpisodeSettings
     traces: list[str] = field(default_factory=list)
 
     def stats(self) -> list[PolicyStats]:
@@ -169,18 +144,10 @@ class BatchResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        s = self.settings
+        settings = self.settings.to_json()
+        del settings["policy"]  # each row names its policy
         return {
-            "settings": {
-                "reward": s.reward,
-                "maxSteps": s.max_steps,
-                "stepSeconds": s.step_seconds,
-                "seed": s.seed,
-                "hold": s.hold,
-                "cluster": s.cluster,
-                "workload": s.workload,
-                "target": s.target,
-            },
+            "settings": settings,
             "traces": self.traces,
             "policies": [p.to_json() for p in self.stats()],
             "results": self.rows,
@@ -203,22 +170,18 @@ class BatchResult:
 def run_batch(
     traces: Sequence[str | Path],
     policies: Sequence[str],
-    settings: BatchSettings | None = None,
+    settings: EpisodeSettings | None = None,
     *,
     jobs: int = 1,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> BatchResult:
     """Every trace x every policy; ``jobs`` > 1 uses that many worker processes."""
-    settings = settings or BatchSettings()
+    settings = settings or EpisodeSettings()
     if jobs < 1:
         raise SimArenaError(f"--jobs {jobs}: expected at least 1")
     # Check names up front: a typo should be one error, not a row per trace.
-    from pytest_simarena.policies.registry import make_policy
-    from pytest_simarena.rewards import make_reward
-
     for policy in policies:
-        make_policy(policy)
-    make_reward(settings.reward)
+        settings.replace(policy=policy)  # a SettingError names the policy and the known ones
     work = [(str(t), p) for t in traces for p in policies]
     rows: list[dict[str, Any] | None] = [None] * len(work)
     if jobs == 1:
