@@ -541,7 +541,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="trace_dirs",
         type=tuple,
-        default=("traces/canonical", "traces/generated", "traces"),
+        default=("traces/canonical", "traces/generated", "traces"),  # = trace.catalog.PROJECT_DIRS
         group="plugin",
         metavar="DIRS",
         help="Folders searched for traces named without a path, before the packaged traces "
@@ -840,7 +840,10 @@ class ResolvedSettings:
         return (self.rootpath / str(self.values[name])).resolve()
 
     def trace_dir_paths(self) -> list[Path]:
-        return [(self.rootpath / d).resolve() for d in self.values.get("trace_dirs", ())]
+        """Folders searched for traces by name: the ``trace_dirs`` under the rootdir, then the packaged."""
+        from pytest_simarena.trace.catalog import search_dirs
+
+        return list(search_dirs((self.rootpath / d).resolve() for d in self.values.get("trace_dirs", ())))
 
     def episode(self, **extra: Any) -> EpisodeSettings:
         """The episode settings these values give (rows not resolved keep their defaults)."""

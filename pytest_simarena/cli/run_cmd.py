@@ -44,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         exit_codes="0 every episode ran (solved or not), 1 some episode recorded an error, 2 bad input",
         handler=cmd_batch,
     )
-    batch.add_argument("traces", metavar="TRACES", nargs="+", help="Trace files or directories of traces")
+    batch.add_argument(
+        "traces", metavar="TRACES", nargs="+", help="Trace files, trace names, or directories of traces"
+    )
     batch.add_argument("--jobs", type=_positive_int, default=1, help="Worker processes (default 1)")
     batch.add_argument("--out", metavar="DIR", help="Folder for results.json and results.csv")
     batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
@@ -114,10 +116,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from pytest_simarena.episode.loop import run_episode
     from pytest_simarena.episode.runlog import default_run_dir
+    from pytest_simarena.trace.catalog import find_trace
     from pytest_simarena.trace.io import load_trace
 
     settings = episode_settings(args)
-    trace = load_trace(args.trace)
+    trace = load_trace(find_trace(args.trace))
     out = Path(args.out) if args.out else default_run_dir(args.trace, settings.policy, settings.seed)
     result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
     final_trace = str(out / result.final_trace_file) if result.final_trace_file else None

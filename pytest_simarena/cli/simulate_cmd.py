@@ -73,7 +73,9 @@ def register(subparsers: Any) -> None:
         description="Replay a SimKube trace on the embedded cluster (objects land in virtual-<namespace>) "
         "and print what kubectl get deploy,pods and kubectl get events would show, or JSON.",
     )
-    p.add_argument("trace", metavar="TRACE", help="a SimKube trace (.sktrace msgpack or JSON)")
+    p.add_argument(
+        "trace", metavar="TRACE", help="a SimKube trace file (.sktrace msgpack or JSON) or a trace name"
+    )
     p.add_argument(
         "--duration",
         metavar="SECONDS",
@@ -119,10 +121,9 @@ def build_spec(cluster: ClusterSettings) -> ClusterSpec:
 
 def _load(path_text: str) -> Trace:
     from pytest_simarena.trace import load_trace
+    from pytest_simarena.trace.catalog import find_trace
 
-    if not Path(path_text).is_file():
-        raise SimArenaError(f"{path_text}: trace file not found")
-    return load_trace(path_text)
+    return load_trace(find_trace(path_text))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from typing import Any
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.settings import EpisodeSettings
 
-TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
 CSV_FIELDS = (
     "trace",
     "policy",
@@ -36,7 +35,10 @@ CSV_FIELDS = (
 
 
 def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given, directories expanded to their trace files (sorted by name)."""
+    """Files as given, directories expanded to their trace files (sorted by name), names looked up in the
+    project's trace folders, then the packaged traces."""
+    from pytest_simarena.trace.catalog import TRACE_SUFFIXES, find_trace
+
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -45,7 +47,7 @@ def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise SimArenaError(f"{path}: no such trace file or directory")
+            found.append(find_trace(raw))  # a TraceError with a did-you-mean when nothing matches
     if not found:
         raise SimArenaError(f"no trace files ({', '.join(TRACE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     return found

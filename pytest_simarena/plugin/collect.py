@@ -167,6 +167,8 @@ def cases_from_marker(definition: pytest.Item, marker: pytest.Mark) -> list[Scen
         check_schema(loaded)
         (scenario,) = expand(loaded, scenario_context(state.settings))
     except ScenarioError as exc:
-        message = str(exc).replace("scenarios[0].", "simarena mark: ")
-        pytest.fail(message, pytrace=False)
-    return list(scenario.cases)
+        problem = str(exc).replace("scenarios[0].", "simarena mark: ")
+    else:
+        return list(scenario.cases)
+    # Failing outside the except block: inside it pytest would also print the ScenarioError as the context.
+    pytest.fail(problem, pytrace=False)
