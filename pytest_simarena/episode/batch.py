@@ -53,7 +53,22 @@ def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
     return found
 
 
-def run_one(trace_path: str, policy: str, settings: EpisodeSettings) -> dict[str, Any]:
+def policy_labels(policies: Sequence[str]) -> list[str]:
+    """How results name each policy: a ``module:attribute`` policy by its ``name`` attribute when it has
+    one (and no other policy of the batch has that label), anything else as given."""
+    from pytest_simarena.policies.registry import make_policy
+
+    labels = []
+    for spec in policies:
+        name = getattr(make_policy(spec), "name", None) if ":" in spec else None
+        labels.append(name if isinstance(name, str) and name else spec)
+    # Two policies that call themselves the same keep their specs, so rows stay distinguishable.
+    return [label if labels.count(label) == 1 else spec for label, spec in zip(labels, policies, strict=True)]
+
+
+def run_one(
+    trace_path: str, policy: str, settings: EpisodeSettings, label: str | None = None
+) -> dict[str, Any]:
     """One episode as a result row; never raises (errors are recorded in the row)."""
     import warnings
 
@@ -61,7 +76,9 @@ def run_one(trace_path: str, policy: str, settings: EpisodeSettings) -> dict[str
 
     from .loop import run_episode
 
-    row: dict[str, Any] = {"trace": trace_path, "policy": policy}
+    row: dict[str, Any] = {"trace": trace_path, "policy": label or policy}
+    if label is not None and label != policy:
+        row["policySpec"] = policy
     try:
         with warnings.catch_warnings():
             # Legacy traces warn once per load; in a batch the warning would repeat for every policy.
@@ -87,8 +104,8 @@ def run_one(trace_path: str, policy: str, settings: EpisodeSettings) -> dict[str
     }
 
 
-def _run_chunk(items: list[tuple[str, str]], settings: EpisodeSettings) -> list[dict[str, Any]]:
-    return [run_one(trace, policy, settings) for trace, policy in items]
+def _run_chunk(items: list[tuple[str, str, str]], settings: EpisodeSettings) -> list[dict[str, Any]]:
+    return [run_one(trace, policy, settings, label) for trace, policy, label in items]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +201,12 @@ def run_batch(
     # Check names up front: a typo should be one error, not a row per trace.
     for policy in policies:
         settings.replace(policy=policy)  # a SettingError names the policy and the known ones
-    work = [(str(t), p) for t in traces for p in policies]
+    labels = policy_labels(policies)
+    work = [(str(t), p, label) for t in traces for p, label in zip(policies, labels, strict=True)]
     rows: list[dict[str, Any] | None] = [None] * len(work)
     if jobs == 1:
-        for i, (trace, policy) in enumerate(work):
-            rows[i] = run_one(trace, policy, settings)
+        for i, (trace, policy, label) in enumerate(work):
+            rows[i] = run_one(trace, policy, settings, label)
             if on_result:
                 on_result(rows[i])  # type: ignore[arg-type]
     else:
@@ -202,4 +220,4 @@ def run_batch(
                     rows[i] = row
                     if on_result:
                         on_result(row)
-    return BatchResult([r for r in rows if r is not None], list(policies), settings, [str(t) for t in traces])
+    return BatchResult([r for r in rows if r is not None], labels, settings, [str(t) for t in traces])

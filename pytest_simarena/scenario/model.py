@@ -201,7 +201,8 @@ class Context:
     rootpath: Path
     trace_dirs: tuple[Path, ...] = ()
     builtin_policies: tuple[str, ...] = ()
-    check_policy: Callable[[str], None] | None = None  # raises UnknownNameError for a bad name
+    # check_policy(name, folder of the scenario file) raises LookupError for a name that cannot be used
+    check_policy: Callable[[str, Path], None] | None = None
 
 
 def resolve_traces(spec: str, *, base: Path, ctx: Context) -> list[Path]:
@@ -378,7 +379,7 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
         if ctx.check_policy is not None:
             for pname, _ in policies:
                 try:
-                    ctx.check_policy(pname)
+                    ctx.check_policy(pname, base)
                 except LookupError as exc:
                     raise loaded.error(origin("policies"), str(exc)) from None
         seeds: Sequence[int | None] = merged.get("seeds") or [None]

@@ -237,3 +237,40 @@ def test_every_command_help_states_its_exit_codes(
         main([*command, "--help"])
     assert info.value.code == 0
     assert "exit codes" in capsys.readouterr().out.lower()
+
+
+def test_batch_labels_a_user_policy_by_its_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = "user_policies:CountingPolicy"  # its class says name = "counting"
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "batch",
+                "slightly-bad-cpu",
+                "--policy",
+                spec,
+                "user_policies:always_scale_up",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "counting" in capsys.readouterr().out
+    doc = json.loads((out / "results.json").read_text())
+    assert [p["policy"] for p in doc["policies"]] == ["counting", "user_policies:always_scale_up"]
+    assert doc["results"][0]["policy"] == "counting" and doc["results"][0]["policySpec"] == spec
+
+
+def test_run_and_batch_take_the_cluster_options_and_batch_the_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 17-cpu pods fit on 32-cpu nodes: healthy as it is, so even noop solves at step 0.
+    run = ["run", "slightly-bad-cpu", "--policy", "noop", "--node-cpu", "32", "--nodes", "3"]
+    assert main([*run, "--out", str(tmp_path / "r"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["stepsToSolve"] == 0 and doc["steps"][0]["observation"]["nodeAllocatable"]["cpu"] == "32"
+    batch = ["batch", "slightly-bad-cpu", "--policy", "noop", "--node-cpu", "32", "--backend", "embedded"]
+    assert main([*batch, "--out", str(tmp_path / "b")]) == 0
+    results = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert results["results"][0]["solved"] is True and results["settings"]["node_cpu"] == "32"
