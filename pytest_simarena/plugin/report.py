@@ -43,7 +43,7 @@ def _html_enabled(config: pytest.Config) -> bool:
 
 def attach_outcome(item: pytest.Item, report: pytest.TestReport) -> None:
     """Copy the case outcome stored on ``item`` onto ``report`` (and pytest-html extras when enabled)."""
-    from .collect import OUTCOME_KEY
+    from .state import OUTCOME_KEY
 
     outcome = item.stash.get(OUTCOME_KEY, None)
     if outcome is None:
