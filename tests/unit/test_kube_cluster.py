@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kube_http import Endpoint, ObjectStore, Recorded, endpoint, write_kubeconfig
+from kube_http import Endpoint, ObjectStore, served_cluster
 
-from pytest_simarena.backends.embedded import EmbeddedCluster
 from pytest_simarena.backends.kube import make_backend
 from pytest_simarena.backends.kube.cluster import KubeCluster
 from pytest_simarena.backends.kube.labels import CREATED_KEY
@@ -29,20 +28,10 @@ NS_PATH = "/api/v1/namespaces"
 DEPLOY = "/apis/apps/v1/namespaces/p1-default/deployments"
 
 
-def _allow_all(req: Recorded) -> tuple[int, Any]:
-    return 201, {**req.body, "status": {"allowed": True}}
-
-
 @pytest.fixture
 def cluster_ep(tmp_path: Path) -> Iterator[tuple[Endpoint, ObjectStore, Path]]:
-    with endpoint() as ep:
-        store = ObjectStore(ep)
-        ep.on("GET", "/version", (200, {"gitVersion": "v1.31.0"}))
-        ep.on("GET", "/apis", (200, {"groups": []}))
-        ep.on("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", _allow_all)
-        for node in EmbeddedCluster().observe("x").nodes:
-            store.objects[f"/api/v1/nodes/{node['metadata']['name']}"] = node
-        yield ep, store, write_kubeconfig(tmp_path / "kc", ep.url)
+    with served_cluster(tmp_path) as served:
+        yield served
 
 
 def _deployment(name: str) -> dict[str, Any]:
