@@ -106,18 +106,14 @@ def test_direct_step_creates_labelled_objects_and_cleanup_spares_a_users_pod(
     cluster.close()
 
 
-def test_a_namespace_that_existed_is_used_but_never_deleted(
+def test_a_namespace_that_existed_is_refused_and_never_deleted(
     cluster_ep: tuple[Endpoint, ObjectStore, Path],
 ) -> None:
     _ep, store, kc = cluster_ep
-    store.objects[f"{NS_PATH}/p1-default"] = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": "p1-default"},
-    }
+    store.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "p1-default"}})
     cluster = KubeCluster(kubeconfig=kc, mode="direct")
-    cluster.start(_trace(), "p1", speed=1000.0)
-    cluster.advance(0.01)
+    with pytest.raises(BackendError, match="namespace p1-default already exists and was not created by"):
+        cluster.start(_trace(), "p1", speed=1000.0)
     cluster.cleanup("p1")
     assert f"{NS_PATH}/p1-default" in store.objects
     assert not [p for p in store.objects if p.startswith(DEPLOY)]

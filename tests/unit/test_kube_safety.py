@@ -21,11 +21,6 @@ from pytest_simarena.backends.kube.cluster import KubeCluster
 from pytest_simarena.errors import BackendError
 from pytest_simarena.trace.model import Trace
 
-# Committed before the fixes: each test fails on the code of 9506dfb (the issue's five paths).
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="issue 10: demonstrates a path that touches a user's object"
-)
-
 NS = "/api/v1/namespaces"
 Served = tuple[Endpoint, ObjectStore, Path]
 
@@ -240,7 +235,7 @@ def test_an_empty_name_never_becomes_a_collection_delete(served: Served) -> None
     store.add(deployment("users", "p1-default"))
     sent = len(ep.requests)
     with pytest.raises(BackendError, match="empty name"):
-        api.delete("apps/v1", "Deployment", "", "p1-default")
+        api.delete("apps/v1", "Deployment", "", "p1-default", uid="uid-1")
     assert len(ep.requests) == sent
     nameless = deployment("")
     with pytest.raises(BackendError, match=r"metadata\.name"):
