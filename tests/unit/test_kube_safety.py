@@ -282,3 +282,105 @@ def test_an_object_created_while_cleanup_decides_is_refused_or_kept(served: Serv
     assert outcome
     assert outcome[0] == 403 or f"{NS}/p1-default/configmaps/late" in store.objects, outcome
     cluster.close()
+
+
+# ------------------------------------------------------------------------------------ whole runs
+
+
+def test_cleanup_rechecks_labels_when_the_server_ignores_selectors(tmp_path: Path) -> None:
+    with served_cluster(tmp_path, ignore_selectors=True) as (_ep, store, kc):
+        store.add(namespace("production"))
+        others = [store.add(users("Pod", "db", "production")), store.add(deployment("api", "production"))]
+        cluster = direct(kc)
+        cluster.prepare("p1")
+        cluster.start(trace((0, [deployment("web")], [])), "p1")
+        cluster.cleanup("p1")
+        assert all(store.path_of(o) in store.objects for o in others)
+        assert f"{NS}/production" in store.objects
+        assert f"{NS}/p1-default" not in store.objects
+        cluster.close()
+
+
+def test_prepare_clears_a_gone_runs_leftovers_and_takes_over_its_namespace(served: Served) -> None:
+    from pytest_simarena.backends.kube.labels import host_tag
+
+    _ep, store, kc = served
+    gone = f"20260101t000000-999999-{host_tag()}"  # this host; no such process
+    crashed = direct(kc, gone)
+    crashed.start(trace((0, [deployment("web")], [])), "p1")
+    store.add(users("Pod", "debug", "p1-default"))  # keeps the namespace when the leftovers go
+    crashed._runs.clear()  # the process died here: no cleanup
+    cluster = direct(kc)
+    cluster.prepare("p1")
+    assert "/apis/apps/v1/namespaces/p1-default/deployments/web" not in store.objects
+    cluster.start(trace((0, [deployment("web")], [])), "p1")
+    assert store.objects[f"{NS}/p1-default"]["metadata"]["labels"]["simarena.io/run"] == "r1"
+    cluster.cleanup("p1")
+    assert f"{NS}/p1-default/pods/debug" in store.objects
+    cluster.close()
+
+
+def test_simkube_mode_refuses_an_existing_virtual_namespace_before_the_simulation(served: Served) -> None:
+    ep, store, kc = served
+    store.add(namespace("p1-default"))
+    users_pod = store.add(users("Pod", "debug", "p1-default"))
+    cluster = KubeCluster(kubeconfig=kc, mode="simkube", run_id="r1", check=False)
+    with pytest.raises(BackendError, match="namespace p1-default already exists: SimKube's driver"):
+        cluster.start(trace((0, [deployment("web")], [])), "p1")
+    assert not [r for r in ep.requests if r.method == "POST" and "simulations" in r.path]
+    assert store.path_of(users_pod) in store.objects
+    cluster.close()
+
+
+def test_a_users_objects_and_a_namespace_named_like_ours_survive_a_whole_episode(served: Served) -> None:
+    from pytest_simarena.episode.loop import run_episode
+    from pytest_simarena.trace import load_trace
+
+    _ep, store, kc = served
+    canonical = load_trace(Path(__file__).resolve().parents[2] / "traces" / "canonical" / "mixed.sktrace")
+    # Before the run: a namespace named like ours (not one the trace uses), and the user's objects in the
+    # trace's own namespaces under the names the trace uses.
+    store.add(namespace("p1-staging"))
+    before = [store.add(users("Pod", "db", "p1-staging")), store.add(deployment("web", "p1-staging"))]
+    traced = {str(o["metadata"]["namespace"]) for e in canonical.events for o in e.get("applied_objs") or []}
+    for ns in sorted(traced):
+        if f"{NS}/{ns}" not in store.objects:
+            store.add(namespace(ns))
+        before += [
+            store.add(deployment(str(o["metadata"]["name"]), ns))
+            for e in canonical.events[:1]
+            for o in e.get("applied_objs") or []
+            if o["metadata"].get("namespace", "default") == ns
+        ]
+    during: list[dict[str, Any]] = []
+
+    def user_works_in_our_namespaces(backend: Any, _stage: str) -> None:
+        if during:
+            return
+        for ns in sorted(traced):
+            ours = f"p1-{ns}"
+            during.extend(
+                store.add(o)
+                for o in (
+                    deployment("users-web", ours),
+                    users("ConfigMap", "users-settings", ours, data={"a": "1"}),
+                    users("Secret", "users-token", ours, data={"t": "eA=="}),
+                    users("Pod", "users-debug", ours),
+                )
+            )
+
+    cluster = KubeCluster(
+        kubeconfig=kc, mode="direct", run_id="r1", hooks={"post_run": [user_works_in_our_namespaces]}
+    )
+    result = run_episode(canonical, "heuristic", backend=cluster, max_steps=2, step_seconds=0.05, prefix="p1")
+    cluster.close()
+    assert result.error is None, result.error
+    assert during
+    for obj in (*before, *during):
+        kept = store.objects.get(store.path_of(obj))
+        assert kept is not None and kept["metadata"]["uid"] == obj["metadata"]["uid"], store.path_of(obj)
+        assert "simarena.io/run" not in (kept["metadata"].get("labels") or {})
+    assert f"{NS}/p1-staging" in store.objects
+    ours = [p for p, o in store.objects.items() if (o["metadata"].get("labels") or {}).get("simarena.io/run")]
+    # All that is left of ours: the namespaces the user's objects keep alive (no object, no fence).
+    assert sorted(ours) == sorted(f"{NS}/p1-{ns}" for ns in traced), ours
