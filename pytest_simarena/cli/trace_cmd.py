@@ -18,7 +18,7 @@ from typing import Any
 from pytest_simarena.errors import ActionError, SimArenaError, TraceError
 from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, err, whole_number
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, err, note_input, whole_number
 
 EXIT_BLOCKED = 3
 
@@ -129,6 +129,7 @@ def _check_out(path: str) -> None:
 def _load(path: str) -> Trace:
     from pytest_simarena.trace.io import load_trace
 
+    note_input(path)  # an unexpected error while working on it still names the file
     return load_trace(path)
 
 

@@ -35,7 +35,8 @@ from .normalize import (
     simkube_event,
     split_extra,
 )
-from .structure import check_structure, preview, type_name
+from .structure import check_structure
+from .values import preview, type_name
 
 Format = Literal["msgpack", "json"]
 _WRITE_CHUNK = 1 << 20
