@@ -169,7 +169,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("keep_namespaces", parse_bool, "false", "Keep each test's namespace after it ran", flag=True),
     Setting("keep_failed", parse_bool, "false", "Keep the namespace of a failed test", flag=True),
     Setting(
-        "report_dir", parse_str, "reports", "Folder for results.json (relative to rootdir)", metavar="DIR"
+        "report_dir",
+        parse_optional_str,
+        "",
+        "Folder for results.json and timings.json (relative to rootdir); unset: beside --html, else "
+        "beside --junitxml, else none",
+        metavar="DIR",
     ),
     Setting(
         "run_dir",
@@ -192,7 +197,7 @@ SETTINGS: tuple[Setting, ...] = (
         "charts",
         parse_bool,
         "true",
-        "Embed a pod-state/reward chart per scenario in the HTML report",
+        "Embed a timeline of pod states per scenario in the HTML report",
         metavar="BOOL",
     ),
 )
