@@ -564,10 +564,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="report_dir",
         type=str,
-        default="reports",
+        default=None,
+        optional=True,
         group="plugin",
         metavar="DIR",
-        help="Folder for results.json (relative to rootdir)",
+        default_text="unset (beside --html, else beside --junitxml, else none)",
+        help="Folder for results.json and timings.json (relative to rootdir)",
     ),
     Setting(
         name="run_dir",
@@ -599,7 +601,7 @@ SETTINGS: tuple[Setting, ...] = (
         type=bool,
         default=True,
         group="plugin",
-        help="Embed a pod-state/reward chart per scenario in the HTML report",
+        help="Embed a timeline of pod states per scenario in the HTML report",
     ),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 from pytest_simarena.errors import SimArenaError
@@ -148,5 +149,30 @@ def run_handler(handler: Handler, args: argparse.Namespace) -> int:
         # a bug of ours, not the user's mistake: still one line (SIMARENA_DEBUG=1 shows the traceback)
         if os.environ.get("SIMARENA_DEBUG"):
             raise
-        err(f"internal error: {type(exc).__name__}: {exc} (set SIMARENA_DEBUG=1 for details)")
+        inputs = _input_files(args)
+        where = f"{', '.join(inputs)}: " if inputs else ""
+        err(f"{where}internal error: {type(exc).__name__}: {exc} (set SIMARENA_DEBUG=1 for details)")
         return EXIT_INTERNAL
+    finally:
+        _current_input.set(None)
+
+
+_current_input: ContextVar[str | None] = ContextVar("simarena_current_input", default=None)
+
+
+def note_input(path: str) -> None:
+    """Record the file a command is working on, for the last-resort error line (a bug of ours)."""
+    _current_input.set(path)
+
+
+def _input_files(args: argparse.Namespace) -> list[str]:
+    """The file named by :func:`note_input`, else every argument that names an existing file."""
+    current = _current_input.get()
+    if current is not None:
+        return [current]
+    found: list[str] = []
+    for value in vars(args).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and os.path.isfile(item) and item not in found:
+                found.append(item)
+    return found
