@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "simarena(traces, policies, **options): run each trace x policy episode and pass it to the test "
-        "as the simarena_result fixture (options as in a scenario file: steps, reward, seeds, cluster, ...)",
+        "as the simarena_result fixture (options as in a scenario file: max_steps, reward, seeds, ...)",
     )
     config.addinivalue_line("markers", "simarena_scenario: a test collected from a simarena scenario file")
     resolved = settings_mod.resolve(config)

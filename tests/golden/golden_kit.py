@@ -75,7 +75,9 @@ def snapshot_json(snap: Any) -> Obj:
 def trace_files() -> list[tuple[str, Path]]:
     """(label, path) of every shipped and shared trace, in a stable order."""
     out = [
-        (f"traces/{p.relative_to(ROOT / 'traces')}", p) for p in sorted((ROOT / "traces").rglob("*.sktrace"))
+        (f"traces/{p.relative_to(ROOT / 'traces')}", p)
+        # traces/canonical and traces/generated link to the packaged traces: rglob would not follow them
+        for p in sorted((ROOT / "traces").glob("*/*.sktrace"))
     ]
     if SHARED_TRACES.is_dir():
         for p in sorted(SHARED_TRACES.rglob("*")):
