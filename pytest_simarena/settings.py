@@ -234,6 +234,7 @@ GROUPS: dict[str, str] = {
     "episode": "An episode: which policy repairs which workload, how long, how it is scored",
     "cluster": "The simulated (embedded) cluster an episode runs on",
     "kube": "The real cluster (kube backend)",
+    "replay": "Replaying a trace without an agent (simulate, parity)",
     "plugin": "The pytest plugin only",
 }
 
@@ -537,6 +538,29 @@ SETTINGS: tuple[Setting, ...] = (
         help="How the kube backend replays traces: simkube (a SimKube Simulation) or direct (server-side "
         "apply)",
     ),
+    # --- replay -------------------------------------------------------------------------------------
+    Setting(
+        name="duration",
+        type=float,
+        default=None,
+        optional=True,
+        group="replay",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        aliases=("seconds",),
+        default_text="simulate: until the trace's last event, + 120 s; parity: 120 s",
+        help="Simulated seconds to replay (s, m or h suffix)",
+    ),
+    Setting(
+        name="speed",
+        type=float,
+        default=1.0,
+        group="replay",
+        metavar="X",
+        checks=(positive,),
+        help="Replay speed factor, as SimKube's",
+    ),
     # --- plugin -------------------------------------------------------------------------------------
     Setting(
         name="trace_dirs",
@@ -613,7 +637,9 @@ FACES: dict[str, tuple[str, ...]] = {
     "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin"),
     "run": ("episode", "cluster", "kube"),
     "batch": ("episode", "cluster", "kube"),
-    "simulate": ("seed", "cluster"),
+    "simulate": ("seed", "cluster", "replay"),
+    "preflight": ("kube",),
+    "parity": ("kube", "duration"),
     "env": ("episode", "cluster"),
 }
 
