@@ -25,7 +25,9 @@ EXIT_BLOCKED = 3
 
 def register(subparsers: Any) -> None:
     """Add ``simarena trace`` and its sub-commands."""
-    trace = subparsers.add_parser("trace", help="inspect, validate, diff, edit, generate and convert traces")
+    trace = subparsers.add_parser(
+        "trace", help="Inspect, validate, diff, apply actions to, generate and convert traces"
+    )
     sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))
 
@@ -69,7 +71,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("file", metavar="FILE", help="the trace to edit")
     p.add_argument("--workload", required=True, metavar="NAME", help="name of the workload to edit")
-    p.add_argument("--action", required=True, metavar="ACTION", help="bump_cpu, reduce_memory, scale_up, ...")
+    p.add_argument(
+        "--action",
+        required=True,
+        metavar="ACTION",
+        help="Action type: bump_cpu, reduce_memory, scale_up, ...",
+    )
     p.add_argument(
         "--amount",
         metavar="Q",
