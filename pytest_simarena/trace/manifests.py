@@ -37,8 +37,7 @@ from pytest_simarena.quantities import canonical
 
 from .builders import EPOCH
 from .hashing import rebuild_index
-from .model import BUILTIN_TEMPLATE_PATHS, CURRENT_VERSION, Obj, Trace, describe, gvk_of, pod_templates
-from .structure import check_structure
+from .model import BUILTIN_TEMPLATE_PATHS, Obj, Trace, describe, gvk_of, pod_templates
 from .validate import validate
 from .values import preview, type_name
 
@@ -489,21 +488,7 @@ _EVENT_OBJECT = re.compile(r"events\[(\d+)\]\.applied_objs\[(\d+)\](?: \([^)]*\)
 
 
 def _check_as_loaded(trace: Trace, origin: dict[tuple[int, int], Manifest]) -> None:
-    """Run the loader's structural checks and ``validate``; report against the manifests."""
-    core = {
-        "version": CURRENT_VERSION,
-        "config": trace.config,
-        "events": trace.events,
-        "index": trace.index,
-        "pod_lifecycles": trace.pod_lifecycles,
-    }
-    try:
-        check_structure(core)
-    except TraceError as exc:
-        found = _EVENT_OBJECT.match(exc.location or "")
-        if found is None:
-            raise
-        raise origin[(int(found[1]), int(found[2]))].error(exc.problem, exc.field) from None
+    """``validate`` (the loader's structural checks first, then the semantic ones), against the manifests."""
     for problem in validate(trace):
         found = _EVENT_OBJECT.match(problem.location)
         if found is None:

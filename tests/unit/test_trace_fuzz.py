@@ -160,3 +160,25 @@ def test_mutated_manifests_fail_only_with_a_trace_error_naming_the_file(
         except TraceError as exc:
             assert str(exc).startswith(str(path)), exc
     assert 0 < built < 250
+
+
+def test_validate_reports_a_malformed_in_memory_trace_instead_of_crashing() -> None:
+    from pytest_simarena.trace import Trace, validate
+
+    web = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}}
+    web["spec"] = {"template": {"metadata": {"annotations": "x"}}}
+    cases: list[tuple[Trace, str]] = [
+        (Trace(events=None, config={"trackedObjects": {}}), "events: expected an array of events, got null"),  # type: ignore[arg-type]
+        (Trace(events=[], config=None), "config: expected a map with trackedObjects, got null"),  # type: ignore[arg-type]
+        (
+            Trace(
+                events=[{"ts": 0, "applied_objs": [web], "deleted_objs": []}], config={"trackedObjects": {}}
+            ),
+            "events[0].applied_objs[0] (Deployment default/web): spec.template.metadata.annotations: "
+            'expected a map of strings, got string "x"',
+        ),
+    ]
+    for trace, expected in cases:
+        (problem,) = validate(trace)
+        assert (problem.severity, problem.code) == ("error", "malformed")
+        assert f"{problem.location}: {problem.message}" == expected
