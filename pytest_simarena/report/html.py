@@ -30,7 +30,7 @@ body { max-width: 1400px; color: #424242; }
 #results-table { table-layout: fixed; width: 100%; }
 #results-table td { overflow-wrap: break-word; color: #212121; }
 #results-table th[data-column-type="result"] { width: 6.5em; }
-#results-table th[data-column-type="policy"] { width: 10em; }
+#results-table th[data-column-type="policy"] { width: 11.5em; }
 #results-table th[data-column-type="trace"] { width: 13em; }
 #results-table th[data-column-type="solved"] { width: 6.5em; }
 #results-table th[data-column-type="steps"] { width: 3.5em; }

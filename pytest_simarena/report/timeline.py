@@ -169,6 +169,8 @@ def _tick_step(total: float) -> float:
 
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
+    if minutes == 0:
+        return f"{secs}s" if secs else "0"
     return f"{minutes}m" if secs == 0 else f"{minutes}m{secs:02d}s"
 
 
