@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena import settings as settings_table
 from pytest_simarena.errors import BackendUnavailable, SimArenaError
 
 from .expectations import check
@@ -45,10 +46,10 @@ def trace_family(name: str, trace: Trace | None) -> str:
 class RunConfig:
     """The plugin settings a case falls back to when its scenario does not say."""
 
-    base_seed: int = 0
-    steps: int = 5
-    step_duration: float = 120.0
-    reward: str = "binary"
+    base_seed: int = field(default=settings_table.get("seed").default)
+    steps: int = field(default=settings_table.get("max_steps").default)
+    step_duration: float = field(default=settings_table.get("step_seconds").default)
+    reward: str = field(default=settings_table.get("reward").default)
 
 
 def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> ClusterChoice:
