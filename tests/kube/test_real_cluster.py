@@ -34,7 +34,7 @@ def test_canonical_trace_has_the_embedded_verdicts(
 ) -> None:
     trace = load_trace(path)
     spec = spec_from_nodes(kube_cluster.virtual_nodes())
-    assert spec is not None, "no type=virtual nodes: run scripts/kind-up.sh --nodes-only"
+    assert spec is not None, "no type=virtual nodes: run scripts/kind-up.sh --nodes-only --context CONTEXT"
     prefix = _prefix(request)
     embedded = verdicts(replay(EmbeddedCluster(spec), trace, prefix, kube_seconds))
     real = verdicts(replay(kube_cluster, trace, prefix, kube_seconds))
