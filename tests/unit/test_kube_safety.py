@@ -249,16 +249,20 @@ def test_two_sessions_with_one_prefix_never_clean_up_each_other(served: Served) 
     first, second = direct(kc, "r1"), direct(kc, "r2")
     first.prepare("p1")
     first.start(trace((0, [deployment("web")], [])), "p1")
-    with pytest.raises(BackendError, match=r"prefix p1 is in use by run r1"):
+    with pytest.raises(BackendError, match=r"prefix p1 is in use by run r1") as info:
         second.prepare("p1")
+    assert "make_backend(mode='direct', run_id='r1').cleanup('p1')" in str(info.value)
     with pytest.raises(BackendError, match=r"prefix p1 is in use by run r1"):
         second.start(trace((0, [deployment("web")], [])), "p1")
     second.cleanup("p1")
     assert "/apis/apps/v1/namespaces/p1-default/deployments/web" in store.objects
     assert f"{NS}/p1-default" in store.objects
-    first.cleanup("p1")
+    first.close()  # the first session ends without cleaning up; the printed call does it
+    after = direct(kc, "r1")
+    after.cleanup("p1")
     assert f"{NS}/p1-default" not in store.objects
-    first.close()
+    second.prepare("p1")  # the prefix is free again
+    after.close()
     second.close()
 
 

@@ -198,7 +198,7 @@ class KubeCluster:
         kinds = [(sim.API_VERSION, sim.KIND)] if self.mode == "simkube" else []
         for run, example in sorted(other_runs(self.api, prefix, self.run_id, kinds).items()):
             if not run_is_gone(run):
-                raise prefix_in_use(prefix, run, f"it has {example}")
+                raise prefix_in_use(prefix, run, f"it has {example}", self.mode)
             if self.mode == "simkube":
                 self._delete_simulations(prefix, run, wait=True)
             cleanup_run(self.api, prefix, run, timeout=self.cleanup_timeout)
