@@ -291,6 +291,31 @@ def test_an_object_created_while_cleanup_decides_is_refused_or_kept(served: Serv
 # ------------------------------------------------------------------------------------ whole runs
 
 
+def test_observe_sees_only_this_runs_objects_and_what_they_own(served: Served) -> None:
+    _ep, store, kc = served
+    cluster = direct(kc)
+    cluster.start(trace((0, [deployment("web")], [])), "p1")
+    web = store.objects["/apis/apps/v1/namespaces/p1-default/deployments/web"]
+    owned = {"ownerReferences": [{"kind": "Deployment", "name": "web", "uid": web["metadata"]["uid"]}]}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "web-1", "namespace": "p1-default"},
+    }
+    rs["metadata"].update(owned)  # a controller's object without our labels, owned by ours
+    store.add(rs)
+    store.add(deployment("users-web", "p1-default"))
+    store.add(users("Pod", "users-debug", "p1-default"))
+    snap = cluster.observe("p1")
+    assert [(w["kind"], w["metadata"]["name"]) for w in snap.workloads] == [
+        ("Deployment", "web"),
+        ("ReplicaSet", "web-1"),
+    ]
+    assert snap.pods == []
+    cluster.cleanup("p1")
+    cluster.close()
+
+
 def test_cleanup_rechecks_labels_when_the_server_ignores_selectors(tmp_path: Path) -> None:
     with served_cluster(tmp_path, ignore_selectors=True) as (_ep, store, kc):
         store.add(namespace("production"))

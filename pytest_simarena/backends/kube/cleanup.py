@@ -96,17 +96,17 @@ def is_machinery(obj: Obj) -> bool:
     return any(kind == k and (not n or name == n) for k, n in NAMESPACE_MACHINERY)
 
 
+def with_owned(objs: Sequence[Obj], prefix: str, run_id: str) -> list[Obj]:
+    """The objects of ``objs`` that are this run's or owned (transitively) by them, in order."""
+    ours = select_for_cleanup(objs, prefix, run_id)
+    keep = owned_closure(objs, ours)
+    return [o for o in objs if str(_meta(o).get("uid") or "") in keep or any(o is x for x in ours)]
+
+
 def foreign_objects(contents: Sequence[Obj], prefix: str, run_id: str) -> list[Obj]:
     """Objects in a namespace that are neither this run's, owned (transitively) by them, nor machinery."""
-    ours = select_for_cleanup(contents, prefix, run_id)
-    keep = owned_closure(contents, ours)
-    out = []
-    for obj in contents:
-        uid = str(_meta(obj).get("uid") or "")
-        if (uid and uid in keep) or any(obj is o for o in ours) or is_machinery(obj):
-            continue
-        out.append(obj)
-    return out
+    mine = with_owned(contents, prefix, run_id)
+    return [o for o in contents if not any(o is m for m in mine) and not is_machinery(o)]
 
 
 @dataclass(frozen=True)
