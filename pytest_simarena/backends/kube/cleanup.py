@@ -196,7 +196,7 @@ def other_runs(
     found: dict[str, str] = {}
     label_sel = selector(prefix_labels(prefix))
     for api_version, kind in [("v1", "Namespace"), *CLEANUP_KINDS, *kinds]:
-        for obj in api.list(api_version, kind, label_selector=label_sel):
+        for obj in api.list_if_served(api_version, kind, label_selector=label_sel):
             run = run_of(obj)
             if matches(obj, prefix_labels(prefix)) and run and run != run_id:
                 found.setdefault(run, _describe({**obj, "kind": kind}))
@@ -267,7 +267,9 @@ def cleanup_run(
     for api_version, kind in kinds:
         # The API server selects by label; select_for_cleanup re-checks, so a server ignoring the
         # selector (or a proxy) could never make us delete an unlabelled object.
-        for obj in select_for_cleanup(api.list(api_version, kind, label_selector=label_sel), prefix, run_id):
+        for obj in select_for_cleanup(
+            api.list_if_served(api_version, kind, label_selector=label_sel), prefix, run_id
+        ):
             delete_checked(api, {**obj, "apiVersion": api_version, "kind": kind}, report)
     if not delete_namespaces:
         return report

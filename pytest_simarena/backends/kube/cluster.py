@@ -266,7 +266,7 @@ class KubeCluster:
         for ns in namespaces:
             found = self.api.list("v1", "Pod", ns)
             for api_version, kind in OBSERVED_KINDS:
-                found.extend(self.api.list(api_version, kind, ns))
+                found.extend(self.api.list_if_served(api_version, kind, ns))
             if self.mode == "direct":
                 # Only what this run made (and what it owns, like a CronJob's Jobs): a user's objects in
                 # our namespaces are not part of the replay.
