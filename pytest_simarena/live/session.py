@@ -39,7 +39,7 @@ from pytest_simarena.trace.model import Trace, gvk_of
 from pytest_simarena.trace.virtualize import clone
 
 from . import views
-from .admission import admit, equivalent_actions, schedulable_on_virtual_nodes
+from .admission import admit, equivalent_actions, schedulable_on_virtual_nodes, validate
 from .errors import ApiError, already_exists, bad_request, conflict, invalid, method_not_allowed, not_found
 from .patch import apply_patch
 from .resources import RESOURCES, TEMPLATE_KINDS, Resource, resource
@@ -108,6 +108,34 @@ def _strip_server_fields(obj: Obj) -> Obj:
         obj["metadata"] = {k: v for k, v in meta.items() if k not in _SERVER_FIELDS}
     obj.pop("status", None)
     return obj
+
+
+# NodeSystemInfo's fields are all required by the API schema (typed clients reject a node without them);
+# a KWOK node reports empty strings for what it does not have.
+_NODE_INFO_FIELDS = (
+    "architecture",
+    "bootID",
+    "containerRuntimeVersion",
+    "kernelVersion",
+    "kubeProxyVersion",
+    "kubeletVersion",
+    "machineID",
+    "operatingSystem",
+    "osImage",
+    "systemUUID",
+)
+
+
+def _complete_node(node: Obj) -> Obj:
+    status = node.get("status")
+    if not isinstance(status, dict):
+        return node
+    raw = status.get("nodeInfo")
+    info: Obj = raw if isinstance(raw, dict) else {}
+    missing = [f for f in _NODE_INFO_FIELDS if f not in info]
+    if not missing:
+        return node
+    return {**node, "status": {**status, "nodeInfo": {**dict.fromkeys(missing, ""), **info}}}
 
 
 def _invalid_from(exc: InvalidObject, kind: str, group: str, name: str) -> ApiError:
@@ -603,8 +631,13 @@ class LiveSession:
     ) -> tuple[Action, ...]:
         """Admission (safeguards, pod immutability), then the write on the cluster; returns its Actions."""
         name = str(obj["metadata"]["name"])
-        if res.kind in (*TEMPLATE_KINDS, "Pod") and not judged:
-            admit(self.safeguards, verb, current, obj)
+        if res.kind in (*TEMPLATE_KINDS, "Pod"):
+            try:
+                validate(obj)  # object validation comes before admission, as in the apiserver
+            except InvalidObject as exc:
+                raise _invalid_from(exc, res.kind, res.group, name) from None
+            if not judged:
+                admit(self.safeguards, verb, current, obj)
         if res.kind == "Pod" and current is not None and obj.get("spec") != current.get("spec"):
             raise invalid(
                 "Pod",
@@ -680,7 +713,7 @@ class LiveSession:
             meta = obj["metadata"]
             found[res_name][(meta.get("namespace", ""), meta["name"])] = obj
         for node in snapshot.nodes:
-            found["nodes"][("", node["metadata"]["name"])] = node
+            found["nodes"][("", node["metadata"]["name"])] = _complete_node(node)
         names = dict.fromkeys(SYSTEM_NAMESPACES, 0.0)
         names.update(self._namespaces)
         for res_name in ("pods", "deployments", "replicasets", "statefulsets", "jobs", "cronjobs"):
