@@ -14,7 +14,7 @@ answer, so concurrent requests act one after another, each on the state the prev
 holds it only while it reads changes or lets time run, never while it waits for its client.
 
 Time: each request (discovery, health and clock endpoints excepted) first advances the simulated clock
-by ``request_cost`` seconds (default :data:`DEFAULT_REQUEST_COST`), so a shell loop polling ``kubectl get
+by ``request_cost`` seconds (the ``request_cost`` setting, default 1), so a shell loop polling ``kubectl get
 pods`` sees the cluster move and ends. Watches run time as api/watch.py says; ``POST
 /simarena/v1/advance?seconds=N`` advances it explicitly.
 """
@@ -37,16 +37,14 @@ from typing import Any
 
 import yaml
 
-from pytest_simarena.errors import SimArenaError
 from pytest_simarena.live import ApiError, LiveSession
+from pytest_simarena.settings import ServeSettings
 
 from .routes import Request, Response, Router, parse_target
 from .tables import wants_table
 from .tls import ServerCertificates, make_certificates
-from .watch import DEFAULT_WATCH_SECONDS, Watch
+from .watch import Watch
 
-DEFAULT_REQUEST_COST = 1.0
-DEFAULT_BODY_LIMIT = 3 * 1024 * 1024  # the apiserver's own request size limit is 3 MiB
 WATCH_GRACE = 0.2  # wall seconds a watch waits for its client to hang up after sending events
 _UNAUTHENTICATED = ("/healthz", "/livez", "/readyz")
 
@@ -224,41 +222,37 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ApiServer:
-    """Serve ``session`` over HTTPS on ``host:port`` (``port=0``: a free one); a context manager.
+    """Serve ``session`` over HTTPS as ``settings`` say (a context manager).
 
     Args:
         session: the live session served.
-        host: the address to listen on; loopback by default (anything else must be asked for).
-        port: the port, 0 for any free one.
+        settings: address, port (0: a free one), request cost, watch length and body limit; the rows of
+            the ``serve`` group of the settings table. Keyword ``overrides`` replace fields of it
+            (``ApiServer(session, port=0)``).
         token: the bearer token clients must send (default: a fresh random one, in the kubeconfig).
-        request_cost: simulated seconds each API request costs.
-        body_limit: the largest request body accepted, in bytes.
-        watch_seconds: simulated seconds a watch without ``timeoutSeconds`` lasts.
         tls: serve HTTPS (default). Plain HTTP exists for benchmarks: kubectl sends no token over it.
+        verbose: log each request and unexpected errors to stderr.
     """
 
     def __init__(
         self,
         session: LiveSession,
+        settings: ServeSettings | None = None,
         *,
-        host: str = "127.0.0.1",
-        port: int = 0,
         token: str | None = None,
-        request_cost: float = DEFAULT_REQUEST_COST,
-        body_limit: int = DEFAULT_BODY_LIMIT,
-        watch_seconds: float = DEFAULT_WATCH_SECONDS,
         tls: bool = True,
         verbose: bool = False,
+        **overrides: Any,
     ) -> None:
-        if request_cost < 0:
-            raise SimArenaError(f"request_cost={request_cost!r}: must not be negative")
+        chosen = settings or ServeSettings()
+        self.settings = chosen.replace(**overrides) if overrides else chosen
         self.session = session
-        self.host = host
-        self.port = port
+        self.host = self.settings.address
+        self.port = self.settings.port
         self.token = token or secrets.token_urlsafe(24)
-        self.request_cost = float(request_cost)
-        self.body_limit = int(body_limit)
-        self.watch_seconds = float(watch_seconds)
+        self.request_cost = self.settings.request_cost
+        self.body_limit = self.settings.body_limit
+        self.watch_seconds = self.settings.watch_seconds
         self.tls = tls
         self.verbose = verbose
         self.lock = threading.Lock()

@@ -4,7 +4,7 @@ A watch is a chunked stream of ``{"type": "ADDED|MODIFIED|DELETED", "object": {.
 ``resourceVersion`` (or with ``0``) it starts with an ADDED event per current object; with one it starts
 after that version. Time: while the watch has nothing to send, SIMULATED time runs (to the next timer
 of the cluster, in milliseconds of wall time) until a change matches or ``timeoutSeconds`` of simulated
-time have passed (default :data:`DEFAULT_WATCH_SECONDS`); then the stream ends, as an apiserver ends a
+time have passed (the ``watch_seconds`` setting, default 300); then the stream ends, as an apiserver ends a
 watch at its timeout. After sending events the server waits up to ``grace`` seconds of wall time for the
 client to hang up (a satisfied ``kubectl wait`` does) before it lets time run again, so how far a watch
 moves the clock depends only on the requests, not on the machine's speed.
@@ -23,8 +23,6 @@ from .tables import to_table
 
 Obj = dict[str, Any]
 
-DEFAULT_WATCH_SECONDS = 300.0
-
 
 class Watch:
     """One watch request's cursor; every method is called with the server's lock held."""
@@ -37,7 +35,7 @@ class Watch:
         query: dict[str, str],
         *,
         table: bool,
-        default_timeout: float = DEFAULT_WATCH_SECONDS,
+        default_timeout: float,
     ) -> None:
         self.session = session
         self.res = res

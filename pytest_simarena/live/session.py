@@ -35,6 +35,7 @@ from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
 from pytest_simarena.backends.embedded.pods import InvalidObject, UnsupportedKind
 from pytest_simarena.errors import ActionError, SimArenaError
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
+from pytest_simarena.settings import ClusterSettings
 from pytest_simarena.trace.model import Trace, gvk_of
 from pytest_simarena.trace.virtualize import clone
 
@@ -181,13 +182,15 @@ class LiveSession:
         trace: Trace | str | Path,
         *,
         seed: int = 0,
+        cluster: ClusterSettings | None = None,
         spec: ClusterSpec | None = None,
         safeguards: Safeguards | None = None,
     ) -> LiveSession:
         """Start replaying ``trace`` (a Trace or a trace file) on a fresh embedded cluster.
 
-        ``spec`` defaults to the cluster the trace was made for (its generator metadata) or the default
-        three nodes; ``seed`` seeds every random choice.
+        The cluster is ``spec`` when given, else what ``cluster`` (the settings' cluster rows: a spec
+        file or uniform nodes) says, else the cluster the trace was made for (its generator metadata),
+        else the default three nodes. ``seed`` seeds every random choice.
         """
         from pytest_simarena.episode.target import intended_cluster
         from pytest_simarena.trace.io import load_trace
@@ -195,17 +198,18 @@ class LiveSession:
         label = str(trace) if isinstance(trace, str | Path) else (trace.path or "<trace>")
         loaded = load_trace(trace) if isinstance(trace, str | Path) else trace
         if spec is None:
-            intended = intended_cluster(loaded)
-            if intended is not None:
+            chosen = cluster or ClusterSettings()
+            options = chosen.backend_options("embedded", intended=intended_cluster(loaded))
+            if "cluster" in options:
+                spec = ClusterSpec.from_file(Path(options["cluster"]))
+            elif "uniform" in options:
+                shape = options["uniform"]
                 spec = ClusterSpec.uniform(
-                    int(intended["nodes"]),
-                    intended["cpu"],
-                    intended["memory"],
-                    int(intended.get("pods", 110)),
+                    int(shape["nodes"]), shape["cpu"], shape["memory"], int(shape.get("pods", 110))
                 )
-        cluster = EmbeddedCluster(spec, seed=seed)
-        cluster.start(loaded, LIVE_PREFIX)
-        session = cls(loaded, cluster, seed=seed, safeguards=safeguards or DEFAULT_SAFEGUARDS, label=label)
+        embedded = EmbeddedCluster(spec, seed=seed)
+        embedded.start(loaded, LIVE_PREFIX)
+        session = cls(loaded, embedded, seed=seed, safeguards=safeguards or DEFAULT_SAFEGUARDS, label=label)
         for ref in loaded.workloads():
             session._namespaces.setdefault(ref.namespace, 0.0)
         session.cluster.run(0)  # what the trace applies at its start is there at once
