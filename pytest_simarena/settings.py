@@ -36,6 +36,7 @@ __all__ = [
     "ClusterSettings",
     "EpisodeSettings",
     "ResolvedSettings",
+    "ServeSettings",
     "Setting",
     "SettingError",
     "face_rows",
@@ -236,6 +237,7 @@ GROUPS: dict[str, str] = {
     "kube": "The real cluster (kube backend)",
     "replay": "Replaying a trace without an agent (simulate, parity)",
     "plugin": "The pytest plugin only",
+    "serve": "The Kubernetes API server over a live embedded cluster (simarena serve)",
 }
 
 
@@ -627,6 +629,54 @@ SETTINGS: tuple[Setting, ...] = (
         group="plugin",
         help="Embed a timeline of pod states per scenario in the HTML report",
     ),
+    # --- serve --------------------------------------------------------------------------------------
+    Setting(
+        name="address",
+        type=str,
+        default="127.0.0.1",
+        group="serve",
+        metavar="IP",
+        help="Address the API server listens on (loopback unless you choose otherwise)",
+    ),
+    Setting(
+        name="port",
+        type=int,
+        default=0,
+        group="serve",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="0 (a free port)",
+        help="Port of the API server",
+    ),
+    Setting(
+        name="request_cost",
+        type=float,
+        default=1.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Simulated seconds each API request costs (discovery is free), so polling makes progress",
+    ),
+    Setting(
+        name="watch_seconds",
+        type=float,
+        default=300.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
+    ),
+    Setting(
+        name="body_limit",
+        type=int,
+        default=3 * 1024 * 1024,
+        group="serve",
+        metavar="BYTES",
+        checks=(at_least(1),),
+        help="Largest request body the API server accepts (larger ones get 413)",
+    ),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
@@ -641,6 +691,7 @@ FACES: dict[str, tuple[str, ...]] = {
     "preflight": ("kube",),
     "parity": ("kube", "duration"),
     "env": ("episode", "cluster"),
+    "serve": ("seed", "cluster", "serve"),
 }
 
 
@@ -793,6 +844,28 @@ class ClusterSettings(_Checked):
                 options["context"] = self.context
             options["mode"] = self.kube_mode
         return options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServeSettings(_Checked):
+    """How the API server over a live cluster listens and charges time (``simarena serve``, agents).
+
+    >>> ServeSettings(port=8443).address
+    '127.0.0.1'
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("serve",)
+
+    address: str = _row_field("address")
+    port: int = _row_field("port")
+    request_cost: float = _row_field("request_cost")
+    watch_seconds: float = _row_field("watch_seconds")
+    body_limit: int = _row_field("body_limit")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+        if self.port > 65535:
+            raise SettingError(f"port={self.port!r}: expected a TCP port, 0 to 65535")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
