@@ -199,6 +199,16 @@ def _act_on(
     return record, result.trace
 
 
+def check_episode_args(*, max_steps: int, hold: int, step_seconds: float) -> None:
+    """The episode options every mode shares, checked with one line naming the bad one."""
+    if max_steps < 1:
+        raise SimArenaError(f"max_steps={max_steps!r}: expected at least 1")
+    if hold < 1:
+        raise SimArenaError(f"hold={hold!r}: expected at least 1 consecutive healthy observation")
+    if step_seconds <= 0:
+        raise SimArenaError(f"step_seconds={step_seconds!r}: expected a positive number of seconds")
+
+
 def run_episode(
     trace: Trace,
     policy: str | Policy = "heuristic",
@@ -227,12 +237,7 @@ def run_episode(
     (built with ``seed`` and ``cluster``; it is closed at the end only if this function built it).
     With ``out_dir`` the run folder is written (see :mod:`pytest_simarena.episode.runlog`).
     """
-    if max_steps < 1:
-        raise SimArenaError(f"max_steps={max_steps!r}: expected at least 1")
-    if hold < 1:
-        raise SimArenaError(f"hold={hold!r}: expected at least 1 consecutive healthy observation")
-    if step_seconds <= 0:
-        raise SimArenaError(f"step_seconds={step_seconds!r}: expected a positive number of seconds")
+    check_episode_args(max_steps=max_steps, hold=hold, step_seconds=step_seconds)
     ref = resolve_workload(trace, workload, kind=kind, namespace=namespace)
     goal = default_target(trace, ref) if target is None else int(target)
     the_policy = make_policy(policy, **(policy_options or {}))
