@@ -18,7 +18,7 @@ output, an LLM transcript) under ``agent/``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -42,6 +42,7 @@ Obj = dict[str, Any]
 AGENT_DIR = "agent"
 EPISODE_FILE = "episode.json"
 EPISODE_STEPS_FILE = "episode-steps.jsonl"
+DEFAULT_WALL_SECONDS = 300.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +51,7 @@ class Budget:
 
     seconds: float | None = None
     writes: int | None = None
-    wall_seconds: float = 300.0
+    wall_seconds: float = DEFAULT_WALL_SECONDS
 
 
 @dataclass
@@ -298,3 +299,20 @@ class LlmLiveAgent:
         except LlmError as exc:
             return TurnResult(error=str(exc))
         return TurnResult(denied=ctx.host.denied[denied_before:], message=f"{calls} tool calls")
+
+
+def make_live_agent(
+    policy: str, *, command: Sequence[str] = (), cwd: str | Path | None = None, llm: Any = None
+) -> LiveAgent:
+    """The agent a scenario case names: a command, the ``llm`` policy, or any policy by name."""
+    if command:
+        from .command import CommandAgent
+
+        return CommandAgent(command, cwd=cwd)
+    if policy == "llm":
+        from .llm import LlmConfig
+
+        return LlmLiveAgent(llm if llm is not None else LlmConfig.from_env())
+    from pytest_simarena.policies.registry import make_policy
+
+    return PolicyAgent(make_policy(policy))

@@ -19,7 +19,7 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,21 @@ class LlmConfig:
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
     timeout: float = 60.0
     temperature: float = 0.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LlmConfig:
+        """From ``SIMARENA_LLM_BASE_URL``, ``SIMARENA_LLM_MODEL``, ``SIMARENA_LLM_API_KEY_ENV`` (the name of
+        the variable holding the key) and ``SIMARENA_LLM_MAX_TOOL_CALLS``."""
+        env = os.environ if environ is None else environ
+        calls = env.get("SIMARENA_LLM_MAX_TOOL_CALLS", str(DEFAULT_MAX_TOOL_CALLS))
+        if not calls.strip().isdigit():
+            raise LlmError(f"SIMARENA_LLM_MAX_TOOL_CALLS={calls!r}: expected a whole number")
+        return cls(
+            base_url=env.get("SIMARENA_LLM_BASE_URL", DEFAULT_BASE_URL),
+            model=env.get("SIMARENA_LLM_MODEL", ""),
+            api_key_env=env.get("SIMARENA_LLM_API_KEY_ENV", DEFAULT_KEY_ENV),
+            max_tool_calls=int(calls),
+        )
 
     def key(self) -> str:
         """The API key, or an LlmError saying how to set it."""
