@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from pytest_simarena.live import LiveSession
     from pytest_simarena.policies.protocol import Policy
     from pytest_simarena.rewards import Reward
+    from pytest_simarena.settings import AgentSettings
     from pytest_simarena.trace.model import Trace
 
 Obj = dict[str, Any]
@@ -52,6 +53,16 @@ class Budget:
     seconds: float | None = None
     writes: int | None = None
     wall_seconds: float = DEFAULT_WALL_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: AgentSettings, **scenario: Any) -> Budget:
+        """The settings' budget, with a scenario's ``budget:`` keys (seconds, writes, wall_seconds) on top."""
+        writes = scenario.get("writes", settings.agent_writes)
+        return cls(
+            seconds=scenario.get("seconds", settings.agent_seconds),
+            writes=None if writes is None else int(writes),
+            wall_seconds=float(scenario.get("wall_seconds", settings.agent_wall_seconds)),
+        )
 
 
 @dataclass
@@ -151,12 +162,13 @@ def run_live_episode(
     on_session: Callable[[LiveSession], None] | None = None,
 ) -> EpisodeResult:
     """Run ``agent`` on a live cluster replaying ``trace``; see the module docstring."""
-    from pytest_simarena.episode.loop import check_episode_args
     from pytest_simarena.episode.results import EpisodeResult, StepRecord
     from pytest_simarena.episode.runlog import dumps_json, jsonl_line
     from pytest_simarena.live import LiveSession
+    from pytest_simarena.settings import EpisodeSettings
 
-    check_episode_args(max_steps=max_steps, hold=hold, step_seconds=step_seconds)
+    # The table's checks (one line naming the bad setting), as replay episodes get them.
+    EpisodeSettings(max_steps=max_steps, hold=hold, step_seconds=step_seconds, seed=seed)
     the_reward = make_reward(reward)
     budget = budget or Budget()
     run_dir = Path(out_dir) if out_dir is not None else None
@@ -302,17 +314,24 @@ class LlmLiveAgent:
 
 
 def make_live_agent(
-    policy: str, *, command: Sequence[str] = (), cwd: str | Path | None = None, llm: Any = None
+    policy: str,
+    *,
+    command: Sequence[str] = (),
+    cwd: str | Path | None = None,
+    settings: AgentSettings | None = None,
 ) -> LiveAgent:
-    """The agent a scenario case names: a command, the ``llm`` policy, or any policy by name."""
+    """The agent a scenario case names: a command, the ``llm`` policy (endpoint from ``settings``), or any
+    policy by name."""
     if command:
         from .command import CommandAgent
 
         return CommandAgent(command, cwd=cwd)
     if policy == "llm":
+        from pytest_simarena.settings import AgentSettings
+
         from .llm import LlmConfig
 
-        return LlmLiveAgent(llm if llm is not None else LlmConfig.from_env())
+        return LlmLiveAgent(LlmConfig.from_settings(settings or AgentSettings()))
     from pytest_simarena.policies.registry import make_policy
 
     return PolicyAgent(make_policy(policy))

@@ -19,13 +19,16 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError
 
 from .tools import TOOLS, ToolHost, call_tool, openai_tools
+
+if TYPE_CHECKING:
+    from pytest_simarena.settings import AgentSettings
 
 Obj = dict[str, Any]
 
@@ -63,18 +66,13 @@ class LlmConfig:
     temperature: float = 0.0
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> LlmConfig:
-        """From ``SIMARENA_LLM_BASE_URL``, ``SIMARENA_LLM_MODEL``, ``SIMARENA_LLM_API_KEY_ENV`` (the name of
-        the variable holding the key) and ``SIMARENA_LLM_MAX_TOOL_CALLS``."""
-        env = os.environ if environ is None else environ
-        calls = env.get("SIMARENA_LLM_MAX_TOOL_CALLS", str(DEFAULT_MAX_TOOL_CALLS))
-        if not calls.strip().isdigit():
-            raise LlmError(f"SIMARENA_LLM_MAX_TOOL_CALLS={calls!r}: expected a whole number")
+    def from_settings(cls, settings: AgentSettings) -> LlmConfig:
+        """From the settings table's llm rows (``--simarena-llm-model``, ``SIMARENA_LLM_MODEL``, ...)."""
         return cls(
-            base_url=env.get("SIMARENA_LLM_BASE_URL", DEFAULT_BASE_URL),
-            model=env.get("SIMARENA_LLM_MODEL", ""),
-            api_key_env=env.get("SIMARENA_LLM_API_KEY_ENV", DEFAULT_KEY_ENV),
-            max_tool_calls=int(calls),
+            base_url=settings.llm_base_url,
+            model=settings.llm_model or "",
+            api_key_env=settings.llm_api_key_env,
+            max_tool_calls=settings.llm_max_tool_calls,
         )
 
     def key(self) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import EXIT_OK, add_command, whole_number
+from .common import EXIT_OK, add_command
+from .options import add_settings, cluster_settings, setting_values
 
 
 def register(subparsers: Any) -> None:
@@ -24,17 +25,23 @@ def register(subparsers: Any) -> None:
         exit_codes="0 the client closed the stream, 2 bad input",
         handler=run_mcp,
     )
-    p.add_argument("trace", metavar="TRACE", help="SimKube trace (.sktrace or JSON)")
-    p.add_argument("--seed", type=whole_number(0), default=0, help="seed of every random choice (default 0)")
+    p.add_argument("trace", metavar="TRACE", help="SimKube trace (.sktrace or JSON) or a trace name")
     p.add_argument("--out", metavar="DIR", help="write the session's run folder here when the client leaves")
+    add_settings(p, "mcp")
 
 
 def run_mcp(args: argparse.Namespace) -> int:
     from pytest_simarena.agents.host import LiveHost
     from pytest_simarena.agents.mcp_server import run_stdio
     from pytest_simarena.live import LiveSession
+    from pytest_simarena.trace.catalog import find_trace
 
-    session = LiveSession.start(args.trace, seed=args.seed)
+    from .simulate_cmd import build_spec
+
+    cluster = cluster_settings(args)
+    spec = None if cluster.is_default else build_spec(cluster)  # default: the trace's own cluster
+    seed = setting_values(args)["seed"]
+    session = LiveSession.start(find_trace(args.trace), seed=seed, spec=spec)
     try:
         run_stdio(LiveHost(session))
         if args.out:

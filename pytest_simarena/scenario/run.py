@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena import settings as settings_table
 from pytest_simarena.errors import BackendUnavailable, SimArenaError
 
 from .expectations import check
 from .model import ClusterChoice, ScenarioCase
 
 if TYPE_CHECKING:
-    from pytest_simarena.agents.live_episode import Budget
     from pytest_simarena.backends.embedded import ClusterSpec
     from pytest_simarena.backends.protocol import ClusterBackend
     from pytest_simarena.episode.results import EpisodeResult
@@ -31,10 +31,11 @@ Obj = dict[str, Any]
 class RunConfig:
     """The plugin settings a case falls back to when its scenario does not say."""
 
-    base_seed: int = 0
-    steps: int = 5
-    step_duration: float = 120.0
-    reward: str = "binary"
+    base_seed: int = field(default=settings_table.get("seed").default)
+    steps: int = field(default=settings_table.get("max_steps").default)
+    step_duration: float = field(default=settings_table.get("step_seconds").default)
+    reward: str = field(default=settings_table.get("reward").default)
+    agents: settings_table.AgentSettings = field(default_factory=settings_table.AgentSettings)
 
 
 def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> ClusterChoice:
@@ -195,7 +196,7 @@ def run_case(
         return outcome
     outcome.original = original
     try:
-        live = is_live(case)
+        live = is_live(case, default_mode=config.agents.mode)
     except SimArenaError as exc:
         outcome.error = str(exc)
         return outcome
@@ -230,10 +231,13 @@ def run_case(
     return outcome
 
 
-def is_live(case: ScenarioCase) -> bool:
-    """Whether a case runs as a live episode: ``mode: live``, a command agent, or a live-only policy."""
+def is_live(case: ScenarioCase, *, default_mode: str = "replay") -> bool:
+    """Whether a case runs as a live episode: ``mode: live`` (the case's, else ``default_mode``), a
+    command agent, or a live-only policy."""
     from pytest_simarena.policies.registry import LIVE_POLICIES
 
+    if case.mode is None and default_mode == "live":
+        return True
     if case.mode is not None:
         if case.mode == "replay" and (case.command or case.policy in LIVE_POLICIES):
             raise SimArenaError(
@@ -257,17 +261,6 @@ def _judge(outcome: CaseOutcome, run: Callable[[], EpisodeResult]) -> CaseOutcom
     return outcome
 
 
-def _budget(raw: dict[str, float]) -> Budget:
-    from pytest_simarena.agents.live_episode import DEFAULT_WALL_SECONDS, Budget
-
-    writes = raw.get("writes")
-    return Budget(
-        seconds=raw.get("seconds"),
-        writes=None if writes is None else int(writes),
-        wall_seconds=raw.get("wall_seconds", DEFAULT_WALL_SECONDS),
-    )
-
-
 def _run_live(
     case: ScenarioCase,
     trace: Trace,
@@ -277,13 +270,13 @@ def _run_live(
     seed: int,
     workdir: Path | None,
 ) -> EpisodeResult:
-    from pytest_simarena.agents.live_episode import make_live_agent, run_live_episode
+    from pytest_simarena.agents.live_episode import Budget, make_live_agent, run_live_episode
 
     if pool.backend != "embedded":
         raise SimArenaError(f"live mode runs on the embedded cluster, not the {pool.backend} backend")
     return run_live_episode(
         trace.copy(),
-        make_live_agent(case.policy, command=case.command, cwd=case.file.parent),
+        make_live_agent(case.policy, command=case.command, cwd=case.file.parent, settings=config.agents),
         seed=seed,
         spec=spec_for(cluster_for(case.cluster, trace)),
         workload=case.workload,
@@ -294,7 +287,7 @@ def _run_live(
         step_seconds=case.step_duration or config.step_duration,
         reward=case.reward or config.reward,
         hold=case.hold or 1,
-        budget=_budget(dict(case.budget)),
+        budget=Budget.from_settings(config.agents, **dict(case.budget)),
         out_dir=workdir,
         trace_label=case.trace.name,
     )

@@ -85,3 +85,20 @@ def test_llm_without_a_key_fails_only_that_test(
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*llm policy: no model name*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_the_mode_setting_runs_every_scenario_live(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    (scenario_dir / "canonical.yaml").write_text(
+        "scenarios:\n  - name: c\n    traces: [mixed]\n"
+        "    policies: {heuristic: {expect: {solved: true, within: 2}}}\n"
+    )
+    runs = pytester.path / "runs"
+    result = pytester.runpytest("-q", trace_dirs_arg, "--simarena-mode=live", f"--simarena-run-dir={runs}")
+    result.assert_outcomes(passed=1)
+    (summary,) = runs.rglob("episode.json")
+    assert json.loads(summary.read_text())["options"]["mode"] == "live"
+    bad = pytester.runpytest("-q", trace_dirs_arg, "--simarena-mode=fast")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*mode*fast*replay, live*"])
