@@ -33,6 +33,7 @@ __all__ = [
     "FACES",
     "GROUPS",
     "SETTINGS",
+    "AgentSettings",
     "ClusterSettings",
     "EpisodeSettings",
     "ResolvedSettings",
@@ -238,6 +239,7 @@ GROUPS: dict[str, str] = {
     "replay": "Replaying a trace without an agent (simulate, parity)",
     "plugin": "The pytest plugin only",
     "serve": "The Kubernetes API server over a live embedded cluster (simarena serve)",
+    "agents": "Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget",
 }
 
 
@@ -677,6 +679,85 @@ SETTINGS: tuple[Setting, ...] = (
         checks=(at_least(1),),
         help="Largest request body the API server accepts (larger ones get 413)",
     ),
+    # --- agents -------------------------------------------------------------------------------------
+    Setting(
+        name="mode",
+        type=str,
+        default="replay",
+        group="agents",
+        metavar="MODE",
+        checks=(one_of("replay", "live"),),
+        help="replay: each step replays the edited trace; live: the cluster keeps running and the agent "
+        "acts on it (llm and command agents always run live)",
+    ),
+    Setting(
+        name="llm_base_url",
+        type=str,
+        default="https://api.openai.com/v1",
+        group="agents",
+        metavar="URL",
+        help="Base URL of the OpenAI-compatible chat-completions endpoint of the llm policy",
+    ),
+    Setting(
+        name="llm_model",
+        type=str,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="NAME",
+        default_text="unset (required by the llm policy)",
+        help="Model name the llm policy asks for",
+    ),
+    Setting(
+        name="llm_api_key_env",
+        type=str,
+        default="OPENAI_API_KEY",
+        group="agents",
+        metavar="VAR",
+        help="Environment variable holding the llm endpoint's API key (any text for a local server)",
+    ),
+    Setting(
+        name="llm_max_tool_calls",
+        type=int,
+        default=20,
+        group="agents",
+        metavar="N",
+        checks=(at_least(1),),
+        help="Tool calls the llm policy may make per turn",
+    ),
+    Setting(
+        name="agent_seconds",
+        type=float,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        default_text="unlimited",
+        help="Simulated seconds one agent turn may use (a command is stopped past it)",
+    ),
+    Setting(
+        name="agent_writes",
+        type=int,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="unlimited",
+        help="API writes one agent turn may make (a command is stopped past it)",
+    ),
+    Setting(
+        name="agent_wall_seconds",
+        type=float,
+        default=300.0,
+        group="agents",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Wall-clock seconds a command agent may run per turn",
+    ),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
@@ -684,7 +765,7 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # Which rows each face offers (groups or names). A new face is one line here plus one call
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
-    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin"),
+    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
     "run": ("episode", "cluster", "kube"),
     "batch": ("episode", "cluster", "kube"),
     "simulate": ("seed", "cluster", "replay"),
@@ -692,6 +773,7 @@ FACES: dict[str, tuple[str, ...]] = {
     "parity": ("kube", "duration"),
     "env": ("episode", "cluster"),
     "serve": ("seed", "cluster", "serve"),
+    "mcp": ("seed", "cluster"),
 }
 
 
@@ -915,6 +997,33 @@ class EpisodeSettings(_Checked):
 
     def to_json(self) -> dict[str, Any]:
         return {**_Checked.to_json(self), **self.cluster.to_json()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings(_Checked):
+    """Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget.
+
+    >>> AgentSettings(mode="live").mode
+    'live'
+    >>> AgentSettings(mode="fast")
+    Traceback (most recent call last):
+    ...
+    pytest_simarena.settings.SettingError: mode='fast': 'fast' is not known; use one of replay, live
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("agents",)
+
+    mode: str = _row_field("mode")
+    llm_base_url: str = _row_field("llm_base_url")
+    llm_model: str | None = _row_field("llm_model")
+    llm_api_key_env: str = _row_field("llm_api_key_env")
+    llm_max_tool_calls: int = _row_field("llm_max_tool_calls")
+    agent_seconds: float | None = _row_field("agent_seconds")
+    agent_writes: int | None = _row_field("agent_writes")
+    agent_wall_seconds: float = _row_field("agent_wall_seconds")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
 
 
 # ------------------------------------------------------------------------------------------ resolution

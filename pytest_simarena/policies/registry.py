@@ -42,6 +42,10 @@ BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
     "vpa": VpaPolicy,
 }
 
+# Agents that act on a running cluster through tools (pytest_simarena.agents), not by returning an
+# Action per observation: they run in live mode only, so make_policy never builds them.
+LIVE_POLICIES = ("llm",)
+
 
 class FunctionPolicy:
     """Wraps a plain ``f(observation) -> Action`` as a policy (its name is the import path)."""
@@ -104,7 +108,7 @@ def _entry_points() -> dict[str, Any]:
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *_entry_points()})
+    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -146,6 +150,11 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
             return BUILTIN_POLICIES[name](**options)
         except TypeError as exc:
             raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
+    if name in LIVE_POLICIES:
+        raise SimArenaError(
+            f"policy {name!r} acts on a live cluster through tools: run it in live mode "
+            "(scenario 'mode: live', or pytest_simarena.agents.live_episode.run_live_episode)"
+        )
     if ":" in name:
         return _instantiate(load_object(name, what="policy"), name, options)
     eps = _entry_points()
