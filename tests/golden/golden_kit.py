@@ -19,6 +19,7 @@ observed).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -62,14 +63,8 @@ def log_blocks(lines: list[str]) -> list[str]:
 
 
 def snapshot_json(snap: Any) -> Obj:
-    return {
-        "time": snap.time,
-        "prefix": snap.prefix,
-        "nodes": snap.nodes,
-        "pods": snap.pods,
-        "workloads": snap.workloads,
-        "events": snap.events,
-    }
+    data: Obj = dataclasses.asdict(snap)
+    return data
 
 
 def trace_files() -> list[tuple[str, Path]]:

@@ -130,6 +130,11 @@ class EventRecorder:
             self._pending.clear()
         return self._lines
 
+    def restore_log(self, lines: tuple[str, ...] | list[str]) -> None:
+        """Start the log with ``lines`` (an isolated cluster shows its last run's log)."""
+        self._lines = list(lines)
+        self._pending.clear()
+
     def record(
         self,
         involved: Involved,
