@@ -55,7 +55,8 @@ from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
 from pytest_simarena.policies.space import DISCRETE_ACTIONS, N_ACTIONS, action_for
 from pytest_simarena.rewards import StepOutcome, make_reward
-from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
+from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
+from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.io import load_trace
 from pytest_simarena.trace.model import Trace
 
@@ -103,36 +104,41 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
         self,
         trace: str | Path | Trace | None = None,
         *,
-        workload: str | None = None,
-        target: int | None = None,
-        max_steps: int = 10,
-        step_seconds: float = 120.0,
-        reward: str = "shaped",
-        cluster: str | Path | None = None,
+        settings: EpisodeSettings | None = None,
         backend: ClusterBackend | None = None,
-        safeguards: Safeguards | None = None,
-        prefix: str = "gym",
         render_mode: str | None = None,
+        **overrides: Any,
     ) -> None:
+        """``settings`` as for :func:`~pytest_simarena.episode.loop.run_episode` (this env's own defaults:
+        reward ``shaped``, a learning signal, and prefix ``gym``); ``overrides`` replace fields of it
+        (``max_steps=5``, ``cluster="cluster.yaml"``)."""
         super().__init__()
         if render_mode is not None:
             raise SimArenaError(
                 f"render_mode={render_mode!r}: SimArenaEnv does not render; see info['observation']"
             )
+        base = settings if settings is not None else EpisodeSettings(reward="shaped", prefix="gym")
+        cluster = overrides.pop("cluster", None)
+        if cluster is not None and not isinstance(cluster, ClusterSettings):
+            overrides["cluster"] = base.cluster.replace(file=str(cluster))
+        elif cluster is not None:
+            overrides["cluster"] = cluster
+        if "safeguards" in overrides and overrides["safeguards"] is None:
+            del overrides["safeguards"]
+        self.settings = base.replace(**overrides) if overrides else base
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(OBS_SIZE,), dtype=np.float32)
         self._default_trace = trace
-        self._workload_name = workload
-        self._target_override = target
-        self.max_steps = max_steps
-        self.step_seconds = float(step_seconds)
-        self._reward = make_reward(reward)
-        self._cluster = cluster
+        self._workload_name = self.settings.workload
+        self._target_override = self.settings.target
+        self.max_steps = self.settings.max_steps
+        self.step_seconds = self.settings.step_seconds
+        self._reward = make_reward(self.settings.reward)
         self._given_backend = backend
         self._backend: ClusterBackend | None = backend
-        self._safeguards = safeguards or DEFAULT_SAFEGUARDS
-        self._prefix = prefix
+        self._safeguards = self.settings.safeguards or DEFAULT_SAFEGUARDS
+        self._prefix = self.settings.prefix
         self._ctx: StepContext | None = None
         self._trace: Trace | None = None
         self._sha = ""  # sha256 of the trace's bytes (keys the memos of isolated replays and actions)
@@ -163,12 +169,10 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
                 self._backend.close()
             from pytest_simarena.backends.registry import make_backend
 
-            backend_options: dict[str, Any] = {"seed": 0 if seed is None else seed}
-            if self._cluster is not None:
-                backend_options["cluster"] = self._cluster
-            elif (intended := intended_cluster(trace)) is not None:
-                backend_options["uniform"] = intended
-            self._backend = make_backend("embedded", **backend_options)
+            options = self.settings.cluster.backend_options("embedded", intended=intended_cluster(trace))
+            self._backend = make_backend(
+                "embedded", seed=self.settings.seed if seed is None else seed, **options
+            )
         assert self._backend is not None
         self._ctx = StepContext(
             backend=self._backend,
