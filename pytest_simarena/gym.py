@@ -170,6 +170,8 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
             from pytest_simarena.backends.registry import make_backend
 
             options = self.settings.cluster.backend_options("embedded", intended=intended_cluster(trace))
+            if self.settings.isolated:
+                options["isolated"] = True
             self._backend = make_backend(
                 "embedded", seed=self.settings.seed if seed is None else seed, **options
             )

@@ -294,6 +294,8 @@ def run_episode(
 
         # A trace made for another cluster (generator metadata) runs on it unless a cluster is chosen.
         options = settings.cluster.backend_options(settings.backend, intended=intended_cluster(trace))
+        if settings.isolated and settings.backend == "embedded":
+            options["isolated"] = True
         the_backend: ClusterBackend = make_backend(settings.backend, seed=seed, **options)
     else:
         the_backend = backend  # type: ignore[assignment]
@@ -401,6 +403,8 @@ def run_episode(
             # The simulated cluster as it really was (whoever built the backend), so a replay rebuilds it.
             "clusterSpec": _cluster_spec(the_backend),
             "policyOptions": dict(settings.policy_options),
+            # Only when set, so the run folders of default runs are as they always were.
+            **({"isolated": True} if getattr(the_backend, "isolated", False) else {}),
         },
     )
     if log is not None:

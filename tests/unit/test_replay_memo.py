@@ -156,3 +156,12 @@ def test_the_gym_env_on_an_isolated_cluster_repeats_itself() -> None:
 
     REPLAYS.clear()
     assert run() == run()
+
+
+def test_an_isolated_run_folder_replays_exactly(tmp_path: Path) -> None:
+    from pytest_simarena.episode.replay import replay_run
+
+    result = run_episode(load_trace(OOM), "heuristic", isolated=True, seed=4, out_dir=tmp_path / "run")
+    assert result.options["isolated"] is True
+    report = replay_run(tmp_path / "run")
+    assert report.reproduced, report.difference
