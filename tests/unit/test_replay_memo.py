@@ -165,3 +165,23 @@ def test_an_isolated_run_folder_replays_exactly(tmp_path: Path) -> None:
     assert result.options["isolated"] is True
     report = replay_run(tmp_path / "run")
     assert report.reproduced, report.difference
+
+
+def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_simarena.backends.embedded import clock, events
+
+    monkeypatch.setattr(events, "MAX_LOG_LINES", 50)
+    monkeypatch.setattr(clock, "MAX_TIMESTAMPS", 8)
+    trace = load_trace(CANONICAL[0])
+    cluster = EmbeddedCluster(seed=0)
+    for _ in range(20):
+        cluster.prepare("virtual")
+        cluster.start(trace, "virtual")
+        cluster.run(120)
+        cluster.observe("virtual")
+        cluster.cleanup("virtual")
+        assert len(cluster.clock._rfc_cache) <= 8
+    log = cluster.event_log
+    assert len(log) == 50 and cluster.recorder.dropped_lines > 0
+    # The oldest lines went (the first run's were at 0.000), the newest stay.
+    assert 0 < float(log[0].split()[0]) <= float(log[-1].split()[0]) <= cluster.now
