@@ -45,10 +45,11 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from pytest_simarena.actions import apply_action
+from pytest_simarena.action_model import Action
 from pytest_simarena.backends.protocol import ClusterBackend
-from pytest_simarena.episode.loop import StepContext, observe_trace
+from pytest_simarena.episode.loop import StepContext, apply_step_action, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation
+from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import default_target, intended_cluster, resolve_workload
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
@@ -140,6 +141,8 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
         self._prefix = self.settings.prefix
         self._ctx: StepContext | None = None
         self._trace: Trace | None = None
+        self._sha = ""  # sha256 of the trace's bytes (keys the memos of isolated replays and actions)
+        self._actions: dict[int, Action] = {}
         self._steps = 0
         self._last: Observation | None = None
 
@@ -167,6 +170,8 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
             from pytest_simarena.backends.registry import make_backend
 
             options = self.settings.cluster.backend_options("embedded", intended=intended_cluster(trace))
+            if self.settings.isolated:
+                options["isolated"] = True
             self._backend = make_backend(
                 "embedded", seed=self.settings.seed if seed is None else seed, **options
             )
@@ -182,6 +187,8 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
             safeguards=self._safeguards,
         )
         self._trace = trace
+        self._sha = trace_bytes(trace)[1]
+        self._actions = {}
         self._steps = 0
         self._last = self._observe(trace)
         return observation_vector(self._last, self.max_steps), self._info(self._last, "reset", "")
@@ -193,21 +200,26 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
         when the workload is healthy, truncated after ``max_steps``."""
         if self._ctx is None or self._trace is None:
             raise SimArenaError("call reset() before step()")
-        ref = self._ctx.workload
-        chosen = action_for(int(action), ref.name, namespace=ref.namespace, kind=ref.kind)
-        result = apply_action(self._trace, chosen, safeguards=self._safeguards)
-        self._trace = result.trace
+        index = int(action)
+        chosen = self._actions.get(index)
+        if chosen is None:  # Actions are values: one per index and workload (parsing them is not free)
+            ref = self._ctx.workload
+            chosen = self._actions[index] = action_for(
+                index, ref.name, namespace=ref.namespace, kind=ref.kind
+            )
+        status, message, _, self._trace, _, self._sha = apply_step_action(
+            self._trace, self._sha, chosen, self._safeguards
+        )
+        blocked = status == "blocked"
         self._steps += 1
         obs = self._observe(self._trace)
-        outcome = StepOutcome(
-            step=self._steps, action=chosen.type, status=result.status, blocked=result.blocked
-        )
+        outcome = StepOutcome(step=self._steps, action=chosen.type, status=status, blocked=blocked)
         reward = float(self._reward(obs, outcome))
-        self._ctx.history.append(HistoryEntry(self._steps - 1, chosen.type, result.blocked, reward))
+        self._ctx.history.append(HistoryEntry(self._steps - 1, chosen.type, blocked, reward))
         self._last = obs
         terminated = obs.healthy
         truncated = not terminated and self._steps >= self.max_steps
-        info = self._info(obs, result.status, result.message)
+        info = self._info(obs, status, message)
         return observation_vector(obs, self.max_steps), reward, terminated, truncated, info
 
     def close(self) -> None:
@@ -221,7 +233,7 @@ class SimArenaEnv(gymnasium.Env[np.ndarray, np.int64]):
     def _observe(self, trace: Trace) -> Observation:
         assert self._ctx is not None
         try:
-            return observe_trace(self._ctx, trace, self._steps)
+            return observe_trace(self._ctx, trace, self._steps, key=self._sha)
         finally:
             self._ctx.backend.run_hooks("post_run")
             self._ctx.backend.cleanup(self._ctx.prefix)

@@ -455,6 +455,16 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="PREFIX",
         help="Run prefix: trace namespace NS is replayed in PREFIX-NS, as SimKube's virtualNsPrefix",
     ),
+    Setting(
+        name="isolated",
+        type=bool,
+        default=False,
+        group="episode",
+        help=(
+            "Replay every step on the pristine seeded embedded cluster, repeats from a memo "
+            "(faster; pod names then do not carry over from step to step)"
+        ),
+    ),
     # --- cluster ------------------------------------------------------------------------------------
     Setting(
         name="cluster",
@@ -979,6 +989,7 @@ class EpisodeSettings(_Checked):
     target: int | None = _row_field("target")
     backend: str = _row_field("backend")
     prefix: str = _row_field("prefix")
+    isolated: bool = _row_field("isolated")
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     safeguards: Safeguards | None = None
     policy_options: Mapping[str, Any] = field(default_factory=dict)
