@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError, UnknownNameError
 
+from .bandit import BanditPolicy
 from .builtin import AlwaysPolicy, HeuristicPolicy, NoopPolicy, RandomPolicy, ScaleReplicasPolicy
 from .protocol import Policy
 from .vpa import VpaPolicy
@@ -39,7 +40,16 @@ BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
     "scale_replicas": ScaleReplicasPolicy,
     "heuristic": HeuristicPolicy,
     "vpa": VpaPolicy,
+    "bandit": BanditPolicy,
 }
+# Trained agents: ``rl:DIR`` (a `simarena train` folder) or ``rl:NAME`` (a shipped baseline).
+RL_PREFIX = "rl:"
+
+
+def _rl_names() -> list[str]:
+    from pytest_simarena.rl.policy import shipped_baselines
+
+    return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
 
 
 class FunctionPolicy:
@@ -84,7 +94,7 @@ def _entry_points() -> dict[str, Any]:
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *_entry_points()})
+    return sorted({*BUILTIN_POLICIES, *_entry_points(), *_rl_names()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -126,6 +136,14 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
             return BUILTIN_POLICIES[name](**options)
         except TypeError as exc:
             raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
+    if name.startswith(RL_PREFIX):
+        from pytest_simarena.rl.policy import RLPolicy
+
+        if options:
+            raise SimArenaError(
+                f"policy {name!r} is a trained agent and takes no options (got {sorted(options)})"
+            )
+        return RLPolicy(name)
     if ":" in name:
         return _instantiate(load_object(name, what="policy"), name, options)
     eps = _entry_points()

@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import ActionError, UnknownNameError
 from pytest_simarena.policies.builtin import make_action
-from pytest_simarena.policies.space import DISCRETE_ACTIONS
+from pytest_simarena.policies.space import DISCRETE_ACTIONS, SEED_ORDER
 from pytest_simarena.quantities import format_cpu, format_memory
 
 if TYPE_CHECKING:
     from pytest_simarena.actions import Action
     from pytest_simarena.episode.observation import ContainerView, Observation
 
-SEED_ORDER = ("noop", "bump_cpu", "bump_memory", "scale_up", "reduce_cpu", "reduce_memory", "scale_down")
 FACTORS = (0.5, 0.75, 0.9, 1.25, 2.0)
 PARAMETRIC_LEVELS = 9
 
