@@ -53,7 +53,7 @@ from pytest_simarena.episode.observation import Observation
 from pytest_simarena.policies.space import DISCRETE_ACTIONS
 from pytest_simarena.rl.env import LearnEnv
 from pytest_simarena.rl.features import feature_values
-from pytest_simarena.safeguards import Safeguards
+from pytest_simarena.settings import EpisodeSettings
 from pytest_simarena.trace.io import load_trace
 from pytest_simarena.trace.model import Trace
 
@@ -76,31 +76,23 @@ class SimArenaEnv(LearnEnv):
         self,
         trace: str | Path | Trace | None = None,
         *,
-        workload: str | None = None,
-        target: int | None = None,
-        max_steps: int = 10,
-        step_seconds: float = 120.0,
-        reward: str = "shaped",
-        cluster: str | Path | None = None,
+        settings: EpisodeSettings | None = None,
         backend: ClusterBackend | None = None,
-        safeguards: Safeguards | None = None,
-        prefix: str = "gym",
         render_mode: str | None = None,
+        **overrides: Any,
     ) -> None:
+        """``settings`` as for :func:`~pytest_simarena.episode.loop.run_episode` (this env's own defaults:
+        reward ``shaped``, a learning signal, and prefix ``gym``); ``overrides`` replace fields of it
+        (``max_steps=5``, ``cluster="cluster.yaml"``)."""
         fixed = load_trace(trace) if isinstance(trace, str | Path) else trace
+        base = settings if settings is not None else EpisodeSettings(reward="shaped", prefix="gym")
         super().__init__(
             fixed,
-            action_space="discrete",
-            reward=reward,
-            safeguards=safeguards,
-            max_steps=max_steps,
-            step_seconds=step_seconds,
-            workload=workload,
-            target=target,
-            cluster=cluster,
+            settings=base,
             backend=backend,
-            prefix=prefix,
             render_mode=render_mode,
+            action_space="discrete",
+            **overrides,
         )
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(OBS_SIZE,), dtype=np.float32)
 

@@ -151,7 +151,7 @@ def _legacy_custom_kind() -> bytes:
     return _pack({"version": 1, "events": trace["events"]})
 
 
-def _usage(value: str) -> Callable[[dict[str, Any]], None]:
+def _usage(value: Any) -> Callable[[dict[str, Any]], None]:
     def change(trace: dict[str, Any]) -> None:
         _web(trace)["spec"]["template"]["metadata"]["annotations"] = {"simarena.io/usage": value}
 
@@ -329,6 +329,42 @@ CASES: list[Case] = [
         "usage-annotation-bad-quantity",
         _edit(_usage('{"web": {"cpu": "lots"}}')),
         '"lots" is not a Kubernetes quantity',
+    ),
+    # -- shapes a fuzzing run found escaping as AttributeError / RecursionError / TypeError (issue 11)
+    Case(
+        "template-metadata-not-a-map",
+        _edit(_set("events.0.applied_objs.0.spec.template.metadata", "web")),
+        'spec.template.metadata: expected a map, got string "web"',
+    ),
+    Case(
+        "template-annotations-not-a-map",
+        _edit(_set("events.0.applied_objs.0.spec.template.metadata", {"annotations": ["a"]})),
+        'spec.template.metadata.annotations: expected a map of strings, got array ["a"]',
+    ),
+    Case(
+        "template-label-not-a-string",
+        _edit(_set("events.0.applied_objs.0.spec.template.metadata", {"labels": {"app": 7}})),
+        "spec.template.metadata.labels.app: expected a string, got integer 7",
+    ),
+    Case(
+        "object-annotations-not-a-map",
+        _edit(_set("events.0.applied_objs.0.metadata.annotations", 5)),
+        "(Deployment default/web): metadata.annotations: expected a map of strings, got integer 5",
+    ),
+    Case(
+        "usage-annotation-not-a-string",
+        _edit(_usage({"web": {"cpu": "1"}})),
+        'annotations["simarena.io/usage"]: expected a string, got map {"web": {"cpu": "1"}}',
+    ),
+    Case(
+        "usage-annotation-nested-too-deep",
+        _edit(_usage("[" * 100_000 + "]" * 100_000)),
+        'annotations["simarena.io/usage"]: not usable: JSON nested too deeply',
+    ),
+    Case(
+        "array-map-key-in-pod-lifecycles-value",
+        _edit(_set("pod_lifecycles", {"x": {(1, 2): 3}})),
+        'pod_lifecycles: key "x" is not an [owner GVK, "ns/name"] pair',
     ),
     # -- values that are not JSON
     Case(

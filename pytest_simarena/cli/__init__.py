@@ -32,11 +32,16 @@ __all__ = ["COMMAND_MODULES", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_par
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``simarena`` parser with every command module's commands registered."""
+    from pytest_simarena import __version__
+
     parser = OneLineErrors(
         prog="simarena",
         description="Test and train agents that repair Kubernetes workloads, on SimKube traces.",
         epilog="Every error is one line on stderr. Exit code 2: bad input; 70: a bug in simarena "
         "(SIMARENA_DEBUG=1 shows the traceback). Each command's --help lists its other codes.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"simarena {__version__}", help="Show the version and exit"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
@@ -57,7 +62,11 @@ def _show_warning(message: Warning | str, category: type[Warning], *_args: objec
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simarena`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Point at the help of the command that got the option (argparse would point at the top level).
+        command_parser: argparse.ArgumentParser = getattr(args, "_command_parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

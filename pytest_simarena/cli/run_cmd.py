@@ -17,28 +17,10 @@ from typing import Any
 
 from pytest_simarena.errors import SimArenaError
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, seconds, whole_number
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, whole_number
+from .options import add_settings, episode_settings, setting_values
 
 _positive_int = whole_number(1)
-_non_negative_int = whole_number(0)
-
-
-def _add_episode_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--reward", default="binary", help="Reward: binary, shaped, penalty, cost_aware or module:name"
-    )
-    p.add_argument("--steps", type=_positive_int, default=10, help="Maximum steps per episode (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="Seed of the policy and the cluster (default 0)")
-    p.add_argument("--duration", type=seconds, default=120.0, help="Simulated seconds per step (default 120)")
-    p.add_argument(
-        "--hold",
-        type=_positive_int,
-        default=1,
-        help="Healthy observations in a row to count as solved (default 1)",
-    )
-    p.add_argument("--cluster", metavar="FILE", help="Cluster spec (YAML/JSON) for the embedded cluster")
-    p.add_argument("--target", type=_non_negative_int, help="Replicas to reach (default: from the trace)")
-    p.add_argument("--workload", metavar="NAME", help="Workload to repair (default: from the trace)")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,14 +32,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         exit_codes="0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr)",
         handler=cmd_run,
     )
-    run.add_argument("trace", metavar="TRACE", help="Trace file (.sktrace msgpack or SimKube JSON)")
-    run.add_argument("--policy", default="heuristic", help="Policy name or module:name (default heuristic)")
-    _add_episode_options(run)
-    run.add_argument("--kind", help="Kind of the workload (default Deployment)")
-    run.add_argument("--namespace", help="Namespace of the workload in the trace")
-    run.add_argument("--backend", default="embedded", help="Cluster backend (default embedded)")
+    run.add_argument("trace", metavar="TRACE", help="Trace file, or the name of a project or packaged trace")
     run.add_argument("--out", metavar="DIR", help="Run folder (default runs/<run-id>/)")
     run.add_argument("--json", action="store_true", help="Print the episode as JSON instead of a table")
+    add_settings(run, "run")
 
     batch = add_command(
         subparsers,
@@ -66,9 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         exit_codes="0 every episode ran (solved or not), 1 some episode recorded an error, 2 bad input",
         handler=cmd_batch,
     )
-    batch.add_argument("traces", metavar="TRACES", nargs="+", help="Trace files or directories of traces")
-    batch.add_argument("--policy", nargs="+", required=True, metavar="P", help="Policies to compare")
-    _add_episode_options(batch)
+    batch.add_argument(
+        "traces", metavar="TRACES", nargs="+", help="Trace files, trace names, or directories of traces"
+    )
     batch.add_argument("--jobs", type=_positive_int, default=1, help="Worker processes (default 1)")
     batch.add_argument(
         "--engine",
@@ -81,6 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     batch.add_argument("--out", metavar="DIR", help="Folder for results.json and results.csv")
     batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
+    add_settings(batch, "batch", multiple=("policy",))
 
     replay = add_command(
         subparsers,
@@ -146,27 +125,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from pytest_simarena.episode.loop import run_episode
     from pytest_simarena.episode.runlog import default_run_dir
+    from pytest_simarena.trace.catalog import find_trace
     from pytest_simarena.trace.io import load_trace
 
-    trace = load_trace(args.trace)
-    out = Path(args.out) if args.out else default_run_dir(args.trace, args.policy, args.seed)
-    result = run_episode(
-        trace,
-        args.policy,
-        backend=args.backend,
-        reward=args.reward,
-        workload=args.workload,
-        kind=args.kind,
-        namespace=args.namespace,
-        target=args.target,
-        max_steps=args.steps,
-        step_seconds=args.duration,
-        hold=args.hold,
-        seed=args.seed,
-        cluster=args.cluster,
-        out_dir=out,
-        trace_label=args.trace,
-    )
+    settings = episode_settings(args)
+    trace = load_trace(find_trace(args.trace))
+    out = Path(args.out) if args.out else default_run_dir(args.trace, settings.policy, settings.seed)
+    result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
     final_trace = str(out / result.final_trace_file) if result.final_trace_file else None
     if args.json:
         doc = {
@@ -226,19 +191,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from pytest_simarena.episode.batch import BatchSettings, expand_traces, run_batch
+    from pytest_simarena.episode.batch import expand_traces, run_batch
+    from pytest_simarena.settings import EpisodeSettings
 
     traces = expand_traces(args.traces)
-    settings = BatchSettings(
-        reward=args.reward,
-        max_steps=args.steps,
-        step_seconds=args.duration,
-        seed=args.seed,
-        hold=args.hold,
-        cluster=args.cluster,
-        workload=args.workload,
-        target=args.target,
-    )
+    values = setting_values(args)
+    policies = list(values["policy"]) if isinstance(values["policy"], list) else [values["policy"]]
+    settings = EpisodeSettings.from_values({**values, "policy": policies[0]})
     out = Path(args.out) if args.out else Path("runs") / f"batch-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     err = Console(stderr=True)
     started = time.perf_counter()
@@ -252,7 +211,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         transient=False,
         disable=args.json,
     ) as progress:
-        task = progress.add_task("episodes", total=len(traces) * len(args.policy), last="")
+        task = progress.add_task("episodes", total=len(traces) * len(policies), last="")
 
         def advance(row: dict[str, Any]) -> None:
             mark = "error" if row["error"] else ("solved" if row["solved"] else "unsolved")
@@ -260,7 +219,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
         result = run_batch(
             traces,
-            args.policy,
+            policies,
             settings,
             jobs=args.jobs,
             on_result=advance,
@@ -274,7 +233,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2))
     else:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-        table = Table(title=f"{len(traces)} traces x {len(args.policy)} policies · reward {args.reward}")
+        table = Table(title=f"{len(traces)} traces x {len(policies)} policies · reward {settings.reward}")
         for col in ("policy", "solved", "solve rate", "mean steps to solve", "mean reward", "errors"):
             table.add_column(col, justify="left" if col == "policy" else "right")
         for s in result.stats():

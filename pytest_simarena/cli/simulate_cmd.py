@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.errors import SimArenaError
 from pytest_simarena.kubeview import (
     event_view,
     format_table,
@@ -33,23 +33,19 @@ from pytest_simarena.kubeview import (
     sorted_events,
     summarize,
 )
-from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
 
 from .common import EXIT_OK, add_command
+from .options import add_settings, cluster_settings, setting_values
 
 if TYPE_CHECKING:
     from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
     from pytest_simarena.backends.protocol import ClusterSnapshot
+    from pytest_simarena.settings import ClusterSettings
     from pytest_simarena.trace.model import Trace
 
 
 PREFIX = "virtual"  # SimKube's default virtualNsPrefix (simkube notes §3.4)
 TAIL_SECONDS = 120.0  # default duration: the trace's last event plus this (issue 4 "What users see")
-# Defaults for --nodes/--node-*: the seed team's KWOK nodes (issue 4 "Nodes"), as ClusterSpec.default().
-DEFAULT_NODES = 3
-DEFAULT_NODE_CPU = "16"
-DEFAULT_NODE_MEMORY = "32Gi"
-DEFAULT_NODE_PODS = 110
 # kubectl STATUS values in the order the timeline shows them; others follow alphabetically.
 STATUS_ORDER = (
     "Pending",
@@ -77,23 +73,18 @@ def register(subparsers: Any) -> None:
         description="Replay a SimKube trace on the embedded cluster (objects land in virtual-<namespace>) "
         "and print what kubectl get deploy,pods and kubectl get events would show, or JSON.",
     )
-    p.add_argument("trace", metavar="TRACE", help="a SimKube trace (.sktrace msgpack or JSON)")
-    p.add_argument("--cluster", metavar="FILE", help="cluster spec file (YAML/JSON nodeGroups)")
-    p.add_argument("--nodes", metavar="N", help=f"number of identical nodes (default {DEFAULT_NODES})")
-    p.add_argument("--node-cpu", metavar="Q", help=f"cpu per node, a quantity (default {DEFAULT_NODE_CPU})")
     p.add_argument(
-        "--node-memory", metavar="Q", help=f"memory per node, a quantity (default {DEFAULT_NODE_MEMORY})"
+        "trace", metavar="TRACE", help="a SimKube trace file (.sktrace msgpack or JSON) or a trace name"
     )
-    p.add_argument("--node-pods", metavar="N", help=f"pods per node (default {DEFAULT_NODE_PODS})")
     p.add_argument(
         "--duration",
         metavar="SECONDS",
         help=f"simulated seconds to run (default: until the last event, + {TAIL_SECONDS:g} s)",
     )
     p.add_argument("--speed", metavar="X", default="1", help="replay speed factor, as SimKube's (default 1)")
-    p.add_argument("--seed", metavar="N", default="0", help="seed for every random choice (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--timeline", action="store_true", help="also print pod STATUS counts over simulated time")
+    add_settings(p, "simulate")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,56 +104,26 @@ def _number(flag: str, text: str, *, integer: bool = False, positive: bool = Fal
     return value
 
 
-def _quantity(flag: str, text: str, parse: Any) -> str:
-    try:
-        if parse(text) <= 0:
-            raise SimArenaError(f"{flag}: {text!r} must be greater than 0")
-        return canonical(text)
-    except QuantityError as exc:
-        raise QuantityError(f"{flag}: {exc}") from None
-
-
-def build_spec(args: argparse.Namespace) -> ClusterSpec:
-    """The cluster the flags describe: ``--cluster FILE``, ``--nodes``/``--node-*``, or the default."""
+def build_spec(cluster: ClusterSettings) -> ClusterSpec:
+    """The embedded cluster ``cluster`` describes: a spec file, uniform nodes, or the default nodes."""
     from pytest_simarena.backends.embedded import ClusterSpec
 
-    node_flags = {
-        "--nodes": args.nodes,
-        "--node-cpu": args.node_cpu,
-        "--node-memory": args.node_memory,
-        "--node-pods": args.node_pods,
-    }
-    given = [flag for flag, value in node_flags.items() if value is not None]
-    if args.cluster is not None:
-        if given:
-            raise SimArenaError(f"--cluster cannot be combined with {', '.join(given)}")
-        path = Path(args.cluster)
+    if cluster.file is not None:
+        path = Path(cluster.file)
         if not path.is_file():
-            raise SimArenaError(f"{args.cluster}: cluster file not found")
+            raise SimArenaError(f"{cluster.file}: cluster file not found")
         return ClusterSpec.from_file(path)
-    if not given:
+    uniform = cluster.uniform()
+    if uniform is None:
         return ClusterSpec.default()
-    count = int(_number("--nodes", args.nodes, integer=True, positive=True)) if args.nodes else DEFAULT_NODES
-    cpu = _quantity("--node-cpu", args.node_cpu, parse_cpu) if args.node_cpu else DEFAULT_NODE_CPU
-    memory = (
-        _quantity("--node-memory", args.node_memory, parse_memory)
-        if args.node_memory
-        else DEFAULT_NODE_MEMORY
-    )
-    pods = (
-        int(_number("--node-pods", args.node_pods, integer=True, positive=True))
-        if args.node_pods
-        else DEFAULT_NODE_PODS
-    )
-    return ClusterSpec.uniform(count, cpu, memory, pods)
+    return ClusterSpec.uniform(uniform["nodes"], uniform["cpu"], uniform["memory"], uniform["pods"])
 
 
 def _load(path_text: str) -> Trace:
     from pytest_simarena.trace import load_trace
+    from pytest_simarena.trace.catalog import find_trace
 
-    if not Path(path_text).is_file():
-        raise SimArenaError(f"{path_text}: trace file not found")
-    return load_trace(path_text)
+    return load_trace(find_trace(path_text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -279,9 +240,9 @@ def _summary_table(snapshot: ClusterSnapshot) -> str:
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Handler of ``simarena simulate``."""
     speed = _number("--speed", args.speed, positive=True)
-    seed = int(_number("--seed", args.seed, integer=True))
+    seed = int(setting_values(args)["seed"])
     wanted = _number("--duration", args.duration) if args.duration is not None else None
-    spec = build_spec(args)
+    spec = build_spec(cluster_settings(args))
     trace = _load(args.trace)
     if wanted is None:
         from pytest_simarena.backends.embedded import replay_span

@@ -18,14 +18,16 @@ from typing import Any
 from pytest_simarena.errors import ActionError, SimArenaError, TraceError
 from pytest_simarena.trace.model import Obj, Trace, containers, describe, pod_template
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, err, whole_number
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, add_command, err, note_input, whole_number
 
 EXIT_BLOCKED = 3
 
 
 def register(subparsers: Any) -> None:
     """Add ``simarena trace`` and its sub-commands."""
-    trace = subparsers.add_parser("trace", help="inspect, validate, diff, edit, generate and convert traces")
+    trace = subparsers.add_parser(
+        "trace", help="Inspect, validate, diff, apply actions to, generate and convert traces"
+    )
     sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))
 
@@ -69,7 +71,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("file", metavar="FILE", help="the trace to edit")
     p.add_argument("--workload", required=True, metavar="NAME", help="name of the workload to edit")
-    p.add_argument("--action", required=True, metavar="ACTION", help="bump_cpu, reduce_memory, scale_up, ...")
+    p.add_argument(
+        "--action",
+        required=True,
+        metavar="ACTION",
+        help="Action type: bump_cpu, reduce_memory, scale_up, ...",
+    )
     p.add_argument(
         "--amount",
         metavar="Q",
@@ -111,6 +118,28 @@ def register(subparsers: Any) -> None:
     p.add_argument("src", metavar="IN", help="the trace to read")
     p.add_argument("dst", metavar="OUT", help="where to write it; the suffix chooses the format")
 
+    p = add_command(
+        sub,
+        "from-manifests",
+        help="build a trace from Kubernetes YAML manifests (your own workload as a trace)",
+        exit_codes="0 written, 2 a bad manifest (one line naming file, document, object and field), "
+        "unreadable input or an OUT name of no known format",
+        handler=cmd_from_manifests,
+    )
+    p.add_argument("sources", metavar="FILE_OR_DIR", nargs="+", help="manifests: YAML/JSON files or folders")
+    p.add_argument(
+        "--out", required=True, metavar="TRACE", help="the trace to write (.sktrace/.msgpack/.json)"
+    )
+    p.add_argument(
+        "--at",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SECONDS", "FILE"),
+        help="apply FILE's manifests SECONDS after the start (a scale, an update; repeatable)",
+    )
+    p.add_argument("--namespace", metavar="NS", help="namespace of objects that name none (default: default)")
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
@@ -129,6 +158,7 @@ def _check_out(path: str) -> None:
 def _load(path: str) -> Trace:
     from pytest_simarena.trace.io import load_trace
 
+    note_input(path)  # an unexpected error while working on it still names the file
     return load_trace(path)
 
 
@@ -427,4 +457,32 @@ def cmd_convert(args: argparse.Namespace) -> int:
     dump_trace(trace, args.dst)
     fmt = "SimKube JSON" if Path(args.dst).suffix.lower() == ".json" else "msgpack"
     print(f"wrote {args.dst} ({fmt}, version {trace.version}, {len(trace.events)} events)")
+    return EXIT_OK
+
+
+def _offset(text: str) -> int:
+    """``--at`` seconds: a whole number >= 0, with or without a trailing ``s``."""
+    try:
+        value = int(text.removesuffix("s"))
+    except ValueError:
+        raise SimArenaError(f"--at {text!r}: expected a whole number of seconds (e.g. 60 or 60s)") from None
+    if value < 0:
+        raise SimArenaError(f"--at {text!r}: seconds must be >= 0")
+    return value
+
+
+def cmd_from_manifests(args: argparse.Namespace) -> int:
+    from pytest_simarena.trace.io import dump_trace
+    from pytest_simarena.trace.manifests import trace_from_manifests
+
+    _check_out(args.out)
+    later = [(_offset(seconds), file) for seconds, file in args.at]
+    trace = trace_from_manifests(args.sources, later=later, namespace=args.namespace)
+    dump_trace(trace, args.out)
+    objects = sum(len(e["applied_objs"]) for e in trace.events)
+    workloads = ", ".join(str(ref) for ref in trace.workloads() if ref.gvk in trace.config["trackedObjects"])
+    print(
+        f"wrote {args.out}: {_n(len(trace.events), 'event')}, {_n(objects, 'object')}; "
+        f"workloads: {workloads or 'none'}"
+    )
     return EXIT_OK

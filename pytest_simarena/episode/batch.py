@@ -18,8 +18,8 @@ from statistics import mean
 from typing import Any
 
 from pytest_simarena.errors import SimArenaError
+from pytest_simarena.settings import EpisodeSettings
 
-TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
 ENGINES = ("local", "ray")
 CSV_FIELDS = (
     "trace",
@@ -36,7 +36,10 @@ CSV_FIELDS = (
 
 
 def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
-    """Files as given, directories expanded to their trace files (sorted by name)."""
+    """Files as given, directories expanded to their trace files (sorted by name), names looked up in the
+    project's trace folders, then the packaged traces."""
+    from pytest_simarena.trace.catalog import TRACE_SUFFIXES, find_trace
+
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -45,27 +48,28 @@ def expand_traces(paths: Sequence[str | Path]) -> list[Path]:
         elif path.exists():
             found.append(path)
         else:
-            raise SimArenaError(f"{path}: no such trace file or directory")
+            found.append(find_trace(raw))  # a TraceError with a did-you-mean when nothing matches
     if not found:
         raise SimArenaError(f"no trace files ({', '.join(TRACE_SUFFIXES)}) in {', '.join(map(str, paths))}")
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class BatchSettings:
-    """The episode options every run of a batch shares (as ``simarena batch`` flags give them)."""
+def policy_labels(policies: Sequence[str]) -> list[str]:
+    """How results name each policy: a ``module:attribute`` policy by its ``name`` attribute when it has
+    one (and no other policy of the batch has that label), anything else as given."""
+    from pytest_simarena.policies.registry import make_policy
 
-    reward: str = "binary"
-    max_steps: int = 10
-    step_seconds: float = 120.0
-    seed: int = 0
-    hold: int = 1
-    cluster: str | None = None
-    workload: str | None = None
-    target: int | None = None
+    labels = []
+    for spec in policies:
+        name = getattr(make_policy(spec), "name", None) if ":" in spec else None
+        labels.append(name if isinstance(name, str) and name else spec)
+    # Two policies that call themselves the same keep their specs, so rows stay distinguishable.
+    return [label if labels.count(label) == 1 else spec for label, spec in zip(labels, policies, strict=True)]
 
 
-def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, Any]:
+def run_one(
+    trace_path: str, policy: str, settings: EpisodeSettings, label: str | None = None
+) -> dict[str, Any]:
     """One episode as a result row; never raises (errors are recorded in the row)."""
     import warnings
 
@@ -73,25 +77,15 @@ def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, 
 
     from .loop import run_episode
 
-    row: dict[str, Any] = {"trace": trace_path, "policy": policy}
+    row: dict[str, Any] = {"trace": trace_path, "policy": label or policy}
+    if label is not None and label != policy:
+        row["policySpec"] = policy
     try:
         with warnings.catch_warnings():
             # Legacy traces warn once per load; in a batch the warning would repeat for every policy.
             warnings.simplefilter("ignore")
             trace = load_trace(trace_path)
-        result = run_episode(
-            trace,
-            policy,
-            reward=settings.reward,
-            max_steps=settings.max_steps,
-            step_seconds=settings.step_seconds,
-            seed=settings.seed,
-            hold=settings.hold,
-            cluster=settings.cluster,
-            workload=settings.workload,
-            target=settings.target,
-            trace_label=trace_path,
-        )
+        result = run_episode(trace, settings=settings.replace(policy=policy), trace_label=trace_path)
     except SimArenaError as exc:
         return {**row, "workload": None, "target": None, "solved": False, "stepsToSolve": None, "steps": 0,
                 "totalReward": 0.0, "blockedActions": 0, "error": str(exc)}  # fmt: skip
@@ -111,8 +105,8 @@ def run_one(trace_path: str, policy: str, settings: BatchSettings) -> dict[str, 
     }
 
 
-def _run_chunk(items: list[tuple[str, str]], settings: BatchSettings) -> list[dict[str, Any]]:
-    return [run_one(trace, policy, settings) for trace, policy in items]
+def _run_chunk(items: list[tuple[str, str, str]], settings: EpisodeSettings) -> list[dict[str, Any]]:
+    return [run_one(trace, policy, settings, label) for trace, policy, label in items]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +142,7 @@ class BatchResult:
 
     rows: list[dict[str, Any]]
     policies: list[str]
-    settings: BatchSettings
+    settings: EpisodeSettings
     traces: list[str] = field(default_factory=list)
 
     def stats(self) -> list[PolicyStats]:
@@ -170,18 +164,10 @@ class BatchResult:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        s = self.settings
+        settings = self.settings.to_json()
+        del settings["policy"]  # each row names its policy
         return {
-            "settings": {
-                "reward": s.reward,
-                "maxSteps": s.max_steps,
-                "stepSeconds": s.step_seconds,
-                "seed": s.seed,
-                "hold": s.hold,
-                "cluster": s.cluster,
-                "workload": s.workload,
-                "target": s.target,
-            },
+            "settings": settings,
             "traces": self.traces,
             "policies": [p.to_json() for p in self.stats()],
             "results": self.rows,
@@ -204,7 +190,7 @@ class BatchResult:
 def run_batch(
     traces: Sequence[str | Path],
     policies: Sequence[str],
-    settings: BatchSettings | None = None,
+    settings: EpisodeSettings | None = None,
     *,
     jobs: int = 1,
     on_result: Callable[[dict[str, Any]], None] | None = None,
@@ -215,25 +201,22 @@ def run_batch(
     each episode as a Ray task (on the cluster at ``address``, else a local one with ``jobs`` CPUs)."""
     if engine not in ENGINES:
         raise SimArenaError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    settings = settings or BatchSettings()
+    settings = settings or EpisodeSettings()
     if jobs < 1:
         raise SimArenaError(f"--jobs {jobs}: expected at least 1")
     # Check names up front: a typo should be one error, not a row per trace.
-    from pytest_simarena.policies.registry import make_policy
-    from pytest_simarena.rewards import make_reward
-
     for policy in policies:
-        make_policy(policy)
-    make_reward(settings.reward)
-    work = [(str(t), p) for t in traces for p in policies]
+        settings.replace(policy=policy)  # a SettingError names the policy and the known ones
+    labels = policy_labels(policies)
+    work = [(str(t), p, label) for t in traces for p, label in zip(policies, labels, strict=True)]
     rows: list[dict[str, Any] | None] = [None] * len(work)
     if engine == "ray":
         from .ray_batch import run_on_ray
 
         rows[:] = run_on_ray(work, settings, address=address, num_cpus=jobs, on_result=on_result)
     elif jobs == 1:
-        for i, (trace, policy) in enumerate(work):
-            rows[i] = run_one(trace, policy, settings)
+        for i, (trace, policy, label) in enumerate(work):
+            rows[i] = run_one(trace, policy, settings, label)
             if on_result:
                 on_result(rows[i])  # type: ignore[arg-type]
     else:
@@ -247,4 +230,4 @@ def run_batch(
                     rows[i] = row
                     if on_result:
                         on_result(row)
-    return BatchResult([r for r in rows if r is not None], list(policies), settings, [str(t) for t in traces])
+    return BatchResult([r for r in rows if r is not None], labels, settings, [str(t) for t in traces])

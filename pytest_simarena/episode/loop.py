@@ -14,18 +14,21 @@ good trace stays where it was written. ``post_stop`` hooks run once at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena import settings as settings_table
 from pytest_simarena.actions import Action, apply_action
 from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
 from pytest_simarena.rewards import StepOutcome, make_reward
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
+from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
 from .observation import HistoryEntry, Observation, build_observation
@@ -37,8 +40,8 @@ if TYPE_CHECKING:
     from pytest_simarena.policies.protocol import Policy
     from pytest_simarena.rewards import Reward
 
-DEFAULT_STEP_SECONDS = 120.0
-DEFAULT_MAX_STEPS = 10
+DEFAULT_STEP_SECONDS: float = settings_table.get("step_seconds").default
+DEFAULT_MAX_STEPS: int = settings_table.get("max_steps").default
 
 
 class StepError(SimArenaError):
@@ -201,59 +204,54 @@ def _act_on(
 
 def run_episode(
     trace: Trace,
-    policy: str | Policy = "heuristic",
+    policy: str | Policy | None = None,
     *,
-    backend: str | ClusterBackend = "embedded",
-    reward: str | Reward = "binary",
-    workload: str | None = None,
-    kind: str | None = None,
-    namespace: str | None = None,
-    target: int | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    step_seconds: float = DEFAULT_STEP_SECONDS,
-    hold: int = 1,
-    seed: int = 0,
-    prefix: str = DEFAULT_PREFIX,
+    settings: EpisodeSettings | None = None,
+    backend: str | ClusterBackend | None = None,
+    reward: str | Reward | None = None,
     safeguards: Safeguards | None = None,
-    cluster: str | Path | None = None,
+    cluster: str | Path | ClusterSettings | None = None,
     out_dir: str | Path | None = None,
     trace_label: str | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
     policy_options: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> EpisodeResult:
-    """Run ``policy`` on ``trace`` until solved or ``max_steps``; returns the (frozen) result.
+    """Run a policy on ``trace`` until solved or ``max_steps``; returns the (frozen) result.
 
-    ``backend`` is a backend object or a name for :func:`pytest_simarena.backends.registry.make_backend`
-    (built with ``seed`` and ``cluster``; it is closed at the end only if this function built it).
+    ``settings`` (:class:`~pytest_simarena.settings.EpisodeSettings`) says everything the episode runs
+    with; ``overrides`` replace some of its fields (``max_steps=3``). ``policy``, ``backend`` and
+    ``reward`` may also be objects (a policy, a live backend, a reward callable), which the settings, being
+    plain data, cannot hold. A backend object is left open; one this function builds (from
+    ``settings.backend``, ``settings.seed`` and ``settings.cluster``) is closed at the end.
     With ``out_dir`` the run folder is written (see :mod:`pytest_simarena.episode.runlog`).
     """
-    if max_steps < 1:
-        raise SimArenaError(f"max_steps={max_steps!r}: expected at least 1")
-    if hold < 1:
-        raise SimArenaError(f"hold={hold!r}: expected at least 1 consecutive healthy observation")
-    if step_seconds <= 0:
-        raise SimArenaError(f"step_seconds={step_seconds!r}: expected a positive number of seconds")
-    ref = resolve_workload(trace, workload, kind=kind, namespace=namespace)
-    goal = default_target(trace, ref) if target is None else int(target)
-    the_policy = make_policy(policy, **(policy_options or {}))
-    the_reward = make_reward(reward)
-    owned = isinstance(backend, str)
-    # A trace made for another cluster (generator metadata) runs on it unless --cluster says otherwise.
-    intended = intended_cluster(trace) if cluster is None else None
-    if isinstance(backend, str):
+    settings = _settings_for(
+        settings, policy, backend, reward, safeguards, cluster, policy_options, overrides
+    )
+    max_steps, hold, seed, prefix = settings.max_steps, settings.hold, settings.seed, settings.prefix
+    step_seconds = settings.step_seconds
+    ref = resolve_workload(trace, settings.workload, kind=settings.kind, namespace=settings.namespace)
+    goal = default_target(trace, ref) if settings.target is None else settings.target
+    given_policy = policy is not None and not isinstance(policy, str)
+    the_policy = make_policy(policy if given_policy else settings.policy, **dict(settings.policy_options))  # type: ignore[arg-type]
+    the_reward = make_reward(
+        reward if reward is not None and not isinstance(reward, str) else settings.reward
+    )
+    owned = backend is None or isinstance(backend, str)
+    if owned:
         from pytest_simarena.backends.registry import make_backend
 
-        options: dict[str, Any] = {"seed": seed}
-        if cluster is not None:
-            options["cluster"] = cluster
-        elif backend == "embedded" and intended is not None:
-            options["uniform"] = intended
-        the_backend: ClusterBackend = make_backend(backend, **options)
+        # A trace made for another cluster (generator metadata) runs on it unless a cluster is chosen.
+        options = settings.cluster.backend_options(settings.backend, intended=intended_cluster(trace))
+        the_backend: ClusterBackend = make_backend(settings.backend, seed=seed, **options)
     else:
-        the_backend = backend
+        the_backend = backend  # type: ignore[assignment]
+    cluster_file = settings.cluster.file
     label = trace_label or trace.path or "<trace>"
     log = RunLog(out_dir) if out_dir is not None else None
-    cluster_file = log.copy_cluster(cluster) if (log is not None and cluster is not None) else None
+    if log is not None and cluster_file is not None:
+        cluster_file = log.copy_cluster(cluster_file)
 
     ctx = StepContext(
         backend=the_backend,
@@ -262,8 +260,8 @@ def run_episode(
         workload=ref,
         target=goal,
         prefix=prefix,
-        step_seconds=float(step_seconds),
-        safeguards=safeguards or DEFAULT_SAFEGUARDS,
+        step_seconds=step_seconds,
+        safeguards=settings.safeguards or DEFAULT_SAFEGUARDS,
     )
     the_policy.reset(seed=seed)
     records: list[StepRecord] = []
@@ -327,7 +325,7 @@ def run_episode(
         steps=tuple(records),
         solved=solved,
         steps_to_solve=steps_to_solve,
-        policy=policy if isinstance(policy, str) else the_policy.name,
+        policy=the_policy.name if given_policy else settings.policy,
         reward=the_reward.name,
         seed=seed,
         backend=getattr(the_backend, "name", "backend"),
@@ -348,12 +346,45 @@ def run_episode(
             "cluster": cluster_file,
             # The simulated cluster as it really was (whoever built the backend), so a replay rebuilds it.
             "clusterSpec": _cluster_spec(the_backend),
-            "policyOptions": dict(policy_options or {}),
+            "policyOptions": dict(settings.policy_options),
         },
     )
     if log is not None:
         log.finish(result.summary_json(), total_seconds=time.perf_counter() - started)
     return result
+
+
+def _settings_for(
+    settings: EpisodeSettings | None,
+    policy: Any,
+    backend: Any,
+    reward: Any,
+    safeguards: Safeguards | None,
+    cluster: str | Path | ClusterSettings | None,
+    policy_options: dict[str, Any] | None,
+    overrides: dict[str, Any],
+) -> EpisodeSettings:
+    """The settings with the keyword arguments of ``run_episode`` applied (names as plain data)."""
+    base = settings or EpisodeSettings()
+    changes = dict(overrides)
+    unknown = set(changes) - {f.name for f in dataclasses.fields(EpisodeSettings)}
+    if unknown:
+        raise TypeError(f"run_episode() got unexpected keyword arguments {sorted(unknown)}")
+    for name, value in (("policy", policy), ("backend", backend), ("reward", reward)):
+        if isinstance(value, str):
+            changes[name] = value
+    if safeguards is not None:
+        changes["safeguards"] = safeguards
+    if policy_options is not None:
+        changes["policy_options"] = dict(policy_options)
+    if isinstance(cluster, ClusterSettings):
+        changes["cluster"] = cluster
+    elif cluster is not None:
+        changes["cluster"] = base.cluster.replace(file=str(cluster))
+    if policy is not None and not isinstance(policy, str):
+        # A policy object: its name is for the record only, it is not looked up.
+        changes.setdefault("policy", base.policy)
+    return base.replace(**changes) if changes else base
 
 
 def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_simarena.errors import SimArenaError
 
 if TYPE_CHECKING:
-    from .batch import BatchSettings
+    from pytest_simarena.settings import EpisodeSettings
 
 
 def _ray() -> Any:
@@ -29,14 +29,14 @@ def _ray() -> Any:
 
 
 def run_on_ray(
-    work: Sequence[tuple[str, str]],
-    settings: BatchSettings,
+    work: Sequence[tuple[str, str, str]],
+    settings: EpisodeSettings,
     *,
     address: str | None = None,
     num_cpus: int | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of ``work`` ((trace, policy) pairs), each episode a Ray task; in ``work`` order."""
+    """The rows of ``work`` ((trace, policy, label) triples), each episode a Ray task; in ``work`` order."""
     ray = _ray()
     from .batch import run_one
 
@@ -51,7 +51,7 @@ def run_on_ray(
         ray.init(**kwargs)
     try:
         task = ray.remote(num_cpus=1)(run_one)
-        pending = {task.remote(trace, policy, settings): i for i, (trace, policy) in enumerate(work)}
+        pending = {task.remote(*item[:2], settings, item[2]): i for i, item in enumerate(work)}
         rows: list[dict[str, Any] | None] = [None] * len(work)
         waiting = list(pending)
         while waiting:

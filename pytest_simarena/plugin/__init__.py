@@ -1,7 +1,7 @@
 """The pytest plugin (entry point ``pytest11: simarena``).
 
 Import-light on purpose: this module pulls in only the hooks and fixtures; the episode loop, the
-simulator, YAML, jsonschema and matplotlib are imported inside the hooks and fixtures that need them.
+simulator, YAML and jsonschema are imported inside the hooks and fixtures that need them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from .fixtures import (  # noqa: F401 - pytest finds fixtures by name in this mo
     simarena_case,
     simarena_cluster,
     simarena_episode,
+    simarena_max_steps,
     simarena_namespace,
     simarena_result,
     simarena_reward,
@@ -19,6 +20,7 @@ from .fixtures import (  # noqa: F401 - pytest finds fixtures by name in this mo
     simarena_seed,
     simarena_settings,
     simarena_step_duration,
+    simarena_step_seconds,
     simarena_steps,
     simarena_trace,
     simarena_worker_id,

@@ -34,9 +34,19 @@ def scenario_context(settings: ResolvedSettings) -> Context:
         builtin = tuple(registry.BUILTIN_POLICIES)
         known = registry.available_policies()
 
-        def checker(name: str) -> None:
-            # "module:attribute" policies are imported when the case runs (a failure is that test's error).
-            if ":" not in name and name not in known:
+        def checker(name: str, base: Path) -> None:
+            if name.startswith(registry.RL_PREFIX):
+                try:
+                    registry.check_policy_name(name)
+                except SimArenaError as exc:
+                    raise LookupError(str(exc)) from None
+            elif ":" in name:
+                # A user's module beside the scenario file or in the rootdir imports without PYTHONPATH.
+                try:
+                    registry.load_object(name, what="policy", search=(base, settings.rootpath))
+                except SimArenaError as exc:
+                    raise LookupError(str(exc)) from None
+            elif name not in known:
                 from pytest_simarena.errors import UnknownNameError
 
                 raise UnknownNameError("policy", name, known)
@@ -167,6 +177,8 @@ def cases_from_marker(definition: pytest.Item, marker: pytest.Mark) -> list[Scen
         check_schema(loaded)
         (scenario,) = expand(loaded, scenario_context(state.settings))
     except ScenarioError as exc:
-        message = str(exc).replace("scenarios[0].", "simarena mark: ")
-        pytest.fail(message, pytrace=False)
-    return list(scenario.cases)
+        problem = str(exc).replace("scenarios[0].", "simarena mark: ")
+    else:
+        return list(scenario.cases)
+    # Failing outside the except block: inside it pytest would also print the ScenarioError as the context.
+    pytest.fail(problem, pytrace=False)

@@ -45,7 +45,7 @@ def _test_id(node: pytest.Item) -> str:
 
 @pytest.fixture(scope="session")
 def simarena_settings(pytestconfig: pytest.Config) -> ResolvedSettings:
-    """Every resolved setting (``.seed``, ``.steps`` ...) and its source (``.sources``)."""
+    """Every resolved setting (``.seed``, ``.max_steps`` ...) and its source (``.sources``)."""
     return _state(pytestconfig).settings
 
 
@@ -56,15 +56,27 @@ def simarena_seed(simarena_settings: ResolvedSettings) -> int:
 
 
 @pytest.fixture(scope="session")
-def simarena_steps(simarena_settings: ResolvedSettings) -> int:
-    """Maximum steps per episode (``--simarena-steps``)."""
-    return int(simarena_settings.steps)
+def simarena_max_steps(simarena_settings: ResolvedSettings) -> int:
+    """Maximum steps per episode (``--simarena-max-steps``)."""
+    return int(simarena_settings.max_steps)
 
 
 @pytest.fixture(scope="session")
-def simarena_step_duration(simarena_settings: ResolvedSettings) -> float:
-    """Simulated seconds per step (``--simarena-step-duration``)."""
-    return float(simarena_settings.step_duration)
+def simarena_step_seconds(simarena_settings: ResolvedSettings) -> float:
+    """Simulated seconds per step (``--simarena-step-seconds``)."""
+    return float(simarena_settings.step_seconds)
+
+
+@pytest.fixture(scope="session")
+def simarena_steps(simarena_max_steps: int) -> int:
+    """Older name of ``simarena_max_steps``; the episode fixtures read it, so overriding either works."""
+    return simarena_max_steps
+
+
+@pytest.fixture(scope="session")
+def simarena_step_duration(simarena_step_seconds: float) -> float:
+    """Older name of ``simarena_step_seconds``; the episode fixtures read it, so overriding either works."""
+    return simarena_step_seconds
 
 
 @pytest.fixture(scope="session")
@@ -185,7 +197,7 @@ def simarena_trace(
 
 
 class EpisodeRunner:
-    """Runs episodes on one cluster: ``runner(trace, "heuristic", steps=5) -> EpisodeResult``.
+    """Runs episodes on one cluster: ``runner(trace, "heuristic", max_steps=5) -> EpisodeResult``.
 
     ``trace`` is a Trace, a path or a trace name. Unset options come from the settings fixtures. Seeds
     default to a stable hash of ``test_id``, the base seed and the call number (never worker or order).
@@ -199,8 +211,8 @@ class EpisodeRunner:
         test_id: str,
         prefix: Callable[[], str],
         base_seed: int,
-        steps: int,
-        step_duration: float,
+        max_steps: int,
+        step_seconds: float,
         reward: str,
         base: Path | None = None,
     ) -> None:
@@ -209,8 +221,8 @@ class EpisodeRunner:
         self.test_id = test_id
         self._prefix = prefix
         self.base_seed = base_seed
-        self.steps = steps
-        self.step_duration = step_duration
+        self.max_steps = max_steps
+        self.step_seconds = step_seconds
         self.reward = reward
         self.base = base
         self._calls = itertools.count()
@@ -221,12 +233,14 @@ class EpisodeRunner:
         trace: Trace | str | Path,
         policy: Any = "heuristic",
         *,
-        steps: int | None = None,
-        step_duration: float | None = None,
+        max_steps: int | None = None,
+        step_seconds: float | None = None,
         reward: str | None = None,
         seed: int | None = None,
         **options: Any,
     ) -> EpisodeResult:
+        """Run ``policy`` on ``trace``; ``options`` are run_episode's (``steps``/``step_duration`` are
+        accepted as the older names of ``max_steps``/``step_seconds``)."""
         from pytest_simarena.episode.loop import run_episode
         from pytest_simarena.scenario.model import derive_seed
         from pytest_simarena.trace import load_trace
@@ -241,8 +255,8 @@ class EpisodeRunner:
             policy,
             backend=self.cluster,
             reward=reward or self.reward,
-            max_steps=steps or self.steps,
-            step_seconds=step_duration or self.step_duration,
+            max_steps=max_steps or options.pop("steps", None) or self.max_steps,
+            step_seconds=step_seconds or options.pop("step_duration", None) or self.step_seconds,
             seed=seed,
             prefix=self._prefix(),
             **options,
@@ -269,8 +283,8 @@ def simarena_episode(
         test_id=_test_id(request.node),
         prefix=lambda: simarena_namespace.name,
         base_seed=simarena_seed,
-        steps=simarena_steps,
-        step_duration=simarena_step_duration,
+        max_steps=simarena_steps,
+        step_seconds=simarena_step_duration,
         reward=simarena_reward,
         base=request.path.parent,
     )
@@ -297,8 +311,8 @@ def simarena_runner(
         test_id="simarena_runner",
         prefix=lambda: f"sa-{dns_label(simarena_worker_id)}-h{next(counter)}",
         base_seed=simarena_seed,
-        steps=simarena_steps,
-        step_duration=simarena_step_duration,
+        max_steps=simarena_steps,
+        step_seconds=simarena_step_duration,
         reward=simarena_reward,
     )
 

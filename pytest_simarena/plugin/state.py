@@ -45,7 +45,7 @@ class SessionState:
         from pytest_simarena.scenario.run import RunConfig
 
         s = self.settings
-        return RunConfig(base_seed=s.seed, steps=s.steps, step_duration=s.step_duration, reward=s.reward)
+        return RunConfig(base_seed=s.seed, steps=s.max_steps, step_duration=s.step_seconds, reward=s.reward)
 
     def close(self) -> None:
         if self._pool is not None:

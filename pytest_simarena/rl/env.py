@@ -40,8 +40,9 @@ from pytest_simarena.episode.observation import HistoryEntry, Observation
 from pytest_simarena.episode.target import default_target, intended_cluster, resolve_workload
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
-from pytest_simarena.rewards import Reward, StepOutcome, make_reward
-from pytest_simarena.safeguards import Safeguards, safeguards_profile
+from pytest_simarena.rewards import StepOutcome, make_reward
+from pytest_simarena.safeguards import safeguards_profile
+from pytest_simarena.settings import ClusterSettings, EpisodeSettings, LearnSettings
 from pytest_simarena.trace.io import load_trace
 from pytest_simarena.trace.model import Trace
 
@@ -93,53 +94,61 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         self,
         traces: str | Sequence[str] | TracePool | Trace | None = "family:*",
         *,
-        profile: str = "default",
-        action_space: str | None = None,
-        observation: str | None = None,
-        reward: str | Reward | None = None,
-        safeguards: str | Safeguards | None = None,
-        max_steps: int = 10,
-        step_seconds: float = 120.0,
-        obs_noise: float = 0.0,
-        generator_seed: int = 0,
-        holdout: Sequence[str] = (),
-        split: str = "train",
-        workload: str | None = None,
-        target: int | None = None,
-        cluster: str | Path | None = None,
+        settings: EpisodeSettings | None = None,
+        learn: LearnSettings | None = None,
         backend: ClusterBackend | None = None,
-        prefix: str = "learn",
+        generator_seed: int = 0,
+        split: str = "train",
         render_mode: str | None = None,
+        **overrides: Any,
     ) -> None:
+        """``settings`` are the episode rows (reward, max_steps, step_seconds, seed, workload, target,
+        cluster, safeguards...; default: the profile's reward, prefix ``learn``), ``learn`` the learning
+        rows (profile, action_space, observation, obs_noise, holdout). ``overrides`` replace fields of
+        either by name (``max_steps=5``, ``action_space="parametric"``, ``safeguards="seed"``)."""
         super().__init__()
         if render_mode is not None:
             raise SimArenaError(
                 f"render_mode={render_mode!r}: LearnEnv does not render; see info['observation']"
             )
-        if profile not in PROFILES:
-            raise SimArenaError(f"profile={profile!r}: expected one of {', '.join(PROFILES)}")
-        if max_steps < 1:
-            raise SimArenaError(f"max_steps={max_steps!r}: expected at least 1")
-        if step_seconds <= 0:
-            raise SimArenaError(f"step_seconds={step_seconds!r}: expected a positive number of seconds")
-        if obs_noise < 0:
-            raise SimArenaError(f"obs_noise={obs_noise!r}: expected a standard deviation >= 0")
         if split not in ("train", "holdout"):
             raise SimArenaError(f"split={split!r}: expected 'train' or 'holdout'")
-        defaults = PROFILES[profile]
+        learn_fields = {f.name for f in dataclasses.fields(LearnSettings)}
+        learn_changes = {k: overrides.pop(k) for k in list(overrides) if k in learn_fields}
+        if isinstance(learn_changes.get("holdout"), list | str):
+            raw = learn_changes["holdout"]
+            learn_changes["holdout"] = (raw,) if isinstance(raw, str) else tuple(raw)
+        self.learn = (learn or LearnSettings()).replace(**learn_changes)
+        defaults = PROFILES[self.learn.profile]
+        reward = overrides.pop("reward", None)
+        guards = overrides.pop("safeguards", None)
+        cluster = overrides.pop("cluster", None)
+        base = (
+            settings if settings is not None else EpisodeSettings(reward=defaults["reward"], prefix="learn")
+        )
+        if cluster is not None:
+            overrides["cluster"] = (
+                cluster if isinstance(cluster, ClusterSettings) else ClusterSettings(file=str(cluster))
+            )
+        if isinstance(reward, str):
+            overrides["reward"] = reward
+        self.settings = base.replace(**overrides) if overrides else base
         self.render_mode = render_mode
-        self.profile = profile
-        self.action_space_name = action_space or defaults["action_space"]
-        self.observation_kind = observation or defaults["observation"]
+        self.profile = self.learn.profile
+        self.action_space_name = self.learn.action_space or defaults["action_space"]
+        self.observation_kind = self.learn.observation or defaults["observation"]
         self._spec = action_space_spec(self.action_space_name)
         self.action_space = make_action_space(self.action_space_name)
         self.observation_space = make_observation_space(self.observation_kind)
-        self._reward = make_reward(reward or defaults["reward"])
-        guards = safeguards or defaults["safeguards"]
+        self._reward = make_reward(
+            reward if reward is not None and not isinstance(reward, str) else self.settings.reward
+        )
+        if guards is None:
+            guards = self.settings.safeguards or defaults["safeguards"]
         self._safeguards = safeguards_profile(guards) if isinstance(guards, str) else guards
-        self.max_steps = max_steps
-        self.step_seconds = float(step_seconds)
-        self.obs_noise = float(obs_noise)
+        self.max_steps = self.settings.max_steps
+        self.step_seconds = self.settings.step_seconds
+        self.obs_noise = self.learn.obs_noise
         self._fixed: Trace | None = traces if isinstance(traces, Trace) else None
         if isinstance(traces, TracePool):
             pool = traces
@@ -147,11 +156,10 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             pool = TracePool()
         else:
             pool = make_pool(traces, generator_seed=generator_seed)
-        if holdout:
-            train, held = pool.split(holdout)
+        if self.learn.holdout:
+            train, held = pool.split(self.learn.holdout)
             pool = train if split == "train" else held
         self.pool = pool
-        self._workload, self._target, self._cluster, self._prefix = workload, target, cluster, prefix
         self._given_backend = backend
         self._backend: ClusterBackend | None = backend
         self._ctx: StepContext | None = None
@@ -159,6 +167,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         self._label = ""
         self._steps = 0
         self._last: Observation | None = None
+        self._seeded = False
 
     # --- Gymnasium API ------------------------------------------------------------------------------
 
@@ -166,6 +175,9 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
         """Draw a trace (``options={"trace": path}`` picks one) and a cluster seed; observe step 0."""
+        if seed is None and not self._seeded:
+            seed = self.settings.seed  # the first episode is seeded even when the caller gave no seed
+        self._seeded = True
         super().reset(seed=seed)
         options = dict(options or {})
         if "trace" in options:
@@ -181,19 +193,22 @@ class LearnEnv(gymnasium.Env[Any, Any]):
                 )
             label, trace = self.pool.sample(self.np_random)
         cluster_seed = int(self.np_random.integers(2**31 - 1))
-        ref = resolve_workload(trace, options.get("workload", self._workload))
-        target = options.get("target", self._target)
+        ref = resolve_workload(
+            trace,
+            options.get("workload", self.settings.workload),
+            kind=self.settings.kind,
+            namespace=self.settings.namespace,
+        )
+        target = options.get("target", self.settings.target)
         goal = default_target(trace, ref) if target is None else int(target)
         if self._given_backend is None:
             self.close()
             from pytest_simarena.backends.registry import make_backend
 
-            backend_options: dict[str, Any] = {"seed": cluster_seed}
-            if self._cluster is not None:
-                backend_options["cluster"] = self._cluster
-            elif (intended := intended_cluster(trace)) is not None:
-                backend_options["uniform"] = intended
-            self._backend = make_backend("embedded", **backend_options)
+            backend_options = self.settings.cluster.backend_options(
+                "embedded", intended=intended_cluster(trace)
+            )
+            self._backend = make_backend("embedded", seed=cluster_seed, **backend_options)
         assert self._backend is not None
         self._ctx = StepContext(
             backend=self._backend,
@@ -201,7 +216,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             reward=self._reward,
             workload=ref,
             target=goal,
-            prefix=self._prefix,
+            prefix=self.settings.prefix,
             step_seconds=self.step_seconds,
             safeguards=self._safeguards,
         )

@@ -21,48 +21,39 @@ import csv
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_simarena.errors import SimArenaError
+from pytest_simarena.settings import EpisodeSettings, LearnSettings, TrainSettings
 
 ALGOS = ("ppo", "dqn")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TrainSettings:
-    """Everything a training run depends on (written to ``train.json``)."""
+class TrainRun:
+    """What a training run depends on: the traces, the three settings objects, the output folder."""
 
     traces: tuple[str, ...] = ("family:*",)
-    algo: str = "ppo"
-    steps: int = 20_000
-    envs: int = 1
-    seed: int = 0
-    profile: str = "default"
-    action_space: str | None = None
-    observation: str | None = None
-    reward: str | None = None
-    max_steps: int = 10
-    holdout: tuple[str, ...] = ()
-    obs_noise: float = 0.0
-    net: tuple[int, ...] = ()
+    episode: EpisodeSettings | None = None
+    learn: LearnSettings = field(default_factory=LearnSettings)
+    train: TrainSettings = field(default_factory=TrainSettings)
     out: str = "runs/train"
-    progress: bool = True
-    checkpoints: int = 4
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def env_options(self) -> dict[str, Any]:
-        """The LearnEnv options these settings mean."""
+        """The LearnEnv keyword options this run means (picklable: sent to env subprocesses)."""
+        options: dict[str, Any] = {"traces": list(self.traces), "learn": self.learn}
+        if self.episode is not None:
+            options["settings"] = self.episode
+        return options
+
+    def to_json(self) -> dict[str, Any]:
         return {
             "traces": list(self.traces),
-            "profile": self.profile,
-            "action_space": self.action_space,
-            "observation": self.observation,
-            "reward": self.reward,
-            "max_steps": self.max_steps,
-            "holdout": list(self.holdout),
-            "obs_noise": self.obs_noise,
+            "episode": self.episode.to_json() if self.episode is not None else None,
+            "learn": self.learn.to_json(),
+            "train": {k: v for k, v in self.train.to_json().items() if k != "progress"},
         }
 
 
@@ -92,14 +83,15 @@ def _need_library() -> Any:
     return stable_baselines3
 
 
-def _model(settings: TrainSettings, venv: Any) -> Any:
+def _model(run: TrainRun, venv: Any, *, observation: str, seed: int) -> Any:
     import torch
     from stable_baselines3 import DQN, PPO
 
-    seed_profile = settings.profile == "seed"
+    settings = run.train
+    seed_profile = run.learn.profile == "seed"
+    policy = "MultiInputPolicy" if observation == "dict" else "MlpPolicy"
     if settings.algo == "ppo":
-        net = list(settings.net or (64, 64))
-        policy = "MultiInputPolicy" if settings.observation == "dict" else "MlpPolicy"
+        net = list(settings.layers or (64, 64))
         n_steps = max(32, 512 // settings.envs)
         return PPO(
             policy,
@@ -111,17 +103,17 @@ def _model(settings: TrainSettings, venv: Any) -> Any:
             gamma=0.95,
             ent_coef=0.01,
             policy_kwargs={"net_arch": {"pi": net, "vf": net}},
-            seed=settings.seed,
+            seed=seed,
             device="cpu",
             verbose=0,
         )
     if settings.algo == "dqn":
-        net = list(settings.net or ((24, 48) if seed_profile else (64, 64)))
+        net = list(settings.layers or ((24, 48) if seed_profile else (64, 64)))
         policy_kwargs: dict[str, Any] = {"net_arch": net}
         if seed_profile:
             policy_kwargs["optimizer_class"] = torch.optim.RMSprop
         return DQN(
-            "MultiInputPolicy" if settings.observation == "dict" else "MlpPolicy",
+            policy,
             venv,
             learning_rate=1e-3,
             gamma=0.97 if seed_profile else 0.95,
@@ -131,10 +123,10 @@ def _model(settings: TrainSettings, venv: Any) -> Any:
             target_update_interval=50 if seed_profile else 250,
             exploration_initial_eps=1.0,
             exploration_final_eps=0.1 if seed_profile else 0.05,
-            exploration_fraction=min(1.0, 1000 / settings.steps) if seed_profile else 0.3,
+            exploration_fraction=min(1.0, 1000 / settings.train_steps) if seed_profile else 0.3,
             train_freq=1 if seed_profile else 4,
             policy_kwargs=policy_kwargs,
-            seed=settings.seed,
+            seed=seed,
             device="cpu",
             verbose=0,
         )
@@ -214,13 +206,10 @@ def plot_curve(rows: Sequence[dict[str, Any]], path: Path, title: str, window: i
     plt.close(fig)
 
 
-def train(settings: TrainSettings) -> TrainResult:
-    """Train ``settings.algo`` on the learning env and write the output folder (module docstring)."""
+def train(run: TrainRun) -> TrainResult:
+    """Train ``run.train.algo`` on the learning env and write the output folder (module docstring)."""
     sb3 = _need_library()
-    if settings.algo not in ALGOS:
-        raise SimArenaError(f"--algo {settings.algo!r}: expected one of {', '.join(ALGOS)}")
-    if settings.steps < 1 or settings.envs < 1:
-        raise SimArenaError(f"--steps {settings.steps} / --envs {settings.envs}: expected at least 1 each")
+    settings = run.train
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.env_util import make_vec_env
@@ -230,30 +219,33 @@ def train(settings: TrainSettings) -> TrainResult:
     from .policy import export_policy
 
     torch.set_num_threads(1)  # small networks: threads cost more than they give, and results stay exact
-    options = settings.env_options()
+    options = run.env_options()
     probe = LearnEnv(**options)  # fail fast on bad options, and learn the resolved spaces
-    out = Path(settings.out)
+    seed = probe.settings.seed
+    out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)
     venv = make_vec_env(
         make_env,
         n_envs=settings.envs,
-        seed=settings.seed,
+        seed=seed,
         env_kwargs=options,
         vec_env_cls=SubprocVecEnv if settings.envs > 1 else DummyVecEnv,
         vec_env_kwargs={"start_method": "forkserver"} if settings.envs > 1 else None,
     )
     rows: list[dict[str, Any]] = []
-    model = _model(settings, venv)
-    every = max(1, settings.steps // max(1, settings.checkpoints) // settings.envs)
+    model = _model(run, venv, observation=probe.observation_kind, seed=seed)
+    every = max(1, settings.train_steps // max(1, settings.checkpoints) // settings.envs)
     callbacks = [_curve_callback(rows)]
     if settings.checkpoints > 0:
         callbacks.append(CheckpointCallback(every, str(out / "checkpoints"), name_prefix=settings.algo))
     started = time.perf_counter()
+    cpu_started = time.process_time()
     try:
-        model.learn(settings.steps, callback=CallbackList(callbacks), progress_bar=settings.progress)
+        model.learn(settings.train_steps, callback=CallbackList(callbacks), progress_bar=settings.progress)
     finally:
         venv.close()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     steps = int(model.num_timesteps)
     model.save(out / "model.zip")
     layers, activation = _layers(model, settings.algo)
@@ -264,8 +256,8 @@ def train(settings: TrainSettings) -> TrainResult:
         algo=settings.algo,
         action_space=probe.action_space_name,
         observation=probe.observation_kind,
-        max_steps=settings.max_steps,
-        extra={"profile": settings.profile, "seed": settings.seed, "steps": steps},
+        max_steps=probe.max_steps,
+        extra={"profile": probe.profile, "seed": seed, "steps": steps},
     )
     with open(out / "curve.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(
@@ -273,17 +265,19 @@ def train(settings: TrainSettings) -> TrainResult:
         )
         writer.writeheader()
         writer.writerows(rows)
-    title = f"{settings.algo.upper()} on {', '.join(probe.pool.families)} ({probe.action_space_name} actions)"
+    title = (
+        f"{settings.algo.upper()} on {len(probe.pool.families)} families ({probe.action_space_name} actions)"
+    )
     plot_curve(rows, out / "learning-curve.png", title)
     recent = rows[-100:]
     rate = sum(r["solved"] for r in recent) / len(recent) if recent else 0.0
     result = TrainResult(out, steps, seconds, len(rows), rate)
     record = {
-        "settings": {k: v for k, v in asdict(settings).items() if k not in ("progress", "out")},
+        "settings": run.to_json(),
         "resolved": {
             "actionSpace": probe.action_space_name,
             "observation": probe.observation_kind,
-            "reward": getattr(probe._reward, "name", str(settings.reward)),
+            "reward": probe.settings.reward,
             "families": probe.pool.families,
         },
         "versions": {"stable-baselines3": sb3.__version__, "torch": torch.__version__},
@@ -292,6 +286,7 @@ def train(settings: TrainSettings) -> TrainResult:
         "recentSolveRate": rate,
         # wall-clock figures vary run to run; everything above is a function of the settings
         "seconds": round(seconds, 3),
+        "mainProcessCpuSeconds": round(cpu_seconds, 3),
         "stepsPerSecond": round(result.steps_per_second, 1),
     }
     (out / "train.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -7,7 +7,6 @@ Pure data and file-system lookups; no pytest. The plugin turns each case into a 
 from __future__ import annotations
 
 import copy
-import difflib
 import glob
 import hashlib
 import re
@@ -16,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_simarena.trace import catalog
+
 from .loader import FieldPath, LoadedFile, load_file
 
 Obj = dict[str, Any]
 
-TRACE_SUFFIXES: tuple[str, ...] = (".sktrace", ".msgpack", ".json")
+TRACE_SUFFIXES: tuple[str, ...] = catalog.TRACE_SUFFIXES
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -186,12 +187,7 @@ def safe_id(text: str) -> str:
     return _UNSAFE_ID.sub("_", text).strip("_") or "x"
 
 
-def trace_stem(path: Path) -> str:
-    name = path.name
-    for suffix in TRACE_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return path.stem
+trace_stem = catalog.stem
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -205,19 +201,13 @@ class Context:
     rootpath: Path
     trace_dirs: tuple[Path, ...] = ()
     builtin_policies: tuple[str, ...] = ()
-    check_policy: Callable[[str], None] | None = None  # raises UnknownNameError for a bad name
-
-
-def _trace_candidates(ctx: Context) -> list[str]:
-    names: list[str] = []
-    for d in ctx.trace_dirs:
-        if d.is_dir():
-            names += [trace_stem(p) for p in sorted(d.iterdir()) if p.name.endswith(TRACE_SUFFIXES)]
-    return names
+    # check_policy(name, folder of the scenario file) raises LookupError for a name that cannot be used
+    check_policy: Callable[[str, Path], None] | None = None
 
 
 def resolve_traces(spec: str, *, base: Path, ctx: Context) -> list[Path]:
-    """Paths for one ``traces:`` entry: a glob, a path (relative to the file, then rootdir), or a name.
+    """Paths for one ``traces:`` entry: a glob, a path (relative to the file, then rootdir), or a name
+    looked up in ``ctx.trace_dirs`` (the project's folders, then the packaged traces).
 
     Raises:
         LookupError: nothing matches; the message lists close trace names.
@@ -234,15 +224,10 @@ def resolve_traces(spec: str, *, base: Path, ctx: Context) -> list[Path]:
         candidate = Path(spec) if Path(spec).is_absolute() else root / spec
         if candidate.is_file():
             return [candidate.resolve()]
-    for d in ctx.trace_dirs:
-        for suffix in ("", *TRACE_SUFFIXES):
-            candidate = d / f"{spec}{suffix}"
-            if candidate.is_file():
-                return [candidate.resolve()]
-    close = difflib.get_close_matches(spec, _trace_candidates(ctx), n=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    dirs = ", ".join(str(d) for d in ctx.trace_dirs) or "(no trace folders configured)"
-    raise LookupError(f"trace {spec!r} not found as a path or by name in {dirs}{hint}")
+    named = catalog.by_name(spec, ctx.trace_dirs)
+    if named is not None:
+        return [named.resolve()]
+    raise LookupError(catalog.not_found(spec, ctx.trace_dirs))
 
 
 def _cluster(raw: Any, base: Path) -> ClusterChoice:
@@ -394,7 +379,7 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
         if ctx.check_policy is not None:
             for pname, _ in policies:
                 try:
-                    ctx.check_policy(pname)
+                    ctx.check_policy(pname, base)
                 except LookupError as exc:
                     raise loaded.error(origin("policies"), str(exc)) from None
         seeds: Sequence[int | None] = merged.get("seeds") or [None]

@@ -6,11 +6,13 @@ No pytest here: the plugin's items and fixtures, the benchmarks and any script c
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena import settings as settings_table
 from pytest_simarena.errors import BackendUnavailable, SimArenaError
 
 from .expectations import check
@@ -23,15 +25,31 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 
+_INDEX_SUFFIX = re.compile(r"-\d+$")
+
+
+def trace_family(name: str, trace: Trace | None) -> str:
+    """The family a trace belongs to (reports group solve rates by it): ``metadata.family`` when the
+    trace has one (generated and canonical traces do), else the name without a trailing ``-<number>``.
+
+    >>> trace_family("cpu-far-over-010", None)
+    'cpu-far-over'
+    """
+    meta = (trace.extra.get("metadata") if trace is not None else None) or {}
+    family = meta.get("family") if isinstance(meta, dict) else None
+    if isinstance(family, str) and family:
+        return family
+    return _INDEX_SUFFIX.sub("", name) or name
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunConfig:
     """The plugin settings a case falls back to when its scenario does not say."""
 
-    base_seed: int = 0
-    steps: int = 5
-    step_duration: float = 120.0
-    reward: str = "binary"
+    base_seed: int = field(default=settings_table.get("seed").default)
+    steps: int = field(default=settings_table.get("max_steps").default)
+    step_duration: float = field(default=settings_table.get("step_seconds").default)
+    reward: str = field(default=settings_table.get("reward").default)
 
 
 def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> ClusterChoice:
@@ -150,6 +168,7 @@ class CaseOutcome:
             "scenario": self.case.scenario,
             "file": self.case.file.name,
             "trace": self.case.trace.name,
+            "family": trace_family(self.case.trace.name.split(".")[0], self.original),
             "policy": self.case.policy,
             "seed": self.seed,
             "target": self.target,

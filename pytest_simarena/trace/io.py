@@ -16,13 +16,21 @@ import contextlib
 import gc
 import json
 import os
+import re
+import stat
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import msgpack
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from pytest_simarena.errors import SimArenaWarning, TraceError, UnsupportedTraceVersion
 
@@ -35,7 +43,8 @@ from .normalize import (
     simkube_event,
     split_extra,
 )
-from .structure import check_structure, preview, type_name
+from .structure import check_structure
+from .values import preview, type_name
 
 Format = Literal["msgpack", "json"]
 _WRITE_CHUNK = 1 << 20
@@ -341,8 +350,14 @@ def dump_trace(
 ) -> None:
     """Write ``trace`` to ``path`` atomically (JSON when it ends in ``.json``).
 
-    Written to a temporary file in the same folder, fsynced, then renamed over ``path``: a crash or an
-    encoding error mid-way leaves any previous file untouched and no temporary file behind.
+    What is guaranteed: ``path`` is always either its previous content (or absent) or the complete new
+    file, never a partial one: the bytes go to a temporary file beside it, are fsynced, renamed over
+    ``path``, and the folder is fsynced. When writing fails with an exception (an encoding error, a full
+    disk, Ctrl-C) the temporary file is removed before the error propagates. A process killed outright
+    (SIGKILL, power loss) cannot clean up and may leave its temporary file, named
+    ``.<name>.<8 characters>.simarena-tmp``; the next write into that folder removes such files when they
+    are older than :data:`STALE_AFTER_SECONDS` and no live writer holds their lock. Nothing else in the
+    folder is ever removed (see :func:`remove_stale_temp_files`).
     """
     name = os.fspath(path)
     fmt = fmt or format_for_path(name)
@@ -360,23 +375,33 @@ def _umask_mode() -> int:
 
 
 _CREATE_MODE = _umask_mode()
+TEMP_SUFFIX = ".simarena-tmp"
+STALE_AFTER_SECONDS = 5 * 60
+# ".<target name>.<mkstemp's 8 random characters>.simarena-tmp": only files named so are ever removed.
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + r"\Z")
 
 
 def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
-    """Write the chunks to a temp file beside ``path``, fsync, ``os.replace``; clean up on any failure."""
+    """Write the chunks to a temp file beside ``path``, fsync, ``os.replace``; clean up on any failure.
+
+    The temp file is locked (``flock``) while it is written, so :func:`remove_stale_temp_files`, which
+    runs first, never removes the file of a writer that is still alive.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise TraceError("cannot write: the folder does not exist", path=path)
     if os.path.isdir(path):
         raise TraceError("cannot write: is a directory", path=path)
+    remove_stale_temp_files(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=folder)
     except PermissionError:
         raise TraceError("cannot write: permission denied", path=path) from None
     except OSError as exc:
         raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
     try:
         with os.fdopen(fd, "wb") as out:
+            _lock(out.fileno(), blocking=True)
             buffer = bytearray()
             for chunk in chunks:
                 buffer += chunk
@@ -386,9 +411,9 @@ def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
             out.write(buffer)
             out.flush()
             os.fsync(out.fileno())
-        # mkstemp creates 0600; give the file the mode a plain open() would (0666 less the umask).
-        os.chmod(tmp, _CREATE_MODE)
-        os.replace(tmp, path)
+            # mkstemp creates 0600; give the file the mode a plain open() would (0666 less the umask).
+            os.chmod(tmp, _CREATE_MODE)
+            os.replace(tmp, path)  # still locked: a cleaner that opened the temp name sees a live writer
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -396,6 +421,56 @@ def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
             raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
         raise
     _fsync_dir(folder)
+
+
+def remove_stale_temp_files(folder: str, *, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
+    """Remove the temp files killed writers left in ``folder``; returns the names removed.
+
+    A file is removed only when all of these hold: its name is ours (``.<name>.<8 characters>.simarena-tmp``),
+    it is a regular file (not a link or a folder) owned by this user, it was last modified more than
+    ``older_than`` seconds ago, and no live process holds its write lock. Errors are ignored: cleaning up
+    must never make a write fail.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        name = entry.name
+        if not (name.endswith(TEMP_SUFFIX) and _TEMP_NAME.match(name)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or (uid is not None and info.st_uid != uid):
+                continue
+            if now - info.st_mtime <= older_than:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            if _lock(fd, blocking=False):
+                os.unlink(entry.path)
+                removed.append(name)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _lock(fd: int, *, blocking: bool) -> bool:
+    """Take an exclusive advisory lock on ``fd``; False when another process holds it."""
+    if fcntl is None:  # Windows: no flock; the age rule alone protects live writers there
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _fsync_dir(folder: str) -> None:

@@ -8,17 +8,15 @@ that are not JSON, nesting deeper than MAX_DEPTH. Semantic problems are ``valida
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
-
-import msgpack
 
 from pytest_simarena.errors import SimArenaError, TraceError
 from pytest_simarena.quantities import parse_quantity
 
 from .model import BUILTIN_TEMPLATE_PATHS, Obj, describe, gvk_of, template_path
 from .usage import USAGE_ANNOTATION, read_usage
+from .values import article, preview, type_name
 
 MAX_DEPTH = 100  # Kubernetes objects nest ~20 deep; deeper input is hostile and would recurse elsewhere
 _U64 = 1 << 64
@@ -26,43 +24,6 @@ _I64 = 1 << 63
 _TRACKED_KEYS = frozenset(("podSpecTemplatePaths", "trackLifecycle", "skipOwned"))
 _RESOURCE_FIELDS = ("requests", "limits")
 _valid_quantities: set[Any] = set()  # strings already parsed: traces repeat the same few quantities
-
-
-def preview(value: Any, limit: int = 60) -> str:
-    """A short JSON-ish rendering of a value for messages (strings in double quotes, like kubectl)."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=lambda v: f"<{type(v).__name__}>")
-    except (ValueError, RecursionError):
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def type_name(value: Any) -> str:
-    """JSON/msgpack vocabulary for a Python value's type."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if type(value) in (list, tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, bytes):
-        return "binary"
-    if isinstance(value, msgpack.ExtType | msgpack.Timestamp):
-        return "msgpack extension"
-    return type(value).__name__
-
-
-def article(noun: str) -> str:
-    """``an integer``, ``a map``."""
-    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _expected(what: str, value: Any) -> str:
@@ -271,6 +232,9 @@ def _check_object(obj: Any, location: str, config: Obj, *, applied: bool) -> Non
             # SimKube's driver unwraps metadata.namespace: cluster-scoped objects cannot be replayed (§1.3).
             problem = f"missing field {key}" if value is None else _expected("a non-empty string", value)
             raise TraceError(problem, location=location, obj=who, field=f"metadata.{key}")
+    bad = _bad_string_maps(meta)
+    if bad:
+        raise TraceError(bad[1], location=location, obj=who, field=f"metadata.{bad[0]}")
     if applied:
         for prefix, template in templates_of(obj, config):
             _check_template(template, prefix, location, who)
@@ -308,6 +272,14 @@ def _check_template(template: Any, prefix: str, location: str, who: str) -> None
         return
     if not isinstance(template, dict):
         raise fail(_expected("a pod template (a map)", template), "")
+    meta = template.get("metadata")
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise fail(_expected("a map", meta), "metadata")
+        bad = _bad_string_maps(meta)
+        if bad:
+            raise fail(bad[1], f"metadata.{bad[0]}")
+        _check_usage_annotation(template, fail)
     spec = template.get("spec")
     if spec is None:
         return
@@ -352,20 +324,34 @@ def _check_template(template: Any, prefix: str, location: str, who: str) -> None
                         raise fail(str(exc), field) from None
                     if type(quantity) is str and len(_valid_quantities) < 10_000:
                         _valid_quantities.add(quantity)
-    _check_usage_annotation(template, fail)
+
+
+def _bad_string_maps(meta: Obj) -> tuple[str, str] | None:
+    """``(field, problem)`` when ``meta``'s labels or annotations are not a map of strings, else None.
+
+    ObjectMeta types both as ``map[string]string``: the API server and SimKube's typed ObjectMeta refuse
+    anything else, and the usage annotation is read from them.
+    """
+    for key in ("labels", "annotations"):
+        values = meta.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            return key, _expected("a map of strings", values)
+        for name, value in values.items():
+            if not isinstance(value, str):
+                return join_field(key, _key_part(name)), _expected("a string", value)
+    return None
 
 
 def _check_usage_annotation(template: Obj, fail: Any) -> None:
-    annotations = (template.get("metadata") or {}).get("annotations")
-    if not isinstance(annotations, dict) or USAGE_ANNOTATION not in annotations:
+    """The usage annotation parses (metadata and annotations are known to be maps here)."""
+    if USAGE_ANNOTATION not in (template["metadata"].get("annotations") or {}):
         return
-    field = f'metadata.annotations["{USAGE_ANNOTATION}"]'
     try:
         read_usage(template)
     except TraceError as exc:
-        raise fail(exc.problem, exc.field or field) from None
-    except SimArenaError as exc:
-        raise fail(str(exc), field) from None
+        raise fail(exc.problem, exc.field or f'metadata.annotations["{USAGE_ANNOTATION}"]') from None
 
 
 def _check_index(index: Any) -> None:

@@ -14,8 +14,9 @@ from pytest_simarena.errors import SimArenaError
 from pytest_simarena.quantities import canonical, parse_quantity
 
 from .model import BUILTIN_TEMPLATE_PATHS, Obj, Trace, describe, gvk_of, template_path
-from .structure import join_field, preview, templates_of
+from .structure import join_field, templates_of
 from .usage import USAGE_ANNOTATION, read_usage
+from .values import preview
 
 Severity = Literal["error", "warning"]
 _WORKLOAD_RESTART_ALWAYS = frozenset(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"))

@@ -173,3 +173,39 @@ def test_broken_files_are_collection_errors_and_others_still_run(
     assert outcomes.get("errors") == len(BROKEN)
     assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 1  # the good file ran
     assert result.ret != 0
+
+
+def test_a_policy_module_beside_the_scenario_file_imports_without_pythonpath(
+    pytester: pytest.Pytester,
+) -> None:
+    folder = pytester.mkdir("scenarios")
+    (folder / "team_policies.py").write_text(
+        "from pytest_simarena.policies.registry import make_policy\n"
+        "_heuristic = make_policy('heuristic')\n"
+        "def fixer(observation):\n"
+        "    return _heuristic.act(observation)\n"
+    )
+    (folder / "own.yaml").write_text(
+        "scenarios:\n  - name: own\n    traces: [slightly-bad-cpu]\n"
+        "    policies: {team_policies:fixer: {expect: {solved: true}}}\n"
+    )
+    pytester.chdir()
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unimportable_policy_module_says_how_to_fix_it(pytester: pytest.Pytester) -> None:
+    folder = pytester.mkdir("scenarios")
+    (folder / "own.yaml").write_text(
+        "scenarios:\n  - name: own\n    traces: [slightly-bad-cpu]\n    policies: [nowhere_policies:fixer]\n"
+    )
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*own.yaml:4: scenarios[[]0].policies: policy 'nowhere_policies:fixer': cannot import module "
+            "'nowhere_policies' (No module named 'nowhere_policies'); "
+            "put nowhere_policies.py in *scenarios or *, install it (pip install -e .) "
+            "or add its folder to PYTHONPATH"
+        ]
+    )

@@ -84,4 +84,4 @@ def test_case_finished_hook_can_add_failures(
     )
     result = pytester.runpytest("-q", trace_dirs_arg)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["  - team rule: no blocked actions (5)"])
+    result.stdout.fnmatch_lines(["  - team rule: no blocked actions (10)"])

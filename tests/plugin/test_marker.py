@@ -33,7 +33,7 @@ def test_mark_parametrizes_and_passes_the_result(pytester: pytest.Pytester, trac
             "*::test_expectation_in_mark_fails[[]mixed-noop] FAILED*",
         ]
     )
-    result.stdout.fnmatch_lines(["*expect.solved: expected solved, but not solved after 5 steps*"])
+    result.stdout.fnmatch_lines(["*expect.solved: expected solved, but not solved after 10 steps*"])
     result.stdout.no_fnmatch_line("*the body must not run*")
     junit = (pytester.path / "j.xml").read_text()
     assert '<property name="policy" value="heuristic"' in junit
@@ -66,3 +66,34 @@ def test_mark_misuse_is_explained(pytester: pytest.Pytester, trace_dirs_arg: str
     )
     result.stdout.no_fnmatch_line("*Traceback*")
     assert result.parseoutcomes().get("errors") == 2
+
+
+def test_trace_names_work_without_a_traces_folder(pytester: pytest.Pytester) -> None:
+    # No --simarena-trace-dirs and no traces/ in the project: the packaged traces answer the names.
+    pytester.makepyfile(
+        """
+        from pytest_simarena.plugin import scenarios
+
+        @scenarios(["slightly-bad-cpu"], ["heuristic"])
+        def test_fix(simarena_result):
+            assert simarena_result.solved
+        """
+    )
+    pytester.runpytest("-q").assert_outcomes(passed=1)
+
+
+def test_an_unknown_trace_name_is_reported_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_simarena.plugin import scenarios
+
+        @scenarios(["slighty-bad-cpu"], ["heuristic"])
+        def test_fix(simarena_result):
+            pass
+        """
+    )
+    result = pytester.runpytest("-q")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    out = result.stdout.str()
+    assert out.count("did you mean 'slightly-bad-cpu'") == 1, out
+    assert "During handling" not in out

@@ -66,8 +66,7 @@ def test_run_target_and_reward_options(tmp_path: Path, capsys: pytest.CaptureFix
     ("args", "message"),
     [
         (["run", "no/such.sktrace"], "no/such.sktrace"),
-        (["run", SLIGHT, "--policy", "heuristc"], "Did you mean 'heuristic'?"),
-        (["run", SLIGHT, "--reward", "binry"], "Did you mean 'binary'?"),
+        (["run", SLIGHT, "--nodes", "2", "--cluster", "c.yaml"], "cannot be combined with --nodes"),
         (["run", SLIGHT, "--workload", "api"], "no workload named 'api' (workloads: Deployment default/web)"),
         (["replay", "no/such/run"], "no/such/run"),
     ],
@@ -173,9 +172,13 @@ def one_error_line(capsys: pytest.CaptureFixture[str], argv: list[str], code: in
             ["run"],
             "simarena run: error: the following arguments are required: TRACE (see simarena run --help)",
         ),
-        (["run", SLIGHT, "--steps", "0"], "argument --steps: must be >= 1, got 0"),
-        (["run", SLIGHT, "--target", "many"], "argument --target: not a whole number: 'many'"),
-        (["run", SLIGHT, "--duration", "0s"], "argument --duration: '0s' must be more than 0 seconds"),
+        (["run", SLIGHT, "--max-steps", "0"], "argument --max-steps: expected at least 1"),
+        (["run", SLIGHT, "--steps", "0"], "argument --steps: expected at least 1"),  # the older name
+        (["run", SLIGHT, "--target", "many"], "argument --target: 'many' is not a whole number"),
+        (["run", SLIGHT, "--step-seconds", "0s"], "argument --step-seconds: expected more than 0"),
+        (["run", SLIGHT, "--policy", "heuristc"], "Did you mean 'heuristic'?"),
+        (["run", SLIGHT, "--reward", "binry"], "Did you mean 'binary'?"),
+        (["batch", SLIGHT, "--policy", "noop", "vpa", "heuristc"], "Did you mean 'heuristic'?"),
         (["batch", "--jobs", "-1"], "argument --jobs: must be >= 1, got -1"),
         (["simulate"], "simarena simulate: error: the following arguments are required: TRACE"),
         (["nosuchcommand"], "simarena: error: argument COMMAND: invalid choice: 'nosuchcommand'"),
@@ -234,3 +237,40 @@ def test_every_command_help_states_its_exit_codes(
         main([*command, "--help"])
     assert info.value.code == 0
     assert "exit codes" in capsys.readouterr().out.lower()
+
+
+def test_batch_labels_a_user_policy_by_its_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = "user_policies:CountingPolicy"  # its class says name = "counting"
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "batch",
+                "slightly-bad-cpu",
+                "--policy",
+                spec,
+                "user_policies:always_scale_up",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "counting" in capsys.readouterr().out
+    doc = json.loads((out / "results.json").read_text())
+    assert [p["policy"] for p in doc["policies"]] == ["counting", "user_policies:always_scale_up"]
+    assert doc["results"][0]["policy"] == "counting" and doc["results"][0]["policySpec"] == spec
+
+
+def test_run_and_batch_take_the_cluster_options_and_batch_the_backend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 17-cpu pods fit on 32-cpu nodes: healthy as it is, so even noop solves at step 0.
+    run = ["run", "slightly-bad-cpu", "--policy", "noop", "--node-cpu", "32", "--nodes", "3"]
+    assert main([*run, "--out", str(tmp_path / "r"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["stepsToSolve"] == 0 and doc["steps"][0]["observation"]["nodeAllocatable"]["cpu"] == "32"
+    batch = ["batch", "slightly-bad-cpu", "--policy", "noop", "--node-cpu", "32", "--backend", "embedded"]
+    assert main([*batch, "--out", str(tmp_path / "b")]) == 0
+    results = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert results["results"][0]["solved"] is True and results["settings"]["node_cpu"] == "32"

@@ -59,11 +59,63 @@ def test_delete_reports_absent_on_404_and_terminating_on_409(server: tuple[Endpo
     base = "/api/v1/namespaces"
     ep.on("DELETE", f"{base}/gone", (404, status_body(404, "NotFound", 'namespaces "gone" not found')))
     ep.on("DELETE", f"{base}/busy", (409, status_body(409, "Conflict", "content is being removed")))
+    replaced = (
+        'Operation cannot be fulfilled on namespaces "new": Precondition failed: UID in precondition: u1'
+    )
+    ep.on("DELETE", f"{base}/new", (409, status_body(409, "Conflict", replaced)))
     ep.on("DELETE", f"{base}/mine", (200, {"kind": "Namespace"}))
-    assert api.delete("v1", "Namespace", "gone") == "absent"
-    assert api.delete("v1", "Namespace", "busy") == "terminating"
-    assert api.delete("v1", "Namespace", "mine") == "deleted"
-    assert ep.requests[-1].query == {"propagationPolicy": ["Background"]}
+    assert api.delete("v1", "Namespace", "gone", uid="u1") == "absent"
+    assert api.delete("v1", "Namespace", "busy", uid="u1") == "terminating"
+    assert api.delete("v1", "Namespace", "new", uid="u1") == "replaced"
+    assert api.delete("v1", "Namespace", "mine", uid="u1") == "deleted"
+    assert ep.requests[-1].body == {
+        "apiVersion": "v1",
+        "kind": "DeleteOptions",
+        "propagationPolicy": "Background",
+        "preconditions": {"uid": "u1"},
+    }
+
+
+def test_delete_without_a_name_or_uid_and_cluster_scoped_writes_for_a_namespace_are_refused(
+    server: tuple[Endpoint, KubeApi],
+) -> None:
+    ep, api = server
+    with pytest.raises(BackendError, match="empty name would delete every pods"):
+        api.delete("v1", "Pod", "", "ns", uid="u1")
+    with pytest.raises(BackendError, match="no uid"):
+        api.delete("v1", "Pod", "p", "ns", uid="")
+    with pytest.raises(BackendError, match="Node n1 is cluster-scoped"):
+        api.apply(
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "namespace": "p-x"}},
+            field_manager="m",
+        )
+    with pytest.raises(BackendError, match="Namespace prod is cluster-scoped"):
+        api.delete("v1", "Namespace", "prod", "p-x", uid="u1")
+    assert ep.requests == []
+
+
+def test_namespaced_resources_come_from_discovery_without_subresources_or_views(tmp_path: Path) -> None:
+    from kube_http import ObjectStore
+
+    with endpoint() as ep:
+        ObjectStore(ep)
+        ep.on(
+            "GET",
+            "/apis/metrics.k8s.io/v1beta1",
+            (
+                200,
+                {
+                    "resources": [
+                        {"name": "pods", "namespaced": True, "kind": "PodMetrics", "verbs": ["get", "list"]}
+                    ]
+                },
+            ),
+        )
+        api = KubeApi(connect(write_kubeconfig(tmp_path / "kc", ep.url)), timeout=(2.0, 5.0))
+        found = {(r.api_version, r.kind) for r in api.namespaced_resources()}
+        api.close()
+    assert {("v1", "ConfigMap"), ("rbac.authorization.k8s.io/v1", "Role"), ("v1", "Pod")} <= found
+    assert not {k for _v, k in found} & {"Node", "Namespace", "ClusterRole", "PodMetrics"}
 
 
 def test_list_sends_the_selector_and_fills_in_kind(server: tuple[Endpoint, KubeApi]) -> None:

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kube_http import Endpoint, ObjectStore, Recorded, endpoint, write_kubeconfig
+from kube_http import Endpoint, ObjectStore, served_cluster
 
-from pytest_simarena.backends.embedded import EmbeddedCluster
 from pytest_simarena.backends.kube import make_backend
 from pytest_simarena.backends.kube.cluster import KubeCluster
 from pytest_simarena.backends.kube.labels import CREATED_KEY
@@ -29,20 +28,10 @@ NS_PATH = "/api/v1/namespaces"
 DEPLOY = "/apis/apps/v1/namespaces/p1-default/deployments"
 
 
-def _allow_all(req: Recorded) -> tuple[int, Any]:
-    return 201, {**req.body, "status": {"allowed": True}}
-
-
 @pytest.fixture
 def cluster_ep(tmp_path: Path) -> Iterator[tuple[Endpoint, ObjectStore, Path]]:
-    with endpoint() as ep:
-        store = ObjectStore(ep)
-        ep.on("GET", "/version", (200, {"gitVersion": "v1.31.0"}))
-        ep.on("GET", "/apis", (200, {"groups": []}))
-        ep.on("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", _allow_all)
-        for node in EmbeddedCluster().observe("x").nodes:
-            store.objects[f"/api/v1/nodes/{node['metadata']['name']}"] = node
-        yield ep, store, write_kubeconfig(tmp_path / "kc", ep.url)
+    with served_cluster(tmp_path) as served:
+        yield served
 
 
 def _deployment(name: str) -> dict[str, Any]:
@@ -117,18 +106,14 @@ def test_direct_step_creates_labelled_objects_and_cleanup_spares_a_users_pod(
     cluster.close()
 
 
-def test_a_namespace_that_existed_is_used_but_never_deleted(
+def test_a_namespace_that_existed_is_refused_and_never_deleted(
     cluster_ep: tuple[Endpoint, ObjectStore, Path],
 ) -> None:
     _ep, store, kc = cluster_ep
-    store.objects[f"{NS_PATH}/p1-default"] = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": "p1-default"},
-    }
+    store.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "p1-default"}})
     cluster = KubeCluster(kubeconfig=kc, mode="direct")
-    cluster.start(_trace(), "p1", speed=1000.0)
-    cluster.advance(0.01)
+    with pytest.raises(BackendError, match="namespace p1-default already exists and was not created by"):
+        cluster.start(_trace(), "p1", speed=1000.0)
     cluster.cleanup("p1")
     assert f"{NS_PATH}/p1-default" in store.objects
     assert not [p for p in store.objects if p.startswith(DEPLOY)]

@@ -137,7 +137,7 @@ def test_replay_hands_out_each_event_once_when_due(tmp_path: Path) -> None:
         "contexts: [{name: c, context: {cluster: k, user: u}}]\n"
     )
     api = KubeApi(connect(kubeconfig))  # never contacted: due() is pure bookkeeping
-    replay = D.DirectReplay(api, D.plan(_trace_with_events(), "p1", LABELS))
+    replay = D.DirectReplay(api, D.plan(_trace_with_events(), "p1", LABELS), LABELS)
     assert [e.offset for e in replay.due(0)] == [0.0]
     assert replay.due(10) == []
     assert replay.next_offset() == 30.0
@@ -150,3 +150,17 @@ def test_namespace_body_marks_namespaces_we_create() -> None:
     assert body["metadata"]["labels"] == {**LABELS, CREATED_KEY: "true"}
     assert D.split_api_version("apps/v1.Deployment") == ("apps/v1", "Deployment")
     assert D.split_api_version("v1.Pod") == ("v1", "Pod")
+
+
+def test_plan_refuses_a_nameless_object_naming_event_and_field() -> None:
+    from pytest_simarena.errors import BackendError
+
+    nameless = _deployment("")
+    with pytest.raises(
+        BackendError, match=r"the trace, event 1, deleted_objs: Deployment has an empty metadata\.name"
+    ):
+        D.plan(
+            Trace(events=[{"ts": 0, "applied_objs": [_deployment()]}, {"ts": 1, "deleted_objs": [nameless]}]),
+            "p1",
+            LABELS,
+        )

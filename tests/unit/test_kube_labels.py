@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,14 +20,18 @@ def test_our_labels_carry_managed_by_run_and_prefix() -> None:
     }
 
 
-def test_cleanup_selector_ignores_the_run_so_leftovers_of_a_crashed_run_are_found() -> None:
-    sel = L.selector(L.cleanup_labels("p1"))
-    assert sel == "app.kubernetes.io/managed-by=pytest-simarena,simarena.io/prefix=p1"
-    assert L.parse_selector(sel) == L.cleanup_labels("p1")
+def test_cleanup_selects_by_run_and_the_prefix_selector_only_finds_other_runs() -> None:
+    sel = L.selector(L.run_labels("r2", "p1"))
+    assert sel == "app.kubernetes.io/managed-by=pytest-simarena,simarena.io/prefix=p1,simarena.io/run=r2"
+    assert L.parse_selector(sel) == L.run_labels("r2", "p1")
     old_run = {"metadata": {"labels": L.our_labels("19990101t000000-1", "p1")}}
+    this_run = {"metadata": {"labels": L.our_labels("r2", "p1")}}
     other_prefix = {"metadata": {"labels": L.our_labels("19990101t000000-1", "p2")}}
     unlabelled = {"metadata": {"name": "users-pod"}}
-    assert L.select([old_run, other_prefix, unlabelled], L.cleanup_labels("p1")) == [old_run]
+    objs = [old_run, this_run, other_prefix, unlabelled]
+    assert L.select(objs, L.run_labels("r2", "p1")) == [this_run]
+    assert L.select(objs, L.prefix_labels("p1")) == [old_run, this_run]
+    assert L.run_of(old_run) == "19990101t000000-1" and L.run_of(unlabelled) == ""
 
 
 def test_parse_selector_rejects_set_based_expressions() -> None:
@@ -36,7 +42,7 @@ def test_parse_selector_rejects_set_based_expressions() -> None:
 
 def test_a_label_with_another_value_does_not_match() -> None:
     obj = {"metadata": {"labels": {"app.kubernetes.io/managed-by": "helm", "simarena.io/prefix": "p1"}}}
-    assert not L.matches(obj, L.cleanup_labels("p1"))
+    assert not L.matches(obj, L.prefix_labels("p1"))
     assert not L.matches({"metadata": None}, {"a": "b"})
 
 
@@ -81,10 +87,11 @@ def test_check_prefix() -> None:
             L.check_prefix(bad)
 
 
-def test_run_id_is_a_label_value_from_time_and_pid() -> None:
-    rid = L.new_run_id(now=0, pid=4242)
-    assert rid == "19700101t000000-4242"
+def test_run_id_is_a_label_value_from_time_pid_and_host() -> None:
+    rid = L.new_run_id(now=0, pid=4242, host="abc123")
+    assert rid == "19700101t000000-4242-abc123"
     assert L.is_label_value(rid)
+    assert L.is_label_value(L.new_run_id()) and L.new_run_id().endswith(L.host_tag())
     with pytest.raises(BackendError, match="not a valid label value"):
         L.our_labels("has space", "p")
 
@@ -101,3 +108,14 @@ def test_add_labels_creates_metadata() -> None:
     obj: dict[str, object] = {"kind": "Pod"}
     L.add_labels(obj, {"a": "1"})
     assert obj["metadata"] == {"labels": {"a": "1"}}
+
+
+def test_a_run_is_gone_only_when_it_was_this_hosts_and_its_process_ended() -> None:
+    here = L.host_tag()
+    dead, alive = (lambda _pid: False), (lambda _pid: True)
+    assert L.run_is_gone(f"20261203t090000-4242-{here}", alive=dead)
+    assert not L.run_is_gone(f"20261203t090000-4242-{here}", alive=alive)  # running (or pid reused)
+    assert not L.run_is_gone("20261203t090000-4242-000000", alive=dead)  # another host: cannot know
+    assert not L.run_is_gone("r1", alive=dead)  # not a run id of ours: never taken as gone
+    assert not L.run_is_gone(L.new_run_id(), alive=dead)  # this process
+    assert not L.run_is_gone(f"20261203t090000-{os.getpid()}-{here}")

@@ -115,3 +115,21 @@ def test_failed_upload_shows_the_exit_code_and_last_line(tmp_path: Path) -> None
     d = S.TraceDelivery(host_dir=tmp_path, base_url="s3://b/", upload=fail)
     with pytest.raises(BackendError, match=r"exit 3\).*AccessDenied"):
         d.deliver(b"x", "t.sktrace")
+
+
+def test_a_failed_upload_never_prints_the_command_or_its_secrets(tmp_path: Path) -> None:
+    token = "s3cr3t-t0ken-value"
+    echo = "import sys; print('denied for token ' + sys.argv[1], file=sys.stderr); sys.exit(3)"
+    upload = f'{sys.executable} -c "{echo}" {token} {{file}} {{url}}'
+    d = S.TraceDelivery(host_dir=tmp_path, base_url="s3://b/", upload=upload)
+    with pytest.raises(BackendError) as info:
+        d.deliver(b"x", "t.sktrace")
+    message = str(info.value)
+    assert token not in message and "import sys" not in message
+    assert message.startswith(f"uploading the trace with {Path(sys.executable).name} (SIMARENA_TRACE_UPLOAD)")
+    assert message.endswith("(exit 3): denied for token ***")
+    sleeps = f'{sys.executable} -c "import time; time.sleep(5)" {token}'
+    slow = S.TraceDelivery(host_dir=tmp_path, base_url="s3://b/", upload=sleeps)
+    with pytest.raises(BackendError, match=r"\(SIMARENA_TRACE_UPLOAD\) timed out after 0.2 s") as info:
+        slow.deliver(b"x", "t.sktrace", timeout=0.2)
+    assert token not in str(info.value)

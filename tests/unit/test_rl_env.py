@@ -15,6 +15,7 @@ from pytest_simarena.rl.action_spaces import ACTION_SPACES, SEED_ORDER
 from pytest_simarena.rl.env import ENV_ID, LearnEnv
 from pytest_simarena.rl.features import FEATURES, N_FEATURES
 from pytest_simarena.rl.sampling import make_pool, split_by_family
+from pytest_simarena.settings import SettingError
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = str(ROOT / "traces" / "generated")
@@ -120,7 +121,7 @@ def test_split_by_family_keeps_families_apart() -> None:
 
 
 def test_bad_options_are_one_clear_line() -> None:
-    with pytest.raises(UnknownNameError, match=r"action space 'proportinal'.*Did you mean 'proportional'"):
+    with pytest.raises(SettingError, match=r"action_space='proportinal'.*did you mean 'proportional'"):
         LearnEnv(GENERATED, action_space="proportinal")
     with pytest.raises(UnknownNameError, match="trace family 'cpu-far'"):
         LearnEnv("family:cpu-far")

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena.backends.protocol import virtual_namespace
 from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
@@ -156,5 +157,5 @@ class Replay:
             if not isinstance(obj, dict):
                 continue
             meta = obj.get("metadata") or {}
-            namespace = f"{self.prefix}-{meta.get('namespace') or 'default'}"
+            namespace = virtual_namespace(self.prefix, str(meta.get("namespace") or "default"))
             cluster.delete(gvk_of(obj), namespace, str(meta.get("name", "")), missing_ok=True)

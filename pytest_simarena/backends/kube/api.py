@@ -9,6 +9,7 @@ the API server's own message.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -149,6 +150,7 @@ class KubeApi:
         self._k8s = k8s
         self._dyn = k8s.dynamic.DynamicClient(connection.api_client, discoverer=_no_discovery)
         self._resources: dict[tuple[str, str], Resource] = {}
+        self._namespaced: builtins.list[Resource] | None = None
         self._urllib3_error: type[BaseException] = __import__("urllib3").exceptions.HTTPError
 
     # ------------------------------------------------------------------------------------------ requests
@@ -234,6 +236,7 @@ class KubeApi:
         meta = obj.get("metadata") or {}
         name, namespace = str(meta.get("name", "")), meta.get("namespace")
         res = self.resource(api_version, kind)
+        _scope_check(res, namespace, name)
         out: Obj = self.request(
             "PATCH",
             res.path(namespace if res.namespaced else None, name),
@@ -246,16 +249,26 @@ class KubeApi:
         )
         return out
 
-    def create(self, obj: Mapping[str, Any]) -> Obj:
+    def create(
+        self, obj: Mapping[str, Any], *, field_manager: str | None = None, dry_run: bool = False
+    ) -> Obj:
+        """POST ``obj``: 409 AlreadyExists when the name is taken (never a takeover)."""
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
         meta = obj.get("metadata") or {}
         namespace = meta.get("namespace")
         res = self.resource(api_version, kind)
+        _scope_check(res, namespace, meta.get("name"))
+        params: dict[str, Any] = {}
+        if field_manager:
+            params["field_manager"] = field_manager
+        if dry_run:
+            params["dry_run"] = "All"
         out: Obj = self.request(
             "POST",
             res.path(namespace if res.namespaced else None),
             f"create {kind} {_ref(namespace, meta.get('name'))}",
             body=dict(obj),
+            **params,
         )
         return out
 
@@ -266,24 +279,64 @@ class KubeApi:
         name: str,
         namespace: str | None = None,
         *,
+        uid: str,
         propagation: str = "Background",
     ) -> str:
-        """Delete one object: ``"deleted"``, ``"absent"`` (404) or ``"terminating"`` (409: already going)."""
+        """Delete the object ``name`` if it still is the one with ``uid`` (a precondition on the server).
+
+        ``"deleted"``, ``"absent"`` (404), ``"terminating"`` (409: a namespace already going) or
+        ``"replaced"`` (409: the name now belongs to another object, which stays). An empty name or uid is
+        refused before any request: without a name the DELETE would address the whole collection.
+        """
         res = self.resource(api_version, kind)
-        try:
-            self.request(
-                "DELETE",
-                res.path(namespace, name),
-                f"delete {kind} {_ref(namespace, name)}",
-                propagation_policy=propagation,
+        what = f"delete {kind} {_ref(namespace, name)}"
+        if not name:
+            raise BackendError(
+                f"{what}: refused: an empty name would delete every {res.plural} in the collection"
             )
+        if not uid:
+            raise BackendError(f"{what}: refused: no uid to send as the deletion's precondition")
+        _scope_check(res, namespace, name)
+        body = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": propagation,
+            "preconditions": {"uid": uid},
+        }
+        try:
+            self.request("DELETE", res.path(namespace, name), what, body=body)
         except ApiError as exc:
             if exc.status == 404:
                 return "absent"
             if exc.status == 409:
-                return "terminating"
+                return "replaced" if "precondition" in exc.message.lower() else "terminating"
             raise
         return "deleted"
+
+    def namespaced_resources(self) -> builtins.list[Resource]:
+        """Every namespaced kind the server lists in discovery that can be listed and deleted (cached).
+
+        Core ``v1`` and each group's preferred version; subresources (``pods/log``) are skipped. A group
+        whose discovery fails raises :class:`ApiError`: what cannot be listed cannot be proven absent.
+        """
+        if self._namespaced is not None:
+            return self._namespaced
+        versions = ["v1"] + [
+            str((g.get("preferredVersion") or {}).get("groupVersion") or "")
+            for g in (self.request("GET", "/apis", "discover API groups") or {}).get("groups") or []
+        ]
+        found: builtins.list[Resource] = []
+        for gv in (v for v in versions if v):
+            listing = self.request("GET", group_version_root(gv), f"discover {gv}") or {}
+            for entry in listing.get("resources") or []:
+                name, verbs = str(entry.get("name", "")), set(entry.get("verbs") or [])
+                if "/" in name or not entry.get("namespaced") or "list" not in verbs:
+                    continue
+                if verbs.isdisjoint({"delete", "deletecollection"}):
+                    continue  # served views (metrics.k8s.io): a namespace's deletion destroys nothing there
+                found.append(Resource(gv, str(entry.get("kind", "")), name, True))
+        self._namespaced = found
+        return found
 
     def post(self, path: str, body: Mapping[str, Any], what: str) -> Obj:
         out: Obj = self.request("POST", path, what, body=dict(body))
@@ -293,6 +346,16 @@ class KubeApi:
         closer = getattr(self.connection.api_client, "close", None)
         if callable(closer):
             closer()
+
+
+def _scope_check(res: Resource, namespace: Any, name: Any) -> None:
+    # A cluster-scoped path drops the namespace: an object meant for a namespace of ours would land on
+    # (or delete) the cluster's own object of that name, a Node or a Namespace.
+    if namespace and not res.namespaced:
+        raise BackendError(
+            f"{res.kind} {name} is cluster-scoped: refusing to write it for namespace {namespace} "
+            "(it would change the cluster's own object of that name)"
+        )
 
 
 def _ref(namespace: Any, name: Any) -> str:

@@ -1,15 +1,20 @@
-"""Cleanup that touches only what we created: labelled objects, and namespaces we made that hold nothing else.
+"""Cleanup that touches only what this run created: its labelled objects, and namespaces holding only them.
 
-Rules (issue 7):
+Rules (issues 7 and 10):
 
-- an object is deleted only if it carries our managed-by and prefix labels (any run of the prefix, so a
-  crashed run's leftovers go too); an unlabelled pod survives every run and cleanup;
-- a namespace is deleted only if it carries our labels *and* the ``simarena.io/created`` mark (we made
-  it), and no foreign workload or pod lives in it: deleting a namespace deletes everything inside, so a
-  user's pod in it keeps the namespace alive (we delete our objects and leave the namespace);
+- an object is deleted only if it carries our managed-by label, the prefix *and this run's id*, checked
+  again after the API server's label selection, and the DELETE carries its uid as a precondition (an
+  object replaced meanwhile is left alone); two sessions sharing a prefix never delete each other's
+  objects, and a prefix another live run holds is refused (:func:`other_runs`);
+- a namespace is deleted only if it carries this run's labels *and* the ``simarena.io/created`` mark (we
+  made it), and holds nothing but our objects across every namespaced kind the server lists in
+  discovery (Events, the ``default`` ServiceAccount and the ``kube-root-ca.crt`` ConfigMap are namespace
+  machinery). Before its contents are read, a ResourceQuota of ours (the *fence*) sets every kind's object
+  count to 0, so the API server refuses what anyone creates in it from then on: an object cannot appear
+  between the check and the deletion. A namespace that holds anything else keeps living (the fence goes);
 - 404 (already gone) and 409 (already terminating) count as done, so cleanup is idempotent.
 
-The selection is pure (API-shaped dicts in, decisions out); :func:`cleanup_prefix` does the requests.
+The selection is pure (API-shaped dicts in, decisions out); :func:`cleanup_run` does the requests.
 """
 
 from __future__ import annotations
@@ -18,11 +23,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .labels import CREATED_KEY, cleanup_labels, labels_of, matches, selector
+from .labels import (
+    CREATED_KEY,
+    labels_of,
+    matches,
+    prefix_labels,
+    run_labels,
+    run_of,
+    selector,
+)
 from .waits import poll_until
 
 if TYPE_CHECKING:
-    from .api import KubeApi
+    from .api import KubeApi, Resource
 
 Obj = Mapping[str, Any]
 
@@ -41,9 +54,13 @@ CLEANUP_KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "ServiceAccount"),
     ("v1", "PersistentVolumeClaim"),
 )
-# What a user could have put in a namespace that its deletion would destroy; Events, the auto-created
-# ``default`` ServiceAccount and ``kube-root-ca.crt`` ConfigMap are namespace machinery, not theirs.
-WORKLOAD_KINDS: tuple[tuple[str, str], ...] = CLEANUP_KINDS[:7]
+FENCE_NAME = "simarena-cleanup-fence"
+# What Kubernetes itself puts in every namespace (kind, name; "" = any name): not a user's.
+NAMESPACE_MACHINERY: tuple[tuple[str, str], ...] = (
+    ("Event", ""),
+    ("ServiceAccount", "default"),
+    ("ConfigMap", "kube-root-ca.crt"),
+)
 
 
 def _meta(obj: Obj) -> Mapping[str, Any]:
@@ -51,9 +68,9 @@ def _meta(obj: Obj) -> Mapping[str, Any]:
     return meta if isinstance(meta, Mapping) else {}
 
 
-def select_for_cleanup(objs: Iterable[Obj], prefix: str) -> list[Obj]:
-    """The objects cleanup of ``prefix`` deletes: those carrying our managed-by and prefix labels."""
-    wanted = cleanup_labels(prefix)
+def select_for_cleanup(objs: Iterable[Obj], prefix: str, run_id: str) -> list[Obj]:
+    """The objects cleanup of this run deletes: those carrying managed-by, the prefix and the run id."""
+    wanted = run_labels(run_id, prefix)
     return [o for o in objs if matches(o, wanted)]
 
 
@@ -74,14 +91,19 @@ def owned_closure(objs: Sequence[Obj], roots: Iterable[Obj]) -> set[str]:
     return uids
 
 
-def foreign_objects(contents: Sequence[Obj], prefix: str) -> list[Obj]:
-    """Objects in a namespace that are neither ours nor owned (transitively) by ours."""
-    ours = select_for_cleanup(contents, prefix)
+def is_machinery(obj: Obj) -> bool:
+    kind, name = str(obj.get("kind", "")), str(_meta(obj).get("name", ""))
+    return any(kind == k and (not n or name == n) for k, n in NAMESPACE_MACHINERY)
+
+
+def foreign_objects(contents: Sequence[Obj], prefix: str, run_id: str) -> list[Obj]:
+    """Objects in a namespace that are neither this run's, owned (transitively) by them, nor machinery."""
+    ours = select_for_cleanup(contents, prefix, run_id)
     keep = owned_closure(contents, ours)
     out = []
     for obj in contents:
         uid = str(_meta(obj).get("uid") or "")
-        if (uid and uid in keep) or any(obj is o for o in ours):
+        if (uid and uid in keep) or any(obj is o for o in ours) or is_machinery(obj):
             continue
         out.append(obj)
     return out
@@ -94,19 +116,40 @@ class NamespaceVerdict:
     reason: str
 
 
-def namespace_verdict(namespace: Obj, contents: Sequence[Obj], prefix: str) -> NamespaceVerdict:
-    """Whether cleanup of ``prefix`` may delete ``namespace`` given the workloads and pods in it."""
+def namespace_verdict(namespace: Obj, contents: Sequence[Obj], prefix: str, run_id: str) -> NamespaceVerdict:
+    """Whether cleanup of this run may delete ``namespace`` given everything in it."""
     name = str(_meta(namespace).get("name", ""))
-    if not matches(namespace, cleanup_labels(prefix)):
+    if not matches(namespace, prefix_labels(prefix)):
         return NamespaceVerdict(name, False, "not labelled as ours for this prefix")
     if labels_of(namespace).get(CREATED_KEY) != "true":
         return NamespaceVerdict(name, False, "it existed before us (no simarena.io/created mark)")
-    foreign = foreign_objects(contents, prefix)
+    if run_of(namespace) != run_id:
+        return NamespaceVerdict(name, False, f"another run created it ({run_of(namespace) or 'unknown'})")
+    foreign = foreign_objects(contents, prefix, run_id)
     if foreign:
         names = ", ".join(f"{o.get('kind', '?')} {_meta(o).get('name', '?')}" for o in foreign[:3])
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         return NamespaceVerdict(name, False, f"it holds objects that are not ours: {names}{more}")
     return NamespaceVerdict(name, True, "created by us and holds nothing else")
+
+
+def fence_body(namespace: str, resources: Sequence[Resource], labels: Mapping[str, str]) -> dict[str, Any]:
+    """The ResourceQuota that lets no new object of any listed kind be created in ``namespace``.
+
+    Object-count quota ``count/<resource>.<group>`` (``count/<resource>`` for the core group) works for every
+    namespaced resource; the API server's quota admission refuses a create over ``hard`` with 403, and
+    refuses every counted create until the quota controller has computed the quota's usage.
+    """
+    hard = {}
+    for res in resources:
+        group = res.api_version.rpartition("/")[0]
+        hard[f"count/{res.plural}.{group}" if group else f"count/{res.plural}"] = "0"
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": FENCE_NAME, "namespace": namespace, "labels": dict(labels)},
+        "spec": {"hard": dict(sorted(hard.items()))},
+    }
 
 
 @dataclass
@@ -115,6 +158,7 @@ class CleanupReport:
 
     deleted: list[str] = field(default_factory=list)
     absent: int = 0
+    replaced: list[str] = field(default_factory=list)
     namespaces_deleted: list[str] = field(default_factory=list)
     namespaces_kept: list[NamespaceVerdict] = field(default_factory=list)
 
@@ -125,44 +169,114 @@ def _describe(obj: Obj) -> str:
     return f"{obj.get('kind', '?')} {ns + '/' if ns else ''}{meta.get('name', '?')}"
 
 
-def cleanup_prefix(
+def delete_checked(api: KubeApi, obj: Obj, report: CleanupReport, *, propagation: str = "Background") -> None:
+    """Delete ``obj`` (proven ours) with its uid as the precondition; the outcome goes to ``report``."""
+    api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+    meta = _meta(obj)
+    outcome = api.delete(
+        api_version,
+        kind,
+        str(meta.get("name") or ""),
+        meta.get("namespace"),
+        uid=str(meta.get("uid") or ""),
+        propagation=propagation,
+    )
+    if outcome == "absent":
+        report.absent += 1
+    elif outcome == "replaced":
+        report.replaced.append(_describe(obj))
+    else:
+        report.deleted.append(_describe(obj))
+
+
+def other_runs(
+    api: KubeApi, prefix: str, run_id: str, kinds: Iterable[tuple[str, str]] = ()
+) -> dict[str, str]:
+    """Runs other than ``run_id`` that have objects of ``prefix`` (run id -> one of its objects)."""
+    found: dict[str, str] = {}
+    label_sel = selector(prefix_labels(prefix))
+    for api_version, kind in [("v1", "Namespace"), *CLEANUP_KINDS, *kinds]:
+        for obj in api.list(api_version, kind, label_selector=label_sel):
+            run = run_of(obj)
+            if matches(obj, prefix_labels(prefix)) and run and run != run_id:
+                found.setdefault(run, _describe({**obj, "kind": kind}))
+    return found
+
+
+def _namespace_contents(api: KubeApi, name: str) -> list[Obj]:
+    contents: list[Obj] = []
+    for res in api.namespaced_resources():
+        contents.extend(
+            {**o, "apiVersion": res.api_version, "kind": res.kind}
+            for o in api.list(res.api_version, res.kind, name)
+            if not _meta(o).get("deletionTimestamp")
+        )
+    return contents
+
+
+def _fence(api: KubeApi, name: str, labels: Mapping[str, str]) -> Obj | str:
+    """Create the fence in namespace ``name``: the quota object, or why it could not be made."""
+    from .api import ApiError
+
+    try:
+        return api.create(
+            fence_body(name, api.namespaced_resources(), labels), field_manager="pytest-simarena"
+        )
+    except ApiError as exc:
+        if exc.status == 409:
+            found = api.get("v1", "ResourceQuota", FENCE_NAME, name)
+            if found is not None and matches(found, labels):
+                return found
+        return f"it could not be fenced before the check ({exc})"
+
+
+def delete_namespace_if_only_ours(api: KubeApi, ns: Obj, prefix: str, run_id: str) -> NamespaceVerdict:
+    """Fence namespace ``ns``, read everything in it, then delete it (uid precondition) or unfence it."""
+    name = str(_meta(ns).get("name"))
+    verdict = namespace_verdict(ns, [], prefix, run_id)
+    if not verdict.delete:
+        return verdict
+    labels = run_labels(run_id, prefix)
+    fence = _fence(api, name, labels)
+    if isinstance(fence, str):
+        return NamespaceVerdict(name, False, fence)
+    verdict = namespace_verdict(ns, _namespace_contents(api, name), prefix, run_id)
+    if not verdict.delete:
+        delete_checked(api, fence, CleanupReport())
+        return verdict
+    outcome = api.delete("v1", "Namespace", name, uid=str(_meta(ns).get("uid") or ""))
+    if outcome == "replaced":
+        return NamespaceVerdict(name, False, "it was replaced by another namespace of that name")
+    return verdict
+
+
+def cleanup_run(
     api: KubeApi,
     prefix: str,
+    run_id: str,
     *,
     extra_kinds: Iterable[tuple[str, str]] = (),
     delete_namespaces: bool = True,
     wait: bool = True,
     timeout: float = 120.0,
 ) -> CleanupReport:
-    """Delete what we created under ``prefix`` (cluster-wide, by label), then our namespaces; idempotent."""
+    """Delete what run ``run_id`` created under ``prefix`` (cluster-wide, by label), then its namespaces."""
     report = CleanupReport()
-    label_sel = selector(cleanup_labels(prefix))
+    label_sel = selector(run_labels(run_id, prefix))
     kinds = list(CLEANUP_KINDS) + [k for k in extra_kinds if k not in CLEANUP_KINDS]
     for api_version, kind in kinds:
         # The API server selects by label; select_for_cleanup re-checks, so a server ignoring the
         # selector (or a proxy) could never make us delete an unlabelled object.
-        for obj in select_for_cleanup(api.list(api_version, kind, label_selector=label_sel), prefix):
-            meta = _meta(obj)
-            outcome = api.delete(api_version, kind, str(meta.get("name")), meta.get("namespace"))
-            if outcome == "absent":
-                report.absent += 1
-            else:
-                report.deleted.append(_describe(obj))
+        for obj in select_for_cleanup(api.list(api_version, kind, label_selector=label_sel), prefix, run_id):
+            delete_checked(api, {**obj, "apiVersion": api_version, "kind": kind}, report)
     if not delete_namespaces:
         return report
-    for ns in select_for_cleanup(api.list("v1", "Namespace", label_selector=label_sel), prefix):
-        name = str(_meta(ns).get("name"))
-        contents: list[Obj] = []
-        for api_version, kind in WORKLOAD_KINDS:
-            contents.extend(
-                o for o in api.list(api_version, kind, name) if not _meta(o).get("deletionTimestamp")
-            )
-        verdict = namespace_verdict(ns, contents, prefix)
-        if not verdict.delete:
+    for ns in select_for_cleanup(api.list("v1", "Namespace", label_selector=label_sel), prefix, run_id):
+        verdict = delete_namespace_if_only_ours(api, ns, prefix, run_id)
+        if verdict.delete:
+            report.namespaces_deleted.append(verdict.name)
+        else:
             report.namespaces_kept.append(verdict)
-            continue
-        if api.delete("v1", "Namespace", name) != "absent":
-            report.namespaces_deleted.append(name)
     if wait and report.namespaces_deleted:
         gone = list(report.namespaces_deleted)
         poll_until(

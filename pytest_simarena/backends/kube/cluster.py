@@ -8,8 +8,12 @@ Modes (``mode=`` or ``$SIMARENA_KUBE_MODE``; default ``simkube``):
   namespaces (that moment is time 0); ``cleanup`` deletes the Simulation (SimKube's garbage collection
   removes the simulated objects) and waits for the virtual namespaces to go.
 - ``direct``: ``start`` creates the ``<prefix>-<ns>`` namespaces (labelled, marked as ours) and applies
-  the first event's rewritten objects; ``advance`` applies later events on time; ``cleanup`` deletes our
-  labelled objects and our namespaces.
+  the first event's rewritten objects; ``advance`` applies later events on time; ``cleanup`` deletes this
+  run's labelled objects and its namespaces when they hold nothing else (cleanup.py, issue 10).
+
+Both modes refuse a prefix that another live run holds (its objects carry another run id): ``prepare``
+removes only the leftovers of runs proven gone (this host, process ended), and says how to clean up after
+any other. A target namespace that exists and is not this run's is refused before anything is written.
 
 Time is wall time: ``advance(120)`` takes two minutes, by design (that is what a real cluster costs; the
 embedded backend exists to avoid it). Constructing a KubeCluster runs the preflight checks (``check=True``,
@@ -32,10 +36,18 @@ from pytest_simarena.errors import BackendError, BackendUnavailable
 
 from . import simulation as sim
 from .api import KubeApi
-from .cleanup import cleanup_prefix, select_for_cleanup
+from .cleanup import cleanup_run, other_runs, select_for_cleanup
 from .config import connect
-from .direct import DirectReplay, ensure_namespace, namespaces_of, plan, split_api_version
-from .labels import check_prefix, cleanup_labels, new_run_id, our_labels, selector, simulation_name
+from .direct import (
+    DirectReplay,
+    claim_namespace,
+    namespaces_of,
+    plan,
+    prefix_in_use,
+    refuse_cluster_scoped,
+    split_api_version,
+)
+from .labels import check_prefix, new_run_id, our_labels, run_is_gone, run_labels, selector, simulation_name
 from .preflight import MODES, run_checks
 from .waits import FileLock, lock_path, poll_until, sleep_until
 
@@ -170,12 +182,26 @@ class KubeCluster:
             hook(self, stage)
 
     def prepare(self, prefix: str) -> None:
-        """Remove what an earlier run of ``prefix`` left (our labelled objects or our Simulation)."""
+        """Remove what an earlier run of ``prefix`` left, if it is this run's or a run proven gone.
+
+        Another run's objects of the prefix that cannot be proven stale make this a BackendError naming
+        that run (two sessions with one prefix must not clean up each other).
+        """
         check_prefix(prefix)
+        self._clear_stale_runs(prefix)
         if self.mode == "simkube":
-            self._delete_simulations(prefix, wait=True)
+            self._delete_simulations(prefix, self.run_id, wait=True)
         else:
-            cleanup_prefix(self.api, prefix, delete_namespaces=False, timeout=self.cleanup_timeout)
+            cleanup_run(self.api, prefix, self.run_id, delete_namespaces=False, timeout=self.cleanup_timeout)
+
+    def _clear_stale_runs(self, prefix: str) -> None:
+        kinds = [(sim.API_VERSION, sim.KIND)] if self.mode == "simkube" else []
+        for run, example in sorted(other_runs(self.api, prefix, self.run_id, kinds).items()):
+            if not run_is_gone(run):
+                raise prefix_in_use(prefix, run, f"it has {example}")
+            if self.mode == "simkube":
+                self._delete_simulations(prefix, run, wait=True)
+            cleanup_run(self.api, prefix, run, timeout=self.cleanup_timeout)
 
     def start(self, trace: Trace, prefix: str, *, speed: float = 1.0) -> None:
         check_prefix(prefix)
@@ -185,15 +211,29 @@ class KubeCluster:
         events = plan(trace, prefix, labels, speed=speed)
         namespaces = namespaces_of(events)
         kinds = {split_api_version(f"{o['apiVersion']}.{o['kind']}") for e in events for o in e.applied}
+        self._clear_stale_runs(prefix)
         if self.mode == "direct":
+            refuse_cluster_scoped(self.api, events, f"trace {trace.path}" if trace.path else "the trace")
             for ns in namespaces:
-                ensure_namespace(self.api, ns, labels, timeout=self.cleanup_timeout)
-            replay = DirectReplay(self.api, events)
+                claim_namespace(self.api, ns, labels, timeout=self.cleanup_timeout)
+            replay = DirectReplay(self.api, events, labels)
             run = _Run(prefix, namespaces, time.monotonic(), replay=replay, kinds=kinds)
             self._runs[prefix] = run
             replay.run_due(0.0)
             return
+        self._refuse_existing_namespaces(namespaces)
         self._start_simulation(trace, prefix, labels, speed, namespaces, events[0].applied if events else ())
+
+    def _refuse_existing_namespaces(self, namespaces: Sequence[str]) -> None:
+        """simkube mode: SimKube's driver applies into ``<prefix>-<ns>`` and its garbage collection deletes
+        those namespaces with everything in them, so none may exist before the Simulation starts."""
+        for ns in namespaces:
+            if self.api.get("v1", "Namespace", ns) is not None:
+                raise BackendError(
+                    f"namespace {ns} already exists: SimKube's driver would apply the trace into it and its "
+                    "garbage collection would delete it with everything in it when the Simulation ends; use "
+                    f"another prefix, or if nothing in it is needed: kubectl delete namespace {ns}"
+                )
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -243,7 +283,7 @@ class KubeCluster:
         run = self._runs.pop(prefix, None)
         try:
             if self.mode == "simkube":
-                self._delete_simulations(prefix, wait=True)
+                self._delete_simulations(prefix, self.run_id, wait=True)
                 gone = run.namespaces if run is not None else self._namespaces_named(prefix)
                 self._wait_namespaces_gone(
                     gone, "SimKube's garbage collection after the Simulation's deletion"
@@ -253,7 +293,7 @@ class KubeCluster:
                         run.trace_file.unlink()
             else:
                 extra = sorted(run.kinds) if run is not None else []
-                cleanup_prefix(self.api, prefix, extra_kinds=extra, timeout=self.cleanup_timeout)
+                cleanup_run(self.api, prefix, self.run_id, extra_kinds=extra, timeout=self.cleanup_timeout)
         finally:
             if self.mode == "simkube" and not any(r.simulation for r in self._runs.values()):
                 self._lock.release()
@@ -319,16 +359,25 @@ class KubeCluster:
         except BaseException:
             self._runs.pop(prefix, None)
             with contextlib.suppress(BackendError):
-                self._delete_simulations(prefix, wait=False)
+                self._delete_simulations(prefix, self.run_id, wait=False)
             self._lock.release()
             raise
 
-    def _delete_simulations(self, prefix: str, *, wait: bool) -> None:
-        sel = selector(cleanup_labels(prefix))
-        mine = select_for_cleanup(self.api.list(sim.API_VERSION, sim.KIND, label_selector=sel), prefix)
-        names = [str((s.get("metadata") or {}).get("name")) for s in mine]
-        for name in names:
-            self.api.delete(sim.API_VERSION, sim.KIND, name, propagation="Foreground")
+    def _delete_simulations(self, prefix: str, run_id: str, *, wait: bool) -> None:
+        """Delete the Simulations of run ``run_id`` of ``prefix`` (labels re-checked, uid preconditions)."""
+        sel = selector(run_labels(run_id, prefix))
+        mine = select_for_cleanup(
+            self.api.list(sim.API_VERSION, sim.KIND, label_selector=sel), prefix, run_id
+        )
+        names = []
+        for found in mine:
+            meta = found.get("metadata") or {}
+            name, uid = str(meta.get("name") or ""), str(meta.get("uid") or "")
+            if (
+                self.api.delete(sim.API_VERSION, sim.KIND, name, uid=uid, propagation="Foreground")
+                != "replaced"
+            ):
+                names.append(name)
         if wait and names:
             poll_until(
                 lambda: [n for n in names if self.api.get(sim.API_VERSION, sim.KIND, n) is not None],

@@ -2,9 +2,11 @@
 
 Everything we create carries ``app.kubernetes.io/managed-by=pytest-simarena`` (the recommended label's
 convention for the tool that manages an object), ``simarena.io/run=<run id>`` (which process created it)
-and ``simarena.io/prefix=<prefix>`` (which test's run prefix it belongs to). Cleanup selects on
-managed-by + prefix, so the next ``prepare`` of a prefix also removes what a crashed run left behind, and
-an object without our labels is never selected.
+and ``simarena.io/prefix=<prefix>`` (which test's run prefix it belongs to). Cleanup selects on all three
+(:func:`run_labels`), so two sessions that use one prefix never delete each other's objects; managed-by +
+prefix alone (:func:`prefix_labels`) only *finds* other runs of a prefix, to refuse a prefix in use. An
+object without our labels is never selected. A run id names its host and process, so a run's leftovers
+can be proven stale when that process is gone (:func:`run_is_gone`).
 
 Kubernetes name rules (kubernetes.md §2.3, apimachinery validation): a namespace name is a DNS-1123
 label (``[a-z0-9]([-a-z0-9]*[a-z0-9])?``, at most 63 characters); a label value is at most 63
@@ -16,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pytest_simarena.errors import BackendError
@@ -91,10 +94,38 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def new_run_id(now: float | None = None, pid: int | None = None) -> str:
-    """A run id (a label value): UTC time and process id, ``20261122t214201-4242``."""
+def host_tag(hostname: str | None = None) -> str:
+    """Six hex digits naming this host in run ids (a hash: host names need not be label values)."""
+    return hashlib.sha256((hostname or socket.gethostname()).encode()).hexdigest()[:6]
+
+
+def new_run_id(now: float | None = None, pid: int | None = None, host: str | None = None) -> str:
+    """A run id (a label value): UTC time, process id and host tag, ``20261122t214201-4242-3f9a1c``."""
     stamp = time.strftime("%Y%m%dt%H%M%S", time.gmtime(time.time() if now is None else now))
-    return f"{stamp}-{os.getpid() if pid is None else pid}"
+    return f"{stamp}-{os.getpid() if pid is None else pid}-{host or host_tag()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but is not ours to signal (EPERM)
+        return True
+    return True
+
+
+def run_is_gone(run_id: str, *, host: str | None = None, alive: Callable[[int], bool] = _pid_alive) -> bool:
+    """True only when ``run_id`` was made on this host by a process that no longer exists.
+
+    Anything else (another host, a run id of another form, a live pid, possibly reused) counts as in use:
+    a run that is wrongly taken as gone would have its objects deleted under it.
+    """
+    match = re.fullmatch(r"\d{8}t\d{6}-(\d+)-([0-9a-f]{6})", run_id)
+    if match is None or match.group(2) != (host or host_tag()):
+        return False
+    pid = int(match.group(1))
+    return pid != os.getpid() and not alive(pid)
 
 
 def our_labels(run_id: str, prefix: str) -> dict[str, str]:
@@ -105,9 +136,19 @@ def our_labels(run_id: str, prefix: str) -> dict[str, str]:
     return {MANAGED_BY_KEY: MANAGED_BY, RUN_KEY: run_id, PREFIX_KEY: prefix}
 
 
-def cleanup_labels(prefix: str) -> dict[str, str]:
-    """What selects the objects of ``prefix`` for cleanup, whichever run created them."""
+def run_labels(run_id: str, prefix: str) -> dict[str, str]:
+    """What selects the objects of one run of ``prefix`` for cleanup: the same three labels."""
+    return our_labels(run_id, prefix)
+
+
+def prefix_labels(prefix: str) -> dict[str, str]:
+    """What finds every run's objects of ``prefix`` (to detect a prefix in use; never to delete)."""
     return {MANAGED_BY_KEY: MANAGED_BY, PREFIX_KEY: prefix}
+
+
+def run_of(obj: Mapping[str, Any]) -> str:
+    """The run id an object of ours carries (``""`` without one)."""
+    return str(labels_of(obj).get(RUN_KEY, ""))
 
 
 def selector(labels: Mapping[str, str]) -> str:

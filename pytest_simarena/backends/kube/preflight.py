@@ -81,8 +81,11 @@ def rbac_requirements(mode: str) -> list[Access]:
         Access("list", "", "namespaces"),
     ]
     if mode == "direct":
-        write = [Access(v, g, r) for g, r in _WORKLOADS for v in ("get", "patch", "delete")]
-        return [*observe, *write, Access("create", "", "namespaces"), Access("delete", "", "namespaces")]
+        write = [Access(v, g, r) for g, r in _WORKLOADS for v in ("get", "create", "patch", "delete")]
+        # Cleanup fences a namespace with a ResourceQuota and reads every namespaced kind before deleting it.
+        fence = [Access(v, "", "resourcequotas") for v in ("create", "delete")]
+        spaces = [Access(v, "", "namespaces") for v in ("create", "patch", "delete")]
+        return [*observe, *write, *fence, *spaces, Access("list", "*", "*")]
     if mode == "simkube":
         sims = [Access(v, "simkube.io", "simulations") for v in ("get", "list", "create", "delete")]
         return [*observe, *sims, Access("get", "apiextensions.k8s.io", "customresourcedefinitions")]

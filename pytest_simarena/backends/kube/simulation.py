@@ -147,6 +147,13 @@ def simulation_state(sim: Mapping[str, Any] | None) -> SimulationState:
     )
 
 
+def masked(text: str, secrets: list[str]) -> str:
+    """``text`` with every occurrence of each of ``secrets`` (longest first) replaced by ``***``."""
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 @dataclass(frozen=True)
 class TraceDelivery:
     """Where the driver reads traces and how a trace file gets there.
@@ -182,13 +189,23 @@ class TraceDelivery:
                     "(SIMARENA_TRACE_UPLOAD, e.g. 'aws s3 cp {file} {url}')"
                 )
             command = [part.format(file=str(local), url=url) for part in shlex.split(self.upload)]
+            # The command may carry a secret (a token, a signed URL): messages name the program only, and
+            # the tool's own last output line is shown with every argument of the command masked out.
+            program = f"{Path(command[0]).name if command else '(empty)'} (SIMARENA_TRACE_UPLOAD)"
             try:
                 done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise BackendError(f"uploading the trace with {command[0]!r} failed: {exc}") from None
+            except subprocess.TimeoutExpired:
+                raise BackendError(
+                    f"uploading the trace with {program} timed out after {timeout:g} s"
+                ) from None
+            except OSError as exc:
+                raise BackendError(
+                    f"uploading the trace with {program} failed: {exc.strerror or exc}"
+                ) from None
             if done.returncode != 0:
                 tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [""]
                 raise BackendError(
-                    f"uploading the trace failed (exit {done.returncode}): {shlex.join(command)}: {tail[0]}"
+                    f"uploading the trace with {program} failed "
+                    f"(exit {done.returncode}): {masked(tail[0], command[1:])}"
                 )
         return url

@@ -1,0 +1,136 @@
+"""Trace input never escapes (issue 11): a seeded slice of scripts/fuzz_traces.py, and the shapes it found."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import msgpack
+import pytest
+
+from pytest_simarena.cli.common import EXIT_INTERNAL, note_input, run_handler
+from pytest_simarena.errors import TraceError
+from pytest_simarena.trace.usage import read_usage
+from pytest_simarena.trace.values import preview
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fuzz_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fuzz_traces", ROOT / "scripts" / "fuzz_traces.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fuzz_traces"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def fuzz() -> ModuleType:
+    return _fuzz_script()
+
+
+def test_a_seeded_slice_of_the_fuzz_run_has_no_escapes(fuzz: ModuleType) -> None:
+    files = fuzz.corpus(fuzz.default_roots())
+    assert len(files) >= 104  # 4 canonical + 100 generated, plus the shared traces where present
+    summary = fuzz.fuzz(files, count=1500, seed=11)
+    report = summary.to_json()
+    assert report["escapes"] == 0, report["byKind"]
+    # the mutants reach past the decoder: some load (validate/inspect/diff/dump run) and most are refused
+    assert report["accepted"] > 50 and report["rejected"] > 500, report
+
+
+def test_the_fuzz_run_is_deterministic(fuzz: ModuleType) -> None:
+    files = fuzz.corpus([ROOT / "traces" / "canonical"])
+    data = files[0].read_bytes()
+    one = [fuzz.mutate(data, fuzz.random.Random(f"3:{n}"), is_json=False) for n in range(50)]
+    two = [fuzz.mutate(data, fuzz.random.Random(f"3:{n}"), is_json=False) for n in range(50)]
+    assert one == two and len(set(one)) > 40
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({(1, 2): "x"}, '{"[1, 2]": "x"}'),  # json.dumps raised TypeError on array keys
+        ({None: 1, 3: True}, '{"null": 1, "3": true}'),
+        (_nested(5000), "[[[[[[[[[[[[[[[[[[[[[...]]]]]]]]]]]]]]]]]]]]]"),
+        (math.nan, "NaN"),
+        (2**100_000, "<integer of 100001 bits>"),
+        (b"\x00", "<bytes>"),
+        (msgpack.ExtType(5, b""), "<ExtType>"),
+        ("x" * 10**6, '"' + "x" * 56 + "..."),
+        ({"a": [1, "b", None, 1.5]}, '{"a": [1, "b", null, 1.5]}'),
+    ],
+    ids=range(9),
+)
+def test_preview_renders_any_value_in_a_few_characters(value: Any, expected: str) -> None:
+    assert preview(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "field", "problem"),
+    [
+        ({"metadata": "x"}, "metadata", 'expected a map, got string "x"'),
+        (
+            {"metadata": {"annotations": 3}},
+            "metadata.annotations",
+            "expected a map of strings, got integer 3",
+        ),
+        (
+            {"metadata": {"annotations": {"simarena.io/usage": ["{}"]}}},
+            'metadata.annotations["simarena.io/usage"]',
+            'expected a string holding JSON, got array ["{}"]',
+        ),
+        (
+            {"metadata": {"annotations": {"simarena.io/usage": '{"a":' * 100_000}}},
+            'metadata.annotations["simarena.io/usage"]',
+            "not usable: JSON nested too deeply",
+        ),
+    ],
+    ids=["metadata", "annotations", "usage-not-string", "usage-deep"],
+)
+def test_read_usage_names_the_field_of_a_bad_shape(template: Any, field: str, problem: str) -> None:
+    with pytest.raises(TraceError) as info:
+        read_usage(template)
+    assert (info.value.field, info.value.problem) == (field, problem)
+
+
+def test_read_usage_of_templates_without_usage() -> None:
+    assert read_usage({"metadata": None}) == {}
+    assert read_usage({"metadata": {"annotations": None}}) == {}
+    assert read_usage({"metadata": {"annotations": {"a": "b"}}}) == {}
+
+
+def test_the_last_resort_line_names_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    trace = tmp_path / "t.sktrace"
+    trace.write_bytes(b"")
+
+    def buggy(args: argparse.Namespace) -> int:
+        raise KeyError("boom")  # stands for a bug of ours hit while working on the file
+
+    assert run_handler(buggy, argparse.Namespace(file=str(trace), json=False)) == EXIT_INTERNAL
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"simarena: error: {trace}: internal error: KeyError: 'boom'"), line
+
+    def buggy_after_load(args: argparse.Namespace) -> int:
+        note_input(args.files[1])
+        raise ValueError("later")
+
+    other = tmp_path / "u.sktrace"
+    other.write_bytes(b"")
+    code = run_handler(buggy_after_load, argparse.Namespace(files=[str(trace), str(other)]))
+    assert code == EXIT_INTERNAL
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"simarena: error: {other}: internal error: ValueError: later"), line
