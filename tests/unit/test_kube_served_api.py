@@ -22,11 +22,10 @@ pytest.importorskip(
 )
 
 from pytest_simarena.api import ApiServer
-from pytest_simarena.live import LiveSession
-
 from pytest_simarena.backends.embedded import EmbeddedCluster
 from pytest_simarena.backends.kube.cluster import KubeCluster
 from pytest_simarena.backends.kube.parity import compare, replay, spec_from_nodes, verdicts
+from pytest_simarena.live import LiveSession
 from pytest_simarena.safeguards import Safeguards
 from pytest_simarena.trace import load_trace
 from pytest_simarena.trace.model import Trace
