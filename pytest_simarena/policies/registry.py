@@ -52,6 +52,7 @@ def _rl_names() -> list[str]:
 
     return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
 
+
 # Agents that act on a running cluster through tools (pytest_simarena.agents), not by returning an
 # Action per observation: they run in live mode only, so make_policy never builds them.
 LIVE_POLICIES = ("llm",)
