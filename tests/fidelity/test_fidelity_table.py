@@ -1143,6 +1143,30 @@ def _never_one_period() -> None:
     assert_pending_with(pods_of(snap, "web"), snap, text)
 
 
+@case("replicaset-scale-down-deletes-doubled-up-pod-before-newest[k15-3]")
+def _doubled_up_first() -> None:
+    # pkg/controller/replicaset/replica_set.go getPodsToDelete -> getPodsRankedByRelatedPodsOnSameNode (rank =
+    # active related pods on the pod's node) and pkg/controller/controller_utils.go ActivePodsWithRanks.Less:
+    # after assigned/phase/ready/deletion-cost, "5. Doubled up < not doubled up" comes before "6. ready for
+    # less time". Two pods share node-0; the third, newest pod is alone on the node added later: a node-0 pod
+    # goes.
+    tr = trace(
+        (0, [deployment("web", 2, cpu="1")]),
+        (20, [deployment("web", 3, cpu="1")]),
+        (40, [deployment("web", 2, cpu="1")]),
+    )
+    c, snap = replay(tr, 10, one_node())
+    assert sorted(p["spec"]["nodeName"] for p in pods_of(snap, "web")) == ["node-0"] * 2
+    c.add_node("late-0", "16", "32Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
+    c.run(20)
+    newest = [p for p in pods_of(c.observe(PREFIX), "web") if p["spec"].get("nodeName") == "late-0"]
+    assert len(newest) == 1
+    c.run(20)
+    after = pods_of(c.observe(PREFIX), "web")
+    assert sorted(p["spec"]["nodeName"] for p in after) == ["late-0", "node-0"]
+    assert name_of(newest[0]) in {name_of(p) for p in after}
+
+
 @pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])
 def test_fidelity(fidelity_case: Case) -> None:
     fidelity_case.run()

@@ -229,15 +229,32 @@ class Workload:
         return out
 
 
-def _pod_delete_rank(pod: Pod) -> tuple[int, int, int, float, int, float]:
-    """ActivePodsWithRanks order, first = deleted first (unassigned, pending, unready, newest)."""
+DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def _deletion_cost(pod: Pod) -> int:
+    try:
+        return int(pod.annotations.get(DELETION_COST, 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _pod_delete_rank(pod: Pod, colocated: int) -> tuple[int, int, int, int, int, float, int, float]:
+    """ActivePodsWithRanks.Less (pkg/controller/controller_utils.go), first = deleted first.
+
+    Unassigned, then Pending < Unknown < Running, not ready, lower pod-deletion-cost, more related pods on
+    the same node (``colocated``, the ReplicaSet's getPodsRankedByRelatedPodsOnSameNode), ready for less
+    time, more restarts (the max over containers), newer.
+    """
     phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(pod.phase, 0)
-    restarts = sum(c.restarts for c in pod.containers or [])
+    restarts = max((c.restarts for c in pod.containers or []), default=0)
     ready_since = pod.ready_since if pod.ready_since is not None else 0.0
     return (
         0 if pod.node is None else 1,
         phase_rank,
         1 if pod.ready else 0,
+        _deletion_cost(pod),
+        -colocated,
         -ready_since,
         -restarts,
         -pod.created,
@@ -338,7 +355,20 @@ class ReplicaSet(Workload):
                 self.pods[pod.uid] = pod
                 self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
         elif diff > 0:
-            for pod in sorted(active, key=_pod_delete_rank)[:diff]:
+            doomed = active
+            if diff < len(active):
+                # getPodsToDelete ranks by related pods (of every ReplicaSet of the same owner) per node.
+                related = self.owner.children() if self.owner is not None else [self]
+                per_node: dict[str, int] = {}
+                for rs in related:
+                    for p in rs.active_pods() if isinstance(rs, ReplicaSet) else ():
+                        key = p.node.name if p.node is not None else ""
+                        per_node[key] = per_node.get(key, 0) + 1
+                doomed = sorted(
+                    active,
+                    key=lambda p: _pod_delete_rank(p, per_node.get(p.node.name if p.node else "", 0)),
+                )
+            for pod in doomed[:diff]:
                 self.ctx.delete_pod(pod)
                 self.event("Normal", "SuccessfulDelete", f"Deleted pod: {pod.name}")
         self._watch_availability()
