@@ -15,14 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import QuantityError, SimArenaError, UnknownNameError
 from .quantities import format_cpu, format_memory, parse_cpu, parse_memory
-
-if TYPE_CHECKING:
-    from .actions import Action
-    from .trace.model import Trace
 
 RESOURCES = ("cpu", "memory", "replicas")
 
@@ -272,16 +268,3 @@ def safeguards_profile(name: str) -> Safeguards:
     if name not in SAFEGUARD_PROFILES:
         raise UnknownNameError("safeguards profile", name, SAFEGUARD_PROFILES)
     return SAFEGUARD_PROFILES[name]
-
-
-def check(action: Action, trace: Trace, safeguards: Safeguards | None = None) -> Verdict:
-    """Judge ``action`` against ``trace`` without applying it (pure; for the episode loop's log).
-
-    An action with nothing to judge (``noop``, workload not found) is allowed: it cannot cross a bound.
-    """
-    # Imported here: actions.py imports this module at load time.
-    from .actions import plan_action
-
-    guards = safeguards or DEFAULT_SAFEGUARDS
-    plan = plan_action(trace, action)
-    return guards.judge(action.type, plan.proposals)

@@ -33,10 +33,12 @@ __all__ = [
     "FACES",
     "GROUPS",
     "SETTINGS",
+    "AgentSettings",
     "ClusterSettings",
     "EpisodeSettings",
     "LearnSettings",
     "ResolvedSettings",
+    "ServeSettings",
     "Setting",
     "SettingError",
     "TrainSettings",
@@ -242,7 +244,10 @@ GROUPS: dict[str, str] = {
     "episode": "An episode: which policy repairs which workload, how long, how it is scored",
     "cluster": "The simulated (embedded) cluster an episode runs on",
     "kube": "The real cluster (kube backend)",
+    "replay": "Replaying a trace without an agent (simulate, parity)",
     "plugin": "The pytest plugin only",
+    "serve": "The Kubernetes API server over a live embedded cluster (simarena serve)",
+    "agents": "Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget",
     "learn": "The learning env (docs/learning.md): action and observation spaces, traces held out",
     "train": "Training an agent (`simarena train`)",
 }
@@ -460,6 +465,16 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="PREFIX",
         help="Run prefix: trace namespace NS is replayed in PREFIX-NS, as SimKube's virtualNsPrefix",
     ),
+    Setting(
+        name="isolated",
+        type=bool,
+        default=False,
+        group="episode",
+        help=(
+            "Replay every step on the pristine seeded embedded cluster, repeats from a memo "
+            "(faster; pod names then do not carry over from step to step)"
+        ),
+    ),
     # --- cluster ------------------------------------------------------------------------------------
     Setting(
         name="cluster",
@@ -547,6 +562,29 @@ SETTINGS: tuple[Setting, ...] = (
         help="How the kube backend replays traces: simkube (a SimKube Simulation) or direct (server-side "
         "apply)",
     ),
+    # --- replay -------------------------------------------------------------------------------------
+    Setting(
+        name="duration",
+        type=float,
+        default=None,
+        optional=True,
+        group="replay",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        aliases=("seconds",),
+        default_text="simulate: until the trace's last event, + 120 s; parity: 120 s",
+        help="Simulated seconds to replay (s, m or h suffix)",
+    ),
+    Setting(
+        name="speed",
+        type=float,
+        default=1.0,
+        group="replay",
+        metavar="X",
+        checks=(positive,),
+        help="Replay speed factor, as SimKube's",
+    ),
     # --- plugin -------------------------------------------------------------------------------------
     Setting(
         name="trace_dirs",
@@ -612,6 +650,133 @@ SETTINGS: tuple[Setting, ...] = (
         default=True,
         group="plugin",
         help="Embed a timeline of pod states per scenario in the HTML report",
+    ),
+    # --- serve --------------------------------------------------------------------------------------
+    Setting(
+        name="address",
+        type=str,
+        default="127.0.0.1",
+        group="serve",
+        metavar="IP",
+        help="Address the API server listens on (loopback unless you choose otherwise)",
+    ),
+    Setting(
+        name="port",
+        type=int,
+        default=0,
+        group="serve",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="0 (a free port)",
+        help="Port of the API server",
+    ),
+    Setting(
+        name="request_cost",
+        type=float,
+        default=1.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Simulated seconds each API request costs (discovery is free), so polling makes progress",
+    ),
+    Setting(
+        name="watch_seconds",
+        type=float,
+        default=300.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
+    ),
+    Setting(
+        name="body_limit",
+        type=int,
+        default=3 * 1024 * 1024,
+        group="serve",
+        metavar="BYTES",
+        checks=(at_least(1),),
+        help="Largest request body the API server accepts (larger ones get 413)",
+    ),
+    # --- agents -------------------------------------------------------------------------------------
+    Setting(
+        name="mode",
+        type=str,
+        default="replay",
+        group="agents",
+        metavar="MODE",
+        checks=(one_of("replay", "live"),),
+        help="replay: each step replays the edited trace; live: the cluster keeps running and the agent "
+        "acts on it (llm and command agents always run live)",
+    ),
+    Setting(
+        name="llm_base_url",
+        type=str,
+        default="https://api.openai.com/v1",
+        group="agents",
+        metavar="URL",
+        help="Base URL of the OpenAI-compatible chat-completions endpoint of the llm policy",
+    ),
+    Setting(
+        name="llm_model",
+        type=str,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="NAME",
+        default_text="unset (required by the llm policy)",
+        help="Model name the llm policy asks for",
+    ),
+    Setting(
+        name="llm_api_key_env",
+        type=str,
+        default="OPENAI_API_KEY",
+        group="agents",
+        metavar="VAR",
+        help="Environment variable holding the llm endpoint's API key (any text for a local server)",
+    ),
+    Setting(
+        name="llm_max_tool_calls",
+        type=int,
+        default=20,
+        group="agents",
+        metavar="N",
+        checks=(at_least(1),),
+        help="Tool calls the llm policy may make per turn",
+    ),
+    Setting(
+        name="agent_seconds",
+        type=float,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        default_text="unlimited",
+        help="Simulated seconds one agent turn may use (a command is stopped past it)",
+    ),
+    Setting(
+        name="agent_writes",
+        type=int,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="unlimited",
+        help="API writes one agent turn may make (a command is stopped past it)",
+    ),
+    Setting(
+        name="agent_wall_seconds",
+        type=float,
+        default=300.0,
+        group="agents",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Wall-clock seconds a command agent may run per turn",
     ),
     # --- learn (rl/env.py) --------------------------------------------------------------------------
     Setting(
@@ -726,11 +891,15 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # Which rows each face offers (groups or names). A new face is one line here plus one call
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
-    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin"),
+    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
     "run": ("episode", "cluster", "kube"),
     "batch": ("episode", "cluster", "kube"),
-    "simulate": ("seed", "cluster"),
+    "simulate": ("seed", "cluster", "replay"),
+    "preflight": ("kube",),
+    "parity": ("kube", "duration"),
     "env": ("episode", "cluster", "learn"),
+    "serve": ("seed", "cluster", "serve"),
+    "mcp": ("seed", "cluster"),
     "train": ("learn", "train", "reward", "step_seconds", "seed"),
 }
 
@@ -887,6 +1056,28 @@ class ClusterSettings(_Checked):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServeSettings(_Checked):
+    """How the API server over a live cluster listens and charges time (``simarena serve``, agents).
+
+    >>> ServeSettings(port=8443).address
+    '127.0.0.1'
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("serve",)
+
+    address: str = _row_field("address")
+    port: int = _row_field("port")
+    request_cost: float = _row_field("request_cost")
+    watch_seconds: float = _row_field("watch_seconds")
+    body_limit: int = _row_field("body_limit")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+        if self.port > 65535:
+            raise SettingError(f"port={self.port!r}: expected a TCP port, 0 to 65535")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EpisodeSettings(_Checked):
     """Everything an episode runs with, for :func:`~pytest_simarena.episode.loop.run_episode`, batches and
     the Gymnasium env. Defaults and checks come from the settings table.
@@ -915,6 +1106,7 @@ class EpisodeSettings(_Checked):
     target: int | None = _row_field("target")
     backend: str = _row_field("backend")
     prefix: str = _row_field("prefix")
+    isolated: bool = _row_field("isolated")
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     safeguards: Safeguards | None = None
     policy_options: Mapping[str, Any] = field(default_factory=dict)
@@ -933,6 +1125,33 @@ class EpisodeSettings(_Checked):
 
     def to_json(self) -> dict[str, Any]:
         return {**_Checked.to_json(self), **self.cluster.to_json()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings(_Checked):
+    """Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget.
+
+    >>> AgentSettings(mode="live").mode
+    'live'
+    >>> AgentSettings(mode="fast")
+    Traceback (most recent call last):
+    ...
+    pytest_simarena.settings.SettingError: mode='fast': 'fast' is not known; use one of replay, live
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("agents",)
+
+    mode: str = _row_field("mode")
+    llm_base_url: str = _row_field("llm_base_url")
+    llm_model: str | None = _row_field("llm_model")
+    llm_api_key_env: str = _row_field("llm_api_key_env")
+    llm_max_tool_calls: int = _row_field("llm_max_tool_calls")
+    agent_seconds: float | None = _row_field("agent_seconds")
+    agent_writes: int | None = _row_field("agent_writes")
+    agent_wall_seconds: float = _row_field("agent_wall_seconds")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

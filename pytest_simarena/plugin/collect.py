@@ -12,14 +12,12 @@ from pytest_simarena.scenario.loader import LoadedFile, check_schema
 from pytest_simarena.scenario.model import Context, ScenarioCase, expand, safe_id
 from pytest_simarena.scenario.naming import namespace_name
 
-from .state import STATE_KEY
+from .state import OUTCOME_KEY, STATE_KEY
 
 if TYPE_CHECKING:
     from pytest_simarena.scenario.run import CaseOutcome
 
     from .settings import ResolvedSettings
-
-OUTCOME_KEY = pytest.StashKey["CaseOutcome"]()
 
 
 def scenario_context(settings: ResolvedSettings) -> Context:

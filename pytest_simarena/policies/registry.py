@@ -53,6 +53,11 @@ def _rl_names() -> list[str]:
     return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
 
 
+# Agents that act on a running cluster through tools (pytest_simarena.agents), not by returning an
+# Action per observation: they run in live mode only, so make_policy never builds them.
+LIVE_POLICIES = ("llm",)
+
+
 class FunctionPolicy:
     """Wraps a plain ``f(observation) -> Action`` as a policy (its name is the import path)."""
 
@@ -129,7 +134,7 @@ def _entry_points() -> dict[str, Any]:
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *_entry_points(), *_rl_names()})
+    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -171,6 +176,11 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
             return BUILTIN_POLICIES[name](**options)
         except TypeError as exc:
             raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
+    if name in LIVE_POLICIES:
+        raise SimArenaError(
+            f"policy {name!r} acts on a live cluster through tools: run it in live mode "
+            "(scenario 'mode: live', or pytest_simarena.agents.live_episode.run_live_episode)"
+        )
     if name.startswith(RL_PREFIX):
         from pytest_simarena.rl.policy import RLPolicy
 
