@@ -2,7 +2,7 @@
 
 ``train(TrainSettings(...))`` writes into ``out``:
 
-* ``policy.json`` + ``policy.npz``: the trained network for numpy inference (``--policy rl:OUT``);
+* ``policy.json``: the trained network and how to run it, with the core install only (``--policy rl:OUT``);
 * ``model.zip``: the Stable-Baselines3 model (to continue training or inspect it);
 * ``checkpoints/``: models saved along the way;
 * ``curve.csv`` and ``learning-curve.png``: per finished episode, the step count, return and whether it
@@ -134,7 +134,7 @@ def _model(run: TrainRun, venv: Any, *, observation: str, seed: int) -> Any:
 
 
 def _layers(model: Any, algo: str) -> tuple[list[tuple[Any, Any]], str]:
-    """The inference network's (weight, bias) pairs and activation name, as numpy arrays."""
+    """The inference network's (weight, bias) pairs (numpy arrays) and activation name."""
     import torch
 
     if algo == "ppo":
