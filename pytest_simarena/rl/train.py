@@ -208,19 +208,19 @@ def plot_curve(rows: Sequence[dict[str, Any]], path: Path, title: str, window: i
 
 def train(run: TrainRun) -> TrainResult:
     """Train ``run.train.algo`` on the learning env and write the output folder (module docstring)."""
-    sb3 = _need_library()
+    from .env import LearnEnv, make_env
+    from .policy import export_policy
+
     settings = run.train
+    options = run.env_options()
+    probe = LearnEnv(**options)  # fail fast on bad options (before importing torch), learn the spaces
+    sb3 = _need_library()
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    from .env import LearnEnv, make_env
-    from .policy import export_policy
-
     torch.set_num_threads(1)  # small networks: threads cost more than they give, and results stay exact
-    options = run.env_options()
-    probe = LearnEnv(**options)  # fail fast on bad options, and learn the resolved spaces
     seed = probe.settings.seed
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -117,3 +117,22 @@ def test_train_then_batch_on_held_out_traces(tmp_path: Path, capsys: pytest.Capt
     )
     rows = json.loads((tmp_path / "b" / "results.json").read_text())["results"]
     assert code == 0 and len(rows) == 6 and all(r["error"] is None for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["family:nope"], "unknown trace family 'nope'"),
+        (["family:*", "--action-space", "proportinal"], "did you mean 'proportional'"),
+        (["family:*", "--holdout", "cpu-far"], "unknown trace family 'cpu-far'"),
+    ],
+)
+def test_train_bad_input_is_one_line(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(["train", *argv, "--out", str(tmp_path / "x")])
+    except SystemExit as exc:  # argparse usage errors
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1, err
