@@ -374,7 +374,7 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
         parse=parse_seconds,
         checks=(positive,),
-        aliases=("step_duration", "duration"),
+        aliases=("step_duration",),
         help="Simulated seconds per step (s, m or h suffix)",
     ),
     Setting(
