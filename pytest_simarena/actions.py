@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import marshal
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -171,6 +172,15 @@ class Plan:
             self.notes.append(text)
 
 
+def _deep_copy(obj: Obj) -> Obj:
+    """copy.deepcopy for plain data, through marshal (C, ~10x faster; types, sharing and order kept)."""
+    try:
+        copied: Obj = marshal.loads(marshal.dumps(obj))
+    except ValueError:  # something marshal does not know (a dict subclass, a custom object)
+        return copy.deepcopy(obj)
+    return copied
+
+
 class _Version:
     """One applied version of the target being edited: its copy and where errors should point."""
 
@@ -181,7 +191,7 @@ class _Version:
         self.position = (event, index)
         self.location = f"events[{event}].applied_objs[{index}]"
         self.original = obj
-        self.obj: Obj = copy.deepcopy(obj)
+        self.obj: Obj = _deep_copy(obj)
         pointer = template_path(ref.gvk, trace.config) or ""
         prefix = pointer.strip("/").replace("/", ".")
         self.spec_prefix = f"{prefix}.spec" if prefix else "spec"

@@ -255,3 +255,16 @@ def _whole(name: str, value: Any) -> int:
 
 
 DEFAULT_SAFEGUARDS = Safeguards()
+# Named profiles. "seed": the seed team's floors (runner/safeguards.py: 50m cpu, 64Mi memory, 1 replica)
+# with the same caps; kept for its users' experiments, ours stay the default.
+SAFEGUARD_PROFILES: dict[str, Safeguards] = {
+    "default": DEFAULT_SAFEGUARDS,
+    "seed": Safeguards(min_cpu="50m", min_memory="64Mi", min_replicas=1),
+}
+
+
+def safeguards_profile(name: str) -> Safeguards:
+    """The safeguards profile called ``name`` (``default`` or ``seed``); UnknownNameError otherwise."""
+    if name not in SAFEGUARD_PROFILES:
+        raise UnknownNameError("safeguards profile", name, SAFEGUARD_PROFILES)
+    return SAFEGUARD_PROFILES[name]

@@ -33,7 +33,12 @@ def scenario_context(settings: ResolvedSettings) -> Context:
         known = registry.available_policies()
 
         def checker(name: str, base: Path) -> None:
-            if ":" in name:
+            if name.startswith(registry.RL_PREFIX):
+                try:
+                    registry.check_policy_name(name)
+                except SimArenaError as exc:
+                    raise LookupError(str(exc)) from None
+            elif ":" in name:
                 # A user's module beside the scenario file or in the rootdir imports without PYTHONPATH.
                 try:
                     registry.load_object(name, what="policy", search=(base, settings.rootpath))

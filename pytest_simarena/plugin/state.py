@@ -45,7 +45,15 @@ class SessionState:
         from pytest_simarena.scenario.run import RunConfig
 
         s = self.settings
-        return RunConfig(base_seed=s.seed, steps=s.max_steps, step_duration=s.step_seconds, reward=s.reward)
+        from pytest_simarena.settings import AgentSettings
+
+        return RunConfig(
+            base_seed=s.seed,
+            steps=s.max_steps,
+            step_duration=s.step_seconds,
+            reward=s.reward,
+            agents=AgentSettings.from_values(s.values),
+        )
 
     def close(self) -> None:
         if self._pool is not None:

@@ -21,6 +21,8 @@ from .loader import FieldPath, LoadedFile, load_file
 
 Obj = dict[str, Any]
 
+# The policy name of a scenario that names a ``command:`` agent (its param id is ``<trace>-command``).
+COMMAND_POLICY = "command"
 TRACE_SUFFIXES: tuple[str, ...] = catalog.TRACE_SUFFIXES
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -163,6 +165,9 @@ class ScenarioCase:
     hold: int | None = None
     expect: Expectations = field(default_factory=Expectations)
     marks: tuple[MarkSpec, ...] = ()
+    mode: str | None = None  # "replay" | "live"; None: live for live-only agents, else replay
+    command: tuple[str, ...] = ()  # a command agent's argv (then policy is COMMAND_POLICY)
+    budget: tuple[tuple[str, float], ...] = ()  # a live turn's limits: seconds, writes, wall_seconds
 
     @property
     def test_id(self) -> str:
@@ -389,10 +394,15 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
             except LookupError as exc:
                 raise loaded.error(origin("cluster"), str(exc.args[0])) from None
 
-        policies = _policies(merged.get("policies"), ctx)
+        command: tuple[str, ...] = tuple(merged.get("command") or ())
+        if command and "policies" in raw:
+            raise loaded.error(
+                origin("command"), "a scenario names either 'policies' or a 'command', not both"
+            )
+        policies = [(COMMAND_POLICY, {})] if command else _policies(merged.get("policies"), ctx)
         if not policies:
             raise loaded.error(origin("policies"), "no policies (and no built-in policy registry available)")
-        if ctx.check_policy is not None:
+        if ctx.check_policy is not None and not command:
             for pname, _ in policies:
                 try:
                     ctx.check_policy(pname, base)
@@ -432,6 +442,9 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
                             hold=merged.get("hold"),
                             expect=expect,
                             marks=marks,
+                            mode=merged.get("mode"),
+                            command=command,
+                            budget=tuple(sorted((merged.get("budget") or {}).items())),
                         )
                     )
         ids: dict[str, None] = {}
