@@ -46,7 +46,7 @@ RL_PREFIX = "rl:"
 
 
 def _rl_names() -> list[str]:
-    from pytest_simarena.rl.policy import shipped_baselines
+    from pytest_simarena.rl.baselines import shipped_baselines
 
     return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
 
@@ -76,7 +76,7 @@ def check_policy_name(name: str, *, search: Sequence[Path] = ()) -> None:
     if name in BUILTIN_POLICIES:
         return
     if name.startswith(RL_PREFIX):
-        from pytest_simarena.rl.policy import resolve_policy_dir
+        from pytest_simarena.rl.baselines import resolve_policy_dir
 
         resolve_policy_dir(name)
     elif ":" in name:
