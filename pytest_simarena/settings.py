@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -387,7 +388,7 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
         parse=parse_seconds,
         checks=(positive,),
-        aliases=("step_duration", "duration"),
+        aliases=("step_duration",),
         help="Simulated seconds per step (s, m or h suffix)",
     ),
     Setting(
@@ -944,6 +945,12 @@ def _row_field(name: str) -> Any:
 T = TypeVar("T", bound="_Checked")
 
 
+@functools.cache
+def _rows_of(groups: tuple[str, ...]) -> tuple[Setting, ...]:
+    # Cached: every episode builds a settings object, and the table does not change.
+    return tuple(s for s in SETTINGS if s.group in groups)
+
+
 class _Checked:
     """Mixin for the frozen value objects: check every row-backed field, build from values or text."""
 
@@ -951,7 +958,8 @@ class _Checked:
 
     @classmethod
     def rows(cls) -> tuple[Setting, ...]:
-        return tuple(s for s in SETTINGS if s.group in cls._groups)
+        """The table rows this value object holds (by group)."""
+        return _rows_of(cls._groups)
 
     def _check_fields(self) -> None:
         for row in self.rows():
