@@ -48,7 +48,7 @@ RL_PREFIX = "rl:"
 
 
 def _rl_names() -> list[str]:
-    from pytest_simarena.rl.policy import shipped_baselines
+    from pytest_simarena.rl.shipped import shipped_baselines
 
     return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
 

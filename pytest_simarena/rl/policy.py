@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from pytest_simarena.errors import SimArenaError
 
 from .action_spaces import action_space_spec
 from .features import GROUPS, observation_vector, seed_vector
+from .shipped import baselines_dir, shipped_baselines
 
 if TYPE_CHECKING:
     from pytest_simarena.actions import Action
@@ -32,19 +32,6 @@ ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
 }
-
-
-def baselines_dir() -> Path:
-    """The folder of the shipped baselines (package data)."""
-    return Path(str(resources.files("pytest_simarena.rl") / "baselines"))
-
-
-def shipped_baselines() -> list[str]:
-    """Names of the shipped baselines (``ppo-baseline``, ...), sorted."""
-    root = baselines_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "policy.json").is_file())
 
 
 def resolve_policy_dir(spec: str) -> Path:
