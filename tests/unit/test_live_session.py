@@ -280,3 +280,61 @@ def test_selectors_and_patch_helpers() -> None:
     assert strategic_merge(target, patch) == {
         "containers": [{"name": "b", "image": "2"}, {"name": "a", "image": "3"}]
     }
+
+
+def test_dry_runs_check_everything_and_store_nothing() -> None:
+    session = started()
+    before = session.resource_version
+    deploy = session.get("deployments", "default", "web")
+    changed = dict(deploy, spec=dict(deploy["spec"], replicas=5))
+    assert session.replace("deployments", "default", "web", changed, dry_run=True)["spec"]["replicas"] == 5
+    with pytest.raises(ApiError) as info:
+        session.replace(
+            "deployments",
+            "default",
+            "web",
+            dict(changed, spec=dict(changed["spec"], replicas=500)),
+            dry_run=True,
+        )
+    assert info.value.code == 403
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c"}]},
+    }
+    assert session.create("pods", "default", pod, dry_run=True)["metadata"]["name"] == "p"
+    session.delete("deployments", "default", "web", dry_run=True)
+    assert session.resource_version == before and session.writes == []
+    assert session.get("deployments", "default", "web")["spec"]["replicas"] == 3
+
+
+def test_delete_preconditions_and_labelled_namespaces() -> None:
+    session = started()
+    uid = session.get("deployments", "default", "web")["metadata"]["uid"]
+    with pytest.raises(ApiError) as info:
+        session.delete("deployments", "default", "web", preconditions={"uid": "other"})
+    assert info.value.code == 409 and "Precondition failed: UID in precondition: other" in info.value.message
+    session.create("namespaces", None, {"metadata": {"name": "run-1", "labels": {"owner": "simarena"}}})
+    assert [n["metadata"]["name"] for n in session.list("namespaces", label_selector="owner=simarena")] == [
+        "run-1"
+    ]
+    session.delete("deployments", "default", "web", preconditions={"uid": uid})
+    session.advance(1)
+    assert session.list("pods", "default") == []
+
+
+def test_inert_kinds_are_stored_listed_and_deleted_with_their_namespace() -> None:
+    session = started()
+    session.create("namespaces", None, {"metadata": {"name": "cfg"}})
+    quota = {"metadata": {"name": "fence"}, "spec": {"hard": {"count/pods": "0"}}}
+    created = session.create("resourcequotas", "cfg", quota)
+    assert created["metadata"]["uid"] and created["spec"] == quota["spec"]
+    session.create("configmaps", "cfg", {"metadata": {"name": "settings"}, "data": {"a": "1"}})
+    assert [c["metadata"]["name"] for c in session.list("configmaps", "cfg")] == ["settings"]
+    assert session.list("daemonsets") == []
+    with pytest.raises(ApiError) as info:
+        session.create("daemonsets", "cfg", {"metadata": {"name": "d"}})
+    assert info.value.code == 405
+    session.delete("namespaces", None, "cfg")
+    assert session.list("configmaps", "cfg") == [] and session.list("resourcequotas") == []
