@@ -338,3 +338,34 @@ def test_inert_kinds_are_stored_listed_and_deleted_with_their_namespace() -> Non
     assert info.value.code == 405
     session.delete("namespaces", None, "cfg")
     assert session.list("configmaps", "cfg") == [] and session.list("resourcequotas") == []
+
+
+DIGEST_SCRIPT = """
+import hashlib, json, sys
+sys.path.insert(0, {tests!r})
+from test_live_session import SLIGHTLY_BAD_CPU, _script
+from pytest_simarena.live import LiveSession
+session = LiveSession.start(SLIGHTLY_BAD_CPU, seed=11)
+_script(session)
+data = json.dumps([session.snapshot_objects(), session.cluster.event_log], sort_keys=True)
+print(hashlib.sha256(data.encode()).hexdigest())
+"""
+
+
+def test_runs_are_identical_in_any_pythonhashseed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = DIGEST_SCRIPT.format(tests=str(Path(__file__).parent))
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("0", "1", "4242")
+    }
+    assert len(digests) == 1 and len(next(iter(digests))) == 64
