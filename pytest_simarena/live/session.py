@@ -172,7 +172,7 @@ class LiveSession:
     _changes: list[Change] = field(default_factory=list)
     _rv: int = 0
     _version: int = 0
-    _synced: int = -1
+    _synced: dict[str, int] = field(default_factory=dict)
     _namespaces: dict[str, float] = field(default_factory=dict)
     _namespace_meta: dict[str, Obj] = field(default_factory=dict)  # labels/annotations sent by clients
     _inert: dict[tuple[str, str, str], Obj] = field(default_factory=dict)  # (resource, ns, name) -> object
@@ -259,8 +259,7 @@ class LiveSession:
     # -- reading --------------------------------------------------------------------------------------
     @property
     def resource_version(self) -> str:
-        """The latest resourceVersion (a list's ``metadata.resourceVersion``)."""
-        self._sync()
+        """The latest resourceVersion given out (a list's ``metadata.resourceVersion``)."""
         return str(self._rv)
 
     def list(
@@ -275,7 +274,7 @@ class LiveSession:
         res = resource(resource_name)
         labels = label_matcher(label_selector)
         fields = field_matcher(res.name, field_selector)
-        self._sync()
+        self._sync(res.name)
         out = []
         for (ns, _), known in self._known.get(res.name, {}).items():
             if namespace is not None and res.namespaced and ns != namespace:
@@ -288,7 +287,7 @@ class LiveSession:
     def get(self, resource_name: str, namespace: str | None, name: str) -> Obj:
         """One object; 404 Status when absent."""
         res = resource(resource_name)
-        self._sync()
+        self._sync(res.name)
         key = ((namespace or "") if res.namespaced else "", name)
         known = self._known.get(res.name, {}).get(key)
         if known is None:
@@ -308,7 +307,7 @@ class LiveSession:
         res = resource(resource_name)
         labels = label_matcher(label_selector)
         fields = field_matcher(res.name, field_selector)
-        self._sync()
+        self._sync(res.name)
         out = []
         for change in self._changes:
             if change.rv <= rv or change.resource != res.name:
@@ -387,7 +386,7 @@ class LiveSession:
             )
         name = str(meta["name"])
         ns = str(meta.get("namespace") or "")
-        self._sync()
+        self._sync(res.name)
         if (ns, name) in self._known.get(res.name, {}):
             raise already_exists(res.name, res.group, name)
         if res.name != "namespaces":
@@ -637,11 +636,18 @@ class LiveSession:
 
         return write_run(self, Path(directory))
 
-    def snapshot_objects(self) -> Obj:
-        """Every object by resource (sorted by namespace/name), for comparing runs."""
+    def snapshot_objects(self, *, versions: bool = True) -> Obj:
+        """Every object by resource (sorted by namespace/name), for comparing runs.
+
+        ``versions=False`` leaves resourceVersions out: they count the changes the session's reads saw,
+        so a replay of the writes alone (which reads nothing) gives the same objects with other versions.
+        """
         self._sync()
         return {
-            res.name: [self._versioned(k) for _, k in sorted(self._known.get(res.name, {}).items())]
+            res.name: [
+                self._versioned(k) if versions else k.obj
+                for _, k in sorted(self._known.get(res.name, {}).items())
+            ]
             for res in RESOURCES
         }
 
@@ -803,34 +809,44 @@ class LiveSession:
             "status": {"phase": "Active"},
         }
 
-    def _collect(self) -> dict[str, dict[tuple[str, str], Obj]]:
-        snapshot = self.cluster.observe(None)
-        found: dict[str, dict[tuple[str, str], Obj]] = {r.name: {} for r in RESOURCES}
-        for obj in [*snapshot.pods, *snapshot.workloads, *snapshot.events]:
-            res_name = {"Pod": "pods", "Event": "events"}.get(obj["kind"]) or resource(obj["kind"]).name
-            meta = obj["metadata"]
-            found[res_name][(meta.get("namespace", ""), meta["name"])] = obj
-        for node in snapshot.nodes:
-            found["nodes"][("", node["metadata"]["name"])] = _complete_node(node)
-        for (res_name, ns, name), obj in self._inert.items():
-            found[res_name][(ns, name)] = obj
+    def _collect(self, res: Resource) -> dict[tuple[str, str], Obj]:
+        """The objects of one resource as the API shows them, by (namespace, name)."""
+        cluster, clock = self.cluster, self.cluster.clock
+        if res.inert:
+            return {(ns, name): obj for (r, ns, name), obj in self._inert.items() if r == res.name}
+        if res.name == "pods":
+            objs = [p.to_api(clock) for by_name in cluster.pods.values() for p in by_name.values()]
+        elif res.name == "events":
+            objs = [e.to_api(clock) for e in cluster.recorder.events_in(cluster.recorder.namespaces())]
+        elif res.name == "nodes":
+            return {(("", n.name)): _complete_node(n.to_api(clock)) for n in cluster.scheduler.nodes.values()}
+        elif res.name == "namespaces":
+            return {("", ns): self._namespace_obj(ns, created) for ns, created in self._namespace_names()}
+        else:
+            objs = [w.to_api() for w in cluster.workloads.values() if w.kind == res.kind]
+        return {(str(o["metadata"].get("namespace", "")), str(o["metadata"]["name"])): o for o in objs}
+
+    def _namespace_names(self) -> builtins.list[tuple[str, float]]:
         names = dict.fromkeys(SYSTEM_NAMESPACES, 0.0)
         names.update(self._namespaces)
-        for res_name in ("pods", "deployments", "replicasets", "statefulsets", "jobs", "cronjobs"):
-            for ns, _ in found[res_name]:
+        for ns, by_name in self.cluster.pods.items():
+            if by_name:
                 names.setdefault(ns, 0.0)
+        for _, ns, _ in self.cluster.workloads:
+            names.setdefault(ns, 0.0)
         for _, ns, _ in self._inert:
             names.setdefault(ns, 0.0)
-        for ns in sorted(names):
-            found["namespaces"][("", ns)] = self._namespace_obj(ns, names[ns])
-        return found
+        return sorted(names.items())
 
-    def _sync(self) -> None:
-        """Give every changed object a new resourceVersion and a watch event (deterministic order)."""
-        if self._synced == self._version:
-            return
-        for res_name, objs in self._collect().items():
-            known = self._known.setdefault(res_name, {})
+    def _sync(self, *names: str) -> None:
+        """Give every changed object of the resources ``names`` (all when none) a new resourceVersion and
+        a watch event. Resources are synced when read, so versions follow the requests: the same requests
+        give the same versions."""
+        for res in RESOURCES if not names else [resource(n) for n in names]:
+            if self._synced.get(res.name) == self._version:
+                continue
+            objs = self._collect(res)
+            known = self._known.setdefault(res.name, {})
             for key, obj in objs.items():
                 prev = known.get(key)
                 if prev is not None and prev.obj == obj:
@@ -838,14 +854,14 @@ class LiveSession:
                 self._rv += 1
                 known[key] = _Known(self._rv, obj)
                 change_type = "ADDED" if prev is None else "MODIFIED"
-                self._changes.append(Change(self._rv, change_type, res_name, self._versioned(known[key])))
+                self._changes.append(Change(self._rv, change_type, res.name, self._versioned(known[key])))
             for key in [k for k in known if k not in objs]:
                 gone = known.pop(key)
                 self._rv += 1
                 self._changes.append(
-                    Change(self._rv, "DELETED", res_name, self._versioned(_Known(self._rv, gone.obj)))
+                    Change(self._rv, "DELETED", res.name, self._versioned(_Known(self._rv, gone.obj)))
                 )
-        self._synced = self._version
+            self._synced[res.name] = self._version
 
 
 def gvk_resource(obj: Obj) -> Resource:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_simarena.live.patch import merge_patch, strategic_merge
@@ -18,8 +18,11 @@ objects = st.dictionaries(keys, trees, max_size=4)
 patches = st.dictionaries(keys, st.one_of(st.none(), trees), max_size=4)
 label_keys = st.sampled_from(["app", "tier", "team", "simkube.io/virtual"])
 label_values = st.text("abc123", min_size=1, max_size=4)
+# A shared 2-core machine: no per-example deadline (speed is measured by benchmarks, not here).
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@SETTINGS
 @given(objects, patches)
 def test_merge_patch_is_idempotent_and_never_changes_its_inputs(
     target: dict[str, Any], patch: dict[str, Any]
@@ -31,6 +34,7 @@ def test_merge_patch_is_idempotent_and_never_changes_its_inputs(
     assert repr((target, patch)) == before
 
 
+@SETTINGS
 @given(objects, patches)
 def test_strategic_merge_without_lists_is_a_merge_patch(
     target: dict[str, Any], patch: dict[str, Any]
@@ -38,6 +42,7 @@ def test_strategic_merge_without_lists_is_a_merge_patch(
     assert strategic_merge(target, patch) == merge_patch(target, patch)
 
 
+@SETTINGS
 @given(
     st.lists(st.sampled_from(["web", "side", "init"]), unique=True, min_size=1),
     st.lists(st.sampled_from(["web", "side", "log"]), unique=True),
@@ -51,6 +56,7 @@ def test_containers_merge_by_name(existing: list[str], patched: list[str]) -> No
     assert all(c["image"] == ("new" if c["name"] in patched else "old") for c in result)
 
 
+@SETTINGS
 @given(st.dictionaries(label_keys, label_values, min_size=1))
 def test_a_selector_of_an_objects_own_labels_matches_it(labels: dict[str, str]) -> None:
     obj = {"metadata": {"labels": labels}}

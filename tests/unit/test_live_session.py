@@ -194,6 +194,7 @@ def test_logs_and_metrics_of_running_pods() -> None:
 
 def test_watch_changes_carry_increasing_resource_versions() -> None:
     session = started()
+    session.list("pods", "default")  # as a client lists before it watches
     since = int(session.resource_version)
     session.scale("deployments", "default", "web", 1)
     changes = session.changes_since(since, "pods", "default")
@@ -205,8 +206,10 @@ def test_watch_changes_carry_increasing_resource_versions() -> None:
 
 def _script(session: LiveSession) -> None:
     session.advance(12.5)
+    session.list("events", "default")  # reads between writes: a replay, which does none, still matches
     session.patch("deployments", "default", "web", CPU_FIX)
     session.advance(3)
+    session.list("pods")
     session.create("namespaces", None, {"metadata": {"name": "extra"}})
     pod = {
         "apiVersion": "v1",
@@ -284,6 +287,7 @@ def test_selectors_and_patch_helpers() -> None:
 
 def test_dry_runs_check_everything_and_store_nothing() -> None:
     session = started()
+    everything = session.snapshot_objects()
     before = session.resource_version
     deploy = session.get("deployments", "default", "web")
     changed = dict(deploy, spec=dict(deploy["spec"], replicas=5))
@@ -305,7 +309,8 @@ def test_dry_runs_check_everything_and_store_nothing() -> None:
     }
     assert session.create("pods", "default", pod, dry_run=True)["metadata"]["name"] == "p"
     session.delete("deployments", "default", "web", dry_run=True)
-    assert session.resource_version == before and session.writes == []
+    assert session.snapshot_objects() == everything and session.resource_version == before
+    assert session.writes == []
     assert session.get("deployments", "default", "web")["spec"]["replicas"] == 3
 
 
