@@ -692,6 +692,13 @@ SETTINGS: tuple[Setting, ...] = (
         help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
     ),
     Setting(
+        name="safeguards",
+        type=bool,
+        default=True,
+        group="serve",
+        help="Judge every workload write by the project's safeguards, as admission (off: validation only)",
+    ),
+    Setting(
         name="body_limit",
         type=int,
         default=3 * 1024 * 1024,
@@ -1077,6 +1084,7 @@ class ServeSettings(_Checked):
     port: int = _row_field("port")
     request_cost: float = _row_field("request_cost")
     watch_seconds: float = _row_field("watch_seconds")
+    safeguards: bool = _row_field("safeguards")
     body_limit: int = _row_field("body_limit")
 
     def __post_init__(self) -> None:
