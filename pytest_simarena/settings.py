@@ -37,6 +37,7 @@ __all__ = [
     "ClusterSettings",
     "EpisodeSettings",
     "ResolvedSettings",
+    "ServeSettings",
     "Setting",
     "SettingError",
     "face_rows",
@@ -237,6 +238,7 @@ GROUPS: dict[str, str] = {
     "kube": "The real cluster (kube backend)",
     "plugin": "The pytest plugin only",
     "agents": "Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget",
+    "serve": "The Kubernetes API server over a live embedded cluster (simarena serve)",
 }
 
 
@@ -566,10 +568,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="report_dir",
         type=str,
-        default="reports",
+        default=None,
+        optional=True,
         group="plugin",
         metavar="DIR",
-        help="Folder for results.json (relative to rootdir)",
+        default_text="unset (beside --html, else beside --junitxml, else none)",
+        help="Folder for results.json and timings.json (relative to rootdir)",
     ),
     Setting(
         name="run_dir",
@@ -601,7 +605,55 @@ SETTINGS: tuple[Setting, ...] = (
         type=bool,
         default=True,
         group="plugin",
-        help="Embed a pod-state/reward chart per scenario in the HTML report",
+        help="Embed a timeline of pod states per scenario in the HTML report",
+    ),
+    # --- serve --------------------------------------------------------------------------------------
+    Setting(
+        name="address",
+        type=str,
+        default="127.0.0.1",
+        group="serve",
+        metavar="IP",
+        help="Address the API server listens on (loopback unless you choose otherwise)",
+    ),
+    Setting(
+        name="port",
+        type=int,
+        default=0,
+        group="serve",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="0 (a free port)",
+        help="Port of the API server",
+    ),
+    Setting(
+        name="request_cost",
+        type=float,
+        default=1.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Simulated seconds each API request costs (discovery is free), so polling makes progress",
+    ),
+    Setting(
+        name="watch_seconds",
+        type=float,
+        default=300.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
+    ),
+    Setting(
+        name="body_limit",
+        type=int,
+        default=3 * 1024 * 1024,
+        group="serve",
+        metavar="BYTES",
+        checks=(at_least(1),),
+        help="Largest request body the API server accepts (larger ones get 413)",
     ),
     # --- agents -------------------------------------------------------------------------------------
     Setting(
@@ -695,6 +747,7 @@ FACES: dict[str, tuple[str, ...]] = {
     "simulate": ("seed", "cluster"),
     "env": ("episode", "cluster"),
     "mcp": ("seed", "cluster"),
+    "serve": ("seed", "cluster", "serve"),
 }
 
 
@@ -847,6 +900,28 @@ class ClusterSettings(_Checked):
                 options["context"] = self.context
             options["mode"] = self.kube_mode
         return options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServeSettings(_Checked):
+    """How the API server over a live cluster listens and charges time (``simarena serve``, agents).
+
+    >>> ServeSettings(port=8443).address
+    '127.0.0.1'
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("serve",)
+
+    address: str = _row_field("address")
+    port: int = _row_field("port")
+    request_cost: float = _row_field("request_cost")
+    watch_seconds: float = _row_field("watch_seconds")
+    body_limit: int = _row_field("body_limit")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+        if self.port > 65535:
+            raise SettingError(f"port={self.port!r}: expected a TCP port, 0 to 65535")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -244,7 +244,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from pytest_simarena.episode.replay import replay_run
+    from pytest_simarena.live import is_live_run, replay_live
 
+    if is_live_run(args.run_dir):  # a live session's folder (simarena serve --out, agents)
+        live = replay_live(args.run_dir)
+        if live.reproduced:
+            same = "events and objects identical"
+            print(f"reproduced: live session, {live.writes} write(s), {same} ({args.run_dir})")
+            return EXIT_OK
+        print(f"differs: {live.difference}")
+        return EXIT_FAILED
     try:
         report = replay_run(args.run_dir)
     except FileNotFoundError as exc:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_simarena.quantities import format_cpu, format_memory
 
 from .access import _condition, _dict, _list, _meta, _strip_prefix, original_namespace, parse_time
+from .columns import age, human_duration, restarts_cell
 from .events import _event_last_seen, event_view, sorted_events
 from .pods import _print_pod
 from .resources import node_usage
@@ -17,38 +18,6 @@ if TYPE_CHECKING:
     from pytest_simarena.backends.protocol import ClusterSnapshot
 
 Obj = dict[str, Any]
-
-
-def human_duration(seconds: float) -> str:
-    """kubectl's age format (apimachinery ``duration.HumanDuration``): ``45s``, ``3m20s``, ``2h5m``."""
-    secs = int(seconds)
-    if secs < -1:
-        return "<invalid>"
-    if secs < 0:
-        return "0s"
-    if secs < 120:
-        return f"{secs}s"
-    minutes = secs // 60
-    if minutes < 10:
-        rest = secs % 60
-        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = secs // 3600
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
-    return f"{hours // 24 // 365}y"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -66,18 +35,8 @@ def format_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str
     return "\n".join(lines)
 
 
-def _age(obj: Mapping[str, Any], now: float | None) -> str:
-    created = parse_time(_meta(obj).get("creationTimestamp"))
-    if now is None or created is None:
-        return "<unknown>"
-    return human_duration(now - created)
-
-
-def _restarts_cell(pod: Mapping[str, Any], now: float | None) -> str:
-    cols = _print_pod(pod)
-    if cols.restarts and cols.last_restart is not None and now is not None:
-        return f"{cols.restarts} ({human_duration(now - cols.last_restart)} ago)"  # recent kubectl (§5.3)
-    return str(cols.restarts)
+_age = age
+_restarts_cell = restarts_cell
 
 
 def _namespaces(objs: Iterable[Mapping[str, Any]], prefix: str | None) -> set[str]:

@@ -102,6 +102,31 @@ def proposals(old: Obj | None, new: Obj) -> list[Proposal]:
     return out
 
 
+def validate(obj: Obj) -> None:
+    """The embedded API validation of ``obj``'s replicas and pod template, without applying it.
+
+    Raises InvalidObject with the apiserver's message (``The Deployment "web" is invalid: ...``).
+    """
+    from pytest_simarena.backends.embedded.controllers import spec_count
+    from pytest_simarena.backends.embedded.pods import PodTemplate
+
+    kind = str(obj.get("kind", ""))
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    if kind in REPLICA_KINDS:
+        spec_count(obj, "replicas", 1)
+    if kind == "Pod":
+        PodTemplate(
+            {"metadata": obj.get("metadata"), "spec": obj.get("spec")},
+            field_prefix="spec",
+            kind=kind,
+            name=name,
+        )
+        return
+    template = pod_template(obj)
+    if template is not None:
+        PodTemplate(template, field_prefix=_spec_prefix(obj), kind=kind, name=name)
+
+
 def admit(safeguards: Safeguards, verb: str, old: Obj | None, new: Obj) -> Verdict:
     """Judge a write; raises the 403 Forbidden ApiError when a safeguard would be crossed."""
     verdict = safeguards.judge(verb, proposals(old, new))

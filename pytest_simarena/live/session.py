@@ -35,11 +35,12 @@ from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
 from pytest_simarena.backends.embedded.pods import InvalidObject, UnsupportedKind
 from pytest_simarena.errors import ActionError, SimArenaError
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
+from pytest_simarena.settings import ClusterSettings
 from pytest_simarena.trace.model import Trace, gvk_of
 from pytest_simarena.trace.virtualize import clone
 
 from . import views
-from .admission import admit, equivalent_actions, schedulable_on_virtual_nodes
+from .admission import admit, equivalent_actions, schedulable_on_virtual_nodes, validate
 from .errors import ApiError, already_exists, bad_request, conflict, invalid, method_not_allowed, not_found
 from .patch import apply_patch
 from .resources import RESOURCES, TEMPLATE_KINDS, Resource, resource
@@ -110,6 +111,34 @@ def _strip_server_fields(obj: Obj) -> Obj:
     return obj
 
 
+# NodeSystemInfo's fields are all required by the API schema (typed clients reject a node without them);
+# a KWOK node reports empty strings for what it does not have.
+_NODE_INFO_FIELDS = (
+    "architecture",
+    "bootID",
+    "containerRuntimeVersion",
+    "kernelVersion",
+    "kubeProxyVersion",
+    "kubeletVersion",
+    "machineID",
+    "operatingSystem",
+    "osImage",
+    "systemUUID",
+)
+
+
+def _complete_node(node: Obj) -> Obj:
+    status = node.get("status")
+    if not isinstance(status, dict):
+        return node
+    raw = status.get("nodeInfo")
+    info: Obj = raw if isinstance(raw, dict) else {}
+    missing = [f for f in _NODE_INFO_FIELDS if f not in info]
+    if not missing:
+        return node
+    return {**node, "status": {**status, "nodeInfo": {**dict.fromkeys(missing, ""), **info}}}
+
+
 def _invalid_from(exc: InvalidObject, kind: str, group: str, name: str) -> ApiError:
     """The embedded cluster's ``The Deployment "web" is invalid: <field>: <problem>`` as a 422 Status."""
     text = str(exc)
@@ -153,13 +182,15 @@ class LiveSession:
         trace: Trace | str | Path,
         *,
         seed: int = 0,
+        cluster: ClusterSettings | None = None,
         spec: ClusterSpec | None = None,
         safeguards: Safeguards | None = None,
     ) -> LiveSession:
         """Start replaying ``trace`` (a Trace or a trace file) on a fresh embedded cluster.
 
-        ``spec`` defaults to the cluster the trace was made for (its generator metadata) or the default
-        three nodes; ``seed`` seeds every random choice.
+        The cluster is ``spec`` when given, else what ``cluster`` (the settings' cluster rows: a spec
+        file or uniform nodes) says, else the cluster the trace was made for (its generator metadata),
+        else the default three nodes. ``seed`` seeds every random choice.
         """
         from pytest_simarena.episode.target import intended_cluster
         from pytest_simarena.trace.io import load_trace
@@ -167,17 +198,18 @@ class LiveSession:
         label = str(trace) if isinstance(trace, str | Path) else (trace.path or "<trace>")
         loaded = load_trace(trace) if isinstance(trace, str | Path) else trace
         if spec is None:
-            intended = intended_cluster(loaded)
-            if intended is not None:
+            chosen = cluster or ClusterSettings()
+            options = chosen.backend_options("embedded", intended=intended_cluster(loaded))
+            if "cluster" in options:
+                spec = ClusterSpec.from_file(Path(options["cluster"]))
+            elif "uniform" in options:
+                shape = options["uniform"]
                 spec = ClusterSpec.uniform(
-                    int(intended["nodes"]),
-                    intended["cpu"],
-                    intended["memory"],
-                    int(intended.get("pods", 110)),
+                    int(shape["nodes"]), shape["cpu"], shape["memory"], int(shape.get("pods", 110))
                 )
-        cluster = EmbeddedCluster(spec, seed=seed)
-        cluster.start(loaded, LIVE_PREFIX)
-        session = cls(loaded, cluster, seed=seed, safeguards=safeguards or DEFAULT_SAFEGUARDS, label=label)
+        embedded = EmbeddedCluster(spec, seed=seed)
+        embedded.start(loaded, LIVE_PREFIX)
+        session = cls(loaded, embedded, seed=seed, safeguards=safeguards or DEFAULT_SAFEGUARDS, label=label)
         for ref in loaded.workloads():
             session._namespaces.setdefault(ref.namespace, 0.0)
         session.cluster.run(0)  # what the trace applies at its start is there at once
@@ -603,8 +635,13 @@ class LiveSession:
     ) -> tuple[Action, ...]:
         """Admission (safeguards, pod immutability), then the write on the cluster; returns its Actions."""
         name = str(obj["metadata"]["name"])
-        if res.kind in (*TEMPLATE_KINDS, "Pod") and not judged:
-            admit(self.safeguards, verb, current, obj)
+        if res.kind in (*TEMPLATE_KINDS, "Pod"):
+            try:
+                validate(obj)  # object validation comes before admission, as in the apiserver
+            except InvalidObject as exc:
+                raise _invalid_from(exc, res.kind, res.group, name) from None
+            if not judged:
+                admit(self.safeguards, verb, current, obj)
         if res.kind == "Pod" and current is not None and obj.get("spec") != current.get("spec"):
             raise invalid(
                 "Pod",
@@ -680,7 +717,7 @@ class LiveSession:
             meta = obj["metadata"]
             found[res_name][(meta.get("namespace", ""), meta["name"])] = obj
         for node in snapshot.nodes:
-            found["nodes"][("", node["metadata"]["name"])] = node
+            found["nodes"][("", node["metadata"]["name"])] = _complete_node(node)
         names = dict.fromkeys(SYSTEM_NAMESPACES, 0.0)
         names.update(self._namespaces)
         for res_name in ("pods", "deployments", "replicasets", "statefulsets", "jobs", "cronjobs"):

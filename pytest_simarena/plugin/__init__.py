@@ -1,7 +1,7 @@
 """The pytest plugin (entry point ``pytest11: simarena``).
 
 Import-light on purpose: this module pulls in only the hooks and fixtures; the episode loop, the
-simulator, YAML, jsonschema and matplotlib are imported inside the hooks and fixtures that need them.
+simulator, YAML and jsonschema are imported inside the hooks and fixtures that need them.
 """
 
 from __future__ import annotations

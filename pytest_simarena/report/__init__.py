@@ -1,1 +1,2 @@
-"""Report helpers shared by the pytest plugin and the CLI (charts)."""
+"""Reports of scenario runs, no pytest: results files (``results``), the HTML blocks (``html``), the
+comparison charts (``summary``) and the per-episode pod timeline (``timeline``), drawn as inline SVG."""

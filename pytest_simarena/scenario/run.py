@@ -6,6 +6,8 @@ No pytest here: the plugin's items and fixtures, the benchmarks and any script c
 from __future__ import annotations
 
 import contextlib
+import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +27,22 @@ if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
 
 Obj = dict[str, Any]
+
+_INDEX_SUFFIX = re.compile(r"-\d+$")
+
+
+def trace_family(name: str, trace: Trace | None) -> str:
+    """The family a trace belongs to (reports group solve rates by it): ``metadata.family`` when the
+    trace has one (generated and canonical traces do), else the name without a trailing ``-<number>``.
+
+    >>> trace_family("cpu-far-over-010", None)
+    'cpu-far-over'
+    """
+    meta = (trace.extra.get("metadata") if trace is not None else None) or {}
+    family = meta.get("family") if isinstance(meta, dict) else None
+    if isinstance(family, str) and family:
+        return family
+    return _INDEX_SUFFIX.sub("", name) or name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +175,7 @@ class CaseOutcome:
             "scenario": self.case.scenario,
             "file": self.case.file.name,
             "trace": self.case.trace.name,
+            "family": trace_family(self.case.trace.name.split(".")[0], self.original),
             "policy": self.case.policy,
             "seed": self.seed,
             "target": self.target,
@@ -199,6 +218,10 @@ def run_case(
         live = is_live(case, default_mode=config.agents.mode)
     except SimArenaError as exc:
         outcome.error = str(exc)
+        return outcome
+    missing = [program for program in case.requires if shutil.which(program) is None]
+    if missing:
+        outcome.unavailable = f"{', '.join(missing)} not found on PATH (the scenario's 'requires')"
         return outcome
     if live:
         return _judge(

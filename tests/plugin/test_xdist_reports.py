@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,6 @@ def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     return out
 
 
-def _figures(document: dict[str, Any]) -> list[dict[str, Any]]:
-    # Everything but wall-clock timings must be equal.
-    return [{k: v for k, v in t.items() if k != "episodeSeconds"} for t in document["tests"]]
-
-
 def test_xdist_gives_the_same_results(
     pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
 ) -> None:
@@ -61,8 +58,11 @@ def test_xdist_gives_the_same_results(
     ids0, ids2 = _outcomes(serial), _outcomes(parallel)
     assert len(ids0) == 11
     assert ids0 == {k: v for k, v in ids2.items() if k in ids0} and set(ids0) == set(ids2)
-    assert _figures(doc0) == _figures(doc2)
-    assert doc0["policies"] == doc2["policies"]
+    # Wall-clock figures live in timings.json: results.json is the same document, the output folder aside.
+    assert doc0 == doc2
+    assert "episodeSeconds" not in json.dumps(doc0)
+    timings = json.loads((pytester.path / "r2" / "timings.json").read_text())
+    assert set(timings["tests"]) == {t["nodeid"] for t in doc0["tests"]}
     seeds = {t["id"]: t["seed"] for t in doc0["tests"]}
     assert seeds["suite.yaml::seeded[very-bad-cpu-random-seed1]"] == 1
     # derived seeds differ per test and are reproducible
@@ -87,11 +87,30 @@ def test_html_junit_and_results(pytester: pytest.Pytester, scenario_dir: Path, t
     html = (pytester.path / "reports" / "report.html").read_text()
     assert "simarena: per policy" in html and "simarena-policies" in html
     assert "mean steps to solve" in html
-    assert "data:image/png;base64," in html  # the chart, embedded (self-contained)
-    assert (
-        "trace diff (original -&gt; last replayed)" in html
-        or "trace diff (original -> last replayed)" in html
-    )
+    assert "Kubernetes repair agents compared" in html  # the title, not the file name
+    assert 'class="simarena-heatmap"' in html and "steps to solve (share of episodes)" in html
+    assert "<b>Passed</b> means" in html and "<b>Solved</b> means" in html
+    blob = json.loads(html_lib.unescape(re.search(r'data-jsonblob="([^"]*)"', html).group(1)))  # type: ignore[union-attr]
+    # Rows in (file, scenario, trace, policy, seed) order whatever order the two workers finished in.
+    tests = [t for runs in blob["tests"].values() for t in runs]
+    ids = list(blob["tests"])
+    assert ids[:3] == [
+        "scenarios/suite.yaml::canonical[mixed-heuristic]",
+        "scenarios/suite.yaml::canonical[mixed-noop]",
+        "scenarios/suite.yaml::canonical[mixed-random]",
+    ]
+    assert ids[-2:] == [
+        "scenarios/suite.yaml::seeded[very-bad-cpu-random-seed1]",
+        "scenarios/suite.yaml::seeded[very-bad-cpu-random-seed2]",
+    ]
+    assert all(t["log"] == "" for t in tests)  # no "No log output captured." box per row
+    block = tests[0]["extras"][0]["content"]
+    assert '<svg class="simarena-chart"' in block and "pod states over simulated time" in block
+    assert '<td class="col-trace">mixed</td>' in tests[0]["resultsTableRow"]
+    assert '<td class="col-solved">yes, step 2</td>' in tests[0]["resultsTableRow"]
+    assert "data:image/png" not in html  # no raster chart per test any more
+    blocks = "".join(t["extras"][0]["content"] for t in tests)
+    assert "trace diff (original -&gt; last replayed)" in blocks
     assert "Insufficient" in html  # last FailedScheduling message of the noop cases
 
     tree = ET.parse(pytester.path / "reports" / "junit.xml")
@@ -128,3 +147,46 @@ def test_run_dir_keeps_replayable_logs(
         # cluster the plugin built for it (the 8-cpu one the trace was made for, recorded as clusterSpec).
         report = replay_run(folder)
         assert report.reproduced, report.difference
+
+
+def _results_bytes(pytester: pytest.Pytester, trace_dirs_arg: str, folder: str, *extra: str) -> bytes:
+    result = pytester.runpytest_subprocess("-q", trace_dirs_arg, f"--html={folder}/report.html", *extra)
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    return (pytester.path / folder / "results.json").read_bytes()
+
+
+def test_results_json_is_byte_identical_across_workers_and_hash_seeds(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    serial = _results_bytes(pytester, trace_dirs_arg, "a", "-n", "0")
+    monkeypatch.setenv("PYTHONHASHSEED", "4242")
+    parallel = _results_bytes(pytester, trace_dirs_arg, "b", "-n", "2")
+    assert serial == parallel
+    assert len(json.loads(serial)["tests"]) == 11
+
+
+def test_where_results_json_goes(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str) -> None:
+    (scenario_dir / "one.yaml").write_text(
+        "scenarios:\n  - name: one\n    traces: [mixed]\n    policies: [heuristic, noop]\n"
+    )
+    # An ad hoc run asks for no report: it writes none (and cannot overwrite the main job's).
+    adhoc = pytester.runpytest("-q", trace_dirs_arg, "scenarios/one.yaml")
+    adhoc.assert_outcomes(passed=2)
+    adhoc.stdout.fnmatch_lines(
+        ["results.json not written: pass --html, --junitxml or --simarena-report-dir*"]
+    )
+    assert not list(pytester.path.rglob("results.json"))
+    # Beside the JUnit file when there is no HTML report.
+    junit = pytester.runpytest("-q", trace_dirs_arg, "--junitxml=ci/junit.xml")
+    junit.assert_outcomes(passed=2)
+    assert (pytester.path / "ci" / "results.json").is_file() and (
+        pytester.path / "ci" / "timings.json"
+    ).is_file()
+    # An explicit folder (ini here) wins over the HTML report's folder.
+    pytester.makeini("[pytest]\nsimarena_report_dir = kept\n")
+    kept = pytester.runpytest("-q", trace_dirs_arg, "--html=h/report.html")
+    kept.assert_outcomes(passed=2)
+    assert (pytester.path / "kept" / "results.json").is_file()
+    assert not (pytester.path / "h" / "results.json").exists()

@@ -1,0 +1,233 @@
+"""An episode's timeline: each pod of the repaired workload, its state over simulated time, step by step.
+
+Every step replays the (edited) trace for ``step_seconds`` and observes; the steps are laid end to end on
+one axis of episode time. A pod's state comes from the timestamps its status carries at the observation,
+as ``kubectl get pod -o yaml`` shows them: ``creationTimestamp`` (it exists), the ``PodScheduled``
+condition turning True (bound to a node), the ``Ready`` condition turning True (serving). A pod whose
+containers wait in ``CrashLoopBackOff`` or were last ``OOMKilled`` is *Failing* from the time it was
+bound (the status keeps only the last termination, so earlier restarts have no time of their own).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.kubeview.pods import pod_crash_looping, pod_oom_killed, pod_restarts
+
+from . import svg
+
+if TYPE_CHECKING:
+    from pytest_simarena.episode.results import EpisodeResult
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A pod in one state from ``start`` to ``end`` (seconds of episode time)."""
+
+    lane: int
+    start: float
+    end: float
+    state: str
+    pod: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepWindow:
+    """Where step ``step`` sits on the episode axis, and what the policy did at its end."""
+
+    step: int
+    start: float
+    end: float
+    action: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Segments per pod lane, step windows, and the lane count."""
+
+    windows: tuple[StepWindow, ...]
+    segments: tuple[Segment, ...]
+    lanes: int
+    target: int | None
+
+    @property
+    def end(self) -> float:
+        return self.windows[-1].end if self.windows else 0.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _seconds(stamp: str) -> float | None:
+    try:
+        return datetime.fromisoformat(stamp).timestamp()
+    except ValueError:
+        return None
+
+
+def _stamp(value: Any) -> float | None:
+    return _seconds(value) if isinstance(value, str) and value else None
+
+
+def _condition_since(pod: Mapping[str, Any], kind: str) -> float | None:
+    """When condition ``kind`` last turned True (None: it is not True)."""
+    status = pod.get("status")
+    conditions = status.get("conditions") if isinstance(status, dict) else None
+    for cond in conditions if isinstance(conditions, list) else ():
+        if isinstance(cond, dict) and cond.get("type") == kind:
+            return _stamp(cond.get("lastTransitionTime")) if cond.get("status") == "True" else None
+    return None
+
+
+def _origin(snapshot: Any, pods: Sequence[Mapping[str, Any]]) -> float | None:
+    """The absolute time the step's replay started: its first event (the trace's first object), else
+    its first pod."""
+    stamps = []
+    for event in getattr(snapshot, "events", ()) or ():
+        meta = event.get("metadata") if isinstance(event, dict) else None
+        if isinstance(meta, dict):
+            found = _stamp(meta.get("creationTimestamp"))
+            if found is not None:
+                stamps.append(found)
+    if not stamps:
+        for pod in pods:
+            meta = pod.get("metadata")
+            found = _stamp(meta.get("creationTimestamp")) if isinstance(meta, dict) else None
+            if found is not None:
+                stamps.append(found)
+    return min(stamps) if stamps else None
+
+
+def _pod_segments(
+    pod: Mapping[str, Any], lane: int, origin: float, start: float, end: float
+) -> list[Segment]:
+    meta = pod.get("metadata") if isinstance(pod.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    name = str(meta.get("name", "?"))
+
+    def at(stamp: float | None, default: float) -> float:
+        # Clamp to the step's window: timestamps have one-second resolution.
+        return default if stamp is None else min(max(start + stamp - origin, start), end)
+
+    created = at(_stamp(meta.get("creationTimestamp")), start)
+    gone = at(_stamp(meta.get("deletionTimestamp")), end)
+    scheduled = _condition_since(pod, "PodScheduled")
+    ready = _condition_since(pod, "Ready")
+    failing = pod_crash_looping(pod) or pod_oom_killed(pod)
+    bound = at(scheduled, gone) if scheduled is not None else gone
+    serving = at(ready, gone) if ready is not None and not failing else gone
+    restarts = pod_restarts(pod)
+    note = f", {restarts} restarts" if restarts else ""
+    out = []
+    if bound > created:
+        out.append(Segment(lane, created, bound, "Pending", name))
+    if serving > bound:
+        out.append(Segment(lane, bound, serving, "Failing" if failing else "Starting", name, note))
+    if gone > serving:
+        out.append(Segment(lane, serving, gone, "Ready", name, note))
+    return out
+
+
+def episode_timeline(result: EpisodeResult) -> Timeline:
+    """The timeline of ``result`` (steps without a cluster snapshot show as empty windows)."""
+    from pytest_simarena.episode.observation import workload_pods
+    from pytest_simarena.scenario.render import action_text
+
+    windows: list[StepWindow] = []
+    segments: list[Segment] = []
+    lanes = 0
+    cursor = 0.0
+    for record in result.steps:
+        obs = record.observation
+        length = float(record.time) if record.time > 0 else float(result.step_seconds)
+        window = StepWindow(record.step, cursor, cursor + length, action_text(record), record.status)
+        windows.append(window)
+        snapshot = obs.snapshot if obs is not None else None
+        if snapshot is not None:
+            pods = sorted(
+                workload_pods(snapshot, obs.workload),
+                key=lambda p: str((p.get("metadata") or {}).get("name", "")),
+            )
+            origin = _origin(snapshot, pods)
+            if origin is not None:
+                for lane, pod in enumerate(pods):
+                    segments += _pod_segments(pod, lane, origin, window.start, window.end)
+                lanes = max(lanes, len(pods))
+        cursor = window.end
+    return Timeline(tuple(windows), tuple(segments), lanes, result.target)
+
+
+def _tick_step(total: float) -> float:
+    for step in (30, 60, 120, 300, 600, 1200, 1800, 3600, 7200):
+        if total / step <= 8:
+            return float(step)
+    return max(3600.0, total / 8)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m" if secs == 0 else f"{minutes}m{secs:02d}s"
+
+
+def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
+    """The timeline as inline SVG: one lane per pod, step windows with the action taken at their end."""
+    left, right, top = 58.0, 18.0, 34.0
+    lanes = max(timeline.lanes, 1)
+    lane_h = max(4.0, min(16.0, 160.0 / lanes))
+    plot_h = lanes * lane_h
+    height = top + plot_h + 44
+    total = timeline.end or 1.0
+    scale = (width - left - right) / total
+
+    def x(t: float) -> float:
+        return left + t * scale
+
+    parts: list[str] = []
+    for i, window in enumerate(timeline.windows):
+        shade = "#f5f5f5" if i % 2 == 0 else "#ffffff"
+        parts.append(svg.rect(x(window.start), top, (window.end - window.start) * scale, plot_h, shade))
+    for seg in timeline.segments:
+        parts.append(
+            svg.rect(
+                x(seg.start),
+                top + seg.lane * lane_h + 1,
+                (seg.end - seg.start) * scale,
+                lane_h - 2,
+                svg.STATE_COLOURS[seg.state],
+                f"{seg.pod}: {seg.state} {_clock(seg.start)}-{_clock(seg.end)}{seg.note}",
+            )
+        )
+    previous: StepWindow | None = None
+    for window in timeline.windows:
+        # Step k replays the trace as the action chosen at the end of step k-1 left it.
+        label = f"step {window.step}"
+        if previous is None:
+            label += " (original)"
+        elif previous.action != "-":
+            verdict = "" if previous.status == "applied" else f" ({previous.status})"
+            label += f" after {previous.action}{verdict}"
+        room = (window.end - window.start) * scale - 6
+        if 6.2 * len(label) > room:
+            label = label[: max(int(room / 6.2) - 1, 1)] + "…" if room > 12 else str(window.step)
+        parts.append(svg.text(x(window.start) + 3, top - 5, label, extra=' fill="#424242"'))
+        parts.append(svg.line(x(window.end), top - 16, x(window.end), top + plot_h, "#757575"))
+        previous = window
+    parts.append(svg.line(left, top + plot_h, width - right, top + plot_h, "#757575"))
+    tick = _tick_step(total)
+    t = 0.0
+    while t <= total + 1e-9:
+        parts.append(svg.line(x(t), top + plot_h, x(t), top + plot_h + 4, "#757575"))
+        parts.append(svg.text(x(t), top + plot_h + 16, _clock(t), anchor="middle"))
+        t += tick
+    parts.append(svg.text(4, top + plot_h / 2 + 4, f"{timeline.lanes} pods" if timeline.lanes else "no pods"))
+    items = [(state, colour) for state, colour in svg.STATE_COLOURS.items()]
+    legend, _ = svg.legend(left, height - 6, items)
+    parts += legend
+    parts.append(svg.text(width - right, height - 6, "simulated time", anchor="end", extra=' fill="#616161"'))
+    return svg.svg(width, height, parts, label="pod states over simulated time, per step")
