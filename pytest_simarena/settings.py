@@ -900,7 +900,7 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
     "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
-    "run": ("episode", "cluster", "kube"),
+    "run": ("episode", "cluster", "kube", "agents"),
     "batch": ("episode", "cluster", "kube"),
     "simulate": ("seed", "cluster", "replay"),
     "preflight": ("kube",),
