@@ -236,16 +236,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="Short runs (smoke test of the script)")
     parser.add_argument("--memory-steps", type=int, default=100_000, help="Steps of the memory figure")
-    parser.add_argument("--profile", choices=["episode", "gym"], help="Print a cProfile of one figure")
+    parser.add_argument(
+        "--profile",
+        choices=["episode", "episode-isolated", "gym", "gym-isolated"],
+        help="Print a cProfile (top entries by own time) of one figure",
+    )
     args = parser.parse_args(argv)
     secs = 0.3 if args.quick else 2.0
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
-        if args.profile == "episode":
-            episode_rate("random", secs, isolated=False)
+        isolated = args.profile.endswith("-isolated")
+        if args.profile.startswith("episode"):
+            episode_rate("random", secs, isolated=isolated)
         else:
-            gym_rate(secs, isolated=False)
+            gym_rate(secs, isolated=isolated)
         prof.disable()
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)

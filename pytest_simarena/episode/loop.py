@@ -130,8 +130,9 @@ def apply_step_action(
     key: Any = (sha, trace.action_added, tuple(trace.notes), action, safeguards)
     try:
         found = _ACTIONS.get(key)
-    except TypeError:  # an action carrying unhashable values (resource maps): not memoized
-        key, found = None, None
+    except TypeError:  # an action carrying resource maps: its repr names every compared field exactly
+        key = (sha, trace.action_added, tuple(trace.notes), repr(action), safeguards)
+        found = _ACTIONS.get(key)
     if found is not None:
         status, message, changes, nxt, data, nsha = found
         same = nxt if data is not None else trace
@@ -142,8 +143,7 @@ def apply_step_action(
     if result.trace is not trace:
         new_data, nsha = trace_bytes(result.trace)
     entry = (str(result.status), str(result.message or ""), _changes(result), result.trace, new_data, nsha)
-    if key is not None:
-        _ACTIONS.put(key, entry)
+    _ACTIONS.put(key, entry)
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
 
 
