@@ -197,3 +197,11 @@ def test_set_resources_actions_are_memoized_by_their_exact_repr() -> None:
     again = apply_step_action(trace, sha, a, DEFAULT_SAFEGUARDS)
     assert first[5] != other[5] and again[5] == first[5] and again[3] is first[3]
     assert again[5] == trace_bytes(apply_action(trace, a).trace)[1]
+
+
+def test_unchanged_step_traces_are_linked_and_read_the_same(tmp_path: Path) -> None:
+    run_episode(load_trace(CANONICAL[0]), "noop", max_steps=3, out_dir=tmp_path)
+    files = sorted(tmp_path.glob("step-*.sktrace"))
+    assert len(files) == 4
+    assert len({f.read_bytes() for f in files}) == 1
+    assert files[1].stat().st_nlink >= 2  # linked, not written again

@@ -18,8 +18,8 @@ from typing import Any, Generic, TypeVar
 
 from pytest_simarena.backends.protocol import ClusterSnapshot
 
-MAX_ENTRIES = 2048
-MAX_BYTES = 64 * 2**20
+MAX_ENTRIES = 1024
+MAX_BYTES = 16 * 2**20
 
 V = TypeVar("V")
 
