@@ -368,7 +368,8 @@ SETTINGS: tuple[Setting, ...] = (
         group="episode",
         metavar="NAME",
         checks=(_check_reward,),
-        help="Reward: binary, shaped, penalty, cost_aware or module:name",
+        help="Reward: binary, shaped, penalty, cost_aware, fit, fit_cost, scale, max_punish, cost_aware_v2 "
+        "(docs/rewards.md) or module:name; simarena train defaults to the profile's (fit or scale)",
     ),
     Setting(
         name="max_steps",
