@@ -368,7 +368,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="episode",
         metavar="NAME",
         checks=(_check_reward,),
-        help="Reward: binary, shaped, penalty, cost_aware or module:name",
+        help="Reward: a name from docs/rewards.md (binary, shaped, ...) or module:name",
     ),
     Setting(
         name="max_steps",
@@ -708,7 +708,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="agents",
         metavar="MODE",
         checks=(one_of("replay", "live"),),
-        help="replay: each step replays the edited trace; live: the cluster keeps running and the agent "
+        help="Replay: each step replays the edited trace; live: the cluster keeps running and the agent "
         "acts on it (llm and command agents always run live)",
     ),
     Setting(
