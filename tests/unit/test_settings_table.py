@@ -130,3 +130,10 @@ def test_every_help_text_is_in_the_house_style(row: table.Setting) -> None:
     assert row.help[:1].isupper(), row.help
     assert not (row.help.endswith(".") and not row.help.endswith("...")), row.help
     assert row.group in table.GROUPS
+
+
+def test_the_default_node_is_the_default_clusters_node() -> None:
+    from pytest_simarena.backends.embedded import ClusterSpec
+
+    d = table.DEFAULT_NODES
+    assert ClusterSpec.uniform(d["nodes"], d["cpu"], d["memory"], d["pods"]) == ClusterSpec.default()
