@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         suite_html = _best(args.repeat, ROOT, args.scenarios, "-n", "0", f"--html={out}/suite.html", *html)
         serial = _best(args.repeat, ROOT, args.scenarios, "-n", "0")
         parallel = _best(args.repeat, ROOT, args.scenarios, "-n", args.workers)
+        # What every extra xdist worker pays again before running a test: start-up and collection.
+        collect = _best(args.repeat, ROOT, args.scenarios, "--collect-only")
         size = (out / "suite.html").stat().st_size
 
     def row(label: str, figures: tuple[float, float], note: str = "") -> None:
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     row("suite + html, -n 0", suite_html, f"report {size / 1e6:.1f} MB")
     row("suite, no report, -n 0", serial)
     row(f"suite, no report, -n {args.workers}", parallel)
+    row("start-up + collection only", collect, "(paid again by each xdist worker)")
     ratio, ratio_cpu = suite_html[0] / floor[0], suite_html[1] / floor[1]
     speedup = serial[0] / parallel[0]
     report_share = (suite_html[0] - serial[0]) / floor[0]
@@ -149,7 +152,17 @@ def main(argv: list[str] | None = None) -> int:
         f"  HTML block per test (in-process) {block_ms:6.2f} ms vs {episode_ms:.2f} ms for its episode "
         f"({block_ms / episode_ms:.2f}x; {cases} canonical cases)"
     )
+    work = serial[1] - collect[1]
+    print(
+        f"  per-process fixed cost          {collect[1]:6.2f} s cpu vs {work:.2f} s cpu of tests: with "
+        f"{args.workers} workers the best speed-up is about "
+        f"{serial[1] / (collect[1] + work / int(args.workers)):.2f}x"
+    )
     print(f"  cpus available: {os.cpu_count()}, load average {os.getloadavg()[0]:.2f} (shared machine)")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print(
+            "  PYTHONDONTWRITEBYTECODE is set: every process compiles (and pytest rewrites) all its modules"
+        )
     return 0
 
 

@@ -371,7 +371,8 @@ SETTINGS: tuple[Setting, ...] = (
         group="episode",
         metavar="NAME",
         checks=(_check_reward,),
-        help="Reward: a name from docs/rewards.md (binary, shaped, ...) or module:name",
+        help="Reward: binary, shaped, penalty, cost_aware, fit, fit_cost, scale, max_punish, cost_aware_v2 "
+        "(docs/rewards.md) or module:name; simarena train defaults to the profile's (fit or scale)",
     ),
     Setting(
         name="max_steps",
@@ -695,6 +696,13 @@ SETTINGS: tuple[Setting, ...] = (
         help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
     ),
     Setting(
+        name="safeguards",
+        type=bool,
+        default=True,
+        group="serve",
+        help="Judge every workload write by the project's safeguards, as admission (off: validation only)",
+    ),
+    Setting(
         name="body_limit",
         type=int,
         default=3 * 1024 * 1024,
@@ -896,7 +904,7 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
     "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
-    "run": ("episode", "cluster", "kube"),
+    "run": ("episode", "cluster", "kube", "agents"),
     "batch": ("episode", "cluster", "kube"),
     "simulate": ("seed", "cluster", "replay"),
     "preflight": ("kube",),
@@ -1081,6 +1089,7 @@ class ServeSettings(_Checked):
     port: int = _row_field("port")
     request_cost: float = _row_field("request_cost")
     watch_seconds: float = _row_field("watch_seconds")
+    safeguards: bool = _row_field("safeguards")
     body_limit: int = _row_field("body_limit")
 
     def __post_init__(self) -> None:

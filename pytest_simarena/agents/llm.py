@@ -88,7 +88,10 @@ class LlmConfig:
     def check(self) -> None:
         """Fail early, with one line, on a config that cannot work."""
         if not self.model:
-            raise LlmError("llm policy: no model name: set SIMARENA_LLM_MODEL or --simarena-llm-model")
+            raise LlmError(
+                "llm policy: no model name: set the llm_model setting "
+                "(--llm-model, --simarena-llm-model or SIMARENA_LLM_MODEL)"
+            )
         if not self.base_url.startswith(("http://", "https://")):
             raise LlmError(f"llm policy: base url {self.base_url!r}: expected http://... or https://...")
         if self.max_tool_calls < 1:
