@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import marshal
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -76,6 +77,7 @@ __all__ = [
     "QuantityLike",
     "ResourceSpec",
     "apply_action",
+    "check_action",
     "plan_action",
 ]
 
@@ -170,6 +172,15 @@ class Plan:
             self.notes.append(text)
 
 
+def _deep_copy(obj: Obj) -> Obj:
+    """copy.deepcopy for plain data, through marshal (C, ~10x faster; types, sharing and order kept)."""
+    try:
+        copied: Obj = marshal.loads(marshal.dumps(obj))
+    except ValueError:  # something marshal does not know (a dict subclass, a custom object)
+        return copy.deepcopy(obj)
+    return copied
+
+
 class _Version:
     """One applied version of the target being edited: its copy and where errors should point."""
 
@@ -180,7 +191,7 @@ class _Version:
         self.position = (event, index)
         self.location = f"events[{event}].applied_objs[{index}]"
         self.original = obj
-        self.obj: Obj = copy.deepcopy(obj)
+        self.obj: Obj = _deep_copy(obj)
         pointer = template_path(ref.gvk, trace.config) or ""
         prefix = pointer.strip("/").replace("/", ".")
         self.spec_prefix = f"{prefix}.spec" if prefix else "spec"
@@ -473,6 +484,16 @@ def _rebuild(trace: Trace, plan: Plan) -> Trace:
     return dataclasses.replace(
         trace, events=events, notes=list(trace.notes), action_added=frozenset(plan.added)
     )
+
+
+def check_action(trace: Trace, action: Action, *, safeguards: Safeguards | None = None) -> Verdict:
+    """Judge ``action`` against ``trace`` without applying it (pure; for the episode loop's log).
+
+    An action with nothing to judge (``noop``, workload not found) is allowed: it cannot cross a bound.
+    Here rather than in :mod:`pytest_simarena.safeguards`, which judges proposals and knows no actions.
+    """
+    guards = safeguards or DEFAULT_SAFEGUARDS
+    return guards.judge(action.type, plan_action(trace, action).proposals)
 
 
 def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None = None) -> ActionResult:

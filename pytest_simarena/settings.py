@@ -36,10 +36,12 @@ __all__ = [
     "AgentSettings",
     "ClusterSettings",
     "EpisodeSettings",
+    "LearnSettings",
     "ResolvedSettings",
     "ServeSettings",
     "Setting",
     "SettingError",
+    "TrainSettings",
     "face_rows",
     "get",
     "markdown_table",
@@ -174,19 +176,12 @@ def _registered(what: str, make: Callable[[str], Any]) -> Check:
 
 def _check_policy(value: Any) -> None:
     # Resolve the name without building the policy: its constructor may need policy_options.
-    from pytest_simarena.errors import UnknownNameError
-    from pytest_simarena.policies.registry import BUILTIN_POLICIES, available_policies, load_object
+    from pytest_simarena.policies.registry import check_policy_name
 
-    name = str(value)
-    if name in BUILTIN_POLICIES:
-        return
-    if ":" in name:
-        try:
-            load_object(name, what="policy")
-        except SimArenaError as exc:
-            raise ValueError(str(exc)) from None
-    elif name not in available_policies():
-        raise ValueError(str(UnknownNameError("policy", name, available_policies())))
+    try:
+        check_policy_name(str(value))
+    except SimArenaError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _check_reward(value: Any) -> None:
@@ -221,6 +216,19 @@ def _quantity(kind: str) -> Check:
     return check
 
 
+def _not_negative(value: Any) -> None:
+    """A check: the value is 0 or more."""
+    if not value >= 0:  # also rejects nan
+        raise ValueError("expected 0 or more")
+
+
+def _sizes(value: Any) -> None:
+    """A check: every part is a whole number of at least 1 (``64,64``)."""
+    for part in value:
+        if not str(part).isdigit() or int(part) < 1:
+            raise ValueError(f"{part!r} is not a layer size; use whole numbers >= 1 (e.g. 64,64)")
+
+
 # ------------------------------------------------------------------------------------------------- rows
 
 _PARSERS: dict[type, Callable[[str], Any]] = {
@@ -236,9 +244,12 @@ GROUPS: dict[str, str] = {
     "episode": "An episode: which policy repairs which workload, how long, how it is scored",
     "cluster": "The simulated (embedded) cluster an episode runs on",
     "kube": "The real cluster (kube backend)",
+    "replay": "Replaying a trace without an agent (simulate, parity)",
     "plugin": "The pytest plugin only",
-    "agents": "Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget",
     "serve": "The Kubernetes API server over a live embedded cluster (simarena serve)",
+    "agents": "Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget",
+    "learn": "The learning env (docs/learning.md): action and observation spaces, traces held out",
+    "train": "Training an agent (`simarena train`)",
 }
 
 
@@ -454,6 +465,16 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="PREFIX",
         help="Run prefix: trace namespace NS is replayed in PREFIX-NS, as SimKube's virtualNsPrefix",
     ),
+    Setting(
+        name="isolated",
+        type=bool,
+        default=False,
+        group="episode",
+        help=(
+            "Replay every step on the pristine seeded embedded cluster, repeats from a memo "
+            "(faster; pod names then do not carry over from step to step)"
+        ),
+    ),
     # --- cluster ------------------------------------------------------------------------------------
     Setting(
         name="cluster",
@@ -540,6 +561,29 @@ SETTINGS: tuple[Setting, ...] = (
         checks=(one_of("simkube", "direct"),),
         help="How the kube backend replays traces: simkube (a SimKube Simulation) or direct (server-side "
         "apply)",
+    ),
+    # --- replay -------------------------------------------------------------------------------------
+    Setting(
+        name="duration",
+        type=float,
+        default=None,
+        optional=True,
+        group="replay",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        aliases=("seconds",),
+        default_text="simulate: until the trace's last event, + 120 s; parity: 120 s",
+        help="Simulated seconds to replay (s, m or h suffix)",
+    ),
+    Setting(
+        name="speed",
+        type=float,
+        default=1.0,
+        group="replay",
+        metavar="X",
+        checks=(positive,),
+        help="Replay speed factor, as SimKube's",
     ),
     # --- plugin -------------------------------------------------------------------------------------
     Setting(
@@ -734,6 +778,112 @@ SETTINGS: tuple[Setting, ...] = (
         checks=(positive,),
         help="Wall-clock seconds a command agent may run per turn",
     ),
+    # --- learn (rl/env.py) --------------------------------------------------------------------------
+    Setting(
+        name="profile",
+        type=str,
+        default="default",
+        group="learn",
+        metavar="NAME",
+        checks=(one_of("default", "seed"),),
+        help="Env shape: default (proportional actions, 28 features, fit reward) or seed (the seed "
+        "team's 7 actions, 5 features, seed safeguards, scale reward)",
+    ),
+    Setting(
+        name="action_space",
+        type=str,
+        default=None,
+        optional=True,
+        group="learn",
+        metavar="NAME",
+        default_text="the profile's",
+        checks=(one_of("discrete", "seed", "proportional", "parametric"),),
+        help="Action space: discrete, seed, proportional or parametric",
+    ),
+    Setting(
+        name="observation",
+        type=str,
+        default=None,
+        optional=True,
+        group="learn",
+        metavar="KIND",
+        default_text="the profile's",
+        checks=(one_of("vector", "dict", "seed"),),
+        help="Observation: vector (28 features), dict (the same, grouped) or seed (5 features)",
+    ),
+    Setting(
+        name="obs_noise",
+        type=float,
+        default=0.0,
+        group="learn",
+        metavar="STD",
+        checks=(_not_negative,),
+        help="Std of the seeded Gaussian noise on the seed observation's counts",
+    ),
+    Setting(
+        name="holdout",
+        type=tuple,
+        default=(),
+        group="learn",
+        metavar="FAMILIES",
+        default_text="none",
+        help="Trace families kept out of training (comma-separated), for results on families never seen",
+    ),
+    # --- train (rl/train.py) ------------------------------------------------------------------------
+    Setting(
+        name="algo",
+        type=str,
+        default="ppo",
+        group="train",
+        metavar="NAME",
+        checks=(one_of("ppo", "dqn"),),
+        help="Algorithm (Stable-Baselines3): ppo or dqn",
+    ),
+    Setting(
+        name="train_steps",
+        type=int,
+        default=20_000,
+        group="train",
+        metavar="N",
+        checks=(at_least(1),),
+        aliases=("steps",),
+        help="Env steps to train for",
+    ),
+    Setting(
+        name="envs",
+        type=int,
+        default=1,
+        group="train",
+        metavar="K",
+        checks=(at_least(1),),
+        help="Env copies, each in its own process when more than 1",
+    ),
+    Setting(
+        name="net",
+        type=tuple,
+        default=(),
+        group="train",
+        metavar="SIZES",
+        default_text="64,64 (seed DQN: 24,48)",
+        checks=(_sizes,),
+        help="Hidden layer sizes, comma-separated",
+    ),
+    Setting(
+        name="checkpoints",
+        type=int,
+        default=4,
+        group="train",
+        metavar="N",
+        checks=(at_least(0),),
+        help="Checkpoints saved along the way",
+    ),
+    Setting(
+        name="progress",
+        type=bool,
+        default=True,
+        group="train",
+        help="Show a progress bar",
+    ),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
@@ -744,10 +894,13 @@ FACES: dict[str, tuple[str, ...]] = {
     "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
     "run": ("episode", "cluster", "kube", "agents"),
     "batch": ("episode", "cluster", "kube"),
-    "simulate": ("seed", "cluster"),
-    "env": ("episode", "cluster"),
-    "mcp": ("seed", "cluster"),
+    "simulate": ("seed", "cluster", "replay"),
+    "preflight": ("kube",),
+    "parity": ("kube", "duration"),
+    "env": ("episode", "cluster", "learn"),
     "serve": ("seed", "cluster", "serve"),
+    "mcp": ("seed", "cluster"),
+    "train": ("learn", "train", "reward", "step_seconds", "seed"),
 }
 
 
@@ -953,6 +1106,7 @@ class EpisodeSettings(_Checked):
     target: int | None = _row_field("target")
     backend: str = _row_field("backend")
     prefix: str = _row_field("prefix")
+    isolated: bool = _row_field("isolated")
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     safeguards: Safeguards | None = None
     policy_options: Mapping[str, Any] = field(default_factory=dict)
@@ -998,6 +1152,43 @@ class AgentSettings(_Checked):
 
     def __post_init__(self) -> None:
         self._check_fields()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LearnSettings(_Checked):
+    """The learning env's own options (rl/env.py); the episode rows stay in :class:`EpisodeSettings`."""
+
+    _groups: ClassVar[tuple[str, ...]] = ("learn",)
+
+    profile: str = _row_field("profile")
+    action_space: str | None = _row_field("action_space")
+    observation: str | None = _row_field("observation")
+    obs_noise: float = _row_field("obs_noise")
+    holdout: tuple[str, ...] = _row_field("holdout")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainSettings(_Checked):
+    """How ``simarena train`` trains (rl/train.py)."""
+
+    _groups: ClassVar[tuple[str, ...]] = ("train",)
+
+    algo: str = _row_field("algo")
+    train_steps: int = _row_field("train_steps")
+    envs: int = _row_field("envs")
+    net: tuple[str, ...] = _row_field("net")
+    checkpoints: int = _row_field("checkpoints")
+    progress: bool = _row_field("progress")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.net)
 
 
 # ------------------------------------------------------------------------------------------ resolution

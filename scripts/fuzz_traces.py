@@ -6,7 +6,8 @@ Not part of the test suite's default run (a seeded slice of it is: tests/unit/te
 Each trial takes one trace file (round-robin over the corpus: the project's ``traces/``, the traces packaged
 in ``pytest_simarena``, and ``../shared/traces/`` when present), mutates it with a ``random.Random`` seeded by
 ``(seed, trial)`` and runs what a user's command runs on it: ``loads`` (decode + structural checks),
-``validate``, ``simarena trace inspect``'s summary, ``diff_traces`` against the original and ``dumps``.
+``validate``, ``simarena trace inspect``'s summary, ``diff_traces`` against the original and ``dumps``;
+and ``validate`` on the decoded value as an in-memory ``Trace`` the loader never checked.
 A :class:`~pytest_simarena.errors.SimArenaError` whose message names the file is the expected outcome of
 bad input; anything else is an *escape*: another exception type (an AttributeError, a RecursionError, ...)
 or an error that does not name the file. The goal is 0 escapes. The report groups escapes by stage,
@@ -250,8 +251,24 @@ class Escape:
 def exercise(data: bytes, name: str, original: Any) -> Escape | str:
     """Run the readers on ``data`` (as file ``name``): the escape, else ``accepted`` or ``rejected``."""
     from pytest_simarena.cli.trace_cmd import inspect_trace
-    from pytest_simarena.trace import diff_traces, dumps, loads, validate
+    from pytest_simarena.trace import Trace, diff_traces, dumps, loads, validate
 
+    stage = "validate-in-memory"
+    try:
+        raw = _decode(data, data.lstrip()[:1] in (b"{", b"["))
+    except Exception:  # not decodable at all: only the loader's own path applies
+        raw = None
+    if isinstance(raw, dict):
+        # validate() takes any Trace, also one never checked by the loader (built or edited in memory)
+        events: Any = raw.get("events")
+        config: Any = raw.get("config")
+        index: Any = raw.get("index")
+        lifecycles: Any = raw.get("pod_lifecycles")
+        try:
+            unchecked = Trace(events=events, config=config, index=index, pod_lifecycles=lifecycles)
+            validate(unchecked)
+        except Exception as exc:
+            return Escape(stage, type(exc).__name__, _origin(exc), str(exc)[:200])
     stage = "load"
     try:
         with warnings.catch_warnings():

@@ -48,6 +48,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "traces", metavar="TRACES", nargs="+", help="Trace files, trace names, or directories of traces"
     )
     batch.add_argument("--jobs", type=_positive_int, default=1, help="Worker processes (default 1)")
+    batch.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="Where episodes run: local processes, or Ray tasks (ray extra; default local)",
+    )
+    batch.add_argument(
+        "--ray-address", metavar="ADDR", help="Ray cluster address (default RAY_ADDRESS or local)"
+    )
     batch.add_argument("--out", metavar="DIR", help="Folder for results.json and results.csv")
     batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
     add_settings(batch, "batch", multiple=("policy",))
@@ -241,7 +250,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
             mark = "error" if row["error"] else ("solved" if row["solved"] else "unsolved")
             progress.update(task, advance=1, last=f"{Path(row['trace']).name} x {row['policy']}: {mark}")
 
-        result = run_batch(traces, policies, settings, jobs=args.jobs, on_result=advance)
+        result = run_batch(
+            traces,
+            policies,
+            settings,
+            jobs=args.jobs,
+            on_result=advance,
+            engine=args.engine,
+            address=args.ray_address,
+        )
     elapsed = time.perf_counter() - started
     json_path, csv_path = result.write(out)
     failures = [r for r in result.rows if r["error"]]

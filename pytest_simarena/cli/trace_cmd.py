@@ -26,7 +26,8 @@ EXIT_BLOCKED = 3
 def register(subparsers: Any) -> None:
     """Add ``simarena trace`` and its sub-commands."""
     trace = subparsers.add_parser(
-        "trace", help="Inspect, validate, diff, apply actions to, generate and convert traces"
+        "trace",
+        help="Inspect, validate, diff, apply actions to, generate and convert traces; build from manifests",
     )
     sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))

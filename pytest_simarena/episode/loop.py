@@ -17,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena import settings as settings_table
 from pytest_simarena.actions import Action, apply_action
-from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend
+from pytest_simarena.backends.embedded.memo import LRU
+from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend, ClusterSnapshot
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
 from pytest_simarena.rewards import StepOutcome, make_reward
@@ -66,18 +67,27 @@ class StepContext:
     step_seconds: float = DEFAULT_STEP_SECONDS
     safeguards: Safeguards = DEFAULT_SAFEGUARDS
     history: list[HistoryEntry] = field(default_factory=list)
+    # The last action's new trace with its bytes and sha256 (so the loop does not encode it again).
+    next_bytes: tuple[Trace, bytes | None, str] | None = None
 
 
-def observe_trace(ctx: StepContext, trace: Trace, step: int) -> Observation:
-    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action, no cleanup)."""
+def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None = None) -> Observation:
+    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action, no cleanup).
+
+    ``key`` is the sha256 of the trace's bytes when the caller has it (a memoizing backend uses it).
+    """
     backend = ctx.backend
     try:
-        backend.prepare(ctx.prefix)
-        backend.run_hooks("pre_start")
-        backend.run_hooks("pre_run")
-        backend.start(trace, ctx.prefix)
-        backend.advance(ctx.step_seconds)
-        snapshot = backend.observe(ctx.prefix)
+        run_trace = getattr(backend, "run_trace", None)
+        if run_trace is not None:  # the same sequence in one call (the embedded cluster may memoize it)
+            snapshot = run_trace(trace, ctx.prefix, ctx.step_seconds, key=key)
+        else:
+            backend.prepare(ctx.prefix)
+            backend.run_hooks("pre_start")
+            backend.run_hooks("pre_run")
+            backend.start(trace, ctx.prefix)
+            backend.advance(ctx.step_seconds)
+            snapshot = backend.observe(ctx.prefix)
     except SimArenaError as exc:
         raise StepError(f"step {step}: {getattr(backend, 'name', 'backend')} backend failed: {exc}") from exc
     except Exception as exc:  # the backend is third-party code too: report, never crash the run
@@ -85,11 +95,56 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int) -> Observation:
             f"step {step}: {getattr(backend, 'name', 'backend')} backend raised {type(exc).__name__}: {exc}"
         ) from exc
     try:
+        return _observation(ctx, snapshot, trace, step)
+    except SimArenaError as exc:
+        raise StepError(f"step {step}: cannot read the trace being replayed: {exc}") from exc
+
+
+# An observation is a function of the snapshot, the trace, the workload and the target (plus the step and
+# history it is stamped with): a memoized replay (its snapshot has a ``memo_key``) reuses its summary.
+_OBSERVATIONS: LRU[Observation] = LRU(4096)
+# apply_action is a function of the trace's bytes, its in-memory notes and action_added, the action and
+# the safeguards: (status, message, changes, next trace, next trace's bytes and sha256).
+_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(4096)
+
+
+def _observation(ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int) -> Observation:
+    memo_key = getattr(snapshot, "memo_key", None)
+    if memo_key is None:
         return build_observation(
             snapshot, trace=trace, workload=ctx.workload, target=ctx.target, step=step, history=ctx.history
         )
-    except SimArenaError as exc:
-        raise StepError(f"step {step}: cannot read the trace being replayed: {exc}") from exc
+    key = (memo_key, ctx.workload, ctx.target)
+    core = _OBSERVATIONS.get(key)
+    if core is None:
+        core = build_observation(snapshot, trace=trace, workload=ctx.workload, target=ctx.target)
+        _OBSERVATIONS.put(key, core)
+    return replace(core, step=step, history=tuple(ctx.history), snapshot=snapshot)
+
+
+def apply_step_action(
+    trace: Trace, sha: str, action: Action, safeguards: Safeguards
+) -> tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]:
+    """``apply_action`` for a step: (status, message, changes, next trace, its bytes or None when it is
+    ``trace`` itself, its sha256); repeats of (trace bytes, action, safeguards) come from a memo."""
+    key: Any = (sha, trace.action_added, tuple(trace.notes), action, safeguards)
+    try:
+        found = _ACTIONS.get(key)
+    except TypeError:  # an action carrying unhashable values (resource maps): not memoized
+        key, found = None, None
+    if found is not None:
+        status, message, changes, nxt, data, nsha = found
+        same = nxt if data is not None else trace
+        return status, message, tuple(dict(c) for c in changes), same, data, nsha
+    result = apply_action(trace, action, safeguards=safeguards)
+    new_data: bytes | None = None
+    nsha = sha
+    if result.trace is not trace:
+        new_data, nsha = trace_bytes(result.trace)
+    entry = (str(result.status), str(result.message or ""), _changes(result), result.trace, new_data, nsha)
+    if key is not None:
+        _ACTIONS.put(key, entry)
+    return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
 
 
 def decide(ctx: StepContext, observation: Observation) -> Action:
@@ -133,6 +188,7 @@ def run_step(
     step: int,
     *,
     solved_before_acting: Callable[[Observation], bool] | None = None,
+    key: str | None = None,
 ) -> tuple[StepRecord, Trace]:
     """One step on ``trace``; returns its record (without trace file fields) and the next trace.
 
@@ -142,8 +198,8 @@ def run_step(
     observation: Observation | None = None
     failed = False
     try:
-        observation = observe_trace(ctx, trace, step)
-        return _act_on(ctx, trace, step, observation, solved_before_acting)
+        observation = observe_trace(ctx, trace, step, key=key)
+        return _act_on(ctx, trace, step, observation, solved_before_acting, key)
     except StepError as exc:
         failed = True
         exc.observation = observation
@@ -167,6 +223,7 @@ def _act_on(
     step: int,
     observation: Observation,
     solved_before_acting: Callable[[Observation], bool] | None,
+    key: str | None = None,
 ) -> tuple[StepRecord, Trace]:
     if solved_before_acting is not None and solved_before_acting(observation):
         action = Action("noop", ctx.workload.name, namespace=ctx.workload.namespace, kind=ctx.workload.kind)
@@ -178,10 +235,12 @@ def _act_on(
         return record, trace
     action = decide(ctx, observation)
     try:
-        result = apply_action(trace, action, safeguards=ctx.safeguards)
+        status, message, changes, nxt, data, nsha = apply_step_action(
+            trace, key or trace_bytes(trace)[1], action, ctx.safeguards
+        )
     except SimArenaError as exc:
         raise StepError(f"step {step}: policy {ctx.policy.name!r} returned a bad action: {exc}") from exc
-    status = str(result.status)
+    ctx.next_bytes = (nxt, data, nsha) if data is not None else None
     outcome = StepOutcome(step=step, action=action.type, status=status, blocked=status == "blocked")
     try:
         reward = float(ctx.reward(observation, outcome))
@@ -189,17 +248,8 @@ def _act_on(
         raise StepError(
             f"step {step}: reward {ctx.reward.name!r} raised {type(exc).__name__}: {exc}"
         ) from exc
-    record = StepRecord(
-        step,
-        observation.time,
-        observation,
-        action,
-        status,
-        str(result.message or ""),
-        _changes(result),
-        reward,
-    )
-    return record, result.trace
+    record = StepRecord(step, observation.time, observation, action, status, message, changes, reward)
+    return record, nxt
 
 
 def run_episode(
@@ -244,6 +294,8 @@ def run_episode(
 
         # A trace made for another cluster (generator metadata) runs on it unless a cluster is chosen.
         options = settings.cluster.backend_options(settings.backend, intended=intended_cluster(trace))
+        if settings.isolated and settings.backend == "embedded":
+            options["isolated"] = True
         the_backend: ClusterBackend = make_backend(settings.backend, seed=seed, **options)
     else:
         the_backend = backend  # type: ignore[assignment]
@@ -281,7 +333,7 @@ def run_episode(
         for step in range(max_steps):
             t0 = time.perf_counter()
             try:
-                record, nxt = run_step(ctx, current, step, solved_before_acting=hold_reached)
+                record, nxt = run_step(ctx, current, step, solved_before_acting=hold_reached, key=sha)
             except StepError as exc:
                 error = str(exc)
                 if exc.observation is not None:
@@ -309,7 +361,11 @@ def run_episode(
                 steps_to_solve = step - hold + 1
                 break
             if nxt is not current:
-                data, sha = trace_bytes(nxt)
+                known = ctx.next_bytes
+                if known is not None and known[0] is nxt and known[1] is not None:
+                    data, sha = known[1], known[2]
+                else:
+                    data, sha = trace_bytes(nxt)
                 current = nxt
             if log is not None:
                 # The next trace is written even when unchanged, so every step has its own file.
@@ -347,6 +403,8 @@ def run_episode(
             # The simulated cluster as it really was (whoever built the backend), so a replay rebuilds it.
             "clusterSpec": _cluster_spec(the_backend),
             "policyOptions": dict(settings.policy_options),
+            # Only when set, so the run folders of default runs are as they always were.
+            **({"isolated": True} if getattr(the_backend, "isolated", False) else {}),
         },
     )
     if log is not None:
@@ -395,6 +453,4 @@ def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:
 
 
 def _with_trace(record: StepRecord, file: str | None, sha: str) -> StepRecord:
-    from dataclasses import replace
-
     return replace(record, trace_file=file, trace_sha256=sha)

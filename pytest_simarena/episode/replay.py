@@ -122,7 +122,7 @@ def replay_run(run_dir: str | Path) -> ReplayReport:
         from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
 
         spec = ClusterSpec.from_dict(recorded_spec, source=f"{run_dir / 'summary.json'}: options.clusterSpec")
-        backend = EmbeddedCluster(spec, seed=summary["seed"])
+        backend = EmbeddedCluster(spec, seed=summary["seed"], isolated=bool(options.get("isolated")))
     with tempfile.TemporaryDirectory(prefix="simarena-replay-") as tmp:
         result = run_episode(
             trace,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_simarena.trace.io import atomic_write, dumps
+from pytest_simarena.trace.io import atomic_write, dumps, remove_stale_temp_files, sync_files
 from pytest_simarena.trace.model import Trace
 
 STEPS_FILE = "steps.jsonl"
@@ -63,9 +63,9 @@ def default_run_dir(trace_label: str, policy: str, seed: int, *, root: str | Pat
     return path
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    # The trace layer's writer: temp file beside it, fsync, rename, temp removed on any failure.
-    atomic_write(str(path), iter((data,)))
+def _atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    # The trace layer's writer: temp file beside it, (fsync,) rename, temp removed on any failure.
+    atomic_write(str(path), iter((data,)), durable=durable)
 
 
 class RunLog:
@@ -78,13 +78,20 @@ class RunLog:
             (self.dir / stale).unlink(missing_ok=True)
         for old in self.dir.glob("step-*.sktrace"):
             old.unlink()
+        remove_stale_temp_files(str(self.dir))  # step files are then written without that scan
         self._steps = open(self.dir / STEPS_FILE, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self.timings: list[dict[str, Any]] = []
+        self._unsynced: list[str] = []
 
     def write_trace(self, step: int, data: bytes) -> str:
-        """Write ``step-NNN.sktrace`` atomically (via trace.io's format); returns the file name."""
+        """Write ``step-NNN.sktrace`` atomically (via trace.io's format); returns the file name.
+
+        Each file is renamed into place complete (a crashed process leaves whole files), and fsynced once,
+        with the others, when the run finishes: an fsync per step cost more than the step itself.
+        """
         name = trace_file_name(step)
-        _atomic_write_bytes(self.dir / name, data)
+        _atomic_write_bytes(self.dir / name, data, durable=False)
+        self._unsynced.append(name)
         return name
 
     def copy_cluster(self, source: str | Path) -> str:
@@ -98,6 +105,8 @@ class RunLog:
 
     def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
         self.close()
+        sync_files(str(self.dir), [*self._unsynced, STEPS_FILE])
+        self._unsynced.clear()
         _atomic_write_bytes(self.dir / SUMMARY_FILE, dumps_json(summary).encode())
         timings = {"totalSeconds": round(total_seconds, 6), "steps": self.timings}
         _atomic_write_bytes(self.dir / TIMINGS_FILE, dumps_json(timings).encode())

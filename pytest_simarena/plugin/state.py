@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_simarena.scenario.run import ClusterPool, RunConfig
+    from pytest_simarena.scenario.run import CaseOutcome, ClusterPool, RunConfig
 
     from .settings import ResolvedSettings
 
@@ -62,3 +62,5 @@ class SessionState:
 
 
 STATE_KEY = pytest.StashKey[SessionState]()
+# A test's case outcome, kept on its item for the reports (here, below both collect.py and report.py).
+OUTCOME_KEY: pytest.StashKey[CaseOutcome] = pytest.StashKey()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError, UnknownNameError
 
+from .bandit import BanditPolicy
 from .builtin import AlwaysPolicy, HeuristicPolicy, NoopPolicy, RandomPolicy, ScaleReplicasPolicy
 from .protocol import Policy
 from .vpa import VpaPolicy
@@ -40,7 +41,17 @@ BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
     "scale_replicas": ScaleReplicasPolicy,
     "heuristic": HeuristicPolicy,
     "vpa": VpaPolicy,
+    "bandit": BanditPolicy,
 }
+# Trained agents: ``rl:DIR`` (a `simarena train` folder) or ``rl:NAME`` (a shipped baseline).
+RL_PREFIX = "rl:"
+
+
+def _rl_names() -> list[str]:
+    from pytest_simarena.rl.policy import shipped_baselines
+
+    return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
+
 
 # Agents that act on a running cluster through tools (pytest_simarena.agents), not by returning an
 # Action per observation: they run in live mode only, so make_policy never builds them.
@@ -102,13 +113,28 @@ def load_object(spec: str, *, what: str, search: Sequence[Path] = ()) -> Any:
     return obj
 
 
+def check_policy_name(name: str, *, search: Sequence[Path] = ()) -> None:
+    """Check that ``name`` names a policy without building it (its constructor may need options):
+    a built-in, ``rl:DIR``/``rl:NAME``, an importable ``module:attribute`` or an entry point."""
+    if name in BUILTIN_POLICIES:
+        return
+    if name.startswith(RL_PREFIX):
+        from pytest_simarena.rl.policy import resolve_policy_dir
+
+        resolve_policy_dir(name)
+    elif ":" in name:
+        load_object(name, what="policy", search=search)
+    elif name not in available_policies():
+        raise UnknownNameError("policy", name, available_policies())
+
+
 def _entry_points() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points()})
+    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -155,6 +181,14 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
             f"policy {name!r} acts on a live cluster through tools: run it in live mode "
             "(scenario 'mode: live', or pytest_simarena.agents.live_episode.run_live_episode)"
         )
+    if name.startswith(RL_PREFIX):
+        from pytest_simarena.rl.policy import RLPolicy
+
+        if options:
+            raise SimArenaError(
+                f"policy {name!r} is a trained agent and takes no options (got {sorted(options)})"
+            )
+        return RLPolicy(name)
     if ":" in name:
         return _instantiate(load_object(name, what="policy"), name, options)
     eps = _entry_points()

@@ -86,22 +86,19 @@ def _condition_since(pod: Mapping[str, Any], kind: str) -> float | None:
 
 
 def _origin(snapshot: Any, pods: Sequence[Mapping[str, Any]]) -> float | None:
-    """The absolute time the step's replay started: its first event (the trace's first object), else
-    its first pod."""
+    """The absolute time the step's replay started: the earliest of its first event (recorded when the
+    trace's first object was applied) and its pods' creation."""
     stamps = []
-    for event in getattr(snapshot, "events", ()) or ():
-        meta = event.get("metadata") if isinstance(event, dict) else None
-        if isinstance(meta, dict):
-            found = _stamp(meta.get("creationTimestamp"))
-            if found is not None:
-                stamps.append(found)
-    if not stamps:
-        for pod in pods:
-            meta = pod.get("metadata")
-            found = _stamp(meta.get("creationTimestamp")) if isinstance(meta, dict) else None
-            if found is not None:
-                stamps.append(found)
-    return min(stamps) if stamps else None
+    events = getattr(snapshot, "events", None) or ()
+    first = events[0] if events else None
+    meta = first.get("metadata") if isinstance(first, dict) else None
+    if isinstance(meta, dict):
+        stamps.append(_stamp(meta.get("creationTimestamp")))
+    for pod in pods:
+        meta = pod.get("metadata")
+        stamps.append(_stamp(meta.get("creationTimestamp")) if isinstance(meta, dict) else None)
+    found = [s for s in stamps if s is not None]
+    return min(found) if found else None
 
 
 def _pod_segments(
@@ -172,6 +169,8 @@ def _tick_step(total: float) -> float:
 
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
+    if minutes == 0:
+        return f"{secs}s" if secs else "0"
     return f"{minutes}m" if secs == 0 else f"{minutes}m{secs:02d}s"
 
 
@@ -199,7 +198,7 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
                 top + seg.lane * lane_h + 1,
                 (seg.end - seg.start) * scale,
                 lane_h - 2,
-                svg.STATE_COLOURS[seg.state],
+                seg.state,
                 f"{seg.pod}: {seg.state} {_clock(seg.start)}-{_clock(seg.end)}{seg.note}",
             )
         )
@@ -226,8 +225,7 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
         parts.append(svg.text(x(t), top + plot_h + 16, _clock(t), anchor="middle"))
         t += tick
     parts.append(svg.text(4, top + plot_h / 2 + 4, f"{timeline.lanes} pods" if timeline.lanes else "no pods"))
-    items = [(state, colour) for state, colour in svg.STATE_COLOURS.items()]
-    legend, _ = svg.legend(left, height - 6, items)
+    legend, _ = svg.legend(left, height - 6, [(state, state) for state in svg.STATE_COLOURS])
     parts += legend
     parts.append(svg.text(width - right, height - 6, "simulated time", anchor="end", extra=' fill="#616161"'))
     return svg.svg(width, height, parts, label="pod states over simulated time, per step")

@@ -262,6 +262,21 @@ class Scenario:
     cases: tuple[ScenarioCase, ...]
 
 
+# Older key -> the setting's name (pytest_simarena/settings.py); both spellings are accepted in files.
+OLDER_KEYS = {"steps": "max_steps", "step_duration": "step_seconds"}
+
+
+def current_names(loaded: LoadedFile, where: FieldPath, mapping: Mapping[str, Any]) -> Obj:
+    """``mapping`` with older keys renamed to the settings' names; both spellings at once is an error."""
+    out = dict(mapping)
+    for old, new in OLDER_KEYS.items():
+        if old in out:
+            if new in out:
+                raise loaded.error((*where, old), f"{old!r} is the older name of {new!r}; give only {new!r}")
+            out[new] = out.pop(old)
+    return out
+
+
 def _merge(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> Obj:
     """A scenario's keys over the file defaults: ``expect`` and ``policies`` merge, marks add up."""
     out: Obj = copy.deepcopy(dict(defaults))
@@ -338,12 +353,13 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
         ScenarioError: an unknown trace, policy, cluster file, or duplicate test id, as
             ``file:line: field: ...``.
     """
-    defaults: Obj = loaded.data.get("defaults") or {}
+    defaults: Obj = current_names(loaded, ("defaults",), loaded.data.get("defaults") or {})
     base = loaded.path.parent
     scenarios: list[Scenario] = []
     seen_names: dict[str, int] = {}
     for i, raw in enumerate(loaded.data["scenarios"]):
         where: FieldPath = ("scenarios", i)
+        raw = current_names(loaded, where, raw)
         merged = _merge(defaults, raw)
         name = merged["name"]
         line = loaded.line_of(where)
@@ -421,8 +437,8 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
                             kind=merged.get("kind"),
                             target=merged.get("target"),
                             cluster=cluster,
-                            steps=merged.get("steps"),
-                            step_duration=merged.get("step_duration"),
+                            steps=merged.get("max_steps"),
+                            step_duration=merged.get("step_seconds"),
                             reward=merged.get("reward"),
                             hold=merged.get("hold"),
                             expect=expect,

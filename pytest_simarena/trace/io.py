@@ -21,7 +21,7 @@ import stat
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -381,18 +381,21 @@ STALE_AFTER_SECONDS = 5 * 60
 _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + r"\Z")
 
 
-def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
+def atomic_write(path: str, chunks: Iterator[bytes], *, durable: bool = True) -> None:
     """Write the chunks to a temp file beside ``path``, fsync, ``os.replace``; clean up on any failure.
 
     The temp file is locked (``flock``) while it is written, so :func:`remove_stale_temp_files`, which
-    runs first, never removes the file of a writer that is still alive.
+    runs first, never removes the file of a writer that is still alive. ``durable=False`` is for a writer
+    that owns the folder and makes its files durable later (:func:`sync_files`): no fsync and no scan for
+    stale temp files; the rename is still atomic.
     """
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise TraceError("cannot write: the folder does not exist", path=path)
     if os.path.isdir(path):
         raise TraceError("cannot write: is a directory", path=path)
-    remove_stale_temp_files(folder)
+    if durable:
+        remove_stale_temp_files(folder)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=TEMP_SUFFIX, dir=folder)
     except PermissionError:
@@ -410,7 +413,8 @@ def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
                     buffer.clear()
             out.write(buffer)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
             # mkstemp creates 0600; give the file the mode a plain open() would (0666 less the umask).
             os.chmod(tmp, _CREATE_MODE)
             os.replace(tmp, path)  # still locked: a cleaner that opened the temp name sees a live writer
@@ -420,6 +424,21 @@ def atomic_write(path: str, chunks: Iterator[bytes]) -> None:
         if isinstance(exc, OSError):
             raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
         raise
+    if durable:
+        _fsync_dir(folder)
+
+
+def sync_files(folder: str, names: Iterable[str]) -> None:
+    """fsync the named files of ``folder`` and the folder itself (after ``atomic_write(durable=False)``)."""
+    for name in names:
+        try:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+        except OSError:
+            continue  # removed meanwhile: nothing to make durable
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     _fsync_dir(folder)
 
 

@@ -124,7 +124,7 @@ def test_steps_distribution_svg() -> None:
     assert policies == ["heuristic", "noop", "vpa"] and values == [1, 2]
     assert counts["vpa"] == {"1": 1, "2": 1} and counts["noop"] == {"unsolved": 1}
     root = ET.fromstring(steps_svg(RECORDS))
-    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    titles = [t.text for t in root.iter("title")]
     assert "vpa: 1 of 2 solved in 2 steps" in titles and "noop: 1 of 1 not solved" in titles
 
 
@@ -143,7 +143,7 @@ def test_timeline_shows_pods_pending_then_ready_after_the_fix() -> None:
     assert sorted(set(by_step[2])) == ["Ready"] and len(by_step[2]) == 3
     svg = timeline_svg(timeline)
     root = ET.fromstring(svg)  # well-formed
-    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    texts = [t.text or "" for t in root.iter("text")]
     assert "step 0 (original)" in texts and any(t.startswith("step 1 after set_replicas") for t in texts)
 
 

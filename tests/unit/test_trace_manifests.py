@@ -180,6 +180,8 @@ def test_every_workload_kind_and_referenced_object_becomes_a_valid_trace(tmp_pat
     summaries = _replay(load_trace(out))
     assert summaries[("StatefulSet", "db")].ready == 2
     assert summaries[("Deployment", "web")].ready == 3
+    assert summaries[("Job", "migrate")].running == 1  # no lifecycle data: runs on, as under SimKube
+    assert summaries[("CronJob", "report")].total >= 1  # */5: its first Job has started
 
 
 def test_the_output_is_byte_identical_for_the_same_manifests(tmp_path: Path) -> None:

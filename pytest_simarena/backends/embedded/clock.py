@@ -25,7 +25,12 @@ MAX_CALLBACKS_PER_INSTANT = 5_000_000
 Callback = Callable[..., None]
 
 
-@lru_cache(maxsize=65536)
+# Formatted timestamps kept (per clock, cleared when full; and process-wide, least recently used go):
+# a reused cluster's clock keeps moving, so neither may grow with it.
+MAX_TIMESTAMPS = 4096
+
+
+@lru_cache(maxsize=MAX_TIMESTAMPS)
 def _rfc3339(unix_seconds: int) -> str:
     return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -107,6 +112,8 @@ class Clock:
             t = self.now
         text = self._rfc_cache.get(t)
         if text is None:
+            if len(self._rfc_cache) >= MAX_TIMESTAMPS:
+                self._rfc_cache.clear()  # a reused cluster's clock keeps moving: keep the cache bounded
             text = self._rfc_cache[t] = _rfc3339(int(self.epoch + t))
         return text
 

@@ -12,7 +12,9 @@ Same seed, same trace, same spec -> the same ``event_log`` and the same observat
 from __future__ import annotations
 
 import gc
+import hashlib
 import inspect
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,7 @@ from .deployment import Deployment
 from .events import EventRecorder
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
+from .memo import REPLAYS
 from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind, shared_template
 from .replay import Replay, trace_origin
 from .scheduler import Scheduler, _shape_key
@@ -78,6 +81,12 @@ class _cyclic_gc_paused:  # lower case: it replaced a @contextmanager function o
             gc.enable()
 
 
+def _trace_key(trace: Trace) -> str:
+    from pytest_simarena.trace.io import dumps
+
+    return hashlib.sha256(dumps(trace)).hexdigest()
+
+
 # Guard against a controller bug turning into an endless loop within one simulated instant.
 MAX_RECONCILE_ROUNDS = 10_000
 
@@ -89,6 +98,9 @@ class EmbeddedCluster:
         spec: the nodes (default :meth:`ClusterSpec.default`: 3 KWOK nodes, 16 cpu / 32Gi / 110 pods).
         seed: seeds the one RNG behind every random choice (names, uids, tie-breaks, jitter).
         lifecycle: SimKube ``lifecycleParams`` (a mapping in milliseconds or a LifecycleParams).
+        isolated: every :meth:`run_trace` replays on the pristine seeded cluster (clock, RNG and nodes as
+            built), so its outcome depends on the trace alone and repeats are served from a memo. The
+            default reuses the cluster: a later run continues its clock and RNG (other pod names).
     """
 
     name = "embedded"
@@ -99,18 +111,33 @@ class EmbeddedCluster:
         *,
         seed: int = 0,
         lifecycle: LifecycleParams | Mapping[str, Any] | None = None,
+        isolated: bool = False,
     ) -> None:
         self.spec = spec if spec is not None else ClusterSpec.default()
         if not isinstance(self.spec, ClusterSpec):
             raise SimArenaError(f"spec: expected a ClusterSpec, got {type(self.spec).__name__}")
         self.seed = seed
-        self.clock = Clock(seed=seed)
+        self.isolated = isolated
+        self._lifecycle = LifecycleParams.of(lifecycle)
+        self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
+        self._closed = False
+        self._build_state()
+        # What an isolated run's outcome is a function of, besides the trace, prefix and duration.
+        self._state_key = (
+            json.dumps(self.spec.to_dict(), sort_keys=True, default=repr),
+            seed,
+            repr(self._lifecycle),
+        )
+
+    def _build_state(self) -> None:
+        """The pristine seeded cluster: clock, RNG, nodes, empty object store (hooks are kept)."""
+        self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
         self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound)
         self.kubelet = Kubelet(
             self.clock,
             self.recorder,
-            LifecycleParams.of(lifecycle),
+            self._lifecycle,
             on_change=self._on_pod_change,
             on_terminal=self._on_pod_terminal,
             run_duration=self._run_duration,
@@ -122,13 +149,12 @@ class EmbeddedCluster:
         self._seq: dict[tuple[str, ...], int] = {}
         self._dirty: dict[int, Workload] = {}
         self._reconcile_queued = False
-        self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
         self._used = False
-        self._closed = False
         for proto in self.spec.prototypes():
             if proto.shape_key is None:
                 proto.shape_key = _shape_key(proto)  # computed once per spec, shared by every cluster
             self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
+        self._pristine = True
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:
@@ -162,6 +188,7 @@ class EmbeddedCluster:
 
     def start(self, trace: Trace | str | Path, prefix: str = DEFAULT_PREFIX, *, speed: float = 1.0) -> None:
         """Schedule ``trace``'s events at ``(ts - first ts) / speed`` from now, into ``<prefix>-<ns>``."""
+        self._pristine = False
         self._check_open()
         if isinstance(trace, str | Path):
             from pytest_simarena.trace.io import load_trace
@@ -202,6 +229,53 @@ class EmbeddedCluster:
             time=time, prefix=prefix or "", nodes=nodes, pods=pods, workloads=workloads, events=events
         )
 
+    def run_trace(
+        self, trace: Trace, prefix: str = DEFAULT_PREFIX, seconds: float = 120.0, *, key: str | None = None
+    ) -> ClusterSnapshot:
+        """One replay as an episode step does it: prepare, pre_start/pre_run hooks, start, run, observe.
+
+        On an isolated cluster the replay starts from the pristine seeded state and, when no hook is
+        registered, repeats are served from the replay memo keyed by the trace's bytes (``key``: their
+        sha256, computed when not given); afterwards the cluster is pristine again with the run's lines in
+        :attr:`event_log`. Otherwise the objects stay until :meth:`cleanup`, as after :meth:`start`.
+        """
+        self._check_open()
+        if not self.isolated:
+            self.prepare(prefix)
+            self.run_hooks("pre_start")
+            self.run_hooks("pre_run")
+            self.start(trace, prefix)
+            self.advance(seconds)
+            return self.observe(prefix)
+        memo_key = None
+        if not any(self._hooks.values()):
+            memo_key = (self._state_key, key or _trace_key(trace), prefix, float(seconds))
+            found = REPLAYS.get(memo_key)
+            if found is not None:
+                memo_snapshot, log = found
+                self._to_pristine()
+                self.recorder.restore_log(log)
+                return memo_snapshot
+        self._to_pristine()
+        self.recorder.restore_log(())
+        self._pristine = False  # hooks may change the cluster too
+        self.run_hooks("pre_start")
+        self.run_hooks("pre_run")
+        self.start(trace, prefix)
+        self.advance(seconds)
+        snapshot: ClusterSnapshot = self.observe(prefix)
+        log = tuple(self.recorder.log)
+        if memo_key is not None:
+            # The caller gets the memo's view, so the first replay and its repeats are alike.
+            snapshot = REPLAYS.put(memo_key, snapshot, log) or snapshot
+        self._to_pristine()
+        self.recorder.restore_log(log)
+        return snapshot
+
+    def _to_pristine(self) -> None:
+        if not self._pristine:
+            self._build_state()
+
     def cleanup(self, prefix: str) -> None:
         """Delete every object under ``prefix`` (and its events); stop its replay. Idempotent."""
         replay = self.replays.pop(prefix, None)
@@ -238,6 +312,7 @@ class EmbeddedCluster:
 
     def run(self, for_seconds: float) -> None:
         """Let ``for_seconds`` of simulated time pass, running everything due."""
+        self._pristine = False
         self._check_open()
         if for_seconds < 0:
             raise SimArenaError(f"run: for_seconds must not be negative, got {for_seconds!r}")
@@ -246,6 +321,7 @@ class EmbeddedCluster:
 
     def run_until(self, predicate: Callable[..., bool], timeout: float) -> bool:
         """Run until ``predicate()`` (or ``predicate(cluster)``) is true, at most ``timeout`` seconds."""
+        self._pristine = False
         self._check_open()
         try:
             # Only a required positional parameter receives the cluster (``lambda k=k: ...`` gets nothing).
@@ -274,6 +350,7 @@ class EmbeddedCluster:
         taints: list[Any] | None = None,
     ) -> None:
         """Add a node now (labels/taints default to SimKube's virtual-node ones); pending pods are retried."""
+        self._pristine = False
         if name in self.scheduler.nodes:
             raise SimArenaError(f"add_node: a node named {name!r} already exists")
         node = Node(
@@ -295,6 +372,7 @@ class EmbeddedCluster:
         node selector and toleration for the virtual nodes). Raises InvalidObject with the API server's
         message when the API would reject it (e.g. a request above its limit).
         """
+        self._pristine = False
         self._check_open()
         if (
             not isinstance(obj, dict)
@@ -323,6 +401,7 @@ class EmbeddedCluster:
 
     def delete(self, gvk: str, namespace: str, name: str, *, missing_ok: bool = False) -> None:
         """Delete an object and what it owns; ``gvk`` is ``apps/v1.Deployment`` or just ``Deployment``."""
+        self._pristine = False
         kind = gvk.rsplit(".", 1)[-1]
         if kind == "Pod":
             pod = self.pods.get(namespace, {}).get(name)

@@ -97,6 +97,10 @@ class Event:
         }
 
 
+# The event log keeps the last MAX_LOG_LINES lines: a cluster reused for 100,000 steps must not grow
+# without bound. When the log is read past the limit, the oldest lines go (``dropped_lines`` counts them).
+MAX_LOG_LINES = 50_000
+
 # The Event note limit: longer messages are cut and end in " ..." (kubernetes.md §1.3, [mem] 1024).
 MAX_MESSAGE = 1024
 
@@ -104,7 +108,7 @@ MAX_MESSAGE = 1024
 class EventRecorder:
     """Records events, merges repeats, and keeps the event log."""
 
-    __slots__ = ("_by_key", "_by_namespace", "_clock", "_lines", "_pending")
+    __slots__ = ("_by_key", "_by_namespace", "_clock", "_lines", "_pending", "dropped_lines")
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -113,6 +117,7 @@ class EventRecorder:
         self._lines: list[str] = []
         # Log entries are formatted when the log is read: most runs never read it.
         self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str]] = []
+        self.dropped_lines = 0
 
     @property
     def log(self) -> list[str]:
@@ -128,7 +133,16 @@ class EventRecorder:
                         f"{now:.3f} {type_} {reason} {inv.kind} {inv.namespace}/{inv.name}: {message}"
                     )
             self._pending.clear()
+            if len(lines) > MAX_LOG_LINES:
+                excess = len(lines) - MAX_LOG_LINES
+                del lines[:excess]
+                self.dropped_lines += excess
         return self._lines
+
+    def restore_log(self, lines: tuple[str, ...] | list[str]) -> None:
+        """Start the log with ``lines`` (an isolated cluster shows its last run's log)."""
+        self._lines = list(lines)
+        self._pending.clear()
 
     def record(
         self,
@@ -158,11 +172,15 @@ class EventRecorder:
             event.count += 1
             event.last = now
         self._pending.append((now, type_, reason, involved, message))
+        if len(self._pending) > MAX_LOG_LINES:
+            _ = self.log  # format (and trim) what piled up unread
         return event
 
     def note(self, line: str) -> None:
         """Add a non-event line to the log (e.g. an object the API would have rejected)."""
         self._pending.append((self._clock.now, line))
+        if len(self._pending) > MAX_LOG_LINES:
+            _ = self.log
 
     def events_in(self, namespaces: list[str]) -> list[Event]:
         """Events of the given namespaces, in recording order per namespace."""

@@ -1,0 +1,318 @@
+"""Issue 13's figures in one command, each beside its goal and its anchor measured in this same process.
+
+    .venv/bin/python benchmarks/speed.py               # every figure (~1-2 CPU minutes)
+    .venv/bin/python benchmarks/speed.py --quick       # fewer steps (a smoke run)
+    .venv/bin/python benchmarks/speed.py --profile episode   # cProfile top entries of one figure
+
+Rates are per CPU second of this process (``time.process_time``): on a shared machine that is the stable
+figure. Anchors: Gymnasium CartPole-v1 steps/s (random actions), raw ``msgpack.unpackb`` of the same
+bytes, the in-memory episode. Rows:
+
+1. episode step: ``run_episode`` on the 3-replica canonical trace ``slightly-bad-cpu`` (120 simulated s
+   per step, observe, policy, action, reward), policy ``random`` (acts every step) and ``noop``; on the
+   default reused cluster and with ``isolated`` runs (each step replays on the pristine seeded cluster,
+   so repeated (trace, seed) replays are memoized). Goal: >= 1/7 of CartPole.
+2. gym env step: ``SimArenaEnv`` on the same trace, random actions, default and isolated. Goal: same.
+3. logged episode: the same episodes writing the run folder every step. Goal: <= 2x in-memory.
+4. scheduling at 1,000 nodes: 1k and 10k pods. Goal: > 20,000 pods/s, cost linear in pods.
+5. trace load: ``load_trace`` (decode + validation) of a ~2 MB trace vs raw msgpack decode. Goal >= 0.5x.
+6. memory: N steps on one env / one reused cluster; RSS growth. Goal: flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import pstats
+import random
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from pytest_simarena.episode.loop import run_episode  # noqa: E402
+from pytest_simarena.trace.io import load_trace  # noqa: E402
+
+TRACE = ROOT / "traces" / "canonical" / "slightly-bad-cpu.sktrace"
+SHARED = ROOT.parent / "shared" / "traces"
+
+
+def cpu() -> float:
+    return time.process_time()
+
+
+def rate(fn: Callable[[], int], min_seconds: float) -> float:
+    """Units per CPU second of ``fn`` (which returns how many units it did), repeated >= min_seconds."""
+    done = 0
+    start = cpu()
+    while True:
+        done += fn()
+        elapsed = cpu() - start
+        if elapsed >= min_seconds:
+            return done / elapsed
+
+
+def cartpole(min_seconds: float) -> float:
+    import gymnasium
+
+    env = gymnasium.make("CartPole-v1")
+    env.reset(seed=0)
+    rng = random.Random(0)
+
+    def chunk() -> int:
+        for _ in range(2000):
+            _, _, terminated, truncated, _ = env.step(rng.randrange(2))
+            if terminated or truncated:
+                env.reset()
+        return 2000
+
+    chunk()
+    return rate(chunk, min_seconds)
+
+
+def episode_rate(policy: str, min_seconds: float, *, isolated: bool, logged: bool = False) -> float:
+    from pytest_simarena.backends.registry import make_backend
+
+    trace = load_trace(TRACE)
+    tmp = tempfile.TemporaryDirectory()
+    n = [0]
+
+    def chunk() -> int:
+        backend = make_backend("embedded", seed=0, isolated=isolated)
+        out = Path(tmp.name) / str(n[0]) if logged else None
+        n[0] += 1
+        result = run_episode(trace, policy, backend=backend, max_steps=50, seed=n[0], out_dir=out)
+        return len(result.steps)
+
+    chunk()
+    try:
+        return rate(chunk, min_seconds)
+    finally:
+        tmp.cleanup()
+
+
+def gym_rate(min_seconds: float, *, isolated: bool) -> float:
+    from pytest_simarena.backends.registry import make_backend
+    from pytest_simarena.gym import SimArenaEnv
+
+    backend = make_backend("embedded", seed=0, isolated=isolated)
+    env = SimArenaEnv(str(TRACE), max_steps=50, backend=backend)
+    env.reset(seed=0)
+    rng = random.Random(0)
+    n_actions = len(env.action_names)
+
+    def chunk() -> int:
+        for _ in range(200):
+            _, _, terminated, truncated, _ = env.step(rng.randrange(n_actions))
+            if terminated or truncated:
+                env.reset()
+        return 200
+
+    chunk()
+    return rate(chunk, min_seconds)
+
+
+def scheduling(sizes: list[int]) -> list[tuple[int, float]]:
+    from embedded import schedule_pods
+
+    from pytest_simarena.backends.embedded import ClusterSpec
+
+    spec = ClusterSpec.uniform(1000, "64", "256Gi", 110)
+    out = []
+    for n in sizes:
+        gc.collect()
+        out.append(schedule_pods(spec, n))
+        gc.collect()
+    return out
+
+
+def trace_load(repeat: int) -> tuple[float, float, float]:
+    """(MB, load_trace s, raw msgpack s), best of ``repeat``, on dsb-scaling repeated to ~2 MB."""
+    import msgpack
+    from trace_io import build_big_trace
+
+    from pytest_simarena.trace.io import dumps, loads
+
+    base = SHARED / "simkube" / "dsb-scaling.sktrace"
+    trace = load_trace(base) if base.is_file() else load_trace(TRACE)
+    data = dumps(build_big_trace(trace, 2_000_000))
+
+    def best(fn: Callable[[], object]) -> float:
+        times = []
+        for _ in range(repeat):
+            gc.collect()
+            t = cpu()
+            fn()
+            times.append(cpu() - t)
+        return min(times)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = best(lambda: loads(data))
+    raw = best(lambda: msgpack.unpackb(data, raw=False, strict_map_key=False))
+    return len(data) / 1e6, full, raw
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_env(steps: int) -> list[tuple[int, float]]:
+    """RSS (MB) at checkpoints over ``steps`` gym steps on one isolated env (reset without a seed)."""
+    from pytest_simarena.backends.registry import make_backend
+    from pytest_simarena.gym import SimArenaEnv
+
+    env = SimArenaEnv(str(TRACE), max_steps=50, backend=make_backend("embedded", seed=0, isolated=True))
+    env.reset(seed=0)
+    rng = random.Random(1)
+    marks = []
+    for n in range(1, steps + 1):
+        _, _, terminated, truncated, _ = env.step(rng.randrange(len(env.action_names)))
+        if terminated or truncated:
+            env.reset()
+        if n % (steps // 5) == 0:
+            gc.collect()
+            marks.append((n, rss_mb()))
+    return marks
+
+
+def memory_cluster(steps: int) -> list[tuple[int, float]]:
+    """RSS (MB) at checkpoints over ``steps`` replays (prepare, start, 120 s, observe, cleanup) on one
+    reused cluster: its clock, RNG and event log carry on from step to step."""
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+
+    trace = load_trace(TRACE)
+    cluster = EmbeddedCluster(seed=0)
+    marks = []
+    for n in range(1, steps + 1):
+        cluster.prepare("virtual")
+        cluster.start(trace, "virtual")
+        cluster.run(120)
+        cluster.observe("virtual")
+        cluster.cleanup("virtual")
+        if n % (steps // 5) == 0:
+            gc.collect()
+            marks.append((n, rss_mb()))
+    return marks
+
+
+def line(name: str, value: str, goal: str, anchor: str, verdict: bool | None) -> None:
+    mark = "" if verdict is None else ("meets" if verdict else "MISSES")
+    print(f"{name:<44}{value:>22}  {goal:<26}{anchor:<34}{mark}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="Short runs (smoke test of the script)")
+    parser.add_argument("--memory-steps", type=int, default=100_000, help="Steps of the memory figure")
+    parser.add_argument("--profile", choices=["episode", "gym"], help="Print a cProfile of one figure")
+    args = parser.parse_args(argv)
+    secs = 0.3 if args.quick else 2.0
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        if args.profile == "episode":
+            episode_rate("random", secs, isolated=False)
+        else:
+            gym_rate(secs, isolated=False)
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+        print(out.getvalue())
+        return 0
+    print(f"# python {sys.version.split()[0]}; rates per CPU second of this process")
+    print(f"{'figure':<44}{'value':>22}  {'goal':<26}{'anchor':<34}")
+    cp = cartpole(secs)
+    goal = cp / 7
+    line("gymnasium CartPole-v1 step (anchor)", f"{cp:,.0f} /s", "", "", None)
+    memory_rates: dict[str, float] = {}
+    for isolated in (False, True):
+        mode = "isolated" if isolated else "reused cluster"
+        for policy in ("random", "noop"):
+            r = episode_rate(policy, secs, isolated=isolated)
+            memory_rates[f"{policy}-{isolated}"] = r
+            line(
+                f"episode step ({policy}, {mode})",
+                f"{r:,.0f} /s",
+                f">= {goal:,.0f} /s (1/7)",
+                f"CartPole/{cp / r:,.1f}",
+                r >= goal,
+            )
+    for isolated in (False, True):
+        mode = "isolated" if isolated else "reused cluster"
+        g = gym_rate(secs, isolated=isolated)
+        line(
+            f"gym env step (random, {mode})",
+            f"{g:,.0f} /s",
+            f">= {goal:,.0f} /s (1/7)",
+            f"CartPole/{cp / g:,.1f}",
+            g >= goal,
+        )
+    for isolated in (False, True):
+        mode = "isolated" if isolated else "reused cluster"
+        logged = episode_rate("random", secs, isolated=isolated, logged=True)
+        mem = memory_rates[f"random-{isolated}"]
+        line(
+            f"logged episode step (random, {mode})",
+            f"{logged:,.0f} /s",
+            "cost <= 2x in-memory",
+            f"in-memory {mem:,.0f} /s: {mem / logged:.2f}x",
+            mem / logged <= 2,
+        )
+    sizes = [1000, 5000] if args.quick else [1000, 10000]
+    sched = scheduling(sizes)
+    for bound, elapsed in sched:
+        line(
+            f"scheduling 1,000 nodes, {bound:,} pods",
+            f"{bound / elapsed:,.0f} pods/s",
+            "> 20,000 pods/s",
+            "",
+            bound / elapsed > 20_000,
+        )
+    (n0, t0), (n1, t1) = sched[0], sched[-1]
+    line(
+        "scheduling growth",
+        f"{n1 / n0:.0f}x pods: {t1 / t0:.1f}x",
+        "linear in pods",
+        "",
+        t1 / t0 <= 1.5 * n1 / n0,
+    )
+    mb, full, raw = trace_load(3 if args.quick else 5)
+    line(
+        f"trace load ({mb:.1f} MB, with validation)",
+        f"{mb / full:,.1f} MB/s",
+        ">= 0.5x raw msgpack",
+        f"raw {mb / raw:,.1f} MB/s: {raw / full:.2f}x",
+        raw / full >= 0.5,
+    )
+    steps = 2000 if args.quick else args.memory_steps
+    for label, measure in (("one isolated gym env", memory_env), ("one reused cluster", memory_cluster)):
+        marks = measure(steps)
+        (_, m0), (s1, m1) = marks[0], marks[-1]
+        line(
+            f"memory, {s1:,} steps, {label}",
+            f"{m0:.1f} -> {m1:.1f} MB",
+            "flat (< 5 MB growth)",
+            " ".join(f"{m:.0f}" for _, m in marks) + " MB",
+            m1 - m0 < 5,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

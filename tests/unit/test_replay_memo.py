@@ -1,0 +1,187 @@
+"""Isolated clusters and the step memos: a memoized answer is the answer the simulation gives."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_simarena.actions import Action, _deep_copy, apply_action
+from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+from pytest_simarena.backends.embedded.memo import LRU, REPLAYS, MemoSnapshot, ReplayMemo
+from pytest_simarena.backends.protocol import ClusterSnapshot
+from pytest_simarena.episode.loop import apply_step_action, run_episode
+from pytest_simarena.episode.runlog import trace_bytes
+from pytest_simarena.policies.space import DISCRETE_ACTIONS
+from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
+from pytest_simarena.trace import load_trace
+
+ROOT = Path(__file__).resolve().parents[2]
+CANONICAL = sorted((ROOT / "traces" / "canonical").glob("*.sktrace"))
+OOM = ROOT / "traces" / "generated" / "oom-memory-limit-007.sktrace"
+
+
+def _parts(snap: ClusterSnapshot) -> dict[str, Any]:
+    return dataclasses.asdict(snap)
+
+
+@pytest.mark.parametrize("path", [*CANONICAL, OOM], ids=lambda p: p.stem)
+def test_an_isolated_replay_is_a_fresh_clusters_replay_cold_and_memoized(path: Path) -> None:
+    trace = load_trace(path)
+    fresh = EmbeddedCluster(seed=3)
+    fresh.start(trace, "virtual")
+    fresh.run(120)
+    expected = _parts(fresh.observe("virtual"))
+    REPLAYS.clear()
+    isolated = EmbeddedCluster(seed=3, isolated=True)
+    for _ in range(3):  # a miss, then hits; each run starts from the pristine cluster
+        snap = isolated.run_trace(trace, "virtual", 120)
+        assert _parts(snap) == expected
+        assert isolated.event_log == fresh.event_log
+    assert REPLAYS.hits >= 2
+
+
+def test_a_memo_hit_hands_out_fresh_dicts() -> None:
+    trace = load_trace(CANONICAL[0])
+    cluster = EmbeddedCluster(seed=0, isolated=True)
+    first = cluster.run_trace(trace, "virtual", 120)
+    first.pods[0]["metadata"]["name"] = "mutated"
+    again = cluster.run_trace(trace, "virtual", 120)
+    assert again.pods[0]["metadata"]["name"] != "mutated"
+
+
+def test_the_memo_key_holds_seed_spec_prefix_and_duration() -> None:
+    trace = load_trace(CANONICAL[0])
+    base = _parts(EmbeddedCluster(seed=0, isolated=True).run_trace(trace, "virtual", 120))
+    other_seed = _parts(EmbeddedCluster(seed=1, isolated=True).run_trace(trace, "virtual", 120))
+    spec = ClusterSpec.uniform(2, "64", "128Gi", 110)
+    other_spec = _parts(EmbeddedCluster(spec, seed=0, isolated=True).run_trace(trace, "virtual", 120))
+    shorter = _parts(EmbeddedCluster(seed=0, isolated=True).run_trace(trace, "virtual", 5))
+    other_prefix = _parts(EmbeddedCluster(seed=0, isolated=True).run_trace(trace, "x", 120))
+    for different in (other_seed, other_spec, shorter, other_prefix):
+        assert different != base
+
+
+def test_hooks_run_and_bypass_the_memo() -> None:
+    trace = load_trace(CANONICAL[0])
+    cluster = EmbeddedCluster(seed=0, isolated=True)
+    cluster.run_trace(trace, "virtual", 120)
+    seen: list[str] = []
+    cluster.add_hook("pre_start", lambda c, stage: seen.append(stage))
+    cluster.run_trace(trace, "virtual", 120)
+    cluster.run_trace(trace, "virtual", 120)
+    assert seen == ["pre_start", "pre_start"]
+
+
+def test_a_reused_cluster_still_continues_its_clock() -> None:
+    trace = load_trace(CANONICAL[0])
+    cluster = EmbeddedCluster(seed=0)
+    a = cluster.run_trace(trace, "virtual", 120)
+    cluster.cleanup("virtual")
+    b = cluster.run_trace(trace, "virtual", 120)
+    assert not isinstance(a, MemoSnapshot)
+    assert {p["metadata"]["name"] for p in a.pods} != {p["metadata"]["name"] for p in b.pods}
+
+
+@pytest.mark.parametrize("policy", ["random", "heuristic", "always_bump_memory"])
+def test_isolated_episodes_are_the_same_cold_and_warm(policy: str, tmp_path: Path) -> None:
+    def episode(out: Path) -> str:
+        backend = EmbeddedCluster(seed=5, isolated=True)
+        result = run_episode(load_trace(OOM), policy, backend=backend, max_steps=6, seed=5, out_dir=out)
+        return json.dumps(result.summary_json(), sort_keys=True) + (out / "steps.jsonl").read_text()
+
+    REPLAYS.clear()
+    cold = episode(tmp_path / "cold")
+    warm = episode(tmp_path / "warm")
+    assert cold == warm
+
+
+def test_the_step_action_memo_answers_as_apply_action() -> None:
+    trace = load_trace(CANONICAL[3])
+    sha = trace_bytes(trace)[1]
+    for kind in DISCRETE_ACTIONS:
+        action = Action(kind, "web")
+        direct = apply_action(trace, action, safeguards=DEFAULT_SAFEGUARDS)
+        for _ in range(2):
+            status, message, _, nxt, data, nsha = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
+            assert (status, message) == (direct.status, direct.message)
+            assert trace_bytes(nxt) == trace_bytes(direct.trace)
+            assert (nxt is trace) == (direct.trace is trace) == (data is None)
+            assert nsha == trace_bytes(direct.trace)[1]
+
+
+def test_deep_copy_is_copy_deepcopy_for_plain_data_and_falls_back_otherwise() -> None:
+    shared = {"a": [1, 2.5, None, True]}
+    obj: dict[str, Any] = {"x": shared, "y": shared, "t": ("k", 1), "s": "é"}
+    copied = _deep_copy(obj)
+    assert copied == copy.deepcopy(obj) and copied["x"] is not shared
+    assert isinstance(copied["t"], tuple) and copied["x"] is copied["y"]
+    odd = OrderedDict(a=[1])
+    assert _deep_copy({"o": odd}) == {"o": odd} and type(_deep_copy({"o": odd})["o"]) is OrderedDict
+
+
+def test_the_memos_are_bounded() -> None:
+    memo = ReplayMemo(max_entries=3, max_bytes=10**9)
+    snap = ClusterSnapshot(1.0, "p", [], [{"a": 1}], [], [])
+    for n in range(10):
+        memo.put(n, snap, ("line",))
+    assert len(memo) == 3 and memo.get(0) is None and memo.get(9) is not None
+    small = ReplayMemo(max_entries=100, max_bytes=400)
+    for n in range(10):
+        small.put(n, ClusterSnapshot(1.0, "p", [], [{"a": "x" * 50}], [], []), ())
+    assert 0 < len(small) < 10
+    lru: LRU[int] = LRU(2)
+    for n in range(5):
+        lru.put(n, n)
+    assert len(lru) == 2 and lru.get(4) == 4 and lru.get(0) is None
+
+
+def test_the_gym_env_on_an_isolated_cluster_repeats_itself() -> None:
+    gym = pytest.importorskip("pytest_simarena.gym")
+
+    def run() -> list[Any]:
+        env = gym.SimArenaEnv(str(OOM), max_steps=5, backend=EmbeddedCluster(seed=2, isolated=True))
+        out: list[Any] = [env.reset(seed=2)[0].tolist()]
+        for a in [0, 1, 2, 3, 4, 5, 1, 1, 0]:
+            obs, reward, terminated, truncated, info = env.step(a % len(env.action_names))
+            out.append((obs.tolist(), reward, terminated, truncated, info["status"], info["message"]))
+            if terminated or truncated:
+                out.append(env.reset()[0].tolist())
+        return out
+
+    REPLAYS.clear()
+    assert run() == run()
+
+
+def test_an_isolated_run_folder_replays_exactly(tmp_path: Path) -> None:
+    from pytest_simarena.episode.replay import replay_run
+
+    result = run_episode(load_trace(OOM), "heuristic", isolated=True, seed=4, out_dir=tmp_path / "run")
+    assert result.options["isolated"] is True
+    report = replay_run(tmp_path / "run")
+    assert report.reproduced, report.difference
+
+
+def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_simarena.backends.embedded import clock, events
+
+    monkeypatch.setattr(events, "MAX_LOG_LINES", 50)
+    monkeypatch.setattr(clock, "MAX_TIMESTAMPS", 8)
+    trace = load_trace(CANONICAL[0])
+    cluster = EmbeddedCluster(seed=0)
+    for _ in range(20):
+        cluster.prepare("virtual")
+        cluster.start(trace, "virtual")
+        cluster.run(120)
+        cluster.observe("virtual")
+        cluster.cleanup("virtual")
+        assert len(cluster.clock._rfc_cache) <= 8
+    log = cluster.event_log
+    assert len(log) == 50 and cluster.recorder.dropped_lines > 0
+    # The oldest lines went (the first run's were at 0.000), the newest stay.
+    assert 0 < float(log[0].split()[0]) <= float(log[-1].split()[0]) <= cluster.now
