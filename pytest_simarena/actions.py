@@ -77,6 +77,7 @@ __all__ = [
     "QuantityLike",
     "ResourceSpec",
     "apply_action",
+    "check_action",
     "plan_action",
 ]
 
@@ -483,6 +484,16 @@ def _rebuild(trace: Trace, plan: Plan) -> Trace:
     return dataclasses.replace(
         trace, events=events, notes=list(trace.notes), action_added=frozenset(plan.added)
     )
+
+
+def check_action(trace: Trace, action: Action, *, safeguards: Safeguards | None = None) -> Verdict:
+    """Judge ``action`` against ``trace`` without applying it (pure; for the episode loop's log).
+
+    An action with nothing to judge (``noop``, workload not found) is allowed: it cannot cross a bound.
+    Here rather than in :mod:`pytest_simarena.safeguards`, which judges proposals and knows no actions.
+    """
+    guards = safeguards or DEFAULT_SAFEGUARDS
+    return guards.judge(action.type, plan_action(trace, action).proposals)
 
 
 def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None = None) -> ActionResult:

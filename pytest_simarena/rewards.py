@@ -1,7 +1,8 @@
 """Rewards: a number per step, from the step's observation and what happened to the action.
 
 A reward is any callable ``reward(observation, outcome) -> float`` with a ``name``; the built-ins are
-``binary``, ``shaped``, ``penalty`` and ``cost_aware`` (formulas and worked numbers in docs/rewards.md).
+``binary``, ``shaped``, ``penalty``, ``cost_aware``, ``fit`` and ``fit_cost`` (formulas and worked numbers in
+docs/rewards.md), plus the seed team's ``scale``, ``max_punish`` and ``cost_aware_v2`` (rewards_seed.py).
 Users add their own by import path (``mypkg.rewards:my_reward``) like policies.
 
 >>> make_reward("binary").name
@@ -11,32 +12,15 @@ Users add their own by import path (``mypkg.rewards:my_reward``) like policies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
+from . import rewards_seed
 from .errors import SimArenaError, UnknownNameError
+from .reward_types import Reward as Reward
+from .reward_types import StepOutcome as StepOutcome
 
 if TYPE_CHECKING:
     from .episode.observation import Observation
-
-
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
-    """What happened to the step's action: its type, the safeguard/apply status and whether it was blocked."""
-
-    step: int
-    action: str = "noop"
-    status: str = "unchanged"
-    blocked: bool = False
-
-
-@runtime_checkable
-class Reward(Protocol):
-    """A reward: ``reward(observation, outcome) -> float`` with a ``name`` for logs and reports."""
-
-    name: str
-
-    def __call__(self, observation: Observation, outcome: StepOutcome) -> float: ...
 
 
 def _target(obs: Observation) -> int:
@@ -102,6 +86,37 @@ def cost_aware(obs: Observation, outcome: StepOutcome) -> float:
     return 1.0 - 0.5 * (cpu_frac + mem_frac) / 2
 
 
+FIT_BASE = 0.1
+FIT_DISTANCE = 0.3
+FIT_READY = 0.2
+FIT_BLOCKED = 0.1
+FIT_WASTE = 0.5
+
+
+def fit(obs: Observation, outcome: StepOutcome) -> float:
+    """Shaped toward a fit: 1 when healthy; else -(0.1 + 0.3 D + 0.2 (1 - min(ready, T)/T)) and -0.1 more
+    when the action was blocked. D (``episode.fit.distance_to_fit``, 0..4) measures how far the requests
+    are over the room that fits, how far memory usage is over its limit and how far replicas are off, so
+    every step toward a fit raises the reward before the pods run."""
+    if obs.healthy:
+        return 1.0
+    from .episode.fit import distance_to_fit
+
+    t = _target(obs)
+    value = -(FIT_BASE + FIT_DISTANCE * distance_to_fit(obs) + FIT_READY * (1 - min(obs.ready, t) / t))
+    return value - (FIT_BLOCKED if outcome.blocked else 0.0)
+
+
+def fit_cost(obs: Observation, outcome: StepOutcome) -> float:
+    """``fit``, cost-aware: a healthy step scores 1 - 0.5 x waste, where waste (0..1) is the mean over cpu
+    and memory of log2(request / declared usage) / 4 (``episode.fit.waste``); unhealthy as ``fit``."""
+    if not obs.healthy:
+        return fit(obs, outcome)
+    from .episode.fit import waste
+
+    return 1.0 - FIT_WASTE * waste(obs)
+
+
 class _Named:
     """A reward function with a ``name`` (functions get theirs from the registry key)."""
 
@@ -119,6 +134,11 @@ BUILTIN_REWARDS: dict[str, Callable[[Observation, StepOutcome], float]] = {
     "shaped": shaped,
     "penalty": penalty,
     "cost_aware": cost_aware,
+    "fit": fit,
+    "fit_cost": fit_cost,
+    "scale": rewards_seed.scale,
+    "max_punish": rewards_seed.max_punish,
+    "cost_aware_v2": rewards_seed.CostAwareV2(),  # an object: it keeps its breakdown() for the env
 }
 
 
@@ -134,9 +154,12 @@ def make_reward(name: str | Reward | Callable[[Observation, StepOutcome], float]
             return name  # type: ignore[return-value]
         return _Named(name, getattr(name, "__name__", "custom"))
     if name in BUILTIN_REWARDS:
-        return _Named(BUILTIN_REWARDS[name], name)
+        builtin = BUILTIN_REWARDS[name]
+        if isinstance(getattr(builtin, "name", None), str):
+            return builtin  # type: ignore[return-value]
+        return _Named(builtin, name)
     if ":" in name:
-        from .policies.registry import load_object
+        from .loading import load_object
 
         obj: Any = load_object(name, what="reward")
         if isinstance(obj, type):

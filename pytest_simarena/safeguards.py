@@ -15,14 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import QuantityError, SimArenaError, UnknownNameError
 from .quantities import format_cpu, format_memory, parse_cpu, parse_memory
-
-if TYPE_CHECKING:
-    from .actions import Action
-    from .trace.model import Trace
 
 RESOURCES = ("cpu", "memory", "replicas")
 
@@ -259,16 +255,16 @@ def _whole(name: str, value: Any) -> int:
 
 
 DEFAULT_SAFEGUARDS = Safeguards()
+# Named profiles. "seed": the seed team's floors (runner/safeguards.py: 50m cpu, 64Mi memory, 1 replica)
+# with the same caps; kept for its users' experiments, ours stay the default.
+SAFEGUARD_PROFILES: dict[str, Safeguards] = {
+    "default": DEFAULT_SAFEGUARDS,
+    "seed": Safeguards(min_cpu="50m", min_memory="64Mi", min_replicas=1),
+}
 
 
-def check(action: Action, trace: Trace, safeguards: Safeguards | None = None) -> Verdict:
-    """Judge ``action`` against ``trace`` without applying it (pure; for the episode loop's log).
-
-    An action with nothing to judge (``noop``, workload not found) is allowed: it cannot cross a bound.
-    """
-    # Imported here: actions.py imports this module at load time.
-    from .actions import plan_action
-
-    guards = safeguards or DEFAULT_SAFEGUARDS
-    plan = plan_action(trace, action)
-    return guards.judge(action.type, plan.proposals)
+def safeguards_profile(name: str) -> Safeguards:
+    """The safeguards profile called ``name`` (``default`` or ``seed``); UnknownNameError otherwise."""
+    if name not in SAFEGUARD_PROFILES:
+        raise UnknownNameError("safeguards profile", name, SAFEGUARD_PROFILES)
+    return SAFEGUARD_PROFILES[name]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,11 +34,15 @@ __all__ = [
     "FACES",
     "GROUPS",
     "SETTINGS",
+    "AgentSettings",
     "ClusterSettings",
     "EpisodeSettings",
+    "LearnSettings",
     "ResolvedSettings",
+    "ServeSettings",
     "Setting",
     "SettingError",
+    "TrainSettings",
     "face_rows",
     "get",
     "markdown_table",
@@ -172,19 +177,12 @@ def _registered(what: str, make: Callable[[str], Any]) -> Check:
 
 def _check_policy(value: Any) -> None:
     # Resolve the name without building the policy: its constructor may need policy_options.
-    from pytest_simarena.errors import UnknownNameError
-    from pytest_simarena.policies.registry import BUILTIN_POLICIES, available_policies, load_object
+    from pytest_simarena.policies.registry import check_policy_name
 
-    name = str(value)
-    if name in BUILTIN_POLICIES:
-        return
-    if ":" in name:
-        try:
-            load_object(name, what="policy")
-        except SimArenaError as exc:
-            raise ValueError(str(exc)) from None
-    elif name not in available_policies():
-        raise ValueError(str(UnknownNameError("policy", name, available_policies())))
+    try:
+        check_policy_name(str(value))
+    except SimArenaError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def _check_reward(value: Any) -> None:
@@ -219,6 +217,19 @@ def _quantity(kind: str) -> Check:
     return check
 
 
+def _not_negative(value: Any) -> None:
+    """A check: the value is 0 or more."""
+    if not value >= 0:  # also rejects nan
+        raise ValueError("expected 0 or more")
+
+
+def _sizes(value: Any) -> None:
+    """A check: every part is a whole number of at least 1 (``64,64``)."""
+    for part in value:
+        if not str(part).isdigit() or int(part) < 1:
+            raise ValueError(f"{part!r} is not a layer size; use whole numbers >= 1 (e.g. 64,64)")
+
+
 # ------------------------------------------------------------------------------------------------- rows
 
 _PARSERS: dict[type, Callable[[str], Any]] = {
@@ -234,7 +245,12 @@ GROUPS: dict[str, str] = {
     "episode": "An episode: which policy repairs which workload, how long, how it is scored",
     "cluster": "The simulated (embedded) cluster an episode runs on",
     "kube": "The real cluster (kube backend)",
+    "replay": "Replaying a trace without an agent (simulate, parity)",
     "plugin": "The pytest plugin only",
+    "serve": "The Kubernetes API server over a live embedded cluster (simarena serve)",
+    "agents": "Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget",
+    "learn": "The learning env (docs/learning.md): action and observation spaces, traces held out",
+    "train": "Training an agent (`simarena train`)",
 }
 
 
@@ -352,7 +368,8 @@ SETTINGS: tuple[Setting, ...] = (
         group="episode",
         metavar="NAME",
         checks=(_check_reward,),
-        help="Reward: binary, shaped, penalty, cost_aware or module:name",
+        help="Reward: binary, shaped, penalty, cost_aware, fit, fit_cost, scale, max_punish, cost_aware_v2 "
+        "(docs/rewards.md) or module:name; simarena train defaults to the profile's (fit or scale)",
     ),
     Setting(
         name="max_steps",
@@ -372,7 +389,7 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
         parse=parse_seconds,
         checks=(positive,),
-        aliases=("step_duration", "duration"),
+        aliases=("step_duration",),
         help="Simulated seconds per step (s, m or h suffix)",
     ),
     Setting(
@@ -547,6 +564,29 @@ SETTINGS: tuple[Setting, ...] = (
         help="How the kube backend replays traces: simkube (a SimKube Simulation) or direct (server-side "
         "apply)",
     ),
+    # --- replay -------------------------------------------------------------------------------------
+    Setting(
+        name="duration",
+        type=float,
+        default=None,
+        optional=True,
+        group="replay",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        aliases=("seconds",),
+        default_text="simulate: until the trace's last event, + 120 s; parity: 120 s",
+        help="Simulated seconds to replay (s, m or h suffix)",
+    ),
+    Setting(
+        name="speed",
+        type=float,
+        default=1.0,
+        group="replay",
+        metavar="X",
+        checks=(positive,),
+        help="Replay speed factor, as SimKube's",
+    ),
     # --- plugin -------------------------------------------------------------------------------------
     Setting(
         name="trace_dirs",
@@ -613,6 +653,246 @@ SETTINGS: tuple[Setting, ...] = (
         group="plugin",
         help="Embed a timeline of pod states per scenario in the HTML report",
     ),
+    # --- serve --------------------------------------------------------------------------------------
+    Setting(
+        name="address",
+        type=str,
+        default="127.0.0.1",
+        group="serve",
+        metavar="IP",
+        help="Address the API server listens on (loopback unless you choose otherwise)",
+    ),
+    Setting(
+        name="port",
+        type=int,
+        default=0,
+        group="serve",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="0 (a free port)",
+        help="Port of the API server",
+    ),
+    Setting(
+        name="request_cost",
+        type=float,
+        default=1.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Simulated seconds each API request costs (discovery is free), so polling makes progress",
+    ),
+    Setting(
+        name="watch_seconds",
+        type=float,
+        default=300.0,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
+    ),
+    Setting(
+        name="safeguards",
+        type=bool,
+        default=True,
+        group="serve",
+        help="Judge every workload write by the project's safeguards, as admission (off: validation only)",
+    ),
+    Setting(
+        name="body_limit",
+        type=int,
+        default=3 * 1024 * 1024,
+        group="serve",
+        metavar="BYTES",
+        checks=(at_least(1),),
+        help="Largest request body the API server accepts (larger ones get 413)",
+    ),
+    # --- agents -------------------------------------------------------------------------------------
+    Setting(
+        name="mode",
+        type=str,
+        default="replay",
+        group="agents",
+        metavar="MODE",
+        checks=(one_of("replay", "live"),),
+        help="replay: each step replays the edited trace; live: the cluster keeps running and the agent "
+        "acts on it (llm and command agents always run live)",
+    ),
+    Setting(
+        name="llm_base_url",
+        type=str,
+        default="https://api.openai.com/v1",
+        group="agents",
+        metavar="URL",
+        help="Base URL of the OpenAI-compatible chat-completions endpoint of the llm policy",
+    ),
+    Setting(
+        name="llm_model",
+        type=str,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="NAME",
+        default_text="unset (required by the llm policy)",
+        help="Model name the llm policy asks for",
+    ),
+    Setting(
+        name="llm_api_key_env",
+        type=str,
+        default="OPENAI_API_KEY",
+        group="agents",
+        metavar="VAR",
+        help="Environment variable holding the llm endpoint's API key (any text for a local server)",
+    ),
+    Setting(
+        name="llm_max_tool_calls",
+        type=int,
+        default=20,
+        group="agents",
+        metavar="N",
+        checks=(at_least(1),),
+        help="Tool calls the llm policy may make per turn",
+    ),
+    Setting(
+        name="agent_seconds",
+        type=float,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        default_text="unlimited",
+        help="Simulated seconds one agent turn may use (a command is stopped past it)",
+    ),
+    Setting(
+        name="agent_writes",
+        type=int,
+        default=None,
+        optional=True,
+        group="agents",
+        metavar="N",
+        checks=(at_least(0),),
+        default_text="unlimited",
+        help="API writes one agent turn may make (a command is stopped past it)",
+    ),
+    Setting(
+        name="agent_wall_seconds",
+        type=float,
+        default=300.0,
+        group="agents",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(positive,),
+        help="Wall-clock seconds a command agent may run per turn",
+    ),
+    # --- learn (rl/env.py) --------------------------------------------------------------------------
+    Setting(
+        name="profile",
+        type=str,
+        default="default",
+        group="learn",
+        metavar="NAME",
+        checks=(one_of("default", "seed"),),
+        help="Env shape: default (proportional actions, 28 features, fit reward) or seed (the seed "
+        "team's 7 actions, 5 features, seed safeguards, scale reward)",
+    ),
+    Setting(
+        name="action_space",
+        type=str,
+        default=None,
+        optional=True,
+        group="learn",
+        metavar="NAME",
+        default_text="the profile's",
+        checks=(one_of("discrete", "seed", "proportional", "parametric"),),
+        help="Action space: discrete, seed, proportional or parametric",
+    ),
+    Setting(
+        name="observation",
+        type=str,
+        default=None,
+        optional=True,
+        group="learn",
+        metavar="KIND",
+        default_text="the profile's",
+        checks=(one_of("vector", "dict", "seed"),),
+        help="Observation: vector (28 features), dict (the same, grouped) or seed (5 features)",
+    ),
+    Setting(
+        name="obs_noise",
+        type=float,
+        default=0.0,
+        group="learn",
+        metavar="STD",
+        checks=(_not_negative,),
+        help="Std of the seeded Gaussian noise on the seed observation's counts",
+    ),
+    Setting(
+        name="holdout",
+        type=tuple,
+        default=(),
+        group="learn",
+        metavar="FAMILIES",
+        default_text="none",
+        help="Trace families kept out of training (comma-separated), for results on families never seen",
+    ),
+    # --- train (rl/train.py) ------------------------------------------------------------------------
+    Setting(
+        name="algo",
+        type=str,
+        default="ppo",
+        group="train",
+        metavar="NAME",
+        checks=(one_of("ppo", "dqn"),),
+        help="Algorithm (Stable-Baselines3): ppo or dqn",
+    ),
+    Setting(
+        name="train_steps",
+        type=int,
+        default=20_000,
+        group="train",
+        metavar="N",
+        checks=(at_least(1),),
+        aliases=("steps",),
+        help="Env steps to train for",
+    ),
+    Setting(
+        name="envs",
+        type=int,
+        default=1,
+        group="train",
+        metavar="K",
+        checks=(at_least(1),),
+        help="Env copies, each in its own process when more than 1",
+    ),
+    Setting(
+        name="net",
+        type=tuple,
+        default=(),
+        group="train",
+        metavar="SIZES",
+        default_text="64,64 (seed DQN: 24,48)",
+        checks=(_sizes,),
+        help="Hidden layer sizes, comma-separated",
+    ),
+    Setting(
+        name="checkpoints",
+        type=int,
+        default=4,
+        group="train",
+        metavar="N",
+        checks=(at_least(0),),
+        help="Checkpoints saved along the way",
+    ),
+    Setting(
+        name="progress",
+        type=bool,
+        default=True,
+        group="train",
+        help="Show a progress bar",
+    ),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
@@ -620,11 +900,16 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # Which rows each face offers (groups or names). A new face is one line here plus one call
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
-    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin"),
-    "run": ("episode", "cluster", "kube"),
+    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
+    "run": ("episode", "cluster", "kube", "agents"),
     "batch": ("episode", "cluster", "kube"),
-    "simulate": ("seed", "cluster"),
-    "env": ("episode", "cluster"),
+    "simulate": ("seed", "cluster", "replay"),
+    "preflight": ("kube",),
+    "parity": ("kube", "duration"),
+    "env": ("episode", "cluster", "learn"),
+    "serve": ("seed", "cluster", "serve"),
+    "mcp": ("seed", "cluster"),
+    "train": ("learn", "train", "reward", "step_seconds", "seed"),
 }
 
 
@@ -668,6 +953,12 @@ def _row_field(name: str) -> Any:
 T = TypeVar("T", bound="_Checked")
 
 
+@functools.cache
+def _rows_of(groups: tuple[str, ...]) -> tuple[Setting, ...]:
+    # Cached: every episode builds a settings object, and the table does not change.
+    return tuple(s for s in SETTINGS if s.group in groups)
+
+
 class _Checked:
     """Mixin for the frozen value objects: check every row-backed field, build from values or text."""
 
@@ -675,7 +966,8 @@ class _Checked:
 
     @classmethod
     def rows(cls) -> tuple[Setting, ...]:
-        return tuple(s for s in SETTINGS if s.group in cls._groups)
+        """The table rows this value object holds (by group)."""
+        return _rows_of(cls._groups)
 
     def _check_fields(self) -> None:
         for row in self.rows():
@@ -780,6 +1072,29 @@ class ClusterSettings(_Checked):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ServeSettings(_Checked):
+    """How the API server over a live cluster listens and charges time (``simarena serve``, agents).
+
+    >>> ServeSettings(port=8443).address
+    '127.0.0.1'
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("serve",)
+
+    address: str = _row_field("address")
+    port: int = _row_field("port")
+    request_cost: float = _row_field("request_cost")
+    watch_seconds: float = _row_field("watch_seconds")
+    safeguards: bool = _row_field("safeguards")
+    body_limit: int = _row_field("body_limit")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+        if self.port > 65535:
+            raise SettingError(f"port={self.port!r}: expected a TCP port, 0 to 65535")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EpisodeSettings(_Checked):
     """Everything an episode runs with, for :func:`~pytest_simarena.episode.loop.run_episode`, batches and
     the Gymnasium env. Defaults and checks come from the settings table.
@@ -827,6 +1142,70 @@ class EpisodeSettings(_Checked):
 
     def to_json(self) -> dict[str, Any]:
         return {**_Checked.to_json(self), **self.cluster.to_json()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings(_Checked):
+    """Live episodes and agents: the mode, the llm policy's endpoint, an agent turn's budget.
+
+    >>> AgentSettings(mode="live").mode
+    'live'
+    >>> AgentSettings(mode="fast")
+    Traceback (most recent call last):
+    ...
+    pytest_simarena.settings.SettingError: mode='fast': 'fast' is not known; use one of replay, live
+    """
+
+    _groups: ClassVar[tuple[str, ...]] = ("agents",)
+
+    mode: str = _row_field("mode")
+    llm_base_url: str = _row_field("llm_base_url")
+    llm_model: str | None = _row_field("llm_model")
+    llm_api_key_env: str = _row_field("llm_api_key_env")
+    llm_max_tool_calls: int = _row_field("llm_max_tool_calls")
+    agent_seconds: float | None = _row_field("agent_seconds")
+    agent_writes: int | None = _row_field("agent_writes")
+    agent_wall_seconds: float = _row_field("agent_wall_seconds")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LearnSettings(_Checked):
+    """The learning env's own options (rl/env.py); the episode rows stay in :class:`EpisodeSettings`."""
+
+    _groups: ClassVar[tuple[str, ...]] = ("learn",)
+
+    profile: str = _row_field("profile")
+    action_space: str | None = _row_field("action_space")
+    observation: str | None = _row_field("observation")
+    obs_noise: float = _row_field("obs_noise")
+    holdout: tuple[str, ...] = _row_field("holdout")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrainSettings(_Checked):
+    """How ``simarena train`` trains (rl/train.py)."""
+
+    _groups: ClassVar[tuple[str, ...]] = ("train",)
+
+    algo: str = _row_field("algo")
+    train_steps: int = _row_field("train_steps")
+    envs: int = _row_field("envs")
+    net: tuple[str, ...] = _row_field("net")
+    checkpoints: int = _row_field("checkpoints")
+    progress: bool = _row_field("progress")
+
+    def __post_init__(self) -> None:
+        self._check_fields()
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.net)
 
 
 # ------------------------------------------------------------------------------------------ resolution

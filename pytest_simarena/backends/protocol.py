@@ -25,8 +25,11 @@ DEFAULT_PREFIX = "virtual"
 
 
 def virtual_namespace(prefix: str, original_namespace: str) -> str:
-    """Where an object of ``original_namespace`` lands: ``<prefix>-<original namespace>`` (SimKube's rule)."""
-    return f"{prefix}-{original_namespace}"
+    """Where an object of ``original_namespace`` lands: ``<prefix>-<original namespace>`` (SimKube's rule).
+
+    The empty prefix keeps the trace's own namespaces (the live session serves ``default`` as ``default``).
+    """
+    return f"{prefix}-{original_namespace}" if prefix else original_namespace
 
 
 @dataclass(frozen=True, slots=True)

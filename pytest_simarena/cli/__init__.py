@@ -24,6 +24,9 @@ COMMAND_MODULES = (
     "pytest_simarena.cli.simulate_cmd",
     "pytest_simarena.cli.run_cmd",
     "pytest_simarena.cli.kube_cmd",
+    "pytest_simarena.cli.serve_cmd",
+    "pytest_simarena.cli.mcp_cmd",
+    "pytest_simarena.cli.train_cmd",
 )
 
 __all__ = ["COMMAND_MODULES", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]

@@ -1,6 +1,6 @@
 """``simarena preflight`` and ``simarena parity``: is a real cluster ready; does it agree with the simulator?
 
-``simarena preflight [--kubeconfig FILE] [--context NAME] [--mode simkube|direct] [--json]`` prints one
+``simarena preflight [--kubeconfig FILE] [--context NAME] [--kube-mode simkube|direct] [--json]`` prints one
 line per check (``ok`` or ``FAIL``, what was found) and, under a failure, the command that fixes it.
 
 Exit codes of ``simarena preflight``:
@@ -11,7 +11,7 @@ Exit codes of ``simarena preflight``:
   3  no usable kubeconfig or context (none found, unreadable, unknown context)
   4  the API server cannot be reached, or it rejects the credentials
 
-``simarena parity TRACES... [--seconds S] [--mode M] [--kubeconfig FILE] [--context NAME] [--json]``
+``simarena parity TRACES... [--duration S] [--kube-mode M] [--kubeconfig FILE] [--context NAME] [--json]``
 replays each trace for S seconds (default 120) on the embedded simulator and on the real cluster and prints
 their verdicts side by side, marking where they differ; exit 0 when every verdict agrees, 1 when some differ,
 and the preflight codes 3/4 when there is no cluster to compare with (said in one line).
@@ -24,27 +24,24 @@ import json
 import sys
 from typing import Any
 
-from pytest_simarena.errors import BackendUnavailable, SimArenaError
+from pytest_simarena import settings as table
+from pytest_simarena.errors import BackendUnavailable
 
-from .common import seconds
+from .options import add_settings, arg_type
 
 EXIT_DIFFER = 1
 PARITY_PREFIX = "simarena-parity"
+PARITY_SECONDS = (
+    120.0  # the duration setting's default for parity (see its row in pytest_simarena/settings.py)
+)
 
 
-def _connection_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
-    )
-    p.add_argument("--context", metavar="NAME", help="kubeconfig context (default: its current-context)")
-    p.add_argument(
-        "--mode",
-        choices=("simkube", "direct"),
-        default=None,
-        help="simkube: replay through a SimKube Simulation; direct: apply the objects ourselves "
-        "(default: $SIMARENA_KUBE_MODE or simkube)",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+def _connection_args(p: argparse.ArgumentParser, face: str) -> None:
+    add_settings(p, face)  # --kubeconfig, --context, --kube-mode (and parity's --duration), from the table
+    # The older spelling of --kube-mode keeps working, unlisted.
+    p.add_argument("--mode", dest="kube_mode", default=argparse.SUPPRESS, help=argparse.SUPPRESS,
+                   type=arg_type(table.get("kube_mode")))  # fmt: skip
+    p.add_argument("--json", action="store_true", help="Print JSON instead of text")
 
 
 def register(subparsers: Any) -> None:
@@ -57,7 +54,7 @@ def register(subparsers: Any) -> None:
         epilog="\n".join(doc[2:4]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _connection_args(p)
+    _connection_args(p, "preflight")
     p.set_defaults(handler=run_preflight)
 
     q = subparsers.add_parser(
@@ -66,15 +63,14 @@ def register(subparsers: Any) -> None:
         description=doc[4],
     )
     q.add_argument("traces", nargs="+", metavar="TRACE", help="SimKube traces (.sktrace or JSON)")
-    q.add_argument("--seconds", type=seconds, default=120.0, help="how long each replay runs (default 120)")
-    _connection_args(q)
+    _connection_args(q, "parity")
     q.set_defaults(handler=run_parity)
 
 
 def _mode(args: argparse.Namespace) -> str:
     import os
 
-    return str(args.mode or os.environ.get("SIMARENA_KUBE_MODE") or "simkube")
+    return str(args.kube_mode or os.environ.get("SIMARENA_KUBE_MODE") or table.get("kube_mode").default)
 
 
 def run_preflight(args: argparse.Namespace) -> int:
@@ -101,8 +97,7 @@ def run_parity(args: argparse.Namespace) -> int:
     from pytest_simarena.backends.registry import make_backend
     from pytest_simarena.trace import load_trace
 
-    if args.seconds <= 0:
-        raise SimArenaError(f"--seconds {args.seconds:g}: expected a positive number of seconds")
+    seconds = PARITY_SECONDS if args.duration is None else args.duration
     traces = [load_trace(path) for path in args.traces]  # a bad trace fails before any cluster work
     from pytest_simarena.backends.kube.config import KubeConfigError
 
@@ -121,8 +116,8 @@ def run_parity(args: argparse.Namespace) -> int:
         spec = spec_from_nodes(real.virtual_nodes())
         for path, trace in zip(args.traces, traces, strict=True):
             embedded = make_backend("embedded", spec=spec) if spec is not None else make_backend("embedded")
-            e = verdicts(replay(embedded, trace, PARITY_PREFIX, args.seconds))
-            r = verdicts(replay(real, trace, PARITY_PREFIX, args.seconds))
+            e = verdicts(replay(embedded, trace, PARITY_PREFIX, seconds))
+            r = verdicts(replay(real, trace, PARITY_PREFIX, seconds))
             rows.extend(compare(path, e, r))
     finally:
         real.close()

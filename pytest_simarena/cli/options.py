@@ -17,7 +17,7 @@ from pytest_simarena.settings import ClusterSettings, EpisodeSettings, Setting
 _FACE = "_simarena_face"
 
 
-def _arg_type(row: Setting) -> Callable[[str], Any]:
+def arg_type(row: Setting) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
             return row.from_text(text)
@@ -54,7 +54,7 @@ def add_settings(
         if row.type is bool:
             kwargs = {"action": argparse.BooleanOptionalAction}
         else:
-            kwargs = {"type": _arg_type(row), "metavar": row.metavar or row.name.upper()}
+            kwargs = {"type": arg_type(row), "metavar": row.metavar or row.name.upper()}
             if row.name in many:
                 kwargs["nargs"] = "+"
         group.add_argument(row.flag, dest=row.name, default=None, help=help_text, **kwargs)

@@ -48,6 +48,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "traces", metavar="TRACES", nargs="+", help="Trace files, trace names, or directories of traces"
     )
     batch.add_argument("--jobs", type=_positive_int, default=1, help="Worker processes (default 1)")
+    batch.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="Where episodes run: local processes, or Ray tasks (ray extra; default local)",
+    )
+    batch.add_argument(
+        "--ray-address", metavar="ADDR", help="Ray cluster address (default RAY_ADDRESS or local)"
+    )
     batch.add_argument("--out", metavar="DIR", help="Folder for results.json and results.csv")
     batch.add_argument("--json", action="store_true", help="Print results.json to stdout instead of a table")
     add_settings(batch, "batch", multiple=("policy",))
@@ -110,19 +119,52 @@ def _reason(obs: Any) -> str:
     return ""
 
 
+def _run_live(trace: Any, settings: Any, agents: Any, out: Path, label: str) -> Any:
+    """``run --mode live`` (and the live-only ``llm`` policy): the agent acts on a running cluster."""
+    from pytest_simarena.agents.live_episode import Budget, make_live_agent, run_live_episode
+
+    from .simulate_cmd import build_spec
+
+    if settings.backend != "embedded":
+        raise SimArenaError(f"live mode runs on the embedded cluster, not the {settings.backend} backend")
+    return run_live_episode(
+        trace,
+        make_live_agent(settings.policy, settings=agents),
+        seed=settings.seed,
+        spec=None if settings.cluster.is_default else build_spec(settings.cluster),
+        workload=settings.workload,
+        kind=settings.kind,
+        namespace=settings.namespace,
+        target=settings.target,
+        max_steps=settings.max_steps,
+        step_seconds=settings.step_seconds,
+        hold=settings.hold,
+        reward=settings.reward,
+        budget=Budget.from_settings(agents),
+        out_dir=out,
+        trace_label=label,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from pytest_simarena.episode.loop import run_episode
     from pytest_simarena.episode.runlog import default_run_dir
+    from pytest_simarena.policies.registry import LIVE_POLICIES
+    from pytest_simarena.settings import AgentSettings
     from pytest_simarena.trace.catalog import find_trace
     from pytest_simarena.trace.io import load_trace
 
     settings = episode_settings(args)
     trace = load_trace(find_trace(args.trace))
     out = Path(args.out) if args.out else default_run_dir(args.trace, settings.policy, settings.seed)
-    result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
+    agents = AgentSettings.from_values(setting_values(args))
+    if agents.mode == "live" or settings.policy in LIVE_POLICIES:
+        result = _run_live(trace, settings, agents, out, args.trace)
+    else:
+        result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
     final_trace = str(out / result.final_trace_file) if result.final_trace_file else None
     if args.json:
         doc = {
@@ -208,7 +250,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
             mark = "error" if row["error"] else ("solved" if row["solved"] else "unsolved")
             progress.update(task, advance=1, last=f"{Path(row['trace']).name} x {row['policy']}: {mark}")
 
-        result = run_batch(traces, policies, settings, jobs=args.jobs, on_result=advance)
+        result = run_batch(
+            traces,
+            policies,
+            settings,
+            jobs=args.jobs,
+            on_result=advance,
+            engine=args.engine,
+            address=args.ray_address,
+        )
     elapsed = time.perf_counter() - started
     json_path, csv_path = result.write(out)
     failures = [r for r in result.rows if r["error"]]
@@ -244,7 +294,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from pytest_simarena.episode.replay import replay_run
+    from pytest_simarena.live import is_live_run, replay_live
 
+    if is_live_run(args.run_dir):  # a live session's folder (simarena serve --out, agents)
+        live = replay_live(args.run_dir)
+        if live.reproduced:
+            same = "events and objects identical"
+            print(f"reproduced: live session, {live.writes} write(s), {same} ({args.run_dir})")
+            return EXIT_OK
+        print(f"differs: {live.difference}")
+        return EXIT_FAILED
     try:
         report = replay_run(args.run_dir)
     except FileNotFoundError as exc:

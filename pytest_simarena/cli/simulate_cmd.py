@@ -76,32 +76,13 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "trace", metavar="TRACE", help="a SimKube trace file (.sktrace msgpack or JSON) or a trace name"
     )
-    p.add_argument(
-        "--duration",
-        metavar="SECONDS",
-        help=f"simulated seconds to run (default: until the last event, + {TAIL_SECONDS:g} s)",
-    )
-    p.add_argument("--speed", metavar="X", default="1", help="replay speed factor, as SimKube's (default 1)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--timeline", action="store_true", help="also print pod STATUS counts over simulated time")
     add_settings(p, "simulate")
 
 
 # --------------------------------------------------------------------------------------------------
-# argument checks: every problem is a SimArenaError, so the dispatcher prints one line and exits 2
-
-
-def _number(flag: str, text: str, *, integer: bool = False, positive: bool = False) -> float:
-    try:
-        value = float(int(text)) if integer else float(text)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise SimArenaError(f"{flag}: {text!r} is not {kind}") from None
-    if not math.isfinite(value):
-        raise SimArenaError(f"{flag}: {text!r} is not a finite number")
-    if value < 0 or (positive and value == 0):
-        raise SimArenaError(f"{flag}: {text!r} must be {'greater than 0' if positive else '0 or more'}")
-    return value
+# the cluster (flags are checked while parsing, from the settings table; a missing file is a SimArenaError)
 
 
 def build_spec(cluster: ClusterSettings) -> ClusterSpec:
@@ -239,9 +220,8 @@ def _summary_table(snapshot: ClusterSnapshot) -> str:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Handler of ``simarena simulate``."""
-    speed = _number("--speed", args.speed, positive=True)
-    seed = int(setting_values(args)["seed"])
-    wanted = _number("--duration", args.duration) if args.duration is not None else None
+    values = setting_values(args)
+    speed, seed, wanted = float(values["speed"]), int(values["seed"]), values["duration"]
     spec = build_spec(cluster_settings(args))
     trace = _load(args.trace)
     if wanted is None:

@@ -26,7 +26,8 @@ EXIT_BLOCKED = 3
 def register(subparsers: Any) -> None:
     """Add ``simarena trace`` and its sub-commands."""
     trace = subparsers.add_parser(
-        "trace", help="Inspect, validate, diff, apply actions to, generate and convert traces"
+        "trace",
+        help="Inspect, validate, diff, apply actions to, generate and convert traces; build from manifests",
     )
     sub = trace.add_subparsers(dest="trace_command", metavar="SUBCOMMAND")
     trace.set_defaults(handler=lambda _args: _usage(trace))
@@ -126,7 +127,12 @@ def register(subparsers: Any) -> None:
         "unreadable input or an OUT name of no known format",
         handler=cmd_from_manifests,
     )
-    p.add_argument("sources", metavar="FILE_OR_DIR", nargs="+", help="manifests: YAML/JSON files or folders")
+    p.add_argument(
+        "sources",
+        metavar="FILE_OR_DIR",
+        nargs="+",
+        help="manifests: YAML/JSON files or folders, - for standard input",
+    )
     p.add_argument(
         "--out", required=True, metavar="TRACE", help="the trace to write (.sktrace/.msgpack/.json)"
     )

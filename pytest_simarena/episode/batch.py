@@ -20,6 +20,7 @@ from typing import Any
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.settings import EpisodeSettings
 
+ENGINES = ("local", "ray")
 CSV_FIELDS = (
     "trace",
     "policy",
@@ -193,8 +194,13 @@ def run_batch(
     *,
     jobs: int = 1,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> BatchResult:
-    """Every trace x every policy; ``jobs`` > 1 uses that many worker processes."""
+    """Every trace x every policy; ``jobs`` > 1 uses that many worker processes; ``engine="ray"`` runs
+    each episode as a Ray task (on the cluster at ``address``, else a local one with ``jobs`` CPUs)."""
+    if engine not in ENGINES:
+        raise SimArenaError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     settings = settings or EpisodeSettings()
     if jobs < 1:
         raise SimArenaError(f"--jobs {jobs}: expected at least 1")
@@ -204,7 +210,11 @@ def run_batch(
     labels = policy_labels(policies)
     work = [(str(t), p, label) for t in traces for p, label in zip(policies, labels, strict=True)]
     rows: list[dict[str, Any] | None] = [None] * len(work)
-    if jobs == 1:
+    if engine == "ray":
+        from .ray_batch import run_on_ray
+
+        rows[:] = run_on_ray(work, settings, run_one, address=address, num_cpus=jobs, on_result=on_result)
+    elif jobs == 1:
         for i, (trace, policy, label) in enumerate(work):
             rows[i] = run_one(trace, policy, settings, label)
             if on_result:

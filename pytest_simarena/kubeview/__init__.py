@@ -32,6 +32,9 @@ from .access import (
 from .access import (
     parse_time as parse_time,
 )
+from .columns import (
+    human_duration as human_duration,
+)
 from .events import (
     event_view as event_view,
 )
@@ -79,9 +82,6 @@ from .resources import (
 )
 from .tables import (
     format_table as format_table,
-)
-from .tables import (
-    human_duration as human_duration,
 )
 from .tables import (
     render_events as render_events,

@@ -12,14 +12,12 @@ from pytest_simarena.scenario.loader import LoadedFile, check_schema
 from pytest_simarena.scenario.model import Context, ScenarioCase, expand, safe_id
 from pytest_simarena.scenario.naming import namespace_name
 
-from .state import STATE_KEY
+from .state import OUTCOME_KEY, STATE_KEY
 
 if TYPE_CHECKING:
     from pytest_simarena.scenario.run import CaseOutcome
 
     from .settings import ResolvedSettings
-
-OUTCOME_KEY = pytest.StashKey["CaseOutcome"]()
 
 
 def scenario_context(settings: ResolvedSettings) -> Context:
@@ -35,7 +33,12 @@ def scenario_context(settings: ResolvedSettings) -> Context:
         known = registry.available_policies()
 
         def checker(name: str, base: Path) -> None:
-            if ":" in name:
+            if name.startswith(registry.RL_PREFIX):
+                try:
+                    registry.check_policy_name(name)
+                except SimArenaError as exc:
+                    raise LookupError(str(exc)) from None
+            elif ":" in name:
                 # A user's module beside the scenario file or in the rootdir imports without PYTHONPATH.
                 try:
                     registry.load_object(name, what="policy", search=(base, settings.rootpath))

@@ -344,8 +344,8 @@ def simarena_result(
     from pytest_simarena.scenario.render import render_failure
     from pytest_simarena.scenario.run import run_case
 
-    from .collect import OUTCOME_KEY
     from .report import record_properties
+    from .state import OUTCOME_KEY
 
     state = _state(request.config)
     outcome = run_case(

@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "simarena(traces, policies, **options): run each trace x policy episode and pass it to the test "
-        "as the simarena_result fixture (options as in a scenario file: steps, reward, seeds, cluster, ...)",
+        "as the simarena_result fixture (options as in a scenario file: max_steps, reward, seeds, ...)",
     )
     config.addinivalue_line("markers", "simarena_scenario: a test collected from a simarena scenario file")
     resolved = settings_mod.resolve(config)
@@ -91,7 +91,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     # A test parametrized by the simarena mark fails on the mark's own expectations (with the step
     # table) before its body runs, as a scenario-file test would.
-    from .collect import OUTCOME_KEY, ScenarioItem
+    from .collect import ScenarioItem
+    from .state import OUTCOME_KEY
 
     outcome = item.stash.get(OUTCOME_KEY, None)
     if outcome is not None and outcome.failures and not isinstance(item, ScenarioItem):
@@ -112,7 +113,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
         attach_outcome(item, report)
     if call.when == "teardown":
-        from .collect import OUTCOME_KEY
+        from .state import OUTCOME_KEY
 
         # An episode keeps every step's API objects; items live until the session ends, so holding
         # hundreds of them makes every garbage collection slower (measured: a third of a suite's time).

@@ -11,10 +11,11 @@ import pytest
 def scenarios(
     traces: str | Sequence[str], policies: str | Sequence[str] = "all", **options: Any
 ) -> pytest.MarkDecorator:
-    """``@scenarios(["slightly-bad-cpu"], ["heuristic", "vpa"], steps=5)``: one test per trace x policy.
+    """``@scenarios(["slightly-bad-cpu"], ["heuristic", "vpa"], max_steps=5)``: one test per trace x policy.
 
     The test takes ``simarena_result`` (the :class:`~pytest_simarena.episode.results.EpisodeResult`);
-    options are scenario-file keys (``steps``, ``reward``, ``seeds``, ``cluster``, ``workload``, ``target``,
-    ``hold``, ``expect``, ``marks``). Same as ``@pytest.mark.simarena(traces, policies, **options)``.
+    options are scenario-file keys (``max_steps``, ``reward``, ``seeds``, ``cluster``, ``workload``,
+    ``target``, ``hold``, ``expect``, ``marks``).
+    Same as ``@pytest.mark.simarena(traces, policies, **options)``.
     """
     return pytest.mark.simarena(traces, policies, **options)

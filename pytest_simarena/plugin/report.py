@@ -63,7 +63,7 @@ def _html_path(config: pytest.Config) -> str | None:
 
 def attach_outcome(item: pytest.Item, report: pytest.TestReport) -> None:
     """Copy the case outcome stored on ``item`` onto ``report`` (and the HTML block when writing HTML)."""
-    from .collect import OUTCOME_KEY
+    from .state import OUTCOME_KEY
 
     outcome = item.stash.get(OUTCOME_KEY, None)
     if outcome is None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_simarena.scenario.run import ClusterPool, RunConfig
+    from pytest_simarena.scenario.run import CaseOutcome, ClusterPool, RunConfig
 
     from .settings import ResolvedSettings
 
@@ -45,7 +45,15 @@ class SessionState:
         from pytest_simarena.scenario.run import RunConfig
 
         s = self.settings
-        return RunConfig(base_seed=s.seed, steps=s.max_steps, step_duration=s.step_seconds, reward=s.reward)
+        from pytest_simarena.settings import AgentSettings
+
+        return RunConfig(
+            base_seed=s.seed,
+            steps=s.max_steps,
+            step_duration=s.step_seconds,
+            reward=s.reward,
+            agents=AgentSettings.from_values(s.values),
+        )
 
     def close(self) -> None:
         if self._pool is not None:
@@ -54,3 +62,5 @@ class SessionState:
 
 
 STATE_KEY = pytest.StashKey[SessionState]()
+# A test's case outcome, kept on its item for the reports (here, below both collect.py and report.py).
+OUTCOME_KEY: pytest.StashKey[CaseOutcome] = pytest.StashKey()

@@ -11,17 +11,16 @@ is wrapped. Unknown names raise :class:`~pytest_simarena.errors.UnknownNameError
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
-import os
-import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError, UnknownNameError
+from pytest_simarena.loading import load_object as load_object
 
+from .bandit import BanditPolicy
 from .builtin import AlwaysPolicy, HeuristicPolicy, NoopPolicy, RandomPolicy, ScaleReplicasPolicy
 from .protocol import Policy
 from .vpa import VpaPolicy
@@ -40,7 +39,21 @@ BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
     "scale_replicas": ScaleReplicasPolicy,
     "heuristic": HeuristicPolicy,
     "vpa": VpaPolicy,
+    "bandit": BanditPolicy,
 }
+# Trained agents: ``rl:DIR`` (a `simarena train` folder) or ``rl:NAME`` (a shipped baseline).
+RL_PREFIX = "rl:"
+
+
+def _rl_names() -> list[str]:
+    from pytest_simarena.rl.baselines import shipped_baselines
+
+    return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
+
+
+# Agents that act on a running cluster through tools (pytest_simarena.agents), not by returning an
+# Action per observation: they run in live mode only, so make_policy never builds them.
+LIVE_POLICIES = ("llm",)
 
 
 class FunctionPolicy:
@@ -57,45 +70,19 @@ class FunctionPolicy:
         return self._fn(observation)
 
 
-def load_object(spec: str, *, what: str, search: Sequence[Path] = ()) -> Any:
-    """Import ``module:attribute`` (dots allowed in the attribute); errors name the spec and the fix.
+def check_policy_name(name: str, *, search: Sequence[Path] = ()) -> None:
+    """Check that ``name`` names a policy without building it (its constructor may need options):
+    a built-in, ``rl:DIR``/``rl:NAME``, an importable ``module:attribute`` or an entry point."""
+    if name in BUILTIN_POLICIES:
+        return
+    if name.startswith(RL_PREFIX):
+        from pytest_simarena.rl.baselines import resolve_policy_dir
 
-    ``search`` lists folders where a user's module may sit (a scenario file's folder, the rootdir): when
-    the module is not importable otherwise, the first of them holding it is added to ``sys.path``, as
-    pytest does for a rootdir conftest.
-    """
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise SimArenaError(f"{what} {spec!r}: expected 'module:attribute', e.g. 'mypkg.agents:MyPolicy'")
-    # Like `python -m`, find modules in the current directory too (the console script's sys.path lacks it).
-    if os.getcwd() not in sys.path:
-        sys.path.append(os.getcwd())
-    top = module_name.split(".")[0]
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (top, module_name):
-            raise SimArenaError(f"{what} {spec!r}: importing {module_name!r} failed: {exc}") from None
-        holder = next((d for d in search if (d / f"{top}.py").is_file() or (d / top).is_dir()), None)
-        if holder is None:
-            where = " or ".join(str(d) for d in search) or os.getcwd()
-            raise SimArenaError(
-                f"{what} {spec!r}: cannot import module {module_name!r} ({exc}); put {top}.py in {where}, "
-                "install it (pip install -e .) or add its folder to PYTHONPATH"
-            ) from None
-        sys.path.append(str(holder))
-        importlib.invalidate_caches()
-        obj = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise SimArenaError(f"{what} {spec!r}: cannot import module {module_name!r} ({exc})") from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise SimArenaError(
-                f"{what} {spec!r}: module {module_name!r} has no attribute {attr!r}"
-            ) from None
-    return obj
+        resolve_policy_dir(name)
+    elif ":" in name:
+        load_object(name, what="policy", search=search)
+    elif name not in available_policies():
+        raise UnknownNameError("policy", name, available_policies())
 
 
 def _entry_points() -> dict[str, Any]:
@@ -104,7 +91,7 @@ def _entry_points() -> dict[str, Any]:
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *_entry_points()})
+    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -146,6 +133,19 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
             return BUILTIN_POLICIES[name](**options)
         except TypeError as exc:
             raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
+    if name in LIVE_POLICIES:
+        raise SimArenaError(
+            f"policy {name!r} acts on a live cluster through tools: run it in live mode "
+            "(scenario 'mode: live', or pytest_simarena.agents.live_episode.run_live_episode)"
+        )
+    if name.startswith(RL_PREFIX):
+        from pytest_simarena.rl.policy import RLPolicy
+
+        if options:
+            raise SimArenaError(
+                f"policy {name!r} is a trained agent and takes no options (got {sorted(options)})"
+            )
+        return RLPolicy(name)
     if ":" in name:
         return _instantiate(load_object(name, what="policy"), name, options)
     eps = _entry_points()

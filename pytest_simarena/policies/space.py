@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 _NEEDS_VALUES = ("set_resources", "set_replicas")
 DISCRETE_ACTIONS: tuple[str, ...] = tuple(t for t in ACTION_TYPES if t not in _NEEDS_VALUES)
 N_ACTIONS = len(DISCRETE_ACTIONS)
+# The same seven actions in the seed team's order (github bobg0/sim-arena env/simkube_gymenv.py).
+SEED_ORDER = ("noop", "bump_cpu", "bump_memory", "scale_up", "reduce_cpu", "reduce_memory", "scale_down")
 
 
 def action_for(

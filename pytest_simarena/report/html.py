@@ -10,6 +10,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from .results import policy_table
+from .svg import CHART_CSS
 
 if TYPE_CHECKING:
     from pytest_simarena.scenario.run import CaseOutcome
@@ -23,12 +24,13 @@ PASSED_VS_SOLVED = (
 )
 
 # Added once, in the summary: keeps rows within 1,400 px and drops pytest-html's empty log box.
-STYLE = """<style>
+STYLE = (
+    """<style>
 body { max-width: 1400px; color: #424242; }
 #results-table { table-layout: fixed; width: 100%; }
 #results-table td { overflow-wrap: break-word; color: #212121; }
 #results-table th[data-column-type="result"] { width: 6.5em; }
-#results-table th[data-column-type="policy"] { width: 10em; }
+#results-table th[data-column-type="policy"] { width: 11.5em; }
 #results-table th[data-column-type="trace"] { width: 13em; }
 #results-table th[data-column-type="solved"] { width: 6.5em; }
 #results-table th[data-column-type="steps"] { width: 3.5em; }
@@ -60,7 +62,10 @@ body { max-width: 1400px; color: #424242; }
 .simarena-policies th, .simarena-policies td { border: 1px solid #e0e0e0; padding: 2px 8px;
   text-align: right; }
 .simarena-policies td:first-child, .simarena-policies th:first-child { text-align: left; }
-</style>"""
+"""
+    + CHART_CSS
+    + "</style>"
+)
 
 
 def fmt(value: Any, pct: bool = False) -> str:
@@ -100,7 +105,13 @@ def _step_table(outcome: CaseOutcome) -> str:
 
 def episode_html(outcome: CaseOutcome, *, charts: bool = True) -> str:
     """One test's block: expectations and verdict, the step table, the pod timeline, messages, trace diff."""
-    from pytest_simarena.scenario.render import NOTED_VERDICTS, diff_lines, last_messages, step_rows
+    from pytest_simarena.scenario.render import (
+        NO_CHANGE,
+        NOTED_VERDICTS,
+        diff_lines,
+        last_messages,
+        step_rows,
+    )
 
     case, result = outcome.case, outcome.result
     expected = "; ".join(case.expect.describe()) or "nothing (the episode only has to run)"
@@ -133,7 +144,10 @@ def episode_html(outcome: CaseOutcome, *, charts: bool = True) -> str:
         details = notes + last_messages(result)
         if details:
             parts.append("<pre>" + escape("\n".join(details)) + "</pre>")
-        diff = diff_lines(outcome.original, result.final_trace)
+        # Only an applied action edits the trace: without one the diff is known to be empty (and the diff
+        # is most of this block's cost).
+        changed = any(step.status == "applied" for step in result.steps)
+        diff = diff_lines(outcome.original, result.final_trace) if changed else [NO_CHANGE]
         if diff:
             parts.append(
                 "<b>trace diff (original -&gt; last replayed)</b><pre>" + escape("\n".join(diff)) + "</pre>"

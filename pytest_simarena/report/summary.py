@@ -128,7 +128,7 @@ def steps_distribution(
 
 def _step_colour(index: int, count: int) -> str:
     # Fewer steps = darker green; the palette runs to a pale green for the slowest solves.
-    dark, pale = (27, 94, 32), (200, 230, 201)
+    dark, pale = (27, 94, 32), (129, 199, 132)
     f = index / max(count - 1, 1)
     rgb = tuple(round(a + (b - a) * f) for a, b in zip(dark, pale, strict=True))
     return "#{:02x}{:02x}{:02x}".format(*rgb)

@@ -17,17 +17,21 @@ STATE_COLOURS = {
     "Pending": "#ffb300",
     "Failing": "#c62828",
 }
+# A report holds hundreds of charts: states are CSS classes (``class="Ready"``), not repeated colours.
+CHART_CSS = f".simarena-chart {{ max-width: 100%; height: auto; {FONT}; }}\n" + "".join(
+    f".simarena-chart .{state} {{ fill: {colour}; }}\n" for state, colour in STATE_COLOURS.items()
+)
 
 
 def num(value: float) -> str:
-    """A coordinate with at most one decimal (``12``, ``12.5``): short SVG text."""
-    rounded = round(value, 1)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+    """A coordinate rounded to the pixel (charts are drawn at their natural size): short, fast text."""
+    return f"{value:.0f}"
 
 
 def rect(x: float, y: float, w: float, h: float, fill: str, title: str = "", extra: str = "") -> str:
-    """A rectangle, with hover text when ``title`` is given."""
-    attrs = f'x="{num(x)}" y="{num(y)}" width="{num(max(w, 0.0))}" height="{num(h)}" fill="{fill}"{extra}'
+    """A rectangle filled with a ``#colour`` or a CSS class name, with hover text when ``title`` is given."""
+    paint = f'fill="{fill}"' if fill.startswith("#") else f'class="{fill}"'
+    attrs = f'x="{num(x)}" y="{num(y)}" width="{num(max(w, 0.0))}" height="{num(h)}" {paint}{extra}'
     if title:
         return f"<rect {attrs}><title>{escape(title)}</title></rect>"
     return f"<rect {attrs}/>"
@@ -47,13 +51,10 @@ def line(x1: float, y1: float, x2: float, y2: float, stroke: str = "#9e9e9e", ex
 
 
 def svg(width: float, height: float, body: list[str], *, label: str) -> str:
-    """The ``<svg>`` element around ``body``, scaled to its container up to its natural width."""
+    """The inline ``<svg>`` element around ``body`` (sized and styled by :data:`CHART_CSS`)."""
     return (
         f'<svg class="simarena-chart" role="img" aria-label="{escape(label)}" '
-        f'viewBox="0 0 {num(width)} {num(height)}" width="{num(width)}" '
-        f'style="max-width:100%;height:auto;{FONT}" xmlns="http://www.w3.org/2000/svg">'
-        + "".join(body)
-        + "</svg>"
+        f'viewBox="0 0 {num(width)} {num(height)}" width="{num(width)}">' + "".join(body) + "</svg>"
     )
 
 

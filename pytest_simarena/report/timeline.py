@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pytest_simarena.kubeview.pods import pod_crash_looping, pod_oom_killed, pod_restarts
-
 from . import svg
 
 if TYPE_CHECKING:
@@ -75,33 +73,58 @@ def _stamp(value: Any) -> float | None:
     return _seconds(value) if isinstance(value, str) and value else None
 
 
-def _condition_since(pod: Mapping[str, Any], kind: str) -> float | None:
-    """When condition ``kind`` last turned True (None: it is not True)."""
-    status = pod.get("status")
-    conditions = status.get("conditions") if isinstance(status, dict) else None
+def _since_true(status: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """When ``PodScheduled`` and ``Ready`` last turned True (None: not True), in one pass."""
+    scheduled = ready = None
+    conditions = status.get("conditions")
     for cond in conditions if isinstance(conditions, list) else ():
-        if isinstance(cond, dict) and cond.get("type") == kind:
-            return _stamp(cond.get("lastTransitionTime")) if cond.get("status") == "True" else None
-    return None
+        if isinstance(cond, dict) and cond.get("status") == "True":
+            kind = cond.get("type")
+            if kind == "PodScheduled":
+                scheduled = _stamp(cond.get("lastTransitionTime"))
+            elif kind == "Ready":
+                ready = _stamp(cond.get("lastTransitionTime"))
+    return scheduled, ready
+
+
+def _failing_and_restarts(status: Mapping[str, Any]) -> tuple[bool, int]:
+    """Whether a container waits in CrashLoopBackOff or was last OOMKilled, and the restarts, as
+    :func:`~pytest_simarena.kubeview.pods.pod_crash_looping` / ``pod_oom_killed`` / ``pod_restarts`` say
+    (one pass over the container statuses: this runs for every pod of every step of every test)."""
+    failing, restarts = False, 0
+    for key in ("initContainerStatuses", "containerStatuses"):
+        statuses = status.get(key)
+        for cs in statuses if isinstance(statuses, list) else ():
+            if not isinstance(cs, dict):
+                continue
+            if key == "containerStatuses":
+                count = cs.get("restartCount")
+                restarts += count if isinstance(count, int) else 0
+            if failing:
+                continue
+            state, last = cs.get("state"), cs.get("lastState")
+            for part, sub in ((state, "waiting"), (state, "terminated"), (last, "terminated")):
+                inner = part.get(sub) if isinstance(part, dict) else None
+                reason = inner.get("reason") if isinstance(inner, dict) else None
+                if reason == "CrashLoopBackOff" if sub == "waiting" else reason == "OOMKilled":
+                    failing = True
+    return failing, restarts
 
 
 def _origin(snapshot: Any, pods: Sequence[Mapping[str, Any]]) -> float | None:
-    """The absolute time the step's replay started: its first event (the trace's first object), else
-    its first pod."""
+    """The absolute time the step's replay started: the earliest of its first event (recorded when the
+    trace's first object was applied) and its pods' creation."""
     stamps = []
-    for event in getattr(snapshot, "events", ()) or ():
-        meta = event.get("metadata") if isinstance(event, dict) else None
-        if isinstance(meta, dict):
-            found = _stamp(meta.get("creationTimestamp"))
-            if found is not None:
-                stamps.append(found)
-    if not stamps:
-        for pod in pods:
-            meta = pod.get("metadata")
-            found = _stamp(meta.get("creationTimestamp")) if isinstance(meta, dict) else None
-            if found is not None:
-                stamps.append(found)
-    return min(stamps) if stamps else None
+    events = getattr(snapshot, "events", None) or ()
+    first = events[0] if events else None
+    meta = first.get("metadata") if isinstance(first, dict) else None
+    if isinstance(meta, dict):
+        stamps.append(_stamp(meta.get("creationTimestamp")))
+    for pod in pods:
+        meta = pod.get("metadata")
+        stamps.append(_stamp(meta.get("creationTimestamp")) if isinstance(meta, dict) else None)
+    found = [s for s in stamps if s is not None]
+    return min(found) if found else None
 
 
 def _pod_segments(
@@ -117,12 +140,12 @@ def _pod_segments(
 
     created = at(_stamp(meta.get("creationTimestamp")), start)
     gone = at(_stamp(meta.get("deletionTimestamp")), end)
-    scheduled = _condition_since(pod, "PodScheduled")
-    ready = _condition_since(pod, "Ready")
-    failing = pod_crash_looping(pod) or pod_oom_killed(pod)
+    status = pod.get("status")
+    status = status if isinstance(status, dict) else {}
+    scheduled, ready = _since_true(status)
+    failing, restarts = _failing_and_restarts(status)
     bound = at(scheduled, gone) if scheduled is not None else gone
     serving = at(ready, gone) if ready is not None and not failing else gone
-    restarts = pod_restarts(pod)
     note = f", {restarts} restarts" if restarts else ""
     out = []
     if bound > created:
@@ -172,6 +195,8 @@ def _tick_step(total: float) -> float:
 
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
+    if minutes == 0:
+        return f"{secs}s" if secs else "0"
     return f"{minutes}m" if secs == 0 else f"{minutes}m{secs:02d}s"
 
 
@@ -199,7 +224,7 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
                 top + seg.lane * lane_h + 1,
                 (seg.end - seg.start) * scale,
                 lane_h - 2,
-                svg.STATE_COLOURS[seg.state],
+                seg.state,
                 f"{seg.pod}: {seg.state} {_clock(seg.start)}-{_clock(seg.end)}{seg.note}",
             )
         )
@@ -226,8 +251,7 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
         parts.append(svg.text(x(t), top + plot_h + 16, _clock(t), anchor="middle"))
         t += tick
     parts.append(svg.text(4, top + plot_h / 2 + 4, f"{timeline.lanes} pods" if timeline.lanes else "no pods"))
-    items = [(state, colour) for state, colour in svg.STATE_COLOURS.items()]
-    legend, _ = svg.legend(left, height - 6, items)
+    legend, _ = svg.legend(left, height - 6, [(state, state) for state in svg.STATE_COLOURS])
     parts += legend
     parts.append(svg.text(width - right, height - 6, "simulated time", anchor="end", extra=' fill="#616161"'))
     return svg.svg(width, height, parts, label="pod states over simulated time, per step")

@@ -21,6 +21,8 @@ from .loader import FieldPath, LoadedFile, load_file
 
 Obj = dict[str, Any]
 
+# The policy name of a scenario that names a ``command:`` agent (its param id is ``<trace>-command``).
+COMMAND_POLICY = "command"
 TRACE_SUFFIXES: tuple[str, ...] = catalog.TRACE_SUFFIXES
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -163,6 +165,10 @@ class ScenarioCase:
     hold: int | None = None
     expect: Expectations = field(default_factory=Expectations)
     marks: tuple[MarkSpec, ...] = ()
+    mode: str | None = None  # "replay" | "live"; None: live for live-only agents, else replay
+    command: tuple[str, ...] = ()  # a command agent's argv (then policy is COMMAND_POLICY)
+    budget: tuple[tuple[str, float], ...] = ()  # a live turn's limits: seconds, writes, wall_seconds
+    requires: tuple[str, ...] = ()  # programs the agent needs on PATH (missing: the test is skipped)
 
     @property
     def test_id(self) -> str:
@@ -256,6 +262,21 @@ class Scenario:
     cases: tuple[ScenarioCase, ...]
 
 
+# Older key -> the setting's name (pytest_simarena/settings.py); both spellings are accepted in files.
+OLDER_KEYS = {"steps": "max_steps", "step_duration": "step_seconds"}
+
+
+def current_names(loaded: LoadedFile, where: FieldPath, mapping: Mapping[str, Any]) -> Obj:
+    """``mapping`` with older keys renamed to the settings' names; both spellings at once is an error."""
+    out = dict(mapping)
+    for old, new in OLDER_KEYS.items():
+        if old in out:
+            if new in out:
+                raise loaded.error((*where, old), f"{old!r} is the older name of {new!r}; give only {new!r}")
+            out[new] = out.pop(old)
+    return out
+
+
 def _merge(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> Obj:
     """A scenario's keys over the file defaults: ``expect`` and ``policies`` merge, marks add up."""
     out: Obj = copy.deepcopy(dict(defaults))
@@ -332,12 +353,13 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
         ScenarioError: an unknown trace, policy, cluster file, or duplicate test id, as
             ``file:line: field: ...``.
     """
-    defaults: Obj = loaded.data.get("defaults") or {}
+    defaults: Obj = current_names(loaded, ("defaults",), loaded.data.get("defaults") or {})
     base = loaded.path.parent
     scenarios: list[Scenario] = []
     seen_names: dict[str, int] = {}
     for i, raw in enumerate(loaded.data["scenarios"]):
         where: FieldPath = ("scenarios", i)
+        raw = current_names(loaded, where, raw)
         merged = _merge(defaults, raw)
         name = merged["name"]
         line = loaded.line_of(where)
@@ -373,10 +395,15 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
             except LookupError as exc:
                 raise loaded.error(origin("cluster"), str(exc.args[0])) from None
 
-        policies = _policies(merged.get("policies"), ctx)
+        command: tuple[str, ...] = tuple(merged.get("command") or ())
+        if command and "policies" in raw:
+            raise loaded.error(
+                origin("command"), "a scenario names either 'policies' or a 'command', not both"
+            )
+        policies = [(COMMAND_POLICY, {})] if command else _policies(merged.get("policies"), ctx)
         if not policies:
             raise loaded.error(origin("policies"), "no policies (and no built-in policy registry available)")
-        if ctx.check_policy is not None:
+        if ctx.check_policy is not None and not command:
             for pname, _ in policies:
                 try:
                     ctx.check_policy(pname, base)
@@ -410,12 +437,16 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
                             kind=merged.get("kind"),
                             target=merged.get("target"),
                             cluster=cluster,
-                            steps=merged.get("steps"),
-                            step_duration=merged.get("step_duration"),
+                            steps=merged.get("max_steps"),
+                            step_duration=merged.get("step_seconds"),
                             reward=merged.get("reward"),
                             hold=merged.get("hold"),
                             expect=expect,
                             marks=marks,
+                            mode=merged.get("mode"),
+                            command=command,
+                            budget=tuple(sorted((merged.get("budget") or {}).items())),
+                            requires=tuple(merged.get("requires") or ()),
                         )
                     )
         ids: dict[str, None] = {}

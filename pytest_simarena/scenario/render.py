@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 # Verdicts whose message a reader needs (why an action did nothing); "applied"/"solved" speak for themselves.
 NOTED_VERDICTS = ("blocked", "not_found", "error", "unchanged")
+NO_CHANGE = "(no change: the final trace equals the original)"
 STEP_COLUMNS = ("step", "time", "ready", "pending", "total", "oom", "action", "verdict", "reward")
 
 
@@ -96,7 +97,7 @@ def diff_lines(original: Trace | None, final: Trace | None) -> list[str]:
         return ["(trace diff unavailable: pytest_simarena.trace.diff is missing)"]
     changes = diff_traces(original, final)
     if not changes:
-        return ["(no change: the final trace equals the original)"]
+        return [NO_CHANGE]
     return list(render_diff(changes))
 
 

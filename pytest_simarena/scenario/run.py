@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from .expectations import check
 from .model import ClusterChoice, ScenarioCase
 
 if TYPE_CHECKING:
+    from pytest_simarena.backends.embedded import ClusterSpec
     from pytest_simarena.backends.protocol import ClusterBackend
     from pytest_simarena.episode.results import EpisodeResult
     from pytest_simarena.trace.model import Trace
@@ -50,6 +53,7 @@ class RunConfig:
     steps: int = field(default=settings_table.get("max_steps").default)
     step_duration: float = field(default=settings_table.get("step_seconds").default)
     reward: str = field(default=settings_table.get("reward").default)
+    agents: settings_table.AgentSettings = field(default_factory=settings_table.AgentSettings)
 
 
 def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> ClusterChoice:
@@ -64,6 +68,18 @@ def cluster_for(case_cluster: ClusterChoice | None, trace: Trace | None) -> Clus
             return ClusterChoice("default")
         return choice
     return ClusterChoice("default")
+
+
+def spec_for(choice: ClusterChoice) -> ClusterSpec:
+    """The embedded cluster a choice describes."""
+    from pytest_simarena.backends.embedded import ClusterSpec
+
+    if choice.kind == "file":
+        assert choice.path is not None
+        return ClusterSpec.from_file(choice.path)
+    if choice.kind == "uniform":
+        return ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
+    return ClusterSpec.default()
 
 
 class ClusterPool:
@@ -124,16 +140,7 @@ class ClusterPool:
             if self.kube_mode:
                 options["mode"] = self.kube_mode
             return make_backend(self.backend, **options)
-        from pytest_simarena.backends.embedded import ClusterSpec
-
-        if choice.kind == "file":
-            assert choice.path is not None
-            spec = ClusterSpec.from_file(choice.path)
-        elif choice.kind == "uniform":
-            spec = ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
-        else:
-            spec = ClusterSpec.default()
-        return make_backend("embedded", spec=spec, seed=seed)
+        return make_backend("embedded", spec=spec_for(choice), seed=seed)
 
     def close(self) -> None:
         for backend in self._clusters.values():
@@ -208,6 +215,19 @@ def run_case(
         return outcome
     outcome.original = original
     try:
+        live = is_live(case, default_mode=config.agents.mode)
+    except SimArenaError as exc:
+        outcome.error = str(exc)
+        return outcome
+    missing = [program for program in case.requires if shutil.which(program) is None]
+    if missing:
+        outcome.unavailable = f"{', '.join(missing)} not found on PATH (the scenario's 'requires')"
+        return outcome
+    if live:
+        return _judge(
+            outcome, lambda: _run_live(case, original, pool=pool, config=config, seed=seed, workdir=workdir)
+        )
+    try:
         backend, owned = pool.for_case(cluster_for(case.cluster, original), seed)
     except BackendUnavailable as exc:
         # Not the case's fault: the plugin skips it with this reason (a real cluster is not reachable).
@@ -232,6 +252,68 @@ def run_case(
     outcome.target = result.target
     outcome.failures = check(case.expect, result, target=outcome.target)
     return outcome
+
+
+def is_live(case: ScenarioCase, *, default_mode: str = "replay") -> bool:
+    """Whether a case runs as a live episode: ``mode: live`` (the case's, else ``default_mode``), a
+    command agent, or a live-only policy."""
+    from pytest_simarena.policies.registry import LIVE_POLICIES
+
+    if case.mode is None and default_mode == "live":
+        return True
+    if case.mode is not None:
+        if case.mode == "replay" and (case.command or case.policy in LIVE_POLICIES):
+            raise SimArenaError(
+                f"{case.test_id}: {case.policy} agents act on a live cluster; mode must be live"
+            )
+        return case.mode == "live"
+    return bool(case.command) or case.policy in LIVE_POLICIES
+
+
+def _judge(outcome: CaseOutcome, run: Callable[[], EpisodeResult]) -> CaseOutcome:
+    try:
+        started = time.perf_counter()
+        result = run()
+        outcome.episode_seconds = time.perf_counter() - started
+    except SimArenaError as exc:
+        outcome.error = str(exc)
+        return outcome
+    outcome.result = result
+    outcome.target = result.target
+    outcome.failures = check(outcome.case.expect, result, target=outcome.target)
+    return outcome
+
+
+def _run_live(
+    case: ScenarioCase,
+    trace: Trace,
+    *,
+    pool: ClusterPool,
+    config: RunConfig,
+    seed: int,
+    workdir: Path | None,
+) -> EpisodeResult:
+    from pytest_simarena.agents.live_episode import Budget, make_live_agent, run_live_episode
+
+    if pool.backend != "embedded":
+        raise SimArenaError(f"live mode runs on the embedded cluster, not the {pool.backend} backend")
+    return run_live_episode(
+        trace.copy(),
+        make_live_agent(case.policy, command=case.command, cwd=case.file.parent, settings=config.agents),
+        seed=seed,
+        spec=spec_for(cluster_for(case.cluster, trace)),
+        workload=case.workload,
+        namespace=case.namespace,
+        kind=case.kind,
+        target=case.target,
+        max_steps=case.steps or config.steps,
+        step_seconds=case.step_duration or config.step_duration,
+        reward=case.reward or config.reward,
+        hold=case.hold or 1,
+        budget=Budget.from_settings(config.agents, **dict(case.budget)),
+        out_dir=workdir,
+        trace_label=case.trace.name,
+    )
 
 
 def _run_episode(

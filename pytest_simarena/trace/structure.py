@@ -27,6 +27,8 @@ _valid_quantities: set[Any] = set()  # strings already parsed: traces repeat the
 
 
 def _expected(what: str, value: Any) -> str:
+    if value is None:
+        return f"expected {what}, got null"
     return f"expected {what}, got {type_name(value)} {preview(value)}"
 
 

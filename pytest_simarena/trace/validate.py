@@ -1,8 +1,9 @@
 """Semantic validation of a loaded trace: :func:`validate` returns a list of :class:`Problem`.
 
 Errors are what the Kubernetes API would reject or what breaks a replay; warnings are SimKube's own
-``skctl validate`` rules (notes/simkube.md §4) and stale index/lifecycle entries. Structural problems never
-get this far: the loader raises TraceError for them (``structure.py``).
+``skctl validate`` rules (notes/simkube.md §4) and stale index/lifecycle entries. A loaded trace is
+structurally sound (the loader raises TraceError otherwise, ``structure.py``); a trace built or edited in
+memory that is not gets one ``malformed`` error naming the event, object and field.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pytest_simarena.errors import SimArenaError
+from pytest_simarena.errors import SimArenaError, TraceError
 from pytest_simarena.quantities import canonical, parse_quantity
 
-from .model import BUILTIN_TEMPLATE_PATHS, Obj, Trace, describe, gvk_of, template_path
-from .structure import join_field, templates_of
+from .model import BUILTIN_TEMPLATE_PATHS, CURRENT_VERSION, Obj, Trace, describe, gvk_of, template_path
+from .structure import check_structure, join_field, templates_of
 from .usage import USAGE_ANNOTATION, read_usage
-from .values import preview
+from .values import preview, type_name
 
 Severity = Literal["error", "warning"]
 _WORKLOAD_RESTART_ALWAYS = frozenset(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"))
@@ -59,6 +60,9 @@ def validate(trace: Trace) -> list[Problem]:
     ``skctl validate`` rules W0000 and E0001-E0005 (notes/simkube.md §4), plus stale index and lifecycle
     entries. SimKube's E-codes stay warnings here because ``skctl validate`` only reports them.
     """
+    malformed = _structure_problem(trace)
+    if malformed is not None:
+        return [malformed]  # the checks below read the structure; a loaded trace always passes this
     problems: list[Problem] = []
     _check_times(trace, problems)
     _check_tracking(trace, problems)
@@ -82,6 +86,33 @@ def validate(trace: Trace) -> list[Problem]:
         obj_and_field = p.location.split(" ", 1)[-1] if p.location.startswith("events[") else p.location
         unique.setdefault((p.code, obj_and_field, p.message), p)
     return sorted(unique.values(), key=lambda p: p.severity != "error")  # stable: trace order within each
+
+
+def _structure_problem(trace: Trace) -> Problem | None:
+    """The loader's structural checks (``structure.py``) on a trace built or edited in memory, as a Problem.
+
+    ``validate`` takes any :class:`Trace`; one whose shape the loader would refuse gets that one error
+    (code ``malformed``) instead of a crash in the semantic checks.
+    """
+    if not isinstance(trace.extra, dict):
+        return Problem("error", "malformed", "", f"extra: expected a map, got {type_name(trace.extra)}")
+    core = {
+        "version": CURRENT_VERSION,
+        "config": trace.config,
+        "events": trace.events,
+        "index": trace.index,
+        "pod_lifecycles": trace.pod_lifecycles,
+    }
+    try:
+        check_structure(core, trace.extra)
+    except TraceError as exc:
+        where = exc.location or ""
+        if exc.obj:
+            where += f" ({exc.obj})"
+        if exc.field:
+            where = f"{where}: {exc.field}" if where else exc.field
+        return Problem("error", "malformed", where, exc.problem)
+    return None
 
 
 def _m(value: Any) -> Obj:

@@ -34,7 +34,7 @@ def test_canonical_trace_has_the_embedded_verdicts(
 ) -> None:
     trace = load_trace(path)
     spec = spec_from_nodes(kube_cluster.virtual_nodes())
-    assert spec is not None, "no type=virtual nodes: run scripts/kind-up.sh --nodes-only"
+    assert spec is not None, "no type=virtual nodes: run scripts/kind-up.sh --nodes-only --context CONTEXT"
     prefix = _prefix(request)
     embedded = verdicts(replay(EmbeddedCluster(spec), trace, prefix, kube_seconds))
     real = verdicts(replay(kube_cluster, trace, prefix, kube_seconds))
@@ -81,6 +81,46 @@ def test_cleanup_spares_an_unlabelled_pod_and_its_namespace(
         assert api.get("v1", "Namespace", namespace) is not None
         assert api.list("apps/v1", "Deployment", namespace) == []
     finally:
-        api.delete("v1", "Pod", "users-debug-pod", namespace)
+        pod = api.get("v1", "Pod", "users-debug-pod", namespace) or {}
+        api.delete("v1", "Pod", "users-debug-pod", namespace, uid=str(pod.get("metadata", {}).get("uid", "")))
     kube_cluster.cleanup(prefix)  # now the namespace holds nothing of anyone else: it goes
     assert api.get("v1", "Namespace", namespace) is None
+
+
+def test_a_users_namespace_named_like_ours_refuses_the_run(
+    kube_cluster: Any, request: pytest.FixtureRequest
+) -> None:
+    from pytest_simarena.errors import BackendError
+
+    prefix = _prefix(request)
+    namespace = f"{prefix}-default"
+    api = kube_cluster.api
+    theirs = api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    try:
+        kube_cluster.prepare(prefix)
+        with pytest.raises(BackendError, match=f"namespace {namespace} already exists"):
+            kube_cluster.start(load_trace(CANONICAL[0]), prefix)
+        kube_cluster.cleanup(prefix)
+        found = api.get("v1", "Namespace", namespace)
+        assert found is not None and found["metadata"]["uid"] == theirs["metadata"]["uid"]
+    finally:
+        api.delete("v1", "Namespace", namespace, uid=str(theirs["metadata"]["uid"]))
+
+
+def test_a_trace_with_a_cluster_scoped_object_is_refused(
+    kube_cluster: Any, request: pytest.FixtureRequest
+) -> None:
+    from pytest_simarena.errors import BackendError
+    from pytest_simarena.trace.model import Trace
+
+    if kube_cluster.mode != "direct":
+        pytest.skip("direct mode applies trace objects itself")
+    nodes = kube_cluster.virtual_nodes()
+    assert nodes, "no type=virtual nodes: run scripts/kind-up.sh --nodes-only --context CONTEXT"
+    name = nodes[0]["metadata"]["name"]
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"x": "y"}}}
+    before = nodes[0]["metadata"].get("labels")
+    with pytest.raises(BackendError, match="cluster-scoped"):
+        kube_cluster.start(Trace(events=[{"ts": 0, "applied_objs": [node]}]), _prefix(request))
+    after = kube_cluster.api.get("v1", "Node", name)
+    assert after is not None and after["metadata"].get("labels") == before

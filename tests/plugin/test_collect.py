@@ -209,3 +209,43 @@ def test_an_unimportable_policy_module_says_how_to_fix_it(pytester: pytest.Pytes
             "or add its folder to PYTHONPATH"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("defaults", "own", "steps"),
+    [
+        ("max_steps: 2", "", 2),
+        ("steps: 2", "", 2),  # the older name
+        ("steps: 2", "max_steps: 3", 3),  # a scenario's own key wins, whatever the spelling
+        ("max_steps: 2", "steps: 3", 3),
+    ],
+)
+def test_max_steps_has_one_name_and_the_older_one_still_works(
+    pytester: pytest.Pytester, trace_dirs_arg: str, defaults: str, own: str, steps: int
+) -> None:
+    folder = pytester.mkdir("scenarios")
+    (folder / "s.yaml").write_text(
+        f"defaults:\n  {defaults}\nscenarios:\n  - name: s\n    traces: [slightly-bad-cpu]\n"
+        f"    policies: [noop]\n    {own or 'description: x'}\n"
+        f"    expect: {{solved: false}}\n"
+    )
+    pytester.makeconftest(
+        f"""
+        def pytest_simarena_case_finished(item, outcome):
+            assert len(outcome.result.steps) == {steps}
+        """
+    )
+    pytester.runpytest("-q", trace_dirs_arg).assert_outcomes(passed=1)
+
+
+def test_both_spellings_of_a_key_is_one_error(pytester: pytest.Pytester, trace_dirs_arg: str) -> None:
+    folder = pytester.mkdir("scenarios")
+    (folder / "s.yaml").write_text(
+        "scenarios:\n  - name: s\n    traces: [slightly-bad-cpu]\n    policies: [noop]\n"
+        "    steps: 2\n    max_steps: 3\n"
+    )
+    result = pytester.runpytest("-q", trace_dirs_arg)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*s.yaml:5: scenarios[[]0].steps: 'steps' is the older name of 'max_steps'*"]
+    )

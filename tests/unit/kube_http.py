@@ -538,8 +538,15 @@ class ObjectStore:
             if other != manager and field_path in owned and _at(current, field_path) != value
         ]
         if conflicts and not force:
-            listed = "\n".join(f'conflict with "{m}": .{".".join(p)}' for m, p in conflicts)
-            return self._failure(409, "Conflict", f"Apply failed with {len(conflicts)} conflict(s): {listed}")
+            # The API server's wording (structured-merge-diff's Conflicts.Error).
+            gv = target.group_version
+            if len(conflicts) == 1:
+                ((m, p),) = conflicts
+                text = f'Apply failed with 1 conflict: conflict with "{m}" using {gv}: .{".".join(p)}'
+            else:
+                lines = "".join(f'\n- conflict with "{m}" using {gv}: .{".".join(p)}' for m, p in conflicts)
+                text = f"Apply failed with {len(conflicts)} conflicts: conflicts with others:{lines}"
+            return self._failure(409, "Conflict", text)
         for other, field_path in conflicts:
             owners[other].discard(field_path)  # forced: the field changes hands
         _merge(current, {k: v for k, v in config.items() if k not in ("apiVersion", "kind")})

@@ -73,3 +73,20 @@ def test_an_unknown_option_points_to_its_commands_help(
         main(argv)
     assert info.value.code == 2
     assert capsys.readouterr().err.strip() == expected
+
+
+def test_the_same_setting_has_the_same_flag_on_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    def help_of(*command: str) -> str:
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        return capsys.readouterr().out
+
+    for command in (("simulate",), ("parity",)):
+        text = help_of(*command)
+        assert "--duration SECONDS" in text and "--seconds" not in text
+    for command in (("run",), ("batch",), ("preflight",), ("parity",)):
+        text = help_of(*command)
+        assert "--kube-mode MODE" in text and "--mode" not in text
+    for command in (("run",), ("batch",), ("simulate",)):
+        text = help_of(*command)
+        assert "--node-cpu Q" in text and "--seed N" in text

@@ -168,3 +168,13 @@ def test_a_closed_port_is_unreachable_fast(tmp_path: Path) -> None:
         api.list("v1", "Node")
     assert str(info.value) == f"cannot reach the API server at https://127.0.0.1:{port} (connection refused)"
     assert isinstance(info.value, BackendUnavailable)
+
+
+def test_a_kind_the_server_does_not_serve_lists_as_empty(server: tuple[Endpoint, KubeApi]) -> None:
+    ep, api = server
+    ep.on("GET", "/apis/apps/v1/namespaces/ns/deployments", (200, {"items": [{"metadata": {"name": "web"}}]}))
+    assert api.list_if_served("apps/v1", "DaemonSet", "ns") == []  # 404: not served, so nothing of it
+    assert [d["metadata"]["name"] for d in api.list_if_served("apps/v1", "Deployment", "ns")] == ["web"]
+    ep.on("GET", "/apis/apps/v1/namespaces/ns/statefulsets", (403, status_body(403, "Forbidden", "no")))
+    with pytest.raises(ApiError, match="403"):
+        api.list_if_served("apps/v1", "StatefulSet", "ns")

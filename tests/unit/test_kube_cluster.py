@@ -67,8 +67,8 @@ def test_construction_runs_preflight_and_names_what_is_not_ready(
         make_backend(kubeconfig=str(kc), mode="direct", seed=3)
     assert str(info.value) == (
         f"cluster {ep.url} is not ready for direct mode: nodes: no nodes labelled type=virtual "
-        "(KWOK virtual nodes); fix: scripts/kind-up.sh --nodes-only (adds 3 KWOK nodes: 16 cpu / 32Gi / "
-        "110 pods, type=virtual) (see: simarena preflight --mode direct)"
+        "(KWOK virtual nodes); fix: scripts/kind-up.sh --nodes-only --context CONTEXT (adds 3 KWOK nodes: "
+        "16 cpu / 32Gi / 110 pods, type=virtual) (see: simarena preflight --mode direct)"
     )
 
 

@@ -249,16 +249,20 @@ def test_two_sessions_with_one_prefix_never_clean_up_each_other(served: Served) 
     first, second = direct(kc, "r1"), direct(kc, "r2")
     first.prepare("p1")
     first.start(trace((0, [deployment("web")], [])), "p1")
-    with pytest.raises(BackendError, match=r"prefix p1 is in use by run r1"):
+    with pytest.raises(BackendError, match=r"prefix p1 is in use by run r1") as info:
         second.prepare("p1")
+    assert "make_backend(mode='direct', run_id='r1').cleanup('p1')" in str(info.value)
     with pytest.raises(BackendError, match=r"prefix p1 is in use by run r1"):
         second.start(trace((0, [deployment("web")], [])), "p1")
     second.cleanup("p1")
     assert "/apis/apps/v1/namespaces/p1-default/deployments/web" in store.objects
     assert f"{NS}/p1-default" in store.objects
-    first.cleanup("p1")
+    first.close()  # the first session ends without cleaning up; the printed call does it
+    after = direct(kc, "r1")
+    after.cleanup("p1")
     assert f"{NS}/p1-default" not in store.objects
-    first.close()
+    second.prepare("p1")  # the prefix is free again
+    after.close()
     second.close()
 
 
@@ -285,6 +289,31 @@ def test_an_object_created_while_cleanup_decides_is_refused_or_kept(served: Serv
 
 
 # ------------------------------------------------------------------------------------ whole runs
+
+
+def test_observe_sees_only_this_runs_objects_and_what_they_own(served: Served) -> None:
+    _ep, store, kc = served
+    cluster = direct(kc)
+    cluster.start(trace((0, [deployment("web")], [])), "p1")
+    web = store.objects["/apis/apps/v1/namespaces/p1-default/deployments/web"]
+    owned = {"ownerReferences": [{"kind": "Deployment", "name": "web", "uid": web["metadata"]["uid"]}]}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "web-1", "namespace": "p1-default"},
+    }
+    rs["metadata"].update(owned)  # a controller's object without our labels, owned by ours
+    store.add(rs)
+    store.add(deployment("users-web", "p1-default"))
+    store.add(users("Pod", "users-debug", "p1-default"))
+    snap = cluster.observe("p1")
+    assert [(w["kind"], w["metadata"]["name"]) for w in snap.workloads] == [
+        ("Deployment", "web"),
+        ("ReplicaSet", "web-1"),
+    ]
+    assert snap.pods == []
+    cluster.cleanup("p1")
+    cluster.close()
 
 
 def test_cleanup_rechecks_labels_when_the_server_ignores_selectors(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def test_steps_distribution_svg() -> None:
     assert policies == ["heuristic", "noop", "vpa"] and values == [1, 2]
     assert counts["vpa"] == {"1": 1, "2": 1} and counts["noop"] == {"unsolved": 1}
     root = ET.fromstring(steps_svg(RECORDS))
-    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    titles = [t.text for t in root.iter("title")]
     assert "vpa: 1 of 2 solved in 2 steps" in titles and "noop: 1 of 1 not solved" in titles
 
 
@@ -143,7 +143,7 @@ def test_timeline_shows_pods_pending_then_ready_after_the_fix() -> None:
     assert sorted(set(by_step[2])) == ["Ready"] and len(by_step[2]) == 3
     svg = timeline_svg(timeline)
     root = ET.fromstring(svg)  # well-formed
-    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    texts = [t.text or "" for t in root.iter("text")]
     assert "step 0 (original)" in texts and any(t.startswith("step 1 after set_replicas") for t in texts)
 
 
@@ -178,3 +178,20 @@ def test_summary_and_row_cells_escape_and_explain() -> None:
 def test_dumps_is_canonical(document: dict[str, Any]) -> None:
     assert dumps(document) == '{\n "a": "\u00e9",\n "b": [\n  1.5,\n  null\n ]\n}\n'
     assert json.loads(dumps(document)) == document
+
+
+def test_timeline_without_snapshots_keeps_the_windows() -> None:
+    # A backend that observes without API objects (no snapshot) still gets its step windows, no lanes.
+    import dataclasses
+
+    result = _episode("canonical/mixed.sktrace", "heuristic")
+    bare = dataclasses.replace(
+        result,
+        steps=tuple(
+            dataclasses.replace(s, observation=dataclasses.replace(s.observation, snapshot=None))
+            for s in result.steps
+        ),
+    )
+    timeline = episode_timeline(bare)
+    assert len(timeline.windows) == 3 and timeline.segments == () and timeline.lanes == 0
+    assert "no pods" in timeline_svg(timeline)

@@ -18,7 +18,17 @@ HEALTHY = obs(cpu=16000, memory=2 * GI)
 
 
 def test_builtins_registered() -> None:
-    assert available_rewards() == ["binary", "cost_aware", "penalty", "shaped"]
+    assert available_rewards() == [
+        "binary",
+        "cost_aware",
+        "cost_aware_v2",
+        "fit",
+        "fit_cost",
+        "max_punish",
+        "penalty",
+        "scale",
+        "shaped",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -41,6 +51,25 @@ def test_builtins_registered() -> None:
         ("cost_aware", PENDING_3, STEP, -1.5),
         # healthy: 1 - 0.5 * (3*16/48 + 3*2/96)/2 = 1 - 0.5 * 0.53125 = 0.734375
         ("cost_aware", HEALTHY, STEP, 0.734375),
+        # fit: -(0.1 + 0.3 D + 0.2 (1 - ready/T)); D = log2(17000m / 16000m room)/4 = 0.021866
+        ("fit", PENDING_3, STEP, -(0.1 + 0.3 * 0.0218657103 + 0.2)),
+        ("fit", PENDING_3, BLOCKED, -(0.1 + 0.3 * 0.0218657103 + 0.2) - 0.1),
+        # D = |5 - 3|/3 replicas off; ready 5 >= 3: -(0.1 + 0.3 * 2/3)
+        ("fit", OVER_5, STEP, -0.3),
+        ("fit", HEALTHY, STEP, 1.0),
+        ("fit_cost", HEALTHY, STEP, 1.0),  # no declared usage: no waste measured
+        # the seed team's modes: scale = -0.02 pending/T; -0.07 per extra pod
+        ("scale", PENDING_3, STEP, -0.02),
+        ("scale", OVER_5, STEP, -0.14),
+        ("scale", HEALTHY, STEP, 1.0),
+        # max_punish: binary - 0.5 for 17 cpu > the seed's 16-cpu bound
+        ("max_punish", PENDING_3, STEP, -0.5),
+        # cost_aware_v2 at the goal: 0, minus 0.12 when blocked
+        ("cost_aware_v2", HEALTHY, STEP, 0.0),
+        ("cost_aware_v2", HEALTHY, BLOCKED, -0.12),
+        # healthy but 2 extra pods: cost = 0.45 x (512Mi - 256Mi)/(32GB/3 - 256Mi) + 0.6 x 2/3 = 0.4108;
+        # 0.9 - 0.6 x 0.4108 - 1 = -0.34648
+        ("cost_aware_v2", OVER_5, STEP, -0.34648),
     ],
 )
 def test_worked_numbers(name: str, observation: object, outcome: StepOutcome, expected: float) -> None:

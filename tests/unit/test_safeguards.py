@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from pytest_simarena.actions import Action, apply_action
+from pytest_simarena.actions import Action, apply_action, check_action
 from pytest_simarena.errors import SimArenaError, UnknownNameError
 from pytest_simarena.safeguards import (
     DEFAULT_SAFEGUARDS,
     Proposal,
     Safeguards,
     SafeguardsError,
-    check,
 )
 from pytest_simarena.trace.model import Trace, containers
 
@@ -230,7 +229,7 @@ def test_bad_configuration_is_one_clear_error(data: Obj, wording: str) -> None:
 def test_check_gives_the_same_verdict_without_touching_the_trace() -> None:
     t = trace_of(deployment(container(requests={"cpu": "15.6"})))
     before = copy.deepcopy(t.events)
-    verdict = check(Action("bump_cpu", "web"), t)
+    verdict = check_action(t, Action("bump_cpu", "web"))
     assert verdict.blocked and not verdict.allowed and t.events == before
     assert verdict.message == apply_action(t, Action("bump_cpu", "web")).message
     (violation,) = verdict.violations
@@ -251,11 +250,13 @@ def test_check_gives_the_same_verdict_without_touching_the_trace() -> None:
 
 def test_check_allows_what_cannot_cross_a_bound() -> None:
     t = trace_of(deployment(container(requests={"cpu": "1"})))
-    assert check(Action("bump_cpu", "web"), t).allowed
-    assert check(Action("noop"), t).allowed
-    assert check(Action("bump_cpu", "missing"), t).allowed  # nothing to judge; apply says not_found
-    assert check(Action("bump_cpu", "web", amount="16"), t, Safeguards(max_cpu=None)).allowed
-    assert check(Action("bump_cpu", "web", amount="16"), t).blocked
+    assert check_action(t, Action("bump_cpu", "web")).allowed
+    assert check_action(t, Action("noop")).allowed
+    assert check_action(t, Action("bump_cpu", "missing")).allowed  # nothing to judge; apply says not_found
+    assert check_action(
+        t, Action("bump_cpu", "web", amount="16"), safeguards=Safeguards(max_cpu=None)
+    ).allowed
+    assert check_action(t, Action("bump_cpu", "web", amount="16")).blocked
 
 
 def test_violation_only_for_movement_away_from_the_range() -> None:

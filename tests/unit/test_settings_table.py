@@ -121,3 +121,4 @@ def test_plugin_help_shows_the_same_defaults(pytester: pytest.Pytester) -> None:
     for row in table.face_rows("plugin"):
         assert row.option in text, row.name
         assert f"default {row.shown_default})" in text, row.name
+    assert "--simarena-steps" not in text and "--simarena-step-duration" not in text  # older names: unlisted

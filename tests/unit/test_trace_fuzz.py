@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import math
+import random
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import msgpack
 import pytest
+import yaml
+from test_trace_manifests import ALL_KINDS, deployment
 
 from pytest_simarena.cli.common import EXIT_INTERNAL, note_input, run_handler
 from pytest_simarena.errors import TraceError
+from pytest_simarena.trace.manifests import trace_from_manifests
 from pytest_simarena.trace.usage import read_usage
 from pytest_simarena.trace.values import preview
 
@@ -134,3 +140,45 @@ def test_the_last_resort_line_names_the_file(capsys: pytest.CaptureFixture[str],
     assert code == EXIT_INTERNAL
     line = capsys.readouterr().err.strip()
     assert line.startswith(f"simarena: error: {other}: internal error: ValueError: later"), line
+
+
+def test_mutated_manifests_fail_only_with_a_trace_error_naming_the_file(
+    fuzz: ModuleType, tmp_path: Path
+) -> None:
+    """The same mutations on a manifest folder's objects: from-manifests never lets another error out."""
+    objects = [*yaml.safe_load_all(ALL_KINDS), deployment()]
+    original = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}).encode()
+    path = tmp_path / "m.json"
+    built = 0
+    for n in range(250):
+        path.write_bytes(fuzz.mutate(original, random.Random(f"manifests:{n}"), is_json=True))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                trace_from_manifests([path])
+            built += 1
+        except TraceError as exc:
+            assert str(exc).startswith(str(path)), exc
+    assert 0 < built < 250
+
+
+def test_validate_reports_a_malformed_in_memory_trace_instead_of_crashing() -> None:
+    from pytest_simarena.trace import Trace, validate
+
+    web = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}}
+    web["spec"] = {"template": {"metadata": {"annotations": "x"}}}
+    cases: list[tuple[Trace, str]] = [
+        (Trace(events=None, config={"trackedObjects": {}}), "events: expected an array of events, got null"),  # type: ignore[arg-type]
+        (Trace(events=[], config=None), "config: expected a map with trackedObjects, got null"),  # type: ignore[arg-type]
+        (
+            Trace(
+                events=[{"ts": 0, "applied_objs": [web], "deleted_objs": []}], config={"trackedObjects": {}}
+            ),
+            "events[0].applied_objs[0] (Deployment default/web): spec.template.metadata.annotations: "
+            'expected a map of strings, got string "x"',
+        ),
+    ]
+    for trace, expected in cases:
+        (problem,) = validate(trace)
+        assert (problem.severity, problem.code) == ("error", "malformed")
+        assert f"{problem.location}: {problem.message}" == expected

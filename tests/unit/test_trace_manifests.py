@@ -180,6 +180,8 @@ def test_every_workload_kind_and_referenced_object_becomes_a_valid_trace(tmp_pat
     summaries = _replay(load_trace(out))
     assert summaries[("StatefulSet", "db")].ready == 2
     assert summaries[("Deployment", "web")].ready == 3
+    assert summaries[("Job", "migrate")].running == 1  # no lifecycle data: runs on, as under SimKube
+    assert summaries[("CronJob", "report")].total >= 1  # */5: its first Job has started
 
 
 def test_the_output_is_byte_identical_for_the_same_manifests(tmp_path: Path) -> None:
@@ -423,3 +425,32 @@ def test_manifest_text_is_read_as_kubernetes_reads_it(tmp_path: Path) -> None:
     )
     trace = trace_from_manifests([path])
     assert trace.events[0]["applied_objs"][0]["metadata"]["labels"]["since"] == "2024-01-01"
+
+
+def test_standard_input_as_kubectl_reads_it(tmp_path: Path) -> None:
+    """`helm template ... | simarena trace from-manifests - --out t.sktrace` (a real pipe, a real process)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "t.sktrace"
+    code = "import sys; from pytest_simarena.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "trace", "from-manifests", "-", "--out", str(out)],
+        input=yaml.safe_dump(deployment()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [str(r) for r in load_trace(out).workloads()] == ["Deployment default/web"]
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "trace", "from-manifests", "-", "--out", str(out)],
+        input=yaml.safe_dump(deployment(cpu="x")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(
+        "simarena: error: <stdin>:1: document 1 (Deployment default/web): spec.template"
+    )

@@ -17,8 +17,9 @@ timestamp, as in the seed team's ``trace-v2.msgpack``) does not count as the sta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from pytest_simarena.backends.protocol import virtual_namespace
 from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
@@ -28,9 +29,24 @@ from .pods import UnsupportedKind
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
 
-    from .cluster import EmbeddedCluster
+    from .clock import Clock
+    from .events import EventRecorder
 
 Obj = dict[str, Any]
+
+
+class ReplayHost(Protocol):
+    """What a replay needs from the cluster it feeds (the embedded cluster is one): a replay knows this
+    interface, not the cluster module, so the two do not import each other."""
+
+    clock: Clock
+    recorder: EventRecorder
+
+    def apply_virtual(self, obj: Obj, *, root: tuple[str, ...], replay: Replay | None) -> None: ...
+
+    def record_rejection(self, obj: Obj, message: str, where: str) -> None: ...
+
+    def delete(self, gvk: str, namespace: str, name: str, *, missing_ok: bool = False) -> None: ...
 
 
 def trace_origin(trace: Trace) -> int:
@@ -81,7 +97,7 @@ class Replay:
 
     def __init__(
         self,
-        cluster: EmbeddedCluster,
+        cluster: ReplayHost,
         trace: Trace,
         prefix: str,
         speed: float,
@@ -156,5 +172,5 @@ class Replay:
             if not isinstance(obj, dict):
                 continue
             meta = obj.get("metadata") or {}
-            namespace = f"{self.prefix}-{meta.get('namespace') or 'default'}"
+            namespace = virtual_namespace(self.prefix, str(meta.get("namespace") or "default"))
             cluster.delete(gvk_of(obj), namespace, str(meta.get("name", "")), missing_ok=True)

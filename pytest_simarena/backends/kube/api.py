@@ -230,6 +230,21 @@ class KubeApi:
                 items.append(item)
         return items
 
+    def list_if_served(
+        self, api_version: str, kind: str, namespace: str | None = None, *, label_selector: str | None = None
+    ) -> builtins.list[Obj]:
+        """:meth:`list`, or ``[]`` when the server does not serve the kind (404 on the collection).
+
+        A kind the server does not serve has no objects; a partial API (the embedded cluster's served
+        API) serves fewer kinds than the backend's fixed lists name.
+        """
+        try:
+            return self.list(api_version, kind, namespace, label_selector=label_selector)
+        except ApiError as exc:
+            if exc.status == 404:
+                return []
+            raise
+
     def apply(self, obj: Mapping[str, Any], *, field_manager: str, force: bool = True) -> Obj:
         """Server-side apply of ``obj`` (PATCH ``application/apply-patch+yaml``; JSON is valid YAML)."""
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))

@@ -96,17 +96,17 @@ def is_machinery(obj: Obj) -> bool:
     return any(kind == k and (not n or name == n) for k, n in NAMESPACE_MACHINERY)
 
 
+def with_owned(objs: Sequence[Obj], prefix: str, run_id: str) -> list[Obj]:
+    """The objects of ``objs`` that are this run's or owned (transitively) by them, in order."""
+    ours = select_for_cleanup(objs, prefix, run_id)
+    keep = owned_closure(objs, ours)
+    return [o for o in objs if str(_meta(o).get("uid") or "") in keep or any(o is x for x in ours)]
+
+
 def foreign_objects(contents: Sequence[Obj], prefix: str, run_id: str) -> list[Obj]:
     """Objects in a namespace that are neither this run's, owned (transitively) by them, nor machinery."""
-    ours = select_for_cleanup(contents, prefix, run_id)
-    keep = owned_closure(contents, ours)
-    out = []
-    for obj in contents:
-        uid = str(_meta(obj).get("uid") or "")
-        if (uid and uid in keep) or any(obj is o for o in ours) or is_machinery(obj):
-            continue
-        out.append(obj)
-    return out
+    mine = with_owned(contents, prefix, run_id)
+    return [o for o in contents if not any(o is m for m in mine) and not is_machinery(o)]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def other_runs(
     found: dict[str, str] = {}
     label_sel = selector(prefix_labels(prefix))
     for api_version, kind in [("v1", "Namespace"), *CLEANUP_KINDS, *kinds]:
-        for obj in api.list(api_version, kind, label_selector=label_sel):
+        for obj in api.list_if_served(api_version, kind, label_selector=label_sel):
             run = run_of(obj)
             if matches(obj, prefix_labels(prefix)) and run and run != run_id:
                 found.setdefault(run, _describe({**obj, "kind": kind}))
@@ -267,7 +267,9 @@ def cleanup_run(
     for api_version, kind in kinds:
         # The API server selects by label; select_for_cleanup re-checks, so a server ignoring the
         # selector (or a proxy) could never make us delete an unlabelled object.
-        for obj in select_for_cleanup(api.list(api_version, kind, label_selector=label_sel), prefix, run_id):
+        for obj in select_for_cleanup(
+            api.list_if_served(api_version, kind, label_selector=label_sel), prefix, run_id
+        ):
             delete_checked(api, {**obj, "apiVersion": api_version, "kind": kind}, report)
     if not delete_namespaces:
         return report

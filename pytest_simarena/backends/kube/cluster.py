@@ -36,7 +36,7 @@ from pytest_simarena.errors import BackendError, BackendUnavailable
 
 from . import simulation as sim
 from .api import KubeApi
-from .cleanup import cleanup_run, other_runs, select_for_cleanup
+from .cleanup import cleanup_run, other_runs, select_for_cleanup, with_owned
 from .config import connect
 from .direct import (
     DirectReplay,
@@ -198,7 +198,7 @@ class KubeCluster:
         kinds = [(sim.API_VERSION, sim.KIND)] if self.mode == "simkube" else []
         for run, example in sorted(other_runs(self.api, prefix, self.run_id, kinds).items()):
             if not run_is_gone(run):
-                raise prefix_in_use(prefix, run, f"it has {example}")
+                raise prefix_in_use(prefix, run, f"it has {example}", self.mode)
             if self.mode == "simkube":
                 self._delete_simulations(prefix, run, wait=True)
             cleanup_run(self.api, prefix, run, timeout=self.cleanup_timeout)
@@ -264,9 +264,15 @@ class KubeCluster:
         workloads: list[Obj] = []
         events: list[Obj] = []
         for ns in namespaces:
-            pods.extend(self.api.list("v1", "Pod", ns))
+            found = self.api.list("v1", "Pod", ns)
             for api_version, kind in OBSERVED_KINDS:
-                workloads.extend(self.api.list(api_version, kind, ns))
+                found.extend(self.api.list_if_served(api_version, kind, ns))
+            if self.mode == "direct":
+                # Only what this run made (and what it owns, like a CronJob's Jobs): a user's objects in
+                # our namespaces are not part of the replay.
+                found = [dict(o) for o in with_owned(found, prefix, self.run_id)]
+            pods.extend(o for o in found if o.get("kind") == "Pod")
+            workloads.extend(o for o in found if o.get("kind") != "Pod")
             events.extend(self.api.list("v1", "Event", ns))
         nodes = self.virtual_nodes()
         now = time.monotonic() - run.t0 if run is not None else 0.0

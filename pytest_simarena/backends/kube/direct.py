@@ -165,13 +165,13 @@ def namespace_owner(ns: Mapping[str, Any], prefix: str) -> str | None:
     return run_of(ns) or None
 
 
-def prefix_in_use(prefix: str, run_id: str, what: str) -> BackendError:
+def prefix_in_use(prefix: str, run_id: str, what: str, mode: str = "direct") -> BackendError:
     """The error for a prefix another run holds, with the call that cleans up after that run."""
     return BackendError(
         f"prefix {prefix} is in use by run {run_id} ({what}): another session is using it, or one that "
         "ended without cleaning up; use another prefix, or once that session is over remove what it made "
         f'with: python -c "from pytest_simarena.backends.kube import make_backend; '
-        f"make_backend(mode='direct', run_id='{run_id}').cleanup('{prefix}')\" (docs/real-cluster.md)"
+        f"make_backend(mode='{mode}', run_id='{run_id}').cleanup('{prefix}')\" (docs/real-cluster.md)"
     )
 
 

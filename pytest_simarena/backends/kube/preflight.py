@@ -150,7 +150,10 @@ def _quantity(node: Mapping[str, Any], key: str) -> str:
 
 def virtual_nodes_check(nodes: Sequence[Mapping[str, Any]]) -> PreflightCheck:
     """KWOK ``type=virtual`` nodes are present, tainted ``kwok-provider`` and not NotReady (simkube.md §5)."""
-    fix = "scripts/kind-up.sh --nodes-only (adds 3 KWOK nodes: 16 cpu / 32Gi / 110 pods, type=virtual)"
+    fix = (
+        "scripts/kind-up.sh --nodes-only --context CONTEXT "
+        "(adds 3 KWOK nodes: 16 cpu / 32Gi / 110 pods, type=virtual)"
+    )
     if not nodes:
         return PreflightCheck("nodes", False, "no nodes labelled type=virtual (KWOK virtual nodes)", fix)
     untainted = [

@@ -1,0 +1,74 @@
+"""How far a workload is from fitting: measures shared by the learning features and the ``fit`` rewards.
+
+"Room" is the largest per-pod request with which ``target`` pods fit the nodes' free room
+(:func:`pytest_simarena.policies.builtin.fitting_request`, the heuristic's own measure). Each measure is a
+log2 ratio divided by 4, so a factor of 2 off reads 0.25 and 16x off reads 1.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .observation import Observation
+
+
+def log_ratio(value: float, reference: float | None) -> float:
+    """log2(value / reference) / 4; 1 (far over) without a reference, -1 for a zero value."""
+    if reference is None or reference <= 0:
+        return 1.0
+    if value <= 0:
+        return -1.0
+    return math.log2(value / reference) / 4.0
+
+
+# The last observation measured and its measures: the env's features and its reward ask for the same
+# observation one after the other. Holding the observation keeps its id from being reused.
+_last: list[tuple[Observation, dict[str, float]]] = []
+
+
+def fit_measures(obs: Observation) -> dict[str, float]:
+    """``cpu_over_room``, ``memory_over_room``, ``oom_pressure`` (log2 of the worst memory usage / limit,
+    over 4; 0 without limits) and ``capacity`` (pods of the current size that fit / target, at most 2)."""
+    if _last and _last[0][0] is obs:
+        return dict(_last[0][1])
+    measures = _measure(obs)
+    _last[:] = [(obs, measures)]
+    return dict(measures)
+
+
+def _measure(obs: Observation) -> dict[str, float]:
+    from pytest_simarena.policies.builtin import _capacity, fitting_request
+
+    cpu, memory = obs.pod_request("cpu"), obs.pod_request("memory")
+    pressure = 0.0
+    for c in obs.containers:
+        if c.memory_limit and c.memory_usage is not None:
+            pressure = max(pressure, math.log2(max(c.memory_usage, 1) / c.memory_limit) / 4.0)
+    capacity = _capacity(obs.nodes, "cpu", cpu, memory) if obs.nodes else 0
+    return {
+        "cpu_over_room": log_ratio(cpu, fitting_request(obs, "cpu")) if cpu > 0 else -1.0,
+        "memory_over_room": log_ratio(memory, fitting_request(obs, "memory")) if memory > 0 else -1.0,
+        "oom_pressure": pressure,
+        "capacity": min(2.0, capacity / max(obs.target, 1)),
+    }
+
+
+def distance_to_fit(obs: Observation) -> float:
+    """Sum of the positive parts (each capped at 1) of cpu and memory over room, OOM pressure, and
+    |desired - target| / target: 0 when every known obstacle to a healthy workload is gone."""
+    m = fit_measures(obs)
+    over = sum(min(1.0, max(0.0, m[k])) for k in ("cpu_over_room", "memory_over_room", "oom_pressure"))
+    return over + min(1.0, abs(obs.desired - obs.target) / max(obs.target, 1))
+
+
+def waste(obs: Observation) -> float:
+    """Over-provisioning in [0, 1]: mean over cpu and memory of log2(request / declared usage) / 4,
+    clipped to [0, 1] (0 when no usage is declared)."""
+    parts = []
+    for resource in ("cpu", "memory"):
+        used = sum((c.cpu_usage if resource == "cpu" else c.memory_usage) or 0 for c in obs.containers)
+        if used > 0:
+            parts.append(min(1.0, max(0.0, log_ratio(obs.pod_request(resource), used))))
+    return sum(parts) / len(parts) if parts else 0.0

@@ -1,0 +1,176 @@
+"""The learning observation: a documented, normalized feature vector (and its Dict grouping).
+
+Every feature is computed from an :class:`~pytest_simarena.episode.observation.Observation` alone, so the
+training env and a trained policy running in ``simarena run``/``batch`` (no numpy, gymnasium or torch:
+:func:`clipped_values`) see the same numbers. T = max(target, 1); "node" is the largest node's
+allocatable; "room" is the largest per-pod request with which ``target`` pods fit the nodes' free room
+(the heuristic's own measure).
+
+=====  ================  ======================================================================
+Index  Name              Value (clipped to [-1, 4])
+=====  ================  ======================================================================
+0      ready             ready / T
+1      pending           pending / T
+2      running           running / T
+3      crash_looping     crash-looping pods / T
+4      oom_killed        OOM-killed pods / T
+5      total             pods that exist / T
+6      desired           spec.replicas / T
+7      target            T / 10
+8      cpu_request       pod cpu request / node cpu
+9      memory_request    pod memory request / node memory
+10     cpu_limit         pod cpu limit / node cpu (0 when unset)
+11     memory_limit      pod memory limit / node memory (0 when unset)
+12     cpu_usage         pod cpu usage (declared) / node cpu
+13     memory_usage      pod memory usage (declared) / node memory
+14     cpu_over_room     log2(pod cpu request / cpu room) / 4 (1 when nothing fits)
+15     memory_over_room  log2(pod memory request / memory room) / 4 (1 when nothing fits)
+16     oom_pressure      log2(max over containers of memory usage / memory limit) / 4 (0 without limits)
+17     capacity          pods of the current size that fit / T, at most 2
+18     insufficient_cpu  1 if the last FailedScheduling says Insufficient cpu
+19     insufficient_mem  1 if it says Insufficient memory
+20     too_many_pods     1 if it says Too many pods
+21     oom               1 if a container was OOMKilled
+22     backoff           1 if a container is in CrashLoopBackOff / BackOff
+23     rejected          1 if the API rejected the object (request above limit...)
+24     last_noop         1 if the previous action was a noop
+25     last_blocked      1 if the previous action was blocked by the safeguards
+26     last_acted        1 if the previous action went through (not noop, not blocked)
+27     progress          step / max_steps
+=====  ================  ======================================================================
+
+The Dict variant groups the same numbers: ``counts`` (0-7), ``resources`` (8-13), ``fit`` (14-17),
+``reasons`` (18-23), ``verdict`` (24-26), ``progress`` (27).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pytest_simarena.episode.observation import Observation
+
+FEATURES: tuple[str, ...] = (
+    "ready", "pending", "running", "crash_looping", "oom_killed", "total", "desired", "target",
+    "cpu_request", "memory_request", "cpu_limit", "memory_limit", "cpu_usage", "memory_usage",
+    "cpu_over_room", "memory_over_room", "oom_pressure", "capacity",
+    "insufficient_cpu", "insufficient_mem", "too_many_pods", "oom", "backoff", "rejected",
+    "last_noop", "last_blocked", "last_acted", "progress",
+)  # fmt: skip
+N_FEATURES = len(FEATURES)
+LOW, HIGH = -1.0, 4.0
+GROUPS: dict[str, tuple[int, int]] = {
+    "counts": (0, 8),
+    "resources": (8, 14),
+    "fit": (14, 18),
+    "reasons": (18, 24),
+    "verdict": (24, 27),
+    "progress": (27, 28),
+}
+# The seed team's 5-feature state (env/simkube_gymenv.py _compute_dqn_state), in its order and scales.
+SEED_FEATURES: tuple[str, ...] = (
+    "cpu_m/4000",
+    "memory_mi/4096",
+    "pending/5",
+    "(target-total)/5",
+    "replicas/8",
+)
+
+
+def feature_values(obs: Observation, *, max_steps: int) -> list[float]:
+    """The features of ``obs`` in :data:`FEATURES` order, unclipped."""
+    t = float(max(obs.target, 1))
+    node = obs.node_allocatable
+    node_cpu = float(node.cpu) if node and node.cpu > 0 else 1.0
+    node_mem = float(node.memory) if node and node.memory > 0 else 1.0
+    from pytest_simarena.episode.fit import fit_measures
+
+    fit = fit_measures(obs)
+    last = obs.history[-1] if obs.history else None
+    backoff = bool(obs.backoff) or obs.crash_looping > 0
+    return [
+        obs.ready / t,
+        obs.pending / t,
+        obs.running / t,
+        obs.crash_looping / t,
+        obs.oom_killed / t,
+        obs.total / t,
+        obs.desired / t,
+        t / 10.0,
+        obs.pod_request("cpu") / node_cpu,
+        obs.pod_request("memory") / node_mem,
+        sum(c.cpu_limit or 0 for c in obs.containers) / node_cpu,
+        sum(c.memory_limit or 0 for c in obs.containers) / node_mem,
+        sum(c.cpu_usage or 0 for c in obs.containers) / node_cpu,
+        sum(c.memory_usage or 0 for c in obs.containers) / node_mem,
+        fit["cpu_over_room"],
+        fit["memory_over_room"],
+        fit["oom_pressure"],
+        fit["capacity"],
+        float(obs.insufficient_cpu),
+        float(obs.insufficient_memory),
+        float(obs.too_many_pods),
+        float(bool(obs.oom)),
+        float(backoff),
+        float(bool(obs.rejected)),
+        float(last is not None and last.action == "noop"),
+        float(last is not None and last.blocked),
+        float(last is not None and last.action != "noop" and not last.blocked),
+        obs.step / max(max_steps, 1),
+    ]
+
+
+def clipped_values(obs: Observation, *, max_steps: int) -> list[float]:
+    """The features of ``obs`` clipped to [LOW, HIGH], as plain floats (what trained policies read)."""
+    return [min(HIGH, max(LOW, v)) for v in feature_values(obs, max_steps=max_steps)]
+
+
+def observation_vector(obs: Observation, *, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The feature vector of ``obs`` (float32, clipped to [LOW, HIGH]); see the module table."""
+    import numpy as np
+
+    return np.clip(np.asarray(feature_values(obs, max_steps=max_steps), dtype=np.float32), LOW, HIGH)
+
+
+def observation_dict(obs: Observation, *, max_steps: int) -> dict[str, np.ndarray[Any, np.dtype[np.float32]]]:
+    """The same numbers grouped by :data:`GROUPS`."""
+    vector = observation_vector(obs, max_steps=max_steps)
+    return {name: vector[a:b] for name, (a, b) in GROUPS.items()}
+
+
+def seed_counts(obs: Observation, noise: float, rng: np.random.Generator | None) -> tuple[int, int, int]:
+    """(ready, pending, total), with the seed's optional Gaussian noise: each count + N(0, noise) rounded,
+    at least 0, and total raised to ready + pending when needed (seed observe/reader.py add_obs_noise)."""
+    ready, pending, total = obs.ready, obs.pending, obs.total
+    if noise > 0 and rng is not None:
+        ready, pending, total = (
+            max(0, round(v + float(rng.normal(0.0, noise)))) for v in (ready, pending, total)
+        )
+        total = max(total, ready + pending)
+    return ready, pending, total
+
+
+def seed_values(
+    obs: Observation, *, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> list[float]:
+    """The seed team's 5 features: pod cpu request in m / 4000, memory in Mi / 4096, pending / 5,
+    (target - total) / 5, min(1, spec.replicas / 8); counts optionally noisy (:func:`seed_counts`)."""
+    _, pending, total = seed_counts(obs, noise, rng)
+    return [
+        obs.pod_request("cpu") / 4000.0,
+        obs.pod_request("memory") / (1024 * 1024) / 4096.0,
+        pending / 5.0,
+        (obs.target - total) / 5.0,
+        min(1.0, obs.desired / 8.0),
+    ]
+
+
+def seed_vector(
+    obs: Observation, *, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """:func:`seed_values` as a float32 vector (the env's ``seed`` observation)."""
+    import numpy as np
+
+    return np.asarray(seed_values(obs, noise=noise, rng=rng), dtype=np.float32)
