@@ -108,6 +108,15 @@ _OBSERVATIONS: LRU[Observation] = LRU(1024)
 _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(1024)
 
 
+def clear_step_memos() -> None:
+    """Forget every memoized replay, observation and action (benchmarks start each figure cold)."""
+    from pytest_simarena.backends.embedded.memo import REPLAYS
+
+    REPLAYS.clear()
+    _OBSERVATIONS.clear()
+    _ACTIONS.clear()
+
+
 def _observation(ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int) -> Observation:
     memo_key = getattr(snapshot, "memo_key", None)
     if memo_key is None:
