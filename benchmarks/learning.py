@@ -70,8 +70,7 @@ def main() -> int:
         if args.ship:
             target = ROOT / "pytest_simarena" / "rl" / "baselines" / name
             target.mkdir(parents=True, exist_ok=True)
-            for file in ("policy.json", "policy.npz"):
-                shutil.copyfile(folder / file, target / file)
+            shutil.copyfile(folder / "policy.json", target / "policy.json")
     held = sorted(str(p) for f in HOLDOUT for p in (ROOT / "traces" / "generated").glob(f"{f}-*.sktrace"))
     policies = [f"rl:{out / name}" for name in AGENTS if (out / name / "policy.json").is_file()]
     cmd = [*simarena, "batch", *held, "--policy", *policies, *OTHERS, "--reward", "fit", "--seed",
