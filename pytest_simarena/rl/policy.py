@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError
 
 from .action_spaces import action_space_spec
+from .baselines import PREFIX as PREFIX
+from .baselines import baselines_dir as baselines_dir
+from .baselines import resolve_policy_dir as resolve_policy_dir
+from .baselines import shipped_baselines as shipped_baselines
 from .features import GROUPS, clipped_values, seed_values
 
 if TYPE_CHECKING:
@@ -27,38 +30,8 @@ if TYPE_CHECKING:
     from pytest_simarena.episode.observation import Observation
 
 FORMAT = "simarena-rl-policy/2"
-PREFIX = "rl:"
 ACTIVATIONS: dict[str, Callable[[float], float]] = {"tanh": math.tanh, "relu": lambda x: x if x > 0 else 0.0}
 Layer = tuple[list[list[float]], list[float]]
-
-
-def baselines_dir() -> Path:
-    """The folder of the shipped baselines (package data)."""
-    return Path(str(resources.files("pytest_simarena.rl") / "baselines"))
-
-
-def shipped_baselines() -> list[str]:
-    """Names of the shipped baselines (``ppo-baseline``, ...), sorted."""
-    root = baselines_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "policy.json").is_file())
-
-
-def resolve_policy_dir(spec: str) -> Path:
-    """The folder behind ``rl:NAME`` (a shipped baseline) or ``rl:DIR`` (a path)."""
-    target = spec[len(PREFIX) :] if spec.startswith(PREFIX) else spec
-    shipped = baselines_dir() / target
-    if "/" not in target and (shipped / "policy.json").is_file():
-        return shipped
-    path = Path(target)
-    if (path / "policy.json").is_file():
-        return path
-    known = ", ".join(f"rl:{n}" for n in shipped_baselines()) or "none"
-    raise SimArenaError(
-        f"policy {spec!r}: {target!r} is neither a shipped baseline ({known}) nor a folder with policy.json "
-        "(the --out folder of `simarena train`)"
-    )
 
 
 def _layers(meta: dict[str, Any], where: Path) -> list[Layer]:
