@@ -147,6 +147,7 @@ def scenario_cases() -> list[Any]:
     from pytest_simarena.policies import registry
     from pytest_simarena.scenario.loader import load_file
     from pytest_simarena.scenario.model import Context, all_cases, expand
+    from pytest_simarena.scenario.run import is_live
 
     ctx = Context(
         rootpath=ROOT,
@@ -156,7 +157,9 @@ def scenario_cases() -> list[Any]:
     cases = []
     for file in sorted((ROOT / "scenarios").glob("*.yaml")):
         cases += all_cases(expand(load_file(file), ctx))
-    return cases
+    # Replay-mode cases only: live agents (scenarios/agents.yaml) need kubectl and an API server, and
+    # their determinism has its own tests (tests/agents: same seed and requests -> identical run folders).
+    return [c for c in cases if not is_live(c)]
 
 
 def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:
@@ -182,12 +185,13 @@ def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:
     record: Obj = {"outcome": sha(canon(summary)), "passed": summary["passed"]}
     texts: dict[str, str] = {}
     if workdir.is_dir():
-        for f in sorted(workdir.iterdir()):
+        for f in sorted(p for p in workdir.rglob("*") if p.is_file()):
+            name = f.relative_to(workdir).as_posix()  # live agents keep their output in a subfolder
             if f.name == "timings.json":
                 continue  # wall-clock seconds
-            record[f.name] = sha(f.read_bytes())
+            record[name] = sha(f.read_bytes())
             if f.suffix in (".jsonl", ".json"):
-                texts[f.name] = f.read_text(encoding="utf-8")
+                texts[name] = f.read_text(encoding="utf-8")
     return record, texts
 
 
