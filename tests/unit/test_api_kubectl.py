@@ -268,3 +268,10 @@ def test_simarena_serve_writes_the_kubeconfig_and_a_replayable_run_folder(tmp_pa
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert replay.stdout.startswith("reproduced: live session, 1 write(s)")
     time.sleep(0)  # nothing left running: the server stopped with the signal
+
+
+def test_typed_generators_get_a_clear_415() -> None:
+    with served() as s:
+        done = s.kubectl("create", "configmap", "x", "--from-literal=a=b", check=False)
+        assert done.returncode == 1
+        assert "protobuf is not served" in done.stderr and "kubectl apply -f" in done.stderr
