@@ -2,7 +2,7 @@
 
 ``train(TrainSettings(...))`` writes into ``out``:
 
-* ``policy.json`` + ``policy.npz``: the trained network for numpy inference (``--policy rl:OUT``);
+* ``policy.json``: the trained network and how to run it, with the core install only (``--policy rl:OUT``);
 * ``model.zip``: the Stable-Baselines3 model (to continue training or inspect it);
 * ``checkpoints/``: models saved along the way;
 * ``curve.csv`` and ``learning-curve.png``: per finished episode, the step count, return and whether it
@@ -134,7 +134,7 @@ def _model(run: TrainRun, venv: Any, *, observation: str, seed: int) -> Any:
 
 
 def _layers(model: Any, algo: str) -> tuple[list[tuple[Any, Any]], str]:
-    """The inference network's (weight, bias) pairs and activation name, as numpy arrays."""
+    """The inference network's (weight, bias) pairs (numpy arrays) and activation name."""
     import torch
 
     if algo == "ppo":
@@ -208,19 +208,19 @@ def plot_curve(rows: Sequence[dict[str, Any]], path: Path, title: str, window: i
 
 def train(run: TrainRun) -> TrainResult:
     """Train ``run.train.algo`` on the learning env and write the output folder (module docstring)."""
-    sb3 = _need_library()
+    from .env import LearnEnv, make_env
+    from .policy import export_policy
+
     settings = run.train
+    options = run.env_options()
+    probe = LearnEnv(**options)  # fail fast on bad options (before importing torch), learn the spaces
+    sb3 = _need_library()
     import torch
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    from .env import LearnEnv, make_env
-    from .policy import export_policy
-
     torch.set_num_threads(1)  # small networks: threads cost more than they give, and results stay exact
-    options = run.env_options()
-    probe = LearnEnv(**options)  # fail fast on bad options, and learn the resolved spaces
     seed = probe.settings.seed
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)

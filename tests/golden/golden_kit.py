@@ -185,12 +185,13 @@ def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:
     record: Obj = {"outcome": sha(canon(summary)), "passed": summary["passed"]}
     texts: dict[str, str] = {}
     if workdir.is_dir():
-        for f in sorted(workdir.iterdir()):
+        for f in sorted(p for p in workdir.rglob("*") if p.is_file()):
+            name = f.relative_to(workdir).as_posix()  # live agents keep their output in a subfolder
             if f.name == "timings.json":
                 continue  # wall-clock seconds
-            record[f.name] = sha(f.read_bytes())
+            record[name] = sha(f.read_bytes())
             if f.suffix in (".jsonl", ".json"):
-                texts[f.name] = f.read_text(encoding="utf-8")
+                texts[name] = f.read_text(encoding="utf-8")
     return record, texts
 
 
