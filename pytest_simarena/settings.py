@@ -696,6 +696,17 @@ SETTINGS: tuple[Setting, ...] = (
         help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
     ),
     Setting(
+        name="watch_grace",
+        type=float,
+        default=0.5,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Wall seconds a watch waits for its client to hang up before it lets simulated time run "
+        "(raise it on a loaded machine: a client slower than this sees the clock move further)",
+    ),
+    Setting(
         name="safeguards",
         type=bool,
         default=True,
@@ -1089,6 +1100,7 @@ class ServeSettings(_Checked):
     port: int = _row_field("port")
     request_cost: float = _row_field("request_cost")
     watch_seconds: float = _row_field("watch_seconds")
+    watch_grace: float = _row_field("watch_grace")
     safeguards: bool = _row_field("safeguards")
     body_limit: int = _row_field("body_limit")
 

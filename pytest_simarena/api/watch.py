@@ -8,9 +8,10 @@ BOOKMARK annotated ``k8s.io/initial-events-end``.
 Time: while the watch has nothing to send, SIMULATED time runs (to the next timer of the cluster, in
 milliseconds of wall time) until a change matches or ``timeoutSeconds`` of simulated
 time have passed (the ``watch_seconds`` setting, default 300); then the stream ends, as an apiserver ends a
-watch at its timeout. After sending events the server waits up to ``grace`` seconds of wall time for the
-client to hang up (a satisfied ``kubectl wait`` does) before it lets time run again, so how far a watch
-moves the clock depends only on the requests, not on the machine's speed.
+watch at its timeout. After sending events the server waits up to ``watch_grace`` wall seconds (default
+0.5) for the client to hang up (a satisfied ``kubectl wait`` does) before it lets time run again, so how
+far a watch moves the clock depends on the requests, not on the machine's speed, as long as the client
+reacts within the grace.
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ READABLE = DATA / "readable"
 SHARED_TRACES = ROOT.parent / "shared" / "traces"
 BLOCK = 64  # event-log lines per hash block
 TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
+# Run-folder files that are no outputs of the episode: a command agent's kubectl caches.
+# (kubeconfig: the live API server's random port, CA and token.)
+NOT_OUTPUTS = ("agent/kube-cache/", "agent/kubeconfig")
 
 Obj = dict[str, Any]
 
@@ -187,11 +190,15 @@ def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:
     if workdir.is_dir():
         for f in sorted(p for p in workdir.rglob("*") if p.is_file()):
             name = f.relative_to(workdir).as_posix()  # live agents keep their output in a subfolder
-            if f.name == "timings.json":
-                continue  # wall-clock seconds
-            record[name] = sha(f.read_bytes())
+            if f.name == "timings.json" or name.startswith(NOT_OUTPUTS):
+                continue  # wall-clock seconds; kubectl's caches (named after the server's random port)
+            data = f.read_bytes()
             if f.suffix in (".jsonl", ".json"):
-                texts[name] = f.read_text(encoding="utf-8")
+                # Paths of this checkout (a live session records its trace's path) are made relative.
+                text = relative(data.decode("utf-8"))
+                data = text.encode("utf-8")
+                texts[name] = text
+            record[name] = sha(data)
     return record, texts
 
 
