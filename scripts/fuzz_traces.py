@@ -248,8 +248,12 @@ class Escape:
     message: str
 
 
-def exercise(data: bytes, name: str, original: Any) -> Escape | str:
-    """Run the readers on ``data`` (as file ``name``): the escape, else ``accepted`` or ``rejected``."""
+def exercise(data: bytes, name: str, original: Any, *, replay: bool = False) -> Escape | str:
+    """Run the readers on ``data`` (as file ``name``): the escape, else ``accepted`` or ``rejected``.
+
+    ``replay``: an accepted mutant is also replayed for 120 simulated seconds on the embedded cluster and
+    observed, as ``simarena simulate`` does.
+    """
     from pytest_simarena.cli.trace_cmd import inspect_trace
     from pytest_simarena.trace import Trace, diff_traces, dumps, loads, validate
 
@@ -282,14 +286,27 @@ def exercise(data: bytes, name: str, original: Any) -> Escape | str:
             diff_traces(original, trace)
             stage = "dump"
             dumps(trace)
+            if replay:
+                stage = "replay"
+                _replay(trace)
     except SimArenaError as exc:
-        if name in str(exc) or stage in ("diff", "dump"):
-            # diff/dump errors are about an in-memory trace; the CLI adds the file name
+        if name in str(exc) or stage in ("diff", "dump", "replay"):
+            # errors about an in-memory trace or a cluster; the CLI adds the file name
             return "rejected" if stage == "load" else "accepted"
         return Escape(stage, type(exc).__name__ + " without the file name", _origin(exc), str(exc)[:200])
     except Exception as exc:  # exactly what this script exists to find
         return Escape(stage, type(exc).__name__, _origin(exc), str(exc)[:200])
     return "accepted"
+
+
+def _replay(trace: Any) -> None:
+    from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+    from pytest_simarena.kubeview import summarize
+
+    cluster = EmbeddedCluster(ClusterSpec.default(), seed=0)
+    cluster.start(trace)
+    cluster.run(120)
+    summarize(cluster.observe())
 
 
 def _origin(exc: BaseException) -> str:
@@ -341,7 +358,7 @@ class Summary:
         }
 
 
-def fuzz(files: list[Path], *, count: int, seed: int, first: int = 0) -> Summary:
+def fuzz(files: list[Path], *, count: int, seed: int, first: int = 0, replay: bool = False) -> Summary:
     """Trials ``first .. first+count-1``; trial ``n`` mutates ``files[n % len(files)]``."""
     from pytest_simarena.trace import loads
 
@@ -359,7 +376,7 @@ def fuzz(files: list[Path], *, count: int, seed: int, first: int = 0) -> Summary
         data, original = originals[path]
         rng = random.Random(f"{seed}:{n}")
         mutant = mutate(data, rng, is_json=path.suffix.lower() == ".json")
-        escape = exercise(mutant, str(path), original)
+        escape = exercise(mutant, str(path), original, replay=replay)
         summary.trials += 1
         if escape == "accepted":
             summary.accepted += 1
@@ -383,12 +400,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trial", type=int, default=0, help="First trial number (to reproduce one)")
     parser.add_argument("--root", action="append", type=Path, help="Folder of traces (default: see above)")
     parser.add_argument("--json", action="store_true", help="Print the summary as JSON")
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="Also replay each accepted mutant on the embedded cluster (slow)",
+    )
     args = parser.parse_args(argv)
     files = corpus(args.root or default_roots())
     if not files:
         print("no trace files found", file=sys.stderr)
         return 2
-    summary = fuzz(files, count=args.count, seed=args.seed, first=args.trial)
+    if args.replay:
+        # A mutant can ask the simulator for millions of pods: fail with MemoryError (an escape to look
+        # at) rather than take the machine's memory.
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.RLIM_INFINITY))
+    summary = fuzz(files, count=args.count, seed=args.seed, first=args.trial, replay=args.replay)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:

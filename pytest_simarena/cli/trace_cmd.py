@@ -127,7 +127,12 @@ def register(subparsers: Any) -> None:
         "unreadable input or an OUT name of no known format",
         handler=cmd_from_manifests,
     )
-    p.add_argument("sources", metavar="FILE_OR_DIR", nargs="+", help="manifests: YAML/JSON files or folders")
+    p.add_argument(
+        "sources",
+        metavar="FILE_OR_DIR",
+        nargs="+",
+        help="manifests: YAML/JSON files or folders, - for standard input",
+    )
     p.add_argument(
         "--out", required=True, metavar="TRACE", help="the trace to write (.sktrace/.msgpack/.json)"
     )

@@ -1,15 +1,15 @@
 """Your own workload as a trace: a SimKube v2 trace built from Kubernetes YAML manifests.
 
-What ``simarena trace from-manifests`` does. The manifests (files, or folders of ``*.yaml``/``*.yml``/
-``*.json``; multi-document files and ``kind: List`` as kubectl reads them) become the trace's first event, as
-SimKube's tracer would have recorded them on a cluster where they were just applied; each ``later`` file
-becomes an event ``seconds`` after it (a scale, an image or resources update). Objects are stored the way the
-tracer stores them (``../shared/notes/simkube.md`` §1.3): ``status`` and the server-set metadata removed,
-an ``annotations`` map present, quantities canonical. The kinds with pod templates (Deployment,
-StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) are tracked in ``config.trackedObjects``; the
-objects they reference (ConfigMap, Secret, ServiceAccount, Service, PersistentVolumeClaim) are applied
-before them, in Helm's install order. Namespaces are skipped (SimKube's driver creates the namespaces it
-replays into); other kinds are refused.
+What ``simarena trace from-manifests`` does. The manifests (files, folders of ``*.yaml``/``*.yml``/
+``*.json``, or ``-`` for standard input; multi-document files and ``kind: List`` as kubectl reads them)
+become the trace's first event, as SimKube's tracer would have recorded them on a cluster where they were
+just applied; each ``later`` file becomes an event ``seconds`` after it (a scale, an image or resources
+update). Objects are stored the way the tracer stores them (``../shared/notes/simkube.md`` §1.3):
+``status`` and the server-set metadata removed, an ``annotations`` map present, quantities canonical.
+The kinds with pod templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) are
+tracked in ``config.trackedObjects``; the objects they reference (ConfigMap, Secret, ServiceAccount,
+Service, PersistentVolumeClaim) are applied before them, in Helm's install order. Namespaces are skipped
+(SimKube's driver creates the namespaces it replays into); other kinds are refused.
 
 Every problem is a :class:`~pytest_simarena.errors.TraceError` naming the file and line of the document,
 the document's number, the object and the field, for example ``deploy.yaml:1: document 1
@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -42,6 +43,7 @@ from .validate import validate
 from .values import preview, type_name
 
 GENERATOR_ID = "pytest-simarena from-manifests 1"
+STDIN = "<stdin>"
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 # kind -> the apiVersion that serves it (the only one since Kubernetes 1.25 for all of these)
@@ -161,6 +163,11 @@ def read_manifests(path: str | Path) -> list[Manifest]:
         raise TraceError(f"not UTF-8 text (byte {exc.start})", path=name) from None
     except OSError as exc:
         raise TraceError(f"cannot read ({exc.strerror or exc})", path=name) from None
+    return parse_manifests(text, name)
+
+
+def parse_manifests(text: str, name: str) -> list[Manifest]:
+    """Every object of YAML/JSON ``text``; ``name`` is the file name errors give."""
     out: list[Manifest] = []
     document = 0
     loader: _Loader | None = None
@@ -451,7 +458,11 @@ def trace_from_manifests(
 
 
 def _read_source(source: str | Path, namespace: str) -> list[Manifest]:
-    return [replace(m, namespace=namespace) for path in manifest_files(source) for m in read_manifests(path)]
+    if str(source) == "-":  # kubectl's `-f -`: `helm template ... | simarena trace from-manifests -`
+        found = parse_manifests(sys.stdin.read(), STDIN)
+    else:
+        found = [m for path in manifest_files(source) for m in read_manifests(path)]
+    return [replace(m, namespace=namespace) for m in found]
 
 
 def _refuse_duplicates(stored: list[tuple[Manifest, Obj]]) -> None:

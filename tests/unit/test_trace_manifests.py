@@ -425,3 +425,32 @@ def test_manifest_text_is_read_as_kubernetes_reads_it(tmp_path: Path) -> None:
     )
     trace = trace_from_manifests([path])
     assert trace.events[0]["applied_objs"][0]["metadata"]["labels"]["since"] == "2024-01-01"
+
+
+def test_standard_input_as_kubectl_reads_it(tmp_path: Path) -> None:
+    """`helm template ... | simarena trace from-manifests - --out t.sktrace` (a real pipe, a real process)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "t.sktrace"
+    code = "import sys; from pytest_simarena.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "trace", "from-manifests", "-", "--out", str(out)],
+        input=yaml.safe_dump(deployment()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [str(r) for r in load_trace(out).workloads()] == ["Deployment default/web"]
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "trace", "from-manifests", "-", "--out", str(out)],
+        input=yaml.safe_dump(deployment(cpu="x")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(
+        "simarena: error: <stdin>:1: document 1 (Deployment default/web): spec.template"
+    )
