@@ -182,11 +182,27 @@ def _init_max_over() -> None:
     assert_pending_with(pods_of(snap, "web"), snap, CPU1)
 
 
-@case("fit-overhead-added-to-requests[k8s-1.1]")
+@case("overhead-without-RuntimeClass-rejected-FailedCreate[k15-5,k8s-2.4]")
 def _overhead() -> None:
-    dep = deployment("web", 1, cpu="16", overhead={"cpu": "1m"})
+    # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: spec.overhead with no RuntimeClass that
+    # defines it -> admission.NewForbidden(..., "pod rejected: Pod Overhead set without corresponding
+    # RuntimeClass defined Overhead"); the name is the generateName prefix (apiserver admission errors.go
+    # extractResourceName: name generation has not happened yet); the ReplicaSet records Warning FailedCreate
+    # "Error creating: %v" (pkg/controller/controller_utils.go) and ReplicaFailure (replica_set_utils.go).
+    dep = deployment("web", 1, cpu="1", overhead={"cpu": "1m"})
     _, snap = replay(trace((0, [dep])), 10, one_node())
-    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    error = (
+        f'pods "{name_of(rs)}-" is forbidden: '
+        "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+    )
+    evs = events_for(snap, name_of(rs), "FailedCreate")
+    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
+    assert evs[0]["count"] > 1  # the controller requeues with rate-limited backoff and fails again
+    failure = condition(rs, "ReplicaFailure")
+    assert failure is not None
+    assert (failure["status"], failure["reason"], failure["message"]) == ("True", "FailedCreate", error)
 
 
 @case("fit-sidecar-runs-alongside-containers[k8s-1.1]")

@@ -288,6 +288,9 @@ class ReplicaSet(Workload):
         self.pod_hash = ""
         self.revision = 0
         self._availability_checks: set[float] = set()
+        # A rejected pod creation: (error, since) for the ReplicaFailure condition, and the requeue count.
+        self.create_failure: tuple[str, float] | None = None
+        self._create_retries = 0
         super().__init__(ctx, obj, owner=owner, root=root)
 
     def set_object(self, obj: Obj) -> None:
@@ -352,7 +355,11 @@ class ReplicaSet(Workload):
             return
         active = self.active_pods()
         diff = len(active) - self.replicas
-        if diff < 0:
+        if diff < 0 and self.tmpl.admission_error is not None:
+            self._create_rejected(self.tmpl.admission_error)
+        elif diff < 0:
+            self.create_failure = None
+            self._create_retries = 0
             labels = dict(self.tmpl.labels)
             annotations = dict(self.tmpl.template_annotations)
             for _ in range(-diff):
@@ -381,6 +388,23 @@ class ReplicaSet(Workload):
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 
+    def _create_rejected(self, why: str) -> None:
+        """Admission refused the pod: FailedCreate, ReplicaFailure, rate-limited requeue.
+
+        The API names the pod by its generateName prefix (admission runs before a name is generated;
+        apiserver admission/errors.go extractResourceName); controller_utils.go createPods records
+        "Error creating: %v"; the slow-start batch of 1 stops at the first error, so one attempt per sync.
+        replica_set.go requeues with the workqueue's default controller rate limiter (5 ms doubling, capped
+        at 1000 s).
+        """
+        error = f'pods "{self.name}-" is forbidden: {why}'
+        self.event("Warning", "FailedCreate", f"Error creating: {error}")
+        if self.create_failure is None:
+            self.create_failure = (error, self.ctx.clock.now)
+        delay = min(0.005 * 2**self._create_retries, 1000.0)
+        self._create_retries += 1
+        self.ctx.clock.after(delay, self.ctx.dirty, self)
+
     def _pod_name(self) -> str:
         # generateName "<rs>-" + 5 random characters; a collision is retried as the API server does.
         while True:
@@ -397,4 +421,16 @@ class ReplicaSet(Workload):
             status["readyReplicas"] = ready
         if available:
             status["availableReplicas"] = available
+        if self.create_failure is not None:
+            # replica_set_utils.go calculateStatus: ReplicaFailure=True, reason FailedCreate, the error text.
+            error, since = self.create_failure
+            status["conditions"] = [
+                {
+                    "type": "ReplicaFailure",
+                    "status": "True",
+                    "lastTransitionTime": self.ctx.clock.timestamp(since),
+                    "reason": "FailedCreate",
+                    "message": error,
+                }
+            ]
         return status
