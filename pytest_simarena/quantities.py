@@ -23,6 +23,7 @@ import json
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from .errors import QuantityError
 
@@ -197,6 +198,7 @@ def _exact_value(digits: str, frac_len: int, base: int, exponent: int) -> Fracti
     return value
 
 
+@lru_cache(maxsize=8192)  # Quantity is immutable; episode steps parse the same few strings over and over
 def _parse(text: str) -> Quantity:
     """quantity.go ``ParseQuantity`` (value, format and the cached canonical string)."""
     if not text:

@@ -12,33 +12,15 @@ Users add their own by import path (``mypkg.rewards:my_reward``) like policies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from . import rewards_seed
 from .errors import SimArenaError, UnknownNameError
+from .reward_types import Reward as Reward
+from .reward_types import StepOutcome as StepOutcome
 
 if TYPE_CHECKING:
     from .episode.observation import Observation
-
-
-@dataclass(frozen=True, slots=True)
-class StepOutcome:
-    """What happened to the step's action: its type, the safeguard/apply status and whether it was blocked."""
-
-    step: int
-    action: str = "noop"
-    status: str = "unchanged"
-    blocked: bool = False
-
-
-@runtime_checkable
-class Reward(Protocol):
-    """A reward: ``reward(observation, outcome) -> float`` with a ``name`` for logs and reports."""
-
-    name: str
-
-    def __call__(self, observation: Observation, outcome: StepOutcome) -> float: ...
 
 
 def _target(obs: Observation) -> int:
@@ -177,7 +159,7 @@ def make_reward(name: str | Reward | Callable[[Observation, StepOutcome], float]
             return builtin  # type: ignore[return-value]
         return _Named(builtin, name)
     if ":" in name:
-        from .policies.registry import load_object
+        from .loading import load_object
 
         obj: Any = load_object(name, what="reward")
         if isinstance(obj, type):

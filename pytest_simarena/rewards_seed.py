@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .episode.observation import Observation
-    from .rewards import StepOutcome
+    from .reward_types import StepOutcome
 
 # The seed's bounds (runner/safeguards.py) and cost references (observe/reward.py).
 SEED_MAX_CPU_M = 16000

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -348,6 +349,9 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# The node a --nodes/--node-* option left out takes: the default cluster's KWOK nodes (ClusterSpec.default()).
+DEFAULT_NODES: dict[str, Any] = {"nodes": 3, "cpu": "16", "memory": "32Gi", "pods": 110}
+
 # The one table. Names are the Python field names; every face derives its spelling from them.
 SETTINGS: tuple[Setting, ...] = (
     # --- episode ------------------------------------------------------------------------------------
@@ -367,7 +371,8 @@ SETTINGS: tuple[Setting, ...] = (
         group="episode",
         metavar="NAME",
         checks=(_check_reward,),
-        help="Reward: binary, shaped, penalty, cost_aware or module:name",
+        help="Reward: binary, shaped, penalty, cost_aware, fit, fit_cost, scale, max_punish, cost_aware_v2 "
+        "(docs/rewards.md) or module:name; simarena train defaults to the profile's (fit or scale)",
     ),
     Setting(
         name="max_steps",
@@ -387,7 +392,7 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
         parse=parse_seconds,
         checks=(positive,),
-        aliases=("step_duration", "duration"),
+        aliases=("step_duration",),
         help="Simulated seconds per step (s, m or h suffix)",
     ),
     Setting(
@@ -495,7 +500,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="N",
         checks=(at_least(1),),
-        default_text="3",
+        default_text=str(DEFAULT_NODES["nodes"]),
         help="Number of identical nodes",
     ),
     Setting(
@@ -506,7 +511,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="Q",
         checks=(_quantity("cpu"),),
-        default_text="16",
+        default_text=str(DEFAULT_NODES["cpu"]),
         help="CPU per node, a quantity",
     ),
     Setting(
@@ -517,7 +522,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="Q",
         checks=(_quantity("memory"),),
-        default_text="32Gi",
+        default_text=str(DEFAULT_NODES["memory"]),
         help="Memory per node, a quantity",
     ),
     Setting(
@@ -528,7 +533,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="N",
         checks=(at_least(1),),
-        default_text="110",
+        default_text=str(DEFAULT_NODES["pods"]),
         help="Pods per node",
     ),
     # --- kube ---------------------------------------------------------------------------------------
@@ -691,6 +696,24 @@ SETTINGS: tuple[Setting, ...] = (
         help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
     ),
     Setting(
+        name="watch_grace",
+        type=float,
+        default=0.5,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Wall seconds a watch waits for its client to hang up before it lets simulated time run "
+        "(raise it on a loaded machine: a client slower than this sees the clock move further)",
+    ),
+    Setting(
+        name="safeguards",
+        type=bool,
+        default=True,
+        group="serve",
+        help="Judge every workload write by the project's safeguards, as admission (off: validation only)",
+    ),
+    Setting(
         name="body_limit",
         type=int,
         default=3 * 1024 * 1024,
@@ -707,7 +730,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="agents",
         metavar="MODE",
         checks=(one_of("replay", "live"),),
-        help="replay: each step replays the edited trace; live: the cluster keeps running and the agent "
+        help="Replay: each step replays the edited trace; live: the cluster keeps running and the agent "
         "acts on it (llm and command agents always run live)",
     ),
     Setting(
@@ -892,7 +915,7 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
     "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
-    "run": ("episode", "cluster", "kube"),
+    "run": ("episode", "cluster", "kube", "agents"),
     "batch": ("episode", "cluster", "kube"),
     "simulate": ("seed", "cluster", "replay"),
     "preflight": ("kube",),
@@ -944,6 +967,12 @@ def _row_field(name: str) -> Any:
 T = TypeVar("T", bound="_Checked")
 
 
+@functools.cache
+def _rows_of(groups: tuple[str, ...]) -> tuple[Setting, ...]:
+    # Cached: every episode builds a settings object, and the table does not change.
+    return tuple(s for s in SETTINGS if s.group in groups)
+
+
 class _Checked:
     """Mixin for the frozen value objects: check every row-backed field, build from values or text."""
 
@@ -951,7 +980,8 @@ class _Checked:
 
     @classmethod
     def rows(cls) -> tuple[Setting, ...]:
-        return tuple(s for s in SETTINGS if s.group in cls._groups)
+        """The table rows this value object holds (by group)."""
+        return _rows_of(cls._groups)
 
     def _check_fields(self) -> None:
         for row in self.rows():
@@ -1024,12 +1054,13 @@ class ClusterSettings(_Checked):
         """The uniform node shape the node options describe (missing ones default), or None if none is set."""
         if all(getattr(self, s.field) is None for s in select("cluster", exclude=("cluster",))):
             return None
-        return {
-            "nodes": self.nodes if self.nodes is not None else int(get("nodes").shown_default),
-            "cpu": self.node_cpu if self.node_cpu is not None else get("node_cpu").shown_default,
-            "memory": self.node_memory if self.node_memory is not None else get("node_memory").shown_default,
-            "pods": self.node_pods if self.node_pods is not None else int(get("node_pods").shown_default),
+        given = {
+            "nodes": self.nodes,
+            "cpu": self.node_cpu,
+            "memory": self.node_memory,
+            "pods": self.node_pods,
         }
+        return {key: DEFAULT_NODES[key] if value is None else value for key, value in given.items()}
 
     def backend_options(self, backend: str, *, intended: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Keyword options for :func:`~pytest_simarena.backends.registry.make_backend` (without the seed).
@@ -1069,6 +1100,8 @@ class ServeSettings(_Checked):
     port: int = _row_field("port")
     request_cost: float = _row_field("request_cost")
     watch_seconds: float = _row_field("watch_seconds")
+    watch_grace: float = _row_field("watch_grace")
+    safeguards: bool = _row_field("safeguards")
     body_limit: int = _row_field("body_limit")
 
     def __post_init__(self) -> None:

@@ -165,6 +165,7 @@ def run_live_episode(
     from pytest_simarena.episode.results import EpisodeResult, StepRecord
     from pytest_simarena.episode.runlog import dumps_json, jsonl_line
     from pytest_simarena.live import LiveSession
+    from pytest_simarena.live.runfolder import EXPORT_FILE
     from pytest_simarena.settings import EpisodeSettings
 
     # The table's checks (one line naming the bad setting), as replay episodes get them.
@@ -253,6 +254,7 @@ def run_live_episode(
             hold=hold,
             error=error,
             final_trace=session.export_trace(),
+            final_trace_file=EXPORT_FILE if run_dir is not None else None,
             options={"mode": "live", "workload": workload, "kind": kind, "namespace": namespace},
         )
         if run_dir is not None:

@@ -88,7 +88,10 @@ class LlmConfig:
     def check(self) -> None:
         """Fail early, with one line, on a config that cannot work."""
         if not self.model:
-            raise LlmError("llm policy: no model name: set SIMARENA_LLM_MODEL or --simarena-llm-model")
+            raise LlmError(
+                "llm policy: no model name: set the llm_model setting "
+                "(--llm-model, --simarena-llm-model or SIMARENA_LLM_MODEL)"
+            )
         if not self.base_url.startswith(("http://", "https://")):
             raise LlmError(f"llm policy: base url {self.base_url!r}: expected http://... or https://...")
         if self.max_tool_calls < 1:
@@ -142,6 +145,18 @@ class ChatClient:
         return message
 
 
+def _tool_calls(message: Obj, url: str) -> list[Obj]:
+    """The reply's tool calls, checked for the shape the loop relies on (else one LlmError line)."""
+    calls = message.get("tool_calls") or []
+    if not isinstance(calls, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("function"), dict) for c in calls
+    ):
+        raise LlmError(
+            f"llm policy: {url}: tool_calls is not a list of {{id, function: {{name, arguments}}}}"
+        )
+    return calls
+
+
 def _error_message(raw: bytes) -> str:
     try:
         data = json.loads(raw)
@@ -191,7 +206,7 @@ class LlmAgent:
         tools = openai_tools(TOOLS)
         while True:
             message = self.client.complete(self.messages, tools)
-            tool_calls = message.get("tool_calls") or []
+            tool_calls = _tool_calls(message, self.client.url)
             kept: Obj = {"role": "assistant", "content": message.get("content")}
             if tool_calls:
                 kept["tool_calls"] = tool_calls
@@ -199,7 +214,7 @@ class LlmAgent:
             if not tool_calls:
                 break
             for call in tool_calls:
-                function = call.get("function") or {}
+                function = call["function"]
                 name = str(function.get("name", ""))
                 call_id = str(call.get("id", ""))
                 if calls >= self.config.max_tool_calls:

@@ -16,6 +16,7 @@ Obj = dict[str, Any]
 
 KUBE_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-simarena"}
 METRICS_GROUP, METRICS_VERSION = "metrics.k8s.io", "v1beta1"
+AUTHORIZATION_GROUP = "authorization.k8s.io"
 
 
 def version() -> Obj:
@@ -37,6 +38,7 @@ def _groups() -> dict[str, list[str]]:
         if res.group and res.version not in found.setdefault(res.group, []):
             found[res.group].append(res.version)
     found[METRICS_GROUP] = [METRICS_VERSION]
+    found[AUTHORIZATION_GROUP] = ["v1"]
     return found
 
 
@@ -103,6 +105,16 @@ def resource_list(group_version: str) -> Obj | None:
                 "verbs": ["get", "list"],
             }
             for name, kind, namespaced in (("nodes", "NodeMetrics", False), ("pods", "PodMetrics", True))
+        ]
+    elif group_version == f"{AUTHORIZATION_GROUP}/v1":
+        resources = [
+            {
+                "name": "selfsubjectaccessreviews",
+                "singularName": "selfsubjectaccessreview",
+                "namespaced": False,
+                "kind": "SelfSubjectAccessReview",
+                "verbs": ["create"],
+            }
         ]
     else:
         served = [r for r in RESOURCES if r.group_version == group_version]

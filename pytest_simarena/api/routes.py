@@ -40,6 +40,7 @@ SERVED_PATHS = (
     "/version, /api, /apis, /api/v1/..., /apis/{apps,batch}/v1/..., /apis/metrics.k8s.io/v1beta1/..., "
     "/simarena/v1/clock, /simarena/v1/advance"
 )
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 # Paths that cost no simulated time: discovery, health, the clock itself.
 FREE_PREFIXES = ("/version", "/openapi", "/healthz", "/livez", "/readyz", "/simarena/")
 
@@ -75,6 +76,11 @@ class Request:
             return True
         parts = self.path.strip("/").split("/")
         return parts[0] == "apis" and len(parts) <= 3
+
+    @property
+    def dry_run(self) -> bool:
+        """``?dryRun=All``: run every check, store nothing."""
+        return self.query.get("dryRun") == "All"
 
     @property
     def watch(self) -> bool:
@@ -169,6 +175,8 @@ class Router:
             return Response.json(200, found)
         if path.startswith("/apis/metrics.k8s.io/v1beta1/"):
             return self._metrics(req)
+        if path == ACCESS_REVIEW_PATH:
+            return self._access_review(req)
         target = parse_target(path)
         if target is None:
             raise _not_served(path)
@@ -227,6 +235,22 @@ class Router:
             raise _not_served(req.path)
         return Response.json(200, {"now": session.now, "time": session.timestamp()})
 
+    # -- authorization.k8s.io: what the token may do (kubectl auth can-i, preflight checks) ----------------
+    def _access_review(self, req: Request) -> Response:
+        """SelfSubjectAccessReview: the token may do everything (what is not served answers 404)."""
+        if req.method != "POST":
+            raise method_not_allowed("selfsubjectaccessreviews supports only POST (create)")
+        body = self._decode(req)
+        if not isinstance(body, dict):
+            raise bad_request("the request body must be a SelfSubjectAccessReview object")
+        # Authorization, not existence (as RBAC): the token is the cluster's admin, like a kind cluster's
+        # kubeconfig; a resource that is not served is then a 404 when used.
+        allowed, reason = True, "the kubeconfig's token is the embedded cluster's admin"
+        answer = {**body, "status": {"allowed": allowed, "reason": reason}}
+        answer.setdefault("apiVersion", "authorization.k8s.io/v1")
+        answer.setdefault("kind", "SelfSubjectAccessReview")
+        return Response.json(201, answer)
+
     # -- metrics.k8s.io -------------------------------------------------------------------------------
     def _metrics(self, req: Request) -> Response:
         if req.method != "GET":
@@ -264,10 +288,14 @@ class Router:
         elif kind in ("application/yaml", "application/x-yaml", APPLY_PATCH):
             loader = yaml.safe_load
         else:
+            hint = ""
+            if "protobuf" in kind:
+                # kubectl's typed generators (create configmap/deployment, run, auth can-i) send protobuf.
+                hint = " (protobuf is not served: write the object as YAML, then kubectl apply -f)"
             raise ApiError(
                 415,
                 f"the body of the request was in an unknown format ({kind}) - accepted media types include: "
-                "application/json, application/yaml",
+                f"application/json, application/yaml{hint}",
             )
         try:
             return loader(req.body.decode("utf-8"))
@@ -301,11 +329,23 @@ class Router:
             return self._answer(req, res, [obj], single=True)
         if verb == "update":
             body, warnings = self._object_body(req, target)
-            return Response.json(200, session.replace(res.name, ns, name, body), warnings)
+            replaced = session.replace(res.name, ns, name, body, dry_run=req.dry_run)
+            return Response.json(200, replaced, warnings)
         if verb == "patch":
             return self._patch(req, target)
         if verb == "delete":
-            session.delete(res.name, ns, name)
+            options = self._decode(req) if req.body.strip() else {}
+            if not isinstance(options, dict):
+                raise bad_request("the body of a DELETE must be DeleteOptions (a JSON object)")
+            preconditions = options.get("preconditions")
+            dry_run = req.dry_run or options.get("dryRun") == ["All"]
+            session.delete(
+                res.name,
+                ns,
+                name,
+                preconditions=preconditions if isinstance(preconditions, dict) else None,
+                dry_run=dry_run,
+            )
             return Response.json(
                 200,
                 {
@@ -332,7 +372,8 @@ class Router:
             return self._answer(req, res, items, single=False)
         if verb == "create":
             body, warnings = self._object_body(req, target)
-            return Response.json(201, self.session.create(res.name, ns, body), warnings)
+            created = self.session.create(res.name, ns, body, dry_run=req.dry_run)
+            return Response.json(201, created, warnings)
         raise method_not_allowed(
             f"{req.method} is not supported on a collection of {res.name} "
             "(supported: GET list/watch, POST create)"
@@ -352,13 +393,15 @@ class Router:
             except ApiError as exc:
                 if exc.code != 404:
                     raise
-                return Response.json(201, session.create(res.name, ns, body), warnings)
+                return Response.json(201, session.create(res.name, ns, body, dry_run=req.dry_run), warnings)
             merged = strategic_merge(current, body)
-            return Response.json(200, session.replace(res.name, ns, name, merged, verb="apply"), warnings)
+            applied = session.replace(res.name, ns, name, merged, verb="apply", dry_run=req.dry_run)
+            return Response.json(200, applied, warnings)
         patched = apply_patch(clone(session.get(res.name, ns, name)), req.body, kind)
         # As the apiserver does, field validation applies to the object the patch produces.
         warnings = check_fields(patched, strict=req.query.get("fieldValidation", "Warn"))
-        return Response.json(200, session.replace(res.name, ns, name, patched, verb="patch"), warnings)
+        replaced = session.replace(res.name, ns, name, patched, verb="patch", dry_run=req.dry_run)
+        return Response.json(200, replaced, warnings)
 
     def _subresource(self, req: Request, target: Target, verb: str) -> Response:
         res, ns, name, sub = target.res, target.namespace, target.name, target.subresource

@@ -119,19 +119,52 @@ def _reason(obs: Any) -> str:
     return ""
 
 
+def _run_live(trace: Any, settings: Any, agents: Any, out: Path, label: str) -> Any:
+    """``run --mode live`` (and the live-only ``llm`` policy): the agent acts on a running cluster."""
+    from pytest_simarena.agents.live_episode import Budget, make_live_agent, run_live_episode
+
+    from .simulate_cmd import build_spec
+
+    if settings.backend != "embedded":
+        raise SimArenaError(f"live mode runs on the embedded cluster, not the {settings.backend} backend")
+    return run_live_episode(
+        trace,
+        make_live_agent(settings.policy, settings=agents),
+        seed=settings.seed,
+        spec=None if settings.cluster.is_default else build_spec(settings.cluster),
+        workload=settings.workload,
+        kind=settings.kind,
+        namespace=settings.namespace,
+        target=settings.target,
+        max_steps=settings.max_steps,
+        step_seconds=settings.step_seconds,
+        hold=settings.hold,
+        reward=settings.reward,
+        budget=Budget.from_settings(agents),
+        out_dir=out,
+        trace_label=label,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
     from pytest_simarena.episode.loop import run_episode
     from pytest_simarena.episode.runlog import default_run_dir
+    from pytest_simarena.policies.registry import LIVE_POLICIES
+    from pytest_simarena.settings import AgentSettings
     from pytest_simarena.trace.catalog import find_trace
     from pytest_simarena.trace.io import load_trace
 
     settings = episode_settings(args)
     trace = load_trace(find_trace(args.trace))
     out = Path(args.out) if args.out else default_run_dir(args.trace, settings.policy, settings.seed)
-    result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
+    agents = AgentSettings.from_values(setting_values(args))
+    if agents.mode == "live" or settings.policy in LIVE_POLICIES:
+        result = _run_live(trace, settings, agents, out, args.trace)
+    else:
+        result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
     final_trace = str(out / result.final_trace_file) if result.final_trace_file else None
     if args.json:
         doc = {

@@ -46,11 +46,18 @@ def register(subparsers: Any) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from pytest_simarena.api import ApiServer
     from pytest_simarena.live import LiveSession
+    from pytest_simarena.live.admission import NO_SAFEGUARDS
     from pytest_simarena.settings import ServeSettings
     from pytest_simarena.trace.catalog import find_trace
 
     values = setting_values(args)
-    session = LiveSession.start(find_trace(args.trace), seed=values["seed"], cluster=cluster_settings(args))
+    serve = ServeSettings.from_values(values)
+    session = LiveSession.start(
+        find_trace(args.trace),
+        seed=values["seed"],
+        cluster=cluster_settings(args),
+        safeguards=None if serve.safeguards else NO_SAFEGUARDS,
+    )
     session.label = args.trace
     stop = threading.Event()
 
@@ -59,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with ApiServer(session, ServeSettings.from_values(values)) as server:
+        with ApiServer(session, serve) as server:
             kubeconfig = server.write_kubeconfig(args.kubeconfig)
             print(f"serving {args.trace} at {server.url}", flush=True)
             print(f"kubeconfig: {kubeconfig}  (export KUBECONFIG={kubeconfig.resolve()})", flush=True)

@@ -213,7 +213,7 @@ def run_batch(
     if engine == "ray":
         from .ray_batch import run_on_ray
 
-        rows[:] = run_on_ray(work, settings, address=address, num_cpus=jobs, on_result=on_result)
+        rows[:] = run_on_ray(work, settings, run_one, address=address, num_cpus=jobs, on_result=on_result)
     elif jobs == 1:
         for i, (trace, policy, label) in enumerate(work):
             rows[i] = run_one(trace, policy, settings, label)

@@ -102,10 +102,19 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None 
 
 # An observation is a function of the snapshot, the trace, the workload and the target (plus the step and
 # history it is stamped with): a memoized replay (its snapshot has a ``memo_key``) reuses its summary.
-_OBSERVATIONS: LRU[Observation] = LRU(4096)
+_OBSERVATIONS: LRU[Observation] = LRU(1024)
 # apply_action is a function of the trace's bytes, its in-memory notes and action_added, the action and
 # the safeguards: (status, message, changes, next trace, next trace's bytes and sha256).
-_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(4096)
+_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(1024)
+
+
+def clear_step_memos() -> None:
+    """Forget every memoized replay, observation and action (benchmarks start each figure cold)."""
+    from pytest_simarena.backends.embedded.memo import REPLAYS
+
+    REPLAYS.clear()
+    _OBSERVATIONS.clear()
+    _ACTIONS.clear()
 
 
 def _observation(ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int) -> Observation:
@@ -118,7 +127,7 @@ def _observation(ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step
     core = _OBSERVATIONS.get(key)
     if core is None:
         core = build_observation(snapshot, trace=trace, workload=ctx.workload, target=ctx.target)
-        _OBSERVATIONS.put(key, core)
+        _OBSERVATIONS.put(key, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
     return replace(core, step=step, history=tuple(ctx.history), snapshot=snapshot)
 
 
@@ -130,8 +139,9 @@ def apply_step_action(
     key: Any = (sha, trace.action_added, tuple(trace.notes), action, safeguards)
     try:
         found = _ACTIONS.get(key)
-    except TypeError:  # an action carrying unhashable values (resource maps): not memoized
-        key, found = None, None
+    except TypeError:  # an action carrying resource maps: its repr names every compared field exactly
+        key = (sha, trace.action_added, tuple(trace.notes), repr(action), safeguards)
+        found = _ACTIONS.get(key)
     if found is not None:
         status, message, changes, nxt, data, nsha = found
         same = nxt if data is not None else trace
@@ -142,8 +152,7 @@ def apply_step_action(
     if result.trace is not trace:
         new_data, nsha = trace_bytes(result.trace)
     entry = (str(result.status), str(result.message or ""), _changes(result), result.trace, new_data, nsha)
-    if key is not None:
-        _ACTIONS.put(key, entry)
+    _ACTIONS.put(key, entry)
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
 
 

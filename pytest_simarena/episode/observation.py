@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
-from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, pods_by_workload, summarize
+from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, pods_by_workload, workload_view
 from pytest_simarena.quantities import format_cpu, format_memory
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
 from pytest_simarena.trace.usage import USAGE_ANNOTATION, read_usage
@@ -381,23 +381,20 @@ def build_observation(
 ) -> Observation:
     """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`)."""
     counts: dict[str, int] = {}
-    for summary in summarize(snapshot):
-        if (summary.kind, summary.namespace, summary.name) == (
-            workload.kind,
-            workload.namespace,
-            workload.name,
-        ):
-            counts = {
-                "ready": summary.ready,
-                "pending": summary.pending,
-                "running": summary.running,
-                "crash_looping": summary.crash_looping,
-                "oom_killed": summary.oom_killed,
-                "restarts": summary.restarts,
-                "total": summary.total,
-            }
-            break
-    pods = workload_pods(snapshot, workload)
+    # One pass over the snapshot for both the workload's summary and its pods (summarize() and
+    # workload_pods() would each group every pod of the snapshot).
+    summary, found = workload_view(snapshot, workload.kind, workload.namespace, workload.name)
+    if summary is not None:
+        counts = {
+            "ready": summary.ready,
+            "pending": summary.pending,
+            "running": summary.running,
+            "crash_looping": summary.crash_looping,
+            "oom_killed": summary.oom_killed,
+            "restarts": summary.restarts,
+            "total": summary.total,
+        }
+    pods = [p for p in found if isinstance(p, dict)]  # the snapshot's own dicts, as workload_pods gives
     events = _workload_events(snapshot, workload, pods)
     return Observation(
         step=step,

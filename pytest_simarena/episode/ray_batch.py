@@ -31,14 +31,15 @@ def _ray() -> Any:
 def run_on_ray(
     work: Sequence[tuple[str, str, str]],
     settings: EpisodeSettings,
+    run_one: Callable[[str, str, EpisodeSettings, str | None], dict[str, Any]],
     *,
     address: str | None = None,
     num_cpus: int | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of ``work`` ((trace, policy, label) triples), each episode a Ray task; in ``work`` order."""
+    """The rows of ``work`` ((trace, policy, label) triples), each ``run_one(trace, policy, settings,
+    label)`` a Ray task (batch.run_one, passed in so this module does not import batch); in ``work`` order."""
     ray = _ray()
-    from .batch import run_one
 
     started_here = not ray.is_initialized()
     if started_here:

@@ -101,6 +101,9 @@ from .workloads import (
 from .workloads import (
     summarize as summarize,
 )
+from .workloads import (
+    workload_view as workload_view,
+)
 
 __all__ = [
     "NODE_LOST_REASON",
@@ -131,4 +134,5 @@ __all__ = [
     "render_workloads",
     "sorted_events",
     "summarize",
+    "workload_view",
 ]

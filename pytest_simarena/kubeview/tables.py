@@ -7,12 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.quantities import format_cpu, format_memory
 
-from .access import _condition, _dict, _list, _meta, _strip_prefix, original_namespace, parse_time
-from .columns import age, human_duration, restarts_cell
+from .access import _dict, _list, _meta, _strip_prefix, original_namespace
+from .columns import age, cells, human_duration, restarts_cell
 from .events import _event_last_seen, event_view, sorted_events
-from .pods import _print_pod
 from .resources import node_usage
-from .workloads import _desired
 
 if TYPE_CHECKING:
     from pytest_simarena.backends.protocol import ClusterSnapshot
@@ -65,111 +63,49 @@ def render_workloads(snapshot: ClusterSnapshot, *, now: float | None = None) -> 
     for obj in snapshot.workloads:
         kinds.setdefault(str(obj.get("kind")), []).append(obj)
 
-    deploys = by_name(kinds.get("Deployment", []))
-    if deploys:
+    # Per kind: the columns of kubectl's printer (kubeview.columns) that ``kubectl get kind,...`` shows
+    # without -o wide, by index into cells(), and the ``kind.group/`` name prefix.
+    shown: tuple[tuple[str, str, list[Mapping[str, Any]], tuple[int, ...], list[str]], ...] = (
+        (
+            "Deployment",
+            "deployment.apps/",
+            by_name(kinds.get("Deployment", [])),
+            (1, 2, 3, 4),
+            ["READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        ),
+        ("StatefulSet", "statefulset.apps/", by_name(kinds.get("StatefulSet", [])), (1, 2), ["READY", "AGE"]),
+        (
+            "ReplicaSet",
+            "replicaset.apps/",
+            # ReplicaSets a Deployment owns are left out, as in ``kubectl get deploy,pods``
+            by_name(r for r in kinds.get("ReplicaSet", []) if not _list(_meta(r).get("ownerReferences"))),
+            (1, 2, 3, 4),
+            ["DESIRED", "CURRENT", "READY", "AGE"],
+        ),
+        (
+            "CronJob",
+            "cronjob.batch/",
+            by_name(kinds.get("CronJob", [])),
+            (1, 3, 4, 5, 6),
+            ["SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"],
+        ),
+        ("Job", "job.batch/", by_name(kinds.get("Job", [])), (1, 2, 4), ["STATUS", "COMPLETIONS", "AGE"]),
+        (
+            "Pod",
+            "pod/",
+            by_name(snapshot.pods),
+            (1, 2, 3, 4, 6),
+            ["READY", "STATUS", "RESTARTS", "AGE", "NODE"],
+        ),
+    )
+    for _kind, prefix_text, objs, picks, header in shown:
+        if not objs:
+            continue
         rows = []
-        for d in deploys:
-            st = _dict(d.get("status"))
-            rows.append(
-                [
-                    *ns_cell(d),
-                    f"deployment.apps/{_meta(d).get('name')}",
-                    f"{int(st.get('readyReplicas') or 0)}/{_desired(d)}",
-                    int(st.get("updatedReplicas") or 0),
-                    int(st.get("availableReplicas") or 0),
-                    _age(d, now),
-                ]
-            )
-        blocks.append(format_table([*ns_head, "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], rows))
-    sts = by_name(kinds.get("StatefulSet", []))
-    if sts:
-        rows = [
-            [
-                *ns_cell(s),
-                f"statefulset.apps/{_meta(s).get('name')}",
-                f"{int(_dict(s.get('status')).get('readyReplicas') or 0)}/{_desired(s)}",
-                _age(s, now),
-            ]
-            for s in sts
-        ]
-        blocks.append(format_table([*ns_head, "NAME", "READY", "AGE"], rows))
-    # ReplicaSets a Deployment owns are left out, as in ``kubectl get deploy,pods``
-    rsets = by_name(r for r in kinds.get("ReplicaSet", []) if not _list(_meta(r).get("ownerReferences")))
-    if rsets:
-        rows = []
-        for r in rsets:
-            st = _dict(r.get("status"))
-            rows.append(
-                [
-                    *ns_cell(r),
-                    f"replicaset.apps/{_meta(r).get('name')}",
-                    _desired(r),
-                    int(st.get("replicas") or 0),
-                    int(st.get("readyReplicas") or 0),
-                    _age(r, now),
-                ]
-            )
-        blocks.append(format_table([*ns_head, "NAME", "DESIRED", "CURRENT", "READY", "AGE"], rows))
-    cronjobs = by_name(kinds.get("CronJob", []))
-    if cronjobs:
-        rows = []
-        for c in cronjobs:
-            spec, st = _dict(c.get("spec")), _dict(c.get("status"))
-            last = parse_time(st.get("lastScheduleTime"))
-            rows.append(
-                [
-                    *ns_cell(c),
-                    f"cronjob.batch/{_meta(c).get('name')}",
-                    spec.get("schedule", ""),
-                    "True" if spec.get("suspend") else "False",
-                    len(_list(st.get("active"))),
-                    human_duration(now - last) if now is not None and last is not None else "<none>",
-                    _age(c, now),
-                ]
-            )
-        blocks.append(
-            format_table([*ns_head, "NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"], rows)
-        )
-    jobs = by_name(kinds.get("Job", []))
-    if jobs:
-        rows = []
-        for j in jobs:
-            st = _dict(j.get("status"))
-            done = _condition(j, "Complete")
-            failed = _condition(j, "Failed")
-            if done is not None and done.get("status") == "True":
-                state = "Complete"
-            elif failed is not None and failed.get("status") == "True":
-                state = "Failed"
-            else:
-                state = "Running"
-            rows.append(
-                [
-                    *ns_cell(j),
-                    f"job.batch/{_meta(j).get('name')}",
-                    state,
-                    f"{int(st.get('succeeded') or 0)}/{_desired(j)}",
-                    _age(j, now),
-                ]
-            )
-        blocks.append(format_table([*ns_head, "NAME", "STATUS", "COMPLETIONS", "AGE"], rows))
-    pods = by_name(snapshot.pods)
-    if pods:
-        rows = []
-        for p in pods:
-            cols = _print_pod(p)
-            rows.append(
-                [
-                    *ns_cell(p),
-                    f"pod/{_meta(p).get('name')}",
-                    f"{cols.ready}/{cols.total}",
-                    cols.status,
-                    _restarts_cell(p, now),
-                    _age(p, now),
-                    _dict(p.get("spec")).get("nodeName") or "<none>",
-                ]
-            )
-        blocks.append(format_table([*ns_head, "NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE"], rows))
+        for item in objs:
+            row = cells(item, now)
+            rows.append([*ns_cell(item), f"{prefix_text}{row[0]}", *(row[i] for i in picks)])
+        blocks.append(format_table([*ns_head, "NAME", *header], rows))
     return "\n\n".join(blocks) if blocks else "No resources found."
 
 

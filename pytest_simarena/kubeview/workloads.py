@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena.backends.protocol import virtual_namespace
+
 from .access import _KIND_ORDER, _dict, _list, _meta, original_namespace
 from .pods import pod_crash_looping, pod_is_ready, pod_oom_killed, pod_restarts
 
@@ -90,7 +92,29 @@ def summarize(snapshot: ClusterSnapshot) -> list[WorkloadSummary]:
     workload (desired 1).
     """
     out = [_summary(root, pods, snapshot.prefix) for root, pods in _groups(snapshot).values()]
-    return sorted(out, key=lambda s: (s.namespace, _KIND_ORDER.get(s.kind, 9), s.kind, s.name))
+    return sorted(out, key=_order)
+
+
+def workload_view(
+    snapshot: ClusterSnapshot, kind: str, namespace: str, name: str
+) -> tuple[WorkloadSummary | None, list[Mapping[str, Any]]]:
+    """One workload's entry of :func:`summarize` (``namespace`` as in the trace) and its pods as
+    :func:`pods_by_workload` keys them (``namespace`` in the run's ``<prefix>-<namespace>``), from one pass
+    over the snapshot: what an episode step reads, without summarizing every other workload."""
+    groups = _groups(snapshot)
+    matches = [
+        _summary(root, pods, snapshot.prefix)
+        for (k, _, n), (root, pods) in groups.items()
+        if k == kind and n == name
+    ]
+    matches = [m for m in matches if m.namespace == namespace]
+    summary = min(matches, key=_order) if matches else None
+    found = groups.get((kind, virtual_namespace(snapshot.prefix, namespace), name))
+    return summary, (found[1] if found is not None else [])
+
+
+def _order(s: WorkloadSummary) -> tuple[str, int, str, str]:
+    return (s.namespace, _KIND_ORDER.get(s.kind, 9), s.kind, s.name)
 
 
 def pods_by_workload(snapshot: ClusterSnapshot) -> dict[tuple[str, str, str], list[Mapping[str, Any]]]:

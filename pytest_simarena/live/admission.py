@@ -25,6 +25,10 @@ from .errors import ApiError, invalid
 Obj = dict[str, Any]
 
 WEBHOOK = "safeguards.simarena.io"
+# Admission without bounds: validation only (a harness replaying traces that start over the caps).
+NO_SAFEGUARDS = Safeguards(
+    max_cpu=None, max_memory=None, max_replicas=None, min_cpu=None, min_memory=None, min_replicas=None
+)
 _PARSE = {"cpu": parse_cpu, "memory": parse_memory}
 REPLICA_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")
 

@@ -29,6 +29,8 @@ class Resource:
     short_names: tuple[str, ...] = ()
     singular: str = ""
     subresources: tuple[str, ...] = ()
+    # Stored and served but not simulated (configuration the simulator has no behaviour for).
+    inert: bool = False
 
     @property
     def group_version(self) -> str:
@@ -52,7 +54,6 @@ RESOURCES: tuple[Resource, ...] = (
         "",
         "v1",
         namespaced=False,
-        verbs=("create", "delete", *READ_VERBS),
         short_names=("ns",),
         singular="namespace",
     ),
@@ -88,6 +89,25 @@ RESOURCES: tuple[Resource, ...] = (
     ),
     Resource("jobs", "Job", "batch", "v1", singular="job", subresources=("status",)),
     Resource("cronjobs", "CronJob", "batch", "v1", short_names=("cj",), singular="cronjob"),
+    # Not simulated, so none can exist: listed (empty) for tools that look everywhere.
+    Resource(
+        "daemonsets", "DaemonSet", "apps", "v1", verbs=READ_VERBS, short_names=("ds",), singular="daemonset"
+    ),
+    # Inert: stored, listed, watched and deleted, without any effect on the simulation.
+    *(
+        Resource(name, kind, group, version, short_names=short, singular=kind.lower(), inert=True)
+        for name, kind, group, version, short in (
+            ("services", "Service", "", "v1", ("svc",)),
+            ("configmaps", "ConfigMap", "", "v1", ("cm",)),
+            ("secrets", "Secret", "", "v1", ()),
+            ("serviceaccounts", "ServiceAccount", "", "v1", ("sa",)),
+            ("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", ("pvc",)),
+            ("resourcequotas", "ResourceQuota", "", "v1", ("quota",)),
+            ("limitranges", "LimitRange", "", "v1", ("limits",)),
+            ("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", ("pdb",)),
+            ("leases", "Lease", "coordination.k8s.io", "v1", ()),
+        )
+    ),
 )
 
 BY_NAME = {r.name: r for r in RESOURCES}

@@ -7,7 +7,8 @@ Layout::
     writes.jsonl     every allowed write, in order: simulated time, verb, resource, namespace, name,
                      the object sent (after patching) and the project Actions it amounts to
     events.log       the cluster's event log (one line per event occurrence)
-    objects.json     every object at the end, by resource
+    objects.json     every object at the end, by resource (without resourceVersions: they count what the
+                     session's reads saw, and a replay performs only the writes)
     export.sktrace   the input trace with the session's workload edits applied (LiveSession.export_trace)
 
 Replaying starts a new session on ``input.sktrace`` with the same seed, cluster and safeguards, performs
@@ -67,7 +68,7 @@ def write_run(session: LiveSession, directory: Path) -> Path:
     )
     _write(directory / WRITES_FILE, lines.encode())
     _write(directory / EVENTS_FILE, "".join(line + "\n" for line in session.cluster.event_log).encode())
-    _write(directory / OBJECTS_FILE, _json(session.snapshot_objects()))
+    _write(directory / OBJECTS_FILE, _json(session.snapshot_objects(versions=False)))
     _write(directory / EXPORT_FILE, dumps(session.export_trace()))
     _write(directory / LIVE_FILE, _json(meta))
     return directory

@@ -172,8 +172,10 @@ class LiveSession:
     _changes: list[Change] = field(default_factory=list)
     _rv: int = 0
     _version: int = 0
-    _synced: int = -1
+    _synced: dict[str, int] = field(default_factory=dict)
     _namespaces: dict[str, float] = field(default_factory=dict)
+    _namespace_meta: dict[str, Obj] = field(default_factory=dict)  # labels/annotations sent by clients
+    _inert: dict[tuple[str, str, str], Obj] = field(default_factory=dict)  # (resource, ns, name) -> object
 
     # -- life -----------------------------------------------------------------------------------------
     @classmethod
@@ -233,14 +235,27 @@ class LiveSession:
         """Let ``seconds`` of simulated time pass (the trace's events and controllers run)."""
         if seconds < 0:
             raise SimArenaError(f"advance: seconds must not be negative, got {seconds!r}")
+        changes = self._changes_by(self.now + seconds)
         self.cluster.run(seconds)
-        self._touch()
+        if changes:
+            self._touch()
 
     def advance_to(self, when: float) -> None:
         """Run to simulated time ``when`` exactly (no float drift; used by replays)."""
+        changes = self._changes_by(when)
         if when > self.cluster.clock.now:
             self.cluster.clock.run_until_time(when)
-        self._touch()
+        if changes:
+            self._touch()
+
+    def _changes_by(self, until: float) -> bool:
+        """Whether running to ``until`` can change what the API shows: a timer is due by then, or a
+        workload's status depends on the time itself (minReadySeconds). Otherwise the objects rendered
+        at the last read are still current and a read reuses them (a quiet cluster polled stays cheap)."""
+        due = self.cluster.clock.next_time()
+        if due is not None and due <= until:
+            return True
+        return any(getattr(w, "min_ready", 0) for w in self.cluster.workloads.values())
 
     def advance_until(self, predicate: Callable[[LiveSession], bool], timeout: float) -> bool:
         """Run until ``predicate(session)`` holds (checked after each simulated instant), at most
@@ -257,8 +272,7 @@ class LiveSession:
     # -- reading --------------------------------------------------------------------------------------
     @property
     def resource_version(self) -> str:
-        """The latest resourceVersion (a list's ``metadata.resourceVersion``)."""
-        self._sync()
+        """The latest resourceVersion given out (a list's ``metadata.resourceVersion``)."""
         return str(self._rv)
 
     def list(
@@ -273,7 +287,7 @@ class LiveSession:
         res = resource(resource_name)
         labels = label_matcher(label_selector)
         fields = field_matcher(res.name, field_selector)
-        self._sync()
+        self._sync(res.name)
         out = []
         for (ns, _), known in self._known.get(res.name, {}).items():
             if namespace is not None and res.namespaced and ns != namespace:
@@ -286,7 +300,7 @@ class LiveSession:
     def get(self, resource_name: str, namespace: str | None, name: str) -> Obj:
         """One object; 404 Status when absent."""
         res = resource(resource_name)
-        self._sync()
+        self._sync(res.name)
         key = ((namespace or "") if res.namespaced else "", name)
         known = self._known.get(res.name, {}).get(key)
         if known is None:
@@ -306,7 +320,7 @@ class LiveSession:
         res = resource(resource_name)
         labels = label_matcher(label_selector)
         fields = field_matcher(res.name, field_selector)
-        self._sync()
+        self._sync(res.name)
         out = []
         for change in self._changes:
             if change.rv <= rv or change.resource != res.name:
@@ -363,8 +377,11 @@ class LiveSession:
         return build_observation(snapshot, trace=current, workload=ref, target=goal, step=step)
 
     # -- writing --------------------------------------------------------------------------------------
-    def create(self, resource_name: str, namespace: str | None, body: Obj) -> Obj:
-        """Create an object (POST); 409 AlreadyExists, 403 when a safeguard is crossed, 422 when invalid."""
+    def create(self, resource_name: str, namespace: str | None, body: Obj, *, dry_run: bool = False) -> Obj:
+        """Create an object (POST); 409 AlreadyExists, 403 when a safeguard is crossed, 422 when invalid.
+
+        With ``dry_run`` every check runs and the object that would be created is returned, unstored.
+        """
         res = self._writable(resource_name, "create")
         sent = clone(body)  # recorded as sent: a replay draws the same generated name
         obj = self._body(res, namespace, body)
@@ -382,22 +399,38 @@ class LiveSession:
             )
         name = str(meta["name"])
         ns = str(meta.get("namespace") or "")
-        self._sync()
+        self._sync(res.name)
         if (ns, name) in self._known.get(res.name, {}):
             raise already_exists(res.name, res.group, name)
+        if res.name != "namespaces":
+            self._require_namespace(ns)
+            self._admit(res, None, obj, "create")
+        if dry_run:
+            return obj
         if res.name == "namespaces":
             self._namespaces[name] = self.now
-            self._touch()
+            self._set_namespace_meta(name, meta)
+        elif res.inert:
+            self._store_inert(res, None, obj)
         else:
-            self._require_namespace(ns)
-            self._store(res, None, obj, "create")
+            self._store(res, None, obj)
         self._record("create", res, ns, name, sent, ())
         return self.get(res.name, ns, name)
 
     def replace(
-        self, resource_name: str, namespace: str | None, name: str, body: Obj, *, verb: str = "update"
+        self,
+        resource_name: str,
+        namespace: str | None,
+        name: str,
+        body: Obj,
+        *,
+        verb: str = "update",
+        dry_run: bool = False,
     ) -> Obj:
-        """Replace an object (PUT); a ``metadata.resourceVersion`` that is not current is a 409 Conflict."""
+        """Replace an object (PUT); a ``metadata.resourceVersion`` that is not current is a 409 Conflict.
+
+        With ``dry_run`` every check runs and the object that would be stored is returned, unstored.
+        """
         res = self._writable(resource_name, "update")
         current = self.get(res.name, namespace, name)
         obj = self._body(res, namespace, body)
@@ -415,7 +448,23 @@ class LiveSession:
                 name,
                 "the object has been modified; please apply your changes to the latest version and try again",
             )
-        actions = self._store(res, current, obj, verb)
+        if res.name == "namespaces":
+            if dry_run:
+                return obj
+            self._set_namespace_meta(name, obj["metadata"])
+            self._record(verb, res, "", name, _strip_server_fields(clone(obj)), ())
+            return self.get(res.name, None, name)
+        if res.inert:
+            if not dry_run:
+                self._store_inert(res, current, obj)
+                self._record(verb, res, namespace or "", name, _strip_server_fields(clone(obj)), ())
+            return obj if dry_run else self.get(res.name, namespace, name)
+        self._admit(res, current, obj, verb)
+        if dry_run:
+            meta = current["metadata"]
+            obj["metadata"].update({k: meta[k] for k in ("uid", "creationTimestamp") if k in meta})
+            return obj
+        actions = self._store(res, current, obj)
         self._record(verb, res, namespace or "", name, _strip_server_fields(clone(obj)), actions)
         return self.get(res.name, namespace, name)
 
@@ -432,20 +481,44 @@ class LiveSession:
         patched = apply_patch(clone(current), patch, media)
         return self.replace(resource_name, namespace, name, patched, verb="patch")
 
-    def delete(self, resource_name: str, namespace: str | None, name: str) -> Obj:
+    def delete(
+        self,
+        resource_name: str,
+        namespace: str | None,
+        name: str,
+        *,
+        preconditions: Obj | None = None,
+        dry_run: bool = False,
+    ) -> Obj:
         """Delete an object and what it owns; returns it as it was. A deleted pod of a controller is
-        replaced by the controller, as on a real cluster."""
+        replaced by the controller, as on a real cluster. ``preconditions`` (DeleteOptions': ``uid``,
+        ``resourceVersion``) that do not hold are a 409 Conflict."""
         res = self._writable(resource_name, "delete")
         current = self.get(res.name, namespace, name)
+        meta = current["metadata"]
+        for key, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+            wanted = (preconditions or {}).get(key)
+            if wanted not in (None, "") and str(wanted) != str(meta.get(key)):
+                raise conflict(
+                    res.name,
+                    res.group,
+                    name,
+                    f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: "
+                    f"{meta.get(key)}",
+                )
+        if dry_run:
+            return current
         if res.name == "namespaces":
             for other in RESOURCES:
                 if other.namespaced and other.allows("delete"):
                     for obj in self.list(other.name, name):
-                        self.cluster.delete(other.kind, name, obj["metadata"]["name"], missing_ok=True)
+                        self._delete_one(other, name, obj["metadata"]["name"])
             self._namespaces.pop(name, None)
+            self._namespace_meta.pop(name, None)
+            self.cluster.recorder.drop_namespace(name)
             self._touch()
         else:
-            self.cluster.delete(res.kind, namespace or "default", name, missing_ok=True)
+            self._delete_one(res, namespace or "default", name)
         self.cluster.run(0)
         self._touch()
         self._record("delete", res, namespace or "", name, None, ())
@@ -520,8 +593,8 @@ class LiveSession:
             raise ApiError(404, result.message)
         if result.status == "applied":
             edited = result.trace.events[0]["applied_objs"][0]
-            store = self._store(res, current, clone(edited), action.type, judged=True)
-            del store  # the action itself is recorded, not its translation
+            self._admit(res, current, edited, action.type, judge=False)  # the safeguards judged the plan
+            self._store(res, current, clone(edited))  # the action itself is recorded, not its translation
             self._record(action.type, res, namespace, action.workload, clone(edited), (action,))
         return result
 
@@ -576,11 +649,18 @@ class LiveSession:
 
         return write_run(self, Path(directory))
 
-    def snapshot_objects(self) -> Obj:
-        """Every object by resource (sorted by namespace/name), for comparing runs."""
+    def snapshot_objects(self, *, versions: bool = True) -> Obj:
+        """Every object by resource (sorted by namespace/name), for comparing runs.
+
+        ``versions=False`` leaves resourceVersions out: they count the changes the session's reads saw,
+        so a replay of the writes alone (which reads nothing) gives the same objects with other versions.
+        """
         self._sync()
         return {
-            res.name: [self._versioned(k) for _, k in sorted(self._known.get(res.name, {}).items())]
+            res.name: [
+                self._versioned(k) if versions else k.obj
+                for _, k in sorted(self._known.get(res.name, {}).items())
+            ]
             for res in RESOURCES
         }
 
@@ -630,17 +710,42 @@ class LiveSession:
         if namespace not in self.namespaces():
             raise not_found("namespaces", "", namespace)
 
-    def _store(
-        self, res: Resource, current: Obj | None, obj: Obj, verb: str, *, judged: bool = False
-    ) -> tuple[Action, ...]:
-        """Admission (safeguards, pod immutability), then the write on the cluster; returns its Actions."""
+    def _delete_one(self, res: Resource, namespace: str, name: str) -> None:
+        if res.inert:
+            self._inert.pop((res.name, namespace, name), None)
+            self._touch()
+        else:
+            self.cluster.delete(res.kind, namespace, name, missing_ok=True)
+
+    def _store_inert(self, res: Resource, current: Obj | None, obj: Obj) -> None:
+        """Keep an object of a kind the simulator has no behaviour for, with server metadata."""
+        stored = _strip_server_fields(clone(obj))
+        meta = stored["metadata"]
+        if current is None:
+            meta["uid"] = self.cluster.clock.uid()
+            meta["creationTimestamp"] = self.timestamp()
+        else:
+            for key in ("uid", "creationTimestamp"):
+                meta[key] = current["metadata"][key]
+        self._inert[(res.name, str(meta.get("namespace") or ""), str(meta["name"]))] = stored
+        self._touch()
+
+    def _set_namespace_meta(self, name: str, meta: Obj) -> None:
+        self._namespace_meta[name] = {
+            key: dict(meta[key]) for key in ("labels", "annotations") if isinstance(meta.get(key), dict)
+        }
+        self._touch()
+
+    def _admit(self, res: Resource, current: Obj | None, obj: Obj, verb: str, *, judge: bool = True) -> None:
+        """Validation, then admission (the safeguards, unless ``judge`` is false: an Action was judged
+        already) and pod immutability: every check of a write."""
         name = str(obj["metadata"]["name"])
         if res.kind in (*TEMPLATE_KINDS, "Pod"):
             try:
                 validate(obj)  # object validation comes before admission, as in the apiserver
             except InvalidObject as exc:
                 raise _invalid_from(exc, res.kind, res.group, name) from None
-            if not judged:
+            if judge:
                 admit(self.safeguards, verb, current, obj)
         if res.kind == "Pod" and current is not None and obj.get("spec") != current.get("spec"):
             raise invalid(
@@ -655,6 +760,10 @@ class LiveSession:
                     )
                 ],
             )
+
+    def _store(self, res: Resource, current: Obj | None, obj: Obj) -> tuple[Action, ...]:
+        """The write on the cluster (after :meth:`_admit`); returns the Actions it amounts to."""
+        name = str(obj["metadata"]["name"])
         stored = schedulable_on_virtual_nodes(_strip_server_fields(clone(obj)))
         meta = stored["metadata"]
         root = ("", gvk_of(stored), f"{meta.get('namespace') or 'default'}/{name}")  # the replay's key
@@ -695,44 +804,62 @@ class LiveSession:
         return obj
 
     def _namespace_obj(self, name: str, created: float) -> Obj:
+        sent = self._namespace_meta.get(name, {})
+        meta: Obj = {
+            "name": name,
+            # Derived from the name, not the cluster's RNG: namespaces must not shift the run's draws.
+            "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"simarena:namespace:{name}")),
+            "creationTimestamp": self.cluster.clock.timestamp(created),
+            "labels": {**sent.get("labels", {}), "kubernetes.io/metadata.name": name},
+        }
+        if sent.get("annotations"):
+            meta["annotations"] = dict(sent["annotations"])
         return {
             "apiVersion": "v1",
             "kind": "Namespace",
-            "metadata": {
-                "name": name,
-                # Derived from the name, not the cluster's RNG: namespaces must not shift the run's draws.
-                "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"simarena:namespace:{name}")),
-                "creationTimestamp": self.cluster.clock.timestamp(created),
-                "labels": {"kubernetes.io/metadata.name": name},
-            },
+            "metadata": meta,
             "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"},
         }
 
-    def _collect(self) -> dict[str, dict[tuple[str, str], Obj]]:
-        snapshot = self.cluster.observe(None)
-        found: dict[str, dict[tuple[str, str], Obj]] = {r.name: {} for r in RESOURCES}
-        for obj in [*snapshot.pods, *snapshot.workloads, *snapshot.events]:
-            res_name = {"Pod": "pods", "Event": "events"}.get(obj["kind"]) or resource(obj["kind"]).name
-            meta = obj["metadata"]
-            found[res_name][(meta.get("namespace", ""), meta["name"])] = obj
-        for node in snapshot.nodes:
-            found["nodes"][("", node["metadata"]["name"])] = _complete_node(node)
+    def _collect(self, res: Resource) -> dict[tuple[str, str], Obj]:
+        """The objects of one resource as the API shows them, by (namespace, name)."""
+        cluster, clock = self.cluster, self.cluster.clock
+        if res.inert:
+            return {(ns, name): obj for (r, ns, name), obj in self._inert.items() if r == res.name}
+        if res.name == "pods":
+            objs = [p.to_api(clock) for by_name in cluster.pods.values() for p in by_name.values()]
+        elif res.name == "events":
+            objs = [e.to_api(clock) for e in cluster.recorder.events_in(cluster.recorder.namespaces())]
+        elif res.name == "nodes":
+            return {(("", n.name)): _complete_node(n.to_api(clock)) for n in cluster.scheduler.nodes.values()}
+        elif res.name == "namespaces":
+            return {("", ns): self._namespace_obj(ns, created) for ns, created in self._namespace_names()}
+        else:
+            objs = [w.to_api() for w in cluster.workloads.values() if w.kind == res.kind]
+        return {(str(o["metadata"].get("namespace", "")), str(o["metadata"]["name"])): o for o in objs}
+
+    def _namespace_names(self) -> builtins.list[tuple[str, float]]:
         names = dict.fromkeys(SYSTEM_NAMESPACES, 0.0)
         names.update(self._namespaces)
-        for res_name in ("pods", "deployments", "replicasets", "statefulsets", "jobs", "cronjobs"):
-            for ns, _ in found[res_name]:
+        for ns, by_name in self.cluster.pods.items():
+            if by_name:
                 names.setdefault(ns, 0.0)
-        for ns in sorted(names):
-            found["namespaces"][("", ns)] = self._namespace_obj(ns, names[ns])
-        return found
+        for _, ns, _ in self.cluster.workloads:
+            names.setdefault(ns, 0.0)
+        for _, ns, _ in self._inert:
+            names.setdefault(ns, 0.0)
+        return sorted(names.items())
 
-    def _sync(self) -> None:
-        """Give every changed object a new resourceVersion and a watch event (deterministic order)."""
-        if self._synced == self._version:
-            return
-        for res_name, objs in self._collect().items():
-            known = self._known.setdefault(res_name, {})
+    def _sync(self, *names: str) -> None:
+        """Give every changed object of the resources ``names`` (all when none) a new resourceVersion and
+        a watch event. Resources are synced when read, so versions follow the requests: the same requests
+        give the same versions."""
+        for res in RESOURCES if not names else [resource(n) for n in names]:
+            if self._synced.get(res.name) == self._version:
+                continue
+            objs = self._collect(res)
+            known = self._known.setdefault(res.name, {})
             for key, obj in objs.items():
                 prev = known.get(key)
                 if prev is not None and prev.obj == obj:
@@ -740,14 +867,14 @@ class LiveSession:
                 self._rv += 1
                 known[key] = _Known(self._rv, obj)
                 change_type = "ADDED" if prev is None else "MODIFIED"
-                self._changes.append(Change(self._rv, change_type, res_name, self._versioned(known[key])))
+                self._changes.append(Change(self._rv, change_type, res.name, self._versioned(known[key])))
             for key in [k for k in known if k not in objs]:
                 gone = known.pop(key)
                 self._rv += 1
                 self._changes.append(
-                    Change(self._rv, "DELETED", res_name, self._versioned(_Known(self._rv, gone.obj)))
+                    Change(self._rv, "DELETED", res.name, self._versioned(_Known(self._rv, gone.obj)))
                 )
-        self._synced = self._version
+            self._synced[res.name] = self._version
 
 
 def gvk_resource(obj: Obj) -> Resource:

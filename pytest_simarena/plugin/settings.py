@@ -9,6 +9,7 @@ exits with code 4 before collecting anything.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -41,9 +42,8 @@ def add_options(parser: pytest.Parser) -> None:
         for alias in s.aliases:
             old = Setting(name=alias, type=s.type, default=s.default, help=s.help, group=s.group)
             if old.option not in {r.option for r in SETTINGS}:
-                group.addoption(
-                    old.option, default=None, dest=_dest(old), help=f"Deprecated: use {s.option}", **kwargs
-                )
+                # Unlisted in --help (argparse.SUPPRESS): one name per setting is shown and documented.
+                group.addoption(old.option, default=None, dest=_dest(old), help=argparse.SUPPRESS, **kwargs)
                 parser.addini(old.ini, help=f"Deprecated: use {s.ini}", type="string", default="")
 
 

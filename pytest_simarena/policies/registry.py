@@ -11,16 +11,14 @@ is wrapped. Unknown names raise :class:`~pytest_simarena.errors.UnknownNameError
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
-import os
-import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError, UnknownNameError
+from pytest_simarena.loading import load_object as load_object
 
 from .bandit import BanditPolicy
 from .builtin import AlwaysPolicy, HeuristicPolicy, NoopPolicy, RandomPolicy, ScaleReplicasPolicy
@@ -41,6 +39,10 @@ BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
     "scale_replicas": ScaleReplicasPolicy,
     "heuristic": HeuristicPolicy,
     "vpa": VpaPolicy,
+}
+# Policies that learn while they act (their runs differ with what they met before): named like the
+# built-ins, but kept out of ``all`` and the scenario suite's expectations.
+LEARNING_POLICIES: dict[str, Callable[..., Policy]] = {
     "bandit": BanditPolicy,
 }
 # Trained agents: ``rl:DIR`` (a `simarena train` folder) or ``rl:NAME`` (a shipped baseline).
@@ -48,7 +50,7 @@ RL_PREFIX = "rl:"
 
 
 def _rl_names() -> list[str]:
-    from pytest_simarena.rl.policy import shipped_baselines
+    from pytest_simarena.rl.baselines import shipped_baselines
 
     return [f"{RL_PREFIX}{name}" for name in shipped_baselines()]
 
@@ -72,54 +74,13 @@ class FunctionPolicy:
         return self._fn(observation)
 
 
-def load_object(spec: str, *, what: str, search: Sequence[Path] = ()) -> Any:
-    """Import ``module:attribute`` (dots allowed in the attribute); errors name the spec and the fix.
-
-    ``search`` lists folders where a user's module may sit (a scenario file's folder, the rootdir): when
-    the module is not importable otherwise, the first of them holding it is added to ``sys.path``, as
-    pytest does for a rootdir conftest.
-    """
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise SimArenaError(f"{what} {spec!r}: expected 'module:attribute', e.g. 'mypkg.agents:MyPolicy'")
-    # Like `python -m`, find modules in the current directory too (the console script's sys.path lacks it).
-    if os.getcwd() not in sys.path:
-        sys.path.append(os.getcwd())
-    top = module_name.split(".")[0]
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (top, module_name):
-            raise SimArenaError(f"{what} {spec!r}: importing {module_name!r} failed: {exc}") from None
-        holder = next((d for d in search if (d / f"{top}.py").is_file() or (d / top).is_dir()), None)
-        if holder is None:
-            where = " or ".join(str(d) for d in search) or os.getcwd()
-            raise SimArenaError(
-                f"{what} {spec!r}: cannot import module {module_name!r} ({exc}); put {top}.py in {where}, "
-                "install it (pip install -e .) or add its folder to PYTHONPATH"
-            ) from None
-        sys.path.append(str(holder))
-        importlib.invalidate_caches()
-        obj = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise SimArenaError(f"{what} {spec!r}: cannot import module {module_name!r} ({exc})") from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise SimArenaError(
-                f"{what} {spec!r}: module {module_name!r} has no attribute {attr!r}"
-            ) from None
-    return obj
-
-
 def check_policy_name(name: str, *, search: Sequence[Path] = ()) -> None:
     """Check that ``name`` names a policy without building it (its constructor may need options):
     a built-in, ``rl:DIR``/``rl:NAME``, an importable ``module:attribute`` or an entry point."""
-    if name in BUILTIN_POLICIES:
+    if name in BUILTIN_POLICIES or name in LEARNING_POLICIES:
         return
     if name.startswith(RL_PREFIX):
-        from pytest_simarena.rl.policy import resolve_policy_dir
+        from pytest_simarena.rl.baselines import resolve_policy_dir
 
         resolve_policy_dir(name)
     elif ":" in name:
@@ -134,7 +95,7 @@ def _entry_points() -> dict[str, Any]:
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
+    return sorted({*BUILTIN_POLICIES, *LEARNING_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -171,9 +132,9 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
     """The policy called ``name`` (built-in, entry point, or ``module:attribute``), built with ``options``."""
     if not isinstance(name, str):
         return name
-    if name in BUILTIN_POLICIES:
+    if name in BUILTIN_POLICIES or name in LEARNING_POLICIES:
         try:
-            return BUILTIN_POLICIES[name](**options)
+            return {**BUILTIN_POLICIES, **LEARNING_POLICIES}[name](**options)
         except TypeError as exc:
             raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
     if name in LIVE_POLICIES:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pytest_simarena.kubeview.pods import pod_crash_looping, pod_oom_killed, pod_restarts
-
 from . import svg
 
 if TYPE_CHECKING:
@@ -75,14 +73,42 @@ def _stamp(value: Any) -> float | None:
     return _seconds(value) if isinstance(value, str) and value else None
 
 
-def _condition_since(pod: Mapping[str, Any], kind: str) -> float | None:
-    """When condition ``kind`` last turned True (None: it is not True)."""
-    status = pod.get("status")
-    conditions = status.get("conditions") if isinstance(status, dict) else None
+def _since_true(status: Mapping[str, Any]) -> tuple[float | None, float | None]:
+    """When ``PodScheduled`` and ``Ready`` last turned True (None: not True), in one pass."""
+    scheduled = ready = None
+    conditions = status.get("conditions")
     for cond in conditions if isinstance(conditions, list) else ():
-        if isinstance(cond, dict) and cond.get("type") == kind:
-            return _stamp(cond.get("lastTransitionTime")) if cond.get("status") == "True" else None
-    return None
+        if isinstance(cond, dict) and cond.get("status") == "True":
+            kind = cond.get("type")
+            if kind == "PodScheduled":
+                scheduled = _stamp(cond.get("lastTransitionTime"))
+            elif kind == "Ready":
+                ready = _stamp(cond.get("lastTransitionTime"))
+    return scheduled, ready
+
+
+def _failing_and_restarts(status: Mapping[str, Any]) -> tuple[bool, int]:
+    """Whether a container waits in CrashLoopBackOff or was last OOMKilled, and the restarts, as
+    :func:`~pytest_simarena.kubeview.pods.pod_crash_looping` / ``pod_oom_killed`` / ``pod_restarts`` say
+    (one pass over the container statuses: this runs for every pod of every step of every test)."""
+    failing, restarts = False, 0
+    for key in ("initContainerStatuses", "containerStatuses"):
+        statuses = status.get(key)
+        for cs in statuses if isinstance(statuses, list) else ():
+            if not isinstance(cs, dict):
+                continue
+            if key == "containerStatuses":
+                count = cs.get("restartCount")
+                restarts += count if isinstance(count, int) else 0
+            if failing:
+                continue
+            state, last = cs.get("state"), cs.get("lastState")
+            for part, sub in ((state, "waiting"), (state, "terminated"), (last, "terminated")):
+                inner = part.get(sub) if isinstance(part, dict) else None
+                reason = inner.get("reason") if isinstance(inner, dict) else None
+                if reason == "CrashLoopBackOff" if sub == "waiting" else reason == "OOMKilled":
+                    failing = True
+    return failing, restarts
 
 
 def _origin(snapshot: Any, pods: Sequence[Mapping[str, Any]]) -> float | None:
@@ -114,12 +140,12 @@ def _pod_segments(
 
     created = at(_stamp(meta.get("creationTimestamp")), start)
     gone = at(_stamp(meta.get("deletionTimestamp")), end)
-    scheduled = _condition_since(pod, "PodScheduled")
-    ready = _condition_since(pod, "Ready")
-    failing = pod_crash_looping(pod) or pod_oom_killed(pod)
+    status = pod.get("status")
+    status = status if isinstance(status, dict) else {}
+    scheduled, ready = _since_true(status)
+    failing, restarts = _failing_and_restarts(status)
     bound = at(scheduled, gone) if scheduled is not None else gone
     serving = at(ready, gone) if ready is not None and not failing else gone
-    restarts = pod_restarts(pod)
     note = f", {restarts} restarts" if restarts else ""
     out = []
     if bound > created:

@@ -25,6 +25,7 @@ pickled env (between episodes) is a working copy.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, SupportsFloat
@@ -33,10 +34,10 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from pytest_simarena.actions import apply_action
 from pytest_simarena.backends.protocol import ClusterBackend
-from pytest_simarena.episode.loop import StepContext, observe_trace
+from pytest_simarena.episode.loop import StepContext, apply_step_action, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation
+from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import default_target, intended_cluster, resolve_workload
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
@@ -168,6 +169,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         self._steps = 0
         self._last: Observation | None = None
         self._seeded = False
+        self._sha = ""  # sha256 of the trace's bytes (keys the step memos)
 
     # --- Gymnasium API ------------------------------------------------------------------------------
 
@@ -208,6 +210,8 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             backend_options = self.settings.cluster.backend_options(
                 "embedded", intended=intended_cluster(trace)
             )
+            if self.settings.isolated:
+                backend_options["isolated"] = True
             self._backend = make_backend("embedded", seed=cluster_seed, **backend_options)
         assert self._backend is not None
         self._ctx = StepContext(
@@ -221,6 +225,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             safeguards=self._safeguards,
         )
         self._trace, self._label, self._steps = trace, label, 0
+        self._sha = trace_bytes(trace)[1]  # keys the step memos (actions; isolated replays)
         self._last = self._observe(trace)
         info = {"observation": self._last, "status": "reset", "message": "", "healthy": self._last.healthy}
         return self._encode(self._last), {**info, "trace": label}
@@ -230,17 +235,19 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         if self._ctx is None or self._trace is None or self._last is None:
             raise SimArenaError("call reset() before step()")
         chosen = self._spec.decode(action, self._last)
-        result = apply_action(self._trace, chosen, safeguards=self._safeguards)
+        status, message, _, nxt, _, self._sha = apply_step_action(
+            self._trace, self._sha, chosen, self._safeguards
+        )
+        blocked = status == "blocked"
         self._steps += 1
-        if result.trace is self._trace:
+        if nxt is self._trace:
             obs = dataclasses.replace(self._last, step=self._steps)
         else:
-            self._trace = result.trace
+            self._trace = nxt
             obs = self._observe(self._trace)
-        status = str(result.status)
-        outcome = StepOutcome(step=self._steps, action=chosen.type, status=status, blocked=result.blocked)
+        outcome = StepOutcome(step=self._steps, action=chosen.type, status=status, blocked=blocked)
         reward = float(self._reward(obs, outcome))
-        self._ctx.history.append(HistoryEntry(self._steps - 1, chosen.type, result.blocked, reward))
+        self._ctx.history.append(HistoryEntry(self._steps - 1, chosen.type, blocked, reward))
         # The policy in an episode sees every earlier step in its observation's history: so does the agent.
         obs = dataclasses.replace(obs, history=tuple(self._ctx.history))
         self._last = obs
@@ -249,7 +256,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         info: dict[str, Any] = {
             "observation": obs,
             "status": status,
-            "message": result.message,
+            "message": message,
             "healthy": obs.healthy,
             "trace": self._label,
             "action": chosen,
@@ -278,7 +285,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
     def _observe(self, trace: Trace) -> Observation:
         assert self._ctx is not None
         try:
-            return observe_trace(self._ctx, trace, self._steps)
+            return observe_trace(self._ctx, trace, self._steps, key=self._sha)
         finally:
             self._ctx.backend.run_hooks("post_run")
             self._ctx.backend.cleanup(self._ctx.prefix)
@@ -290,6 +297,10 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         if self.observation_kind == "dict":
             return {name: vector[a:b] for name, (a, b) in GROUPS.items()}
         return vector
+
+    def process_seconds(self) -> float:
+        """CPU seconds of the process this env runs in (training sums its env subprocesses' figures)."""
+        return time.process_time()
 
     @property
     def trace(self) -> Trace | None:

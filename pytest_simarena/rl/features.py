@@ -1,9 +1,10 @@
-"""The learning observation: a documented, normalized feature vector (and its Dict grouping), numpy only.
+"""The learning observation: a documented, normalized feature vector (and its Dict grouping).
 
 Every feature is computed from an :class:`~pytest_simarena.episode.observation.Observation` alone, so the
-training env and a trained policy running in ``simarena run``/``batch`` (no gymnasium, no torch) see the
-same numbers. T = max(target, 1); "node" is the largest node's allocatable; "room" is the largest
-per-pod request with which ``target`` pods fit the nodes' free room (the heuristic's own measure).
+training env and a trained policy running in ``simarena run``/``batch`` (no numpy, gymnasium or torch:
+:func:`clipped_values`) see the same numbers. T = max(target, 1); "node" is the largest node's
+allocatable; "room" is the largest per-pod request with which ``target`` pods fit the nodes' free room
+(the heuristic's own measure).
 
 =====  ================  ======================================================================
 Index  Name              Value (clipped to [-1, 4])
@@ -46,9 +47,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from pytest_simarena.episode.observation import Observation
 
 FEATURES: tuple[str, ...] = (
@@ -76,8 +77,6 @@ SEED_FEATURES: tuple[str, ...] = (
     "(target-total)/5",
     "replicas/8",
 )
-
-Vector = np.ndarray[Any, np.dtype[np.float32]]
 
 
 def feature_values(obs: Observation, *, max_steps: int) -> list[float]:
@@ -123,12 +122,19 @@ def feature_values(obs: Observation, *, max_steps: int) -> list[float]:
     ]
 
 
-def observation_vector(obs: Observation, *, max_steps: int) -> Vector:
+def clipped_values(obs: Observation, *, max_steps: int) -> list[float]:
+    """The features of ``obs`` clipped to [LOW, HIGH], as plain floats (what trained policies read)."""
+    return [min(HIGH, max(LOW, v)) for v in feature_values(obs, max_steps=max_steps)]
+
+
+def observation_vector(obs: Observation, *, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
     """The feature vector of ``obs`` (float32, clipped to [LOW, HIGH]); see the module table."""
+    import numpy as np
+
     return np.clip(np.asarray(feature_values(obs, max_steps=max_steps), dtype=np.float32), LOW, HIGH)
 
 
-def observation_dict(obs: Observation, *, max_steps: int) -> dict[str, Vector]:
+def observation_dict(obs: Observation, *, max_steps: int) -> dict[str, np.ndarray[Any, np.dtype[np.float32]]]:
     """The same numbers grouped by :data:`GROUPS`."""
     vector = observation_vector(obs, max_steps=max_steps)
     return {name: vector[a:b] for name, (a, b) in GROUPS.items()}
@@ -146,15 +152,25 @@ def seed_counts(obs: Observation, noise: float, rng: np.random.Generator | None)
     return ready, pending, total
 
 
-def seed_vector(obs: Observation, *, noise: float = 0.0, rng: np.random.Generator | None = None) -> Vector:
+def seed_values(
+    obs: Observation, *, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> list[float]:
     """The seed team's 5 features: pod cpu request in m / 4000, memory in Mi / 4096, pending / 5,
     (target - total) / 5, min(1, spec.replicas / 8); counts optionally noisy (:func:`seed_counts`)."""
     _, pending, total = seed_counts(obs, noise, rng)
-    values = [
+    return [
         obs.pod_request("cpu") / 4000.0,
         obs.pod_request("memory") / (1024 * 1024) / 4096.0,
         pending / 5.0,
         (obs.target - total) / 5.0,
         min(1.0, obs.desired / 8.0),
     ]
-    return np.asarray(values, dtype=np.float32)
+
+
+def seed_vector(
+    obs: Observation, *, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """:func:`seed_values` as a float32 vector (the env's ``seed`` observation)."""
+    import numpy as np
+
+    return np.asarray(seed_values(obs, noise=noise, rng=rng), dtype=np.float32)

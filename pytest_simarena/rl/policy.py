@@ -1,70 +1,57 @@
 """Trained agents as policies: ``rl:DIR`` (a ``simarena train`` output folder) and the shipped baselines.
 
-A trained agent is exported as ``policy.json`` (what it observes and how its actions decode) and
-``policy.npz`` (the network's weights), so running it needs only numpy: no torch, no gymnasium, no RL
-library. ``rl:ppo-baseline`` and ``rl:dqn-baseline`` (and ``rl:dqn-seed``) are folders shipped in the
-package (``pytest_simarena/rl/baselines/``). The network is the actor of the trained model (PPO) or its
-Q-network (DQN); the action is the arg-max (deterministic, so the same episode gives the same run).
+A trained agent is exported as one ``policy.json``: what it observes, how its actions decode, and the
+network's weights. Running it needs nothing beyond the core install: no torch, no gymnasium, no numpy
+(the networks are small: a few thousand multiply-adds per step in plain Python). ``rl:ppo-baseline``,
+``rl:dqn-baseline`` and ``rl:dqn-seed`` are folders shipped in the package
+(``pytest_simarena/rl/baselines/``). The network is the actor of the trained model (PPO) or its Q-network
+(DQN); the action is the arg-max (deterministic, so the same episode gives the same run).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from importlib import resources
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from pytest_simarena.errors import SimArenaError
 
 from .action_spaces import action_space_spec
-from .features import GROUPS, observation_vector, seed_vector
+from .baselines import PREFIX as PREFIX
+from .baselines import baselines_dir as baselines_dir
+from .baselines import resolve_policy_dir as resolve_policy_dir
+from .baselines import shipped_baselines as shipped_baselines
+from .features import GROUPS, clipped_values, seed_values
 
 if TYPE_CHECKING:
     from pytest_simarena.actions import Action
     from pytest_simarena.episode.observation import Observation
 
-FORMAT = "simarena-rl-policy/1"
-PREFIX = "rl:"
-ACTIVATIONS: dict[str, Callable[[Any], Any]] = {
-    "tanh": np.tanh,
-    "relu": lambda x: np.maximum(x, 0.0),
-}
+FORMAT = "simarena-rl-policy/2"
+ACTIVATIONS: dict[str, Callable[[float], float]] = {"tanh": math.tanh, "relu": lambda x: x if x > 0 else 0.0}
+Layer = tuple[list[list[float]], list[float]]
 
 
-def baselines_dir() -> Path:
-    """The folder of the shipped baselines (package data)."""
-    return Path(str(resources.files("pytest_simarena.rl") / "baselines"))
-
-
-def shipped_baselines() -> list[str]:
-    """Names of the shipped baselines (``ppo-baseline``, ...), sorted."""
-    root = baselines_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if (p / "policy.json").is_file())
-
-
-def resolve_policy_dir(spec: str) -> Path:
-    """The folder behind ``rl:NAME`` (a shipped baseline) or ``rl:DIR`` (a path)."""
-    target = spec[len(PREFIX) :] if spec.startswith(PREFIX) else spec
-    shipped = baselines_dir() / target
-    if "/" not in target and (shipped / "policy.json").is_file():
-        return shipped
-    path = Path(target)
-    if (path / "policy.json").is_file():
-        return path
-    known = ", ".join(f"rl:{n}" for n in shipped_baselines()) or "none"
-    raise SimArenaError(
-        f"policy {spec!r}: {target!r} is neither a shipped baseline ({known}) nor a folder with policy.json "
-        "(the --out folder of `simarena train`)"
-    )
+def _layers(meta: dict[str, Any], where: Path) -> list[Layer]:
+    layers: list[Layer] = []
+    try:
+        for i, layer in enumerate(meta["weights"]):
+            w = [[float(v) for v in row] for row in layer["w"]]
+            b = [float(v) for v in layer["b"]]
+            if len(w) != len(b) or (layers and any(len(row) != len(layers[-1][1]) for row in w)):
+                raise ValueError(f"layer {i}: {len(w)} x {len(w[0]) if w else 0} weights, {len(b)} biases")
+            layers.append((w, b))
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise SimArenaError(f"{where}: weights: {exc}") from None
+    if not layers:
+        raise SimArenaError(f"{where}: weights: no layers")
+    return layers
 
 
 class RLPolicy:
-    """A trained network acting through the env's action space; numpy inference only."""
+    """A trained network acting through the env's action space; plain-Python inference."""
 
     def __init__(self, spec: str) -> None:
         folder = resolve_policy_dir(spec)
@@ -74,8 +61,9 @@ class RLPolicy:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise SimArenaError(f"{meta_path}: cannot read the policy description ({exc})") from None
-        if meta.get("format") != FORMAT:
-            raise SimArenaError(f"{meta_path}: format={meta.get('format')!r}, expected {FORMAT!r}")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else None
+            raise SimArenaError(f"{meta_path}: format={found!r}, expected {FORMAT!r}")
         self.meta: dict[str, Any] = meta
         self.spec = action_space_spec(str(meta["actionSpace"]))
         self.observation = str(meta["observation"])
@@ -86,35 +74,32 @@ class RLPolicy:
                 f"{meta_path}: activation={activation!r}, expected one of {sorted(ACTIVATIONS)}"
             )
         self._act_fn = ACTIVATIONS[activation]
-        weights_path = folder / "policy.npz"
-        try:
-            with np.load(weights_path) as data:
-                count = int(meta["layers"])
-                self._layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(count)]
-        except (OSError, KeyError, ValueError) as exc:
-            raise SimArenaError(f"{weights_path}: cannot read the weights ({exc})") from None
+        self._layers = _layers(meta, meta_path)
 
     def reset(self, *, seed: int | None = None) -> None:
         pass  # deterministic: arg-max of the network
 
-    def features(self, observation: Observation) -> np.ndarray[Any, np.dtype[np.float32]]:
+    def features(self, observation: Observation) -> list[float]:
         """The network's input for ``observation`` (as the training env encoded it)."""
         if self.observation == "seed":
-            return seed_vector(observation)
-        vector = observation_vector(observation, max_steps=self.max_steps)
+            return seed_values(observation)
+        values = clipped_values(observation, max_steps=self.max_steps)
         if self.observation == "dict":
-            # SB3 flattens a Dict observation key by key, in the space's (sorted) key order.
-            return np.concatenate([vector[GROUPS[k][0] : GROUPS[k][1]] for k in sorted(GROUPS)])
-        return vector
+            # Stable-Baselines3 flattens a Dict observation key by key, in the space's (sorted) key order.
+            return [v for key in sorted(GROUPS) for v in values[GROUPS[key][0] : GROUPS[key][1]]]
+        return values
 
-    def logits(self, observation: Observation) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def logits(self, observation: Observation) -> list[float]:
         """The network's output: action logits (PPO) or Q-values (DQN)."""
-        x = self.features(observation).astype(np.float64)
+        x = self.features(observation)
         last = len(self._layers) - 1
         for i, (w, b) in enumerate(self._layers):
-            x = x @ w.T + b
+            x = [
+                bias + math.fsum(wi * xi for wi, xi in zip(row, x, strict=True))
+                for row, bias in zip(w, b, strict=True)
+            ]
             if i < last:
-                x = self._act_fn(x)
+                x = [self._act_fn(v) for v in x]
         return x
 
     def act(self, observation: Observation) -> Action:
@@ -123,16 +108,17 @@ class RLPolicy:
             choice: Any = []
             start = 0
             for n in self.spec.nvec:
-                choice.append(int(np.argmax(out[start : start + n])))
+                part = out[start : start + n]
+                choice.append(part.index(max(part)))
                 start += n
         else:
-            choice = int(np.argmax(out))
+            choice = out.index(max(out))
         return self.spec.decode(choice, observation)
 
 
 def export_policy(
     folder: str | Path,
-    layers: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]],
+    layers: Sequence[tuple[Any, Any]],
     *,
     activation: str,
     algo: str,
@@ -141,14 +127,24 @@ def export_policy(
     max_steps: int,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``policy.json`` + ``policy.npz`` into ``folder`` (weights as float32); returns the folder."""
+    """Write ``policy.json`` (description and weights, float32 values) into ``folder``; returns it.
+
+    ``layers`` are (weight, bias) pairs, weight shaped (out, in), as numpy arrays or nested lists.
+    """
+    import struct
+
+    def f32(value: Any) -> float:
+        # float32 precision, written with the 9 significant digits that round-trip it (a short file).
+        return float(f"{struct.unpack('f', struct.pack('f', float(value)))[0]:.9g}")
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    arrays: dict[str, Any] = {}
-    for i, (w, b) in enumerate(layers):
-        arrays[f"w{i}"] = np.asarray(w, dtype=np.float32)
-        arrays[f"b{i}"] = np.asarray(b, dtype=np.float32)
-    np.savez_compressed(out / "policy.npz", **arrays)
+    weights = [
+        {"w": [[f32(v) for v in row] for row in w], "b": [f32(v) for v in b]}
+        for w, b in (
+            (getattr(w, "tolist", lambda w=w: w)(), getattr(b, "tolist", lambda b=b: b)()) for w, b in layers
+        )
+    ]
     meta = {
         "format": FORMAT,
         "algo": algo,
@@ -156,9 +152,9 @@ def export_policy(
         "observation": observation,
         "maxSteps": max_steps,
         "activation": activation,
-        "layers": len(layers),
-        "sizes": [int(np.asarray(w).shape[0]) for w, _ in layers],
+        "sizes": [len(b) for _, b in layers],
         **(extra or {}),
+        "weights": weights,
     }
-    (out / "policy.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "policy.json").write_text(json.dumps(meta, sort_keys=False) + "\n", encoding="utf-8")
     return out

@@ -168,6 +168,7 @@ class ScenarioCase:
     mode: str | None = None  # "replay" | "live"; None: live for live-only agents, else replay
     command: tuple[str, ...] = ()  # a command agent's argv (then policy is COMMAND_POLICY)
     budget: tuple[tuple[str, float], ...] = ()  # a live turn's limits: seconds, writes, wall_seconds
+    requires: tuple[str, ...] = ()  # programs the agent needs on PATH (missing: the test is skipped)
 
     @property
     def test_id(self) -> str:
@@ -445,6 +446,7 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
                             mode=merged.get("mode"),
                             command=command,
                             budget=tuple(sorted((merged.get("budget") or {}).items())),
+                            requires=tuple(merged.get("requires") or ()),
                         )
                     )
         ids: dict[str, None] = {}

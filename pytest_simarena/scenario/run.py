@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -217,6 +218,10 @@ def run_case(
         live = is_live(case, default_mode=config.agents.mode)
     except SimArenaError as exc:
         outcome.error = str(exc)
+        return outcome
+    missing = [program for program in case.requires if shutil.which(program) is None]
+    if missing:
+        outcome.unavailable = f"{', '.join(missing)} not found on PATH (the scenario's 'requires')"
         return outcome
     if live:
         return _judge(

@@ -107,3 +107,29 @@ def test_simarena_mcp_over_stdio(tmp_path) -> None:
     anyio.run(main)
     writes = (out / "writes.jsonl").read_text().splitlines()
     assert len(writes) == 1 and '"verb":"set_resources"' in writes[0]
+
+
+def test_logs_and_top_read_the_live_cluster() -> None:
+    from pytest_simarena.agents.host import LiveHost
+    from pytest_simarena.agents.tools import call_tool
+    from pytest_simarena.live import LiveSession
+
+    session = LiveSession.start(CANONICAL / "very-bad-memory.sktrace", seed=2)
+    host = LiveHost(session)
+    try:
+        assert call_tool(
+            host, "set_resources", {"workload": "web", "requests_memory": "2Gi"}
+        ).text.startswith("applied")
+        assert call_tool(host, "wait_available", {"workload": "web"}).text == "deployment/web condition met"
+        pod = next(p["metadata"]["name"] for p in session.list("pods", "default"))
+        logs = call_tool(host, "get_logs", {"pod": pod})
+        assert not logs.is_error and logs.text.strip(), logs.text
+        top = call_tool(host, "top", {}).text.splitlines()
+        assert top[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+        assert len(top) == 4 and all(line.split()[1:] == ["200m", "1024Mi"] for line in top[1:])
+        nodes = call_tool(host, "top", {"kind": "nodes"}).text.splitlines()
+        assert nodes[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"] and len(nodes) == 4
+        missing = call_tool(host, "get_logs", {"pod": "ghost"})
+        assert missing.is_error and "ghost" in missing.text
+    finally:
+        session.close()

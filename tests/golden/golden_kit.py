@@ -40,6 +40,9 @@ READABLE = DATA / "readable"
 SHARED_TRACES = ROOT.parent / "shared" / "traces"
 BLOCK = 64  # event-log lines per hash block
 TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
+# Run-folder files that are no outputs of the episode: a command agent's kubectl caches.
+# (kubeconfig: the live API server's random port, CA and token.)
+NOT_OUTPUTS = ("agent/kube-cache/", "agent/kubeconfig")
 
 Obj = dict[str, Any]
 
@@ -147,6 +150,7 @@ def scenario_cases() -> list[Any]:
     from pytest_simarena.policies import registry
     from pytest_simarena.scenario.loader import load_file
     from pytest_simarena.scenario.model import Context, all_cases, expand
+    from pytest_simarena.scenario.run import is_live
 
     ctx = Context(
         rootpath=ROOT,
@@ -156,7 +160,9 @@ def scenario_cases() -> list[Any]:
     cases = []
     for file in sorted((ROOT / "scenarios").glob("*.yaml")):
         cases += all_cases(expand(load_file(file), ctx))
-    return cases
+    # Replay-mode cases only: live agents (scenarios/agents.yaml) need kubectl and an API server, and
+    # their determinism has its own tests (tests/agents: same seed and requests -> identical run folders).
+    return [c for c in cases if not is_live(c)]
 
 
 def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:
@@ -182,12 +188,17 @@ def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:
     record: Obj = {"outcome": sha(canon(summary)), "passed": summary["passed"]}
     texts: dict[str, str] = {}
     if workdir.is_dir():
-        for f in sorted(workdir.iterdir()):
-            if f.name == "timings.json":
-                continue  # wall-clock seconds
-            record[f.name] = sha(f.read_bytes())
+        for f in sorted(p for p in workdir.rglob("*") if p.is_file()):
+            name = f.relative_to(workdir).as_posix()  # live agents keep their output in a subfolder
+            if f.name == "timings.json" or name.startswith(NOT_OUTPUTS):
+                continue  # wall-clock seconds; kubectl's caches (named after the server's random port)
+            data = f.read_bytes()
             if f.suffix in (".jsonl", ".json"):
-                texts[f.name] = f.read_text(encoding="utf-8")
+                # Paths of this checkout (a live session records its trace's path) are made relative.
+                text = relative(data.decode("utf-8"))
+                data = text.encode("utf-8")
+                texts[name] = text
+            record[name] = sha(data)
     return record, texts
 
 

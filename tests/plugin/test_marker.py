@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 
@@ -97,3 +99,30 @@ def test_an_unknown_trace_name_is_reported_once(pytester: pytest.Pytester) -> No
     out = result.stdout.str()
     assert out.count("did you mean 'slightly-bad-cpu'") == 1, out
     assert "During handling" not in out
+
+
+def test_a_plain_install_needs_neither_numpy_nor_gymnasium(pytester: pytest.Pytester) -> None:
+    # pip install pytest-simarena without extras: the plugin, policy names and episodes must still work.
+    pytester.makepyfile(
+        test_plain="""
+        from pytest_simarena.plugin import scenarios
+
+        @scenarios(["slightly-bad-cpu"], ["heuristic"])
+        def test_fix(simarena_result):
+            assert simarena_result.solved
+        """
+    )
+    runner = pytester.makepyfile(
+        run_plain="""
+        import sys
+
+        for name in ("numpy", "gymnasium", "torch", "stable_baselines3"):
+            sys.modules[name] = None  # importing it fails, as without the extras
+        import pytest
+
+        sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "test_plain.py"]))
+        """
+    )
+    result = pytester.run(sys.executable, str(runner))
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*1 passed*"])

@@ -250,3 +250,45 @@ def test_the_server_listens_on_loopback_and_stops_cleanly() -> None:
     again = ApiServer(s.session, port=port)
     with again:
         assert again.port == port
+
+
+def test_access_reviews_dry_runs_and_delete_options_over_http() -> None:
+    with served(request_cost=0.0) as s:
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"verb": "patch", "group": "apps", "resource": "deployments"}},
+        }
+        status, answer = s.request(
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            json.dumps(review).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 201 and answer["status"]["allowed"] is True
+        path = "/apis/apps/v1/namespaces/default/deployments/web"
+        status, _ = s.request(
+            "PATCH",
+            f"{path}?dryRun=All",
+            b'{"spec":{"replicas":7}}',
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert status == 200 and s.session.get("deployments", "default", "web")["spec"]["replicas"] == 3
+        options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": "not-it"}}
+        status, answer = s.request(
+            "DELETE", path, json.dumps(options).encode(), headers={"Content-Type": "application/json"}
+        )
+        assert status == 409 and "Precondition failed" in answer["message"]
+
+
+def test_watch_list_sends_initial_events_then_the_end_bookmark() -> None:
+    with served(request_cost=0.0, watch_seconds=5) as s:
+        status, text = s.request(
+            "GET",
+            "/api/v1/namespaces/default/pods?watch=1&sendInitialEvents=true"
+            "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+        )
+        assert status == 200
+        events = [json.loads(line) for line in text.splitlines()]
+        assert [e["type"] for e in events[:4]] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
+        assert events[3]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}

@@ -10,6 +10,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pytest_simarena"
 
 # Known and owned elsewhere (reported to their branches); a new circle anywhere fails this test.
 KNOWN = {
+    # agents/ (agents branch): make_live_agent in live_episode.py builds a CommandAgent, and command.py
+    # imports Budget/TurnContext/TurnResult from live_episode.py; those types belong in a module below both.
+    frozenset({"pytest_simarena.agents.command", "pytest_simarena.agents.live_episode"}),
     # live/ (api branch): the session writes its run folder, and replay_live in runfolder.py builds a
     # session; the replay belongs in a module above both.
     frozenset({"pytest_simarena.live.runfolder", "pytest_simarena.live.session"}),

@@ -105,3 +105,41 @@ def test_a_users_unlabelled_objects_are_untouched_through_the_served_api(served:
     assert "p1-default" in session.namespaces()  # it holds the user's Deployment: kept
     for dep in session.list("deployments", None):
         assert "simarena.io/run" not in (dep["metadata"].get("labels") or {})
+
+
+def test_a_users_namespace_named_like_ours_stops_the_run_through_the_served_api(served: Served) -> None:
+    from pytest_simarena.errors import BackendError
+
+    session, cluster = served
+    session.create("namespaces", None, {"metadata": {"name": "p1-default"}})
+    session.create("deployments", "p1-default", _deployment("web", "p1-default"))
+    with pytest.raises(BackendError, match="namespace p1-default already exists and was not created by"):
+        cluster.start(load_trace(CANONICAL[0]), "p1")
+    cluster.cleanup("p1")
+    (web,) = session.list("deployments", "p1-default")
+    assert web["metadata"]["labels"] == {"app": "web"}
+
+
+def test_a_trace_deletion_and_a_second_session_spare_what_is_not_theirs_through_the_served_api(
+    served: Served, tmp_path: Path
+) -> None:
+    from pytest_simarena.errors import BackendError
+
+    session, cluster = served
+    web = _deployment("web", "default")
+    trace = Trace(
+        events=[{"ts": 0, "applied_objs": [web]}, {"ts": 1, "deleted_objs": [_deployment("api", "default")]}]
+    )
+    cluster.start(trace, "p1", speed=1000.0)
+    session.create("deployments", "p1-default", _deployment("api", "p1-default"))  # the user's
+    with pytest.raises(BackendError, match=r"Deployment p1-default/api.*not ours"):
+        cluster.advance(0.01)
+    second = KubeCluster(kubeconfig=str(tmp_path / "kubeconfig"), mode="direct", run_id="r2", check=False)
+    with pytest.raises(BackendError, match="prefix p1 is in use by run r1"):
+        second.prepare("p1")
+    second.cleanup("p1")
+    second.close()
+    names = {d["metadata"]["name"] for d in session.list("deployments", "p1-default")}
+    assert names == {"web", "api"}  # the first session's and the user's both survived the second
+    cluster.cleanup("p1")
+    assert {d["metadata"]["name"] for d in session.list("deployments", "p1-default")} == {"api"}

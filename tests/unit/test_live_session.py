@@ -194,6 +194,7 @@ def test_logs_and_metrics_of_running_pods() -> None:
 
 def test_watch_changes_carry_increasing_resource_versions() -> None:
     session = started()
+    session.list("pods", "default")  # as a client lists before it watches
     since = int(session.resource_version)
     session.scale("deployments", "default", "web", 1)
     changes = session.changes_since(since, "pods", "default")
@@ -205,8 +206,10 @@ def test_watch_changes_carry_increasing_resource_versions() -> None:
 
 def _script(session: LiveSession) -> None:
     session.advance(12.5)
+    session.list("events", "default")  # reads between writes: a replay, which does none, still matches
     session.patch("deployments", "default", "web", CPU_FIX)
     session.advance(3)
+    session.list("pods")
     session.create("namespaces", None, {"metadata": {"name": "extra"}})
     pod = {
         "apiVersion": "v1",
@@ -280,3 +283,94 @@ def test_selectors_and_patch_helpers() -> None:
     assert strategic_merge(target, patch) == {
         "containers": [{"name": "b", "image": "2"}, {"name": "a", "image": "3"}]
     }
+
+
+def test_dry_runs_check_everything_and_store_nothing() -> None:
+    session = started()
+    everything = session.snapshot_objects()
+    before = session.resource_version
+    deploy = session.get("deployments", "default", "web")
+    changed = dict(deploy, spec=dict(deploy["spec"], replicas=5))
+    assert session.replace("deployments", "default", "web", changed, dry_run=True)["spec"]["replicas"] == 5
+    with pytest.raises(ApiError) as info:
+        session.replace(
+            "deployments",
+            "default",
+            "web",
+            dict(changed, spec=dict(changed["spec"], replicas=500)),
+            dry_run=True,
+        )
+    assert info.value.code == 403
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c"}]},
+    }
+    assert session.create("pods", "default", pod, dry_run=True)["metadata"]["name"] == "p"
+    session.delete("deployments", "default", "web", dry_run=True)
+    assert session.snapshot_objects() == everything and session.resource_version == before
+    assert session.writes == []
+    assert session.get("deployments", "default", "web")["spec"]["replicas"] == 3
+
+
+def test_delete_preconditions_and_labelled_namespaces() -> None:
+    session = started()
+    uid = session.get("deployments", "default", "web")["metadata"]["uid"]
+    with pytest.raises(ApiError) as info:
+        session.delete("deployments", "default", "web", preconditions={"uid": "other"})
+    assert info.value.code == 409 and "Precondition failed: UID in precondition: other" in info.value.message
+    session.create("namespaces", None, {"metadata": {"name": "run-1", "labels": {"owner": "simarena"}}})
+    assert [n["metadata"]["name"] for n in session.list("namespaces", label_selector="owner=simarena")] == [
+        "run-1"
+    ]
+    session.delete("deployments", "default", "web", preconditions={"uid": uid})
+    session.advance(1)
+    assert session.list("pods", "default") == []
+
+
+def test_inert_kinds_are_stored_listed_and_deleted_with_their_namespace() -> None:
+    session = started()
+    session.create("namespaces", None, {"metadata": {"name": "cfg"}})
+    quota = {"metadata": {"name": "fence"}, "spec": {"hard": {"count/pods": "0"}}}
+    created = session.create("resourcequotas", "cfg", quota)
+    assert created["metadata"]["uid"] and created["spec"] == quota["spec"]
+    session.create("configmaps", "cfg", {"metadata": {"name": "settings"}, "data": {"a": "1"}})
+    assert [c["metadata"]["name"] for c in session.list("configmaps", "cfg")] == ["settings"]
+    assert session.list("daemonsets") == []
+    with pytest.raises(ApiError) as info:
+        session.create("daemonsets", "cfg", {"metadata": {"name": "d"}})
+    assert info.value.code == 405
+    session.delete("namespaces", None, "cfg")
+    assert session.list("configmaps", "cfg") == [] and session.list("resourcequotas") == []
+
+
+DIGEST_SCRIPT = """
+import hashlib, json, sys
+sys.path.insert(0, {tests!r})
+from test_live_session import SLIGHTLY_BAD_CPU, _script
+from pytest_simarena.live import LiveSession
+session = LiveSession.start(SLIGHTLY_BAD_CPU, seed=11)
+_script(session)
+data = json.dumps([session.snapshot_objects(), session.cluster.event_log], sort_keys=True)
+print(hashlib.sha256(data.encode()).hexdigest())
+"""
+
+
+def test_runs_are_identical_in_any_pythonhashseed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = DIGEST_SCRIPT.format(tests=str(Path(__file__).parent))
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout.strip()
+        for seed in ("0", "1", "4242")
+    }
+    assert len(digests) == 1 and len(next(iter(digests))) == 64

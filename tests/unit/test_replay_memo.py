@@ -185,3 +185,23 @@ def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch
     assert len(log) == 50 and cluster.recorder.dropped_lines > 0
     # The oldest lines went (the first run's were at 0.000), the newest stay.
     assert 0 < float(log[0].split()[0]) <= float(log[-1].split()[0]) <= cluster.now
+
+
+def test_set_resources_actions_are_memoized_by_their_exact_repr() -> None:
+    trace = load_trace(CANONICAL[0])
+    sha = trace_bytes(trace)[1]
+    a = Action("set_resources", "web", requests={"cpu": "2"})
+    b = Action("set_resources", "web", requests={"cpu": "3"})
+    first = apply_step_action(trace, sha, a, DEFAULT_SAFEGUARDS)
+    other = apply_step_action(trace, sha, b, DEFAULT_SAFEGUARDS)
+    again = apply_step_action(trace, sha, a, DEFAULT_SAFEGUARDS)
+    assert first[5] != other[5] and again[5] == first[5] and again[3] is first[3]
+    assert again[5] == trace_bytes(apply_action(trace, a).trace)[1]
+
+
+def test_unchanged_step_traces_are_linked_and_read_the_same(tmp_path: Path) -> None:
+    run_episode(load_trace(CANONICAL[0]), "noop", max_steps=3, out_dir=tmp_path)
+    files = sorted(tmp_path.glob("step-*.sktrace"))
+    assert len(files) == 4
+    assert len({f.read_bytes() for f in files}) == 1
+    assert files[1].stat().st_nlink >= 2  # linked, not written again

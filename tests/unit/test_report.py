@@ -178,3 +178,20 @@ def test_summary_and_row_cells_escape_and_explain() -> None:
 def test_dumps_is_canonical(document: dict[str, Any]) -> None:
     assert dumps(document) == '{\n "a": "\u00e9",\n "b": [\n  1.5,\n  null\n ]\n}\n'
     assert json.loads(dumps(document)) == document
+
+
+def test_timeline_without_snapshots_keeps_the_windows() -> None:
+    # A backend that observes without API objects (no snapshot) still gets its step windows, no lanes.
+    import dataclasses
+
+    result = _episode("canonical/mixed.sktrace", "heuristic")
+    bare = dataclasses.replace(
+        result,
+        steps=tuple(
+            dataclasses.replace(s, observation=dataclasses.replace(s.observation, snapshot=None))
+            for s in result.steps
+        ),
+    )
+    timeline = episode_timeline(bare)
+    assert len(timeline.windows) == 3 and timeline.segments == () and timeline.lanes == 0
+    assert "no pods" in timeline_svg(timeline)

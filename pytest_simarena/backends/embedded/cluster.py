@@ -123,12 +123,7 @@ class EmbeddedCluster:
         self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
         self._closed = False
         self._build_state()
-        # What an isolated run's outcome is a function of, besides the trace, prefix and duration.
-        self._state_key = (
-            json.dumps(self.spec.to_dict(), sort_keys=True, default=repr),
-            seed,
-            repr(self._lifecycle),
-        )
+        self._state_key: tuple[str, int, str] | None = None  # see _memo_state
 
     def _build_state(self) -> None:
         """The pristine seeded cluster: clock, RNG, nodes, empty object store (hooks are kept)."""
@@ -256,7 +251,7 @@ class EmbeddedCluster:
             return self.observe(prefix)
         memo_key = None
         if not any(self._hooks.values()):
-            memo_key = (self._state_key, key or _trace_key(trace), prefix, float(seconds))
+            memo_key = (self._memo_state(), key or _trace_key(trace), prefix, float(seconds))
             found = REPLAYS.get(memo_key)
             if found is not None:
                 memo_snapshot, log = found
@@ -278,6 +273,13 @@ class EmbeddedCluster:
         self._to_pristine()
         self.recorder.restore_log(log)
         return snapshot
+
+    def _memo_state(self) -> tuple[str, int, str]:
+        """What an isolated run's outcome is a function of, besides the trace, prefix and duration."""
+        if self._state_key is None:
+            spec = json.dumps(self.spec.to_dict(), sort_keys=True, default=repr)
+            self._state_key = (spec, self.seed, repr(self._lifecycle))
+        return self._state_key
 
     def _to_pristine(self) -> None:
         if not self._pristine:

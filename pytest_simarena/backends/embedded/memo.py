@@ -18,8 +18,8 @@ from typing import Any, Generic, TypeVar
 
 from pytest_simarena.backends.protocol import ClusterSnapshot
 
-MAX_ENTRIES = 2048
-MAX_BYTES = 64 * 2**20
+MAX_ENTRIES = 1024
+MAX_BYTES = 16 * 2**20
 
 V = TypeVar("V")
 
@@ -153,7 +153,11 @@ class ReplayMemo:
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             _, (d, lines, _, _) = self._entries.popitem(last=False)
             self._bytes -= len(d) + sum(len(line) for line in lines)
-        return MemoSnapshot(snapshot.time, snapshot.prefix, memo_key=key, data=data)
+        kept = MemoSnapshot(snapshot.time, snapshot.prefix, memo_key=key, data=data)
+        # The memo holds bytes, not these lists: the caller may have them as they are (no decoding).
+        parts = (snapshot.nodes, snapshot.pods, snapshot.workloads, snapshot.events)
+        object.__setattr__(kept, "_parts", parts)
+        return kept
 
     def clear(self) -> None:
         self._entries.clear()
