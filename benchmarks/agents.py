@@ -9,7 +9,9 @@ Run: ``.venv/bin/python benchmarks/agents.py [--repeat N]``. Prints, with each g
   far under a model's own latency);
 - the ``llm`` policy solving ``slightly-bad-cpu`` end to end against a scripted local endpoint over real
   HTTP (4 model calls): wall ms per episode (goal < 1 s: the harness must not be what an LLM run waits
-  for).
+  for);
+- the bash kubectl agent (``scenarios/agents/fix.sh``) solving ``mixed`` end to end against its own API
+  server: wall seconds per episode (goal < 10 s; a real cluster takes minutes), skipped without kubectl.
 
 CPU seconds of this process are printed beside wall seconds: on a shared machine they are the stable
 figure.
@@ -120,6 +122,26 @@ def bench_llm_episode(repeat: int) -> None:
     )
 
 
+def bench_command_episode(repeat: int) -> None:
+    import shutil
+
+    from pytest_simarena.agents.command import CommandAgent
+
+    if shutil.which("kubectl") is None:
+        print("command agent: skipped (kubectl not on PATH)")
+        return
+    trace = load_trace(ROOT / "traces" / "canonical" / "mixed.sktrace")
+    walls = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):
+            agent = CommandAgent(["bash", "fix.sh"], cwd=ROOT / "scenarios" / "agents")
+            t0 = time.perf_counter()
+            result = run_live_episode(trace, agent, seed=1, out_dir=Path(tmp) / str(r), max_steps=3)
+            walls.append(time.perf_counter() - t0)
+            assert result.solved
+    print(f"command agent (bash + kubectl), mixed end to end: {min(walls):.2f} s wall (goal < 10 s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -127,6 +149,7 @@ def main() -> None:
     bench_live_vs_replay(args.repeat)
     bench_mcp_call(args.repeat * 40)
     bench_llm_episode(args.repeat)
+    bench_command_episode(max(1, args.repeat // 2))
 
 
 if __name__ == "__main__":

@@ -349,6 +349,9 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+# The node a --nodes/--node-* option left out takes: the default cluster's KWOK nodes (ClusterSpec.default()).
+DEFAULT_NODES: dict[str, Any] = {"nodes": 3, "cpu": "16", "memory": "32Gi", "pods": 110}
+
 # The one table. Names are the Python field names; every face derives its spelling from them.
 SETTINGS: tuple[Setting, ...] = (
     # --- episode ------------------------------------------------------------------------------------
@@ -497,7 +500,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="N",
         checks=(at_least(1),),
-        default_text="3",
+        default_text=str(DEFAULT_NODES["nodes"]),
         help="Number of identical nodes",
     ),
     Setting(
@@ -508,7 +511,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="Q",
         checks=(_quantity("cpu"),),
-        default_text="16",
+        default_text=str(DEFAULT_NODES["cpu"]),
         help="CPU per node, a quantity",
     ),
     Setting(
@@ -519,7 +522,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="Q",
         checks=(_quantity("memory"),),
-        default_text="32Gi",
+        default_text=str(DEFAULT_NODES["memory"]),
         help="Memory per node, a quantity",
     ),
     Setting(
@@ -530,7 +533,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="cluster",
         metavar="N",
         checks=(at_least(1),),
-        default_text="110",
+        default_text=str(DEFAULT_NODES["pods"]),
         help="Pods per node",
     ),
     # --- kube ---------------------------------------------------------------------------------------
@@ -693,6 +696,17 @@ SETTINGS: tuple[Setting, ...] = (
         help="Simulated seconds a watch without timeoutSeconds lets pass before it ends",
     ),
     Setting(
+        name="watch_grace",
+        type=float,
+        default=0.5,
+        group="serve",
+        metavar="SECONDS",
+        parse=parse_seconds,
+        checks=(at_least(0),),
+        help="Wall seconds a watch waits for its client to hang up before it lets simulated time run "
+        "(raise it on a loaded machine: a client slower than this sees the clock move further)",
+    ),
+    Setting(
         name="safeguards",
         type=bool,
         default=True,
@@ -716,7 +730,7 @@ SETTINGS: tuple[Setting, ...] = (
         group="agents",
         metavar="MODE",
         checks=(one_of("replay", "live"),),
-        help="replay: each step replays the edited trace; live: the cluster keeps running and the agent "
+        help="Replay: each step replays the edited trace; live: the cluster keeps running and the agent "
         "acts on it (llm and command agents always run live)",
     ),
     Setting(
@@ -1040,12 +1054,13 @@ class ClusterSettings(_Checked):
         """The uniform node shape the node options describe (missing ones default), or None if none is set."""
         if all(getattr(self, s.field) is None for s in select("cluster", exclude=("cluster",))):
             return None
-        return {
-            "nodes": self.nodes if self.nodes is not None else int(get("nodes").shown_default),
-            "cpu": self.node_cpu if self.node_cpu is not None else get("node_cpu").shown_default,
-            "memory": self.node_memory if self.node_memory is not None else get("node_memory").shown_default,
-            "pods": self.node_pods if self.node_pods is not None else int(get("node_pods").shown_default),
+        given = {
+            "nodes": self.nodes,
+            "cpu": self.node_cpu,
+            "memory": self.node_memory,
+            "pods": self.node_pods,
         }
+        return {key: DEFAULT_NODES[key] if value is None else value for key, value in given.items()}
 
     def backend_options(self, backend: str, *, intended: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Keyword options for :func:`~pytest_simarena.backends.registry.make_backend` (without the seed).
@@ -1085,6 +1100,7 @@ class ServeSettings(_Checked):
     port: int = _row_field("port")
     request_cost: float = _row_field("request_cost")
     watch_seconds: float = _row_field("watch_seconds")
+    watch_grace: float = _row_field("watch_grace")
     safeguards: bool = _row_field("safeguards")
     body_limit: int = _row_field("body_limit")
 

@@ -410,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print("no trace files found", file=sys.stderr)
         return 2
+    if args.replay:
+        # A mutant can ask the simulator for millions of pods: fail with MemoryError (an escape to look
+        # at) rather than take the machine's memory.
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.RLIM_INFINITY))
     summary = fuzz(files, count=args.count, seed=args.seed, first=args.trial, replay=args.replay)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))

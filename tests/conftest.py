@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# numpy's C core cannot be initialised twice in one process, and pytester's in-process runs drop the
+# modules first imported during a run; collection imports numpy (the policy registry lists the shipped
+# rl baselines), so import it once here, before any pytester run, where it survives them all.
+with contextlib.suppress(ImportError):
+    import numpy  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TRACES = ROOT.parent / "shared" / "traces"

@@ -145,6 +145,18 @@ class ChatClient:
         return message
 
 
+def _tool_calls(message: Obj, url: str) -> list[Obj]:
+    """The reply's tool calls, checked for the shape the loop relies on (else one LlmError line)."""
+    calls = message.get("tool_calls") or []
+    if not isinstance(calls, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("function"), dict) for c in calls
+    ):
+        raise LlmError(
+            f"llm policy: {url}: tool_calls is not a list of {{id, function: {{name, arguments}}}}"
+        )
+    return calls
+
+
 def _error_message(raw: bytes) -> str:
     try:
         data = json.loads(raw)
@@ -194,7 +206,7 @@ class LlmAgent:
         tools = openai_tools(TOOLS)
         while True:
             message = self.client.complete(self.messages, tools)
-            tool_calls = message.get("tool_calls") or []
+            tool_calls = _tool_calls(message, self.client.url)
             kept: Obj = {"role": "assistant", "content": message.get("content")}
             if tool_calls:
                 kept["tool_calls"] = tool_calls
@@ -202,7 +214,7 @@ class LlmAgent:
             if not tool_calls:
                 break
             for call in tool_calls:
-                function = call.get("function") or {}
+                function = call["function"]
                 name = str(function.get("name", ""))
                 call_id = str(call.get("id", ""))
                 if calls >= self.config.max_tool_calls:

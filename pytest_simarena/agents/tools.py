@@ -50,6 +50,7 @@ from pytest_simarena.kubeview import (
     render_workloads,
     sorted_events,
 )
+from pytest_simarena.live.selectors import label_matcher
 from pytest_simarena.quantities import format_cpu, format_memory
 
 Obj = dict[str, Any]
@@ -156,24 +157,6 @@ def _in_namespace(obj: Mapping[str, Any], namespace: str | None, prefix: str | N
     return namespace is None or original_namespace(obj, prefix) == namespace
 
 
-def _labels_match(obj: Mapping[str, Any], selector: str | None) -> bool:
-    if not selector:
-        return True
-    labels = _meta(obj).get("labels") or {}
-    for term in selector.split(","):
-        key, sep, value = term.partition("=")
-        key, value = key.strip().rstrip("!"), value.strip().lstrip("=")
-        if not sep:
-            if key not in labels:
-                return False
-        elif term.strip().startswith(key + "!="):
-            if labels.get(key) == value:
-                return False
-        elif labels.get(key) != value:
-            return False
-    return True
-
-
 def _age(obj: Mapping[str, Any], now: float) -> str:
     created = parse_time(_meta(obj).get("creationTimestamp"))
     return "<unknown>" if created is None else human_duration(now - created)
@@ -237,7 +220,8 @@ def get_pods(host: ToolHost, args: Mapping[str, Any]) -> str:
     selector = _str(args, "label_selector")
     snap = host.snapshot()
     now = host.wall_time()
-    pods = [p for p in snap.pods if _in_namespace(p, namespace, snap.prefix) and _labels_match(p, selector)]
+    matches = label_matcher(selector)  # the API server's own parser: sets, !=, existence; 400 on bad input
+    pods = [p for p in snap.pods if _in_namespace(p, namespace, snap.prefix) and matches(p)]
     if not pods:
         return f"No resources found in {namespace} namespace."
     pods.sort(key=lambda p: str(_meta(p).get("name", "")))

@@ -288,10 +288,14 @@ class Router:
         elif kind in ("application/yaml", "application/x-yaml", APPLY_PATCH):
             loader = yaml.safe_load
         else:
+            hint = ""
+            if "protobuf" in kind:
+                # kubectl's typed generators (create configmap/deployment, run, auth can-i) send protobuf.
+                hint = " (protobuf is not served: write the object as YAML, then kubectl apply -f)"
             raise ApiError(
                 415,
                 f"the body of the request was in an unknown format ({kind}) - accepted media types include: "
-                "application/json, application/yaml",
+                f"application/json, application/yaml{hint}",
             )
         try:
             return loader(req.body.decode("utf-8"))

@@ -45,7 +45,6 @@ from .tables import wants_table
 from .tls import ServerCertificates, make_certificates
 from .watch import Watch
 
-WATCH_GRACE = 0.2  # wall seconds a watch waits for its client to hang up after sending events
 _UNAUTHENTICATED = ("/healthz", "/livez", "/readyz")
 
 
@@ -202,13 +201,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         lines = first
         # Before time runs the first time, and after each batch of events, the client may hang up (it has
-        # what it waited for): give it WATCH_GRACE wall seconds, so the clock never races a client.
+        # what it waited for): give it watch_grace wall seconds, so the clock never races a client.
         settle = True
         while True:
             if lines:
                 self._chunk(b"".join(lines))
                 settle = True
-            if self._client_gone(WATCH_GRACE if settle else 0):
+            if self._client_gone(api.settings.watch_grace if settle else 0):
                 self.close_connection = True
                 return
             settle = False

@@ -2,12 +2,16 @@
 
 A watch is a chunked stream of ``{"type": "ADDED|MODIFIED|DELETED", "object": {...}}`` lines. Without a
 ``resourceVersion`` (or with ``0``) it starts with an ADDED event per current object; with one it starts
-after that version. Time: while the watch has nothing to send, SIMULATED time runs (to the next timer
-of the cluster, in milliseconds of wall time) until a change matches or ``timeoutSeconds`` of simulated
+after that version. ``sendInitialEvents=true`` (client-go's WatchList) sends the ADDED events, then a
+BOOKMARK annotated ``k8s.io/initial-events-end``.
+
+Time: while the watch has nothing to send, SIMULATED time runs (to the next timer of the cluster, in
+milliseconds of wall time) until a change matches or ``timeoutSeconds`` of simulated
 time have passed (the ``watch_seconds`` setting, default 300); then the stream ends, as an apiserver ends a
-watch at its timeout. After sending events the server waits up to ``grace`` seconds of wall time for the
-client to hang up (a satisfied ``kubectl wait`` does) before it lets time run again, so how far a watch
-moves the clock depends only on the requests, not on the machine's speed.
+watch at its timeout. After sending events the server waits up to ``watch_grace`` wall seconds (default
+0.5) for the client to hang up (a satisfied ``kubectl wait`` does) before it lets time run again, so how
+far a watch moves the clock depends on the requests, not on the machine's speed, as long as the client
+reacts within the grace.
 """
 
 from __future__ import annotations
@@ -54,7 +58,9 @@ class Watch:
                 f"resourceVersion={raw_rv!r}, timeoutSeconds={raw_timeout!r}: expected numbers"
             ) from None
         self.deadline = session.now + max(timeout, 0.0)
-        self.initial_list = not raw_rv or raw_rv == "0"
+        # WatchList (client-go's streaming list): initial ADDED events, then a bookmark marking their end.
+        self.send_initial = query.get("sendInitialEvents") == "true"
+        self.initial_list = not raw_rv or raw_rv == "0" or self.send_initial
 
     def _line(self, kind: str, obj: Obj) -> bytes:
         if self.table:
@@ -72,7 +78,20 @@ class Watch:
         if not self.initial_list:
             return []
         self.cursor = int(session.resource_version)
-        return [self._line("ADDED", obj) for obj in items]
+        lines = [self._line("ADDED", obj) for obj in items]
+        if self.send_initial:
+            bookmark = {
+                "kind": self.res.kind,
+                "apiVersion": self.res.api_version,
+                "metadata": {
+                    "resourceVersion": str(self.cursor),
+                    "annotations": {"k8s.io/initial-events-end": "true"},
+                },
+            }
+            lines.append(
+                json.dumps({"type": "BOOKMARK", "object": bookmark}, separators=(",", ":")).encode() + b"\n"
+            )
+        return lines
 
     def poll(self) -> list[bytes]:
         """Events after the cursor (and moves the cursor past them)."""

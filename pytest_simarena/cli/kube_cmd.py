@@ -24,10 +24,10 @@ import json
 import sys
 from typing import Any
 
-from pytest_simarena import settings as table
+from pytest_simarena import settings as settings_table
 from pytest_simarena.errors import BackendUnavailable
 
-from .options import add_settings, arg_type
+from .options import add_settings
 
 EXIT_DIFFER = 1
 PARITY_PREFIX = "simarena-parity"
@@ -38,9 +38,6 @@ PARITY_SECONDS = (
 
 def _connection_args(p: argparse.ArgumentParser, face: str) -> None:
     add_settings(p, face)  # --kubeconfig, --context, --kube-mode (and parity's --duration), from the table
-    # The older spelling of --kube-mode keeps working, unlisted.
-    p.add_argument("--mode", dest="kube_mode", default=argparse.SUPPRESS, help=argparse.SUPPRESS,
-                   type=arg_type(table.get("kube_mode")))  # fmt: skip
     p.add_argument("--json", action="store_true", help="Print JSON instead of text")
 
 
@@ -70,7 +67,9 @@ def register(subparsers: Any) -> None:
 def _mode(args: argparse.Namespace) -> str:
     import os
 
-    return str(args.kube_mode or os.environ.get("SIMARENA_KUBE_MODE") or table.get("kube_mode").default)
+    return str(
+        args.kube_mode or os.environ.get("SIMARENA_KUBE_MODE") or settings_table.get("kube_mode").default
+    )
 
 
 def run_preflight(args: argparse.Namespace) -> int:

@@ -51,7 +51,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     result = train(run)
     print(
-        f"trained {run.train.algo} for {result.steps} env steps in {result.seconds:.1f}s "
+        f"trained {run.train.algo} for {result.steps} env steps in {result.seconds:.1f}s, "
+        f"{result.cpu_seconds / 60:.1f} CPU-minutes "
         f"({result.steps_per_second:,.0f} env steps/s, {result.episodes} episodes, "
         f"last 100 solved {result.recent_solve_rate:.0%}); policy: --policy rl:{result.out}"
     )

@@ -235,14 +235,27 @@ class LiveSession:
         """Let ``seconds`` of simulated time pass (the trace's events and controllers run)."""
         if seconds < 0:
             raise SimArenaError(f"advance: seconds must not be negative, got {seconds!r}")
+        changes = self._changes_by(self.now + seconds)
         self.cluster.run(seconds)
-        self._touch()
+        if changes:
+            self._touch()
 
     def advance_to(self, when: float) -> None:
         """Run to simulated time ``when`` exactly (no float drift; used by replays)."""
+        changes = self._changes_by(when)
         if when > self.cluster.clock.now:
             self.cluster.clock.run_until_time(when)
-        self._touch()
+        if changes:
+            self._touch()
+
+    def _changes_by(self, until: float) -> bool:
+        """Whether running to ``until`` can change what the API shows: a timer is due by then, or a
+        workload's status depends on the time itself (minReadySeconds). Otherwise the objects rendered
+        at the last read are still current and a read reuses them (a quiet cluster polled stays cheap)."""
+        due = self.cluster.clock.next_time()
+        if due is not None and due <= until:
+            return True
+        return any(getattr(w, "min_ready", 0) for w in self.cluster.workloads.values())
 
     def advance_until(self, predicate: Callable[[LiveSession], bool], timeout: float) -> bool:
         """Run until ``predicate(session)`` holds (checked after each simulated instant), at most

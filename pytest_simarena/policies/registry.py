@@ -39,6 +39,10 @@ BUILTIN_POLICIES: dict[str, Callable[..., Policy]] = {
     "scale_replicas": ScaleReplicasPolicy,
     "heuristic": HeuristicPolicy,
     "vpa": VpaPolicy,
+}
+# Policies that learn while they act (their runs differ with what they met before): named like the
+# built-ins, but kept out of ``all`` and the scenario suite's expectations.
+LEARNING_POLICIES: dict[str, Callable[..., Policy]] = {
     "bandit": BanditPolicy,
 }
 # Trained agents: ``rl:DIR`` (a `simarena train` folder) or ``rl:NAME`` (a shipped baseline).
@@ -73,7 +77,7 @@ class FunctionPolicy:
 def check_policy_name(name: str, *, search: Sequence[Path] = ()) -> None:
     """Check that ``name`` names a policy without building it (its constructor may need options):
     a built-in, ``rl:DIR``/``rl:NAME``, an importable ``module:attribute`` or an entry point."""
-    if name in BUILTIN_POLICIES:
+    if name in BUILTIN_POLICIES or name in LEARNING_POLICIES:
         return
     if name.startswith(RL_PREFIX):
         from pytest_simarena.rl.baselines import resolve_policy_dir
@@ -91,7 +95,7 @@ def _entry_points() -> dict[str, Any]:
 
 def available_policies() -> list[str]:
     """Built-in names plus installed entry points, sorted."""
-    return sorted({*BUILTIN_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
+    return sorted({*BUILTIN_POLICIES, *LEARNING_POLICIES, *LIVE_POLICIES, *_entry_points(), *_rl_names()})
 
 
 def _instantiate(obj: Any, name: str, options: dict[str, Any]) -> Policy:
@@ -128,9 +132,9 @@ def make_policy(name: str | Policy, **options: Any) -> Policy:
     """The policy called ``name`` (built-in, entry point, or ``module:attribute``), built with ``options``."""
     if not isinstance(name, str):
         return name
-    if name in BUILTIN_POLICIES:
+    if name in BUILTIN_POLICIES or name in LEARNING_POLICIES:
         try:
-            return BUILTIN_POLICIES[name](**options)
+            return {**BUILTIN_POLICIES, **LEARNING_POLICIES}[name](**options)
         except TypeError as exc:
             raise SimArenaError(f"policy {name!r}: bad options {sorted(options)} ({exc})") from None
     if name in LIVE_POLICIES:

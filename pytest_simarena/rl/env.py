@@ -25,6 +25,7 @@ pickled env (between episodes) is a working copy.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, SupportsFloat
@@ -296,6 +297,10 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         if self.observation_kind == "dict":
             return {name: vector[a:b] for name, (a, b) in GROUPS.items()}
         return vector
+
+    def process_seconds(self) -> float:
+        """CPU seconds of the process this env runs in (training sums its env subprocesses' figures)."""
+        return time.process_time()
 
     @property
     def trace(self) -> Trace | None:

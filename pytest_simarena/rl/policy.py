@@ -134,7 +134,8 @@ def export_policy(
     import struct
 
     def f32(value: Any) -> float:
-        return float(struct.unpack("f", struct.pack("f", float(value)))[0])
+        # float32 precision, written with the 9 significant digits that round-trip it (a short file).
+        return float(f"{struct.unpack('f', struct.pack('f', float(value)))[0]:.9g}")
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -194,6 +194,13 @@ def _check_workload(obj: Obj, location: str, config: Obj, problems: list[Problem
         replicas = spec["replicas"]
         if type(replicas) is not int:
             error("bad_replicas", "spec.replicas", f"Invalid value: {preview(replicas)}: must be an integer")
+        elif replicas >= 2**31:
+            # spec.replicas is an int32: the API server cannot even decode a larger number
+            error(
+                "bad_replicas",
+                "spec.replicas",
+                f"Invalid value: {preview(replicas)}: must be a 32-bit integer (at most 2147483647)",
+            )
         elif replicas < 0:
             # Kubernetes ValidateNonnegativeField wording (notes/kubernetes.md §2.3).
             error(

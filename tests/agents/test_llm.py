@@ -83,3 +83,10 @@ def test_wrong_key_shows_the_servers_message(read_host) -> None:
 def test_no_model_is_one_clear_error() -> None:
     with pytest.raises(LlmError, match="no model name"):
         LlmAgent(LlmConfig(base_url="http://127.0.0.1:9/v1", model="", api_key="k"), "x")
+
+
+def test_a_malformed_tool_call_reply_is_one_clear_error(read_host) -> None:
+    with fake_chat([{"role": "assistant", "content": None, "tool_calls": ["get_pods"]}]) as chat:
+        agent = LlmAgent(_config(chat.url), "x")
+        with pytest.raises(LlmError, match="tool_calls is not a list of"):
+            agent.turn(read_host)

@@ -51,6 +51,10 @@ def test_namespace_filter_and_label_selector(read_host) -> None:
     assert other == "No resources found in other namespace."
     assert len(call_tool(read_host, "get_pods", {"label_selector": "app=web"}).text.splitlines()) == 6
     assert call_tool(read_host, "get_pods", {"label_selector": "app=db"}).text.startswith("No resources")
+    assert len(call_tool(read_host, "get_pods", {"label_selector": "app in (web,db)"}).text.splitlines()) == 6
+    assert call_tool(read_host, "get_pods", {"label_selector": "app!=web"}).text.startswith("No resources")
+    bad = call_tool(read_host, "get_pods", {"label_selector": "app=(x"})
+    assert bad.is_error and "label selector" in bad.text
 
 
 def test_mistakes_are_one_line_errors_not_exceptions(read_host) -> None:

@@ -46,7 +46,7 @@ GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 def fit_error(nodes: int, reasons: str, preemption: str | None = None) -> str:
     """The FitError text of k8s §1.2, with the counts written out by the case (not computed)."""
     pre = preemption or f"{nodes} No preemption victims found for incoming pod"
-    return f"0/{nodes} nodes are available: {reasons}. preemption: 0/{nodes} nodes are available: {pre}.."
+    return f"0/{nodes} nodes are available: {reasons}. preemption: 0/{nodes} nodes are available: {pre}."
 
 
 CPU3 = fit_error(3, "3 Insufficient cpu")
@@ -1087,6 +1087,60 @@ def _bare_pod() -> None:
     _, snap = replay(trace((0, [bare_pod("solo", cpu="1")])), 600)
     (pod,) = [p for p in snap.pods if name_of(p) == "solo"]
     assert pod_status(pod) == "Running"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 15: rules a real cluster applies, expected values from kubernetes/kubernetes source (file named per
+# case; the ids carry "k15-<rule>").
+
+
+@case("podrequests-exact-sum-then-one-rounding-fits[k15-1]")
+def _exact_sum_fits() -> None:
+    # staging/src/k8s.io/component-helpers/resource/helpers.go PodRequests: container requests are added as
+    # Quantities (exact); pkg/scheduler/framework/plugins/noderesources/fit.go computePodResourceRequest then
+    # calls SetMaxResource, which takes MilliValue() of the total: 0.5m + 0.5m = 1m, the last free millicore.
+    halves = deployment("halves", 1, containers=[container("a", cpu="0.0005"), container("b", cpu="0.0005")])
+    tr = trace((0, [deployment("big", 1, cpu="15999m")]), (5, [halves]))
+    _, snap = replay(tr, 15, one_node())
+    assert_running_ready(pods_of(snap, "big") + pods_of(snap, "halves"))
+
+
+@case("podrequests-exact-sum-rounds-up-once-pending[k15-1]")
+def _exact_sum_over() -> None:
+    # same sources: 0.4m x 3 = 1.2m, rounded once to 2m, fits the 2 free millicores
+    thirds = deployment("thirds", 1, containers=[container(n, cpu="0.0004") for n in ("a", "b", "c")])
+    tr = trace((0, [deployment("big", 1, cpu="15998m")]), (5, [thirds]))
+    _, snap = replay(tr, 15, one_node())
+    # rounding per container (3 x 1m = 3m) would leave it Pending
+    assert_running_ready(pods_of(snap, "big") + pods_of(snap, "thirds"))
+
+
+@case("fit-error-ends-in-one-period-since-1.30[k15-4]")
+def _one_period() -> None:
+    # pkg/scheduler/framework/types.go FitError.Error: filter histogram with SeparatorFormat " %v.", then the
+    # PostFilter message appended as " %v" (no period; kubernetes issue 123301, fixed by 1.30). The nested
+    # preemption FitError ends in its own single ".".
+    _, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 10)
+    text = (
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+        "3 No preemption victims found for incoming pod."
+    )
+    pods = pods_of(snap, "web")
+    assert_pending_with(pods, snap, text)
+    assert_failed_scheduling_event(snap, name_of(pods[0]), text)
+
+
+@case("fit-error-preemptionPolicy-Never-one-period[k15-4]")
+def _never_one_period() -> None:
+    # defaultpreemption PodEligibleToPreemptOthers: "not eligible due to preemptionPolicy=Never."; PostFilter
+    # prefixes "preemption: "; FitError.Error appends it without another period.
+    dep = deployment("web", 1, cpu="17")
+    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
+    _, snap = replay(trace((0, [dep])), 10)
+    text = (
+        "0/3 nodes are available: 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, text)
 
 
 @pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])

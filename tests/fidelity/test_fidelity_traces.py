@@ -47,7 +47,7 @@ def _set_requests(tr: Trace, **requests: str) -> Trace:
 def _fit_error(reasons: str) -> str:
     return (
         f"0/3 nodes are available: {reasons}. preemption: 0/3 nodes are available: "
-        "3 No preemption victims found for incoming pod.."
+        "3 No preemption victims found for incoming pod."
     )
 
 
@@ -204,7 +204,7 @@ def test_dsb_scaling_on_two_nodes_keeps_32_running_and_the_last_scaled_pending(s
     }
     assert messages == {
         "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: "
-        "2 No preemption victims found for incoming pod.."
+        "2 No preemption victims found for incoming pod."
     }
 
 

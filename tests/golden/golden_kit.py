@@ -150,6 +150,7 @@ def scenario_cases() -> list[Any]:
     from pytest_simarena.policies import registry
     from pytest_simarena.scenario.loader import load_file
     from pytest_simarena.scenario.model import Context, all_cases, expand
+    from pytest_simarena.scenario.run import is_live
 
     ctx = Context(
         rootpath=ROOT,
@@ -159,7 +160,9 @@ def scenario_cases() -> list[Any]:
     cases = []
     for file in sorted((ROOT / "scenarios").glob("*.yaml")):
         cases += all_cases(expand(load_file(file), ctx))
-    return cases
+    # Replay-mode cases only: live agents (scenarios/agents.yaml) need kubectl and an API server, and
+    # their determinism has its own tests (tests/agents: same seed and requests -> identical run folders).
+    return [c for c in cases if not is_live(c)]
 
 
 def case_outputs(case: Any, tmp: Path) -> tuple[Obj, dict[str, str]]:

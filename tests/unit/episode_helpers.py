@@ -16,7 +16,7 @@ KWOK_NODES = tuple(NodeView(name=f"kwok-node-{i}", cpu=16000, memory=32 * GI, po
 
 FIT_CPU = (
     "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-    "3 No preemption victims found for incoming pod.."
+    "3 No preemption victims found for incoming pod."
 )
 FIT_MEM = FIT_CPU.replace("cpu", "memory")
 

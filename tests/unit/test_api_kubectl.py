@@ -118,7 +118,8 @@ def test_a_bash_agent_repairs_the_workload(trace: str) -> None:
 def test_the_same_script_twice_gives_identical_objects_and_events() -> None:
     results = []
     for _ in range(2):
-        with served(seed=5) as s:
+        # A generous grace: under a loaded CI machine kubectl may take longer than the default to hang up.
+        with served(seed=5, watch_grace=2.0) as s:
             assert run_agent(s, FIX_SCRIPT).returncode == 0
             results.append((s.session.snapshot_objects(), s.session.cluster.event_log, s.session.now))
     assert results[0] == results[1]
@@ -268,3 +269,10 @@ def test_simarena_serve_writes_the_kubeconfig_and_a_replayable_run_folder(tmp_pa
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert replay.stdout.startswith("reproduced: live session, 1 write(s)")
     time.sleep(0)  # nothing left running: the server stopped with the signal
+
+
+def test_typed_generators_get_a_clear_415() -> None:
+    with served() as s:
+        done = s.kubectl("create", "configmap", "x", "--from-literal=a=b", check=False)
+        assert done.returncode == 1
+        assert "protobuf is not served" in done.stderr and "kubectl apply -f" in done.stderr

@@ -279,3 +279,16 @@ def test_access_reviews_dry_runs_and_delete_options_over_http() -> None:
             "DELETE", path, json.dumps(options).encode(), headers={"Content-Type": "application/json"}
         )
         assert status == 409 and "Precondition failed" in answer["message"]
+
+
+def test_watch_list_sends_initial_events_then_the_end_bookmark() -> None:
+    with served(request_cost=0.0, watch_seconds=5) as s:
+        status, text = s.request(
+            "GET",
+            "/api/v1/namespaces/default/pods?watch=1&sendInitialEvents=true"
+            "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+        )
+        assert status == 200
+        events = [json.loads(line) for line in text.splitlines()]
+        assert [e["type"] for e in events[:4]] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
+        assert events[3]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}

@@ -12,7 +12,7 @@ from pytest_simarena.cli import main
 
 CPU3 = (
     "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-    "3 No preemption victims found for incoming pod.."
+    "3 No preemption victims found for incoming pod."
 )
 
 

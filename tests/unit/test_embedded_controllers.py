@@ -352,6 +352,12 @@ def test_a_rejected_update_leaves_the_running_deployment_untouched() -> None:
             "must be greater than or equal to 0",
         ),
         (
+            # int32 out of range: encoding/json's UnmarshalTypeError (a fuzzed trace asked for 2**64-1 pods)
+            {"replicas": 2**64 - 1},
+            'Deployment "web" cannot be handled as a Deployment: json: cannot unmarshal number '
+            "18446744073709551615 into Go struct field DeploymentSpec.spec.replicas of type int32",
+        ),
+        (
             {"template": {"spec": {"containers": [{"name": "web", "resources": "lots"}]}}},
             "spec.template.spec.containers[0].resources: Invalid value: 'lots': must be an object",
         ),

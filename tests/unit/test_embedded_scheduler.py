@@ -19,7 +19,7 @@ def test_seed_cpu_slight_three_pending_with_exact_message() -> None:
     assert [p["status"]["phase"] for p in pods] == ["Pending"] * 3
     expected = (
         "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-        "3 No preemption victims found for incoming pod.."
+        "3 No preemption victims found for incoming pod."
     )
     for pod in pods:
         (cond,) = pod["status"]["conditions"]
@@ -70,7 +70,7 @@ def test_too_many_pods_counts_even_zero_request_pods() -> None:
     (pending,) = [p for p in pods_of(snap, "web-") if p["status"]["phase"] == "Pending"]
     assert pending["status"]["conditions"][0]["message"] == (
         "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
-        "1 No preemption victims found for incoming pod.."
+        "1 No preemption victims found for incoming pod."
     )
 
 
@@ -86,7 +86,7 @@ def test_reasons_are_sorted_as_strings_and_counted_per_node() -> None:
     msg = pods_of(snap, "web-")[0]["status"]["conditions"][0]["message"]
     assert msg == (
         "0/4 nodes are available: 1 Insufficient memory, 3 Insufficient cpu. preemption: 0/4 nodes are "
-        "available: 4 No preemption victims found for incoming pod.."
+        "available: 4 No preemption victims found for incoming pod."
     )
 
 
@@ -99,14 +99,14 @@ def test_untolerated_taint_and_selector_are_unresolvable() -> None:
     (pod,) = cluster.observe(None).pods
     assert pod["status"]["conditions"][0]["message"] == (
         "0/3 nodes are available: 3 node(s) had untolerated taint {kwok-provider: true}. preemption: "
-        "0/3 nodes are available: 3 Preemption is not helpful for scheduling.."
+        "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     )
     # Nodes without the type=virtual label: the driver's nodeSelector does not match.
     plain = ClusterSpec.uniform(2, "16", "32Gi", labels={"type": "real"})
     _, snap = run(trace((0, [deployment(replicas=1)])), 5, plain)
     assert pods_of(snap, "web-")[0]["status"]["conditions"][0]["message"] == (
         "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: "
-        "0/2 nodes are available: 2 Preemption is not helpful for scheduling.."
+        "0/2 nodes are available: 2 Preemption is not helpful for scheduling."
     )
 
 
@@ -203,7 +203,7 @@ def test_fit_error_format_mixed_preemption_statuses() -> None:
     assert text == (
         "0/4 nodes are available: 1 node(s) had untolerated taint {a: b}, 3 Insufficient cpu. preemption: "
         "0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found "
-        "for incoming pod.."
+        "for incoming pod."
     )
 
 

@@ -271,7 +271,7 @@ def test_cli_closed_port_and_bad_context(
 ) -> None:
     port = closed_port()
     kc = write_kubeconfig(tmp_path / "kc", f"https://127.0.0.1:{port}", context="kind-simarena")
-    assert main(["preflight", "--kubeconfig", str(kc), "--mode", "direct"]) == 4
+    assert main(["preflight", "--kubeconfig", str(kc), "--kube-mode", "direct"]) == 4
     out, err = capsys.readouterr()
     assert out == f"ok   kubeconfig: context 'kind-simarena' of {kc} -> https://127.0.0.1:{port}\n"
     assert err.splitlines()[0] == (
@@ -291,9 +291,11 @@ def test_cli_closed_port_and_bad_context(
 
 def test_cli_bad_mode_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["preflight", "--mode", "sideways"])
+        main(["preflight", "--kube-mode", "sideways"])
     assert info.value.code == 2
-    assert "argument --mode: 'sideways' is not known; use one of simkube, direct" in capsys.readouterr().err
+    assert (
+        "argument --kube-mode: 'sideways' is not known; use one of simkube, direct" in capsys.readouterr().err
+    )
 
 
 def test_cli_parity_without_a_cluster_says_so_in_one_line(

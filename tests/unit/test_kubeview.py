@@ -115,7 +115,7 @@ def pod(
 
 UNSCHEDULABLE_MSG = (
     "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-    "3 No preemption victims found for incoming pod.."
+    "3 No preemption victims found for incoming pod."
 )
 UNSCHEDULED = [
     {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": UNSCHEDULABLE_MSG}

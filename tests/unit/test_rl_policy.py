@@ -136,3 +136,16 @@ def test_train_bad_input_is_one_line(
         code = int(exc.code or 0)
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and len(err.splitlines()) == 1, err
+
+
+def test_shipped_baselines_by_name() -> None:
+    from pytest_simarena.rl.policy import shipped_baselines
+
+    assert {"ppo-baseline", "dqn-baseline", "dqn-seed"} <= set(shipped_baselines())
+    assert {"rl:ppo-baseline", "rl:dqn-baseline", "rl:dqn-seed"} <= set(available_policies())
+    held_out = load_trace(ROOT / "traces" / "generated" / "memory-far-over-012.sktrace")
+    for name in ("rl:ppo-baseline", "rl:dqn-baseline"):
+        result = run_episode(held_out, name, seed=0)
+        assert result.solved and result.error is None, name
+    seed_agent = run_episode(held_out, "rl:dqn-seed", seed=0)  # the seed's shape: 7 fixed steps, 5 features
+    assert seed_agent.error is None and len(seed_agent.steps) >= 1

@@ -122,3 +122,18 @@ def test_plugin_help_shows_the_same_defaults(pytester: pytest.Pytester) -> None:
         assert row.option in text, row.name
         assert f"default {row.shown_default})" in text, row.name
     assert "--simarena-steps" not in text and "--simarena-step-duration" not in text  # older names: unlisted
+
+
+@pytest.mark.parametrize("row", SETTINGS, ids=lambda r: r.name)
+def test_every_help_text_is_in_the_house_style(row: table.Setting) -> None:
+    # xdist's rule, as the CLI's parser applies it: capitalised; a single phrase has no period.
+    assert row.help[:1].isupper(), row.help
+    assert not (row.help.endswith(".") and not row.help.endswith("...")), row.help
+    assert row.group in table.GROUPS
+
+
+def test_the_default_node_is_the_default_clusters_node() -> None:
+    from pytest_simarena.backends.embedded import ClusterSpec
+
+    d = table.DEFAULT_NODES
+    assert ClusterSpec.uniform(d["nodes"], d["cpu"], d["memory"], d["pods"]) == ClusterSpec.default()

@@ -182,3 +182,16 @@ def test_validate_reports_a_malformed_in_memory_trace_instead_of_crashing() -> N
         (problem,) = validate(trace)
         assert (problem.severity, problem.code) == ("error", "malformed")
         assert f"{problem.location}: {problem.message}" == expected
+
+
+def test_replicas_beyond_int32_are_a_validate_error_and_never_replayed() -> None:
+    """A fuzzed trace asked the simulator for 2**64-1 pods: the API server cannot even decode that."""
+    from pytest_simarena.trace import validate
+    from pytest_simarena.trace.generator import canonical_traces
+
+    trace = canonical_traces()["mixed"]
+    trace.events[0]["applied_objs"][0]["spec"]["replicas"] = 2**31
+    errors = [p for p in validate(trace) if p.severity == "error"]
+    assert [(p.code, p.message) for p in errors] == [
+        ("bad_replicas", "Invalid value: 2147483648: must be a 32-bit integer (at most 2147483647)")
+    ]

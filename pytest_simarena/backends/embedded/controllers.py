@@ -128,6 +128,12 @@ def spec_count(obj: Obj, key: str, default: int) -> int:
             f'{kind} "{name}" cannot be handled as a {kind}: json: cannot unmarshal '
             f"{go_type} into Go struct field {kind}Spec.spec.{key} of type int32"
         )
+    if not value < 2**31:
+        # outside int32: encoding/json refuses the number before validation runs
+        raise InvalidObject(
+            f'{kind} "{name}" cannot be handled as a {kind}: json: cannot unmarshal number {int(value)} '
+            f"into Go struct field {kind}Spec.spec.{key} of type int32"
+        )
     if value < 0:
         raise InvalidObject(
             f'The {kind} "{name}" is invalid: spec.{key}: Invalid value: {int(value)}: '

@@ -7,11 +7,13 @@ constraints, declared usage) and shared by every pod created from it, so creatin
 from __future__ import annotations
 
 import marshal
+from fractions import Fraction
 from functools import lru_cache
+from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import BackendError, QuantityError, TraceError
-from pytest_simarena.quantities import canonical, parse_cpu, parse_memory
+from pytest_simarena.quantities import canonical, parse_cpu, parse_memory, parse_quantity
 from pytest_simarena.trace.usage import read_usage
 
 from .events import Involved
@@ -47,6 +49,11 @@ def _mem(value: str | int | float) -> int:
 
 def _amount(resource: str, value: Any) -> int:
     return _cpu(value) if resource == "cpu" else _mem(value)
+
+
+@lru_cache(maxsize=4096)
+def _exact(value: str | int | float) -> Fraction:
+    return parse_quantity(value)
 
 
 class PodTemplate:
@@ -221,27 +228,34 @@ class PodTemplate:
 
     @staticmethod
     def _pod_request(containers: list[Obj], inits: list[Obj], res: str, spec: Obj) -> tuple[int, int]:
-        """(request, non-zero request): containers summed vs init max, sidecars, overhead (§1.1)."""
-        default_nz = DEFAULT_NONZERO_CPU if res == "cpu" else DEFAULT_NONZERO_MEMORY
+        """(request, non-zero request) as the scheduler's fit check computes them (§1.1).
 
-        def req(c: Obj) -> tuple[int, int]:
+        component-helpers' PodRequests adds the containers' quantities exactly (regular containers
+        summed, sidecars beside them, the init-container max, then overhead) and NodeResourcesFit rounds
+        the total once (``SetMaxResource``: ``MilliValue()`` for cpu, ``Value()`` for memory), so two
+        0.5m containers ask for 1m, not 2m (issue 15 rule 1).
+        """
+        scale = 1000 if res == "cpu" else 1
+        default_nz = Fraction(DEFAULT_NONZERO_CPU if res == "cpu" else DEFAULT_NONZERO_MEMORY, scale)
+
+        def req(c: Obj) -> tuple[Fraction, Fraction]:
             requests = (c.get("resources") or {}).get("requests") or {}
             if res in requests:
-                value = _amount(res, requests[res])
+                value = _exact(requests[res])
                 return value, value
-            return 0, default_nz
+            return Fraction(0), default_nz
 
-        total = [0, 0]
+        total = [Fraction(0), Fraction(0)]
         for c in containers:
             r, nz = req(c)
             total[0] += r
             total[1] += nz
-        sidecars = [0, 0]
-        init_max = [0, 0]
+        sidecars = [Fraction(0), Fraction(0)]
+        init_max = [Fraction(0), Fraction(0)]
         for c in inits:
             r, nz = req(c)
             if c.get("restartPolicy") == "Always":
-                # A sidecar runs beside the app containers and every later init container ([mem] PodRequests).
+                # A sidecar runs beside the app containers and every later init container (PodRequests).
                 total[0] += r
                 total[1] += nz
                 sidecars[0] += r
@@ -252,8 +266,11 @@ class PodTemplate:
             init_max[0] = max(init_max[0], cur[0])
             init_max[1] = max(init_max[1], cur[1])
         overhead = (spec.get("overhead") or {}).get(res)
-        extra = _amount(res, overhead) if overhead is not None else 0
-        return max(total[0], init_max[0]) + extra, max(total[1], init_max[1]) + extra
+        extra = _exact(overhead) if overhead is not None else Fraction(0)
+        return (
+            ceil((max(total[0], init_max[0]) + extra) * scale),
+            ceil((max(total[1], init_max[1]) + extra) * scale),
+        )
 
 
 def content_key(value: Any) -> bytes | None:

@@ -57,8 +57,9 @@ def fit_error(total_nodes: int, reasons: dict[str, int], preemption: dict[str, i
     message = f"0/{total_nodes} nodes are available: {parts}."
     if preemption is not None:
         nested = ", ".join(sorted(f"{count} {reason}" for reason, count in preemption.items()))
-        # The nested FitError already ends in "."; the section separator adds another: "..".
-        message += f" preemption: 0/{total_nodes} nodes are available: {nested}.."
+        # PostFilter's message is the nested FitError (ending in its own "."), appended after a space
+        # without a further period since 1.30 (types.go FitError.Error; kubernetes issue 123301).
+        message += f" preemption: 0/{total_nodes} nodes are available: {nested}."
     return message
 
 
@@ -368,7 +369,7 @@ class Scheduler:
                 preemption = None
                 message = (
                     fit_error(len(self.nodes), reasons, None)
-                    + " preemption: not eligible due to preemptionPolicy=Never.."
+                    + " preemption: not eligible due to preemptionPolicy=Never."
                 )
             else:
                 # Nodes failing only on resources are preemption candidates; with equal priorities none has
