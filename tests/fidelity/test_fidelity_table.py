@@ -182,11 +182,27 @@ def _init_max_over() -> None:
     assert_pending_with(pods_of(snap, "web"), snap, CPU1)
 
 
-@case("fit-overhead-added-to-requests[k8s-1.1]")
+@case("overhead-without-RuntimeClass-rejected-FailedCreate[k15-5,k8s-2.4]")
 def _overhead() -> None:
-    dep = deployment("web", 1, cpu="16", overhead={"cpu": "1m"})
+    # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: spec.overhead with no RuntimeClass that
+    # defines it -> admission.NewForbidden(..., "pod rejected: Pod Overhead set without corresponding
+    # RuntimeClass defined Overhead"); the name is the generateName prefix (apiserver admission errors.go
+    # extractResourceName: name generation has not happened yet); the ReplicaSet records Warning FailedCreate
+    # "Error creating: %v" (pkg/controller/controller_utils.go) and ReplicaFailure (replica_set_utils.go).
+    dep = deployment("web", 1, cpu="1", overhead={"cpu": "1m"})
     _, snap = replay(trace((0, [dep])), 10, one_node())
-    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    error = (
+        f'pods "{name_of(rs)}-" is forbidden: '
+        "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+    )
+    evs = events_for(snap, name_of(rs), "FailedCreate")
+    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
+    assert evs[0]["count"] > 1  # the controller requeues with rate-limited backoff and fails again
+    failure = condition(rs, "ReplicaFailure")
+    assert failure is not None
+    assert (failure["status"], failure["reason"], failure["message"]) == ("True", "FailedCreate", error)
 
 
 @case("fit-sidecar-runs-alongside-containers[k8s-1.1]")
@@ -1141,6 +1157,30 @@ def _never_one_period() -> None:
         "0/3 nodes are available: 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
     )
     assert_pending_with(pods_of(snap, "web"), snap, text)
+
+
+@case("replicaset-scale-down-deletes-doubled-up-pod-before-newest[k15-3]")
+def _doubled_up_first() -> None:
+    # pkg/controller/replicaset/replica_set.go getPodsToDelete -> getPodsRankedByRelatedPodsOnSameNode (rank =
+    # active related pods on the pod's node) and pkg/controller/controller_utils.go ActivePodsWithRanks.Less:
+    # after assigned/phase/ready/deletion-cost, "5. Doubled up < not doubled up" comes before "6. ready for
+    # less time". Two pods share node-0; the third, newest pod is alone on the node added later: a node-0 pod
+    # goes.
+    tr = trace(
+        (0, [deployment("web", 2, cpu="1")]),
+        (20, [deployment("web", 3, cpu="1")]),
+        (40, [deployment("web", 2, cpu="1")]),
+    )
+    c, snap = replay(tr, 10, one_node())
+    assert sorted(p["spec"]["nodeName"] for p in pods_of(snap, "web")) == ["node-0"] * 2
+    c.add_node("late-0", "16", "32Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
+    c.run(20)
+    newest = [p for p in pods_of(c.observe(PREFIX), "web") if p["spec"].get("nodeName") == "late-0"]
+    assert len(newest) == 1
+    c.run(20)
+    after = pods_of(c.observe(PREFIX), "web")
+    assert sorted(p["spec"]["nodeName"] for p in after) == ["late-0", "node-0"]
+    assert name_of(newest[0]) in {name_of(p) for p in after}
 
 
 @pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])

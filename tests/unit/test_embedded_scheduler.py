@@ -116,7 +116,9 @@ def test_init_container_max_overhead_and_limit_defaulting() -> None:
         replicas=1,
         containers=[container("a", requests={"cpu": "8"}), container("b", requests={"cpu": "7"})],
         initContainers=[container("init", requests={"cpu": "15"})],
+        # overhead is only admitted with a RuntimeClass that defines it (RuntimeClass admission plugin)
         overhead={"cpu": "1"},
+        runtimeClassName="kata",
     )
     _, snap = run(trace((0, [fits])), 5, ClusterSpec.uniform(1, "16", "32Gi"))
     assert phases(snap, "web-") == ["Running"]

@@ -484,6 +484,8 @@ class EmbeddedCluster:
         tmpl = PodTemplate(
             {"metadata": meta, "spec": obj.get("spec")}, field_prefix="spec", kind="Pod", name=name
         )
+        if tmpl.admission_error is not None:
+            raise InvalidObject(f'pods "{name}" is forbidden: {tmpl.admission_error}')
         pod = Pod(
             name,
             namespace,

@@ -235,15 +235,32 @@ class Workload:
         return out
 
 
-def _pod_delete_rank(pod: Pod) -> tuple[int, int, int, float, int, float]:
-    """ActivePodsWithRanks order, first = deleted first (unassigned, pending, unready, newest)."""
+DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+
+
+def _deletion_cost(pod: Pod) -> int:
+    try:
+        return int(pod.annotations.get(DELETION_COST, 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _pod_delete_rank(pod: Pod, colocated: int) -> tuple[int, int, int, int, int, float, int, float]:
+    """ActivePodsWithRanks.Less (pkg/controller/controller_utils.go), first = deleted first.
+
+    Unassigned, then Pending < Unknown < Running, not ready, lower pod-deletion-cost, more related pods on
+    the same node (``colocated``, the ReplicaSet's getPodsRankedByRelatedPodsOnSameNode), ready for less
+    time, more restarts (the max over containers), newer.
+    """
     phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(pod.phase, 0)
-    restarts = sum(c.restarts for c in pod.containers or [])
+    restarts = max((c.restarts for c in pod.containers or []), default=0)
     ready_since = pod.ready_since if pod.ready_since is not None else 0.0
     return (
         0 if pod.node is None else 1,
         phase_rank,
         1 if pod.ready else 0,
+        _deletion_cost(pod),
+        -colocated,
         -ready_since,
         -restarts,
         -pod.created,
@@ -271,6 +288,9 @@ class ReplicaSet(Workload):
         self.pod_hash = ""
         self.revision = 0
         self._availability_checks: set[float] = set()
+        # A rejected pod creation: (error, since) for the ReplicaFailure condition, and the requeue count.
+        self.create_failure: tuple[str, float] | None = None
+        self._create_retries = 0
         super().__init__(ctx, obj, owner=owner, root=root)
 
     def set_object(self, obj: Obj) -> None:
@@ -335,7 +355,11 @@ class ReplicaSet(Workload):
             return
         active = self.active_pods()
         diff = len(active) - self.replicas
-        if diff < 0:
+        if diff < 0 and self.tmpl.admission_error is not None:
+            self._create_rejected(self.tmpl.admission_error)
+        elif diff < 0:
+            self.create_failure = None
+            self._create_retries = 0
             labels = dict(self.tmpl.labels)
             annotations = dict(self.tmpl.template_annotations)
             for _ in range(-diff):
@@ -344,12 +368,42 @@ class ReplicaSet(Workload):
                 self.pods[pod.uid] = pod
                 self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
         elif diff > 0:
-            for pod in sorted(active, key=_pod_delete_rank)[:diff]:
+            doomed = active
+            if diff < len(active):
+                # getPodsToDelete ranks by related pods (of every ReplicaSet of the same owner) per node.
+                related = self.owner.children() if self.owner is not None else [self]
+                per_node: dict[str, int] = {}
+                for rs in related:
+                    for p in rs.active_pods() if isinstance(rs, ReplicaSet) else ():
+                        key = p.node.name if p.node is not None else ""
+                        per_node[key] = per_node.get(key, 0) + 1
+                doomed = sorted(
+                    active,
+                    key=lambda p: _pod_delete_rank(p, per_node.get(p.node.name if p.node else "", 0)),
+                )
+            for pod in doomed[:diff]:
                 self.ctx.delete_pod(pod)
                 self.event("Normal", "SuccessfulDelete", f"Deleted pod: {pod.name}")
         self._watch_availability()
         if self.owner is not None:
             self.ctx.dirty(self.owner)
+
+    def _create_rejected(self, why: str) -> None:
+        """Admission refused the pod: FailedCreate, ReplicaFailure, rate-limited requeue.
+
+        The API names the pod by its generateName prefix (admission runs before a name is generated;
+        apiserver admission/errors.go extractResourceName); controller_utils.go createPods records
+        "Error creating: %v"; the slow-start batch of 1 stops at the first error, so one attempt per sync.
+        replica_set.go requeues with the workqueue's default controller rate limiter (5 ms doubling, capped
+        at 1000 s).
+        """
+        error = f'pods "{self.name}-" is forbidden: {why}'
+        self.event("Warning", "FailedCreate", f"Error creating: {error}")
+        if self.create_failure is None:
+            self.create_failure = (error, self.ctx.clock.now)
+        delay = min(0.005 * 2**self._create_retries, 1000.0)
+        self._create_retries += 1
+        self.ctx.clock.after(delay, self.ctx.dirty, self)
 
     def _pod_name(self) -> str:
         # generateName "<rs>-" + 5 random characters; a collision is retried as the API server does.
@@ -367,4 +421,16 @@ class ReplicaSet(Workload):
             status["readyReplicas"] = ready
         if available:
             status["availableReplicas"] = available
+        if self.create_failure is not None:
+            # replica_set_utils.go calculateStatus: ReplicaFailure=True, reason FailedCreate, the error text.
+            error, since = self.create_failure
+            status["conditions"] = [
+                {
+                    "type": "ReplicaFailure",
+                    "status": "True",
+                    "lastTransitionTime": self.ctx.clock.timestamp(since),
+                    "reason": "FailedCreate",
+                    "message": error,
+                }
+            ]
         return status

@@ -60,6 +60,7 @@ class PodTemplate:
     """A defaulted, validated pod template and everything the scheduler and kubelet need from it."""
 
     __slots__ = (
+        "admission_error",
         "affinity_terms",
         "container_names",
         "content_key",
@@ -149,6 +150,13 @@ class PodTemplate:
             or "matchFields" in repr(self.affinity_terms)
         )
         self.qos = _qos(containers, inits)
+        self.admission_error: str | None = None
+        if spec.get("overhead") and not spec.get("runtimeClassName"):
+            # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: overhead comes only from a
+            # RuntimeClass; a pod that sets it without one is Forbidden (issue 15 rule 5).
+            self.admission_error = (
+                "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+            )
         # Declared usage (trace/usage.py): a container whose memory usage exceeds its limit is OOM-killed.
         try:
             usage = read_usage(template)
