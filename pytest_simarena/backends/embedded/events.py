@@ -33,6 +33,7 @@ class Event:
     """One (possibly merged) event; ``to_api()`` renders the core/v1 dict."""
 
     __slots__ = (
+        "cached",
         "component",
         "count",
         "field_path",
@@ -42,6 +43,9 @@ class Event:
         "message",
         "name",
         "reason",
+        "seen",
+        "seen_last",
+        "series",
         "type",
     )
 
@@ -66,6 +70,11 @@ class Event:
         self.first = now
         self.last = now
         self.count = 1
+        # events.k8s.io series (scheduler events): what the recorder's cache has seen vs what the API has.
+        self.series = False
+        self.cached = True
+        self.seen = 1
+        self.seen_last = now
 
     def to_api(self, clock: Clock) -> Obj:
         inv = self.involved
@@ -79,7 +88,7 @@ class Event:
         if self.field_path:
             involved["fieldPath"] = self.field_path
         first = clock.timestamp(self.first)
-        return {
+        out: Obj = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": self.name, "namespace": inv.namespace, "creationTimestamp": first},
@@ -95,6 +104,46 @@ class Event:
             "lastTimestamp": clock.timestamp(self.last),
             "eventTime": None,
         }
+        if self.series and self.count > 1:
+            # events.k8s.io series, as the core/v1 view carries it (kubectl describe: "(x<count> over ...)")
+            out["series"] = {"count": self.count, "lastObservedTime": clock.timestamp(self.last)}
+        return out
+
+    def catch_up(self, now: float) -> None:
+        """Apply the events.k8s.io broadcaster's periodic passes that ran up to ``now``.
+
+        client-go tools/events event_broadcaster.go: ``finishSeries`` runs every 6 minutes (from start):
+        a series last observed more than 6 minutes before writes its final count and leaves the cache, a
+        singleton older than 6 minutes just leaves it; ``refreshExistingEventSeries`` runs every 30 minutes
+        and writes every cached series' count. Between those passes the API keeps the last written count.
+        """
+        if not self.cached:
+            return
+        if not self.series:
+            if now >= _next_tick(self.first + SERIES_FINISH, SERIES_FINISH):
+                self.cached = False
+            return
+        finish = _next_tick(self.seen_last + SERIES_FINISH, SERIES_FINISH)
+        refresh = _next_tick(self.seen_last, SERIES_REFRESH, strict=False)
+        if now >= min(finish, refresh):
+            self.count = self.seen
+            self.last = self.seen_last
+        if now >= finish:
+            self.cached = False
+
+
+# tools/events event_broadcaster.go: finishTime 6 minutes, refreshTime 30 minutes.
+SERIES_FINISH = 360.0
+SERIES_REFRESH = 1800.0
+
+
+def _next_tick(after: float, period: float, *, strict: bool = True) -> float:
+    """The first periodic pass (at 0, period, 2 * period ...) later than ``after`` (or at it)."""
+    k = after // period
+    tick = k * period
+    if tick < after or (strict and tick == after):
+        tick += period
+    return tick
 
 
 # The event log keeps the last MAX_LOG_LINES lines: a cluster reused for 100,000 steps must not grow
@@ -176,6 +225,40 @@ class EventRecorder:
             _ = self.log  # format (and trim) what piled up unread
         return event
 
+    def record_series(
+        self, involved: Involved, type_: str, reason: str, message: str, component: str
+    ) -> Event:
+        """Record through the events.k8s.io API, as kube-scheduler does (issue 15 rule 2).
+
+        client-go tools/events event_broadcaster.go recordToSink: the first occurrence creates the Event; an
+        isomorphic repeat while it is cached starts a series with count 2 and writes it; later repeats only
+        raise the cached count and last-observed time, written by the periodic passes (``Event.catch_up``).
+        An occurrence after the event left the cache creates a new Event object.
+        """
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 4] + " ..."
+        now = self._clock.now
+        key = ("series", component, involved.uid, type_, reason, message)
+        event = self._by_key.get(key)
+        if event is not None:
+            event.catch_up(now)
+        if event is None or not event.cached:
+            nanos = int((self._clock.epoch + now) * 1e9) + len(self._by_key)
+            event = Event(f"{involved.name}.{nanos:x}", involved, type_, reason, message, component, "", now)
+            self._by_key[key] = event
+            self._by_namespace.setdefault(involved.namespace, []).append(event)
+        elif not event.series:
+            event.series = True
+            event.seen = event.count = 2
+            event.seen_last = event.last = now
+        else:
+            event.seen += 1
+            event.seen_last = now
+        self._pending.append((now, type_, reason, involved, message))
+        if len(self._pending) > MAX_LOG_LINES:
+            _ = self.log
+        return event
+
     def note(self, line: str) -> None:
         """Add a non-event line to the log (e.g. an object the API would have rejected)."""
         self._pending.append((self._clock.now, line))
@@ -185,8 +268,12 @@ class EventRecorder:
     def events_in(self, namespaces: list[str]) -> list[Event]:
         """Events of the given namespaces, in recording order per namespace."""
         found: list[Event] = []
+        now = self._clock.now
         for ns in namespaces:
-            found.extend(self._by_namespace.get(ns, ()))
+            for event in self._by_namespace.get(ns, ()):
+                if event.series:
+                    event.catch_up(now)
+                found.append(event)
         return found
 
     def namespaces(self) -> list[str]:

@@ -400,7 +400,7 @@ class Scheduler:
         pod.node = node
         pod.bound = self.clock.now
         pod.sched_message = None
-        self.recorder.record(
+        self.recorder.record_series(
             pod.involved,
             "Normal",
             "Scheduled",
@@ -417,7 +417,8 @@ class Scheduler:
         pod.unsched_reasons = reasons
         pod.attempts += 1
         pod.last_attempt = now
-        self.recorder.record(pod.involved, "Warning", "FailedScheduling", message, COMPONENT)
+        # kube-scheduler records through the events.k8s.io API: series counting, not the correlator's.
+        self.recorder.record_series(pod.involved, "Warning", "FailedScheduling", message, COMPONENT)
         self.unschedulable[pod.uid] = pod
         # The sweep at the first 30 s boundary strictly more than 5 minutes later flushes it.
         sweep = (int((now + MAX_IN_UNSCHEDULABLE) // SWEEP_PERIOD) + 1) * SWEEP_PERIOD
