@@ -65,19 +65,14 @@ def cpu() -> float:
     return time.process_time()
 
 
-LAST_WALL = [0.0]  # the wall-clock rate of the last rate() call (a logged run also waits for the disk)
-
-
 def rate(fn: Callable[[], int], min_seconds: float) -> float:
     """Units per CPU second of ``fn`` (which returns how many units it did), repeated >= min_seconds."""
     done = 0
     start = cpu()
-    wall = time.perf_counter()
     while True:
         done += fn()
         elapsed = cpu() - start
         if elapsed >= min_seconds:
-            LAST_WALL[0] = done / (time.perf_counter() - wall)
             return done / elapsed
 
 
@@ -106,6 +101,24 @@ def cold() -> None:
     except ImportError:  # a checkout without memos
         return
     clear_step_memos()
+
+
+def episodes_rate(policy: str, episodes: int, *, isolated: bool, logged: bool) -> tuple[float, float]:
+    """(steps per CPU second, per wall second) of the same ``episodes`` seeded episodes, from cold memos:
+    the logged and in-memory figures then replay exactly the same steps."""
+    from pytest_simarena.episode.loop import run_episode as run
+
+    trace = load_trace(TRACE)
+    run(trace, policy, backend=embedded(isolated), max_steps=5)  # first-use costs
+    with tempfile.TemporaryDirectory() as tmp:
+        cold()
+        steps = 0
+        start, wall = cpu(), time.perf_counter()
+        for n in range(episodes):
+            out = Path(tmp) / str(n) if logged else None
+            result = run(trace, policy, backend=embedded(isolated), max_steps=50, seed=n, out_dir=out)
+            steps += len(result.steps)
+        return steps / (cpu() - start), steps / (time.perf_counter() - wall)
 
 
 def episode_rate(policy: str, min_seconds: float, *, isolated: bool, logged: bool = False) -> float:
@@ -273,14 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     cp = cartpole(secs)
     goal = cp / 7
     line("gymnasium CartPole-v1 step (anchor)", f"{cp:,.0f} /s", "", "", None)
-    memory_rates: dict[str, float] = {}
     modes = (False, True) if has_isolated() else (False,)
     for isolated in modes:
         mode = "isolated" if isolated else "reused cluster"
         for policy in ("random", "noop"):
             r = episode_rate(policy, secs, isolated=isolated)
-            memory_rates[f"{policy}-{isolated}"] = r
-            memory_rates[f"{policy}-{isolated}-wall"] = LAST_WALL[0]
             line(
                 f"episode step ({policy}, {mode})",
                 f"{r:,.0f} /s",
@@ -300,10 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     for isolated in modes:
         mode = "isolated" if isolated else "reused cluster"
-        logged = episode_rate("random", secs, isolated=isolated, logged=True)
-        logged_wall = LAST_WALL[0]
-        mem = memory_rates[f"random-{isolated}"]
-        mem_wall = memory_rates[f"random-{isolated}-wall"]
+        episodes = 8 if args.quick else 40
+        mem, mem_wall = episodes_rate("random", episodes, isolated=isolated, logged=False)
+        logged, logged_wall = episodes_rate("random", episodes, isolated=isolated, logged=True)
         line(
             f"logged episode step (random, {mode})",
             f"{logged:,.0f} /s",

@@ -415,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
         # at) rather than take the machine's memory.
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.RLIM_INFINITY))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = 4 << 30 if hard == resource.RLIM_INFINITY else min(4 << 30, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     summary = fuzz(files, count=args.count, seed=args.seed, first=args.trial, replay=args.replay)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from pytest_simarena.actions import Action
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.rewards import StepOutcome, make_reward
+from pytest_simarena.settings import EpisodeSettings
 
 from .host import LiveHost
 
@@ -44,6 +45,8 @@ AGENT_DIR = "agent"
 EPISODE_FILE = "episode.json"
 EPISODE_STEPS_FILE = "episode-steps.jsonl"
 DEFAULT_WALL_SECONDS = 300.0
+# The settings table's defaults, so a live episode from Python runs as long as `simarena run` does.
+_DEFAULTS = EpisodeSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,10 +155,10 @@ def run_live_episode(
     kind: str | None = None,
     namespace: str | None = None,
     target: int | None = None,
-    max_steps: int = 5,
-    step_seconds: float = 120.0,
-    hold: int = 1,
-    reward: str | Reward = "binary",
+    max_steps: int = _DEFAULTS.max_steps,
+    step_seconds: float = _DEFAULTS.step_seconds,
+    hold: int = _DEFAULTS.hold,
+    reward: str | Reward = _DEFAULTS.reward,
     budget: Budget | None = None,
     out_dir: str | Path | None = None,
     trace_label: str | None = None,
@@ -166,7 +169,6 @@ def run_live_episode(
     from pytest_simarena.episode.runlog import dumps_json, jsonl_line
     from pytest_simarena.live import LiveSession
     from pytest_simarena.live.runfolder import EXPORT_FILE
-    from pytest_simarena.settings import EpisodeSettings
 
     # The table's checks (one line naming the bad setting), as replay episodes get them.
     EpisodeSettings(max_steps=max_steps, hold=hold, step_seconds=step_seconds, seed=seed)

@@ -188,17 +188,19 @@ class LiveSession:
         spec: ClusterSpec | None = None,
         safeguards: Safeguards | None = None,
     ) -> LiveSession:
-        """Start replaying ``trace`` (a Trace or a trace file) on a fresh embedded cluster.
+        """Start replaying ``trace`` (a Trace, a trace file or a trace name) on a fresh embedded cluster.
 
         The cluster is ``spec`` when given, else what ``cluster`` (the settings' cluster rows: a spec
         file or uniform nodes) says, else the cluster the trace was made for (its generator metadata),
         else the default three nodes. ``seed`` seeds every random choice.
         """
         from pytest_simarena.episode.target import intended_cluster
+        from pytest_simarena.trace.catalog import find_trace
         from pytest_simarena.trace.io import load_trace
 
         label = str(trace) if isinstance(trace, str | Path) else (trace.path or "<trace>")
-        loaded = load_trace(trace) if isinstance(trace, str | Path) else trace
+        # A name (``slightly-bad-cpu``) resolves as on the command line: the project's traces, then packaged.
+        loaded = load_trace(find_trace(trace)) if isinstance(trace, str | Path) else trace
         if spec is None:
             chosen = cluster or ClusterSettings()
             options = chosen.backend_options("embedded", intended=intended_cluster(loaded))

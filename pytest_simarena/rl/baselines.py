@@ -2,7 +2,7 @@
 
 The policy registry lists and checks these names for every run, including plain installs without the
 ``gym``/``rl`` extras, so this module imports nothing beyond the standard library (the network itself is
-loaded by :mod:`pytest_simarena.rl.policy`, which needs numpy).
+loaded by :mod:`pytest_simarena.rl.policy`, plain Python too).
 """
 
 from __future__ import annotations

@@ -94,7 +94,8 @@ def test_an_unknown_trace_name_is_reported_once(pytester: pytest.Pytester) -> No
             pass
         """
     )
-    result = pytester.runpytest("-q")
+    # -rN: no short summary, which repeats the error in full when CI is set (pytest does not truncate there)
+    result = pytester.runpytest("-q", "-rN")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     out = result.stdout.str()
     assert out.count("did you mean 'slightly-bad-cpu'") == 1, out

@@ -358,6 +358,16 @@ def test_a_rejected_update_leaves_the_running_deployment_untouched() -> None:
             "18446744073709551615 into Go struct field DeploymentSpec.spec.replicas of type int32",
         ),
         (
+            {"selector": "web"},  # found by fuzzing: it used to break the ReplicaSet build after the apply
+            'Deployment "web" cannot be handled as a Deployment: json: cannot unmarshal string into Go '
+            "struct field DeploymentSpec.spec.selector of type v1.LabelSelector",
+        ),
+        (
+            {"selector": {"matchLabels": {"app": 3}}},
+            "json: cannot unmarshal number into Go struct field LabelSelector.spec.selector.matchLabels "
+            "of type string",
+        ),
+        (
             {"template": {"spec": {"containers": [{"name": "web", "resources": "lots"}]}}},
             "spec.template.spec.containers[0].resources: Invalid value: 'lots': must be an object",
         ),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_simarena.actions import Action
+from pytest_simarena.errors import SimArenaError
 from pytest_simarena.live import ApiError, LiveSession, is_live_run, replay_live
 from pytest_simarena.live.patch import merge_patch, strategic_merge
 from pytest_simarena.live.selectors import field_matcher, label_matcher
@@ -374,3 +375,25 @@ def test_runs_are_identical_in_any_pythonhashseed() -> None:
         for seed in ("0", "1", "4242")
     }
     assert len(digests) == 1 and len(next(iter(digests))) == 64
+
+
+def test_a_trace_name_starts_a_session_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From a user's project (no traces/ of its own) a name resolves to the packaged trace, as on the CLI.
+    monkeypatch.chdir(tmp_path)
+    by_name = LiveSession.start("slightly-bad-cpu", seed=1)
+    by_name.advance(30)
+    assert phases(by_name) == phases(started())
+    with pytest.raises(SimArenaError, match="did you mean 'slightly-bad-cpu'"):
+        LiveSession.start("slightly-bad-cp", seed=1)
+
+
+def test_a_live_episode_from_python_runs_as_long_as_the_settings_say() -> None:
+    from pytest_simarena.agents.live_episode import PolicyAgent, run_live_episode
+    from pytest_simarena.policies import make_policy
+    from pytest_simarena.settings import EpisodeSettings
+    from pytest_simarena.trace.io import load_trace
+
+    result = run_live_episode(load_trace(SLIGHTLY_BAD_CPU), PolicyAgent(make_policy("noop")))
+    assert len(result.steps) == EpisodeSettings().max_steps

@@ -195,3 +195,14 @@ def test_replicas_beyond_int32_are_a_validate_error_and_never_replayed() -> None
     assert [(p.code, p.message) for p in errors] == [
         ("bad_replicas", "Invalid value: 2147483648: must be a 32-bit integer (at most 2147483647)")
     ]
+
+
+def test_a_trace_starting_after_the_year_9999_is_refused_by_the_embedded_cluster() -> None:
+    from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+    from pytest_simarena.errors import SimArenaError
+    from pytest_simarena.trace.generator import canonical_traces
+
+    trace = canonical_traces()["mixed"]
+    trace.events[0]["ts"] = 6658253554761035173  # a fuzzed ts: datetime raised OSError mid-replay
+    with pytest.raises(SimArenaError, match="ts: 6658253554761035173 is after the year 9999"):
+        EmbeddedCluster(ClusterSpec.default(), seed=0).start(trace)

@@ -58,6 +58,7 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "CronJob": CronJob,
 }
 SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod")
+MAX_EPOCH = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31T23:59:59Z, less ten years of simulated time
 
 
 class _cyclic_gc_paused:  # lower case: it replaced a @contextmanager function of that name
@@ -196,6 +197,12 @@ class EmbeddedCluster:
         if not self._used and self.clock.now == 0:
             # The simulated epoch is the trace's first timestamp, so event times read like the recording.
             origin = trace_origin(trace)
+            if origin > MAX_EPOCH:
+                # Found by fuzzing: RFC 3339 (metav1.Time) has four-digit years, so no object could carry it.
+                raise SimArenaError(
+                    f"{trace.path or 'trace'}: events[0]: ts: {origin} is after the year 9999; Kubernetes "
+                    "timestamps cannot express it"
+                )
             if origin > 0:
                 self.clock.set_epoch(origin)
         self._used = True

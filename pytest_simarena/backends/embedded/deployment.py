@@ -109,6 +109,7 @@ class Deployment(Workload):
         self.min_ready = _int(spec.get("minReadySeconds"), 0)
         self.history_limit = _int(spec.get("revisionHistoryLimit"), 10)
         self.paused = bool(spec.get("paused"))
+        self._check_selector_shape()
         template = spec.get("template") or {}
         # Validate now: an invalid template makes the whole Deployment invalid (kubernetes.md §2.3).
         self.tmpl = self.ctx.template(self, template, "spec.template.spec")
@@ -122,6 +123,32 @@ class Deployment(Workload):
             )
         self.pod_hash = template_hash(template, key=self.tmpl.content_key)
         self._fenceposts = self._resolve_fenceposts()
+
+    def _check_selector_shape(self) -> None:
+        """spec.selector decodes as a LabelSelector (matchLabels map[string]string) or the apply fails.
+
+        Found by fuzzing: a string selector got past the apply and broke the ReplicaSet build later.
+        """
+        from .pods import InvalidObject
+
+        selector = self.spec.get("selector")
+        labels = selector.get("matchLabels") if isinstance(selector, dict) else None
+        if selector is None or (isinstance(selector, dict) and labels is None):
+            return
+        where, value, want = "spec.selector", selector, "v1.LabelSelector"
+        if isinstance(selector, dict):
+            where, value, want = "spec.selector.matchLabels", labels, "map[string]string"
+            if isinstance(labels, dict):
+                bad = [v for v in labels.values() if not (v is None or isinstance(v, str))]
+                if not bad:
+                    return
+                value, want = bad[0], "string"
+        go_type = {str: "string", list: "array", dict: "object", bool: "bool"}.get(type(value), "number")
+        raise InvalidObject(
+            f'Deployment "{self.name}" cannot be handled as a Deployment: json: cannot unmarshal {go_type} '
+            f"into Go struct field {'LabelSelector.' if isinstance(selector, dict) else 'DeploymentSpec.'}"
+            f"{where} of type {want}"
+        )
 
     def api_spec(self) -> Obj:
         spec = dict(self.spec)
