@@ -28,7 +28,7 @@ from typing import Any
 
 from pytest_simarena.errors import SimArenaError
 
-from .live_episode import Budget, TurnContext, TurnResult
+from .turns import Budget, TurnContext, TurnResult
 
 POLL_SECONDS = 0.02
 

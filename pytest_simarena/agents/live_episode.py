@@ -19,9 +19,8 @@ output, an LLM transcript) under ``agent/``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.actions import Action
 from pytest_simarena.errors import SimArenaError
@@ -29,6 +28,11 @@ from pytest_simarena.rewards import StepOutcome, make_reward
 from pytest_simarena.settings import EpisodeSettings
 
 from .host import LiveHost
+from .turns import DEFAULT_WALL_SECONDS as DEFAULT_WALL_SECONDS
+from .turns import Budget as Budget
+from .turns import LiveAgent as LiveAgent
+from .turns import TurnContext as TurnContext
+from .turns import TurnResult as TurnResult
 
 if TYPE_CHECKING:
     from pytest_simarena.backends.embedded import ClusterSpec
@@ -44,61 +48,8 @@ Obj = dict[str, Any]
 AGENT_DIR = "agent"
 EPISODE_FILE = "episode.json"
 EPISODE_STEPS_FILE = "episode-steps.jsonl"
-DEFAULT_WALL_SECONDS = 300.0
 # The settings table's defaults, so a live episode from Python runs as long as `simarena run` does.
 _DEFAULTS = EpisodeSettings()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Budget:
-    """Limits of one turn: simulated seconds, allowed writes, wall seconds (None = no limit)."""
-
-    seconds: float | None = None
-    writes: int | None = None
-    wall_seconds: float = DEFAULT_WALL_SECONDS
-
-    @classmethod
-    def from_settings(cls, settings: AgentSettings, **scenario: Any) -> Budget:
-        """The settings' budget, with a scenario's ``budget:`` keys (seconds, writes, wall_seconds) on top."""
-        writes = scenario.get("writes", settings.agent_writes)
-        return cls(
-            seconds=scenario.get("seconds", settings.agent_seconds),
-            writes=None if writes is None else int(writes),
-            wall_seconds=float(scenario.get("wall_seconds", settings.agent_wall_seconds)),
-        )
-
-
-@dataclass
-class TurnContext:
-    """What an agent gets for its turn."""
-
-    session: LiveSession
-    host: LiveHost
-    observation: Observation
-    step: int
-    budget: Budget
-    agent_dir: Path | None = None
-
-
-@dataclass
-class TurnResult:
-    """What a turn did besides its writes (which the session records): denials, a message, an error."""
-
-    denied: list[str] = field(default_factory=list)
-    message: str = ""
-    error: str | None = None
-    attempted: Action | None = None  # what a denied or unchanged turn tried (writes are in the session)
-
-
-@runtime_checkable
-class LiveAgent(Protocol):
-    """An agent of a live episode: ``turn`` acts on ``ctx.session`` however it likes."""
-
-    name: str
-
-    def reset(self, *, seed: int | None = None) -> None: ...
-
-    def turn(self, ctx: TurnContext) -> TurnResult: ...
 
 
 class PolicyAgent:

@@ -7,11 +7,11 @@ and live episodes; see :class:`LiveSession`.
 from __future__ import annotations
 
 from .errors import ApiError as ApiError
+from .replay import LiveReplay as LiveReplay
+from .replay import replay_live as replay_live
 from .resources import RESOURCES as RESOURCES
 from .resources import Resource as Resource
-from .runfolder import LiveReplay as LiveReplay
 from .runfolder import is_live_run as is_live_run
-from .runfolder import replay_live as replay_live
 from .session import LiveSession as LiveSession
 from .session import WriteRecord as WriteRecord
 

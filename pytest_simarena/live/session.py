@@ -24,6 +24,7 @@ uids, timestamps, resourceVersions) and a byte-identical event log. Not thread-s
 from __future__ import annotations
 
 import builtins
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -646,10 +647,37 @@ class LiveSession:
         return current
 
     def write_run(self, directory: str | Path) -> Path:
-        """Write the run folder (see :mod:`pytest_simarena.live.runfolder`)."""
-        from .runfolder import write_run
+        """Write the run folder into ``directory`` (created); layout in :mod:`.runfolder`."""
+        from pytest_simarena.trace.io import dumps
 
-        return write_run(self, Path(directory))
+        from . import runfolder as rf
+
+        meta = {
+            "kind": "LiveSession",
+            "version": 1,
+            "trace": self.label,
+            "seed": self.seed,
+            "clusterSpec": self.cluster.spec.to_dict(),
+            "safeguards": self.safeguards.to_dict(),
+            "endTime": self.now,
+            "writes": len(self.writes),
+            "actions": len(self.actions()),
+        }
+        writes = "".join(
+            json.dumps(w.to_json(), separators=(",", ":"), ensure_ascii=False) + "\n" for w in self.writes
+        )
+        # live.json last: a folder is a live run (is_live_run) only once everything else is in it.
+        return rf.write_folder(
+            Path(directory),
+            {
+                rf.INPUT_FILE: dumps(self.trace),
+                rf.WRITES_FILE: writes.encode(),
+                rf.EVENTS_FILE: "".join(line + "\n" for line in self.cluster.event_log).encode(),
+                rf.OBJECTS_FILE: rf.json_bytes(self.snapshot_objects(versions=False)),
+                rf.EXPORT_FILE: dumps(self.export_trace()),
+                rf.LIVE_FILE: rf.json_bytes(meta),
+            },
+        )
 
     def snapshot_objects(self, *, versions: bool = True) -> Obj:
         """Every object by resource (sorted by namespace/name), for comparing runs.

@@ -13,25 +13,13 @@ Simulation body or selection logic never needs it, and the embedded backend neve
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from pytest_simarena.errors import BackendUnavailable
+from .client import INSTALL_HINT as INSTALL_HINT
+from .client import load_client as load_client
 
 if TYPE_CHECKING:
     from .cluster import KubeCluster
-
-INSTALL_HINT = "pip install 'kubernetes>=29' (the official Kubernetes Python client)"
-
-
-def load_client() -> Any:
-    """The ``kubernetes`` package, or BackendUnavailable saying how to install it."""
-    try:
-        return importlib.import_module("kubernetes")
-    except ImportError as exc:
-        raise BackendUnavailable(
-            f"the kube backend needs the kubernetes client, which cannot be imported ({exc}); {INSTALL_HINT}"
-        ) from None
 
 
 def make_backend(**options: Any) -> KubeCluster:

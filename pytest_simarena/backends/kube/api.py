@@ -17,7 +17,7 @@ from typing import Any
 
 from pytest_simarena.errors import BackendError, BackendUnavailable
 
-from . import load_client
+from .client import load_client
 from .config import Connection
 
 Obj = dict[str, Any]

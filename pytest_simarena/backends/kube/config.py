@@ -22,7 +22,7 @@ import yaml
 
 from pytest_simarena.errors import BackendUnavailable
 
-from . import load_client
+from .client import load_client
 
 DEFAULT_KUBECONFIG = Path("~/.kube/config")
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
