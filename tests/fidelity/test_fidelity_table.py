@@ -205,6 +205,25 @@ def _overhead() -> None:
     assert (failure["status"], failure["reason"], failure["message"]) == ("True", "FailedCreate", error)
 
 
+@case("overhead-without-RuntimeClass-StatefulSet-FailedCreate-names-the-pod[k15-5]")
+def _overhead_statefulset() -> None:
+    # runtimeclass/admission.go validateOverhead as above; pkg/controller/statefulset/stateful_pod_control.go
+    # recordPodEvent: Warning FailedCreate "create Pod %s in StatefulSet %s failed error: %s". A StatefulSet
+    # sets the pod's name itself, so the Forbidden error names "db-0", not a generateName prefix.
+    sts = statefulset("db", 2, cpu="1")
+    sts["spec"]["template"]["spec"]["overhead"] = {"cpu": "1m"}
+    _, snap = replay(trace((0, [sts])), 10, one_node())
+    assert pods_of(snap, "db") == []
+    evs = events_for(snap, "db", "FailedCreate")
+    error = (
+        'pods "db-0" is forbidden: '
+        "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+    )
+    assert [(e["type"], e["message"]) for e in evs] == [
+        ("Warning", f"create Pod db-0 in StatefulSet db failed error: {error}")
+    ]
+
+
 @case("fit-sidecar-runs-alongside-containers[k8s-1.1]")
 def _sidecar() -> None:
     sidecar = {**container("proxy", cpu="1"), "restartPolicy": "Always"}

@@ -173,6 +173,7 @@ class Workload:
         self.root = root
         self.deleted = False
         self.extra_annotations: dict[str, str] = {}
+        self.sync_errors = 0
         self.involved = Involved(self.api_version, self.kind, self.namespace, self.name, self.uid)
         self.obj: Obj = {}
         self.set_object(obj)
@@ -203,6 +204,12 @@ class Workload:
 
     def reconcile(self) -> None:
         """Drive the world towards the spec."""
+
+    def requeue_rate_limited(self) -> None:
+        """After a failed sync: client-go's default controller rate limiter (5 ms doubling, 1000 s cap)."""
+        delay = min(0.005 * 2**self.sync_errors, 1000.0)
+        self.sync_errors += 1
+        self.ctx.clock.after(delay, self.ctx.dirty, self)
 
     def children(self) -> list[Any]:
         """Owned objects (workloads or pods), deleted with this one (background cascade)."""
@@ -288,9 +295,8 @@ class ReplicaSet(Workload):
         self.pod_hash = ""
         self.revision = 0
         self._availability_checks: set[float] = set()
-        # A rejected pod creation: (error, since) for the ReplicaFailure condition, and the requeue count.
+        # A rejected pod creation: (error, since) for the ReplicaFailure condition.
         self.create_failure: tuple[str, float] | None = None
-        self._create_retries = 0
         super().__init__(ctx, obj, owner=owner, root=root)
 
     def set_object(self, obj: Obj) -> None:
@@ -359,7 +365,7 @@ class ReplicaSet(Workload):
             self._create_rejected(self.tmpl.admission_error)
         elif diff < 0:
             self.create_failure = None
-            self._create_retries = 0
+            self.sync_errors = 0
             labels = dict(self.tmpl.labels)
             annotations = dict(self.tmpl.template_annotations)
             for _ in range(-diff):
@@ -394,16 +400,13 @@ class ReplicaSet(Workload):
         The API names the pod by its generateName prefix (admission runs before a name is generated;
         apiserver admission/errors.go extractResourceName); controller_utils.go createPods records
         "Error creating: %v"; the slow-start batch of 1 stops at the first error, so one attempt per sync.
-        replica_set.go requeues with the workqueue's default controller rate limiter (5 ms doubling, capped
-        at 1000 s).
+        replica_set.go requeues with the workqueue's rate limiter.
         """
         error = f'pods "{self.name}-" is forbidden: {why}'
         self.event("Warning", "FailedCreate", f"Error creating: {error}")
         if self.create_failure is None:
             self.create_failure = (error, self.ctx.clock.now)
-        delay = min(0.005 * 2**self._create_retries, 1000.0)
-        self._create_retries += 1
-        self.ctx.clock.after(delay, self.ctx.dirty, self)
+        self.requeue_rate_limited()
 
     def _pod_name(self) -> str:
         # generateName "<rs>-" + 5 random characters; a collision is retried as the API server does.

@@ -59,9 +59,22 @@ class StatefulSet(Workload):
     def _healthy(pod: Pod) -> bool:
         return pod.phase == "Running" and pod.ready and not pod.deleted
 
-    def _create(self, ordinal: int) -> None:
+    def _create(self, ordinal: int) -> bool:
+        """Create pod ``ordinal``; False when admission refused it (FailedCreate, rate-limited requeue)."""
         assert self.tmpl is not None
         name = f"{self.name}-{ordinal}"
+        if self.tmpl.admission_error is not None:
+            # stateful_pod_control.go recordPodEvent: "%s Pod %s in StatefulSet %s failed error: %s"; the
+            # StatefulSet names its pods, so the error names the pod itself.
+            error = f'pods "{name}" is forbidden: {self.tmpl.admission_error}'
+            self.event(
+                "Warning",
+                "FailedCreate",
+                f"create Pod {name} in StatefulSet {self.name} failed error: {error}",
+            )
+            self.requeue_rate_limited()
+            return False
+        self.sync_errors = 0
         labels = {
             **self.tmpl.labels,
             "controller-revision-hash": self.revision,
@@ -72,6 +85,7 @@ class StatefulSet(Workload):
         self.pods[ordinal] = pod
         self.pod_revision[pod.uid] = self.revision
         self.event("Normal", "SuccessfulCreate", f"create Pod {name} in StatefulSet {self.name} successful")
+        return True
 
     def _delete(self, ordinal: int) -> None:
         pod = self.pods.pop(ordinal)
@@ -94,8 +108,7 @@ class StatefulSet(Workload):
                 self._delete(ordinal)
                 pod = None
             if pod is None:
-                self._create(ordinal)
-                if self.ordered:
+                if not self._create(ordinal) or self.ordered:
                     return
                 continue
             if self.ordered and not self._healthy(pod):
