@@ -48,8 +48,6 @@ Obj = dict[str, Any]
 AGENT_DIR = "agent"
 EPISODE_FILE = "episode.json"
 EPISODE_STEPS_FILE = "episode-steps.jsonl"
-# The settings table's defaults, so a live episode from Python runs as long as `simarena run` does.
-_DEFAULTS = EpisodeSettings()
 
 
 class PolicyAgent:
@@ -100,30 +98,40 @@ def run_live_episode(
     trace: Trace,
     agent: LiveAgent,
     *,
-    seed: int = 0,
+    settings: EpisodeSettings | None = None,
+    reward: str | Reward | None = None,
     spec: ClusterSpec | None = None,
-    workload: str | None = None,
-    kind: str | None = None,
-    namespace: str | None = None,
-    target: int | None = None,
-    max_steps: int = _DEFAULTS.max_steps,
-    step_seconds: float = _DEFAULTS.step_seconds,
-    hold: int = _DEFAULTS.hold,
-    reward: str | Reward = _DEFAULTS.reward,
     budget: Budget | None = None,
     out_dir: str | Path | None = None,
     trace_label: str | None = None,
     on_session: Callable[[LiveSession], None] | None = None,
+    **overrides: Any,
 ) -> EpisodeResult:
-    """Run ``agent`` on a live cluster replaying ``trace``; see the module docstring."""
+    """Run ``agent`` on a live cluster replaying ``trace``; see the module docstring.
+
+    ``settings`` and ``overrides`` (its fields: ``seed=3``, ``max_steps=2``) as for
+    :func:`~pytest_simarena.episode.loop.run_episode`; ``reward`` may also be a reward object.
+    """
     from pytest_simarena.episode.results import EpisodeResult, StepRecord
     from pytest_simarena.episode.runlog import dumps_json, jsonl_line
     from pytest_simarena.live import LiveSession
     from pytest_simarena.live.runfolder import EXPORT_FILE
 
-    # The table's checks (one line naming the bad setting), as replay episodes get them.
-    EpisodeSettings(max_steps=max_steps, hold=hold, step_seconds=step_seconds, seed=seed)
-    the_reward = make_reward(reward)
+    if isinstance(reward, str):
+        overrides["reward"] = reward
+    base = settings if settings is not None else EpisodeSettings()
+    # replace() runs the table's checks: a bad value is one line naming the setting, as in replay episodes.
+    settings = base.replace(**overrides) if overrides else base
+    seed, max_steps, step_seconds, hold = (
+        settings.seed,
+        settings.max_steps,
+        settings.step_seconds,
+        settings.hold,
+    )
+    workload, kind, namespace, target = settings.workload, settings.kind, settings.namespace, settings.target
+    the_reward = make_reward(
+        reward if reward is not None and not isinstance(reward, str) else settings.reward
+    )
     budget = budget or Budget()
     run_dir = Path(out_dir) if out_dir is not None else None
     agent_dir = None

@@ -712,7 +712,8 @@ def call_tool(host: ToolHost, name: str, arguments: Mapping[str, Any] | str | No
     unknown = sorted(set(arguments) - known)
     if unknown:
         return ToolResult(
-            f"{name}: unknown argument(s) {', '.join(unknown)}; takes {', '.join(sorted(known))}", True
+            f"{name}: unknown argument(s) {', '.join(u if u.isidentifier() else repr(u) for u in unknown)}; takes {', '.join(sorted(known))}",
+            True,
         )
     try:
         return ToolResult(tool.run(host, arguments))

@@ -284,6 +284,20 @@ def _judge(outcome: CaseOutcome, run: Callable[[], EpisodeResult]) -> CaseOutcom
     return outcome
 
 
+def _episode_options(case: ScenarioCase, config: RunConfig) -> dict[str, Any]:
+    """The episode settings a case gives, over the run's (replay and live episodes alike)."""
+    return {
+        "workload": case.workload,
+        "namespace": case.namespace,
+        "kind": case.kind,
+        "target": case.target,
+        "max_steps": case.steps or config.steps,
+        "step_seconds": case.step_duration or config.step_duration,
+        "reward": case.reward or config.reward,
+        "hold": case.hold or 1,
+    }
+
+
 def _run_live(
     case: ScenarioCase,
     trace: Trace,
@@ -302,14 +316,7 @@ def _run_live(
         make_live_agent(case.policy, command=case.command, cwd=case.file.parent, settings=config.agents),
         seed=seed,
         spec=spec_for(cluster_for(case.cluster, trace)),
-        workload=case.workload,
-        namespace=case.namespace,
-        kind=case.kind,
-        target=case.target,
-        max_steps=case.steps or config.steps,
-        step_seconds=case.step_duration or config.step_duration,
-        reward=case.reward or config.reward,
-        hold=case.hold or 1,
+        **_episode_options(case, config),
         budget=Budget.from_settings(config.agents, **dict(case.budget)),
         out_dir=workdir,
         trace_label=case.trace.name,
@@ -332,14 +339,7 @@ def _run_episode(
         trace.copy(),
         case.policy,
         backend=backend,
-        workload=case.workload,
-        namespace=case.namespace,
-        kind=case.kind,
-        target=case.target,
-        max_steps=case.steps or config.steps,
-        step_seconds=case.step_duration or config.step_duration,
-        reward=case.reward or config.reward,
-        hold=case.hold or 1,
+        **_episode_options(case, config),
         seed=seed,
         prefix=prefix,
         out_dir=workdir,
