@@ -711,10 +711,9 @@ def call_tool(host: ToolHost, name: str, arguments: Mapping[str, Any] | str | No
     known = set(tool.parameters["properties"])
     unknown = sorted(set(arguments) - known)
     if unknown:
-        return ToolResult(
-            f"{name}: unknown argument(s) {', '.join(u if u.isidentifier() else repr(u) for u in unknown)}; takes {', '.join(sorted(known))}",
-            True,
-        )
+        # A name that is no identifier is quoted, so a newline in it cannot break the one-line message.
+        names = ", ".join(u if u.isidentifier() else repr(u) for u in unknown)
+        return ToolResult(f"{name}: unknown argument(s) {names}; takes {', '.join(sorted(known))}", True)
     try:
         return ToolResult(tool.run(host, arguments))
     except SimArenaError as exc:  # ToolError, ActionError, an admission denial: the caller's to fix
