@@ -419,13 +419,18 @@ def atomic_write(path: str, chunks: Iterator[bytes], *, durable: bool = True) ->
             os.chmod(tmp, _CREATE_MODE)
             os.replace(tmp, path)  # still locked: a cleaner that opened the temp name sees a live writer
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
+        _discard(tmp, path, exc)
         raise
     if durable:
         _fsync_dir(folder)
+
+
+def _discard(tmp: str, path: str, exc: BaseException) -> None:
+    """A write failed: remove its temp file; an OSError becomes the TraceError naming ``path``."""
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    if isinstance(exc, OSError):
+        raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
 
 
 _TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -467,10 +472,7 @@ class FolderWriter:
                 os.fsync(fd)
             os.replace(tmp, path)  # still locked: a cleaner that opened the temp name sees a live writer
         except BaseException as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError):
-                raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
+            _discard(tmp, path, exc)
             raise
         finally:
             os.close(fd)
