@@ -8,6 +8,10 @@ Decoding: the whole file is decoded with ``use_list=True`` (objects are edited b
 lists) except ``pod_lifecycles``, whose keys are arrays used as map keys (§1.7): that one value is located
 with ``Unpacker.tell()``/``skip()`` and decoded on its own with ``use_list=False`` so its keys become tuples.
 This keeps the C decoder doing all the work (see benchmarks/trace_io.py for the figures).
+
+A valid trace is decoded faster by msgspec (its msgpack decoder gives the same lists, and tuples for the
+pod_lifecycles keys): ``loads`` tries it first and takes the path above for anything that fails a check,
+so every error is worded by one path (tests/unit/test_trace_fuzz.py compares the two on fuzzed traces).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import stat
 import tempfile
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +49,21 @@ from .normalize import (
 )
 from .structure import check_structure
 from .values import preview, type_name
+
+
+def _find_msgspec() -> Callable[[bytes], Any] | None:
+    """msgspec's msgpack decoder: a dependency, imported defensively (a partial install still reads)."""
+    try:
+        import msgspec.msgpack
+    except ImportError:  # pragma: no cover
+        return None
+    decode: Callable[[bytes], Any] = msgspec.msgpack.decode
+    return decode
+
+
+_msgspec_decode = _find_msgspec()
+_EVENT_KEYS = frozenset(("ts", "applied_objs", "deleted_objs"))
+
 
 Format = Literal["msgpack", "json"]
 _WRITE_CHUNK = 1 << 20
@@ -173,17 +192,45 @@ def _decode(data: bytes, fmt: Format) -> Any:
         raise TraceError(f"not msgpack ({type(exc).__name__}: {exc})") from None
 
 
+def _decode_fast(data: bytes) -> Any:
+    """msgspec's msgpack decoder (C, ~1.5x msgpack-python here), or None when it is not installed or
+    refuses the input. It gives what :func:`_decode_msgpack` gives for a valid trace (lists; arrays used
+    as map keys, i.e. pod_lifecycles owners, as tuples); anything else decides nothing: see loads()."""
+    if _msgspec_decode is None or not (0x80 <= data[0] <= 0x8F or data[0] in (0xDE, 0xDF)):
+        return None
+    try:
+        raw = _msgspec_decode(data)
+    except Exception:  # the classic decoder words the problem
+        return None
+    # The structural checks look at every value except an event's own extra keys: where msgspec's types
+    # (Ext, datetime, tuple keys) could differ from msgpack-python's unseen, take the classic path.
+    events = raw.get("events") if isinstance(raw, dict) else None
+    if not isinstance(events, list) or not all(type(e) is dict and e.keys() <= _EVENT_KEYS for e in events):
+        return None
+    return raw
+
+
 def loads(data: bytes, *, path: str | None = None, fmt: Format | None = None) -> Trace:
     """Decode a trace (msgpack or JSON, detected by content unless ``fmt``); legacy files are normalized.
 
     Every problem raises TraceError naming ``path``; normalizing a legacy file emits one SimArenaWarning.
+    A msgpack trace is decoded by msgspec when it is installed; a trace that fails anything on that path
+    is decoded and checked again by msgpack-python, so every error and its wording come from the one
+    classic path.
     """
     # The cyclic GC would run over and over while decoding builds ~100k containers; none of them can form
     # a cycle, so pausing it halves the decoding time (see benchmarks/trace_io.py).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        trace, notes = _loads(bytes(data), fmt)
+        data = bytes(data)
+        fast = _decode_fast(data) if fmt != "json" and data[:1] else None
+        try:
+            trace, notes = _loads(data, fmt, decoded=fast) if fast is not None else _loads(data, fmt)
+        except TraceError:
+            if fast is None:
+                raise
+            trace, notes = _loads(data, fmt)
     except TraceError as exc:
         if path is None:
             raise
@@ -205,10 +252,10 @@ def _with_path_keep_type(exc: TraceError, path: str) -> TraceError:
     return type(exc)(exc.problem, path=path, location=exc.location, obj=exc.obj, field=exc.field)
 
 
-def _loads(data: bytes, fmt: Format | None) -> tuple[Trace, list[str]]:
-    if not data.strip():
+def _loads(data: bytes, fmt: Format | None, *, decoded: Any = None) -> tuple[Trace, list[str]]:
+    if decoded is None and not data.strip():
         raise TraceError("empty file (not a SimKube trace)")
-    raw = _decode(data, fmt or sniff_format(data))
+    raw = decoded if decoded is not None else _decode(data, fmt or sniff_format(data))
     if isinstance(raw, list | tuple):
         if len(raw) == 4:
             raise UnsupportedTraceVersion(_PRE_V2)
