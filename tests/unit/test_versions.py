@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from api_helpers import needs_kubectl, served
 from test_embedded_kit import deployment, pods_of, run, trace
 
 from pytest_simarena.backends.embedded import ClusterSpec
@@ -145,3 +146,33 @@ def test_scenario_cluster_section_and_the_plugin_default() -> None:
         backend, owned = pool.for_case(choice, 0)
         assert owned and backend.spec.kubernetes_version == version  # type: ignore[attr-defined]
         backend.close()
+
+
+@needs_kubectl
+@pytest.mark.parametrize("version", ["1.33", "1.37"])
+def test_kubectl_sees_the_selected_version(version: str) -> None:
+    with served(cluster=ClusterSettings(kubernetes_version=version)) as s:
+        info = json.loads(s.kubectl("version", "-o", "json").stdout)["serverVersion"]
+        assert (info["major"], info["minor"], info["gitVersion"]) == (
+            "1",
+            version.split(".")[1],
+            f"v{version}.0-simarena",
+        )
+        described = s.kubectl("describe", "pods").stdout
+        # slightly-bad-cpu asks 17 cpu of 16-cpu nodes: the texts of the selected version (versions.RULES).
+        if version == "1.33":
+            assert "3 No preemption victims found for incoming pod." in described
+            assert "no new claims to deallocate" not in described
+        else:
+            assert "no new claims to deallocate, preemption:" in described
+            assert "3 Preemption is not helpful for scheduling." in described
+
+
+def test_docs_table_is_the_modules_rules() -> None:
+    from pytest_simarena.backends.embedded.versions import rules_markdown
+
+    text = (ROOT / "docs" / "embedded-cluster.md").read_text(encoding="utf-8")
+    begin, end = "<!-- versions-table: begin -->\n", "\n<!-- versions-table: end -->"
+    assert text[text.index(begin) + len(begin) : text.index(end)] == rules_markdown(), (
+        "docs/embedded-cluster.md's versions table differs from versions.RULES: paste rules_markdown()"
+    )

@@ -3,8 +3,8 @@
 A version is a minor release, ``"1.33"`` .. ``"1.37"`` (:data:`SUPPORTED`; the default is the newest,
 :data:`DEFAULT`). Each rule below names the releases it applies to and the kubernetes/kubernetes source it
 was read from; :data:`RULES` lists them for docs/embedded-cluster.md (a test checks the table there).
-A minor release stands for its release branch as patched (a fix cherry-picked into a branch is part of
-that version; the table says so where it happened).
+A minor release stands for its .0 release (``/version`` answers ``v1.35.0``); a fix cherry-picked into
+a later patch release of an older branch is named in its rule.
 
 >>> taint_reason("1.33", "dedicated", "gpu")
 'node(s) had untolerated taint {dedicated: gpu}'
@@ -35,7 +35,6 @@ __all__ = [
     "minor",
     "post_filter_message",
     "rules_markdown",
-    "server_version",
     "supported_text",
     "taint_reason",
 ]
@@ -43,7 +42,7 @@ __all__ = [
 # 1.33 is the oldest release the issue asks for; 1.37 is the newest release whose source and changelog
 # are readable (CHANGELOG-1.38.md's v1.38.0-alpha.1 is "changelog since v1.37.0").
 SUPPORTED: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36", "1.37")
-DEFAULT: str = SUPPORTED[0]  # TEMPORARY for the first commit; the next moves it to the newest
+DEFAULT: str = SUPPORTED[-1]
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
@@ -164,32 +163,18 @@ def post_filter_message(version: str, preemption: str) -> str:
     return preemption
 
 
-# ------------------------------------------------------------------------------------------ served API
-
-
-def server_version(version: str) -> dict[str, str]:
-    """What ``GET /version`` answers for ``version`` (apimachinery version.Info; patch 0, no build)."""
-    name = check_version(version)
-    major, minor_number = name.split(".")
-    return {
-        "major": major,
-        "minor": minor_number,
-        "gitVersion": f"v{name}.0",
-        "gitCommit": "",
-        "gitTreeState": "clean",
-        "buildDate": "1970-01-01T00:00:00Z",
-        "goVersion": "",
-        "compiler": "gc",
-        "platform": "linux/amd64",
-    }
+def _span(first: str, last: str) -> str:
+    return first if first == last else f"{first}..{last}"
 
 
 def rules_markdown() -> str:
-    """The rules as the Markdown table docs/embedded-cluster.md carries (one row per rule)."""
+    """The rules as the Markdown table docs/embedded-cluster.md carries (a test keeps the two equal)."""
     lines = [
-        "| Rule | Before | From | Since | Source |",
+        "| Rule | Versions | Before | From then on | Source |",
         "| --- | --- | --- | --- | --- |",
     ]
     for rule in RULES:
-        lines.append(f"| {rule.name} | {rule.before} | {rule.after} | 1.{rule.since} | {rule.source} |")
+        before = _span(SUPPORTED[0], f"1.{rule.since - 1}")
+        versions = f"{before} / {_span(f'1.{rule.since}', SUPPORTED[-1])}"
+        lines.append(f"| {rule.name} | {versions} | {rule.before} | {rule.after} | {rule.source} |")
     return "\n".join(lines)
