@@ -106,16 +106,18 @@ LARGER_THAN_NODE = Rule(
 DRA_POST_FILTER = Rule(
     'DynamicResources PostFilter: "no new claims to deallocate, " before "preemption:"',
     34,
-    "DynamicResourceAllocation is beta and off by default, so the DynamicResources plugin is not in the "
-    "profile and FailedScheduling has only the preemption part (in 1.33 source, PR 129823, its PostFilter "
-    "also returned no message for a pod without claims)",
-    "DRA is GA and on by default; PostFilter returns 'no new claims to deallocate' for a pod without "
-    "claims (state.claims.empty()), and RunPostFilterPlugins joins the PostFilter reasons with ', ' in "
-    "profile order (DynamicResources before DefaultPreemption)",
+    "FailedScheduling has only the preemption part: the 1.33 PostFilter returns no reason for a pod without "
+    "ResourceClaims (len(pod.Spec.ResourceClaims) == 0 fast path, PR 129823 in CHANGELOG-1.33), and the "
+    "DynamicResourceAllocation gate is still beta (off by default in the 1.32 gate list)",
+    "DRA is GA and on by default; the reworked PostFilter (claim store with the DRA extended-resource "
+    "claim) returns 'no new claims to deallocate' when state.claims.empty(), i.e. for every pod without "
+    "claims, and RunPostFilterPlugins joins the PostFilter reasons with ', ' in profile order "
+    "(DynamicResources before DefaultPreemption)",
     "pkg/scheduler/framework/plugins/dynamicresources/dynamicresources.go PostFilter; "
     "pkg/scheduler/framework/runtime/framework.go RunPostFilterPlugins; CHANGELOG-1.35.md "
     "(v1.35.0-alpha.3: 'the DynamicResourceAllocation feature gate ... (GA in 1.34)'); "
-    "CHANGELOG-1.33.md (PR 129823)",
+    "CHANGELOG-1.33.md (PR 129823); website kube-apiserver gate list for 1.32 "
+    "('DynamicResourceAllocation=true|false (BETA - default=false)')",
 )
 
 TAINT_WITHOUT_KEY = Rule(
