@@ -110,9 +110,11 @@ _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, s
 
 def clear_step_memos() -> None:
     """Forget every memoized replay, observation and action (benchmarks start each figure cold)."""
+    from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
 
     REPLAYS.clear()
+    fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
 

@@ -36,6 +36,7 @@ from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
 from .events import EventRecorder
+from .fastpath import fast_replay
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
 from .memo import REPLAYS
@@ -105,6 +106,8 @@ class EmbeddedCluster:
     """
 
     name = "embedded"
+    # Isolated replays of the shapes backends/embedded/fastpath.py covers are computed, not simulated.
+    fast = True
 
     def __init__(
         self,
@@ -151,6 +154,7 @@ class EmbeddedCluster:
                 proto.shape_key = _shape_key(proto)  # computed once per spec, shared by every cluster
             self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
         self._pristine = True
+        self.pristine_rng = self.clock.rng.getstate()  # where a fast replay's draws start
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:
@@ -258,6 +262,11 @@ class EmbeddedCluster:
                 self._to_pristine()
                 self.recorder.restore_log(log)
                 return memo_snapshot
+            if self.fast:
+                self._to_pristine()
+                fast = fast_replay(self, trace, prefix, seconds, memo_key)
+                if fast is not None:
+                    return fast
         self._to_pristine()
         self.recorder.restore_log(())
         self._pristine = False  # hooks may change the cluster too

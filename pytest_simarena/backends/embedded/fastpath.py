@@ -1,0 +1,436 @@
+"""The analytic fast path of isolated replays: one Deployment on a uniform cluster, computed, not simulated.
+
+Most episode steps replay the same shape of trace: one Deployment applied at the start, plain containers
+with cpu/memory requests and limits, on nodes of one shape with the default lifecycle. For that shape the
+outcome of a replay of up to :data:`MAX_SECONDS` simulated seconds is decided at ``t = 0`` and nothing
+happens afterwards: the Deployment creates one ReplicaSet, the ReplicaSet its pods, the scheduler binds
+each pod in creation order or records one FailedScheduling (the next retry, the 5-minute flush, lies
+beyond the window), and a bound pod runs and is ready at once (no probes, no OOM kill, no delays).
+
+:func:`fast_replay` computes exactly what an episode step reads from that (the workload's pod counts,
+the last FailedScheduling message, each node's requests) with the same random draws as the engine (pod
+names, uids and the scheduler's tie-breaks come from the cluster's seeded generator in the same order),
+and returns a :class:`FastSnapshot`: its API-shaped lists, and the cluster's event log, are produced by
+the full engine on first read (byte-identical by construction, and memoized like any isolated replay).
+
+A strict whitelist decides: any kind, field, value or setting not listed here (probes, init containers,
+affinity, priority, a quota, a second object, a lifecycle, hooks ...) returns None and the engine runs.
+``tests/properties/test_fastpath.py`` drives generated traces and random actions through both paths.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pytest_simarena.backends.protocol import ClusterSnapshot
+from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
+
+from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .memo import LRU, REPLAYS, LazySnapshot, Parts
+from .pods import InvalidObject, shared_template
+from .replay import trace_origin
+from .scheduler import NO_VICTIMS, _verdict, fit_error, static_filter
+
+if TYPE_CHECKING:
+    from pytest_simarena.trace.model import Trace
+
+# The cluster (backends/embedded/cluster.py, which imports this module) is typed by what is read from it.
+EmbeddedCluster = Any
+
+Obj = dict[str, Any]
+
+# The first event after t = 0 is the 5-minute flush of unschedulable pods (sweep at 330 s): a replay
+# shorter than that sees only what t = 0 decided. (Progress deadlines are >= 600 s by the whitelist.)
+MAX_SECONDS = 300.0
+MAX_REPLICAS = 1000
+
+# Fields the fast path knows to change nothing it computes (beyond what it reads itself).
+_DEPLOYMENT_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+_SPEC_KEYS = frozenset(
+    {"replicas", "selector", "template", "strategy", "progressDeadlineSeconds", "revisionHistoryLimit"}
+)
+_POD_SPEC_KEYS = frozenset(
+    {
+        "containers",
+        "dnsPolicy",
+        "restartPolicy",
+        "schedulerName",
+        "securityContext",
+        "terminationGracePeriodSeconds",
+        # Added by the driver's virtualization (build_virtual_obj); checked by the static filter below.
+        "nodeSelector",
+        "tolerations",
+    }
+)
+_CONTAINER_KEYS = frozenset(
+    {
+        "name",
+        "image",
+        "imagePullPolicy",
+        "ports",
+        "resources",
+        "terminationMessagePath",
+        "terminationMessagePolicy",
+        "command",
+        "args",
+        "env",
+    }
+)
+_RESOURCE_NAMES = frozenset({"cpu", "memory"})
+
+
+class FastNode(NamedTuple):
+    """One node's allocatable and what the replay's pods request on it (all of them are the workload's);
+    the first fields of the episode's NodeView, in its order."""
+
+    name: str
+    cpu: int
+    memory: int
+    pods: int
+    cpu_requested: int
+    memory_requested: int
+    pods_placed: int
+
+
+@dataclass(frozen=True, slots=True)
+class FastOutcome:
+    """What a step reads from a fast replay: the one workload's pods and the nodes."""
+
+    kind: str
+    namespace: str  # as in the trace
+    name: str
+    total: int
+    bound: int
+    failed_scheduling: str | None
+    nodes: tuple[FastNode, ...]  # in name order
+
+
+class FastSnapshot(LazySnapshot):
+    """A fast replay's snapshot: ``fast`` holds the computed outcome; the API-shaped lists come from the
+    full engine on first access (the same replay, memoized under ``memo_key``)."""
+
+    __slots__ = ("_full", "fast")
+    _full: FullReplay | None
+    fast: FastOutcome | None
+
+    def __init__(
+        self,
+        time: float,
+        prefix: str,
+        nodes: list[Any] | None = None,
+        pods: list[Any] | None = None,
+        workloads: list[Any] | None = None,
+        events: list[Any] | None = None,
+        *,
+        memo_key: Any = None,
+        fast: FastOutcome | None = None,
+        full: FullReplay | None = None,
+    ) -> None:
+        super().__init__(
+            time, prefix, nodes, pods, workloads, events, memo_key=memo_key, lazy=full is not None
+        )
+        object.__setattr__(self, "fast", fast)
+        object.__setattr__(self, "_full", full)
+
+    def _load(self) -> Parts:
+        assert self._full is not None
+        snap = self._full.snapshot()
+        return (snap.nodes, snap.pods, snap.workloads, snap.events)
+
+
+class FullReplay:
+    """The same replay by the full engine, run once when a fast replay's objects or log are read."""
+
+    __slots__ = (
+        "_done",
+        "engine",
+        "key",
+        "lifecycle",
+        "prefix",
+        "seconds",
+        "seed",
+        "spec",
+        "trace",
+        "trace_key",
+    )
+
+    def __init__(self, cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: Any) -> None:
+        self.engine = type(cluster)  # (not imported: the cluster module imports this one)
+        self.spec = cluster.spec
+        self.seed = cluster.seed
+        self.lifecycle = cluster._lifecycle
+        self.trace = trace
+        self.prefix = prefix
+        self.seconds = seconds
+        self.key = key
+        self.trace_key = key[1]
+        self._done: tuple[ClusterSnapshot, tuple[str, ...]] | None = None
+
+    def run(self) -> tuple[ClusterSnapshot, tuple[str, ...]]:
+        done = self._done
+        if done is None:
+            done = REPLAYS.get(self.key)
+            if done is None:
+                engine = self.engine(self.spec, seed=self.seed, lifecycle=self.lifecycle, isolated=True)
+                engine.fast = False
+                snap = engine.run_trace(self.trace, self.prefix, self.seconds, key=self.trace_key)
+                done = (snap, tuple(engine.event_log))
+            self._done = done
+        return done
+
+    def snapshot(self) -> ClusterSnapshot:
+        return self.run()[0]
+
+    def log(self) -> list[str]:
+        return list(self.run()[1])
+
+
+# Fast outcomes by memo key (they are tiny): repeats skip even the whitelist checks.
+_OUTCOMES: LRU[FastOutcome] = LRU(4096)
+
+
+def clear() -> None:
+    _OUTCOMES.clear()
+
+
+def fast_replay(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, memo_key: Any
+) -> FastSnapshot | None:
+    """The outcome of replaying ``trace`` on the pristine isolated ``cluster``, or None (not covered)."""
+    outcome = _OUTCOMES.get(memo_key)
+    if outcome is None:
+        try:
+            outcome = _compute(cluster, trace, prefix, seconds)
+        except (SimArenaError, QuantityError, TypeError, ValueError, AttributeError, KeyError):
+            outcome = None  # the engine reports it as it always did
+        if outcome is None:
+            return None
+        _OUTCOMES.put(memo_key, outcome)
+    full = FullReplay(cluster, trace, prefix, seconds, memo_key)
+    cluster.recorder.defer_log(full.log)
+    return FastSnapshot(float(seconds), prefix, fast=outcome, memo_key=memo_key, full=full)
+
+
+def _plain(obj: Any, keys: frozenset[str]) -> bool:
+    return isinstance(obj, dict) and obj.keys() <= keys
+
+
+def _resources_ok(container: Obj) -> bool:
+    resources = container.get("resources")
+    if resources is None:
+        return True
+    if not _plain(resources, frozenset({"requests", "limits"})):
+        return False
+    return all(
+        part is None or (isinstance(part, dict) and part.keys() <= _RESOURCE_NAMES)
+        for part in (resources.get("requests"), resources.get("limits"))
+    )
+
+
+def _deployment(trace: Trace, seconds: float) -> Obj | None:
+    """The trace's one Deployment when the trace has the covered shape, else None."""
+    if not 0 <= seconds <= MAX_SECONDS or trace.pod_lifecycles:
+        return None
+    events = trace.events
+    if len(events) != 1:
+        return None
+    event = events[0]
+    if event.get("deleted_objs") or int(event.get("ts") or 0) != trace_origin(trace):
+        return None
+    applied = event.get("applied_objs") or []
+    if len(applied) != 1:
+        return None
+    obj = applied[0]
+    if not _plain(obj, _DEPLOYMENT_KEYS) or obj.get("kind") != "Deployment":
+        return None
+    if obj.get("apiVersion") != "apps/v1":
+        return None
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or meta.get("ownerReferences") or not meta.get("name"):
+        return None
+    spec = obj.get("spec")
+    if not _plain(spec, _SPEC_KEYS):
+        return None
+    deadline = spec.get("progressDeadlineSeconds", 600)
+    if not isinstance(deadline, int) or isinstance(deadline, bool) or deadline < MAX_SECONDS + 1:
+        return None
+    history = spec.get("revisionHistoryLimit", 10)
+    if not isinstance(history, int) or isinstance(history, bool) or history < 0:
+        return None
+    selector = spec.get("selector")
+    if selector is not None:
+        if not _plain(selector, frozenset({"matchLabels"})):
+            return None
+        labels = selector.get("matchLabels")
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            return None
+    strategy = spec.get("strategy")
+    if strategy is not None:
+        if not _plain(strategy, frozenset({"type", "rollingUpdate"})):
+            return None
+        if strategy.get("type") not in ("RollingUpdate", None):
+            return None
+        rolling = strategy.get("rollingUpdate")
+        if rolling is not None and not _plain(rolling, frozenset({"maxSurge", "maxUnavailable"})):
+            return None
+    template = spec.get("template")
+    if not _plain(template, frozenset({"metadata", "spec"})):
+        return None
+    tmeta = template.get("metadata") or {}
+    if not _plain(tmeta, frozenset({"labels", "annotations", "creationTimestamp"})):
+        return None
+    pod_spec = template.get("spec")
+    if not _plain(pod_spec, _POD_SPEC_KEYS) or pod_spec.get("restartPolicy", "Always") != "Always":
+        return None
+    if pod_spec.get("schedulerName", "default-scheduler") != "default-scheduler":
+        return None
+    containers = pod_spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        return None
+    for container in containers:
+        if not _plain(container, _CONTAINER_KEYS) or not _resources_ok(container):
+            return None
+    return dict(obj)
+
+
+def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> FastOutcome | None:
+    if not cluster._pristine or not cluster._lifecycle.immediate:
+        return None
+    obj = _deployment(trace, seconds)
+    if obj is None:
+        return None
+    virtual = build_virtual_obj(obj, prefix, sim_name=DEFAULT_SIM_NAME, config=trace.config, share=True)
+    name = str(virtual["metadata"]["name"])
+    replicas = spec_count(virtual, "replicas", 1)
+    if replicas > MAX_REPLICAS:
+        return None
+    spec = virtual["spec"]
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+    for key, up in (("maxSurge", True), ("maxUnavailable", False)):
+        # Validated as the Deployment does (a bad value rejects the object: the engine reports that).
+        resolve_int_or_percent(rolling.get(key, "25%"), replicas, round_up=up, field=key)
+    template = spec["template"]
+    try:
+        tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
+    except InvalidObject:
+        return None
+    if (
+        tmpl.admission_error is not None
+        or tmpl.oom
+        or tmpl.init_names
+        or tmpl.per_node
+        or tmpl.affinity_terms
+        or tmpl.preempt_never
+        or tmpl.priority
+    ):
+        return None
+    scheduler = cluster.scheduler
+    if len(scheduler.shapes) != 1:
+        return None
+    shape = next(iter(scheduler.shapes.values()))
+    if static_filter(tmpl, shape.sample) is not None:
+        return None
+    pod_hash = template_hash(template, key=tmpl.content_key)
+    rs_name = f"{name}-{pod_hash}"
+
+    # The engine's draws, in its order: the replay's root, the Deployment, the ReplicaSet, then per pod
+    # its generated name (redrawn on a clash) and its uid; then the scheduler's picks among tied nodes.
+    rng = random.Random()
+    rng.setstate(cluster.pristine_rng)
+    draw = rng.random
+    bits = rng.getrandbits
+    bits(128)
+    bits(128)
+    bits(128)
+    n = len(SAFE_ALPHABET)
+    taken: set[str] = set()
+    for _ in range(replicas):
+        while True:
+            pod_name = rs_name + "-" + "".join([SAFE_ALPHABET[int(draw() * n)] for _ in range(5)])
+            if pod_name not in taken:
+                break
+        taken.add(pod_name)
+        bits(128)
+
+    # The scheduler's buckets (state -> nodes, in order), as Scheduler._bucket_add/_bucket_remove keep them.
+    nodes = list(scheduler.nodes.values())
+    buckets: dict[tuple[int, int, int, int, int], list[int]] = {}
+    state_of: list[tuple[int, int, int, int, int]] = []
+    for index, node in enumerate(nodes):
+        state = (node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods)
+        state_of.append(state)
+        buckets.setdefault(state, []).append(index)
+    verdicts: dict[tuple[int, int, int, int, int], Any] = {}
+    bound = 0
+    failed: str | None = None
+    placed = [0] * len(nodes)
+    for _ in range(replicas):
+        best = -1
+        best_buckets: list[list[int]] = []
+        best_total = 0
+        reasons: dict[str, int] = {}
+        resource_nodes = 0
+        for state, bucket in buckets.items():
+            verdict = verdicts.get(state)
+            if verdict is None:
+                verdict = verdicts[state] = _verdict(shape, state, tmpl)
+            if isinstance(verdict, tuple):
+                for reason in verdict:
+                    reasons[reason] = reasons.get(reason, 0) + len(bucket)
+                resource_nodes += len(bucket)
+                continue
+            if verdict > best:
+                best, best_buckets, best_total = verdict, [bucket], len(bucket)
+            elif verdict == best:
+                best_buckets.append(bucket)
+                best_total += len(bucket)
+        if best < 0:
+            failed = fit_error(len(nodes), reasons, {NO_VICTIMS: resource_nodes} if resource_nodes else {})
+            continue
+        pick = rng.randrange(best_total) if best_total > 1 else 0
+        for bucket in best_buckets:
+            if pick < len(bucket):
+                index = bucket[pick]
+                break
+            pick -= len(bucket)
+        # Scheduler._place: out of its bucket (the last one takes its place), into the new state's.
+        old = state_of[index]
+        bucket = buckets[old]
+        last = bucket.pop()
+        if last != index:
+            bucket[bucket.index(index)] = last
+        if not bucket:
+            del buckets[old]
+        new = (old[0] + tmpl.cpu, old[1] + tmpl.mem, old[2] + tmpl.nz_cpu, old[3] + tmpl.nz_mem, old[4] + 1)
+        state_of[index] = new
+        buckets.setdefault(new, []).append(index)
+        placed[index] += 1
+        bound += 1
+
+    cpu, memory = _pod_requests(tmpl.spec)
+    views = sorted(
+        (
+            FastNode(
+                node.name,
+                node.alloc_cpu,
+                node.alloc_mem,
+                node.alloc_pods,
+                cpu * placed[i],
+                memory * placed[i],
+                placed[i],
+            )
+            for i, node in enumerate(nodes)
+        ),
+        key=lambda v: v.name,
+    )
+    original_ns = str((obj.get("metadata") or {}).get("namespace") or "default")
+    return FastOutcome("Deployment", original_ns, name, replicas, bound, failed, tuple(views))
+
+
+def _pod_requests(spec: Obj) -> tuple[int, int]:
+    from pytest_simarena.kubeview.resources import pod_requests
+
+    return pod_requests({"spec": spec})
