@@ -72,7 +72,8 @@ class StepContext:
 
 
 def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None = None) -> Observation:
-    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action, no cleanup).
+    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action); the caller cleans the
+    prefix up right after (``run_trace(..., cleanup=True)``).
 
     ``key`` is the sha256 of the trace's bytes when the caller has it (a memoizing backend uses it).
     """
@@ -80,7 +81,8 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None 
     try:
         run_trace = getattr(backend, "run_trace", None)
         if run_trace is not None:  # the same sequence in one call (the embedded cluster may memoize it)
-            snapshot = run_trace(trace, ctx.prefix, ctx.step_seconds, key=key)
+            # Every caller cleans the prefix up right after observing (run_step, the RL env).
+            snapshot = run_trace(trace, ctx.prefix, ctx.step_seconds, key=key, cleanup=True)
         else:
             backend.prepare(ctx.prefix)
             backend.run_hooks("pre_start")

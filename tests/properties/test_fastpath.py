@@ -1,10 +1,11 @@
 """The fast path (backends/embedded/fastpath.py) against the full engine (hypothesis, differential).
 
 Random traces of the generator's families and of the trace strategy (one Deployment, sparse or full,
-any notation, with usage and limits), random clusters, and random actions drive an episode twice: once
-as users run it (isolated cluster, fast path on) and once with the fast path off. Every step must give
-byte-identical records (observation, action, verdict, reward), workload events, node views, snapshots
-when read, and the cluster's event log.
+any notation, with usage and limits), random clusters, and random actions drive an episode twice, on a
+reused (the default) or an isolated cluster: once as users run it (fast path on) and once with the fast
+path off. Every step must give byte-identical records (observation, action, verdict, reward), workload
+events, node views, snapshots when read, and the cluster's event log (so a step the fast path computes
+leaves a reused cluster exactly as the engine would for the steps after it).
 """
 
 from __future__ import annotations
@@ -29,21 +30,31 @@ SETTINGS = settings(
 KWOK_TAINT = {"key": "kwok-provider", "value": "true", "effect": "NoSchedule"}
 
 
-def _cluster(trace: Trace, seed: int, spec: ClusterSpec | None, *, fast: bool) -> EmbeddedCluster:
+def _cluster(
+    trace: Trace, seed: int, spec: ClusterSpec | None, *, fast: bool, isolated: bool
+) -> EmbeddedCluster:
     if spec is None:
         options = ClusterSettings().backend_options("embedded", intended=intended_cluster(trace))
         spec = options.get("spec")
-    cluster = EmbeddedCluster(spec, seed=seed, isolated=True)
+    cluster = EmbeddedCluster(spec, seed=seed, isolated=isolated)
     cluster.fast = fast
     return cluster
 
 
 def _episode(
-    trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, *, fast: bool, read: bool
+    trace: Trace,
+    policy: str,
+    seed: int,
+    spec: ClusterSpec | None,
+    *,
+    fast: bool,
+    read: bool,
+    isolated: bool,
+    max_steps: int = 8,
 ) -> tuple[list[str], int]:
     """Every step as JSON lines (record, events, nodes, event log and, with ``read``, the snapshot)."""
     clear_step_memos()
-    cluster = _cluster(trace, seed, spec, fast=fast)
+    cluster = _cluster(trace, seed, spec, fast=fast, isolated=isolated)
     out: list[str] = []
     fast_steps = 0
 
@@ -62,16 +73,16 @@ def _episode(
             )
             out.append("\n".join(cluster.event_log))
 
-    result = run_episode(trace, policy, backend=cluster, seed=seed, max_steps=8, on_step=on_step)
+    result = run_episode(trace, policy, backend=cluster, seed=seed, max_steps=max_steps, on_step=on_step)
     out.append(json.dumps(result.summary_json(), sort_keys=True))
     if read:
         out.append("\n".join(cluster.event_log))
     return out, fast_steps
 
 
-def _same(trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, read: bool) -> None:
-    fast, fast_steps = _episode(trace, policy, seed, spec, fast=True, read=read)
-    full, none = _episode(trace, policy, seed, spec, fast=False, read=read)
+def _same(trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, read: bool, isolated: bool) -> None:
+    fast, fast_steps = _episode(trace, policy, seed, spec, fast=True, read=read, isolated=isolated)
+    full, none = _episode(trace, policy, seed, spec, fast=False, read=read, isolated=isolated)
     assert none == 0
     event("fast path taken" if fast_steps else "fast path not taken")
     assert len(fast) == len(full)
@@ -86,11 +97,12 @@ def _same(trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, read: 
     seed=st.integers(0, 2**16),
     policy=st.sampled_from(["random", "heuristic", "noop", "vpa"]),
     read=st.booleans(),
+    isolated=st.booleans(),
 )
 def test_generated_families_fast_equals_full(
-    family: str, index: int, seed: int, policy: str, read: bool
+    family: str, index: int, seed: int, policy: str, read: bool, isolated: bool
 ) -> None:
-    _same(generate_trace(family, seed % 7, index), policy, seed, None, read)
+    _same(generate_trace(family, seed % 7, index), policy, seed, None, read, isolated)
 
 
 @st.composite
@@ -117,9 +129,12 @@ def uniform_specs(draw: st.DrawFn) -> ClusterSpec:
     spec=uniform_specs(),
     seed=st.integers(0, 2**16),
     policy=st.sampled_from(["random", "heuristic"]),
+    isolated=st.booleans(),
 )
-def test_strategy_traces_fast_equals_full(trace: Trace, spec: ClusterSpec, seed: int, policy: str) -> None:
-    _same(trace, policy, seed, spec, True)
+def test_strategy_traces_fast_equals_full(
+    trace: Trace, spec: ClusterSpec, seed: int, policy: str, isolated: bool
+) -> None:
+    _same(trace, policy, seed, spec, True, isolated)
 
 
 def test_fast_path_covers_the_canonical_step() -> None:
@@ -128,6 +143,52 @@ def test_fast_path_covers_the_canonical_step() -> None:
     from pytest_simarena.trace.io import load_trace
 
     trace = load_trace(find_trace("slightly-bad-cpu"))
-    lines, fast_steps = _episode(trace, "random", 1, None, fast=True, read=False)
-    assert fast_steps == 8
-    assert lines
+    for isolated in (False, True):
+        lines, fast_steps = _episode(trace, "random", 1, None, fast=True, read=False, isolated=isolated)
+        assert fast_steps == 8
+        assert lines
+
+
+def test_long_reused_episode_fast_equals_full() -> None:
+    """50 steps on one reused cluster, fast and engine steps mixed, read only at the end."""
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    for name in ("slightly-bad-cpu", "mixed", "very-bad-memory"):
+        trace = load_trace(find_trace(name))
+        fast, _ = _episode(trace, "random", 5, None, fast=True, read=False, isolated=False, max_steps=50)
+        full, _ = _episode(trace, "random", 5, None, fast=False, read=False, isolated=False, max_steps=50)
+        assert fast == full
+
+
+def test_reused_cluster_after_fast_steps_replays_lifecycles_as_the_engine() -> None:
+    """Fast steps keep counting the pods of their workload (SimKube's pod sequence numbers), so a later
+    replay whose lifecycle entries are picked by those numbers finishes the same pods as after the engine."""
+    import dataclasses
+
+    from pytest_simarena.action_model import Action
+    from pytest_simarena.actions import apply_action
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    fits = apply_action(
+        load_trace(find_trace("slightly-bad-cpu")), Action("set_resources", "web", requests={"cpu": "1"})
+    ).trace
+    entries = [{"Finished": [0, 30]}, "Running"]  # 3 steps of 3 pods: the next pods are 9, 10, 11
+    finishing = dataclasses.replace(
+        fits, pod_lifecycles={("apps/v1.Deployment", "default/web"): {"h": entries}}
+    )
+    seen = []
+    for fast in (True, False):
+        clear_step_memos()
+        cluster = EmbeddedCluster(seed=4)
+        cluster.fast = fast
+        taken = []
+        for _ in range(3):
+            taken.append(hasattr(cluster.run_trace(fits, "virtual", 120, cleanup=True), "fast"))
+            cluster.cleanup("virtual")
+        snap = cluster.run_trace(finishing, "virtual", 120, cleanup=True)
+        assert not hasattr(snap, "fast")  # lifecycles: the engine
+        seen.append(json.dumps([snap.pods, snap.events, cluster.event_log], sort_keys=True))
+        assert taken == [fast] * 3
+    assert seen[0] == seen[1]

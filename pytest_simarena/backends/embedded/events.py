@@ -200,6 +200,12 @@ class EventRecorder:
         self._pending.clear()
         self._deferred = None
 
+    def extend(self, entries: list[tuple[float, str, str, Involved, str]]) -> None:
+        """Log occurrences recorded elsewhere (a fast replay's), as :meth:`record` logs them."""
+        self._pending.extend(entries)
+        if len(self._pending) > MAX_LOG_LINES:
+            _ = self.log
+
     def defer_log(self, lines: Callable[[], list[str]]) -> None:
         """Start the log with what ``lines()`` returns, called when the log is first read."""
         self._lines = []

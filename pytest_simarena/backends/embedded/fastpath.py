@@ -29,6 +29,7 @@ from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
@@ -113,7 +114,7 @@ class FastSnapshot(LazySnapshot):
     full engine on first access (the same replay, memoized under ``memo_key``)."""
 
     __slots__ = ("_full", "fast")
-    _full: FullReplay | None
+    _full: Any  # FullReplay | ShadowReplay | None
     fast: FastOutcome | None
 
     def __init__(
@@ -127,7 +128,7 @@ class FastSnapshot(LazySnapshot):
         *,
         memo_key: Any = None,
         fast: FastOutcome | None = None,
-        full: FullReplay | None = None,
+        full: Any = None,
     ) -> None:
         super().__init__(
             time, prefix, nodes, pods, workloads, events, memo_key=memo_key, lazy=full is not None
@@ -137,7 +138,7 @@ class FastSnapshot(LazySnapshot):
 
     def _load(self) -> Parts:
         assert self._full is not None
-        snap = self._full.snapshot()
+        snap: ClusterSnapshot = self._full.snapshot()
         return (snap.nodes, snap.pods, snap.workloads, snap.events)
 
 
@@ -212,6 +213,155 @@ def fast_replay(
     full = FullReplay(cluster, trace, prefix, seconds, memo_key)
     cluster.recorder.defer_log(full.log)
     return FastSnapshot(float(seconds), prefix, fast=outcome, memo_key=memo_key, full=full)
+
+
+class ShadowReplay:
+    """A reused cluster's fast step, replayed by the full engine when its objects are read: a fresh
+    cluster of the same spec and seed, put in the state the live one had before the step (clock, epoch,
+    generator, event count, node order, pod sequence numbers); nothing else of earlier runs is left."""
+
+    __slots__ = (
+        "_done",
+        "engine",
+        "epoch",
+        "keys",
+        "lifecycle",
+        "now",
+        "order",
+        "prefix",
+        "rng",
+        "seconds",
+        "seed",
+        "seq",
+        "spec",
+        "trace",
+        "used",
+    )
+
+    def __init__(self, cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> None:
+        self.engine = type(cluster)
+        self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
+        self.trace, self.prefix, self.seconds = trace, prefix, seconds
+        clock = cluster.clock
+        self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
+        self.rng = clock.rng.getstate()
+        self.keys = len(cluster.recorder._by_key)
+        shape = next(iter(cluster.scheduler.shapes.values()))
+        self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
+        self.seq = dict(cluster._seq)
+        self._done: ClusterSnapshot | None = None
+
+    def snapshot(self) -> ClusterSnapshot:
+        if self._done is None:
+            shadow = self.engine(self.spec, seed=self.seed, lifecycle=self.lifecycle)
+            shadow.fast = False
+            clock = shadow.clock
+            clock.set_epoch(self.epoch)
+            clock.now = self.now
+            clock.rng.setstate(self.rng)
+            shadow._used = self.used
+            shadow._seq = dict(self.seq)
+            by_key = shadow.recorder._by_key
+            for i in range(self.keys):  # event names count the recorder's events (other namespaces')
+                by_key[("fast path: an earlier event", str(i))] = _EARLIER
+            # One bucket (every node empty), in the live scheduler's order.
+            shape = next(iter(shadow.scheduler.shapes.values()))
+            (state,) = shape.buckets
+            bucket = [shadow.scheduler.nodes[name] for name in self.order]
+            shape.buckets[state] = bucket
+            for pos, node in enumerate(bucket):
+                node.bucket, node.bucket_pos = bucket, pos
+            self._done = shadow.run_trace(self.trace, self.prefix, self.seconds)
+        return self._done
+
+
+_EARLIER: Any = object()
+# Callbacks an earlier (cleaned up) run leaves on the clock: each does nothing once its objects are gone.
+_STALE = frozenset(
+    {
+        "dirty",
+        "_reconcile",
+        "_flush",
+        "_backoff_done",
+        "_tick",
+        "_create_later",
+        "_start_later",
+        "_sync_later",
+        "_retry",
+        "_complete",
+        "_apply_event",
+    }
+)
+
+
+def _quiet(cluster: EmbeddedCluster) -> bool:
+    """Nothing of earlier runs is left on the reused ``cluster`` but callbacks that do nothing."""
+    if cluster.pods or cluster.workloads or cluster.replays or cluster._dirty:
+        return False
+    scheduler = cluster.scheduler
+    if scheduler.unschedulable or any(not p.deleted for p in scheduler.active):
+        return False
+    if any(node.npods or node.pods for node in scheduler.nodes.values()):
+        return False
+    for _, _, fn, args in cluster.clock._heap:
+        if getattr(fn, "__name__", "") not in _STALE or getattr(
+            getattr(fn, "__self__", None), "active", False
+        ):
+            return False
+        if any(not getattr(arg, "deleted", True) for arg in args):
+            return False
+    return True
+
+
+def fast_step(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> FastSnapshot | None:
+    """A replay on the reused ``cluster`` that its caller cleans up right away, computed: the generator,
+    clock, event log, node order and pod sequence numbers end as the engine's replay and cleanup leave
+    them; the snapshot is the engine's (:class:`ShadowReplay`) when read. None: not covered."""
+    if cluster.isolated or not _quiet(cluster):
+        return None
+    try:
+        plan = _plan(cluster, trace, prefix, seconds)
+    except (SimArenaError, QuantityError, TypeError, ValueError, AttributeError, KeyError):
+        return None
+    if plan is None:
+        return None
+    clock = cluster.clock
+    shadow = ShadowReplay(cluster, trace, prefix, seconds)
+    cluster.adopt_epoch(trace)
+    cluster._pristine = False
+    scheduler = cluster.scheduler
+    nodes = list(scheduler.nodes.values())
+    run = _run(plan, clock.rng, nodes)
+    # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
+    # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
+    now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
+    entries: list[tuple[float, str, str, Involved, str]] = []
+    if plan.replicas:
+        message = f"Scaled up replica set {plan.rs_name} from 0 to {plan.replicas}"
+        entries.append(
+            (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
+        )
+    rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
+    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod, _ in run.pods)
+    for (pod, uid), index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
+        involved = Involved("v1", "Pod", ns, pod, uid)
+        if index is None:
+            entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
+        else:
+            assigned = f"Successfully assigned {ns}/{pod} to {nodes[index].name}"
+            entries.append((now, "Normal", "Scheduled", involved, assigned))
+    cluster.recorder.extend(entries)
+    bound = [nodes[i] for i in run.nodes if i is not None]
+    for node in bound:
+        scheduler._place(node, tmpl, +1)
+    for node in bound:
+        scheduler._place(node, tmpl, -1)
+    scheduler.attempts += plan.replicas
+    namespace = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
+    root = (prefix, "apps/v1.Deployment", f"{namespace}/{name}")
+    cluster._seq[root] = cluster._seq.get(root, 0) + plan.replicas
+    cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
+    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes), full=shadow)
 
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
@@ -296,8 +446,31 @@ def _deployment(trace: Trace, seconds: float) -> Obj | None:
     return dict(obj)
 
 
-def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> FastOutcome | None:
-    if not cluster._pristine or not cluster._lifecycle.immediate:
+@dataclass(slots=True)
+class _Plan:
+    """A covered trace, checked and parsed: what the draws and the scheduling below need."""
+
+    obj: Obj
+    name: str  # the Deployment's
+    namespace: str  # virtual
+    replicas: int
+    tmpl: Any  # the engine's PodTemplate
+    rs_name: str
+    shape: Any  # the nodes' one scheduler Shape
+
+
+@dataclass(slots=True)
+class _Run:
+    """The replay's pods: names and uids in creation order, the node index each was bound to (None:
+    FailedScheduling with ``messages[i]``)."""
+
+    pods: list[tuple[str, str]]
+    nodes: list[int | None]
+    messages: list[str | None]
+
+
+def _plan(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> _Plan | None:
+    if not cluster._lifecycle.immediate or any(cluster._hooks.values()):
         return None
     obj = _deployment(trace, seconds)
     if obj is None:
@@ -328,18 +501,20 @@ def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float
     ):
         return None
     scheduler = cluster.scheduler
-    if len(scheduler.shapes) != 1:
+    if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
         return None
     shape = next(iter(scheduler.shapes.values()))
     if static_filter(tmpl, shape.sample) is not None:
         return None
     pod_hash = template_hash(template, key=tmpl.content_key)
-    rs_name = f"{name}-{pod_hash}"
+    namespace = str(virtual["metadata"]["namespace"])
+    return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", shape)
 
-    # The engine's draws, in its order: the replay's root, the Deployment, the ReplicaSet, then per pod
-    # its generated name (redrawn on a clash) and its uid; then the scheduler's picks among tied nodes.
-    rng = random.Random()
-    rng.setstate(cluster.pristine_rng)
+
+def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
+    """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
+    its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
+    with its picks among tied nodes, over buckets kept as Scheduler._bucket_add/_bucket_remove keep them."""
     draw = rng.random
     bits = rng.getrandbits
     bits(128)
@@ -347,27 +522,26 @@ def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float
     bits(128)
     n = len(SAFE_ALPHABET)
     taken: set[str] = set()
-    for _ in range(replicas):
+    pods: list[tuple[str, str]] = []
+    prefix = plan.rs_name + "-"
+    for _ in range(plan.replicas):
         while True:
-            pod_name = rs_name + "-" + "".join([SAFE_ALPHABET[int(draw() * n)] for _ in range(5)])
+            pod_name = prefix + "".join([SAFE_ALPHABET[int(draw() * n)] for _ in range(5)])
             if pod_name not in taken:
                 break
         taken.add(pod_name)
-        bits(128)
+        h = f"{bits(128):032x}"  # Clock.uid
+        pods.append((pod_name, f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"))
 
-    # The scheduler's buckets (state -> nodes, in order), as Scheduler._bucket_add/_bucket_remove keep them.
-    nodes = list(scheduler.nodes.values())
-    buckets: dict[tuple[int, int, int, int, int], list[int]] = {}
-    state_of: list[tuple[int, int, int, int, int]] = []
-    for index, node in enumerate(nodes):
-        state = (node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods)
-        state_of.append(state)
-        buckets.setdefault(state, []).append(index)
+    tmpl, shape = plan.tmpl, plan.shape
+    # The scheduler's own buckets and their order (a reused cluster's depends on its history).
+    position = {id(node): i for i, node in enumerate(nodes)}
+    buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
+    state_of = [(node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods) for node in nodes]
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
-    bound = 0
-    failed: str | None = None
-    placed = [0] * len(nodes)
-    for _ in range(replicas):
+    chosen: list[int | None] = []
+    messages: list[str | None] = []
+    for _ in range(plan.replicas):
         best = -1
         best_buckets: list[list[int]] = []
         best_total = 0
@@ -388,7 +562,9 @@ def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
-            failed = fit_error(len(nodes), reasons, {NO_VICTIMS: resource_nodes} if resource_nodes else {})
+            preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
+            chosen.append(None)
+            messages.append(fit_error(len(nodes), reasons, preemption))
             continue
         pick = rng.randrange(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
@@ -407,27 +583,48 @@ def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float
         new = (old[0] + tmpl.cpu, old[1] + tmpl.mem, old[2] + tmpl.nz_cpu, old[3] + tmpl.nz_mem, old[4] + 1)
         state_of[index] = new
         buckets.setdefault(new, []).append(index)
-        placed[index] += 1
-        bound += 1
+        chosen.append(index)
+        messages.append(None)
+    return _Run(pods, chosen, messages)
 
-    cpu, memory = _pod_requests(tmpl.spec)
+
+def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
+    placed = [0] * len(nodes)
+    for index in run.nodes:
+        if index is not None:
+            placed[index] += 1
+    cpu, memory = _pod_requests(plan.tmpl.spec)
     views = sorted(
         (
-            FastNode(
-                node.name,
-                node.alloc_cpu,
-                node.alloc_mem,
-                node.alloc_pods,
-                cpu * placed[i],
-                memory * placed[i],
-                placed[i],
-            )
-            for i, node in enumerate(nodes)
+            FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
+            for node, k in zip(nodes, placed, strict=True)
         ),
         key=lambda v: v.name,
     )
-    original_ns = str((obj.get("metadata") or {}).get("namespace") or "default")
-    return FastOutcome("Deployment", original_ns, name, replicas, bound, failed, tuple(views))
+    failed = [m for m in run.messages if m is not None]
+    original_ns = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
+    return FastOutcome(
+        "Deployment",
+        original_ns,
+        plan.name,
+        plan.replicas,
+        plan.replicas - len(failed),
+        failed[-1] if failed else None,
+        tuple(views),
+    )
+
+
+def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> FastOutcome | None:
+    """An isolated replay: draws from the pristine cluster's generator state."""
+    if not cluster._pristine:
+        return None
+    plan = _plan(cluster, trace, prefix, seconds)
+    if plan is None:
+        return None
+    rng = random.Random()
+    rng.setstate(cluster.pristine_rng)
+    nodes = list(cluster.scheduler.nodes.values())
+    return _outcome(plan, _run(plan, rng, nodes), nodes)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:
