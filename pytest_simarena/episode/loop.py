@@ -97,7 +97,7 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None 
             f"step {step}: {getattr(backend, 'name', 'backend')} backend raised {type(exc).__name__}: {exc}"
         ) from exc
     try:
-        return _observation(ctx, snapshot, trace, step)
+        return _observation(ctx, snapshot, trace, step, key)
     except SimArenaError as exc:
         raise StepError(f"step {step}: cannot read the trace being replayed: {exc}") from exc
 
@@ -121,17 +121,27 @@ def clear_step_memos() -> None:
     _ACTIONS.clear()
 
 
-def _observation(ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int) -> Observation:
+def _observation(
+    ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int, key: str | None = None
+) -> Observation:
     memo_key = getattr(snapshot, "memo_key", None)
     if memo_key is None:
         return build_observation(
-            snapshot, trace=trace, workload=ctx.workload, target=ctx.target, step=step, history=ctx.history
+            snapshot,
+            trace=trace,
+            workload=ctx.workload,
+            target=ctx.target,
+            step=step,
+            history=ctx.history,
+            trace_key=key,
         )
-    key = (memo_key, ctx.workload, ctx.target)
-    core = _OBSERVATIONS.get(key)
+    observed = (memo_key, ctx.workload, ctx.target)
+    core = _OBSERVATIONS.get(observed)
     if core is None:
-        core = build_observation(snapshot, trace=trace, workload=ctx.workload, target=ctx.target)
-        _OBSERVATIONS.put(key, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
+        core = build_observation(
+            snapshot, trace=trace, workload=ctx.workload, target=ctx.target, trace_key=key
+        )
+        _OBSERVATIONS.put(observed, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
     return replace(core, step=step, history=tuple(ctx.history), snapshot=snapshot)
 
 

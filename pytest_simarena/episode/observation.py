@@ -407,6 +407,10 @@ class LazyEvents(Sequence[Obj]):
         return repr(self._all())
 
 
+# (desired replicas, container views) by (the trace's sha256, workload): what a step reads from the trace.
+_TRACE_PARTS: dict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = {}
+
+
 def _fast_observation(
     snapshot: ClusterSnapshot,
     fast: Any,
@@ -416,6 +420,7 @@ def _fast_observation(
     target: int,
     step: int,
     history: Iterable[HistoryEntry],
+    trace_key: str | None,
 ) -> Observation:
     """The observation of a fast replay (backends/embedded/fastpath.py): the same fields as
     :func:`build_observation` computes from the snapshot, from the replay's computed outcome."""
@@ -424,18 +429,25 @@ def _fast_observation(
         _, found = workload_view(snapshot, workload.kind, workload.namespace, workload.name)
         return _workload_events(snapshot, workload, [p for p in found if isinstance(p, dict)])
 
+    parts = _TRACE_PARTS.get((trace_key, workload)) if trace_key is not None else None
+    if parts is None:
+        parts = (desired_replicas(trace, workload), container_views(trace, workload))
+        if trace_key is not None:
+            if len(_TRACE_PARTS) >= 1024:
+                _TRACE_PARTS.clear()
+            _TRACE_PARTS[(trace_key, workload)] = parts
     bound = fast.bound
     return Observation(
         step=step,
         time=float(snapshot.time),
         workload=workload,
         target=target,
-        desired=desired_replicas(trace, workload),
+        desired=parts[0],
         ready=bound,
         pending=fast.total - bound,
         running=bound,
         total=fast.total,
-        containers=container_views(trace, workload),
+        containers=parts[1],
         failed_scheduling=fast.failed_scheduling,
         events=LazyEvents(events),
         nodes=tuple(NodeView(*n) for n in fast.nodes),
@@ -452,8 +464,12 @@ def build_observation(
     target: int,
     step: int = 0,
     history: Iterable[HistoryEntry] = (),
+    trace_key: str | None = None,
 ) -> Observation:
-    """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`)."""
+    """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`).
+
+    ``trace_key`` is the sha256 of ``trace``'s bytes when the caller has it: what is read from the
+    trace is then memoized by it."""
     fast = getattr(snapshot, "fast", None)
     if (
         fast is not None
@@ -462,7 +478,14 @@ def build_observation(
         and fast.name == workload.name
     ):
         return _fast_observation(
-            snapshot, fast, trace=trace, workload=workload, target=target, step=step, history=history
+            snapshot,
+            fast,
+            trace=trace,
+            workload=workload,
+            target=target,
+            step=step,
+            history=history,
+            trace_key=trace_key,
         )
     counts: dict[str, int] = {}
     # One pass over the snapshot for both the workload's summary and its pods (summarize() and

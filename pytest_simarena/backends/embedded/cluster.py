@@ -274,7 +274,7 @@ class EmbeddedCluster:
         self._check_open()
         if not self.isolated:
             if cleanup and self.fast and not _customized(type(self)):
-                stepped = fast_step(self, trace, prefix, seconds)
+                stepped = fast_step(self, trace, prefix, seconds, key)
                 if stepped is not None:
                     return stepped
             self.prepare(prefix)

@@ -195,6 +195,7 @@ _OUTCOMES: LRU[FastOutcome] = LRU(4096)
 
 def clear() -> None:
     _OUTCOMES.clear()
+    _PLANS.clear()
 
 
 def fast_replay(
@@ -204,7 +205,7 @@ def fast_replay(
     outcome = _OUTCOMES.get(memo_key)
     if outcome is None:
         try:
-            outcome = _compute(cluster, trace, prefix, seconds)
+            outcome = _compute(cluster, trace, prefix, seconds, memo_key[1])
         except (SimArenaError, QuantityError, TypeError, ValueError, AttributeError, KeyError):
             outcome = None  # the engine reports it as it always did
         if outcome is None:
@@ -313,14 +314,16 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     return True
 
 
-def fast_step(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> FastSnapshot | None:
+def fast_step(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
+) -> FastSnapshot | None:
     """A replay on the reused ``cluster`` that its caller cleans up right away, computed: the generator,
     clock, event log, node order and pod sequence numbers end as the engine's replay and cleanup leave
     them; the snapshot is the engine's (:class:`ShadowReplay`) when read. None: not covered."""
     if cluster.isolated or not _quiet(cluster):
         return None
     try:
-        plan = _plan(cluster, trace, prefix, seconds)
+        plan = _plan(cluster, trace, prefix, seconds, key)
     except (SimArenaError, QuantityError, TypeError, ValueError, AttributeError, KeyError):
         return None
     if plan is None:
@@ -469,9 +472,36 @@ class _Run:
     messages: list[str | None]
 
 
-def _plan(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> _Plan | None:
+# Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
+# meets the same traces again and again). None: the trace is not covered.
+_PLANS: LRU[tuple[_Plan | None]] = LRU(4096)
+
+
+def _plan(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
+) -> _Plan | None:
+    """The covered trace's plan on ``cluster``, or None."""
     if not cluster._lifecycle.immediate or any(cluster._hooks.values()):
         return None
+    scheduler = cluster.scheduler
+    if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
+        return None
+    found = _PLANS.get((key, prefix, seconds)) if key is not None else None
+    if found is None:
+        found = (_trace_plan(trace, prefix, seconds),)
+        if key is not None:
+            _PLANS.put((key, prefix, seconds), found)
+    plan = found[0]
+    if plan is None:
+        return None
+    shape = next(iter(scheduler.shapes.values()))
+    if static_filter(plan.tmpl, shape.sample) is not None:
+        return None
+    plan.shape = shape
+    return plan
+
+
+def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     obj = _deployment(trace, seconds)
     if obj is None:
         return None
@@ -500,15 +530,9 @@ def _plan(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -
         or tmpl.priority
     ):
         return None
-    scheduler = cluster.scheduler
-    if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
-        return None
-    shape = next(iter(scheduler.shapes.values()))
-    if static_filter(tmpl, shape.sample) is not None:
-        return None
     pod_hash = template_hash(template, key=tmpl.content_key)
     namespace = str(virtual["metadata"]["namespace"])
-    return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", shape)
+    return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", None)
 
 
 def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
@@ -614,11 +638,13 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
     )
 
 
-def _compute(cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> FastOutcome | None:
+def _compute(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str
+) -> FastOutcome | None:
     """An isolated replay: draws from the pristine cluster's generator state."""
     if not cluster._pristine:
         return None
-    plan = _plan(cluster, trace, prefix, seconds)
+    plan = _plan(cluster, trace, prefix, seconds, key)
     if plan is None:
         return None
     rng = random.Random()
