@@ -28,12 +28,13 @@ from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
+from . import versions
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
 from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
-from .scheduler import NO_VICTIMS, _verdict, fit_error, static_filter
+from .scheduler import NO_VICTIMS, NOT_HELPFUL, _verdict, fit_error, static_filter
 
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
@@ -460,6 +461,7 @@ class _Plan:
     tmpl: Any  # the engine's PodTemplate
     rs_name: str
     shape: Any  # the nodes' one scheduler Shape
+    version: str = versions.DEFAULT  # the cluster's kubernetesVersion (FailedScheduling's wording)
 
 
 @dataclass(slots=True)
@@ -498,6 +500,7 @@ def _plan(
     if static_filter(plan.tmpl, shape.sample) is not None:
         return None
     plan.shape = shape
+    plan.version = scheduler.version
     return plan
 
 
@@ -565,12 +568,16 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
     chosen: list[int | None] = []
     messages: list[str | None] = []
+    unresolvable = versions.larger_than_node_unresolvable(plan.version) and (
+        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+    )
     for _ in range(plan.replicas):
         best = -1
         best_buckets: list[list[int]] = []
         best_total = 0
         reasons: dict[str, int] = {}
         resource_nodes = 0
+        unresolvable_nodes = 0
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
@@ -578,7 +585,10 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
-                resource_nodes += len(bucket)
+                if unresolvable:
+                    unresolvable_nodes += len(bucket)
+                else:
+                    resource_nodes += len(bucket)
                 continue
             if verdict > best:
                 best, best_buckets, best_total = verdict, [bucket], len(bucket)
@@ -586,9 +596,12 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
+            # As Scheduler.schedule: nodes smaller than the pod are "not helpful" from 1.34 (versions.py).
             preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
+            if unresolvable_nodes:
+                preemption[NOT_HELPFUL] = unresolvable_nodes
             chosen.append(None)
-            messages.append(fit_error(len(nodes), reasons, preemption))
+            messages.append(fit_error(len(nodes), reasons, preemption, plan.version))
             continue
         pick = rng.randrange(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
