@@ -469,6 +469,12 @@ class EmbeddedCluster:
         self._register(workload)
         self.dirty(workload)
 
+    def priority_class_objects(self) -> list[Obj]:
+        """Every PriorityClass as the API lists it: the two system classes, then the cluster's own."""
+        ts = self.clock.timestamp
+        own = [pc.to_api(ts) for pc in self.priorities.classes.values()]
+        return [*self.priorities.system_objects(ts), *own]
+
     def record_rejection(self, obj: Obj, message: str, where: str) -> None:
         """Show a rejected object: a Warning event and an event-log line (the apply would have failed)."""
         meta = obj.get("metadata") or {}
