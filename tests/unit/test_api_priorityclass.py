@@ -1,4 +1,4 @@
-"""The real kubectl against the served embedded cluster: PriorityClasses and a preempting pod."""
+"""The real kubectl against the served embedded cluster: PriorityClasses and pods naming them."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ spec:
 """
 
 
-def test_kubectl_lists_priority_classes_and_a_pod_preempts(tmp_path: Path) -> None:
+def test_kubectl_lists_priority_classes_and_a_pod_gets_its_priority(tmp_path: Path) -> None:
     with served() as s:
         (tmp_path / "classes.yaml").write_text(CLASSES)
         s.kubectl("apply", "-f", str(tmp_path / "classes.yaml"))

@@ -214,3 +214,23 @@ def test_family_preempts_every_low_pod() -> None:
     low = [p for p in snap.pods if p["metadata"]["name"].startswith(meta["workload"] + "-")]
     assert low and all(p["status"]["phase"] == "Pending" for p in low)
     assert sum(e["reason"] == "Preempted" for e in snap.events) == meta["target"]
+
+
+def test_from_manifests_takes_a_priority_class_and_applies_it_first(tmp_path: Path) -> None:
+    from pytest_simarena.trace.manifests import trace_from_manifests
+
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      priorityClassName: important\n"
+        "      containers: [{name: web, image: nginx, resources: {requests: {cpu: 100m}}}]\n"
+        "---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\n"
+        "metadata: {name: important}\nvalue: 5000\n"
+    )
+    trace = trace_from_manifests([tmp_path / "app.yaml"])
+    assert [o["kind"] for o in trace.events[0]["applied_objs"]] == ["PriorityClass", "Deployment"]
+    c = EmbeddedCluster(seed=0)
+    c.start(trace)
+    c.run(10)
+    (pod,) = c.observe().pods
+    assert (pod["spec"]["priority"], pod["status"]["phase"]) == (5000, "Running")
