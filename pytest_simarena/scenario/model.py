@@ -7,6 +7,7 @@ Pure data and file-system lookups; no pytest. The plugin turns each case into a 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import glob
 import hashlib
 import re
@@ -63,11 +64,12 @@ class ClusterChoice:
     cpu: str = "16"
     memory: str = "32Gi"
     pods: int = 110
+    kubernetes_version: str | None = None  # the case's own (cluster map key kubernetesVersion)
 
     @property
     def key(self) -> tuple[Any, ...]:
         """Hashable identity (cases with equal keys may share one cluster)."""
-        return (self.kind, self.path, self.nodes, self.cpu, self.memory, self.pods)
+        return (self.kind, self.path, self.nodes, self.cpu, self.memory, self.pods, self.kubernetes_version)
 
     def describe(self) -> str:
         if self.kind == "default":
@@ -237,6 +239,18 @@ def resolve_traces(spec: str, *, base: Path, ctx: Context) -> list[Path]:
 
 
 def _cluster(raw: Any, base: Path) -> ClusterChoice:
+    if isinstance(raw, dict) and "kubernetesVersion" in raw:
+        from pytest_simarena.backends.embedded.versions import check_version
+
+        rest = {k: v for k, v in raw.items() if k != "kubernetesVersion"}
+        try:
+            version = check_version(raw["kubernetesVersion"])
+        except ValueError as exc:
+            raise LookupError(f"kubernetesVersion: {exc}") from None
+        # {kubernetesVersion: ...} alone is the default cluster at that version; with {file: path} or node
+        # fields it is that cluster at this version.
+        inner = rest.get("file", "default") if set(rest) <= {"file"} else rest
+        return dataclasses.replace(_cluster(inner, base), kubernetes_version=version)
     if isinstance(raw, str):
         if raw == "default":
             return DEFAULT_CLUSTER

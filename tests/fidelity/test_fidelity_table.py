@@ -1332,13 +1332,7 @@ def _queue_order() -> None:
     assert [e for e in snap.events if e["reason"] == "Preempted"] == []
 
 
-@case("preemption-evicts-least-important-victim-and-nominates-node[k15-prio]")
-def _victim_choice() -> None:
-    # default_preemption.go SelectVictimsOnNode: remove the lower-priority pods (mid, low-a, low-b), then
-    # reprieve from the most important (util.MoreImportantPod: priority, then earlier start): mid and low-a
-    # fit back, low-b does not and is the only victim. preemption.go PreemptPod: Normal "Preempted"
-    # "Preempted by pod <preemptor UID> on node <node>". schedule_one.go: the PostFilter succeeded, so the
-    # FitError has no preemption part and status.nominatedNodeName is set until the pod binds.
+def _victim_choice_run(version: str) -> tuple[EmbeddedCluster, ClusterSnapshot]:
     classes = [priority_class("low", 100), priority_class("mid", 500), priority_class("high", 1000)]
     tr = trace(
         (0, classes),
@@ -1347,7 +1341,18 @@ def _victim_choice() -> None:
         (3, [_pod("low-b", "1", "low")]),
         (10, [_pod("urgent", "2", "high")]),
     )
-    c, snap = replay(tr, 10.5, one_node(cpu="4"))
+    return replay(tr, 10.5, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version=version))
+
+
+@case("preemption-evicts-least-important-victim-and-nominates-node-1.36[k15-prio]")
+def _victim_choice() -> None:
+    # default_preemption.go SelectVictimsOnNode: remove the lower-priority pods (mid, low-a, low-b), then
+    # reprieve from the most important (util.MoreImportantPod: priority, then earlier start): mid and low-a
+    # fit back, low-b does not and is the only victim. preemption.go PreemptPod: Normal "Preempted"
+    # "Preempted by pod <preemptor UID> on node <node>". schedule_one.go: the PostFilter succeeded without
+    # a message (before 1.37), so the FitError has no PostFilter part and status.nominatedNodeName is set
+    # until the pod binds.
+    c, snap = _victim_choice_run("1.36")
     urgent = _pod_named(snap, "urgent")
     text = "0/1 nodes are available: 1 Insufficient cpu."
     assert_pending_with([urgent], snap, text)
@@ -1366,6 +1371,21 @@ def _victim_choice() -> None:
     assert "nominatedNodeName" not in _pod_named(after, "urgent")["status"]
 
 
+@case("preemption-found-message-since-1.37[k15-prio]")
+def _found_message() -> None:
+    # preemption.go Evaluator.Preempt returns Success with "found a potential placement for pod on node %v,
+    # preempting %d victims" (kubernetes PR 140180, in 1.37; a v1.37.0 cluster prints exactly this);
+    # DefaultPreemption.PostFilter prefixes "preemption: "; framework.go RunPostFilterPlugins returns at that
+    # first Success, so no other PostFilter reason is joined; FitError.Error appends it after a space.
+    _, snap = _victim_choice_run("1.37")
+    text = (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: found a potential placement for pod on "
+        "node node-0, preempting 1 victims"
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert _pod_named(snap, "urgent")["status"]["nominatedNodeName"] == "node-0"
+
+
 @case("preemption-picks-node-with-lowest-highest-victim-priority[k15-prio]")
 def _pick_node() -> None:
     # preemption.go pickOneNodeForPreemption: after PDB violations, the node whose highest-priority victim is
@@ -1381,7 +1401,7 @@ def _pick_node() -> None:
     assert [e["involvedObject"]["name"] for e in snap.events if e["reason"] == "Preempted"] == ["b"]
 
 
-@case("preemption-failed-counts-per-node-reason[k15-prio,k15-4]")
+@case("preemption-failed-counts-per-node-reason-1.33[k15-prio,k15-4]")
 def _preemption_counts() -> None:
     # default_preemption.go SelectVictimsOnNode: a-0 still lacks cpu with its lower-priority pod gone (the
     # filter's own "Insufficient cpu"), a-1 holds only a higher-priority pod ("No preemption victims found for
@@ -1401,8 +1421,10 @@ def _preemption_counts() -> None:
         ),
         (5, [urgent]),
     )
+    # 1.33: before DynamicResources joined its PostFilter reason (versions.py); the preemption part is alike.
     spec = ClusterSpec(
-        [kwok_group("a", 2, "4", "32Gi", labels={"tier": "a"}), kwok_group("b", 1, "4", "32Gi")]
+        [kwok_group("a", 2, "4", "32Gi", labels={"tier": "a"}), kwok_group("b", 1, "4", "32Gi")],
+        kubernetes_version="1.33",
     )
     _, snap = replay(tr, 10, spec)
     text = (
@@ -1414,7 +1436,7 @@ def _preemption_counts() -> None:
     assert [e for e in snap.events if e["reason"] == "Preempted"] == []
 
 
-@case("preemption-nominated-node-kept-for-preemptor-deployment[k15-prio]")
+@case("preemption-nominated-node-kept-for-preemptor-deployment-1.33[k15-prio]")
 def _nominated_reserved() -> None:
     # The ReplicaSet replaces its two preempted pods at once, but the scheduler's filters count pods nominated
     # to a node with equal or higher priority (RunFilterPluginsWithNominatedPods / addGENominatedPods), so the
@@ -1422,7 +1444,7 @@ def _nominated_reserved() -> None:
     low = with_priority_class(deployment("low", 4, cpu="1"), "low")
     high = with_priority_class(deployment("high", 1, cpu="2"), "high")
     tr = trace((0, [priority_class("low", 100), priority_class("high", 1000)]), (1, [low]), (10, [high]))
-    _, snap = replay(tr, 30, one_node(cpu="4"))
+    _, snap = replay(tr, 30, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version="1.33"))
     assert statuses(pods_of(snap, "high")) == ["Running"]
     assert statuses(pods_of(snap, "low")) == ["Pending", "Pending", "Running", "Running"]
     pending = [p for p in pods_of(snap, "low") if pod_status(p) == "Pending"]

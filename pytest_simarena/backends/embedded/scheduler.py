@@ -18,7 +18,7 @@ import heapq
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import preemption
+from . import preemption, versions
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -55,16 +55,32 @@ def backoff_for(attempts: int) -> float:
     return min(INITIAL_BACKOFF * float(2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def fit_error(total_nodes: int, reasons: dict[str, int], preemption: dict[str, int] | None) -> str:
-    """kube-scheduler's FitError text (kubernetes.md §1.2): sorted "count reason" strings, then preemption."""
-    parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
-    message = f"0/{total_nodes} nodes are available: {parts}."
-    if preemption is not None:
+def fit_error(
+    total_nodes: int,
+    reasons: dict[str, int],
+    preemption: dict[str, int] | str,
+    version: str = versions.DEFAULT,
+) -> str:
+    """kube-scheduler's FitError text (kubernetes.md §1.2): sorted "count reason" strings, then PostFilter.
+
+    ``preemption`` is DefaultPreemption's per-node histogram, or its whole message when it has no nodes
+    to speak of (``not eligible due to preemptionPolicy=Never.``).
+    """
+    message = fit_error_head(total_nodes, reasons)
+    if isinstance(preemption, str):
+        said = f"preemption: {preemption}"
+    else:
         nested = ", ".join(sorted(f"{count} {reason}" for reason, count in preemption.items()))
-        # PostFilter's message is the nested FitError (ending in its own "."), appended after a space
-        # without a further period since 1.30 (types.go FitError.Error; kubernetes issue 123301).
-        message += f" preemption: 0/{total_nodes} nodes are available: {nested}."
-    return message
+        said = f"preemption: 0/{total_nodes} nodes are available: {nested}."
+    # The PostFilter message (DefaultPreemption's nested FitError, with its own ".") follows after a
+    # space without a further period since 1.30 (types.go FitError.Error; kubernetes issue 123301).
+    return f"{message} {versions.post_filter_message(version, said)}"
+
+
+def fit_error_head(total_nodes: int, reasons: dict[str, int]) -> str:
+    """The filter part of the FitError: ``0/N nodes are available: <sorted "count reason">.``"""
+    parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
+    return f"0/{total_nodes} nodes are available: {parts}."
 
 
 def preempted_message(preemptor: Pod, node_name: str) -> str:
@@ -112,7 +128,7 @@ def _match_expression(labels: dict[str, str], expr: dict[str, Any]) -> bool:
     return False
 
 
-def static_filter(tmpl: PodTemplate, node: Node) -> str | None:
+def static_filter(tmpl: PodTemplate, node: Node, version: str = versions.DEFAULT) -> str | None:
     """The first failing node-only filter's reason (all UnschedulableAndUnresolvable), or None."""
     if node.unschedulable and not _tolerates(
         tmpl.tolerations, {"key": "node.kubernetes.io/unschedulable", "value": "", "effect": "NoSchedule"}
@@ -120,7 +136,7 @@ def static_filter(tmpl: PodTemplate, node: Node) -> str | None:
         return NODE_UNSCHEDULABLE
     for taint in node.taints:
         if taint["effect"] in ("NoSchedule", "NoExecute") and not _tolerates(tmpl.tolerations, taint):
-            return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+            return versions.taint_reason(version, taint["key"], taint.get("value", ""))
     labels = node.labels
     for key, value in tmpl.node_selector:
         if labels.get(key) != value:
@@ -180,8 +196,16 @@ def _shape_key(node: Node) -> tuple[Any, ...]:
 class Scheduler:
     """Scheduling queue + one scheduling cycle per pod, on the simulated clock."""
 
-    def __init__(self, clock: Clock, recorder: EventRecorder, on_bound: Callable[[Pod], None]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        recorder: EventRecorder,
+        on_bound: Callable[[Pod], None],
+        version: str = versions.DEFAULT,
+    ) -> None:
         self.clock = clock
+        self.version = version
+        self.larger_than_node_unresolvable = versions.larger_than_node_unresolvable(version)
         self.recorder = recorder
         self.on_bound = on_bound
         self.nodes: dict[str, Node] = {}
@@ -214,7 +238,10 @@ class Scheduler:
         # Node add requeues unschedulable pods the node could take (kubernetes.md §1.4 queueing hints).
         if self.unschedulable:
             self._requeue(
-                lambda pod: static_filter(pod.tmpl, node) is None and not self._fit_reasons(pod.tmpl, node)
+                lambda pod: (
+                    static_filter(pod.tmpl, node, self.version) is None
+                    and not self._fit_reasons(pod.tmpl, node)
+                )
             )
 
     def _bucket_add(self, node: Node) -> None:
@@ -391,7 +418,7 @@ class Scheduler:
             elif key in shape.static_cache:
                 static = shape.static_cache[key]
             else:
-                static = shape.static_cache[key] = static_filter(tmpl, shape.sample)
+                static = shape.static_cache[key] = static_filter(tmpl, shape.sample, self.version)
             if static is not None:
                 reasons[static] = reasons.get(static, 0) + shape.count
                 unresolvable_nodes += shape.count
@@ -403,7 +430,7 @@ class Scheduler:
                 if per_node:
                     kept = []
                     for node in bucket:
-                        why = static_filter(tmpl, node)
+                        why = static_filter(tmpl, node, self.version)
                         if why is None:
                             kept.append(node)
                         else:
@@ -416,6 +443,9 @@ class Scheduler:
                 verdict = verdicts.get((state, sig))
                 if verdict is None:
                     verdict = verdicts[(state, sig)] = _verdict(shape, state, tmpl)
+                larger = self.larger_than_node_unresolvable and (
+                    tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+                )
                 if extras and any(node.name in extras for node in bucket):
                     # Nodes with nominated pods are judged one by one with those pods counted.
                     for node in [n for n in bucket if n.name in extras]:
@@ -432,8 +462,11 @@ class Scheduler:
                         if why_not:
                             for reason in why_not:
                                 reasons[reason] = reasons.get(reason, 0) + 1
-                            resource_nodes += 1
-                            resource_failed.append([node])
+                            if larger:
+                                unresolvable_nodes += 1
+                            else:
+                                resource_nodes += 1
+                                resource_failed.append([node])
                         elif isinstance(verdict, int):
                             if verdict > best:
                                 best, best_buckets, best_total = verdict, [[node]], 1
@@ -447,8 +480,13 @@ class Scheduler:
                 if isinstance(verdict, tuple):
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
-                    resource_nodes += n
-                    resource_failed.append(bucket)
+                    if larger:
+                        # From 1.34 a request above the node's whole allocatable is
+                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
+                        unresolvable_nodes += n
+                    else:
+                        resource_nodes += n
+                        resource_failed.append(bucket)
                     continue
                 if verdict > best:
                     best = verdict
@@ -482,9 +520,7 @@ class Scheduler:
         """DefaultPreemption after a failed filter pass: evict victims or say why not (kubernetes.md §1.2)."""
         total = len(self.nodes)
         if pod.preempt_never:
-            self._fail(
-                pod, fit_error(total, reasons, None) + " preemption: " + PREEMPT_NEVER, frozenset(reasons)
-            )
+            self._fail(pod, fit_error(total, reasons, PREEMPT_NEVER, self.version), frozenset(reasons))
             return
         now = self.clock.now
         candidates: list[preemption.Candidate] = []
@@ -501,16 +537,19 @@ class Scheduler:
             # Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (SetAbsentNodesStatus).
             if unresolvable_nodes:
                 statuses[NOT_HELPFUL] = unresolvable_nodes
-            self._fail(pod, fit_error(total, reasons, statuses), frozenset(reasons))
+            self._fail(pod, fit_error(total, reasons, statuses, self.version), frozenset(reasons))
             return
         chosen = preemption.pick_one(candidates, self.clock.rng, now)
         node_name = chosen.node.name
-        # PostFilter succeeded: the FitError carries no PostFilter message, the pod is nominated to the node
-        # (handleSchedulingFailure), and the victims are evicted (async preemption: after that update).
+        # PostFilter succeeded: the FitError carries its message (none before 1.37, versions.py), the pod is
+        # nominated to the node (handleSchedulingFailure), and the victims are evicted (async preemption:
+        # after that update).
         self._unnominate(pod)
         pod.nominated = node_name
         self.nominated_on.setdefault(node_name, {})[pod.uid] = pod
-        self._fail(pod, fit_error(total, reasons, None), frozenset(reasons))
+        found = versions.preemption_found(self.version, node_name, len(chosen.victims))
+        head = fit_error_head(total, reasons)
+        self._fail(pod, head if found is None else f"{head} {found}", frozenset(reasons))
         for victim in chosen.victims:
             self.recorder.record_series(
                 victim.involved, "Normal", "Preempted", preempted_message(pod, node_name), COMPONENT
