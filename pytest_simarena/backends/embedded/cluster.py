@@ -32,6 +32,7 @@ from pytest_simarena.quantities import parse_cpu, parse_memory
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import build_virtual_obj, clone
 
+from .admission import ANNOTATION_KEY, POLICY_KINDS, Admission
 from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
@@ -57,7 +58,7 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "Job": Job,
     "CronJob": CronJob,
 }
-SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod")
+SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod", *POLICY_KINDS)
 MAX_EPOCH = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31T23:59:59Z, less ten years of simulated time
 
 
@@ -139,6 +140,7 @@ class EmbeddedCluster:
             run_duration=self._run_duration,
         )
         self.pods: dict[str, dict[str, Pod]] = {}
+        self.admission = Admission(self.clock, lambda ns: self.pods.get(ns, {}).values())
         self.workloads: dict[tuple[str, str, str], Workload] = {}
         self.replays: dict[str, Replay] = {}
         self._replay_of_root: dict[tuple[str, ...], Replay] = {}
@@ -300,6 +302,7 @@ class EmbeddedCluster:
             for pod in list(self.pods.get(ns, {}).values()):
                 self.delete_pod(pod)
             self.pods.pop(ns, None)
+            self.admission.drop_namespace(ns)
             self.recorder.drop_namespace(ns)
         self._replay_of_root = {k: r for k, r in self._replay_of_root.items() if r.active}
 
@@ -417,6 +420,9 @@ class EmbeddedCluster:
             if pod is not None:
                 self.delete_pod(pod)
                 return
+        elif kind in POLICY_KINDS:
+            if self.admission.delete(kind, namespace, name):
+                return
         else:
             workload = self.workloads.get((kind, namespace, name))
             if workload is not None:
@@ -437,6 +443,9 @@ class EmbeddedCluster:
             self._replay_of_root[root] = replay
         if kind == "Pod":
             self._apply_pod(obj, namespace, name, root)
+            return
+        if kind in POLICY_KINDS:
+            self.admission.apply(obj)
             return
         cls = WORKLOAD_KINDS.get(kind)
         if cls is None:
@@ -484,8 +493,10 @@ class EmbeddedCluster:
         tmpl = PodTemplate(
             {"metadata": meta, "spec": obj.get("spec")}, field_prefix="spec", kind="Pod", name=name
         )
-        if tmpl.admission_error is not None:
-            raise InvalidObject(f'pods "{name}" is forbidden: {tmpl.admission_error}')
+        tmpl, note = self.admission.admit(namespace, name, tmpl)
+        annotations = dict(meta.get("annotations") or {})
+        if note is not None:
+            annotations[ANNOTATION_KEY] = note
         pod = Pod(
             name,
             namespace,
@@ -493,7 +504,7 @@ class EmbeddedCluster:
             tmpl,
             created=self.clock.now,
             labels=dict(meta.get("labels") or {}),
-            annotations=dict(meta.get("annotations") or {}),
+            annotations=annotations,
             owner_refs=[dict(r) for r in meta.get("ownerReferences") or [] if isinstance(r, dict)],
             root=root,
         )
@@ -509,6 +520,8 @@ class EmbeddedCluster:
         for _, ns, _ in self.workloads:
             known[ns] = None
         for ns in self.recorder.namespaces():
+            known[ns] = None
+        for ns in self.admission.namespaces():
             known[ns] = None
         if prefix is None:
             return list(known)
@@ -529,6 +542,10 @@ class EmbeddedCluster:
         labels: dict[str, str],
         annotations: dict[str, str],
     ) -> Pod:
+        """Create a pod of ``owner`` through admission (raises Forbidden/InvalidObject when refused)."""
+        tmpl, note = self.admission.admit(owner.namespace, name, tmpl)
+        if note is not None:
+            annotations = {**annotations, ANNOTATION_KEY: note}
         pod = Pod(
             name,
             owner.namespace,
@@ -569,6 +586,7 @@ class EmbeddedCluster:
             del by_name[pod.name]
         self.scheduler.pod_released(pod)
         self.scheduler.forget(pod)
+        self.admission.pod_released(pod.namespace)
         owner = pod.owner
         if owner is not None:
             pods = getattr(owner, "pods", None)
@@ -633,6 +651,7 @@ class EmbeddedCluster:
     def _on_pod_terminal(self, pod: Pod) -> None:
         # Terminal pods leave the scheduler's cache, freeing their requests (kubernetes.md §10 belief).
         self.scheduler.pod_released(pod)
+        self.admission.pod_released(pod.namespace)
         if pod.owner is not None:
             self.dirty(pod.owner)
 
