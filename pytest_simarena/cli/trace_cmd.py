@@ -440,16 +440,16 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pytest_simarena.trace.generator import FAMILIES, canonical, generate
+    from pytest_simarena.trace.generator import ALL_FAMILIES, canonical, generate
 
     if args.canonical:
         paths = canonical(args.out)
     else:
         for family in args.family or ():
-            if family not in FAMILIES:
+            if family not in ALL_FAMILIES:
                 from pytest_simarena.errors import UnknownNameError
 
-                raise UnknownNameError("trace family", family, FAMILIES)
+                raise UnknownNameError("trace family", family, ALL_FAMILIES)
         paths = generate(args.out, args.seed, args.count, args.family)
     print(f"wrote {len(paths)} trace{'s' if len(paths) != 1 else ''} to {args.out}")
     return EXIT_OK

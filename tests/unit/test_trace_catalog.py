@@ -10,13 +10,14 @@ import pytest
 from pytest_simarena.cli import main
 from pytest_simarena.errors import TraceError
 from pytest_simarena.trace.catalog import find_trace, names, packaged_dirs, project_dirs, search_dirs
+from pytest_simarena.trace.generator import NAMED_COUNT, NAMED_FAMILIES
 
 
 def test_canonical_and_generated_traces_ship_in_the_package() -> None:
     canonical, generated = packaged_dirs()
     assert "pytest_simarena" in canonical.parts and canonical.is_dir() and generated.is_dir()
     assert {"slightly-bad-cpu", "very-bad-cpu", "very-bad-memory", "mixed"} <= set(names([canonical]))
-    assert len(names([generated])) == 100
+    assert len(names([generated])) == 100 + NAMED_COUNT * len(NAMED_FAMILIES)
 
 
 def test_a_name_resolves_to_the_packaged_trace_outside_a_project(tmp_path: Path) -> None:
