@@ -129,6 +129,11 @@ def _parse_spec(obj: Obj, name: str) -> tuple[ResourceList, tuple[str, ...]]:
             raise InvalidObject(
                 f'The ResourceQuota "{name}" is invalid: spec.hard[{res}]: Invalid value: {value!r}: {exc}'
             ) from None
+    if spec.get("scopeSelector"):
+        raise InvalidObject(
+            f'The ResourceQuota "{name}" is invalid: spec.scopeSelector: not simulated by the embedded '
+            f"cluster (use spec.scopes: {', '.join(SCOPES)})"
+        )
     scopes = spec.get("scopes") or []
     for i, scope in enumerate(scopes):
         if scope not in SCOPES:
