@@ -130,7 +130,7 @@ class EmbeddedCluster:
         """The pristine seeded cluster: clock, RNG, nodes, empty object store (hooks are kept)."""
         self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
-        self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound)
+        self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound, self.spec.kubernetes_version)
         self.kubelet = Kubelet(
             self.clock,
             self.recorder,
