@@ -430,6 +430,39 @@ def _quota_must_specify() -> None:
     )
 
 
+@case("quota-limits-and-cpu-alias-exceeded-together-sorted[k15-quota]")
+def _quota_limits_alias() -> None:
+    # pods.go podComputeUsageHelper: "cpu" is the cpu request (as requests.cpu), limits.memory the memory
+    # limit; 3 x (400m, limit 512Mi) against cpu 1, limits.memory 1Gi: the third pod exceeds both, listed in
+    # name order (quota.LessThanOrEqual's exceeded set, prettyPrint sorts): cpu before limits.memory.
+    quota = resource_quota("q", {"cpu": "1", "limits.memory": "1Gi", "pods": "5"})
+    app = container(cpu="400m", memory="128Mi", limit_memory="512Mi")
+    c, snap = replay(trace((0, [quota, deployment("web", 3, containers=[app])])), 5)
+    assert len(pods_of(snap, "web")) == 2
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "exceeded quota: q, requested: cpu=400m,limits.memory=512Mi, used: cpu=800m,limits.memory=1Gi, "
+        "limited: cpu=1,limits.memory=1Gi",
+    )
+    assert quota_status(c, "q")["used"] == {"cpu": "800m", "limits.memory": "1Gi", "pods": "2"}
+
+
+@case("quota-scope-NotBestEffort-ignores-best-effort-pods[k15-quota]")
+def _quota_scope() -> None:
+    # pods.go podMatchesScopeFunc: NotBestEffort matches pods with some request or limit; a BestEffort pod
+    # (qos.GetPodQOS) is neither charged nor refused by it (generic.Matches: every scope must match).
+    quota = resource_quota("q", {"pods": "1"})
+    quota["spec"]["scopes"] = ["NotBestEffort"]
+    best_effort = deployment("free", 3, containers=[container()])
+    _, snap = replay(trace((0, [quota, best_effort, deployment("web", 2, cpu="100m")])), 5)
+    assert len(pods_of(snap, "free")) == 3
+    assert len(pods_of(snap, "web")) == 1
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1")
+
+
 @case("quota-pods-replenished-after-delete[k15-quota]")
 def _quota_replenish() -> None:
     # resource_quota_controller.go: a deleted pod triggers a recount (replenishment), so the ReplicaSet's

@@ -57,12 +57,19 @@ def test_describe_quota_shows_used_and_hard_and_a_pod_over_it_is_forbidden(tmp_p
         rows = [line.split() for line in s.kubectl("describe", "quota", "compute").stdout.splitlines()]
         assert ["requests.cpu", "53", "60"] in rows and ["pods", "4", "10"] in rows
         assert s.kubectl("get", "quota", "-o", "name").stdout.split() == ["resourcequota/compute"]
+        # printers.go printResourceQuota: NAME AGE REQUEST LIMIT, "<resource>: <used>/<hard>" sorted
+        header, row = s.kubectl("get", "quota").stdout.splitlines()
+        assert header.split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
+        assert row.split(None, 2)[0] == "compute"
+        assert row.split(None, 2)[2].strip() == "pods: 4/10, requests.cpu: 53/60, requests.memory: 7Gi/64Gi"
 
 
 def test_limit_range_is_served_and_its_defaults_reach_new_pods(tmp_path: Path) -> None:
     with served() as s:
         (tmp_path / "limits.yaml").write_text(yaml.safe_dump(LIMITS))
         s.kubectl("apply", "-f", str(tmp_path / "limits.yaml"))
+        header = s.kubectl("get", "limitrange").stdout.splitlines()[0]
+        assert header.split() == ["NAME", "CREATED", "AT"]  # printLimitRange: Name, Created At
         text = s.kubectl("describe", "limitrange", "limits").stdout
         # kubectl's describer: Type, Resource, Min, Max, Default Request, Default Limit, Max Ratio
         row = next(line.split() for line in text.splitlines() if line.split()[:2] == ["Container", "memory"])
