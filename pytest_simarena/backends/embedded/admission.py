@@ -42,7 +42,7 @@ class Forbidden(InvalidObject):
 class Admission:
     """The namespaces' LimitRanges and ResourceQuotas, and the admission of pods against them."""
 
-    __slots__ = ("_clock", "_pods", "_stale", "limit_ranges", "quotas")
+    __slots__ = ("_clock", "_limited", "_lr_version", "_pods", "_stale", "limit_ranges", "quotas")
 
     def __init__(self, clock: Clock, pods: Callable[[str], Iterable[Pod]]) -> None:
         self._clock = clock
@@ -50,6 +50,8 @@ class Admission:
         self.limit_ranges: dict[str, dict[str, LimitRange]] = {}
         self.quotas: dict[str, dict[str, ResourceQuota]] = {}
         self._stale: set[str] = set()  # namespaces whose quotas await the controller's recount
+        self._lr_version = 0  # bumped on every LimitRange change (invalidates _limited)
+        self._limited: dict[tuple[int, str], tuple[Any, ...]] = {}
 
     # -- objects -------------------------------------------------------------------------------------
     def apply(self, obj: Obj) -> None:
@@ -65,6 +67,7 @@ class Admission:
         created = existing.created if existing is not None else self._clock.now
         if kind == "LimitRange":
             store[name] = LimitRange(obj, uid=uid, created=created)
+            self._lr_version += 1
         else:
             quota = ResourceQuota(obj, uid=uid, created=created)
             quota.recompute(self._pods(namespace))  # the controller syncs a new or changed quota
@@ -72,6 +75,7 @@ class Admission:
 
     def delete(self, kind: str, namespace: str, name: str) -> bool:
         store = (self.limit_ranges if kind == "LimitRange" else self.quotas).get(namespace, {})
+        self._lr_version += kind == "LimitRange"
         return store.pop(name, None) is not None
 
     def objects(self, kind: str, namespaces: Iterable[str] | None = None) -> list[LimitRange | ResourceQuota]:
@@ -96,6 +100,7 @@ class Admission:
         """Forget a namespace's LimitRanges and ResourceQuotas (its namespace was deleted)."""
         self.limit_ranges.pop(namespace, None)
         self.quotas.pop(namespace, None)
+        self._lr_version += 1
         self._stale.discard(namespace)
 
     def pod_released(self, namespace: str) -> None:
@@ -117,11 +122,23 @@ class Admission:
         ranges = self.limit_ranges.get(namespace)
         annotation = None
         if ranges:
-            ordered = [ranges[k] for k in sorted(ranges)]
-            spec, annotation = default_pod(tmpl.spec, ordered)
-            if spec is not tmpl.spec:
-                tmpl = _revalidated(tmpl, spec, name)
-            problem = violations(tmpl.spec, ordered)
+            key = (id(tmpl), namespace)
+            found = self._limited.get(key)
+            if (
+                found is None
+                or found[0] is not tmpl
+                or found[1] is not ranges
+                or found[2] != self._lr_version
+            ):
+                ordered = [ranges[k] for k in sorted(ranges)]
+                spec, annotation = default_pod(tmpl.spec, ordered)
+                admitted = _revalidated(tmpl, spec, name) if spec is not tmpl.spec else tmpl
+                problem = violations(admitted.spec, ordered)
+                if len(self._limited) >= 256:
+                    self._limited.clear()
+                # LimitRanger's outcome depends only on the template and the LimitRanges: kept per template
+                self._limited[key] = found = (tmpl, ranges, self._lr_version, admitted, annotation, problem)
+            tmpl, annotation, problem = found[3], found[4], found[5]
             if problem is not None:
                 raise Forbidden(forbidden_message(name, problem))
         if tmpl.admission_error is not None:

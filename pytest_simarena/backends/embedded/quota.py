@@ -165,7 +165,7 @@ def _pod_list(spec: Obj, field: str) -> ResourceList:
 
 def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList:
     """pods.go podComputeUsageHelper."""
-    out: ResourceList = {"pods": Quantity(Fraction(1), DECIMAL_SI)}
+    out: ResourceList = {"pods": ONE}
     for res in ("cpu", "memory", "ephemeral-storage"):
         if res in requests:
             out[res] = requests[res]
@@ -175,13 +175,27 @@ def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList
     return out
 
 
+ONE = Quantity(Fraction(1), DECIMAL_SI)
+# pod_usage by template: every pod of a workload shares its (immutable) PodTemplate, so one parse serves all.
+_USAGE: dict[int, tuple[PodTemplate, ResourceList]] = {}
+_USAGE_MAX = 1024
+
+
 def pod_usage(tmpl: PodTemplate, *, terminal: bool = False) -> ResourceList:
     """pods.go PodUsageFunc: ``count/pods`` always, compute resources unless the pod is terminal."""
-    one = Quantity(Fraction(1), DECIMAL_SI)
     if terminal:
-        return {"count/pods": one}
-    usage = _compute_usage(_pod_list(tmpl.spec, "requests"), _pod_list(tmpl.spec, "limits"))
-    return {"count/pods": one, **usage}
+        return {"count/pods": ONE}
+    found = _USAGE.get(id(tmpl))
+    if found is not None and found[0] is tmpl:
+        return found[1]
+    usage = {
+        "count/pods": ONE,
+        **_compute_usage(_pod_list(tmpl.spec, "requests"), _pod_list(tmpl.spec, "limits")),
+    }
+    if len(_USAGE) >= _USAGE_MAX:
+        _USAGE.clear()
+    _USAGE[id(tmpl)] = (tmpl, usage)  # keeps tmpl alive, so its id is not reused while cached
+    return usage
 
 
 def constraints(quota: ResourceQuota, spec: Obj) -> str | None:
