@@ -29,6 +29,7 @@ from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from . import versions
+from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
 from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
@@ -302,6 +303,10 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
         return False
     scheduler = cluster.scheduler
     if scheduler.unschedulable or any(not entry[-1].deleted for entry in scheduler.active):
+        return False
+    # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
+    # class would give every pod a priority) are the engine's to apply.
+    if cluster.priorities.classes or any(cluster.admission.objects(kind) for kind in POLICY_KINDS):
         return False
     if any(node.npods or node.pods for node in scheduler.nodes.values()):
         return False
