@@ -229,3 +229,23 @@ def test_the_run_table_shows_only_the_filter_reasons(
     main(["run", SLIGHT, "--policy", "noop", "--steps", "1", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "3 Insufficient cpu" in out and "no new claims" not in out
+
+
+@pytest.mark.parametrize("version", ["1.33", "1.34.1", "1.37"])
+@pytest.mark.parametrize("isolated", [False, True])
+def test_the_fast_path_speaks_the_clusters_version(version: str, isolated: bool) -> None:
+    # backends/embedded/fastpath.py computes covered steps without the scheduler: its FailedScheduling
+    # texts must be the engine's for the cluster's version (slightly-bad-cpu: 17 cpu on 16-cpu nodes).
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+    from pytest_simarena.episode.loop import clear_step_memos, run_episode
+    from pytest_simarena.trace.io import load_trace
+
+    texts = []
+    for fast in (True, False):
+        clear_step_memos()
+        cluster = EmbeddedCluster(ClusterSpec.default().with_version(version), seed=0, isolated=isolated)
+        cluster.fast = fast
+        result = run_episode(load_trace(SLIGHT), "noop", backend=cluster, max_steps=2)
+        texts.append([step.observation.failed_scheduling for step in result.steps])
+    assert texts[0] == texts[1]
+    assert ("no new claims to deallocate" in str(texts[0][0])) == (version != "1.33")

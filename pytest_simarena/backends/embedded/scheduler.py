@@ -76,6 +76,17 @@ def fit_error(
     return f"{message} {versions.post_filter_message(version, said)}"
 
 
+def preemption_tally(candidates: int, unresolvable: int) -> dict[str, int]:
+    """DefaultPreemption's per-node texts: nodes rejected only as Unschedulable are candidates (no victim
+    has a lower priority), UnschedulableAndUnresolvable ones are skipped (kubernetes.md §1.2)."""
+    tally: dict[str, int] = {}
+    if candidates:
+        tally[NO_VICTIMS] = candidates
+    if unresolvable:
+        tally[NOT_HELPFUL] = unresolvable
+    return tally
+
+
 def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool:
     """ToleratesTaint: matching key (or empty key with Exists), operator Exists/Equal, matching effect."""
     for tol in tolerations:
@@ -319,6 +330,13 @@ class Scheduler:
             self._queue_tick()
 
     # -- one scheduling cycle ----------------------------------------------------------------------
+    def beyond_node(self, tmpl: PodTemplate, shape: Shape) -> bool:
+        """Whether NodeResourcesFit rejects ``shape``'s nodes as UnschedulableAndUnresolvable: from 1.34 a
+        request above the node's whole allocatable, which no preemption could make room for (versions.py)."""
+        return self.larger_than_node_unresolvable and (
+            tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+        )
+
     @staticmethod
     def _fit_reasons(tmpl: PodTemplate, node: Node) -> list[str]:
         return _fits(
@@ -378,11 +396,7 @@ class Scheduler:
                 if isinstance(verdict, tuple):
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
-                    if self.larger_than_node_unresolvable and (
-                        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-                    ):
-                        # From 1.34 a request above the node's whole allocatable is
-                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
+                    if self.beyond_node(tmpl, shape):
                         unresolvable_nodes += n
                     else:
                         resource_nodes += n
@@ -401,11 +415,7 @@ class Scheduler:
             else:
                 # Nodes failing only on resources are preemption candidates; with equal priorities none has
                 # victims. Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (§1.2).
-                preemption = {}
-                if resource_nodes:
-                    preemption[NO_VICTIMS] = resource_nodes
-                if unresolvable_nodes:
-                    preemption[NOT_HELPFUL] = unresolvable_nodes
+                preemption = preemption_tally(resource_nodes, unresolvable_nodes)
             message = fit_error(len(self.nodes), reasons, preemption, self.version)
             self._fail(pod, message, frozenset(reasons))
             return False
