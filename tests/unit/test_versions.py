@@ -249,3 +249,14 @@ def test_the_fast_path_speaks_the_clusters_version(version: str, isolated: bool)
         texts.append([step.observation.failed_scheduling for step in result.steps])
     assert texts[0] == texts[1]
     assert ("no new claims to deallocate" in str(texts[0][0])) == (version != "1.33")
+
+
+def test_a_case_pinned_to_a_version_cannot_run_on_a_real_cluster() -> None:
+    from pytest_simarena.scenario.model import ClusterChoice
+
+    pool = ClusterPool("kube")
+    with pytest.raises(SimArenaError) as err:
+        pool.get(ClusterChoice("default", kubernetes_version="1.35"))
+    assert str(err.value).startswith(
+        "cluster default (3 nodes x 16 cpu / 32Gi / 110 pods) at Kubernetes 1.35 can only be simulated"
+    )
