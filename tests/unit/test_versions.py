@@ -260,3 +260,21 @@ def test_a_case_pinned_to_a_version_cannot_run_on_a_real_cluster() -> None:
     assert str(err.value).startswith(
         "cluster default (3 nodes x 16 cpu / 32Gi / 110 pods) at Kubernetes 1.35 can only be simulated"
     )
+
+
+def test_a_run_log_from_before_versions_replays_under_1_33(tmp_path: Path) -> None:
+    # Logs written before clusters had a version carry no kubernetesVersion: they were recorded under
+    # the texts the engine printed then, 1.33's (versions.UNRECORDED), and replay that way.
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+    from pytest_simarena.episode.loop import run_episode
+    from pytest_simarena.episode.replay import replay_run
+    from pytest_simarena.trace.io import load_trace
+
+    backend = EmbeddedCluster(ClusterSpec.default().with_version("1.33"), seed=2)
+    run_episode(load_trace(SLIGHT), "noop", backend=backend, seed=2, max_steps=2, out_dir=tmp_path)
+    summary_file = tmp_path / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    del summary["options"]["clusterSpec"]["kubernetesVersion"]
+    summary_file.write_text(json.dumps(summary))
+    report = replay_run(tmp_path)
+    assert report.reproduced, report.difference

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT",
     "RULES",
     "SUPPORTED",
+    "UNRECORDED",
     "Rule",
     "check_version",
     "dra_enabled",
@@ -48,6 +49,9 @@ __all__ = [
 # are readable (CHANGELOG-1.38.md's v1.38.0-alpha.1 is "changelog since v1.37.0").
 SUPPORTED: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36", "1.37")
 DEFAULT: str = SUPPORTED[-1]
+# The rules the engine followed before a cluster had a version (its texts were 1.33's): a run log whose
+# clusterSpec has no kubernetesVersion was recorded under them, so a replay of it plays this version.
+UNRECORDED: str = "1.33"
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
