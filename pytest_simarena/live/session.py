@@ -411,7 +411,8 @@ class LiveSession:
         if (ns, name) in self._known.get(res.name, {}):
             raise already_exists(res.name, res.group, name)
         if res.name != "namespaces":
-            self._require_namespace(ns)
+            if res.namespaced:
+                self._require_namespace(ns)
             self._admit(res, None, obj, "create")
         if dry_run:
             return obj
@@ -870,6 +871,8 @@ class LiveSession:
             return {(("", n.name)): _complete_node(n.to_api(clock)) for n in cluster.scheduler.nodes.values()}
         elif res.name == "namespaces":
             return {("", ns): self._namespace_obj(ns, created) for ns, created in self._namespace_names()}
+        elif res.name == "priorityclasses":
+            objs = cluster.priority_class_objects()
         else:
             objs = [w.to_api() for w in cluster.workloads.values() if w.kind == res.kind]
         return {(str(o["metadata"].get("namespace", "")), str(o["metadata"]["name"])): o for o in objs}

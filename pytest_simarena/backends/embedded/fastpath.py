@@ -300,7 +300,7 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     if cluster.pods or cluster.workloads or cluster.replays or cluster._dirty:
         return False
     scheduler = cluster.scheduler
-    if scheduler.unschedulable or any(not p.deleted for p in scheduler.active):
+    if scheduler.unschedulable or any(not entry[-1].deleted for entry in scheduler.active):
         return False
     if any(node.npods or node.pods for node in scheduler.nodes.values()):
         return False

@@ -39,6 +39,7 @@ __all__ = [
     "minor",
     "patch",
     "post_filter_message",
+    "preemption_found",
     "release",
     "rules_markdown",
     "supported_text",
@@ -176,7 +177,19 @@ TAINT_WITHOUT_KEY = Rule(
     backports=((34, 2),),
 )
 
-RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY)
+PREEMPTION_FOUND = Rule(
+    "A preemptor's FailedScheduling after DefaultPreemption succeeded",
+    37,
+    "PostFilter succeeds without a message, so the text is the filter part alone: "
+    '"0/N nodes are available: N Insufficient cpu."',
+    'it adds "preemption: found a potential placement for pod on node <node>, preempting <k> victims" '
+    "(no period; a Success stops RunPostFilterPlugins, so no DynamicResources reason joins it)",
+    "pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt; "
+    "pkg/scheduler/framework/runtime/framework.go RunPostFilterPlugins (returns at the first Success); "
+    "kubernetes PR 140180 (merged 2026-07-02); the text as a v1.37.0 cluster prints it",
+)
+
+RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY, PREEMPTION_FOUND)
 
 # The DynamicResources plugin's PostFilter reason for a pod without ResourceClaims (1.34+).
 NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
@@ -197,6 +210,13 @@ def taint_reason(version: str, key: str, value: str) -> str:
     if TAINT_WITHOUT_KEY.applies(version):
         return "node(s) had untolerated taint(s)"
     return f"node(s) had untolerated taint {{{key}: {value}}}"
+
+
+def preemption_found(version: str, node: str, victims: int) -> str | None:
+    """The PostFilter message when preemption found a node (None: there is none before 1.37)."""
+    if PREEMPTION_FOUND.applies(version):
+        return f"preemption: found a potential placement for pod on node {node}, preempting {victims} victims"
+    return None
 
 
 def post_filter_message(version: str, preemption: str) -> str:
