@@ -23,7 +23,7 @@ from pytest_simarena.scenario.run import ClusterPool, RunConfig, is_live, run_ca
 from pytest_simarena.scenario.schema import SCHEMA, SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
-TRACE_DIRS = (ROOT / "traces" / "canonical", ROOT / "traces" / "generated")
+TRACE_DIRS = (ROOT / "traces" / "canonical", ROOT / "traces" / "generated", ROOT / "traces" / "extra")
 CTX = Context(rootpath=ROOT, trace_dirs=TRACE_DIRS, builtin_policies=tuple(BUILTIN_POLICIES))
 
 
