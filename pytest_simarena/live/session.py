@@ -421,7 +421,8 @@ class LiveSession:
         if (ns, name) in self._known.get(res.name, {}):
             raise already_exists(res.name, res.group, name)
         if res.name != "namespaces":
-            self._require_namespace(ns)
+            if res.namespaced:
+                self._require_namespace(ns)
             self._admit(res, None, obj, "create")
         if dry_run:
             return obj
@@ -882,6 +883,8 @@ class LiveSession:
             return {(("", n.name)): _complete_node(n.to_api(clock)) for n in cluster.scheduler.nodes.values()}
         elif res.name == "namespaces":
             return {("", ns): self._namespace_obj(ns, created) for ns, created in self._namespace_names()}
+        elif res.name == "priorityclasses":
+            objs = cluster.priority_class_objects()
         elif res.kind in POLICY_KINDS:
             objs = [o.to_api(clock) for o in cluster.admission.objects(res.kind)]
         else:

@@ -31,6 +31,7 @@ from pytest_simarena.episode.observation import ContainerView, Observation
 
 from .admission_fix import MI, fix_admission, fmt
 from .builtin import fitting_request, make_action, pod_request
+from .preemption_fix import preemptor_fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,12 @@ class VpaPolicy:
         admitted = self._fix_admission(observation)
         if admitted is not None:
             return admitted
+        # Preempted by an over-requesting higher-priority Deployment: size that one from its usage first.
+        preempted = preemptor_fix(
+            observation, margin=self.safety_margin, floors={"cpu": self.min_cpu, "memory": self.min_memory}
+        )
+        if preempted is not None:
+            return preempted
         plan = self.plan(observation)
         if plan is None:
             if observation.desired != observation.target:

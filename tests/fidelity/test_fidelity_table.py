@@ -26,6 +26,7 @@ from fidelity_kit import (
     main_container,
     name_of,
     pods_of,
+    priority_class,
     quota_status,
     replay,
     replicasets_of,
@@ -35,6 +36,7 @@ from fidelity_kit import (
     statefulset,
     statuses,
     trace,
+    with_priority_class,
     workload,
 )
 
@@ -1466,10 +1468,10 @@ def _one_period() -> None:
 @case("fit-error-preemptionPolicy-Never-one-period[k15-4]")
 def _never_one_period() -> None:
     # defaultpreemption PodEligibleToPreemptOthers: "not eligible due to preemptionPolicy=Never."; PostFilter
-    # prefixes "preemption: "; FitError.Error appends it without another period.
-    dep = deployment("web", 1, cpu="17")
-    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
-    _, snap = replay(trace((0, [dep])), 10)
+    # prefixes "preemption: "; FitError.Error appends it without another period. The policy comes from a
+    # PriorityClass (plugin/pkg/admission/priority/admission.go admitPod copies it into the pod).
+    dep = with_priority_class(deployment("web", 1, cpu="17"), "polite")
+    _, snap = replay(trace((0, [priority_class("polite", 10, never=True)]), (1, [dep])), 10)
     # RunPostFilterPlugins joins DynamicResources' reason (1.34+) and this one with ", ".
     text = (
         "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, "
@@ -1500,6 +1502,249 @@ def _doubled_up_first() -> None:
     after = pods_of(c.observe(PREFIX), "web")
     assert sorted(p["spec"]["nodeName"] for p in after) == ["late-0", "node-0"]
     assert name_of(newest[0]) in {name_of(p) for p in after}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 15: PriorityClass, queue order and preemption (ids carry "k15-prio"). Sources: plugin/pkg/admission/
+# priority/admission.go, pkg/scheduler/framework/plugins/queuesort/priority_sort.go, pkg/scheduler/framework/
+# preemption/preemption.go, pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go.
+
+
+def _pod(name: str, cpu: str, class_name: str, node: str | None = None, **kw: Any) -> Obj:
+    pod = with_priority_class(bare_pod(name, cpu=cpu), class_name)
+    if node is not None:
+        pod["spec"]["nodeName"] = node
+    pod["spec"].update(kw)
+    return pod
+
+
+def _pod_named(snap: ClusterSnapshot, name: str) -> Obj:
+    (pod,) = [p for p in snap.pods if name_of(p) == name]
+    return pod
+
+
+@case("priorityclass-unknown-name-refused-FailedCreate[k15-prio]")
+def _unknown_class() -> None:
+    # admission.go admitPod: lister.Get NotFound -> admission.NewForbidden(a, "no PriorityClass with name %v
+    # was found"); the ReplicaSet records "Error creating: %v" (controller_utils.go), generateName prefix.
+    dep = with_priority_class(deployment("web", 1, cpu="1"), "missing")
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    error = f'pods "{name_of(rs)}-" is forbidden: no PriorityClass with name missing was found'
+    evs = events_for(snap, name_of(rs), "FailedCreate")
+    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
+
+
+@case("priorityclass-created-later-lets-the-replicaset-create[k15-prio]")
+def _class_later() -> None:
+    # The ReplicaSet requeues with rate-limited backoff (replica_set.go) and admission then finds the class.
+    dep = with_priority_class(deployment("web", 1, cpu="1"), "late")
+    _, snap = replay(trace((0, [dep]), (5, [priority_class("late", 7)])), 60, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod_status(pod) == "Running"
+    assert (pod["spec"]["priorityClassName"], pod["spec"]["priority"]) == ("late", 7)
+
+
+@case("priorityclass-resolves-priority-and-preemptionPolicy[k15-prio]")
+def _resolves() -> None:
+    # admission.go admitPod: pod.Spec.Priority = pc.Value; PreemptionPolicy copied from the class, which
+    # defaults to PreemptLowerPriority (pkg/apis/scheduling/v1/defaults.go).
+    tr = trace((0, [priority_class("batch", 42)]), (1, [_pod("job", "1", "batch")]))
+    _, snap = replay(tr, 10, one_node())
+    spec = _pod_named(snap, "job")["spec"]
+    assert (spec["priorityClassName"], spec["priority"], spec["preemptionPolicy"]) == (
+        "batch",
+        42,
+        "PreemptLowerPriority",
+    )
+
+
+@case("priorityclass-globalDefault-applies-when-none-named[k15-prio]")
+def _global_default() -> None:
+    # admission.go getDefaultPriority: the globalDefault class (lowest value if several) becomes the pod's.
+    tr = trace(
+        (0, [priority_class("normal", 500, global_default=True)]),
+        (1, [bare_pod("plain", cpu="1")]),
+    )
+    _, snap = replay(tr, 10, one_node())
+    spec = _pod_named(snap, "plain")["spec"]
+    assert (spec["priorityClassName"], spec["priority"]) == ("normal", 500)
+
+
+@case("priorityclass-system-cluster-critical-exists[k15-prio]")
+def _system_class() -> None:
+    # pkg/apis/scheduling/v1/helpers.go systemPriorityClasses: created at bootstrap; SystemCriticalPriority =
+    # 2 * HighestUserDefinablePriority = 2000000000 (pkg/apis/scheduling/types.go).
+    _, snap = replay(trace((0, [_pod("dns", "1", "system-cluster-critical")])), 10, one_node())
+    assert _pod_named(snap, "dns")["spec"]["priority"] == 2_000_000_000
+
+
+@case("priorityclass-value-above-1e9-invalid[k15-prio]")
+def _class_too_high() -> None:
+    # pkg/apis/scheduling/validation/validation.go ValidatePriorityClass: field.Forbidden(value, "maximum
+    # allowed value of a user defined priority is 1000000000").
+    c, _ = replay(trace((0, [priority_class("huge", 1_000_000_001)])), 5, one_node())
+    text = (
+        'PriorityClass.scheduling.k8s.io "huge" is invalid: value: Forbidden: maximum allowed value of a '
+        "user defined priority is 1000000000"
+    )
+    assert any(line.endswith(text) for line in c.event_log if " error " in f" {line}")
+
+
+@case("pod-stating-preemptionPolicy-Never-without-class-refused[k15-prio]")
+def _never_without_class() -> None:
+    # admission.go admitPod: with no class, getDefaultPriority computes PreemptLowerPriority; a pod stating
+    # another policy is Forbidden "the string value of PreemptionPolicy (%s) must not be provided in pod spec;
+    # priority admission controller computed %s from the given PriorityClass name".
+    dep = deployment("web", 1, cpu="1")
+    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    (ev,) = events_for(snap, name_of(rs), "FailedCreate")
+    assert ev["message"] == (
+        f'Error creating: pods "{name_of(rs)}-" is forbidden: the string value of PreemptionPolicy (Never) '
+        "must not be provided in pod spec; priority admission controller computed PreemptLowerPriority from "
+        "the given PriorityClass name"
+    )
+
+
+@case("queue-order-higher-priority-first-when-room-frees[k15-prio]")
+def _queue_order() -> None:
+    # queuesort/priority_sort.go Less: higher priority first, then earlier queue timestamp. The blocker (top)
+    # cannot be preempted by either; when it goes, both pods return to activeQ and "high", queued later, is
+    # popped first and takes the one free cpu.
+    classes = [priority_class("top", 10_000), priority_class("low", 100), priority_class("high", 1000)]
+    low = with_priority_class(deployment("low", 1, cpu="1"), "low")
+    high = with_priority_class(deployment("high", 1, cpu="1"), "high")
+    blocker = _pod("blocker", "1", "top")
+    tr = trace((0, [*classes, blocker]), (1, [low]), (2, [high]), (30, [], [blocker]))
+    _, snap = replay(tr, 45, one_node(cpu="1"))
+    assert statuses(pods_of(snap, "high")) == ["Running"]
+    assert statuses(pods_of(snap, "low")) == ["Pending"]
+    # Had "low" been popped first it would have bound and then been preempted by "high".
+    assert [e for e in snap.events if e["reason"] == "Preempted"] == []
+
+
+def _victim_choice_run(version: str) -> tuple[EmbeddedCluster, ClusterSnapshot]:
+    classes = [priority_class("low", 100), priority_class("mid", 500), priority_class("high", 1000)]
+    tr = trace(
+        (0, classes),
+        (1, [_pod("mid", "1", "mid")]),
+        (2, [_pod("low-a", "1", "low")]),
+        (3, [_pod("low-b", "1", "low")]),
+        (10, [_pod("urgent", "2", "high")]),
+    )
+    return replay(tr, 10.5, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version=version))
+
+
+@case("preemption-evicts-least-important-victim-and-nominates-node-1.36[k15-prio]")
+def _victim_choice() -> None:
+    # default_preemption.go SelectVictimsOnNode: remove the lower-priority pods (mid, low-a, low-b), then
+    # reprieve from the most important (util.MoreImportantPod: priority, then earlier start): mid and low-a
+    # fit back, low-b does not and is the only victim. preemption.go PreemptPod: Normal "Preempted"
+    # "Preempted by pod <preemptor UID> on node <node>". schedule_one.go: the PostFilter succeeded without
+    # a message (before 1.37), so the FitError has no PostFilter part and status.nominatedNodeName is set
+    # until the pod binds.
+    c, snap = _victim_choice_run("1.36")
+    urgent = _pod_named(snap, "urgent")
+    text = "0/1 nodes are available: 1 Insufficient cpu."
+    assert_pending_with([urgent], snap, text)
+    assert_failed_scheduling_event(snap, "urgent", text)
+    assert urgent["status"]["nominatedNodeName"] == "node-0"
+    preempted = [
+        (e["involvedObject"]["name"], e["type"], e["message"])
+        for e in snap.events
+        if e["reason"] == "Preempted"
+    ]
+    assert preempted == [("low-b", "Normal", f"Preempted by pod {urgent['metadata']['uid']} on node node-0")]
+    c.run(10)
+    after = c.observe(PREFIX)
+    assert sorted(name_of(p) for p in after.pods) == ["low-a", "mid", "urgent"]
+    assert statuses(after.pods) == ["Running"] * 3
+    assert "nominatedNodeName" not in _pod_named(after, "urgent")["status"]
+
+
+@case("preemption-found-message-since-1.37[k15-prio]")
+def _found_message() -> None:
+    # preemption.go Evaluator.Preempt returns Success with "found a potential placement for pod on node %v,
+    # preempting %d victims" (kubernetes PR 140180, in 1.37; a v1.37.0 cluster prints exactly this);
+    # DefaultPreemption.PostFilter prefixes "preemption: "; framework.go RunPostFilterPlugins returns at that
+    # first Success, so no other PostFilter reason is joined; FitError.Error appends it after a space.
+    _, snap = _victim_choice_run("1.37")
+    text = (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: found a potential placement for pod on "
+        "node node-0, preempting 1 victims"
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert _pod_named(snap, "urgent")["status"]["nominatedNodeName"] == "node-0"
+
+
+@case("preemption-picks-node-with-lowest-highest-victim-priority[k15-prio]")
+def _pick_node() -> None:
+    # preemption.go pickOneNodeForPreemption: after PDB violations, the node whose highest-priority victim is
+    # lowest wins: node-1 (victim priority 100) over node-0 (200).
+    classes = [priority_class("p100", 100), priority_class("p200", 200), priority_class("high", 1000)]
+    tr = trace(
+        (0, [*classes, _pod("a", "2", "p200", node="node-0"), _pod("b", "2", "p100", node="node-1")]),
+        (5, [_pod("urgent", "2", "high")]),
+    )
+    _, snap = replay(tr, 20, ClusterSpec([kwok_group("node", 2, "2", "32Gi")]))
+    assert sorted(name_of(p) for p in snap.pods) == ["a", "urgent"]
+    assert _pod_named(snap, "urgent")["spec"]["nodeName"] == "node-1"
+    assert [e["involvedObject"]["name"] for e in snap.events if e["reason"] == "Preempted"] == ["b"]
+
+
+@case("preemption-failed-counts-per-node-reason-1.33[k15-prio,k15-4]")
+def _preemption_counts() -> None:
+    # default_preemption.go SelectVictimsOnNode: a-0 still lacks cpu with its lower-priority pod gone (the
+    # filter's own "Insufficient cpu"), a-1 holds only a higher-priority pod ("No preemption victims found for
+    # incoming pod"); preemption.go Preempt: b-0 failed the selector (UnschedulableAndUnresolvable), so it is
+    # absent from the candidates and reads "Preemption is not helpful for scheduling". Sorted as strings.
+    classes = [priority_class("low", 100), priority_class("top", 10_000), priority_class("high", 1000)]
+    urgent = _pod("urgent", "3", "high", nodeSelector={"tier": "a"})
+    tr = trace(
+        (
+            0,
+            [
+                *classes,
+                _pod("x", "1", "low", node="a-0"),
+                _pod("z", "2", "top", node="a-0"),
+                _pod("y", "2", "top", node="a-1"),
+            ],
+        ),
+        (5, [urgent]),
+    )
+    # 1.33: before DynamicResources joined its PostFilter reason (versions.py); the preemption part is alike.
+    spec = ClusterSpec(
+        [kwok_group("a", 2, "4", "32Gi", labels={"tier": "a"}), kwok_group("b", 1, "4", "32Gi")],
+        kubernetes_version="1.33",
+    )
+    _, snap = replay(tr, 10, spec)
+    text = (
+        "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu. "
+        "preemption: 0/3 nodes are available: 1 Insufficient cpu, 1 No preemption victims found for incoming "
+        "pod, 1 Preemption is not helpful for scheduling."
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert [e for e in snap.events if e["reason"] == "Preempted"] == []
+
+
+@case("preemption-nominated-node-kept-for-preemptor-deployment-1.33[k15-prio]")
+def _nominated_reserved() -> None:
+    # The ReplicaSet replaces its two preempted pods at once, but the scheduler's filters count pods nominated
+    # to a node with equal or higher priority (RunFilterPluginsWithNominatedPods / addGENominatedPods), so the
+    # replacements cannot take the room; they find no lower-priority victims either.
+    low = with_priority_class(deployment("low", 4, cpu="1"), "low")
+    high = with_priority_class(deployment("high", 1, cpu="2"), "high")
+    tr = trace((0, [priority_class("low", 100), priority_class("high", 1000)]), (1, [low]), (10, [high]))
+    _, snap = replay(tr, 30, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version="1.33"))
+    assert statuses(pods_of(snap, "high")) == ["Running"]
+    assert statuses(pods_of(snap, "low")) == ["Pending", "Pending", "Running", "Running"]
+    pending = [p for p in pods_of(snap, "low") if pod_status(p) == "Pending"]
+    assert_pending_with(pending, snap, fit_error(1, "1 Insufficient cpu", version="1.33"))
+    assert len([e for e in snap.events if e["reason"] == "Preempted"]) == 2
 
 
 @pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])

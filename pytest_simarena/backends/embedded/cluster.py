@@ -32,17 +32,19 @@ from pytest_simarena.quantities import parse_cpu, parse_memory
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import build_virtual_obj, clone
 
-from .admission import ANNOTATION_KEY, POLICY_KINDS, Admission
+from .admission import ANNOTATION_KEY, POLICY_KINDS, Admission, Forbidden, forbidden_message
 from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
 from .events import EventRecorder
+from .fastpath import fast_replay, fast_step
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
 from .memo import REPLAYS
 from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind, shared_template
+from .priority import PriorityClass, PriorityClasses
 from .replay import Replay, trace_origin
-from .scheduler import Scheduler, _shape_key
+from .scheduler import DISRUPTION_MESSAGE, Scheduler, _shape_key
 from .spec import KWOK_LABELS, KWOK_TAINT, ClusterSpec, Node, parse_taint
 from .statefulset import StatefulSet
 
@@ -58,7 +60,7 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "Job": Job,
     "CronJob": CronJob,
 }
-SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod", *POLICY_KINDS)
+SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod", "PriorityClass", *POLICY_KINDS)
 MAX_EPOCH = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31T23:59:59Z, less ten years of simulated time
 
 
@@ -89,6 +91,18 @@ def _trace_key(trace: Trace) -> str:
     return hashlib.sha256(dumps(trace)).hexdigest()
 
 
+_CUSTOMIZED: dict[type, bool] = {}
+
+
+def _customized(cls: type[EmbeddedCluster]) -> bool:
+    """Whether a subclass changes how a replay runs (then it runs, never the fast path)."""
+    found = _CUSTOMIZED.get(cls)
+    if found is None:
+        names = ("prepare", "start", "advance", "run", "observe", "cleanup", "apply_virtual", "new_pod")
+        found = _CUSTOMIZED[cls] = any(getattr(cls, n) is not getattr(EmbeddedCluster, n) for n in names)
+    return found
+
+
 # Guard against a controller bug turning into an endless loop within one simulated instant.
 MAX_RECONCILE_ROUNDS = 10_000
 
@@ -106,6 +120,8 @@ class EmbeddedCluster:
     """
 
     name = "embedded"
+    # Isolated replays of the shapes backends/embedded/fastpath.py covers are computed, not simulated.
+    fast = True
 
     def __init__(
         self,
@@ -131,6 +147,8 @@ class EmbeddedCluster:
         self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
         self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound, self.spec.kubernetes_version)
+        self.scheduler.evict = self._preempted
+        self.priorities = PriorityClasses()
         self.kubelet = Kubelet(
             self.clock,
             self.recorder,
@@ -153,6 +171,7 @@ class EmbeddedCluster:
                 proto.shape_key = _shape_key(proto)  # computed once per spec, shared by every cluster
             self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
         self._pristine = True
+        self.pristine_rng = self.clock.rng.getstate()  # where a fast replay's draws start
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:
@@ -196,6 +215,12 @@ class EmbeddedCluster:
             raise SimArenaError(
                 f"prefix {prefix!r} is already replaying a trace; call cleanup({prefix!r}) first"
             )
+        self.adopt_epoch(trace)
+        replay = Replay(self, trace, prefix, speed)
+        self.replays[prefix] = replay
+
+    def adopt_epoch(self, trace: Trace) -> None:
+        """The first replay on a fresh cluster sets the simulated epoch; the cluster is then in use."""
         if not self._used and self.clock.now == 0:
             # The simulated epoch is the trace's first timestamp, so event times read like the recording.
             origin = trace_origin(trace)
@@ -208,8 +233,6 @@ class EmbeddedCluster:
             if origin > 0:
                 self.clock.set_epoch(origin)
         self._used = True
-        replay = Replay(self, trace, prefix, speed)
-        self.replays[prefix] = replay
 
     def advance(self, seconds: float) -> None:
         self.run(seconds)
@@ -234,9 +257,19 @@ class EmbeddedCluster:
         )
 
     def run_trace(
-        self, trace: Trace, prefix: str = DEFAULT_PREFIX, seconds: float = 120.0, *, key: str | None = None
+        self,
+        trace: Trace,
+        prefix: str = DEFAULT_PREFIX,
+        seconds: float = 120.0,
+        *,
+        key: str | None = None,
+        cleanup: bool = False,
     ) -> ClusterSnapshot:
         """One replay as an episode step does it: prepare, pre_start/pre_run hooks, start, run, observe.
+
+        ``cleanup=True`` promises that the caller calls :meth:`cleanup` (``prefix``) right after reading
+        the snapshot, as an episode step does: a covered replay on a reused cluster is then computed by
+        the fast path (backends/embedded/fastpath.py), leaving the cluster as that cleanup would.
 
         On an isolated cluster the replay starts from the pristine seeded state and, when no hook is
         registered, repeats are served from the replay memo keyed by the trace's bytes (``key``: their
@@ -245,6 +278,10 @@ class EmbeddedCluster:
         """
         self._check_open()
         if not self.isolated:
+            if cleanup and self.fast and not _customized(type(self)):
+                stepped = fast_step(self, trace, prefix, seconds, key)
+                if stepped is not None:
+                    return stepped
             self.prepare(prefix)
             self.run_hooks("pre_start")
             self.run_hooks("pre_run")
@@ -260,6 +297,11 @@ class EmbeddedCluster:
                 self._to_pristine()
                 self.recorder.restore_log(log)
                 return memo_snapshot
+            if self.fast and not _customized(type(self)):
+                self._to_pristine()
+                fast = fast_replay(self, trace, prefix, seconds, memo_key)
+                if fast is not None:
+                    return fast
         self._to_pristine()
         self.recorder.restore_log(())
         self._pristine = False  # hooks may change the cluster too
@@ -304,6 +346,7 @@ class EmbeddedCluster:
             self.pods.pop(ns, None)
             self.admission.drop_namespace(ns)
             self.recorder.drop_namespace(ns)
+        self.priorities.drop_prefix(prefix)
         self._replay_of_root = {k: r for k, r in self._replay_of_root.items() if r.active}
 
     def close(self) -> None:
@@ -415,6 +458,8 @@ class EmbeddedCluster:
         """Delete an object and what it owns; ``gvk`` is ``apps/v1.Deployment`` or just ``Deployment``."""
         self._pristine = False
         kind = gvk.rsplit(".", 1)[-1]
+        if kind == "PriorityClass" and self.priorities.delete(name):
+            return
         if kind == "Pod":
             pod = self.pods.get(namespace, {}).get(name)
             if pod is not None:
@@ -444,6 +489,11 @@ class EmbeddedCluster:
         if kind == "Pod":
             self._apply_pod(obj, namespace, name, root)
             return
+        if kind == "PriorityClass":
+            # Cluster-scoped: the virtual namespace the driver wrote is ignored.
+            pc = PriorityClass(obj, uid=self.clock.uid(), created=self.clock.now, prefix=root[0])
+            self.priorities.apply(pc)
+            return
         if kind in POLICY_KINDS:
             self.admission.apply(obj)
             return
@@ -466,6 +516,12 @@ class EmbeddedCluster:
         workload = cls(self, obj, root=root)
         self._register(workload)
         self.dirty(workload)
+
+    def priority_class_objects(self) -> list[Obj]:
+        """Every PriorityClass as the API lists it: the two system classes, then the cluster's own."""
+        ts = self.clock.timestamp
+        own = [pc.to_api(ts) for pc in self.priorities.classes.values()]
+        return [*self.priorities.system_objects(ts), *own]
 
     def record_rejection(self, obj: Obj, message: str, where: str) -> None:
         """Show a rejected object: a Warning event and an event-log line (the apply would have failed)."""
@@ -493,6 +549,11 @@ class EmbeddedCluster:
         tmpl = PodTemplate(
             {"metadata": meta, "spec": obj.get("spec")}, field_prefix="spec", kind="Pod", name=name
         )
+        # The Priority plugin's admit (mutating) runs before the validating plugins (LimitRanger,
+        # RuntimeClass, ResourceQuota: admission.py).
+        error = self.admission_error(None, tmpl)
+        if error is not None:
+            raise Forbidden(forbidden_message(name, error))
         tmpl, note = self.admission.admit(namespace, name, tmpl)
         annotations = dict(meta.get("annotations") or {})
         if note is not None:
@@ -531,6 +592,15 @@ class EmbeddedCluster:
         return [ns for ns in known if ns == prefix or ns.startswith(f"{prefix}-")]
 
     # Context protocol for controllers -----------------------------------------------------------------
+    def admission_error(self, owner: Workload | None, tmpl: PodTemplate) -> str | None:
+        """Why admission plugins that read cluster state refuse a pod of ``tmpl`` now (None: admitted).
+
+        The Priority plugin (priority.py): an unknown priorityClassName, or a stated priority or
+        preemptionPolicy other than the class's. The controllers report it as FailedCreate.
+        """
+        resolved = self.priorities.resolve(tmpl.spec)
+        return resolved if isinstance(resolved, str) else None
+
     def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate:
         return shared_template(template, field_prefix=field_prefix, kind=owner.kind, name=owner.name)
 
@@ -543,6 +613,13 @@ class EmbeddedCluster:
         annotations: dict[str, str],
     ) -> Pod:
         """Create a pod of ``owner`` through admission (raises Forbidden/InvalidObject when refused)."""
+        error = self.admission_error(owner, tmpl)  # Priority, before the validating plugins (as above)
+        if error is not None:
+            # A mutating plugin runs before the registry generates the name, so NewForbidden names the
+            # generateName prefix (apiserver admission/errors.go extractResourceName); a StatefulSet names
+            # its pods itself. The validating plugins (admission.py) see the generated name.
+            shown = name if owner.kind == "StatefulSet" else f"{owner.name}-"
+            raise Forbidden(forbidden_message(shown, error))
         tmpl, note = self.admission.admit(owner.namespace, name, tmpl)
         if note is not None:
             annotations = {**annotations, ANNOTATION_KEY: note}
@@ -562,6 +639,12 @@ class EmbeddedCluster:
         return pod
 
     def _add_pod(self, pod: Pod) -> None:
+        resolved = self.priorities.resolve(pod.tmpl.spec)
+        if not isinstance(resolved, str):
+            # admitPod writes priority (and preemptionPolicy) into the new pod's spec.
+            pod.admitted = resolved
+            pod.priority = resolved.priority
+            pod.preempt_never = resolved.policy == "Never"
         root = pod.root
         if root is not None and root in self._replay_of_root:
             # SimKube's webhook numbers pods per owner (static.simkube.io/pod-sequence-number).
@@ -639,6 +722,15 @@ class EmbeddedCluster:
         finally:
             # Marked dirty while this pass ran: already handled by the loop, no new pass needed.
             self._reconcile_queued = False
+
+    def _preempted(self, victim: Pod) -> None:
+        """kube-scheduler preempts ``victim``: a DisruptionTarget condition, then a delete, which KWOK's
+        pod-delete stage completes at once (kubernetes.md §8), so the condition shows in the log only."""
+        self.recorder.note(
+            f"preempt pod {victim.namespace}/{victim.name}: DisruptionTarget=True "
+            f"PreemptionByScheduler: {DISRUPTION_MESSAGE}"
+        )
+        self.delete_pod(victim)
 
     # Kubelet callbacks --------------------------------------------------------------------------------
     def _on_bound(self, pod: Pod) -> None:

@@ -42,6 +42,8 @@ class Context(Protocol):
 
     def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate: ...
 
+    def admission_error(self, owner: Workload | None, tmpl: PodTemplate) -> str | None: ...
+
     def new_pod(
         self,
         owner: Workload,
