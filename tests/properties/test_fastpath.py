@@ -10,12 +10,14 @@ leaves a reused cluster exactly as the engine would for the steps after it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup
+from pytest_simarena.backends.embedded.versions import SUPPORTED
 from pytest_simarena.episode.loop import clear_step_memos, run_episode
 from pytest_simarena.episode.results import StepRecord
 from pytest_simarena.episode.target import intended_cluster
@@ -31,11 +33,12 @@ KWOK_TAINT = {"key": "kwok-provider", "value": "true", "effect": "NoSchedule"}
 
 
 def _cluster(
-    trace: Trace, seed: int, spec: ClusterSpec | None, *, fast: bool, isolated: bool
+    trace: Trace, seed: int, spec: ClusterSpec | str | None, *, fast: bool, isolated: bool
 ) -> EmbeddedCluster:
-    if spec is None:
+    if not isinstance(spec, ClusterSpec):  # the trace's intended cluster, at version ``spec``
         options = ClusterSettings().backend_options("embedded", intended=intended_cluster(trace))
-        spec = options.get("spec")
+        found = options.get("spec") or ClusterSpec.default()
+        spec = dataclasses.replace(found, kubernetes_version=spec or found.kubernetes_version)
     cluster = EmbeddedCluster(spec, seed=seed, isolated=isolated)
     cluster.fast = fast
     return cluster
@@ -45,7 +48,7 @@ def _episode(
     trace: Trace,
     policy: str,
     seed: int,
-    spec: ClusterSpec | None,
+    spec: ClusterSpec | str | None,
     *,
     fast: bool,
     read: bool,
@@ -98,11 +101,12 @@ def _same(trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, read: 
     policy=st.sampled_from(["random", "heuristic", "noop", "vpa"]),
     read=st.booleans(),
     isolated=st.booleans(),
+    version=st.sampled_from(SUPPORTED),
 )
 def test_generated_families_fast_equals_full(
-    family: str, index: int, seed: int, policy: str, read: bool, isolated: bool
+    family: str, index: int, seed: int, policy: str, read: bool, isolated: bool, version: str
 ) -> None:
-    _same(generate_trace(family, seed % 7, index), policy, seed, None, read, isolated)
+    _same(generate_trace(family, seed % 7, index), policy, seed, version, read, isolated)
 
 
 @st.composite
@@ -120,7 +124,7 @@ def uniform_specs(draw: st.DrawFn) -> ClusterSpec:
         )
         for i in range(draw(st.sampled_from([1, 1, 1, 2])))
     ]
-    return ClusterSpec(groups)
+    return ClusterSpec(groups, kubernetes_version=draw(st.sampled_from(SUPPORTED)))
 
 
 @SETTINGS
@@ -164,8 +168,6 @@ def test_long_reused_episode_fast_equals_full() -> None:
 def test_reused_cluster_after_fast_steps_replays_lifecycles_as_the_engine() -> None:
     """Fast steps keep counting the pods of their workload (SimKube's pod sequence numbers), so a later
     replay whose lifecycle entries are picked by those numbers finishes the same pods as after the engine."""
-    import dataclasses
-
     from pytest_simarena.action_model import Action
     from pytest_simarena.actions import apply_action
     from pytest_simarena.trace.catalog import find_trace

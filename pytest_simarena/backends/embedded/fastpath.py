@@ -33,7 +33,7 @@ from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
-from .scheduler import NO_VICTIMS, _verdict, fit_error, static_filter
+from .scheduler import _verdict, static_filter
 
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
@@ -334,7 +334,7 @@ def fast_step(
     cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    run = _run(plan, clock.rng, nodes)
+    run = _run(plan, clock.rng, scheduler, nodes)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
     now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
@@ -495,7 +495,7 @@ def _plan(
     if plan is None:
         return None
     shape = next(iter(scheduler.shapes.values()))
-    if static_filter(plan.tmpl, shape.sample) is not None:
+    if static_filter(plan.tmpl, shape.sample, scheduler.version) is not None:
         return None
     plan.shape = shape
     return plan
@@ -535,7 +535,7 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", None)
 
 
-def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
+def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
     with its picks among tied nodes, over buckets kept as Scheduler._bucket_add/_bucket_remove keep them."""
@@ -558,6 +558,7 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
         pods.append((pod_name, f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"))
 
     tmpl, shape = plan.tmpl, plan.shape
+    misfit = scheduler.unresolvable_misfit(shape, tmpl)
     # The scheduler's own buckets and their order (a reused cluster's depends on its history).
     position = {id(node): i for i, node in enumerate(nodes)}
     buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
@@ -570,7 +571,7 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
         best_buckets: list[list[int]] = []
         best_total = 0
         reasons: dict[str, int] = {}
-        resource_nodes = 0
+        resource_nodes = unresolvable_nodes = 0
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
@@ -578,7 +579,10 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
-                resource_nodes += len(bucket)
+                if misfit:
+                    unresolvable_nodes += len(bucket)
+                else:
+                    resource_nodes += len(bucket)
                 continue
             if verdict > best:
                 best, best_buckets, best_total = verdict, [bucket], len(bucket)
@@ -586,9 +590,8 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
-            preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
             chosen.append(None)
-            messages.append(fit_error(len(nodes), reasons, preemption))
+            messages.append(scheduler.failure_message(tmpl, reasons, resource_nodes, unresolvable_nodes))
             continue
         pick = rng.randrange(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
@@ -650,7 +653,7 @@ def _compute(
     rng = random.Random()
     rng.setstate(cluster.pristine_rng)
     nodes = list(cluster.scheduler.nodes.values())
-    return _outcome(plan, _run(plan, rng, nodes), nodes)
+    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:

@@ -378,11 +378,7 @@ class Scheduler:
                 if isinstance(verdict, tuple):
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
-                    if self.larger_than_node_unresolvable and (
-                        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-                    ):
-                        # From 1.34 a request above the node's whole allocatable is
-                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
+                    if self.unresolvable_misfit(shape, tmpl):
                         unresolvable_nodes += n
                     else:
                         resource_nodes += n
@@ -395,18 +391,7 @@ class Scheduler:
                     best_buckets.append(bucket)
                     best_total += n
         if best < 0:
-            preemption: dict[str, int] | str
-            if tmpl.preempt_never:
-                preemption = "not eligible due to preemptionPolicy=Never."
-            else:
-                # Nodes failing only on resources are preemption candidates; with equal priorities none has
-                # victims. Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (§1.2).
-                preemption = {}
-                if resource_nodes:
-                    preemption[NO_VICTIMS] = resource_nodes
-                if unresolvable_nodes:
-                    preemption[NOT_HELPFUL] = unresolvable_nodes
-            message = fit_error(len(self.nodes), reasons, preemption, self.version)
+            message = self.failure_message(tmpl, reasons, resource_nodes, unresolvable_nodes)
             self._fail(pod, message, frozenset(reasons))
             return False
         # selectHost: uniform among every node with the top score, drawn from the seeded RNG.
@@ -418,6 +403,31 @@ class Scheduler:
             pick -= len(bucket)
         self.bind(pod, node)
         return True
+
+    def unresolvable_misfit(self, shape: Shape, tmpl: PodTemplate) -> bool:
+        """Whether nodes of ``shape`` failing NodeResourcesFit for ``tmpl`` are UnschedulableAndUnresolvable:
+        from 1.34 a request above the node's whole allocatable is (no preemption could make room;
+        versions.py). (The fast path, fastpath.py, asks this too.)"""
+        return self.larger_than_node_unresolvable and (
+            tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+        )
+
+    def failure_message(
+        self, tmpl: PodTemplate, reasons: dict[str, int], resource_nodes: int, unresolvable_nodes: int
+    ) -> str:
+        """The FailedScheduling message of a pod no node fits (also the fast path's, fastpath.py)."""
+        preemption: dict[str, int] | str
+        if tmpl.preempt_never:
+            preemption = "not eligible due to preemptionPolicy=Never."
+        else:
+            # Nodes failing only on resources are preemption candidates; with equal priorities none has
+            # victims. Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (§1.2).
+            preemption = {}
+            if resource_nodes:
+                preemption[NO_VICTIMS] = resource_nodes
+            if unresolvable_nodes:
+                preemption[NOT_HELPFUL] = unresolvable_nodes
+        return fit_error(len(self.nodes), reasons, preemption, self.version)
 
     def bind(self, pod: Pod, node: Node) -> None:
         """Assume and bind ``pod`` to ``node``; emit Scheduled (kubernetes.md §1.3)."""
