@@ -345,9 +345,9 @@ def fast_step(
             (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
         )
     rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
-    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod, _ in run.pods)
-    for (pod, uid), index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
-        involved = Involved("v1", "Pod", ns, pod, uid)
+    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod in run.pods)
+    for pod, index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
+        involved = Involved("v1", "Pod", ns, pod, "")  # (a log line shows kind, namespace and name)
         if index is None:
             entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
         else:
@@ -459,15 +459,16 @@ class _Plan:
     replicas: int
     tmpl: Any  # the engine's PodTemplate
     rs_name: str
-    shape: Any  # the nodes' one scheduler Shape
+    requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
+    shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
 
 
 @dataclass(slots=True)
 class _Run:
-    """The replay's pods: names and uids in creation order, the node index each was bound to (None:
+    """The replay's pods: names in creation order, the node index each was bound to (None:
     FailedScheduling with ``messages[i]``)."""
 
-    pods: list[tuple[str, str]]
+    pods: list[str]
     nodes: list[int | None]
     messages: list[str | None]
 
@@ -495,7 +496,12 @@ def _plan(
     if plan is None:
         return None
     shape = next(iter(scheduler.shapes.values()))
-    if static_filter(plan.tmpl, shape.sample, scheduler.version) is not None:
+    # The scheduler's own cache of the node-only filters (schedule_one fills and reads it the same way).
+    tmpl, cache = plan.tmpl, shape.static_cache
+    static = cache.get(tmpl.static_key, _EARLIER)
+    if static is _EARLIER:
+        static = cache[tmpl.static_key] = static_filter(tmpl, shape.sample, scheduler.version)
+    if static is not None:
         return None
     plan.shape = shape
     return plan
@@ -532,7 +538,8 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
         return None
     pod_hash = template_hash(template, key=tmpl.content_key)
     namespace = str(virtual["metadata"]["namespace"])
-    return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", None)
+    rs_name = f"{name}-{pod_hash}"
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None)
 
 
 def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _Run:
@@ -546,7 +553,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
     bits(128)
     n = len(SAFE_ALPHABET)
     taken: set[str] = set()
-    pods: list[tuple[str, str]] = []
+    pods: list[str] = []
     prefix = plan.rs_name + "-"
     for _ in range(plan.replicas):
         while True:
@@ -554,8 +561,8 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
             if pod_name not in taken:
                 break
         taken.add(pod_name)
-        h = f"{bits(128):032x}"  # Clock.uid
-        pods.append((pod_name, f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"))
+        bits(128)  # its uid (Clock.uid), which nothing computed here shows
+        pods.append(pod_name)
 
     tmpl, shape = plan.tmpl, plan.shape
     misfit = scheduler.unresolvable_misfit(shape, tmpl)
@@ -566,7 +573,12 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
     chosen: list[int | None] = []
     messages: list[str | None] = []
+    failure: str | None = None
     for _ in range(plan.replicas):
+        if failure is not None:  # nothing changed since the last pod failed: it fails the same way
+            chosen.append(None)
+            messages.append(failure)
+            continue
         best = -1
         best_buckets: list[list[int]] = []
         best_total = 0
@@ -590,8 +602,9 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
+            failure = scheduler.failure_message(tmpl, reasons, resource_nodes, unresolvable_nodes)
             chosen.append(None)
-            messages.append(scheduler.failure_message(tmpl, reasons, resource_nodes, unresolvable_nodes))
+            messages.append(failure)
             continue
         pick = rng.randrange(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
@@ -620,7 +633,7 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
     for index in run.nodes:
         if index is not None:
             placed[index] += 1
-    cpu, memory = _pod_requests(plan.tmpl.spec)
+    cpu, memory = plan.requests
     views = sorted(
         (
             FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
