@@ -99,11 +99,28 @@ def fitting_request(observation: Observation, resource: str) -> int | None:
         other = 0
         if capacity(1, 0) < target:
             return None
+    return largest_size(rows, other, target, hi)
+
+
+def largest_size(rows: list[tuple[int, int, int]], other: int, target: int, hi: int) -> int:
+    """The largest size in [1, hi] whose capacity over ``rows`` reaches ``target`` (size 1's does).
+
+    Capacity falls with size and only just past a size ``free // k`` of some node: the answer below
+    ``hi`` is such a size with k <= target (a node holding more pods alone would still reach the target
+    one size up). Those few candidates are tried from the largest; many nodes: a binary search.
+    """
+    if len(rows) * target <= 64:
+        if _fits(rows, hi, other) >= target:
+            return hi
+        candidates = {free // k for free, _, _ in rows for k in range(1, target + 1)}
+        for size in sorted((c for c in candidates if 1 <= c < hi), reverse=True):
+            if _fits(rows, size, other) >= target:
+                return size
+        return 1
     lo = 1
-    # Binary search for the largest size whose capacity still reaches the target (capacity falls with size).
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if capacity(mid, other) >= target:
+        if _fits(rows, mid, other) >= target:
             lo = mid
         else:
             hi = mid - 1

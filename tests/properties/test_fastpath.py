@@ -194,3 +194,32 @@ def test_reused_cluster_after_fast_steps_replays_lifecycles_as_the_engine() -> N
         seen.append(json.dumps([snap.pods, snap.events, cluster.event_log], sort_keys=True))
         assert taken == [fast] * 3
     assert seen[0] == seen[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(-5_000, 70_000), st.integers(-5_000, 70_000), st.integers(-3, 12)),
+        min_size=1,
+        max_size=30,
+    ),
+    other=st.integers(0, 9_000),
+    target=st.integers(1, 12),
+    hi=st.integers(1, 80_000),
+)
+def test_largest_size_is_the_binary_search(
+    rows: list[tuple[int, int, int]], other: int, target: int, hi: int
+) -> None:
+    """The gym's features size requests with candidate sizes instead of a binary search: same answer."""
+    from pytest_simarena.policies.builtin import _fits, largest_size
+
+    if _fits(rows, 1, other) < target:
+        return  # (the caller checks size 1 first)
+    lo, top = 1, hi
+    while lo < top:
+        mid = (lo + top + 1) // 2
+        if _fits(rows, mid, other) >= target:
+            lo = mid
+        else:
+            top = mid - 1
+    assert largest_size(rows, other, target, hi) == lo
