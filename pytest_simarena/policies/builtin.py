@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
@@ -29,10 +30,24 @@ from .space import DISCRETE_ACTIONS
 MI = 1024 * 1024
 
 
+# Plain actions (no fields) by (type, workload): an Action is immutable and building one parses and
+# validates; policies ask for the same few again and again.
+_PLAIN: dict[tuple[str, Any], Action] = {}
+
+
 def make_action(observation: Observation, action_type: str, **fields: object) -> Action:
     """An action of ``action_type`` on the observation's workload (same namespace and kind)."""
     ref = observation.workload
-    return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    if fields:
+        return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    found = _PLAIN.get((action_type, ref))
+    if found is None:
+        if len(_PLAIN) >= 1024:
+            _PLAIN.clear()
+        found = _PLAIN[(action_type, ref)] = Action(
+            action_type, ref.name, namespace=ref.namespace, kind=ref.kind
+        )
+    return found
 
 
 def pod_request(observation: Observation, resource: str) -> int:

@@ -20,12 +20,15 @@ affinity, priority, a quota, a second object, a lifecycle, hooks ...) returns No
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
@@ -371,6 +374,23 @@ def _plain(obj: Any, keys: frozenset[str]) -> bool:
     return isinstance(obj, dict) and obj.keys() <= keys
 
 
+def _usage_ok(annotations: Any) -> bool:
+    """Template annotations: none, or only declared usage as plain cpu/memory quantities per container
+    (a richer usage, a ramp say, is the engine's to interpret)."""
+    if not annotations:
+        return True
+    if not isinstance(annotations, dict) or annotations.keys() != {USAGE_ANNOTATION}:
+        return False
+    try:
+        usage = json.loads(annotations[USAGE_ANNOTATION])
+    except (TypeError, ValueError):
+        return False
+    return isinstance(usage, dict) and all(
+        _plain(v, _RESOURCE_NAMES) and all(isinstance(q, str | int) for q in v.values())
+        for v in usage.values()
+    )
+
+
 def _resources_ok(container: Obj) -> bool:
     resources = container.get("resources")
     if resources is None:
@@ -435,6 +455,8 @@ def _deployment(trace: Trace, seconds: float) -> Obj | None:
     tmeta = template.get("metadata") or {}
     if not _plain(tmeta, frozenset({"labels", "annotations", "creationTimestamp"})):
         return None
+    if not _usage_ok(tmeta.get("annotations")):
+        return None
     pod_spec = template.get("spec")
     if not _plain(pod_spec, _POD_SPEC_KEYS) or pod_spec.get("restartPolicy", "Always") != "Always":
         return None
@@ -482,7 +504,7 @@ def _plan(
     cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
 ) -> _Plan | None:
     """The covered trace's plan on ``cluster``, or None."""
-    if not cluster._lifecycle.immediate or any(cluster._hooks.values()):
+    if not cluster._lifecycle.immediate or any(cluster._hooks.values()) or not _known_spec(cluster.spec):
         return None
     scheduler = cluster.scheduler
     if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
@@ -505,6 +527,29 @@ def _plan(
         return None
     plan.shape = shape
     return plan
+
+
+# The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
+# added later (cluster-wide admission, say) takes the engine unless it has its default value.
+_SPEC_FIELDS = frozenset({"node_groups", "kubernetes_version"})
+_KNOWN_SPECS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory: Any = f.default_factory
+    return None if factory is dataclasses.MISSING else factory()
+
+
+def _known_spec(spec: Any) -> bool:
+    cls = type(spec)
+    others = _KNOWN_SPECS.get(cls)
+    if others is None:
+        others = _KNOWN_SPECS[cls] = tuple(
+            (f.name, _default(f)) for f in dataclasses.fields(spec) if f.name not in _SPEC_FIELDS
+        )
+    return all(getattr(spec, name) == default for name, default in others)
 
 
 def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
