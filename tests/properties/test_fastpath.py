@@ -223,3 +223,24 @@ def test_largest_size_is_the_binary_search(
         else:
             top = mid - 1
     assert largest_size(rows, other, target, hi) == lo
+
+
+def test_fast_results_pickle_as_plain_data() -> None:
+    """An episode result with fast (lazy) snapshots and events pickles as the plain data it stands for
+    (also the memo's lazy snapshots of isolated clusters, which did not pickle before)."""
+    import pickle
+
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    for isolated in (False, True):
+        clear_step_memos()
+        result = run_episode(trace, "random", max_steps=4, seed=2, isolated=isolated)
+        back = pickle.loads(pickle.dumps(result))
+        for a, b in zip(result.steps, back.steps, strict=True):
+            assert a.to_json() == b.to_json()
+            assert list(a.observation.events) == list(b.observation.events)
+            snap_a, snap_b = a.observation.snapshot, b.observation.snapshot
+            assert snap_a is not None and snap_b is not None
+            assert (snap_a.pods, snap_a.events) == (snap_b.pods, snap_b.events)
