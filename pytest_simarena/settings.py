@@ -612,7 +612,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="trace_dirs",
         type=tuple,
-        default=("traces/canonical", "traces/generated", "traces"),  # = trace.catalog.PROJECT_DIRS
+        default=("traces/canonical", "traces/generated", "traces/extra", "traces"),  # = catalog.PROJECT_DIRS
         group="plugin",
         metavar="DIRS",
         help="Folders searched for traces named without a path, before the packaged traces "

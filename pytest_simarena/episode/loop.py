@@ -428,6 +428,8 @@ def run_episode(
             "policyOptions": dict(settings.policy_options),
             # Only when set, so the run folders of default runs are as they always were.
             **({"isolated": True} if getattr(the_backend, "isolated", False) else {}),
+            # A real cluster's version (its /version gitVersion), beside clusterSpec.kubernetesVersion.
+            **_server_version(the_backend),
         },
     )
     if log is not None:
@@ -466,6 +468,14 @@ def _settings_for(
         # A policy object: its name is for the record only, it is not looked up.
         changes.setdefault("policy", base.policy)
     return base.replace(**changes) if changes else base
+
+
+def _server_version(backend: ClusterBackend) -> dict[str, Any]:
+    """``{"serverVersion": "v1.34.2"}`` for a real cluster that answered /version, else nothing."""
+    version = getattr(backend, "version", None)
+    if isinstance(version, dict) and version.get("gitVersion"):
+        return {"serverVersion": str(version["gitVersion"])}
+    return {}
 
 
 def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:

@@ -420,6 +420,29 @@ _COLUMNS["Event"] = (
 )
 
 
+def _priority_class(obj: Mapping[str, Any], now: float | None) -> list[Any]:
+    return [
+        _meta(obj).get("name", ""),
+        obj.get("value", 0),
+        bool(obj.get("globalDefault")),
+        age(obj, now),
+        str(obj.get("preemptionPolicy") or ""),
+    ]
+
+
+# printers.go priorityClassColumnDefinitions (PreemptionPolicy last, after Age).
+_COLUMNS["PriorityClass"] = (
+    (
+        _NAME,
+        Column("Value", type="integer", description="The value of this priority class."),
+        Column("Global-Default", type="boolean", description="Whether this class is the default priority."),
+        _AGE,
+        Column("PreemptionPolicy", description="The policy for preempting pods with lower priority."),
+    ),
+    _priority_class,
+)
+
+
 def columns(kind: str) -> tuple[Column, ...]:
     """The columns of ``kind``; a kind without a printer gets Name and Age (the default table)."""
     found = _COLUMNS.get(kind)

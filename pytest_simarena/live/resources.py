@@ -88,6 +88,15 @@ RESOURCES: tuple[Resource, ...] = (
         subresources=("scale", "status"),
     ),
     Resource("jobs", "Job", "batch", "v1", singular="job", subresources=("status",)),
+    Resource(
+        "priorityclasses",
+        "PriorityClass",
+        "scheduling.k8s.io",
+        "v1",
+        namespaced=False,
+        short_names=("pc",),
+        singular="priorityclass",
+    ),
     Resource("cronjobs", "CronJob", "batch", "v1", short_names=("cj",), singular="cronjob"),
     # Not simulated, so none can exist: listed (empty) for tools that look everywhere.
     Resource(

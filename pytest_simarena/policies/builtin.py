@@ -12,6 +12,9 @@ The heuristic reads the observation as an operator would read ``kubectl describe
    1.25 x the declared usage if that is more);
 4. fewer replicas than the target and room for them -> ``set_replicas`` to the target;
 5. otherwise ``noop``.
+
+Before rule 2: pods Pending after a higher-priority Deployment preempted them (``Preempted`` events) ->
+right-size that Deployment's requests to 1.25 x its declared usage (policies/preemption_fix.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
 from pytest_simarena.quantities import format_cpu, format_memory
 
+from .preemption_fix import preemptor_fix
 from .space import DISCRETE_ACTIONS
 
 MI = 1024 * 1024
@@ -247,6 +251,9 @@ class HeuristicPolicy:
                 return fix
         if obs.desired > obs.target:
             return make_action(obs, "set_replicas", replicas=obs.target)
+        preempted = preemptor_fix(obs, margin=0.25)
+        if preempted is not None:
+            return preempted
         if obs.pending > 0 or obs.total < obs.desired:
             largest = obs.node_allocatable
             flagged = []

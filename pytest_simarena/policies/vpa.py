@@ -30,6 +30,7 @@ from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, Observation
 
 from .builtin import MI, fitting_request, fmt, make_action, pod_request
+from .preemption_fix import preemptor_fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,12 @@ class VpaPolicy:
         pass
 
     def act(self, observation: Observation) -> Action:
+        # Preempted by an over-requesting higher-priority Deployment: size that one from its usage first.
+        preempted = preemptor_fix(
+            observation, margin=self.safety_margin, floors={"cpu": self.min_cpu, "memory": self.min_memory}
+        )
+        if preempted is not None:
+            return preempted
         plan = self.plan(observation)
         if plan is None:
             if observation.desired != observation.target:

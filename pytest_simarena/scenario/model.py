@@ -239,28 +239,36 @@ def resolve_traces(spec: str, *, base: Path, ctx: Context) -> list[Path]:
 
 
 def _cluster(raw: Any, base: Path) -> ClusterChoice:
-    if isinstance(raw, dict) and "kubernetesVersion" in raw:
+    if isinstance(raw, dict):
+        # A map: node fields (uniform nodes), or {file: path}; either may add kubernetesVersion, which alone
+        # is the default cluster at that version.
+        rest = {k: v for k, v in raw.items() if k != "kubernetesVersion"}
+        if "file" in rest and len(rest) > 1:
+            others = ", ".join(sorted(k for k in rest if k != "file"))
+            raise LookupError(f"file: a cluster file cannot be combined with {others}")
+        if "file" in rest:
+            choice = _cluster(str(rest["file"]), base)
+        elif not rest:
+            choice = DEFAULT_CLUSTER
+        else:
+            choice = ClusterChoice.uniform(
+                rest.get("nodes", 3), rest.get("cpu", "16"), rest.get("memory", "32Gi"), rest.get("pods", 110)
+            )
+        if "kubernetesVersion" not in raw:
+            return choice
         from pytest_simarena.backends.embedded.versions import check_version
 
-        rest = {k: v for k, v in raw.items() if k != "kubernetesVersion"}
         try:
             version = check_version(raw["kubernetesVersion"])
         except ValueError as exc:
             raise LookupError(f"kubernetesVersion: {exc}") from None
-        # {kubernetesVersion: ...} alone is the default cluster at that version; with {file: path} or node
-        # fields it is that cluster at this version.
-        inner = rest.get("file", "default") if set(rest) <= {"file"} else rest
-        return dataclasses.replace(_cluster(inner, base), kubernetes_version=version)
-    if isinstance(raw, str):
-        if raw == "default":
-            return DEFAULT_CLUSTER
-        path = Path(raw) if Path(raw).is_absolute() else base / raw
-        if not path.is_file():
-            raise LookupError(f"cluster file {raw!r} not found (relative to {base})")
-        return ClusterChoice("file", str(path.resolve()))
-    return ClusterChoice.uniform(
-        raw.get("nodes", 3), raw.get("cpu", "16"), raw.get("memory", "32Gi"), raw.get("pods", 110)
-    )
+        return dataclasses.replace(choice, kubernetes_version=version)
+    if raw == "default":
+        return DEFAULT_CLUSTER
+    path = Path(raw) if Path(raw).is_absolute() else base / raw
+    if not path.is_file():
+        raise LookupError(f"cluster file {raw!r} not found (relative to {base})")
+    return ClusterChoice("file", str(path.resolve()))
 
 
 # --------------------------------------------------------------------------------------------------------

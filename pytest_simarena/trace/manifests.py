@@ -7,9 +7,9 @@ just applied; each ``later`` file becomes an event ``seconds`` after it (a scale
 update). Objects are stored the way the tracer stores them (``../shared/notes/simkube.md`` §1.3):
 ``status`` and the server-set metadata removed, an ``annotations`` map present, quantities canonical.
 The kinds with pod templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) are
-tracked in ``config.trackedObjects``; the objects they reference (ConfigMap, Secret, ServiceAccount,
-Service, PersistentVolumeClaim) are applied before them, in Helm's install order. Namespaces are skipped
-(SimKube's driver creates the namespaces it replays into); other kinds are refused.
+tracked in ``config.trackedObjects``; the objects they reference (PriorityClass, ConfigMap, Secret,
+ServiceAccount, Service, PersistentVolumeClaim) are applied before them, in Helm's install order.
+Namespaces are skipped (SimKube's driver creates the namespaces it replays into); other kinds are refused.
 
 Every problem is a :class:`~pytest_simarena.errors.TraceError` naming the file and line of the document,
 the document's number, the object and the field, for example ``deploy.yaml:1: document 1
@@ -57,6 +57,8 @@ WORKLOAD_KINDS = {
     "Pod": "v1",
 }
 REFERENCED_KINDS = {
+    # Cluster-scoped; stored with a namespace as every trace object (the API server clears it on create).
+    "PriorityClass": "scheduling.k8s.io/v1",
     "ServiceAccount": "v1",
     "Secret": "v1",
     "ConfigMap": "v1",

@@ -233,3 +233,25 @@ def seconds_since_start(stamp: Any) -> float:
 
 def main_container(pod: Mapping[str, Any]) -> Obj:
     return dict((pod.get("status") or {}).get("containerStatuses", [{}])[0])
+
+
+def priority_class(name: str, value: int, *, global_default: bool = False, never: bool = False) -> Obj:
+    """A scheduling.k8s.io/v1 PriorityClass (``never``: preemptionPolicy Never)."""
+    obj: Obj = {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": name},
+        "value": value,
+    }
+    if global_default:
+        obj["globalDefault"] = True
+    if never:
+        obj["preemptionPolicy"] = "Never"
+    return obj
+
+
+def with_priority_class(obj: Obj, class_name: str) -> Obj:
+    """``obj`` (a Deployment or a bare Pod) with ``priorityClassName`` set on its pod spec."""
+    spec = obj["spec"]["template"]["spec"] if obj["kind"] != "Pod" else obj["spec"]
+    spec["priorityClassName"] = class_name
+    return obj

@@ -25,6 +25,7 @@ from fidelity_kit import (
     main_container,
     name_of,
     pods_of,
+    priority_class,
     replay,
     replicasets_of,
     scheduling_messages,
@@ -32,6 +33,7 @@ from fidelity_kit import (
     statefulset,
     statuses,
     trace,
+    with_priority_class,
     workload,
 )
 
@@ -43,15 +45,36 @@ Obj = dict[str, Any]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 
 
-def fit_error(nodes: int, reasons: str, preemption: str | None = None) -> str:
-    """The FitError text of k8s §1.2, with the counts written out by the case (not computed)."""
+# The cluster's default Kubernetes version is the newest supported one; the cases below expect its texts.
+NEWEST = "1.37"
+
+
+def fit_error(nodes: int, reasons: str, preemption: str | None = None, version: str = NEWEST) -> str:
+    """The FitError text of k8s §1.2, with the counts written out by the case (not computed).
+
+    From 1.34 DynamicResourceAllocation is on by default and its PostFilter says "no new claims to
+    deallocate" before DefaultPreemption's part, joined with ", " (dynamicresources.go PostFilter,
+    framework.go RunPostFilterPlugins; CHANGELOG-1.35.md: DRA GA in 1.34).
+    """
     pre = preemption or f"{nodes} No preemption victims found for incoming pod"
-    return f"0/{nodes} nodes are available: {reasons}. preemption: 0/{nodes} nodes are available: {pre}."
+    dra = "no new claims to deallocate, " if int(version.split(".")[1]) >= 34 else ""
+    return f"0/{nodes} nodes are available: {reasons}. {dra}preemption: 0/{nodes} nodes are available: {pre}."
 
 
-CPU3 = fit_error(3, "3 Insufficient cpu")
-MEM3 = fit_error(3, "3 Insufficient memory")
 CPU1 = fit_error(1, "1 Insufficient cpu")
+
+
+def not_helpful(nodes: int) -> str:
+    """DefaultPreemption's text for nodes it skips (UnschedulableAndUnresolvable), k8s §1.2."""
+    return f"{nodes} Preemption is not helpful for scheduling"
+
+
+# A pod larger than every node's whole allocatable: from 1.34 NodeResourcesFit marks such a node
+# UnschedulableAndUnresolvable (noderesources/fit.go fitsRequest InsufficientResource.Unresolvable,
+# PR 131345), so preemption does not consider it: "not helpful" instead of "No preemption victims found".
+CPU3_OVER = fit_error(3, "3 Insufficient cpu", not_helpful(3))
+MEM3_OVER = fit_error(3, "3 Insufficient memory", not_helpful(3))
+CPU1_OVER = fit_error(1, "1 Insufficient cpu", not_helpful(1))
 
 
 @dataclass(frozen=True)
@@ -112,8 +135,8 @@ def _exact_cpu() -> None:
 def _one_milli_over() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, cpu="16001m")])), 10)
     pods = pods_of(snap, "web")
-    assert_pending_with(pods, snap, CPU3)
-    assert_failed_scheduling_event(snap, name_of(pods[0]), CPU3)
+    assert_pending_with(pods, snap, CPU3_OVER)
+    assert_failed_scheduling_event(snap, name_of(pods[0]), CPU3_OVER)
 
 
 @case("fit-memory-exact-32Gi-runs[k8s-1.1]")
@@ -125,7 +148,7 @@ def _exact_memory() -> None:
 @case("fit-memory-one-byte-over-pending[k8s-1.1,1.2]")
 def _memory_over() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, memory=str(32 * 2**30 + 1))])), 10)
-    assert_pending_with(pods_of(snap, "web"), snap, MEM3)
+    assert_pending_with(pods_of(snap, "web"), snap, MEM3_OVER)
 
 
 @case("fit-second-pod-one-millicore-over-on-used-node[k8s-1.1]")
@@ -158,7 +181,7 @@ def _allocatable() -> None:
     spec = ClusterSpec([kwok_group("r", 1, "16", "32Gi", allocatable={"cpu": "15500m"})])
     tr = trace((0, [deployment("whole", 1, cpu="16")]), (5, [deployment("most", 1, cpu="15500m")]))
     _, snap = replay(tr, 15, spec)
-    assert_pending_with(pods_of(snap, "whole"), snap, CPU1)
+    assert_pending_with(pods_of(snap, "whole"), snap, CPU1_OVER)
     assert_running_ready(pods_of(snap, "most"))
 
 
@@ -179,7 +202,7 @@ def _init_max_fits() -> None:
 def _init_max_over() -> None:
     dep = deployment("web", 1, containers=[container(cpu="1")], init=[container("init", cpu="17")])
     _, snap = replay(trace((0, [dep])), 10, one_node())
-    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1_OVER)
 
 
 @case("overhead-without-RuntimeClass-rejected-FailedCreate[k15-5,k8s-2.4]")
@@ -229,27 +252,31 @@ def _sidecar() -> None:
     sidecar = {**container("proxy", cpu="1"), "restartPolicy": "Always"}
     dep = deployment("web", 1, cpu="16", init=[sidecar])
     _, snap = replay(trace((0, [dep])), 10, one_node())
-    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1_OVER)
 
 
 @case("fit-mixed-reasons-sorted-as-strings[k8s-1.2]")
 def _mixed_sorted() -> None:
     spec = ClusterSpec([kwok_group("cpu-poor", 3, "2", "32Gi"), kwok_group("mem-poor", 1, "16", "1Gi")])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="4", memory="2Gi")])), 10, spec)
-    # "1 Insufficient memory" sorts before "3 Insufficient cpu": sort.Strings on "<count> <reason>"
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "1 Insufficient memory, 3 Insufficient cpu"))
+    # "1 Insufficient memory" sorts before "3 Insufficient cpu": sort.Strings on "<count> <reason>"; every
+    # node is smaller than the pod (4 cpu > 2, 2Gi > 1Gi), so none is a preemption candidate (1.34+)
+    expected = fit_error(4, "1 Insufficient memory, 3 Insufficient cpu", not_helpful(4))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-one-node-reports-every-failing-resource[k8s-1.1]")
 def _both_reasons() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, cpu="2", memory="2Gi")])), 10, one_node("1", "1Gi"))
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(1, "1 Insufficient cpu, 1 Insufficient memory"))
+    expected = fit_error(1, "1 Insufficient cpu, 1 Insufficient memory", not_helpful(1))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-seed-cpu-and-memory-both-over[k8s-1.2]")
 def _cpu_and_memory() -> None:
     _, snap = replay(trace((0, [deployment("web", 3, cpu="17", memory="33Gi")])), 10)
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(3, "3 Insufficient cpu, 3 Insufficient memory"))
+    expected = fit_error(3, "3 Insufficient cpu, 3 Insufficient memory", not_helpful(3))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-pod-count-and-cpu-both-reported-by-one-node[k8s-1.1]")
@@ -257,7 +284,9 @@ def _pods_and_cpu() -> None:
     tr = trace((0, [deployment("first", 1)]), (5, [deployment("web", 1, cpu="17")]))
     _, snap = replay(tr, 15, one_node(pods=1))
     assert_running_ready(pods_of(snap, "first"))
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(1, "1 Insufficient cpu, 1 Too many pods"))
+    # one unresolvable resource makes the node's status UnschedulableAndUnresolvable (fit.go Filter)
+    expected = fit_error(1, "1 Insufficient cpu, 1 Too many pods", not_helpful(1))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-reasons-sort-as-strings-10-before-2[k8s-1.2]")
@@ -265,7 +294,13 @@ def _sort_ten() -> None:
     # sort.Strings, not a numeric sort: "10 Too many pods" < "2 Insufficient cpu"
     spec = ClusterSpec([kwok_group("full", 10, "16", "32Gi", pods=0), kwok_group("tiny", 2, "1", "32Gi")])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="2")])), 10, spec)
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(12, "10 Too many pods, 2 Insufficient cpu"))
+    # "Too many pods" is never unresolvable (fitsRequest sets no Unresolvable for pods); 2 cpu > 1 is
+    expected = fit_error(
+        12,
+        "10 Too many pods, 2 Insufficient cpu",
+        "10 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling",
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-memory-decimal-vs-binary-units[k8s-1.1,3]")
@@ -274,7 +309,7 @@ def _units() -> None:
     tr = trace((0, [deployment("fits", 1, memory="1073M")]), (5, [deployment("over", 1, memory="1074M")]))
     _, snap = replay(tr, 15, ClusterSpec([kwok_group("a", 1, "16", "1Gi"), kwok_group("b", 1, "16", "1Gi")]))
     assert_running_ready(pods_of(snap, "fits"))
-    assert_pending_with(pods_of(snap, "over"), snap, fit_error(2, "2 Insufficient memory"))
+    assert_pending_with(pods_of(snap, "over"), snap, fit_error(2, "2 Insufficient memory", not_helpful(2)))
 
 
 @case("fit-sub-millicore-request-rounds-up-to-1m[k8s-1.1,3]")
@@ -323,7 +358,7 @@ def _taint() -> None:
     spec = ClusterSpec([kwok_group("gpu", 3, "16", "32Gi", taints=[GPU_TAINT])])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
     expected = fit_error(
-        3, "3 node(s) had untolerated taint {dedicated: gpu}", "3 Preemption is not helpful for scheduling"
+        3, "3 node(s) had untolerated taint(s)", "3 Preemption is not helpful for scheduling"
     )
     assert_pending_with(pods_of(snap, "web"), snap, expected)
 
@@ -341,7 +376,7 @@ def _no_execute() -> None:
     spec = ClusterSpec([kwok_group("x", 1, "16", "32Gi", taints=[{**GPU_TAINT, "effect": "NoExecute"}])])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
     expected = fit_error(
-        1, "1 node(s) had untolerated taint {dedicated: gpu}", "1 Preemption is not helpful for scheduling"
+        1, "1 node(s) had untolerated taint(s)", "1 Preemption is not helpful for scheduling"
     )
     assert_pending_with(pods_of(snap, "web"), snap, expected)
 
@@ -360,11 +395,10 @@ def _taint_and_cpu() -> None:
         [kwok_group("gpu", 1, "64", "256Gi", taints=[GPU_TAINT]), kwok_group("small", 2, "2", "8Gi")]
     )
     _, snap = replay(trace((0, [deployment("web", 1, cpu="4")])), 10, spec)
-    expected = fit_error(
-        3,
-        "1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu",
-        "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod",
-    )
+    # From 1.35 the taint reason names no taint (taint_toleration.go Filter, PR 134740); the small nodes are
+    # smaller than the pod (4 cpu > 2), so they are unresolvable too from 1.34: every node is "not helpful".
+    # tests/fidelity/test_fidelity_versions.py shows the 1.33 text, where the preemption part splits.
+    expected = fit_error(3, "1 node(s) had untolerated taint(s), 2 Insufficient cpu", not_helpful(3))
     assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
@@ -437,7 +471,7 @@ def _fifo() -> None:
 @case("retry-node-added-frees-pending-pod[k8s-1.4]")
 def _node_added() -> None:
     c, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 60)
-    assert_pending_with(pods_of(snap, "web"), snap, CPU3)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU3_OVER)
     c.add_node("big-0", "32", "64Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
     c.run(15)  # a Node add requeues pods rejected by NodeResourcesFit; backoff is at most 10 s
     (pod,) = pods_of(c.observe(PREFIX), "web")
@@ -451,10 +485,11 @@ def _node_added_small() -> None:
     c.add_node("extra-0", "16", "32Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
     c.run(400)  # by the 5-minute unschedulable flush at the latest, the new node is in the message
     snap = c.observe(PREFIX)
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "4 Insufficient cpu"))
+    cpu4 = fit_error(4, "4 Insufficient cpu", not_helpful(4))
+    assert_pending_with(pods_of(snap, "web"), snap, cpu4)
     # a changed message is a new Event object; the old one keeps its count (k8s §1.4)
     evs = events_for(snap, name_of(pods_of(snap, "web")[0]), "FailedScheduling")
-    assert sorted(e["message"] for e in evs) == [CPU3, fit_error(4, "4 Insufficient cpu")]
+    assert sorted(e["message"] for e in evs) == [CPU3_OVER, cpu4]
 
 
 @case("events-FailedScheduling-series-count-as-events-k8s-io[k15-2,k8s-1.3,1.4]")
@@ -560,7 +595,7 @@ def _all_pending_status() -> None:
         "MinimumReplicasUnavailable",
         "Deployment does not have minimum availability.",
     )
-    assert_pending_with(pods_of(snap, "web"), snap, CPU3)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU3_OVER)
 
 
 @case("deployment-healthy-conditions-and-events[k8s-6.3,6.5,2.4]")
@@ -842,7 +877,7 @@ def _sts_blocked() -> None:
     _, snap = replay(trace((0, [statefulset("db", 3, cpu="17")])), 120)
     pods = pods_of(snap, "db")
     assert [name_of(p) for p in pods] == ["db-0"]  # db-1 waits for db-0 Running and Ready
-    assert_pending_with(pods, snap, CPU3)
+    assert_pending_with(pods, snap, CPU3_OVER)
 
 
 @case("statefulset-unblocked-by-a-new-node-then-creates-the-rest[issue4-controllers,k8s-1.4]")
@@ -898,7 +933,7 @@ def _defaulted() -> None:
     assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "17", "memory": "1Gi"}
     template = workload(snap, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
     assert "requests" not in template["resources"]  # the template keeps what the user wrote
-    assert_pending_with([pod], snap, CPU3)
+    assert_pending_with([pod], snap, CPU3_OVER)
 
 
 @case("request-greater-than-limit-rejected-by-the-API[k8s-2.3,9.C]")
@@ -1159,11 +1194,13 @@ def _exact_sum_over() -> None:
 def _one_period() -> None:
     # pkg/scheduler/framework/types.go FitError.Error: filter histogram with SeparatorFormat " %v.", then the
     # PostFilter message appended as " %v" (no period; kubernetes issue 123301, fixed by 1.30). The nested
-    # preemption FitError ends in its own single ".".
+    # preemption FitError ends in its own single ".". (1.37: DynamicResources' PostFilter reason comes
+    # first, and a 17-cpu pod on 16-cpu nodes is not helped by preemption; test_fidelity_versions.py has
+    # each version.)
     _, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 10)
     text = (
-        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-        "3 No preemption victims found for incoming pod."
+        "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: "
+        "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     )
     pods = pods_of(snap, "web")
     assert_pending_with(pods, snap, text)
@@ -1173,12 +1210,14 @@ def _one_period() -> None:
 @case("fit-error-preemptionPolicy-Never-one-period[k15-4]")
 def _never_one_period() -> None:
     # defaultpreemption PodEligibleToPreemptOthers: "not eligible due to preemptionPolicy=Never."; PostFilter
-    # prefixes "preemption: "; FitError.Error appends it without another period.
-    dep = deployment("web", 1, cpu="17")
-    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
-    _, snap = replay(trace((0, [dep])), 10)
+    # prefixes "preemption: "; FitError.Error appends it without another period. The policy comes from a
+    # PriorityClass (plugin/pkg/admission/priority/admission.go admitPod copies it into the pod).
+    dep = with_priority_class(deployment("web", 1, cpu="17"), "polite")
+    _, snap = replay(trace((0, [priority_class("polite", 10, never=True)]), (1, [dep])), 10)
+    # RunPostFilterPlugins joins DynamicResources' reason (1.34+) and this one with ", ".
     text = (
-        "0/3 nodes are available: 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+        "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, "
+        "preemption: not eligible due to preemptionPolicy=Never."
     )
     assert_pending_with(pods_of(snap, "web"), snap, text)
 
@@ -1205,6 +1244,249 @@ def _doubled_up_first() -> None:
     after = pods_of(c.observe(PREFIX), "web")
     assert sorted(p["spec"]["nodeName"] for p in after) == ["late-0", "node-0"]
     assert name_of(newest[0]) in {name_of(p) for p in after}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 15: PriorityClass, queue order and preemption (ids carry "k15-prio"). Sources: plugin/pkg/admission/
+# priority/admission.go, pkg/scheduler/framework/plugins/queuesort/priority_sort.go, pkg/scheduler/framework/
+# preemption/preemption.go, pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go.
+
+
+def _pod(name: str, cpu: str, class_name: str, node: str | None = None, **kw: Any) -> Obj:
+    pod = with_priority_class(bare_pod(name, cpu=cpu), class_name)
+    if node is not None:
+        pod["spec"]["nodeName"] = node
+    pod["spec"].update(kw)
+    return pod
+
+
+def _pod_named(snap: ClusterSnapshot, name: str) -> Obj:
+    (pod,) = [p for p in snap.pods if name_of(p) == name]
+    return pod
+
+
+@case("priorityclass-unknown-name-refused-FailedCreate[k15-prio]")
+def _unknown_class() -> None:
+    # admission.go admitPod: lister.Get NotFound -> admission.NewForbidden(a, "no PriorityClass with name %v
+    # was found"); the ReplicaSet records "Error creating: %v" (controller_utils.go), generateName prefix.
+    dep = with_priority_class(deployment("web", 1, cpu="1"), "missing")
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    error = f'pods "{name_of(rs)}-" is forbidden: no PriorityClass with name missing was found'
+    evs = events_for(snap, name_of(rs), "FailedCreate")
+    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
+
+
+@case("priorityclass-created-later-lets-the-replicaset-create[k15-prio]")
+def _class_later() -> None:
+    # The ReplicaSet requeues with rate-limited backoff (replica_set.go) and admission then finds the class.
+    dep = with_priority_class(deployment("web", 1, cpu="1"), "late")
+    _, snap = replay(trace((0, [dep]), (5, [priority_class("late", 7)])), 60, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod_status(pod) == "Running"
+    assert (pod["spec"]["priorityClassName"], pod["spec"]["priority"]) == ("late", 7)
+
+
+@case("priorityclass-resolves-priority-and-preemptionPolicy[k15-prio]")
+def _resolves() -> None:
+    # admission.go admitPod: pod.Spec.Priority = pc.Value; PreemptionPolicy copied from the class, which
+    # defaults to PreemptLowerPriority (pkg/apis/scheduling/v1/defaults.go).
+    tr = trace((0, [priority_class("batch", 42)]), (1, [_pod("job", "1", "batch")]))
+    _, snap = replay(tr, 10, one_node())
+    spec = _pod_named(snap, "job")["spec"]
+    assert (spec["priorityClassName"], spec["priority"], spec["preemptionPolicy"]) == (
+        "batch",
+        42,
+        "PreemptLowerPriority",
+    )
+
+
+@case("priorityclass-globalDefault-applies-when-none-named[k15-prio]")
+def _global_default() -> None:
+    # admission.go getDefaultPriority: the globalDefault class (lowest value if several) becomes the pod's.
+    tr = trace(
+        (0, [priority_class("normal", 500, global_default=True)]),
+        (1, [bare_pod("plain", cpu="1")]),
+    )
+    _, snap = replay(tr, 10, one_node())
+    spec = _pod_named(snap, "plain")["spec"]
+    assert (spec["priorityClassName"], spec["priority"]) == ("normal", 500)
+
+
+@case("priorityclass-system-cluster-critical-exists[k15-prio]")
+def _system_class() -> None:
+    # pkg/apis/scheduling/v1/helpers.go systemPriorityClasses: created at bootstrap; SystemCriticalPriority =
+    # 2 * HighestUserDefinablePriority = 2000000000 (pkg/apis/scheduling/types.go).
+    _, snap = replay(trace((0, [_pod("dns", "1", "system-cluster-critical")])), 10, one_node())
+    assert _pod_named(snap, "dns")["spec"]["priority"] == 2_000_000_000
+
+
+@case("priorityclass-value-above-1e9-invalid[k15-prio]")
+def _class_too_high() -> None:
+    # pkg/apis/scheduling/validation/validation.go ValidatePriorityClass: field.Forbidden(value, "maximum
+    # allowed value of a user defined priority is 1000000000").
+    c, _ = replay(trace((0, [priority_class("huge", 1_000_000_001)])), 5, one_node())
+    text = (
+        'PriorityClass.scheduling.k8s.io "huge" is invalid: value: Forbidden: maximum allowed value of a '
+        "user defined priority is 1000000000"
+    )
+    assert any(line.endswith(text) for line in c.event_log if " error " in f" {line}")
+
+
+@case("pod-stating-preemptionPolicy-Never-without-class-refused[k15-prio]")
+def _never_without_class() -> None:
+    # admission.go admitPod: with no class, getDefaultPriority computes PreemptLowerPriority; a pod stating
+    # another policy is Forbidden "the string value of PreemptionPolicy (%s) must not be provided in pod spec;
+    # priority admission controller computed %s from the given PriorityClass name".
+    dep = deployment("web", 1, cpu="1")
+    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    (ev,) = events_for(snap, name_of(rs), "FailedCreate")
+    assert ev["message"] == (
+        f'Error creating: pods "{name_of(rs)}-" is forbidden: the string value of PreemptionPolicy (Never) '
+        "must not be provided in pod spec; priority admission controller computed PreemptLowerPriority from "
+        "the given PriorityClass name"
+    )
+
+
+@case("queue-order-higher-priority-first-when-room-frees[k15-prio]")
+def _queue_order() -> None:
+    # queuesort/priority_sort.go Less: higher priority first, then earlier queue timestamp. The blocker (top)
+    # cannot be preempted by either; when it goes, both pods return to activeQ and "high", queued later, is
+    # popped first and takes the one free cpu.
+    classes = [priority_class("top", 10_000), priority_class("low", 100), priority_class("high", 1000)]
+    low = with_priority_class(deployment("low", 1, cpu="1"), "low")
+    high = with_priority_class(deployment("high", 1, cpu="1"), "high")
+    blocker = _pod("blocker", "1", "top")
+    tr = trace((0, [*classes, blocker]), (1, [low]), (2, [high]), (30, [], [blocker]))
+    _, snap = replay(tr, 45, one_node(cpu="1"))
+    assert statuses(pods_of(snap, "high")) == ["Running"]
+    assert statuses(pods_of(snap, "low")) == ["Pending"]
+    # Had "low" been popped first it would have bound and then been preempted by "high".
+    assert [e for e in snap.events if e["reason"] == "Preempted"] == []
+
+
+def _victim_choice_run(version: str) -> tuple[EmbeddedCluster, ClusterSnapshot]:
+    classes = [priority_class("low", 100), priority_class("mid", 500), priority_class("high", 1000)]
+    tr = trace(
+        (0, classes),
+        (1, [_pod("mid", "1", "mid")]),
+        (2, [_pod("low-a", "1", "low")]),
+        (3, [_pod("low-b", "1", "low")]),
+        (10, [_pod("urgent", "2", "high")]),
+    )
+    return replay(tr, 10.5, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version=version))
+
+
+@case("preemption-evicts-least-important-victim-and-nominates-node-1.36[k15-prio]")
+def _victim_choice() -> None:
+    # default_preemption.go SelectVictimsOnNode: remove the lower-priority pods (mid, low-a, low-b), then
+    # reprieve from the most important (util.MoreImportantPod: priority, then earlier start): mid and low-a
+    # fit back, low-b does not and is the only victim. preemption.go PreemptPod: Normal "Preempted"
+    # "Preempted by pod <preemptor UID> on node <node>". schedule_one.go: the PostFilter succeeded without
+    # a message (before 1.37), so the FitError has no PostFilter part and status.nominatedNodeName is set
+    # until the pod binds.
+    c, snap = _victim_choice_run("1.36")
+    urgent = _pod_named(snap, "urgent")
+    text = "0/1 nodes are available: 1 Insufficient cpu."
+    assert_pending_with([urgent], snap, text)
+    assert_failed_scheduling_event(snap, "urgent", text)
+    assert urgent["status"]["nominatedNodeName"] == "node-0"
+    preempted = [
+        (e["involvedObject"]["name"], e["type"], e["message"])
+        for e in snap.events
+        if e["reason"] == "Preempted"
+    ]
+    assert preempted == [("low-b", "Normal", f"Preempted by pod {urgent['metadata']['uid']} on node node-0")]
+    c.run(10)
+    after = c.observe(PREFIX)
+    assert sorted(name_of(p) for p in after.pods) == ["low-a", "mid", "urgent"]
+    assert statuses(after.pods) == ["Running"] * 3
+    assert "nominatedNodeName" not in _pod_named(after, "urgent")["status"]
+
+
+@case("preemption-found-message-since-1.37[k15-prio]")
+def _found_message() -> None:
+    # preemption.go Evaluator.Preempt returns Success with "found a potential placement for pod on node %v,
+    # preempting %d victims" (kubernetes PR 140180, in 1.37; a v1.37.0 cluster prints exactly this);
+    # DefaultPreemption.PostFilter prefixes "preemption: "; framework.go RunPostFilterPlugins returns at that
+    # first Success, so no other PostFilter reason is joined; FitError.Error appends it after a space.
+    _, snap = _victim_choice_run("1.37")
+    text = (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: found a potential placement for pod on "
+        "node node-0, preempting 1 victims"
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert _pod_named(snap, "urgent")["status"]["nominatedNodeName"] == "node-0"
+
+
+@case("preemption-picks-node-with-lowest-highest-victim-priority[k15-prio]")
+def _pick_node() -> None:
+    # preemption.go pickOneNodeForPreemption: after PDB violations, the node whose highest-priority victim is
+    # lowest wins: node-1 (victim priority 100) over node-0 (200).
+    classes = [priority_class("p100", 100), priority_class("p200", 200), priority_class("high", 1000)]
+    tr = trace(
+        (0, [*classes, _pod("a", "2", "p200", node="node-0"), _pod("b", "2", "p100", node="node-1")]),
+        (5, [_pod("urgent", "2", "high")]),
+    )
+    _, snap = replay(tr, 20, ClusterSpec([kwok_group("node", 2, "2", "32Gi")]))
+    assert sorted(name_of(p) for p in snap.pods) == ["a", "urgent"]
+    assert _pod_named(snap, "urgent")["spec"]["nodeName"] == "node-1"
+    assert [e["involvedObject"]["name"] for e in snap.events if e["reason"] == "Preempted"] == ["b"]
+
+
+@case("preemption-failed-counts-per-node-reason-1.33[k15-prio,k15-4]")
+def _preemption_counts() -> None:
+    # default_preemption.go SelectVictimsOnNode: a-0 still lacks cpu with its lower-priority pod gone (the
+    # filter's own "Insufficient cpu"), a-1 holds only a higher-priority pod ("No preemption victims found for
+    # incoming pod"); preemption.go Preempt: b-0 failed the selector (UnschedulableAndUnresolvable), so it is
+    # absent from the candidates and reads "Preemption is not helpful for scheduling". Sorted as strings.
+    classes = [priority_class("low", 100), priority_class("top", 10_000), priority_class("high", 1000)]
+    urgent = _pod("urgent", "3", "high", nodeSelector={"tier": "a"})
+    tr = trace(
+        (
+            0,
+            [
+                *classes,
+                _pod("x", "1", "low", node="a-0"),
+                _pod("z", "2", "top", node="a-0"),
+                _pod("y", "2", "top", node="a-1"),
+            ],
+        ),
+        (5, [urgent]),
+    )
+    # 1.33: before DynamicResources joined its PostFilter reason (versions.py); the preemption part is alike.
+    spec = ClusterSpec(
+        [kwok_group("a", 2, "4", "32Gi", labels={"tier": "a"}), kwok_group("b", 1, "4", "32Gi")],
+        kubernetes_version="1.33",
+    )
+    _, snap = replay(tr, 10, spec)
+    text = (
+        "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu. "
+        "preemption: 0/3 nodes are available: 1 Insufficient cpu, 1 No preemption victims found for incoming "
+        "pod, 1 Preemption is not helpful for scheduling."
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert [e for e in snap.events if e["reason"] == "Preempted"] == []
+
+
+@case("preemption-nominated-node-kept-for-preemptor-deployment-1.33[k15-prio]")
+def _nominated_reserved() -> None:
+    # The ReplicaSet replaces its two preempted pods at once, but the scheduler's filters count pods nominated
+    # to a node with equal or higher priority (RunFilterPluginsWithNominatedPods / addGENominatedPods), so the
+    # replacements cannot take the room; they find no lower-priority victims either.
+    low = with_priority_class(deployment("low", 4, cpu="1"), "low")
+    high = with_priority_class(deployment("high", 1, cpu="2"), "high")
+    tr = trace((0, [priority_class("low", 100), priority_class("high", 1000)]), (1, [low]), (10, [high]))
+    _, snap = replay(tr, 30, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version="1.33"))
+    assert statuses(pods_of(snap, "high")) == ["Running"]
+    assert statuses(pods_of(snap, "low")) == ["Pending", "Pending", "Running", "Running"]
+    pending = [p for p in pods_of(snap, "low") if pod_status(p) == "Pending"]
+    assert_pending_with(pending, snap, fit_error(1, "1 Insufficient cpu", version="1.33"))
+    assert len([e for e in snap.events if e["reason"] == "Preempted"]) == 2
 
 
 @pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])

@@ -6,16 +6,20 @@ the setting reaches the simulator from every place a cluster is chosen.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import pytest
+from api_helpers import needs_kubectl, served
 from test_embedded_kit import deployment, pods_of, run, trace
 
 from pytest_simarena.backends.embedded import ClusterSpec
 from pytest_simarena.backends.embedded.versions import DEFAULT, SUPPORTED, check_version
 from pytest_simarena.backends.registry import make_backend
 from pytest_simarena.cli import main
+from pytest_simarena.cli.options import add_settings, cluster_settings
+from pytest_simarena.cli.simulate_cmd import build_spec
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.scenario.run import ClusterPool, cluster_for
 from pytest_simarena.settings import ClusterSettings, SettingError
@@ -145,3 +149,78 @@ def test_scenario_cluster_section_and_the_plugin_default() -> None:
         backend, owned = pool.for_case(choice, 0)
         assert owned and backend.spec.kubernetes_version == version  # type: ignore[attr-defined]
         backend.close()
+
+
+@needs_kubectl
+@pytest.mark.parametrize("version", ["1.33", "1.37"])
+def test_kubectl_sees_the_selected_version(version: str) -> None:
+    with served(cluster=ClusterSettings(kubernetes_version=version)) as s:
+        info = json.loads(s.kubectl("version", "-o", "json").stdout)["serverVersion"]
+        assert (info["major"], info["minor"], info["gitVersion"]) == (
+            "1",
+            version.split(".")[1],
+            f"v{version}.0-simarena",
+        )
+        described = s.kubectl("describe", "pods").stdout
+        # slightly-bad-cpu asks 17 cpu of 16-cpu nodes: the texts of the selected version (versions.RULES).
+        if version == "1.33":
+            assert "3 No preemption victims found for incoming pod." in described
+            assert "no new claims to deallocate" not in described
+        else:
+            assert "no new claims to deallocate, preemption:" in described
+            assert "3 Preemption is not helpful for scheduling." in described
+
+
+def test_docs_table_is_the_modules_rules() -> None:
+    from pytest_simarena.backends.embedded.versions import rules_markdown
+
+    text = (ROOT / "docs" / "embedded-cluster.md").read_text(encoding="utf-8")
+    begin, end = "<!-- versions-table: begin -->\n", "\n<!-- versions-table: end -->"
+    assert text[text.index(begin) + len(begin) : text.index(end)] == rules_markdown(), (
+        "docs/embedded-cluster.md's versions table differs from versions.RULES: paste rules_markdown()"
+    )
+
+
+def test_scenario_cluster_map_with_a_file(tmp_path: Path) -> None:
+    from pytest_simarena.scenario.model import _cluster
+
+    (tmp_path / "c.yaml").write_text('nodeGroups: [{name: n, count: 1, cpu: "4", memory: 8Gi}]\n')
+    chosen = _cluster({"file": "c.yaml", "kubernetesVersion": "1.34"}, tmp_path)
+    assert (chosen.kind, chosen.kubernetes_version) == ("file", "1.34")
+    assert _cluster({"file": "c.yaml"}, tmp_path).kind == "file"
+    with pytest.raises(LookupError, match="file: a cluster file cannot be combined with nodes"):
+        _cluster({"file": "c.yaml", "nodes": 2}, tmp_path)
+
+
+def test_the_learning_env_plays_the_chosen_version() -> None:
+    from pytest_simarena.rl.env import LearnEnv
+
+    # cpu-far-over asks 32 cpu of 16-cpu nodes: the observation carries the chosen version's text.
+    for version, tail in (("1.33", "3 No preemption victims found"), ("1.34", "3 Preemption is not helpful")):
+        env = LearnEnv(
+            "family:cpu-far-over", max_steps=1, cluster=ClusterSettings(kubernetes_version=version)
+        )
+        try:
+            _, info = env.reset(seed=3)
+        finally:
+            env.close()
+        text = info["observation"].failed_scheduling
+        assert tail in text and ("no new claims to deallocate" in text) == (version != "1.33")
+
+
+def test_train_and_simulate_take_the_flag() -> None:
+    train = argparse.ArgumentParser()
+    add_settings(train, "train")
+    assert "--kubernetes-version" in train.format_help()
+    simulate = argparse.ArgumentParser()
+    add_settings(simulate, "simulate")
+    args = simulate.parse_args(["--kubernetes-version", "1.36", "--nodes", "2"])
+    assert build_spec(cluster_settings(args)).kubernetes_version == "1.36"
+
+
+def test_the_run_table_shows_only_the_filter_reasons(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    main(["run", SLIGHT, "--policy", "noop", "--steps", "1", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "3 Insufficient cpu" in out and "no new claims" not in out

@@ -41,6 +41,8 @@ class Context(Protocol):
 
     def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate: ...
 
+    def admission_error(self, owner: Workload | None, tmpl: PodTemplate) -> str | None: ...
+
     def new_pod(
         self,
         owner: Workload,
@@ -361,8 +363,11 @@ class ReplicaSet(Workload):
             return
         active = self.active_pods()
         diff = len(active) - self.replicas
-        if diff < 0 and self.tmpl.admission_error is not None:
-            self._create_rejected(self.tmpl.admission_error)
+        refused = None
+        if diff < 0:
+            refused = self.tmpl.admission_error or self.ctx.admission_error(self, self.tmpl)
+        if refused is not None:
+            self._create_rejected(refused)
         elif diff < 0:
             self.create_failure = None
             self.sync_errors = 0

@@ -36,7 +36,7 @@ from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
-from .scheduler import _verdict, static_filter
+from .scheduler import NO_VICTIMS, NOT_HELPFUL, _verdict, fit_error, static_filter
 
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
@@ -303,7 +303,9 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     if cluster.pods or cluster.workloads or cluster.replays or cluster._dirty:
         return False
     scheduler = cluster.scheduler
-    if scheduler.unschedulable or any(not p.deleted for p in scheduler.active):
+    if scheduler.unschedulable or scheduler.bound_priorities or scheduler.nominated_on:
+        return False
+    if any(not (entry[-1] if isinstance(entry, tuple) else entry).deleted for entry in scheduler.active):
         return False
     if any(node.npods or node.pods for node in scheduler.nodes.values()):
         return False
@@ -610,7 +612,10 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
         pods.append(pod_name)
 
     tmpl, shape = plan.tmpl, plan.shape
-    misfit = scheduler.unresolvable_misfit(shape, tmpl)
+    # As Scheduler.schedule_one: from 1.34 nodes smaller than the pod are UnschedulableAndUnresolvable.
+    misfit = scheduler.larger_than_node_unresolvable and (
+        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+    )
     # The scheduler's own buckets and their order (a reused cluster's depends on its history).
     position = {id(node): i for i, node in enumerate(nodes)}
     buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
@@ -647,7 +652,12 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
-            failure = scheduler.failure_message(tmpl, reasons, resource_nodes, unresolvable_nodes)
+            # As Scheduler._post_filter with no bound pod of a lower priority (every pod here has 0): no
+            # victims on the nodes short of resources, the smaller ones "not helpful" (versions.py).
+            preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
+            if unresolvable_nodes:
+                preemption[NOT_HELPFUL] = unresolvable_nodes
+            failure = fit_error(len(nodes), reasons, preemption, scheduler.version)
             chosen.append(None)
             messages.append(failure)
             continue

@@ -63,10 +63,11 @@ class StatefulSet(Workload):
         """Create pod ``ordinal``; False when admission refused it (FailedCreate, rate-limited requeue)."""
         assert self.tmpl is not None
         name = f"{self.name}-{ordinal}"
-        if self.tmpl.admission_error is not None:
+        refused = self.tmpl.admission_error or self.ctx.admission_error(self, self.tmpl)
+        if refused is not None:
             # stateful_pod_control.go recordPodEvent: "%s Pod %s in StatefulSet %s failed error: %s"; the
             # StatefulSet names its pods, so the error names the pod itself.
-            error = f'pods "{name}" is forbidden: {self.tmpl.admission_error}'
+            error = f'pods "{name}" is forbidden: {refused}'
             self.event(
                 "Warning",
                 "FailedCreate",

@@ -3,8 +3,8 @@
 A version is a minor release, ``"1.33"`` .. ``"1.37"`` (:data:`SUPPORTED`; the default is the newest,
 :data:`DEFAULT`). Each rule below names the releases it applies to and the kubernetes/kubernetes source it
 was read from; :data:`RULES` lists them for docs/embedded-cluster.md (a test checks the table there).
-A minor release stands for its release branch as patched (a fix cherry-picked into a branch is part of
-that version; the table says so where it happened).
+A minor release stands for its .0 release (``/version`` answers ``v1.35.0``); a fix cherry-picked into
+a later patch release of an older branch is named in its rule.
 
 >>> taint_reason("1.33", "dedicated", "gpu")
 'node(s) had untolerated taint {dedicated: gpu}'
@@ -34,8 +34,8 @@ __all__ = [
     "larger_than_node_unresolvable",
     "minor",
     "post_filter_message",
+    "preemption_found",
     "rules_markdown",
-    "server_version",
     "supported_text",
     "taint_reason",
 ]
@@ -43,7 +43,7 @@ __all__ = [
 # 1.33 is the oldest release the issue asks for; 1.37 is the newest release whose source and changelog
 # are readable (CHANGELOG-1.38.md's v1.38.0-alpha.1 is "changelog since v1.37.0").
 SUPPORTED: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36", "1.37")
-DEFAULT: str = SUPPORTED[0]  # TEMPORARY for the first commit; the next moves it to the newest
+DEFAULT: str = SUPPORTED[-1]
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
@@ -107,16 +107,18 @@ LARGER_THAN_NODE = Rule(
 DRA_POST_FILTER = Rule(
     'DynamicResources PostFilter: "no new claims to deallocate, " before "preemption:"',
     34,
-    "DynamicResourceAllocation is beta and off by default, so the DynamicResources plugin is not in the "
-    "profile and FailedScheduling has only the preemption part (in 1.33 source, PR 129823, its PostFilter "
-    "also returned no message for a pod without claims)",
-    "DRA is GA and on by default; PostFilter returns 'no new claims to deallocate' for a pod without "
-    "claims (state.claims.empty()), and RunPostFilterPlugins joins the PostFilter reasons with ', ' in "
-    "profile order (DynamicResources before DefaultPreemption)",
+    "FailedScheduling has only the preemption part: the 1.33 PostFilter returns no reason for a pod without "
+    "ResourceClaims (len(pod.Spec.ResourceClaims) == 0 fast path, PR 129823 in CHANGELOG-1.33), and the "
+    "DynamicResourceAllocation gate is still beta (off by default in the 1.32 gate list)",
+    "DRA is GA and on by default; the reworked PostFilter (claim store with the DRA extended-resource "
+    "claim) returns 'no new claims to deallocate' when state.claims.empty(), i.e. for every pod without "
+    "claims, and RunPostFilterPlugins joins the PostFilter reasons with ', ' in profile order "
+    "(DynamicResources before DefaultPreemption)",
     "pkg/scheduler/framework/plugins/dynamicresources/dynamicresources.go PostFilter; "
     "pkg/scheduler/framework/runtime/framework.go RunPostFilterPlugins; CHANGELOG-1.35.md "
     "(v1.35.0-alpha.3: 'the DynamicResourceAllocation feature gate ... (GA in 1.34)'); "
-    "CHANGELOG-1.33.md (PR 129823)",
+    "CHANGELOG-1.33.md (PR 129823); website kube-apiserver gate list for 1.32 "
+    "('DynamicResourceAllocation=true|false (BETA - default=false)')",
 )
 
 TAINT_WITHOUT_KEY = Rule(
@@ -130,7 +132,19 @@ TAINT_WITHOUT_KEY = Rule(
     "cherry-picked to release-1.34 as PR 135023",
 )
 
-RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY)
+PREEMPTION_FOUND = Rule(
+    "A preemptor's FailedScheduling after DefaultPreemption succeeded",
+    37,
+    "PostFilter succeeds without a message, so the text is the filter part alone: "
+    '"0/N nodes are available: N Insufficient cpu."',
+    'it adds "preemption: found a potential placement for pod on node <node>, preempting <k> victims" '
+    "(no period; a Success stops RunPostFilterPlugins, so no DynamicResources reason joins it)",
+    "pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt; "
+    "pkg/scheduler/framework/runtime/framework.go RunPostFilterPlugins (returns at the first Success); "
+    "kubernetes PR 140180 (merged 2026-07-02); the text as a v1.37.0 cluster prints it",
+)
+
+RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY, PREEMPTION_FOUND)
 
 # The DynamicResources plugin's PostFilter reason for a pod without ResourceClaims (1.34+).
 NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
@@ -153,6 +167,13 @@ def taint_reason(version: str, key: str, value: str) -> str:
     return f"node(s) had untolerated taint {{{key}: {value}}}"
 
 
+def preemption_found(version: str, node: str, victims: int) -> str | None:
+    """The PostFilter message when preemption found a node (None: there is none before 1.37)."""
+    if PREEMPTION_FOUND.applies(version):
+        return f"preemption: found a potential placement for pod on node {node}, preempting {victims} victims"
+    return None
+
+
 def post_filter_message(version: str, preemption: str) -> str:
     """The PostFilter part of FailedScheduling: every PostFilter plugin's reason, joined with ", ".
 
@@ -164,32 +185,18 @@ def post_filter_message(version: str, preemption: str) -> str:
     return preemption
 
 
-# ------------------------------------------------------------------------------------------ served API
-
-
-def server_version(version: str) -> dict[str, str]:
-    """What ``GET /version`` answers for ``version`` (apimachinery version.Info; patch 0, no build)."""
-    name = check_version(version)
-    major, minor_number = name.split(".")
-    return {
-        "major": major,
-        "minor": minor_number,
-        "gitVersion": f"v{name}.0",
-        "gitCommit": "",
-        "gitTreeState": "clean",
-        "buildDate": "1970-01-01T00:00:00Z",
-        "goVersion": "",
-        "compiler": "gc",
-        "platform": "linux/amd64",
-    }
+def _span(first: str, last: str) -> str:
+    return first if first == last else f"{first}..{last}"
 
 
 def rules_markdown() -> str:
-    """The rules as the Markdown table docs/embedded-cluster.md carries (one row per rule)."""
+    """The rules as the Markdown table docs/embedded-cluster.md carries (a test keeps the two equal)."""
     lines = [
-        "| Rule | Before | From | Since | Source |",
+        "| Rule | Versions | Before | From then on | Source |",
         "| --- | --- | --- | --- | --- |",
     ]
     for rule in RULES:
-        lines.append(f"| {rule.name} | {rule.before} | {rule.after} | 1.{rule.since} | {rule.source} |")
+        before = _span(SUPPORTED[0], f"1.{rule.since - 1}")
+        versions = f"{before} / {_span(f'1.{rule.since}', SUPPORTED[-1])}"
+        lines.append(f"| {rule.name} | {versions} | {rule.before} | {rule.after} | {rule.source} |")
     return "\n".join(lines)
