@@ -3,7 +3,7 @@
 The heuristic reads the observation as an operator would read ``kubectl describe``:
 
 0. the object was rejected because a request exceeds its limit (k8s notes §2.3) -> raise the limit to the
-   request;
+   request; its pods were refused by a ResourceQuota or LimitRange -> resize them to fit (admission_fix.py);
 1. more replicas than the target -> ``set_replicas`` to the target;
 2. pods Pending with ``Insufficient cpu``/``Insufficient memory`` (k8s notes §1.2), or a pod larger than
    any node -> lower the over-sized request to the largest value that lets ``target`` pods fit on the
@@ -28,11 +28,9 @@ from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
 from pytest_simarena.quantities import format_cpu, format_memory
 
+from .admission_fix import MI, fix_admission, fmt
 from .preemption_fix import preemptor_fix
 from .space import DISCRETE_ACTIONS
-
-MI = 1024 * 1024
-
 
 # Plain actions (no fields) by (type, workload): an Action is immutable and building one parses and
 # validates; policies ask for the same few again and again.
@@ -146,10 +144,6 @@ def largest_size(rows: list[tuple[int, int, int]], other: int, target: int, hi: 
     return lo
 
 
-def fmt(resource: str, value: int) -> str:
-    return format_cpu(value) if resource == "cpu" else format_memory(value)
-
-
 def _current(c: ContainerView, resource: str) -> int:
     return c.effective_cpu_request if resource == "cpu" else c.effective_memory_request
 
@@ -246,7 +240,7 @@ class HeuristicPolicy:
     def act(self, observation: Observation) -> Action:
         obs = observation
         if obs.rejected:
-            fix = self._fix_invalid_limits(obs)
+            fix = self._fix_invalid_limits(obs) or self._fix_admission(obs)
             if fix is not None:
                 return fix
         if obs.desired > obs.target:
@@ -285,6 +279,11 @@ class HeuristicPolicy:
             if limits:
                 return make_action(obs, "set_resources", container=c.name, limits=limits)
         return None
+
+    @staticmethod
+    def _fix_admission(obs: Observation) -> Action | None:
+        """Pods refused by a ResourceQuota or LimitRange: resize them to fit (policies/admission_fix.py)."""
+        return fix_admission(obs)
 
     @staticmethod
     def _fix_oom(obs: Observation) -> Action | None:

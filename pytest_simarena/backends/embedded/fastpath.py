@@ -31,12 +31,13 @@ from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
+from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
 from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
-from .scheduler import NO_VICTIMS, NOT_HELPFUL, _verdict, fit_error, static_filter
+from .scheduler import _verdict, fit_error, preemption_tally, static_filter
 
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
@@ -306,6 +307,10 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     if scheduler.unschedulable or scheduler.bound_priorities or scheduler.nominated_on:
         return False
     if any(not (entry[-1] if isinstance(entry, tuple) else entry).deleted for entry in scheduler.active):
+        return False
+    # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
+    # class would give every pod a priority) are the engine's to apply.
+    if cluster.priorities.classes or any(cluster.admission.objects(kind) for kind in POLICY_KINDS):
         return False
     if any(node.npods or node.pods for node in scheduler.nodes.values()):
         return False
@@ -612,10 +617,9 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
         pods.append(pod_name)
 
     tmpl, shape = plan.tmpl, plan.shape
-    # As Scheduler.schedule_one: from 1.34 nodes smaller than the pod are UnschedulableAndUnresolvable.
-    misfit = scheduler.larger_than_node_unresolvable and (
-        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-    )
+    # The scheduler's version decides the texts (versions.py): whether a node too small for the pod is a
+    # preemption candidate, and what the PostFilter part says.
+    beyond_node = scheduler.beyond_node(tmpl, shape)
     # The scheduler's own buckets and their order (a reused cluster's depends on its history).
     position = {id(node): i for i, node in enumerate(nodes)}
     buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
@@ -633,7 +637,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
         best_buckets: list[list[int]] = []
         best_total = 0
         reasons: dict[str, int] = {}
-        resource_nodes = unresolvable_nodes = 0
+        resource_nodes = 0
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
@@ -641,10 +645,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
-                if misfit:
-                    unresolvable_nodes += len(bucket)
-                else:
-                    resource_nodes += len(bucket)
+                resource_nodes += len(bucket)
                 continue
             if verdict > best:
                 best, best_buckets, best_total = verdict, [bucket], len(bucket)
@@ -652,11 +653,10 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
-            # As Scheduler._post_filter with no bound pod of a lower priority (every pod here has 0): no
-            # victims on the nodes short of resources, the smaller ones "not helpful" (versions.py).
-            preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
-            if unresolvable_nodes:
-                preemption[NOT_HELPFUL] = unresolvable_nodes
+            # As Scheduler._post_filter with no bound pod of a lower priority (every pod here has 0).
+            preemption = (
+                preemption_tally(0, resource_nodes) if beyond_node else preemption_tally(resource_nodes, 0)
+            )
             failure = fit_error(len(nodes), reasons, preemption, scheduler.version)
             chosen.append(None)
             messages.append(failure)

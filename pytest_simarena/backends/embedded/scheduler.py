@@ -77,6 +77,17 @@ def fit_error(
     return f"{message} {versions.post_filter_message(version, said)}"
 
 
+def preemption_tally(candidates: int, unresolvable: int) -> dict[str, int]:
+    """DefaultPreemption's per-node texts: nodes rejected only as Unschedulable are candidates (no victim
+    has a lower priority), UnschedulableAndUnresolvable ones are skipped (kubernetes.md §1.2)."""
+    tally: dict[str, int] = {}
+    if candidates:
+        tally[NO_VICTIMS] = candidates
+    if unresolvable:
+        tally[NOT_HELPFUL] = unresolvable
+    return tally
+
+
 def fit_error_head(total_nodes: int, reasons: dict[str, int]) -> str:
     """The filter part of the FitError: ``0/N nodes are available: <sorted "count reason">.``"""
     parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
@@ -356,6 +367,13 @@ class Scheduler:
             self._push(pod)
 
     # -- one scheduling cycle ----------------------------------------------------------------------
+    def beyond_node(self, tmpl: PodTemplate, shape: Shape) -> bool:
+        """Whether NodeResourcesFit rejects ``shape``'s nodes as UnschedulableAndUnresolvable: from 1.34 a
+        request above the node's whole allocatable, which no preemption could make room for (versions.py)."""
+        return self.larger_than_node_unresolvable and (
+            tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+        )
+
     @staticmethod
     def _fit_reasons(tmpl: PodTemplate, node: Node) -> list[str]:
         return _fits(
@@ -443,9 +461,9 @@ class Scheduler:
                 verdict = verdicts.get((state, sig))
                 if verdict is None:
                     verdict = verdicts[(state, sig)] = _verdict(shape, state, tmpl)
-                larger = self.larger_than_node_unresolvable and (
-                    tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-                )
+                # From 1.34 a request above the node's whole allocatable is UnschedulableAndUnresolvable:
+                # no preemption could make room (versions.py).
+                larger = self.beyond_node(tmpl, shape)
                 if extras and any(node.name in extras for node in bucket):
                     # Nodes with nominated pods are judged one by one with those pods counted.
                     for node in [n for n in bucket if n.name in extras]:
@@ -481,8 +499,6 @@ class Scheduler:
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
                     if larger:
-                        # From 1.34 a request above the node's whole allocatable is
-                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
                         unresolvable_nodes += n
                     else:
                         resource_nodes += n
