@@ -594,6 +594,10 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None)
 
 
+# FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
+_FAILURES: dict[tuple[Any, ...], str] = {}
+
+
 def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
@@ -654,10 +658,18 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
                 best_total += len(bucket)
         if best < 0:
             # As Scheduler._post_filter with no bound pod of a lower priority (every pod here has 0).
-            preemption = (
-                preemption_tally(0, resource_nodes) if beyond_node else preemption_tally(resource_nodes, 0)
-            )
-            failure = fit_error(len(nodes), reasons, preemption, scheduler.version)
+            said = (len(nodes), tuple(reasons.items()), resource_nodes, beyond_node, scheduler.version)
+            failure = _FAILURES.get(said)
+            if failure is None:
+                preemption = (
+                    preemption_tally(0, resource_nodes)
+                    if beyond_node
+                    else preemption_tally(resource_nodes, 0)
+                )
+                failure = fit_error(len(nodes), reasons, preemption, scheduler.version)
+                if len(_FAILURES) >= 4096:
+                    _FAILURES.clear()
+                _FAILURES[said] = failure
             chosen.append(None)
             messages.append(failure)
             continue
