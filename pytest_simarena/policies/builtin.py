@@ -3,7 +3,7 @@
 The heuristic reads the observation as an operator would read ``kubectl describe``:
 
 0. the object was rejected because a request exceeds its limit (k8s notes §2.3) -> raise the limit to the
-   request;
+   request; its pods were refused by a ResourceQuota or LimitRange -> resize them to fit (admission_fix.py);
 1. more replicas than the target -> ``set_replicas`` to the target;
 2. pods Pending with ``Insufficient cpu``/``Insufficient memory`` (k8s notes §1.2), or a pod larger than
    any node -> lower the over-sized request to the largest value that lets ``target`` pods fit on the
@@ -22,21 +22,34 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
 from pytest_simarena.quantities import format_cpu, format_memory
 
+from .admission_fix import MI, fix_admission, fmt
 from .preemption_fix import preemptor_fix
 from .space import DISCRETE_ACTIONS
 
-MI = 1024 * 1024
+# Plain actions (no fields) by (type, workload): an Action is immutable and building one parses and
+# validates; policies ask for the same few again and again.
+_PLAIN: dict[tuple[str, Any], Action] = {}
 
 
 def make_action(observation: Observation, action_type: str, **fields: object) -> Action:
     """An action of ``action_type`` on the observation's workload (same namespace and kind)."""
     ref = observation.workload
-    return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    if fields:
+        return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    found = _PLAIN.get((action_type, ref))
+    if found is None:
+        if len(_PLAIN) >= 1024:
+            _PLAIN.clear()
+        found = _PLAIN[(action_type, ref)] = Action(
+            action_type, ref.name, namespace=ref.namespace, kind=ref.kind
+        )
+    return found
 
 
 def pod_request(observation: Observation, resource: str) -> int:
@@ -103,19 +116,32 @@ def fitting_request(observation: Observation, resource: str) -> int | None:
         other = 0
         if capacity(1, 0) < target:
             return None
+    return largest_size(rows, other, target, hi)
+
+
+def largest_size(rows: list[tuple[int, int, int]], other: int, target: int, hi: int) -> int:
+    """The largest size in [1, hi] whose capacity over ``rows`` reaches ``target`` (size 1's does).
+
+    Capacity falls with size and only just past a size ``free // k`` of some node: the answer below
+    ``hi`` is such a size with k <= target (a node holding more pods alone would still reach the target
+    one size up). Those few candidates are tried from the largest; many nodes: a binary search.
+    """
+    if len(rows) * target <= 64:
+        if _fits(rows, hi, other) >= target:
+            return hi
+        candidates = {free // k for free, _, _ in rows for k in range(1, target + 1)}
+        for size in sorted((c for c in candidates if 1 <= c < hi), reverse=True):
+            if _fits(rows, size, other) >= target:
+                return size
+        return 1
     lo = 1
-    # Binary search for the largest size whose capacity still reaches the target (capacity falls with size).
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if capacity(mid, other) >= target:
+        if _fits(rows, mid, other) >= target:
             lo = mid
         else:
             hi = mid - 1
     return lo
-
-
-def fmt(resource: str, value: int) -> str:
-    return format_cpu(value) if resource == "cpu" else format_memory(value)
 
 
 def _current(c: ContainerView, resource: str) -> int:
@@ -214,7 +240,7 @@ class HeuristicPolicy:
     def act(self, observation: Observation) -> Action:
         obs = observation
         if obs.rejected:
-            fix = self._fix_invalid_limits(obs)
+            fix = self._fix_invalid_limits(obs) or self._fix_admission(obs)
             if fix is not None:
                 return fix
         if obs.desired > obs.target:
@@ -253,6 +279,11 @@ class HeuristicPolicy:
             if limits:
                 return make_action(obs, "set_resources", container=c.name, limits=limits)
         return None
+
+    @staticmethod
+    def _fix_admission(obs: Observation) -> Action | None:
+        """Pods refused by a ResourceQuota or LimitRange: resize them to fit (policies/admission_fix.py)."""
+        return fix_admission(obs)
 
     @staticmethod
     def _fix_oom(obs: Observation) -> Action | None:

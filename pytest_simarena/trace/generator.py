@@ -428,6 +428,109 @@ def fam_multi_deployment(rng: random.Random) -> TracePlan:
     return TracePlan("multi-deployment", cluster, workloads, summary)
 
 
+# -- admission families (issue 15): a namespace ResourceQuota or LimitRange refuses the pods -------------
+
+
+def _policy(kind: str, name: str, spec: dict[str, object]) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": spec,
+    }
+
+
+def fam_quota_bound(rng: random.Random) -> TracePlan:
+    """replicas x request exceed the namespace's quota (FailedCreate ``exceeded quota``) while the usage
+    would fit: lowering the request lets every replica in."""
+    name = rng.choice(NAMES)
+    replicas = rng.randint(3, 5)
+    resource = rng.choice(("cpu", "memory"))
+    show = format_cpu if resource == "cpu" else format_memory
+    if resource == "cpu":
+        request = rng.choice((500, 800, 1000))
+        app = _app(
+            name, rng, request, 512 * Mi, guaranteed=False, usage_cpu=request // 4, usage_memory=200 * Mi
+        )
+    else:
+        request = rng.choice((1024, 1536, 2048)) * Mi
+        app = _app(name, rng, 250, request, guaranteed=False, usage_cpu=100, usage_memory=request // 4)
+    hard = (replicas - 1) * request + request // 2  # replicas - 1 pods fit, the last one does not
+    key = f"requests.{resource}"
+    quota = _policy("ResourceQuota", "compute", {"hard": {key: show(hard), "pods": str(replicas + 5)}})
+    budget = hard // replicas
+    if resource == "memory":
+        budget = budget // Mi * Mi
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[app],
+        breaks=(
+            f"{_replicas(replicas)} x {show(request)} {resource} exceed the namespace quota "
+            f"{key}={show(hard)}: only {replicas - 1} pods are admitted, the rest FailedCreate "
+            "(exceeded quota)"
+        ),
+        fix=f"reduce the {resource} request of container {name} to at most {show(budget)}",
+        broken=True,
+    )
+    summary = f"ResourceQuota compute limits {key} to {show(hard)}; {w.breaks}"
+    return TracePlan(
+        "quota-bound", DEFAULT_CLUSTER, [w], summary, extra={"variant": resource}, objects=[quota]
+    )
+
+
+def fam_limitrange_bound(rng: random.Random) -> TracePlan:
+    """The container's request or limit is outside the namespace LimitRange (min, max or limit/request
+    ratio): every pod is refused (FailedCreate forbidden); bringing it inside the range fixes it."""
+    variant = rng.choice(("min", "max", "ratio"))
+    name = rng.choice(NAMES)
+    replicas = rng.randint(1, 3)
+    if variant == "min":
+        low = rng.choice((250, 500))
+        app = _app(
+            name, rng, low // 5, 256 * Mi, guaranteed=False, usage_cpu=low * 87 // 100, usage_memory=128 * Mi
+        )
+        item: dict[str, object] = {"type": "Container", "min": {"cpu": format_cpu(low)}}
+        breaks = f"the cpu request {format_cpu(app.cpu)} is below the LimitRange minimum {format_cpu(low)}"
+        fix = f"raise the cpu request of container {name} to at least {format_cpu(low)}"
+    elif variant == "max":
+        high = rng.choice((1, 2)) * Gi
+        request = high // 2
+        app = _app(name, rng, 250, request, guaranteed=False, usage_cpu=100, usage_memory=request * 87 // 100)
+        app.memory_limit = 2 * high
+        item = {"type": "Container", "max": {"memory": format_memory(high)}}
+        shown = format_memory(high)
+        breaks = f"the memory limit {format_memory(2 * high)} is above the LimitRange maximum {shown}"
+        fix = f"lower the memory limit of container {name} to at most {format_memory(high)}"
+    else:
+        ratio = rng.choice((2, 4))
+        limit = rng.choice((1000, 2000))
+        app = _app(name, rng, limit // (ratio * 4), 256 * Mi, guaranteed=False, usage_memory=128 * Mi)
+        app.cpu_limit = limit
+        app.usage_cpu = limit // ratio * 87 // 100
+        item = {"type": "Container", "maxLimitRequestRatio": {"cpu": str(ratio)}}
+        breaks = (
+            f"cpu limit {format_cpu(limit)} / request {format_cpu(app.cpu)} = {limit / app.cpu:.2f} is above "
+            f"the LimitRange's maxLimitRequestRatio {ratio}"
+        )
+        fix = f"raise the cpu request of container {name} to at least {format_cpu(limit // ratio)}"
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[app],
+        breaks=f"{breaks}: every pod is refused (FailedCreate, forbidden)",
+        fix=fix,
+        broken=True,
+    )
+    summary = f"LimitRange limits ({variant}); {w.breaks}"
+    lr = _policy("LimitRange", "limits", {"limits": [item]})
+    return TracePlan(
+        "limitrange-bound", DEFAULT_CLUSTER, [w], summary, extra={"variant": variant}, objects=[lr]
+    )
+
+
 FAMILIES: dict[str, Callable[[random.Random], TracePlan]] = {
     "cpu-far-over": fam_cpu_far_over,
     "cpu-slightly-over": fam_cpu_slightly_over,
@@ -440,9 +543,12 @@ FAMILIES: dict[str, Callable[[random.Random], TracePlan]] = {
     "multi-container": fam_multi_container,
     "multi-deployment": fam_multi_deployment,
 }
-# Families added after the first ten (issue 15): generated by name, outside the default cycle so the
-# committed traces/generated set keeps its names; packaged in data/traces/extra.
-EXTRA_FAMILIES: dict[str, Callable[[random.Random], TracePlan]] = {}
+# Families added after the first ten (issue 15): generated by name, outside generate()'s default rotation
+# (which must keep reproducing the hundred committed traces/generated ones); packaged in data/traces/extra.
+EXTRA_FAMILIES: dict[str, Callable[[random.Random], TracePlan]] = {
+    "quota-bound": fam_quota_bound,
+    "limitrange-bound": fam_limitrange_bound,
+}
 # Families whose traces carry more than Deployments add their objects here, after build_trace.
 FINISH: dict[str, Callable[[Trace], None]] = {}
 

@@ -65,12 +65,24 @@ REFERENCED_KINDS = {
     "PersistentVolumeClaim": "v1",
     "Service": "v1",
 }
-_KINDS = {**REFERENCED_KINDS, **WORKLOAD_KINDS}
+# Namespace policy the embedded cluster's admission enforces on pod creation (issue 15).
+POLICY_KINDS = {"ResourceQuota": "v1", "LimitRange": "v1"}
+_KINDS = {**REFERENCED_KINDS, **WORKLOAD_KINDS, **POLICY_KINDS}
 # Helm's install order (pkg/release/util/kind_sorter.go): what a pod references exists before the pod.
 _INSTALL_ORDER = {
     kind: n
     for n, kind in enumerate(
-        (*REFERENCED_KINDS, "DaemonSet", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob")
+        (
+            *POLICY_KINDS,  # Helm installs ResourceQuota and LimitRange first, before what they govern
+            *REFERENCED_KINDS,
+            "DaemonSet",
+            "Pod",
+            "ReplicaSet",
+            "Deployment",
+            "StatefulSet",
+            "Job",
+            "CronJob",
+        )
     )
 }
 _SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
@@ -242,7 +254,7 @@ def _stored(m: Manifest, namespace: str | None) -> Obj | None:
     if expected_api is None:
         raise m.error(
             f"kind {kind} is not supported: a trace from manifests holds {', '.join(WORKLOAD_KINDS)} and "
-            f"the objects they reference ({', '.join(REFERENCED_KINDS)})",
+            f"the objects they reference ({', '.join(REFERENCED_KINDS)}), and {', '.join(POLICY_KINDS)}",
             "kind",
         )
     if api != expected_api:

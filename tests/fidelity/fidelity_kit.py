@@ -255,3 +255,31 @@ def with_priority_class(obj: Obj, class_name: str) -> Obj:
     spec = obj["spec"]["template"]["spec"] if obj["kind"] != "Pod" else obj["spec"]
     spec["priorityClassName"] = class_name
     return obj
+
+
+def limit_range(name: str, *items: Obj, namespace: str = "default") -> Obj:
+    """A LimitRange with the given ``spec.limits`` items."""
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"limits": list(items)},
+    }
+
+
+def resource_quota(name: str, hard: Mapping[str, str], *, namespace: str = "default") -> Obj:
+    """A ResourceQuota with ``spec.hard``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"hard": dict(hard)},
+    }
+
+
+def quota_status(c: EmbeddedCluster, name: str) -> Obj:
+    """``status`` of the ResourceQuota ``name`` as the API serves it."""
+    for q in c.admission.objects("ResourceQuota"):
+        if q.name == name:
+            return dict(q.to_api(c.clock)["status"])
+    raise AssertionError(f"no ResourceQuota {name}")

@@ -22,12 +22,15 @@ from fidelity_kit import (
     deployment,
     events_for,
     kwok_group,
+    limit_range,
     main_container,
     name_of,
     pods_of,
     priority_class,
+    quota_status,
     replay,
     replicasets_of,
+    resource_quota,
     scheduling_messages,
     seconds_since_start,
     statefulset,
@@ -209,23 +212,24 @@ def _init_max_over() -> None:
 def _overhead() -> None:
     # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: spec.overhead with no RuntimeClass that
     # defines it -> admission.NewForbidden(..., "pod rejected: Pod Overhead set without corresponding
-    # RuntimeClass defined Overhead"); the name is the generateName prefix (apiserver admission errors.go
-    # extractResourceName: name generation has not happened yet); the ReplicaSet records Warning FailedCreate
-    # "Error creating: %v" (pkg/controller/controller_utils.go) and ReplicaFailure (replica_set_utils.go).
+    # RuntimeClass defined Overhead"); RuntimeClass Validate is a validating plugin, so the pod is named by
+    # its generated name (see the Admission section below: registry store.go create, rest/create.go
+    # AdmissionToValidateObjectFunc); the ReplicaSet records Warning FailedCreate "Error creating: %v"
+    # (pkg/controller/controller_utils.go) and ReplicaFailure (replica_set_utils.go).
     dep = deployment("web", 1, cpu="1", overhead={"cpu": "1m"})
     _, snap = replay(trace((0, [dep])), 10, one_node())
     assert pods_of(snap, "web") == []
     (rs,) = replicasets_of(snap, "web")
-    error = (
-        f'pods "{name_of(rs)}-" is forbidden: '
-        "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
-    )
-    evs = events_for(snap, name_of(rs), "FailedCreate")
-    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
-    assert evs[0]["count"] > 1  # the controller requeues with rate-limited backoff and fails again
+    reason = "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+    names = failed_creates(snap, name_of(rs), reason)
+    assert len(names) > 1  # the controller requeues with rate-limited backoff and fails again
     failure = condition(rs, "ReplicaFailure")
     assert failure is not None
-    assert (failure["status"], failure["reason"], failure["message"]) == ("True", "FailedCreate", error)
+    assert (failure["status"], failure["reason"], failure["message"]) == (
+        "True",
+        "FailedCreate",
+        f'pods "{names[0]}" is forbidden: {reason}',
+    )
 
 
 @case("overhead-without-RuntimeClass-StatefulSet-FailedCreate-names-the-pod[k15-5]")
@@ -245,6 +249,260 @@ def _overhead_statefulset() -> None:
     assert [(e["type"], e["message"]) for e in evs] == [
         ("Warning", f"create Pod db-0 in StatefulSet db failed error: {error}")
     ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Admission: LimitRange and ResourceQuota (issue 15). A refused pod is named by its generated name:
+# staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go create() sets the name from
+# generateName ("Init metadata as early as possible") before createValidation, and rest/create.go
+# AdmissionToValidateObjectFunc passes that name to the validating plugins ("in case the generated name is
+# populated"); apimachinery errors.NewForbidden -> 'pods "<name>" is forbidden: <err>'.
+
+
+def failed_creates(snap: ClusterSnapshot, rs_name: str, reason: str) -> list[str]:
+    """The FailedCreate messages of ReplicaSet ``rs_name``, checked to be 'Error creating: pods "<rs>-xxxxx"
+    is forbidden: <reason>' with a generated five-character suffix; returns the generated names."""
+    evs = events_for(snap, rs_name, "FailedCreate")
+    assert evs, "no FailedCreate"
+    pattern = re.compile(
+        rf'Error creating: pods "({re.escape(rs_name)}-[bcdfghjklmnpqrstvwxz2456789]{{5}})" '
+        rf"is forbidden: {re.escape(reason)}"
+    )
+    names = []
+    for e in evs:
+        assert e["type"] == "Warning"
+        found = pattern.fullmatch(e["message"])
+        assert found is not None, e["message"]
+        names.append(found.group(1))
+    assert len(set(names)) == len(names)  # each attempt generates a new name
+    return names
+
+
+@case("limitrange-defaults-requests-and-limits-with-annotation[k15-lr]")
+def _lr_defaults() -> None:
+    # pkg/apis/core/v1/defaults.go SetDefaults_LimitRangeItem: defaultRequest takes memory from default;
+    # limitranger/admission.go mergeContainerResources fills what the container omits and the annotation
+    # lists requests then limits, keys sorted; qos.GetPodQOS: requests != limits -> Burstable.
+    lr = limit_range(
+        "lr",
+        {
+            "type": "Container",
+            "default": {"cpu": "200m", "memory": "512Mi"},
+            "defaultRequest": {"cpu": "100m"},
+        },
+    )
+    _, snap = replay(trace((0, [lr, deployment("web", 1)])), 10, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod["spec"]["containers"][0]["resources"] == {
+        "limits": {"cpu": "200m", "memory": "512Mi"},
+        "requests": {"cpu": "100m", "memory": "512Mi"},
+    }
+    assert pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: cpu, memory request for container app; cpu, memory limit for container app"
+    )
+    assert pod["status"]["qosClass"] == "Burstable"
+    assert_running_ready([pod])
+
+
+@case("limitrange-defaults-init-containers-too[k15-lr]")
+def _lr_defaults_init() -> None:
+    # admission.go mergePodResourceRequirements: containers first, then init containers ("init container").
+    lr = limit_range("lr", {"type": "Container", "default": {"cpu": "200m", "memory": "256Mi"}})
+    dep = deployment("web", 1, containers=[container(cpu="100m", memory="64Mi")], init=[container("init")])
+    _, snap = replay(trace((0, [lr, dep])), 10, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: cpu, memory limit for container app; "
+        "cpu, memory request for init container init; cpu, memory limit for init container init"
+    )
+    assert pod["spec"]["initContainers"][0]["resources"] == {
+        "limits": {"cpu": "200m", "memory": "256Mi"},
+        "requests": {"cpu": "200m", "memory": "256Mi"},
+    }
+    assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "100m", "memory": "64Mi"}
+
+
+@case("limitrange-min-request-refused-FailedCreate-exact-text[k15-lr]")
+def _lr_min() -> None:
+    # admission.go minConstraint: "minimum %s usage per %s is %s, but request is %s"; ReplicaFailure keeps
+    # the first error (replica_set_utils.go calculateStatus sets it only when absent).
+    lr = limit_range("lr", {"type": "Container", "min": {"cpu": "100m"}})
+    _, snap = replay(trace((0, [lr, deployment("web", 2, cpu="50m", memory="64Mi")])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    reason = "minimum cpu usage per Container is 100m, but request is 50m"
+    names = failed_creates(snap, name_of(rs), reason)
+    assert len(names) > 1  # rate-limited retries, each with a new name
+    failure = condition(rs, "ReplicaFailure")
+    assert failure is not None
+    assert failure["message"] == f'pods "{names[0]}" is forbidden: {reason}'
+
+
+@case("limitrange-max-two-violations-aggregate-in-brackets[k15-lr]")
+def _lr_max_aggregate() -> None:
+    # admission.go maxConstraint per resource; utilerrors.NewAggregate: "[a, b]". Go ranges over the max map
+    # in random order, so either order is what a real apiserver may print.
+    lr = limit_range("lr", {"type": "Container", "max": {"cpu": "1", "memory": "1Gi"}})
+    app = container(cpu="500m", memory="256Mi", limit_cpu="2", limit_memory="2Gi")
+    _, snap = replay(trace((0, [lr, deployment("web", 1, containers=[app])])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    cpu = "maximum cpu usage per Container is 1, but limit is 2"
+    mem = "maximum memory usage per Container is 1Gi, but limit is 2Gi"
+    message = events_for(snap, name_of(rs), "FailedCreate")[0]["message"]
+    assert message.endswith((f": [{cpu}, {mem}]", f": [{mem}, {cpu}]")), message
+
+
+@case("limitrange-default-limit-below-request-makes-pod-invalid[k15-lr,k8s-2.3]")
+def _lr_default_invalid() -> None:
+    # SetDefaults_LimitRangeItem: default cpu = max 1; the container requests 2 without a limit, so the
+    # mutated pod fails validation (ValidateResourceRequirements, kubernetes.md §2.3) before the validating
+    # plugins: errors.NewInvalid 'Pod "<name>" is invalid: ...'.
+    lr = limit_range("lr", {"type": "Container", "max": {"cpu": "1"}})
+    _, snap = replay(trace((0, [lr, deployment("web", 1, cpu="2")])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    message = events_for(snap, name_of(rs), "FailedCreate")[0]["message"]
+    assert re.fullmatch(
+        rf'Error creating: Pod "{re.escape(name_of(rs))}-[a-z0-9]{{5}}" is invalid: '
+        r'spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to '
+        r"cpu limit of 1",
+        message,
+    ), message
+
+
+@case("limitrange-max-limit-request-ratio-six-decimals[k15-lr]")
+def _lr_ratio() -> None:
+    # admission.go limitRequestRatioConstraint: 1 / 100m = 10 > 4 -> "... but provided ratio is 10.000000".
+    lr = limit_range("lr", {"type": "Container", "maxLimitRequestRatio": {"cpu": "4"}})
+    app = container(cpu="100m", memory="64Mi", limit_cpu="1")
+    _, snap = replay(trace((0, [lr, deployment("web", 1, containers=[app])])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "cpu max limit to request ratio per Container is 4, but provided ratio is 10.000000",
+    )
+
+
+@case("limitrange-pod-max-on-summed-limits[k15-lr]")
+def _lr_pod_max() -> None:
+    # admission.go PodValidateLimitFunc, Pod items: podLimits sums the containers (768Mi + 768Mi = 1536Mi,
+    # Quantity.String in BinarySI) against max 1Gi.
+    lr = limit_range("lr", {"type": "Pod", "max": {"memory": "1Gi"}})
+    two = [
+        container("a", memory="256Mi", limit_memory="768Mi"),
+        container("b", memory="256Mi", limit_memory="768Mi"),
+    ]
+    _, snap = replay(trace((0, [lr, deployment("web", 1, containers=two)])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "maximum memory usage per Pod is 1Gi, but limit is 1536Mi")
+
+
+@case("quota-exceeded-requests-cpu-after-slow-start-status-used[k15-quota]")
+def _quota_cpu() -> None:
+    # controller.go CheckRequest: 4 x 500m against requests.cpu 1500m; slowStartBatch (1, 2, then 1) admits 3
+    # pods, the fourth: "exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=1500m,
+    # limited: requests.cpu=1500m" (prettyPrint of the exceeded resources only; pods=4 <= 10 is fine).
+    # status.used sums with Quantity.Add: 3 x 128Mi = 384Mi.
+    quota = resource_quota("compute", {"requests.cpu": "1500m", "requests.memory": "1Gi", "pods": "10"})
+    c, snap = replay(trace((0, [quota, deployment("web", 4, cpu="500m", memory="128Mi")])), 10)
+    assert len(pods_of(snap, "web")) == 3
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=1500m, "
+        "limited: requests.cpu=1500m",
+    )
+    assert quota_status(c, "compute") == {
+        "hard": {"pods": "10", "requests.cpu": "1500m", "requests.memory": "1Gi"},
+        "used": {"pods": "3", "requests.cpu": "1500m", "requests.memory": "384Mi"},
+    }
+
+
+@case("quota-must-specify-per-resource-containers-sorted[k15-quota]")
+def _quota_must_specify() -> None:
+    # pods.go Constraints: required = hard & validationSet; "must specify <res> for: <names>" per resource,
+    # resources and names sorted, joined by "; "; the plugin wraps it: "failed quota: <name>: <err>".
+    quota = resource_quota("compute", {"requests.cpu": "4", "limits.memory": "4Gi"})
+    two = [container("b", memory="64Mi"), container("a", cpu="100m", memory="64Mi")]
+    _, snap = replay(trace((0, [quota, deployment("web", 1, containers=two)])), 5)
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap, name_of(rs), "failed quota: compute: must specify limits.memory for: a,b; requests.cpu for: b"
+    )
+
+
+@case("quota-limits-and-cpu-alias-exceeded-together-sorted[k15-quota]")
+def _quota_limits_alias() -> None:
+    # pods.go podComputeUsageHelper: "cpu" is the cpu request (as requests.cpu), limits.memory the memory
+    # limit; 3 x (400m, limit 512Mi) against cpu 1, limits.memory 1Gi: the third pod exceeds both, listed in
+    # name order (quota.LessThanOrEqual's exceeded set, prettyPrint sorts): cpu before limits.memory.
+    quota = resource_quota("q", {"cpu": "1", "limits.memory": "1Gi", "pods": "5"})
+    app = container(cpu="400m", memory="128Mi", limit_memory="512Mi")
+    c, snap = replay(trace((0, [quota, deployment("web", 3, containers=[app])])), 5)
+    assert len(pods_of(snap, "web")) == 2
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "exceeded quota: q, requested: cpu=400m,limits.memory=512Mi, used: cpu=800m,limits.memory=1Gi, "
+        "limited: cpu=1,limits.memory=1Gi",
+    )
+    assert quota_status(c, "q")["used"] == {"cpu": "800m", "limits.memory": "1Gi", "pods": "2"}
+
+
+@case("quota-scope-NotBestEffort-ignores-best-effort-pods[k15-quota]")
+def _quota_scope() -> None:
+    # pods.go podMatchesScopeFunc: NotBestEffort matches pods with some request or limit; a BestEffort pod
+    # (qos.GetPodQOS) is neither charged nor refused by it (generic.Matches: every scope must match).
+    quota = resource_quota("q", {"pods": "1"})
+    quota["spec"]["scopes"] = ["NotBestEffort"]
+    best_effort = deployment("free", 3, containers=[container()])
+    _, snap = replay(trace((0, [quota, best_effort, deployment("web", 2, cpu="100m")])), 5)
+    assert len(pods_of(snap, "free")) == 3
+    assert len(pods_of(snap, "web")) == 1
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1")
+
+
+@case("quota-pods-replenished-after-delete[k15-quota]")
+def _quota_replenish() -> None:
+    # resource_quota_controller.go: a deleted pod triggers a recount (replenishment), so the ReplicaSet's
+    # rate-limited retry is admitted once "other" is gone; before: "requested: pods=1, used: pods=2".
+    quota = resource_quota("q", {"pods": "2"})
+    tr = trace((0, [quota, deployment("other", 2, cpu="100m")]), (10, [deployment("web", 1, cpu="100m")]))
+    tr.events.append(
+        {"ts": tr.events[0]["ts"] + 20, "applied_objs": [], "deleted_objs": [deployment("other", 2)]}
+    )
+    c, snap = replay(tr, 15)
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2")
+    c.run(60)
+    after = c.observe(PREFIX)
+    assert_running_ready(pods_of(after, "web"))
+    assert pods_of(after, "other") == []
+    assert quota_status(c, "q")["used"] == {"pods": "1"}
+
+
+@case("quota-statefulset-and-bare-pod-name-the-pod[k15-quota]")
+def _quota_sts_pod() -> None:
+    # stateful_pod_control.go recordPodEvent names the pod it set; a bare Pod's create is refused outright
+    # (the SimKube driver's apply fails: FailedApply with the Forbidden text).
+    quota = resource_quota("q", {"requests.memory": "100Mi"})
+    sts = statefulset("db", 1, cpu="100m", memory="128Mi")
+    pod = bare_pod("solo", cpu="100m", memory="256Mi")
+    _, snap = replay(trace((0, [quota, sts, pod])), 5)
+    msg = (
+        "exceeded quota: q, requested: requests.memory={}, used: requests.memory=0, "
+        "limited: requests.memory=100Mi"
+    )
+    evs = events_for(snap, "db", "FailedCreate")
+    assert evs[0]["message"] == (
+        f'create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: {msg.format("128Mi")}'
+    )
+    (rejected,) = events_for(snap, "solo", "FailedApply")
+    assert rejected["message"] == f'pods "solo" is forbidden: {msg.format("256Mi")}'
 
 
 @case("fit-sidecar-runs-alongside-containers[k8s-1.1]")
@@ -1421,6 +1679,18 @@ def _found_message() -> None:
     )
     assert_pending_with([_pod_named(snap, "urgent")], snap, text)
     assert _pod_named(snap, "urgent")["status"]["nominatedNodeName"] == "node-0"
+
+
+@case("preemption-nominatedNodeName-stays-after-binding-before-1.35[k15-prio]")
+def _nominated_stays() -> None:
+    # pkg/registry/core/pod/storage/storage.go setPodNodeAndMetadata clears Status.NominatedNodeName only
+    # with ClearingNominatedNodeNameAfterBinding, alpha (off) in 1.34 and beta (on) from 1.35
+    # (pkg/features/kube_features.go): a 1.34 preemptor keeps the field once it runs.
+    c, _ = _victim_choice_run("1.34")
+    c.run(10)
+    urgent = _pod_named(c.observe(PREFIX), "urgent")
+    assert urgent["spec"]["nodeName"] == "node-0"
+    assert urgent["status"]["nominatedNodeName"] == "node-0"
 
 
 @case("preemption-picks-node-with-lowest-highest-victim-priority[k15-prio]")

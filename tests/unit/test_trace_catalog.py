@@ -18,7 +18,7 @@ def test_canonical_and_generated_traces_ship_in_the_package() -> None:
     assert {"slightly-bad-cpu", "very-bad-cpu", "very-bad-memory", "mixed"} <= set(names([canonical]))
     assert len(names([generated])) == 100
     # Families added later (issue 15) ship beside them, outside the 100-trace default cycle.
-    assert "priority-preemption-000" in names([extra])
+    assert {"priority-preemption-000", "quota-bound-000", "limitrange-bound-000"} <= set(names([extra]))
 
 
 def test_a_name_resolves_to_the_packaged_trace_outside_a_project(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from pytest_simarena.quantities import parse_cpu, parse_memory
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import build_virtual_obj, clone
 
+from .admission import ANNOTATION_KEY, POLICY_KINDS, Admission, Forbidden, forbidden_message
 from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
@@ -59,7 +60,7 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "Job": Job,
     "CronJob": CronJob,
 }
-SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod", "PriorityClass")
+SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod", "PriorityClass", *POLICY_KINDS)
 MAX_EPOCH = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31T23:59:59Z, less ten years of simulated time
 
 
@@ -157,6 +158,7 @@ class EmbeddedCluster:
             run_duration=self._run_duration,
         )
         self.pods: dict[str, dict[str, Pod]] = {}
+        self.admission = Admission(self.clock, lambda ns: self.pods.get(ns, {}).values())
         self.workloads: dict[tuple[str, str, str], Workload] = {}
         self.replays: dict[str, Replay] = {}
         self._replay_of_root: dict[tuple[str, ...], Replay] = {}
@@ -342,6 +344,7 @@ class EmbeddedCluster:
             for pod in list(self.pods.get(ns, {}).values()):
                 self.delete_pod(pod)
             self.pods.pop(ns, None)
+            self.admission.drop_namespace(ns)
             self.recorder.drop_namespace(ns)
         self.priorities.drop_prefix(prefix)
         self._replay_of_root = {k: r for k, r in self._replay_of_root.items() if r.active}
@@ -462,6 +465,9 @@ class EmbeddedCluster:
             if pod is not None:
                 self.delete_pod(pod)
                 return
+        elif kind in POLICY_KINDS:
+            if self.admission.delete(kind, namespace, name):
+                return
         else:
             workload = self.workloads.get((kind, namespace, name))
             if workload is not None:
@@ -487,6 +493,9 @@ class EmbeddedCluster:
             # Cluster-scoped: the virtual namespace the driver wrote is ignored.
             pc = PriorityClass(obj, uid=self.clock.uid(), created=self.clock.now, prefix=root[0])
             self.priorities.apply(pc)
+            return
+        if kind in POLICY_KINDS:
+            self.admission.apply(obj)
             return
         cls = WORKLOAD_KINDS.get(kind)
         if cls is None:
@@ -540,9 +549,15 @@ class EmbeddedCluster:
         tmpl = PodTemplate(
             {"metadata": meta, "spec": obj.get("spec")}, field_prefix="spec", kind="Pod", name=name
         )
-        error = tmpl.admission_error or self.admission_error(None, tmpl)
+        # The Priority plugin's admit (mutating) runs before the validating plugins (LimitRanger,
+        # RuntimeClass, ResourceQuota: admission.py).
+        error = self.admission_error(None, tmpl)
         if error is not None:
-            raise InvalidObject(f'pods "{name}" is forbidden: {error}')
+            raise Forbidden(forbidden_message(name, error))
+        tmpl, note = self.admission.admit(namespace, name, tmpl)
+        annotations = dict(meta.get("annotations") or {})
+        if note is not None:
+            annotations[ANNOTATION_KEY] = note
         pod = Pod(
             name,
             namespace,
@@ -550,7 +565,7 @@ class EmbeddedCluster:
             tmpl,
             created=self.clock.now,
             labels=dict(meta.get("labels") or {}),
-            annotations=dict(meta.get("annotations") or {}),
+            annotations=annotations,
             owner_refs=[dict(r) for r in meta.get("ownerReferences") or [] if isinstance(r, dict)],
             root=root,
         )
@@ -566,6 +581,8 @@ class EmbeddedCluster:
         for _, ns, _ in self.workloads:
             known[ns] = None
         for ns in self.recorder.namespaces():
+            known[ns] = None
+        for ns in self.admission.namespaces():
             known[ns] = None
         if prefix is None:
             return list(known)
@@ -595,6 +612,17 @@ class EmbeddedCluster:
         labels: dict[str, str],
         annotations: dict[str, str],
     ) -> Pod:
+        """Create a pod of ``owner`` through admission (raises Forbidden/InvalidObject when refused)."""
+        error = self.admission_error(owner, tmpl)  # Priority, before the validating plugins (as above)
+        if error is not None:
+            # A mutating plugin runs before the registry generates the name, so NewForbidden names the
+            # generateName prefix (apiserver admission/errors.go extractResourceName); a StatefulSet names
+            # its pods itself. The validating plugins (admission.py) see the generated name.
+            shown = name if owner.kind == "StatefulSet" else f"{owner.name}-"
+            raise Forbidden(forbidden_message(shown, error))
+        tmpl, note = self.admission.admit(owner.namespace, name, tmpl)
+        if note is not None:
+            annotations = {**annotations, ANNOTATION_KEY: note}
         pod = Pod(
             name,
             owner.namespace,
@@ -641,6 +669,7 @@ class EmbeddedCluster:
             del by_name[pod.name]
         self.scheduler.pod_released(pod)
         self.scheduler.forget(pod)
+        self.admission.pod_released(pod.namespace)
         owner = pod.owner
         if owner is not None:
             pods = getattr(owner, "pods", None)
@@ -714,6 +743,7 @@ class EmbeddedCluster:
     def _on_pod_terminal(self, pod: Pod) -> None:
         # Terminal pods leave the scheduler's cache, freeing their requests (kubernetes.md §10 belief).
         self.scheduler.pod_released(pod)
+        self.admission.pod_released(pod.namespace)
         if pod.owner is not None:
             self.dirty(pod.owner)
 

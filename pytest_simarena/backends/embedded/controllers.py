@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pytest_simarena.errors import SimArenaError
@@ -244,6 +245,21 @@ class Workload:
         return out
 
 
+def slow_start(count: int, create: Callable[[], bool]) -> bool:
+    """controller_utils.go slowStartBatch: ``count`` creations in batches of 1, 2, 4 ...; every creation of
+    a batch is tried, and a batch with a refusal (``create`` returned False) ends it. True when all were made.
+    """
+    batch = 1
+    while count > 0:
+        size = min(batch, count)
+        made = [create() for _ in range(size)]
+        if not all(made):
+            return False
+        count -= size
+        batch *= 2
+    return True
+
+
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 
 
@@ -363,22 +379,11 @@ class ReplicaSet(Workload):
             return
         active = self.active_pods()
         diff = len(active) - self.replicas
-        refused = None
         if diff < 0:
-            refused = self.tmpl.admission_error or self.ctx.admission_error(self, self.tmpl)
-        if refused is not None:
-            self._create_rejected(refused)
-        elif diff < 0:
-            self.create_failure = None
-            self.sync_errors = 0
-            labels = dict(self.tmpl.labels)
-            annotations = dict(self.tmpl.template_annotations)
-            for _ in range(-diff):
-                name = self._pod_name()
-                pod = self.ctx.new_pod(self, name, self.tmpl, dict(labels), dict(annotations))
-                self.pods[pod.uid] = pod
-                self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
-        elif diff > 0:
+            self._create_pods(-diff)
+        else:
+            self.create_failure = None  # calculateStatus drops ReplicaFailure after a sync without error
+        if diff > 0:
             doomed = active
             if diff < len(active):
                 # getPodsToDelete ranks by related pods (of every ReplicaSet of the same owner) per node.
@@ -399,19 +404,41 @@ class ReplicaSet(Workload):
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 
-    def _create_rejected(self, why: str) -> None:
-        """Admission refused the pod: FailedCreate, ReplicaFailure, rate-limited requeue.
+    def _create_pods(self, count: int) -> None:
+        """replica_set.go manageReplicas: create ``count`` pods in slow-start batches (:func:`slow_start`).
 
-        The API names the pod by its generateName prefix (admission runs before a name is generated;
-        apiserver admission/errors.go extractResourceName); controller_utils.go createPods records
-        "Error creating: %v"; the slow-start batch of 1 stops at the first error, so one attempt per sync.
-        replica_set.go requeues with the workqueue's rate limiter.
+        Each refused creation records FailedCreate "Error creating: <error>" (controller_utils.go
+        createPods); the error names the generated pod: validating admission runs after the registry
+        generated the name (rest/create.go AdmissionToValidateObjectFunc). A failed sync sets
+        ReplicaFailure and is requeued with the workqueue's rate limiter.
         """
-        error = f'pods "{self.name}-" is forbidden: {why}'
+        assert self.tmpl is not None
+        tmpl = self.tmpl
+        labels = dict(tmpl.labels)
+        annotations = dict(tmpl.template_annotations)
+
+        def create() -> bool:
+            name = self._pod_name()
+            try:
+                pod = self.ctx.new_pod(self, name, tmpl, dict(labels), dict(annotations))
+            except InvalidObject as exc:
+                self._create_rejected(str(exc))
+                return False
+            self.pods[pod.uid] = pod
+            self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+            return True
+
+        if not slow_start(count, create):
+            self.requeue_rate_limited()
+            return
+        self.create_failure = None
+        self.sync_errors = 0
+
+    def _create_rejected(self, error: str) -> None:
+        """One refused creation: the FailedCreate event and (first error) the ReplicaFailure condition."""
         self.event("Warning", "FailedCreate", f"Error creating: {error}")
         if self.create_failure is None:
             self.create_failure = (error, self.ctx.clock.now)
-        self.requeue_rate_limited()
 
     def _pod_name(self) -> str:
         # generateName "<rs>-" + 5 random characters; a collision is retried as the API server does.

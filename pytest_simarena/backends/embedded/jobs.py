@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError
 
-from .controllers import SAFE_ALPHABET, Context, Workload, _int
+from .controllers import SAFE_ALPHABET, Context, Workload, _int, slow_start
 from .deployment import Condition
 from .pods import InvalidObject
 
@@ -227,8 +227,8 @@ class Job(Workload):
                         self._retry_at = ready_at
                         self.ctx.clock.at(ready_at, self.ctx.dirty, self)
                     want = 0
-            for _ in range(max(want, 0)):
-                self._create_pod()
+            if want > 0 and not slow_start(want, self._create_pod):
+                self.requeue_rate_limited()  # job_controller.go manageJob: the sync fails and is requeued
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 
@@ -238,7 +238,8 @@ class Job(Workload):
             default=0.0,
         )
 
-    def _create_pod(self) -> None:
+    def _create_pod(self) -> bool:
+        """Create one pod; False when admission refused it (FailedCreate, controller_utils.go createPods)."""
         assert self.tmpl is not None
         while True:
             name = f"{self.name}-{self.ctx.clock.token(5, SAFE_ALPHABET)}"
@@ -251,9 +252,15 @@ class Job(Workload):
             "controller-uid": self.uid,
             "job-name": self.name,
         }
-        pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
+        try:
+            pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
+        except InvalidObject as exc:
+            self.event("Warning", "FailedCreate", f"Error creating: {exc}")
+            return False
+        self.sync_errors = 0
         self.pods[pod.uid] = pod
         self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+        return True
 
     def status(self) -> Obj:
         clock = self.ctx.clock

@@ -60,6 +60,10 @@ class LazySnapshot(ClusterSnapshot):
     def _load(self) -> Parts:
         raise NotImplementedError
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the plain snapshot it stands for (its lists made now).
+        return (ClusterSnapshot, (self.time, self.prefix, *self._decoded()))
+
     def _decoded(self) -> Parts:
         parts = self._parts
         if parts is None:
@@ -82,6 +86,11 @@ class LazySnapshot(ClusterSnapshot):
     @property
     def events(self) -> list[Any]:
         return self._decoded()[3]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copies and pickles (SB3 deep-copies step infos; vector envs pickle them) are plain snapshots of
+        # the loaded lists: the lazy source (a cluster, a memo) does not travel.
+        return (ClusterSnapshot, (self.time, self.prefix, *self._decoded()))
 
 
 class MemoSnapshot(LazySnapshot):

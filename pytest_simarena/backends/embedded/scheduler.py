@@ -77,6 +77,17 @@ def fit_error(
     return f"{message} {versions.post_filter_message(version, said)}"
 
 
+def preemption_tally(candidates: int, unresolvable: int) -> dict[str, int]:
+    """DefaultPreemption's per-node texts: nodes rejected only as Unschedulable are candidates (no victim
+    has a lower priority), UnschedulableAndUnresolvable ones are skipped (kubernetes.md §1.2)."""
+    tally: dict[str, int] = {}
+    if candidates:
+        tally[NO_VICTIMS] = candidates
+    if unresolvable:
+        tally[NOT_HELPFUL] = unresolvable
+    return tally
+
+
 def fit_error_head(total_nodes: int, reasons: dict[str, int]) -> str:
     """The filter part of the FitError: ``0/N nodes are available: <sorted "count reason">.``"""
     parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
@@ -206,6 +217,7 @@ class Scheduler:
         self.clock = clock
         self.version = version
         self.larger_than_node_unresolvable = versions.larger_than_node_unresolvable(version)
+        self.clears_nominated = versions.clears_nominated_at_binding(version)
         self.recorder = recorder
         self.on_bound = on_bound
         self.nodes: dict[str, Node] = {}
@@ -356,6 +368,13 @@ class Scheduler:
             self._push(pod)
 
     # -- one scheduling cycle ----------------------------------------------------------------------
+    def beyond_node(self, tmpl: PodTemplate, shape: Shape) -> bool:
+        """Whether NodeResourcesFit rejects ``shape``'s nodes as UnschedulableAndUnresolvable: from 1.34 a
+        request above the node's whole allocatable, which no preemption could make room for (versions.py)."""
+        return self.larger_than_node_unresolvable and (
+            tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+        )
+
     @staticmethod
     def _fit_reasons(tmpl: PodTemplate, node: Node) -> list[str]:
         return _fits(
@@ -443,9 +462,9 @@ class Scheduler:
                 verdict = verdicts.get((state, sig))
                 if verdict is None:
                     verdict = verdicts[(state, sig)] = _verdict(shape, state, tmpl)
-                larger = self.larger_than_node_unresolvable and (
-                    tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-                )
+                # From 1.34 a request above the node's whole allocatable is UnschedulableAndUnresolvable:
+                # no preemption could make room (versions.py).
+                larger = self.beyond_node(tmpl, shape)
                 if extras and any(node.name in extras for node in bucket):
                     # Nodes with nominated pods are judged one by one with those pods counted.
                     for node in [n for n in bucket if n.name in extras]:
@@ -481,8 +500,6 @@ class Scheduler:
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
                     if larger:
-                        # From 1.34 a request above the node's whole allocatable is
-                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
                         unresolvable_nodes += n
                     else:
                         resource_nodes += n
@@ -565,7 +582,10 @@ class Scheduler:
     def bind(self, pod: Pod, node: Node) -> None:
         """Assume and bind ``pod`` to ``node``; emit Scheduled (kubernetes.md §1.3)."""
         self.unschedulable.pop(pod.uid, None)
+        # The nominator forgets the pod; its status keeps the field before 1.35 (versions.py).
+        shown = pod.nominated if not self.clears_nominated else None
         self._unnominate(pod)
+        pod.nominated = shown
         node.pods[pod.uid] = pod
         self._place(node, pod.tmpl, +1)
         self.bound_priorities[pod.priority] = self.bound_priorities.get(pod.priority, 0) + 1
