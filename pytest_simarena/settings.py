@@ -217,6 +217,12 @@ def _quantity(kind: str) -> Check:
     return check
 
 
+def _check_kubernetes_version(value: Any) -> None:
+    from pytest_simarena.backends.embedded.versions import check_version
+
+    check_version(value)
+
+
 def _not_negative(value: Any) -> None:
     """A check: the value is 0 or more."""
     if not value >= 0:  # also rejects nan
@@ -535,6 +541,18 @@ SETTINGS: tuple[Setting, ...] = (
         checks=(at_least(1),),
         default_text=str(DEFAULT_NODES["pods"]),
         help="Pods per node",
+    ),
+    Setting(
+        name="kubernetes_version",
+        type=str,
+        default=None,
+        optional=True,
+        group="cluster",
+        metavar="VERSION",
+        checks=(_check_kubernetes_version,),
+        default_text="the cluster file's kubernetesVersion, else the newest supported",
+        help="Kubernetes minor version whose rules and messages the embedded cluster follows "
+        "(docs/embedded-cluster.md lists the supported ones and what differs)",
     ),
     # --- kube ---------------------------------------------------------------------------------------
     Setting(
@@ -914,7 +932,17 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 # Which rows each face offers (groups or names). A new face is one line here plus one call
 # (``add_settings(parser, "serve")`` for a command); the docs table lists the faces of every row.
 FACES: dict[str, tuple[str, ...]] = {
-    "plugin": ("backend", "seed", "max_steps", "step_seconds", "reward", "kube", "plugin", "agents"),
+    "plugin": (
+        "backend",
+        "seed",
+        "max_steps",
+        "step_seconds",
+        "reward",
+        "kubernetes_version",
+        "kube",
+        "plugin",
+        "agents",
+    ),
     "run": ("episode", "cluster", "kube", "agents"),
     "batch": ("episode", "cluster", "kube"),
     "simulate": ("seed", "cluster", "replay"),
@@ -923,7 +951,7 @@ FACES: dict[str, tuple[str, ...]] = {
     "env": ("episode", "cluster", "learn"),
     "serve": ("seed", "cluster", "serve"),
     "mcp": ("seed", "cluster"),
-    "train": ("learn", "train", "reward", "step_seconds", "seed"),
+    "train": ("learn", "train", "reward", "step_seconds", "seed", "kubernetes_version"),
 }
 
 
@@ -946,7 +974,7 @@ def select(*names_or_groups: str, exclude: Iterable[str] = ()) -> tuple[Setting,
     """Rows by group (``"episode"``) or name (``"seed"``), in table order, minus ``exclude``.
 
     >>> [s.name for s in select("cluster", "seed")]
-    ['seed', 'cluster', 'nodes', 'node_cpu', 'node_memory', 'node_pods']
+    ['seed', 'cluster', 'nodes', 'node_cpu', 'node_memory', 'node_pods', 'kubernetes_version']
     """
     wanted = set(names_or_groups)
     unknown = wanted - set(GROUPS) - set(SETTINGS_BY_NAME)
@@ -1012,6 +1040,11 @@ class _Checked:
         return out
 
 
+def _node_rows() -> tuple[Setting, ...]:
+    """The cluster rows that describe nodes (a cluster file replaces them; the version goes with either)."""
+    return select("cluster", exclude=("cluster", "kubernetes_version"))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClusterSettings(_Checked):
     """Which cluster an episode runs on: a spec file, uniform nodes, or a real cluster's kubeconfig.
@@ -1031,15 +1064,14 @@ class ClusterSettings(_Checked):
     node_cpu: str | None = _row_field("node_cpu")
     node_memory: str | None = _row_field("node_memory")
     node_pods: int | None = _row_field("node_pods")
+    kubernetes_version: str | None = _row_field("kubernetes_version")
     kubeconfig: str | None = _row_field("kubeconfig")
     context: str | None = _row_field("context")
     kube_mode: str = _row_field("kube_mode")
 
     def __post_init__(self) -> None:
         self._check_fields()
-        given = [
-            s.flag for s in select("cluster", exclude=("cluster",)) if getattr(self, s.field) is not None
-        ]
+        given = [s.flag for s in _node_rows() if getattr(self, s.field) is not None]
         if self.file is not None and given:
             raise SettingError(
                 f"cluster={self.file!r}: a cluster file cannot be combined with {', '.join(given)}"
@@ -1052,7 +1084,7 @@ class ClusterSettings(_Checked):
 
     def uniform(self) -> dict[str, Any] | None:
         """The uniform node shape the node options describe (missing ones default), or None if none is set."""
-        if all(getattr(self, s.field) is None for s in select("cluster", exclude=("cluster",))):
+        if all(getattr(self, s.field) is None for s in _node_rows()):
             return None
         given = {
             "nodes": self.nodes,
@@ -1077,6 +1109,8 @@ class ClusterSettings(_Checked):
                 options["uniform"] = uniform
             elif intended is not None:
                 options["uniform"] = dict(intended)
+            if self.kubernetes_version is not None:
+                options["kubernetes_version"] = self.kubernetes_version
         elif backend == "kube":
             if self.kubeconfig:
                 options["kubeconfig"] = self.kubeconfig

@@ -138,7 +138,7 @@ def run_live_episode(
     if run_dir is not None:
         agent_dir = run_dir / AGENT_DIR
         agent_dir.mkdir(parents=True, exist_ok=True)
-    session = LiveSession.start(trace, seed=seed, spec=spec)
+    session = LiveSession.start(trace, seed=seed, spec=spec, cluster=settings.cluster)
     if on_session is not None:
         on_session(session)
     host = LiveHost(session)

@@ -14,15 +14,17 @@ from pytest_simarena.live.resources import RESOURCES, Resource
 
 Obj = dict[str, Any]
 
-KUBE_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-simarena"}
 METRICS_GROUP, METRICS_VERSION = "metrics.k8s.io", "v1beta1"
 AUTHORIZATION_GROUP = "authorization.k8s.io"
 
 
-def version() -> Obj:
-    """``/version``: the Kubernetes version the served API follows, marked as the embedded cluster."""
+def version(kubernetes_version: str) -> Obj:
+    """``/version``: the Kubernetes version the cluster plays (its kubernetesVersion), marked as embedded."""
+    major, minor = kubernetes_version.split(".")
     return {
-        **KUBE_VERSION,
+        "major": major,
+        "minor": minor,
+        "gitVersion": f"v{kubernetes_version}.0-simarena",
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2024-01-01T00:00:00Z",

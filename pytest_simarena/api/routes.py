@@ -185,7 +185,7 @@ class Router:
     # -- discovery and clock ------------------------------------------------------------------------------
     def _discovery(self, path: str) -> Any:
         if path == "/version":
-            return discovery.version()
+            return discovery.version(self.session.cluster.spec.kubernetes_version)
         if path == "/api":
             return discovery.core_versions(self.server_address)
         if path == "/apis":

@@ -5,7 +5,8 @@
 
 Options: ``seed`` (embedded: the simulator's one random generator), ``cluster`` (embedded: a cluster spec
 file, see ``ClusterSpec.from_file``), ``spec`` (a ``ClusterSpec``) or ``uniform`` (``{"nodes", "cpu",
-"memory", "pods"}``, as a trace's metadata notes its intended cluster); anything else is passed to the
+"memory", "pods"}``, as a trace's metadata notes its intended cluster), ``kubernetes_version`` (embedded:
+the version the cluster plays, over the spec's own); anything else is passed to the
 backend's constructor. ``kube`` is imported lazily so the kubernetes client is loaded only when used.
 """
 
@@ -41,6 +42,9 @@ def _embedded(options: dict[str, Any]) -> ClusterBackend:
         spec = ClusterSpec.uniform(
             int(uniform["nodes"]), uniform["cpu"], uniform["memory"], int(uniform.get("pods", 110))
         )
+    version = options.pop("kubernetes_version", None)
+    if version is not None:
+        spec = (spec if spec is not None else ClusterSpec.default()).with_version(version)
     seed = options.pop("seed", 0)
     backend: ClusterBackend = EmbeddedCluster(spec, seed=seed, **options)
     return backend
@@ -57,7 +61,7 @@ def _kube(options: dict[str, Any]) -> ClusterBackend:
     factory = getattr(module, "make_backend", None) or getattr(module, "KubeCluster", None)
     if factory is None:
         raise BackendUnavailable("the kube backend is not available in this version of pytest-simarena")
-    for embedded_only in ("spec", "cluster", "uniform"):
+    for embedded_only in ("spec", "cluster", "uniform", "kubernetes_version"):
         options.pop(embedded_only, None)
     backend: ClusterBackend = factory(**options)
     return backend

@@ -91,7 +91,13 @@ def run_preflight(args: argparse.Namespace) -> int:
 
 
 def run_parity(args: argparse.Namespace) -> int:
-    from pytest_simarena.backends.kube.parity import compare, replay, spec_from_nodes, verdicts
+    from pytest_simarena.backends.kube.parity import (
+        compare,
+        embedded_version,
+        replay,
+        spec_from_nodes,
+        verdicts,
+    )
     from pytest_simarena.backends.kube.preflight import EXIT_NO_CONFIG, EXIT_UNREACHABLE
     from pytest_simarena.backends.registry import make_backend
     from pytest_simarena.trace import load_trace
@@ -113,8 +119,9 @@ def run_parity(args: argparse.Namespace) -> int:
     rows = []
     try:
         spec = spec_from_nodes(real.virtual_nodes())
+        match = embedded_version(getattr(real, "version", None))
         for path, trace in zip(args.traces, traces, strict=True):
-            embedded = make_backend("embedded", spec=spec) if spec is not None else make_backend("embedded")
+            embedded = make_backend("embedded", spec=spec, kubernetes_version=match.embedded)
             e = verdicts(replay(embedded, trace, PARITY_PREFIX, seconds))
             r = verdicts(replay(real, trace, PARITY_PREFIX, seconds))
             rows.extend(compare(path, e, r))
@@ -133,7 +140,8 @@ def run_parity(args: argparse.Namespace) -> int:
             }
             for row in rows
         ]
-        print(json.dumps({"rows": out, "differ": len(differ)}, indent=2))
+        versions = {"real": match.server, "embedded": match.embedded, "same": match.same, "note": match.line}
+        print(json.dumps({"versions": versions, "rows": out, "differ": len(differ)}, indent=2))
         return EXIT_DIFFER if differ else 0
     from pytest_simarena.kubeview import format_table
 
@@ -147,6 +155,7 @@ def run_parity(args: argparse.Namespace) -> int:
         )
         for row in rows
     ]
+    print(match.line)
     print(format_table(("TRACE", "WORKLOAD", "EMBEDDED", "REAL", "PARITY"), table))
     for row in differ:
         note = f" ({row.note})" if row.note else ""

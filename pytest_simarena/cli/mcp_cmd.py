@@ -41,7 +41,7 @@ def run_mcp(args: argparse.Namespace) -> int:
     cluster = cluster_settings(args)
     spec = None if cluster.is_default else build_spec(cluster)  # default: the trace's own cluster
     seed = setting_values(args)["seed"]
-    session = LiveSession.start(find_trace(args.trace), seed=seed, spec=spec)
+    session = LiveSession.start(find_trace(args.trace), seed=seed, spec=spec, cluster=cluster)
     try:
         run_stdio(LiveHost(session))
         if args.out:

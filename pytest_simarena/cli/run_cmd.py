@@ -107,9 +107,10 @@ def _action_text(record: Any) -> str:
 
 def _reason(obs: Any) -> str:
     if obs.failed_scheduling:
-        # "0/3 nodes are available: 3 Insufficient cpu. preemption: ..." -> "3 Insufficient cpu"
-        head = str(obs.failed_scheduling).split(". preemption:")[0]
-        return head.split(" are available: ", 1)[-1]
+        # "0/3 nodes are available: 3 Insufficient cpu. [no new claims to deallocate, ]preemption: ..."
+        # -> "3 Insufficient cpu": the filter part ends at its period (FitError.Error, every version).
+        reasons = str(obs.failed_scheduling).split(" are available: ", 1)[-1]
+        return reasons.split(". ", 1)[0].rstrip(".")
     if obs.rejected:
         return "rejected"
     if obs.oom:

@@ -86,18 +86,22 @@ def register(subparsers: Any) -> None:
 
 
 def build_spec(cluster: ClusterSettings) -> ClusterSpec:
-    """The embedded cluster ``cluster`` describes: a spec file, uniform nodes, or the default nodes."""
+    """The embedded cluster ``cluster`` describes: a spec file, uniform nodes, or the default nodes.
+
+    ``cluster.kubernetes_version``, when set, is over the file's own kubernetesVersion.
+    """
     from pytest_simarena.backends.embedded import ClusterSpec
 
     if cluster.file is not None:
         path = Path(cluster.file)
         if not path.is_file():
             raise SimArenaError(f"{cluster.file}: cluster file not found")
-        return ClusterSpec.from_file(path)
-    uniform = cluster.uniform()
-    if uniform is None:
-        return ClusterSpec.default()
-    return ClusterSpec.uniform(uniform["nodes"], uniform["cpu"], uniform["memory"], uniform["pods"])
+        spec = ClusterSpec.from_file(path)
+    elif (uniform := cluster.uniform()) is not None:
+        spec = ClusterSpec.uniform(uniform["nodes"], uniform["cpu"], uniform["memory"], uniform["pods"])
+    else:
+        spec = ClusterSpec.default()
+    return spec.with_version(cluster.kubernetes_version)
 
 
 def _load(path_text: str) -> Trace:

@@ -72,7 +72,8 @@ class StepContext:
 
 
 def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None = None) -> Observation:
-    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action, no cleanup).
+    """Replay ``trace`` from scratch for ``step_seconds`` and observe (no action); the caller cleans the
+    prefix up right after (``run_trace(..., cleanup=True)``).
 
     ``key`` is the sha256 of the trace's bytes when the caller has it (a memoizing backend uses it).
     """
@@ -80,7 +81,8 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None 
     try:
         run_trace = getattr(backend, "run_trace", None)
         if run_trace is not None:  # the same sequence in one call (the embedded cluster may memoize it)
-            snapshot = run_trace(trace, ctx.prefix, ctx.step_seconds, key=key)
+            # Every caller cleans the prefix up right after observing (run_step, the RL env).
+            snapshot = run_trace(trace, ctx.prefix, ctx.step_seconds, key=key, cleanup=True)
         else:
             backend.prepare(ctx.prefix)
             backend.run_hooks("pre_start")
@@ -95,7 +97,7 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None 
             f"step {step}: {getattr(backend, 'name', 'backend')} backend raised {type(exc).__name__}: {exc}"
         ) from exc
     try:
-        return _observation(ctx, snapshot, trace, step)
+        return _observation(ctx, snapshot, trace, step, key)
     except SimArenaError as exc:
         raise StepError(f"step {step}: cannot read the trace being replayed: {exc}") from exc
 
@@ -110,24 +112,36 @@ _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, s
 
 def clear_step_memos() -> None:
     """Forget every memoized replay, observation and action (benchmarks start each figure cold)."""
+    from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
 
     REPLAYS.clear()
+    fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
 
 
-def _observation(ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int) -> Observation:
+def _observation(
+    ctx: StepContext, snapshot: ClusterSnapshot, trace: Trace, step: int, key: str | None = None
+) -> Observation:
     memo_key = getattr(snapshot, "memo_key", None)
     if memo_key is None:
         return build_observation(
-            snapshot, trace=trace, workload=ctx.workload, target=ctx.target, step=step, history=ctx.history
+            snapshot,
+            trace=trace,
+            workload=ctx.workload,
+            target=ctx.target,
+            step=step,
+            history=ctx.history,
+            trace_key=key,
         )
-    key = (memo_key, ctx.workload, ctx.target)
-    core = _OBSERVATIONS.get(key)
+    observed = (memo_key, ctx.workload, ctx.target)
+    core = _OBSERVATIONS.get(observed)
     if core is None:
-        core = build_observation(snapshot, trace=trace, workload=ctx.workload, target=ctx.target)
-        _OBSERVATIONS.put(key, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
+        core = build_observation(
+            snapshot, trace=trace, workload=ctx.workload, target=ctx.target, trace_key=key
+        )
+        _OBSERVATIONS.put(observed, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
     return replace(core, step=step, history=tuple(ctx.history), snapshot=snapshot)
 
 
@@ -414,6 +428,8 @@ def run_episode(
             "policyOptions": dict(settings.policy_options),
             # Only when set, so the run folders of default runs are as they always were.
             **({"isolated": True} if getattr(the_backend, "isolated", False) else {}),
+            # A real cluster's version (its /version gitVersion), beside clusterSpec.kubernetesVersion.
+            **_server_version(the_backend),
         },
     )
     if log is not None:
@@ -452,6 +468,14 @@ def _settings_for(
         # A policy object: its name is for the record only, it is not looked up.
         changes.setdefault("policy", base.policy)
     return base.replace(**changes) if changes else base
+
+
+def _server_version(backend: ClusterBackend) -> dict[str, Any]:
+    """``{"serverVersion": "v1.34.2"}`` for a real cluster that answered /version, else nothing."""
+    version = getattr(backend, "version", None)
+    if isinstance(version, dict) and version.get("gitVersion"):
+        return {"serverVersion": str(version["gitVersion"])}
+    return {}
 
 
 def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:

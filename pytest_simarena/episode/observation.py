@@ -24,7 +24,7 @@ failed_scheduling      str | None               latest FailedScheduling message 
 oom                    str | None               latest OOM kill, in words (container, pod, exit 137)
 backoff                str | None               latest BackOff / CrashLoopBackOff message
 rejected               str | None               latest rejection of the object itself (request > limit...)
-events                 tuple[dict]              the workload's events (core/v1 Event dicts), in order
+events                 Sequence[dict]           the workload's events (core/v1 Event dicts), in order
 nodes                  tuple[NodeView]          per node: allocatable and requested (others / ours)
 node_allocatable       NodeView | None          the largest node (by cpu, then memory)
 history                tuple[HistoryEntry]      previous steps: action type, blocked, reward
@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,7 +148,7 @@ class Observation:
     oom: str | None = None
     backoff: str | None = None
     rejected: str | None = None
-    events: tuple[Obj, ...] = ()
+    events: Sequence[Obj] = ()
     nodes: tuple[NodeView, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     snapshot: ClusterSnapshot | None = field(default=None, compare=False, repr=False)
@@ -370,6 +370,92 @@ def _backoff_message(pods: list[Obj], events: list[Obj]) -> str | None:
     return _latest_message(events, "BackOff")
 
 
+class LazyEvents(Sequence[Obj]):
+    """A workload's events, selected from the snapshot when first read (a fast replay's snapshot is made
+    by the full engine only then). Compares equal to the tuple it stands for."""
+
+    __slots__ = ("_items", "_make")
+
+    def __init__(self, make: Callable[[], list[Obj]]) -> None:
+        self._make: Callable[[], list[Obj]] | None = make
+        self._items: tuple[Obj, ...] = ()
+
+    def _all(self) -> tuple[Obj, ...]:
+        if self._make is not None:
+            self._items = tuple(self._make())
+            self._make = None
+        return self._items
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Obj]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyEvents):
+            other = other._all()
+        return self._all() == other
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+# (desired replicas, container views) by (the trace's sha256, workload): what a step reads from the trace.
+_TRACE_PARTS: dict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = {}
+
+
+def _fast_observation(
+    snapshot: ClusterSnapshot,
+    fast: Any,
+    *,
+    trace: Trace,
+    workload: WorkloadRef,
+    target: int,
+    step: int,
+    history: Iterable[HistoryEntry],
+    trace_key: str | None,
+) -> Observation:
+    """The observation of a fast replay (backends/embedded/fastpath.py): the same fields as
+    :func:`build_observation` computes from the snapshot, from the replay's computed outcome."""
+
+    def events() -> list[Obj]:
+        _, found = workload_view(snapshot, workload.kind, workload.namespace, workload.name)
+        return _workload_events(snapshot, workload, [p for p in found if isinstance(p, dict)])
+
+    parts = _TRACE_PARTS.get((trace_key, workload)) if trace_key is not None else None
+    if parts is None:
+        parts = (desired_replicas(trace, workload), container_views(trace, workload))
+        if trace_key is not None:
+            if len(_TRACE_PARTS) >= 1024:
+                _TRACE_PARTS.clear()
+            _TRACE_PARTS[(trace_key, workload)] = parts
+    bound = fast.bound
+    return Observation(
+        step=step,
+        time=float(snapshot.time),
+        workload=workload,
+        target=target,
+        desired=parts[0],
+        ready=bound,
+        pending=fast.total - bound,
+        running=bound,
+        total=fast.total,
+        containers=parts[1],
+        failed_scheduling=fast.failed_scheduling,
+        events=LazyEvents(events),
+        nodes=tuple(NodeView(*n) for n in fast.nodes),
+        history=tuple(history),
+        snapshot=snapshot,
+    )
+
+
 def build_observation(
     snapshot: ClusterSnapshot,
     *,
@@ -378,8 +464,29 @@ def build_observation(
     target: int,
     step: int = 0,
     history: Iterable[HistoryEntry] = (),
+    trace_key: str | None = None,
 ) -> Observation:
-    """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`)."""
+    """Summarize ``snapshot`` for ``workload`` (counts via :func:`pytest_simarena.kubeview.summarize`).
+
+    ``trace_key`` is the sha256 of ``trace``'s bytes when the caller has it: what is read from the
+    trace is then memoized by it."""
+    fast = getattr(snapshot, "fast", None)
+    if (
+        fast is not None
+        and fast.kind == workload.kind
+        and fast.namespace == workload.namespace
+        and fast.name == workload.name
+    ):
+        return _fast_observation(
+            snapshot,
+            fast,
+            trace=trace,
+            workload=workload,
+            target=target,
+            step=step,
+            history=history,
+            trace_key=trace_key,
+        )
     counts: dict[str, int] = {}
     # One pass over the snapshot for both the workload's summary and its pods (summarize() and
     # workload_pods() would each group every pod of the snapshot).

@@ -193,7 +193,8 @@ class LiveSession:
 
         The cluster is ``spec`` when given, else what ``cluster`` (the settings' cluster rows: a spec
         file or uniform nodes) says, else the cluster the trace was made for (its generator metadata),
-        else the default three nodes. ``seed`` seeds every random choice.
+        else the default three nodes. ``seed`` seeds every random choice. ``cluster``'s
+        kubernetes_version, when set, is over the spec's own.
         """
         from pytest_simarena.episode.target import intended_cluster
         from pytest_simarena.trace.catalog import find_trace
@@ -212,6 +213,10 @@ class LiveSession:
                 spec = ClusterSpec.uniform(
                     int(shape["nodes"]), shape["cpu"], shape["memory"], int(shape.get("pods", 110))
                 )
+        if cluster is not None and cluster.kubernetes_version is not None:
+            spec = (spec if spec is not None else ClusterSpec.default()).with_version(
+                cluster.kubernetes_version
+            )
         embedded = EmbeddedCluster(spec, seed=seed)
         embedded.start(loaded, LIVE_PREFIX)
         session = cls(loaded, embedded, seed=seed, safeguards=safeguards or DEFAULT_SAFEGUARDS, label=label)

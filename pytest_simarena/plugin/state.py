@@ -38,6 +38,7 @@ class SessionState:
                 kubeconfig=self.settings.kubeconfig,
                 context=self.settings.context,
                 kube_mode=self.settings.kube_mode,
+                kubernetes_version=self.settings.kubernetes_version,
             )
         return self._pool
 

@@ -16,7 +16,6 @@ The heuristic reads the observation as an operator would read ``kubectl describe
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import random
 from collections.abc import Sequence
@@ -41,22 +40,36 @@ def pod_request(observation: Observation, resource: str) -> int:
     return observation.pod_request(resource)
 
 
-def _capacity(nodes: Sequence[NodeView], resource: str, size: int, other: int) -> int:
-    """How many pods of ``size`` (and ``other`` of the other resource) fit in the nodes' free room."""
-    count = 0
-    for node in nodes:
-        free_cpu = node.cpu - node.cpu_requested_by_others
-        free_mem = node.memory - node.memory_requested_by_others
-        free_pods = node.pods - node.pods_placed_by_others
-        if resource == "cpu":
-            free, free_other = free_cpu, free_mem
+def _rows(
+    nodes: Sequence[NodeView], resource: str, busy: tuple[int, int, int] | None = None
+) -> list[tuple[int, int, int]]:
+    """Per node (free room of ``resource``, of the other resource, free pod slots), with others' requests
+    taken as ``busy`` (cpu, memory, pods) on every node when given, else as each node has them."""
+    rows = []
+    for n in nodes:
+        if busy is None:
+            free_cpu = n.cpu - n.cpu_requested_by_others
+            free_mem = n.memory - n.memory_requested_by_others
+            free_pods = n.pods - n.pods_placed_by_others
         else:
-            free, free_other = free_mem, free_cpu
+            free_cpu, free_mem, free_pods = n.cpu - busy[0], n.memory - busy[1], n.pods - busy[2]
+        rows.append((free_cpu, free_mem, free_pods) if resource == "cpu" else (free_mem, free_cpu, free_pods))
+    return rows
+
+
+def _fits(rows: list[tuple[int, int, int]], size: int, other: int) -> int:
+    count = 0
+    for free, free_other, free_pods in rows:
         fits = free // size if size > 0 else free_pods
         if other > 0:
             fits = min(fits, free_other // other)
         count += max(0, min(fits, free_pods))
     return count
+
+
+def _capacity(nodes: Sequence[NodeView], resource: str, size: int, other: int) -> int:
+    """How many pods of ``size`` (and ``other`` of the other resource) fit in the nodes' free room."""
+    return _fits(_rows(nodes, resource), size, other)
 
 
 def fitting_request(observation: Observation, resource: str) -> int | None:
@@ -71,29 +84,26 @@ def fitting_request(observation: Observation, resource: str) -> int | None:
     busiest_cpu = max((n.cpu_requested_by_others for n in observation.nodes), default=0)
     busiest_mem = max((n.memory_requested_by_others for n in observation.nodes), default=0)
     busiest_pods = max((n.pods_placed_by_others for n in observation.nodes), default=0)
-    nodes = [
-        dataclasses.replace(
-            n,
-            cpu_requested_by_others=busiest_cpu,
-            memory_requested_by_others=busiest_mem,
-            pods_placed_by_others=busiest_pods,
-        )
-        for n in observation.nodes
-    ]
+    # Each node's free room, computed once for the whole search below.
+    rows = _rows(observation.nodes, resource, (busiest_cpu, busiest_mem, busiest_pods))
+
+    def capacity(size: int, other: int) -> int:
+        return _fits(rows, size, other)
+
     target = max(observation.target, 1)
     other = pod_request(observation, "memory" if resource == "cpu" else "cpu")
-    hi = max(((n.cpu if resource == "cpu" else n.memory) for n in nodes), default=0)
+    hi = max(((n.cpu if resource == "cpu" else n.memory) for n in observation.nodes), default=0)
     if hi <= 0:
         return None
-    if _capacity(nodes, resource, 1, other) < target:
+    if capacity(1, other) < target:
         other = 0
-        if _capacity(nodes, resource, 1, 0) < target:
+        if capacity(1, 0) < target:
             return None
     lo = 1
     # Binary search for the largest size whose capacity still reaches the target (capacity falls with size).
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if _capacity(nodes, resource, mid, other) >= target:
+        if capacity(mid, other) >= target:
             lo = mid
         else:
             hi = mid - 1

@@ -7,6 +7,7 @@ Pure data and file-system lookups; no pytest. The plugin turns each case into a 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import glob
 import hashlib
 import re
@@ -63,11 +64,12 @@ class ClusterChoice:
     cpu: str = "16"
     memory: str = "32Gi"
     pods: int = 110
+    kubernetes_version: str | None = None  # the case's own (cluster map key kubernetesVersion)
 
     @property
     def key(self) -> tuple[Any, ...]:
         """Hashable identity (cases with equal keys may share one cluster)."""
-        return (self.kind, self.path, self.nodes, self.cpu, self.memory, self.pods)
+        return (self.kind, self.path, self.nodes, self.cpu, self.memory, self.pods, self.kubernetes_version)
 
     def describe(self) -> str:
         if self.kind == "default":
@@ -237,16 +239,36 @@ def resolve_traces(spec: str, *, base: Path, ctx: Context) -> list[Path]:
 
 
 def _cluster(raw: Any, base: Path) -> ClusterChoice:
-    if isinstance(raw, str):
-        if raw == "default":
-            return DEFAULT_CLUSTER
-        path = Path(raw) if Path(raw).is_absolute() else base / raw
-        if not path.is_file():
-            raise LookupError(f"cluster file {raw!r} not found (relative to {base})")
-        return ClusterChoice("file", str(path.resolve()))
-    return ClusterChoice.uniform(
-        raw.get("nodes", 3), raw.get("cpu", "16"), raw.get("memory", "32Gi"), raw.get("pods", 110)
-    )
+    if isinstance(raw, dict):
+        # A map: node fields (uniform nodes), or {file: path}; either may add kubernetesVersion, which alone
+        # is the default cluster at that version.
+        rest = {k: v for k, v in raw.items() if k != "kubernetesVersion"}
+        if "file" in rest and len(rest) > 1:
+            others = ", ".join(sorted(k for k in rest if k != "file"))
+            raise LookupError(f"file: a cluster file cannot be combined with {others}")
+        if "file" in rest:
+            choice = _cluster(str(rest["file"]), base)
+        elif not rest:
+            choice = DEFAULT_CLUSTER
+        else:
+            choice = ClusterChoice.uniform(
+                rest.get("nodes", 3), rest.get("cpu", "16"), rest.get("memory", "32Gi"), rest.get("pods", 110)
+            )
+        if "kubernetesVersion" not in raw:
+            return choice
+        from pytest_simarena.backends.embedded.versions import check_version
+
+        try:
+            version = check_version(raw["kubernetesVersion"])
+        except ValueError as exc:
+            raise LookupError(f"kubernetesVersion: {exc}") from None
+        return dataclasses.replace(choice, kubernetes_version=version)
+    if raw == "default":
+        return DEFAULT_CLUSTER
+    path = Path(raw) if Path(raw).is_absolute() else base / raw
+    if not path.is_file():
+        raise LookupError(f"cluster file {raw!r} not found (relative to {base})")
+    return ClusterChoice("file", str(path.resolve()))
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ No pytest here: the plugin's items and fixtures, the benchmarks and any script c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shutil
 import time
@@ -76,10 +77,12 @@ def spec_for(choice: ClusterChoice) -> ClusterSpec:
 
     if choice.kind == "file":
         assert choice.path is not None
-        return ClusterSpec.from_file(choice.path)
-    if choice.kind == "uniform":
-        return ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
-    return ClusterSpec.default()
+        spec = ClusterSpec.from_file(choice.path)
+    elif choice.kind == "uniform":
+        spec = ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
+    else:
+        spec = ClusterSpec.default()
+    return spec.with_version(choice.kubernetes_version)
 
 
 class ClusterPool:
@@ -96,8 +99,11 @@ class ClusterPool:
         kubeconfig: str | None = None,
         context: str | None = None,
         kube_mode: str | None = None,
+        kubernetes_version: str | None = None,
     ) -> None:
         self.backend = backend
+        # The embedded clusters' version when a case's cluster does not name one (a file's own is below it).
+        self.kubernetes_version = kubernetes_version
         self.kubeconfig = kubeconfig
         self.context = context
         self.kube_mode = kube_mode
@@ -140,6 +146,8 @@ class ClusterPool:
             if self.kube_mode:
                 options["mode"] = self.kube_mode
             return make_backend(self.backend, **options)
+        if choice.kubernetes_version is None and self.kubernetes_version is not None:
+            choice = dataclasses.replace(choice, kubernetes_version=self.kubernetes_version)
         return make_backend("embedded", spec=spec_for(choice), seed=seed)
 
     def close(self) -> None:

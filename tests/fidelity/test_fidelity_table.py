@@ -43,15 +43,36 @@ Obj = dict[str, Any]
 GPU_TAINT = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 
 
-def fit_error(nodes: int, reasons: str, preemption: str | None = None) -> str:
-    """The FitError text of k8s §1.2, with the counts written out by the case (not computed)."""
+# The cluster's default Kubernetes version is the newest supported one; the cases below expect its texts.
+NEWEST = "1.37"
+
+
+def fit_error(nodes: int, reasons: str, preemption: str | None = None, version: str = NEWEST) -> str:
+    """The FitError text of k8s §1.2, with the counts written out by the case (not computed).
+
+    From 1.34 DynamicResourceAllocation is on by default and its PostFilter says "no new claims to
+    deallocate" before DefaultPreemption's part, joined with ", " (dynamicresources.go PostFilter,
+    framework.go RunPostFilterPlugins; CHANGELOG-1.35.md: DRA GA in 1.34).
+    """
     pre = preemption or f"{nodes} No preemption victims found for incoming pod"
-    return f"0/{nodes} nodes are available: {reasons}. preemption: 0/{nodes} nodes are available: {pre}."
+    dra = "no new claims to deallocate, " if int(version.split(".")[1]) >= 34 else ""
+    return f"0/{nodes} nodes are available: {reasons}. {dra}preemption: 0/{nodes} nodes are available: {pre}."
 
 
-CPU3 = fit_error(3, "3 Insufficient cpu")
-MEM3 = fit_error(3, "3 Insufficient memory")
 CPU1 = fit_error(1, "1 Insufficient cpu")
+
+
+def not_helpful(nodes: int) -> str:
+    """DefaultPreemption's text for nodes it skips (UnschedulableAndUnresolvable), k8s §1.2."""
+    return f"{nodes} Preemption is not helpful for scheduling"
+
+
+# A pod larger than every node's whole allocatable: from 1.34 NodeResourcesFit marks such a node
+# UnschedulableAndUnresolvable (noderesources/fit.go fitsRequest InsufficientResource.Unresolvable,
+# PR 131345), so preemption does not consider it: "not helpful" instead of "No preemption victims found".
+CPU3_OVER = fit_error(3, "3 Insufficient cpu", not_helpful(3))
+MEM3_OVER = fit_error(3, "3 Insufficient memory", not_helpful(3))
+CPU1_OVER = fit_error(1, "1 Insufficient cpu", not_helpful(1))
 
 
 @dataclass(frozen=True)
@@ -112,8 +133,8 @@ def _exact_cpu() -> None:
 def _one_milli_over() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, cpu="16001m")])), 10)
     pods = pods_of(snap, "web")
-    assert_pending_with(pods, snap, CPU3)
-    assert_failed_scheduling_event(snap, name_of(pods[0]), CPU3)
+    assert_pending_with(pods, snap, CPU3_OVER)
+    assert_failed_scheduling_event(snap, name_of(pods[0]), CPU3_OVER)
 
 
 @case("fit-memory-exact-32Gi-runs[k8s-1.1]")
@@ -125,7 +146,7 @@ def _exact_memory() -> None:
 @case("fit-memory-one-byte-over-pending[k8s-1.1,1.2]")
 def _memory_over() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, memory=str(32 * 2**30 + 1))])), 10)
-    assert_pending_with(pods_of(snap, "web"), snap, MEM3)
+    assert_pending_with(pods_of(snap, "web"), snap, MEM3_OVER)
 
 
 @case("fit-second-pod-one-millicore-over-on-used-node[k8s-1.1]")
@@ -158,7 +179,7 @@ def _allocatable() -> None:
     spec = ClusterSpec([kwok_group("r", 1, "16", "32Gi", allocatable={"cpu": "15500m"})])
     tr = trace((0, [deployment("whole", 1, cpu="16")]), (5, [deployment("most", 1, cpu="15500m")]))
     _, snap = replay(tr, 15, spec)
-    assert_pending_with(pods_of(snap, "whole"), snap, CPU1)
+    assert_pending_with(pods_of(snap, "whole"), snap, CPU1_OVER)
     assert_running_ready(pods_of(snap, "most"))
 
 
@@ -179,7 +200,7 @@ def _init_max_fits() -> None:
 def _init_max_over() -> None:
     dep = deployment("web", 1, containers=[container(cpu="1")], init=[container("init", cpu="17")])
     _, snap = replay(trace((0, [dep])), 10, one_node())
-    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1_OVER)
 
 
 @case("overhead-without-RuntimeClass-rejected-FailedCreate[k15-5,k8s-2.4]")
@@ -229,27 +250,31 @@ def _sidecar() -> None:
     sidecar = {**container("proxy", cpu="1"), "restartPolicy": "Always"}
     dep = deployment("web", 1, cpu="16", init=[sidecar])
     _, snap = replay(trace((0, [dep])), 10, one_node())
-    assert_pending_with(pods_of(snap, "web"), snap, CPU1)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU1_OVER)
 
 
 @case("fit-mixed-reasons-sorted-as-strings[k8s-1.2]")
 def _mixed_sorted() -> None:
     spec = ClusterSpec([kwok_group("cpu-poor", 3, "2", "32Gi"), kwok_group("mem-poor", 1, "16", "1Gi")])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="4", memory="2Gi")])), 10, spec)
-    # "1 Insufficient memory" sorts before "3 Insufficient cpu": sort.Strings on "<count> <reason>"
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "1 Insufficient memory, 3 Insufficient cpu"))
+    # "1 Insufficient memory" sorts before "3 Insufficient cpu": sort.Strings on "<count> <reason>"; every
+    # node is smaller than the pod (4 cpu > 2, 2Gi > 1Gi), so none is a preemption candidate (1.34+)
+    expected = fit_error(4, "1 Insufficient memory, 3 Insufficient cpu", not_helpful(4))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-one-node-reports-every-failing-resource[k8s-1.1]")
 def _both_reasons() -> None:
     _, snap = replay(trace((0, [deployment("web", 1, cpu="2", memory="2Gi")])), 10, one_node("1", "1Gi"))
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(1, "1 Insufficient cpu, 1 Insufficient memory"))
+    expected = fit_error(1, "1 Insufficient cpu, 1 Insufficient memory", not_helpful(1))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-seed-cpu-and-memory-both-over[k8s-1.2]")
 def _cpu_and_memory() -> None:
     _, snap = replay(trace((0, [deployment("web", 3, cpu="17", memory="33Gi")])), 10)
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(3, "3 Insufficient cpu, 3 Insufficient memory"))
+    expected = fit_error(3, "3 Insufficient cpu, 3 Insufficient memory", not_helpful(3))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-pod-count-and-cpu-both-reported-by-one-node[k8s-1.1]")
@@ -257,7 +282,9 @@ def _pods_and_cpu() -> None:
     tr = trace((0, [deployment("first", 1)]), (5, [deployment("web", 1, cpu="17")]))
     _, snap = replay(tr, 15, one_node(pods=1))
     assert_running_ready(pods_of(snap, "first"))
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(1, "1 Insufficient cpu, 1 Too many pods"))
+    # one unresolvable resource makes the node's status UnschedulableAndUnresolvable (fit.go Filter)
+    expected = fit_error(1, "1 Insufficient cpu, 1 Too many pods", not_helpful(1))
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-reasons-sort-as-strings-10-before-2[k8s-1.2]")
@@ -265,7 +292,13 @@ def _sort_ten() -> None:
     # sort.Strings, not a numeric sort: "10 Too many pods" < "2 Insufficient cpu"
     spec = ClusterSpec([kwok_group("full", 10, "16", "32Gi", pods=0), kwok_group("tiny", 2, "1", "32Gi")])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="2")])), 10, spec)
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(12, "10 Too many pods, 2 Insufficient cpu"))
+    # "Too many pods" is never unresolvable (fitsRequest sets no Unresolvable for pods); 2 cpu > 1 is
+    expected = fit_error(
+        12,
+        "10 Too many pods, 2 Insufficient cpu",
+        "10 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling",
+    )
+    assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
 @case("fit-memory-decimal-vs-binary-units[k8s-1.1,3]")
@@ -274,7 +307,7 @@ def _units() -> None:
     tr = trace((0, [deployment("fits", 1, memory="1073M")]), (5, [deployment("over", 1, memory="1074M")]))
     _, snap = replay(tr, 15, ClusterSpec([kwok_group("a", 1, "16", "1Gi"), kwok_group("b", 1, "16", "1Gi")]))
     assert_running_ready(pods_of(snap, "fits"))
-    assert_pending_with(pods_of(snap, "over"), snap, fit_error(2, "2 Insufficient memory"))
+    assert_pending_with(pods_of(snap, "over"), snap, fit_error(2, "2 Insufficient memory", not_helpful(2)))
 
 
 @case("fit-sub-millicore-request-rounds-up-to-1m[k8s-1.1,3]")
@@ -323,7 +356,7 @@ def _taint() -> None:
     spec = ClusterSpec([kwok_group("gpu", 3, "16", "32Gi", taints=[GPU_TAINT])])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
     expected = fit_error(
-        3, "3 node(s) had untolerated taint {dedicated: gpu}", "3 Preemption is not helpful for scheduling"
+        3, "3 node(s) had untolerated taint(s)", "3 Preemption is not helpful for scheduling"
     )
     assert_pending_with(pods_of(snap, "web"), snap, expected)
 
@@ -341,7 +374,7 @@ def _no_execute() -> None:
     spec = ClusterSpec([kwok_group("x", 1, "16", "32Gi", taints=[{**GPU_TAINT, "effect": "NoExecute"}])])
     _, snap = replay(trace((0, [deployment("web", 1, cpu="1")])), 10, spec)
     expected = fit_error(
-        1, "1 node(s) had untolerated taint {dedicated: gpu}", "1 Preemption is not helpful for scheduling"
+        1, "1 node(s) had untolerated taint(s)", "1 Preemption is not helpful for scheduling"
     )
     assert_pending_with(pods_of(snap, "web"), snap, expected)
 
@@ -360,11 +393,10 @@ def _taint_and_cpu() -> None:
         [kwok_group("gpu", 1, "64", "256Gi", taints=[GPU_TAINT]), kwok_group("small", 2, "2", "8Gi")]
     )
     _, snap = replay(trace((0, [deployment("web", 1, cpu="4")])), 10, spec)
-    expected = fit_error(
-        3,
-        "1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu",
-        "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod",
-    )
+    # From 1.35 the taint reason names no taint (taint_toleration.go Filter, PR 134740); the small nodes are
+    # smaller than the pod (4 cpu > 2), so they are unresolvable too from 1.34: every node is "not helpful".
+    # tests/fidelity/test_fidelity_versions.py shows the 1.33 text, where the preemption part splits.
+    expected = fit_error(3, "1 node(s) had untolerated taint(s), 2 Insufficient cpu", not_helpful(3))
     assert_pending_with(pods_of(snap, "web"), snap, expected)
 
 
@@ -437,7 +469,7 @@ def _fifo() -> None:
 @case("retry-node-added-frees-pending-pod[k8s-1.4]")
 def _node_added() -> None:
     c, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 60)
-    assert_pending_with(pods_of(snap, "web"), snap, CPU3)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU3_OVER)
     c.add_node("big-0", "32", "64Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
     c.run(15)  # a Node add requeues pods rejected by NodeResourcesFit; backoff is at most 10 s
     (pod,) = pods_of(c.observe(PREFIX), "web")
@@ -451,10 +483,11 @@ def _node_added_small() -> None:
     c.add_node("extra-0", "16", "32Gi", labels={"type": "virtual"}, taints=[KWOK_TAINT])
     c.run(400)  # by the 5-minute unschedulable flush at the latest, the new node is in the message
     snap = c.observe(PREFIX)
-    assert_pending_with(pods_of(snap, "web"), snap, fit_error(4, "4 Insufficient cpu"))
+    cpu4 = fit_error(4, "4 Insufficient cpu", not_helpful(4))
+    assert_pending_with(pods_of(snap, "web"), snap, cpu4)
     # a changed message is a new Event object; the old one keeps its count (k8s §1.4)
     evs = events_for(snap, name_of(pods_of(snap, "web")[0]), "FailedScheduling")
-    assert sorted(e["message"] for e in evs) == [CPU3, fit_error(4, "4 Insufficient cpu")]
+    assert sorted(e["message"] for e in evs) == [CPU3_OVER, cpu4]
 
 
 @case("events-FailedScheduling-series-count-as-events-k8s-io[k15-2,k8s-1.3,1.4]")
@@ -560,7 +593,7 @@ def _all_pending_status() -> None:
         "MinimumReplicasUnavailable",
         "Deployment does not have minimum availability.",
     )
-    assert_pending_with(pods_of(snap, "web"), snap, CPU3)
+    assert_pending_with(pods_of(snap, "web"), snap, CPU3_OVER)
 
 
 @case("deployment-healthy-conditions-and-events[k8s-6.3,6.5,2.4]")
@@ -842,7 +875,7 @@ def _sts_blocked() -> None:
     _, snap = replay(trace((0, [statefulset("db", 3, cpu="17")])), 120)
     pods = pods_of(snap, "db")
     assert [name_of(p) for p in pods] == ["db-0"]  # db-1 waits for db-0 Running and Ready
-    assert_pending_with(pods, snap, CPU3)
+    assert_pending_with(pods, snap, CPU3_OVER)
 
 
 @case("statefulset-unblocked-by-a-new-node-then-creates-the-rest[issue4-controllers,k8s-1.4]")
@@ -898,7 +931,7 @@ def _defaulted() -> None:
     assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "17", "memory": "1Gi"}
     template = workload(snap, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]
     assert "requests" not in template["resources"]  # the template keeps what the user wrote
-    assert_pending_with([pod], snap, CPU3)
+    assert_pending_with([pod], snap, CPU3_OVER)
 
 
 @case("request-greater-than-limit-rejected-by-the-API[k8s-2.3,9.C]")
@@ -1159,11 +1192,13 @@ def _exact_sum_over() -> None:
 def _one_period() -> None:
     # pkg/scheduler/framework/types.go FitError.Error: filter histogram with SeparatorFormat " %v.", then the
     # PostFilter message appended as " %v" (no period; kubernetes issue 123301, fixed by 1.30). The nested
-    # preemption FitError ends in its own single ".".
+    # preemption FitError ends in its own single ".". (1.37: DynamicResources' PostFilter reason comes
+    # first, and a 17-cpu pod on 16-cpu nodes is not helped by preemption; test_fidelity_versions.py has
+    # each version.)
     _, snap = replay(trace((0, [deployment("web", 1, cpu="17")])), 10)
     text = (
-        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-        "3 No preemption victims found for incoming pod."
+        "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: "
+        "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     )
     pods = pods_of(snap, "web")
     assert_pending_with(pods, snap, text)
@@ -1177,8 +1212,10 @@ def _never_one_period() -> None:
     dep = deployment("web", 1, cpu="17")
     dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
     _, snap = replay(trace((0, [dep])), 10)
+    # RunPostFilterPlugins joins DynamicResources' reason (1.34+) and this one with ", ".
     text = (
-        "0/3 nodes are available: 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+        "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, "
+        "preemption: not eligible due to preemptionPolicy=Never."
     )
     assert_pending_with(pods_of(snap, "web"), snap, text)
 

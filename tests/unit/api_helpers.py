@@ -19,6 +19,7 @@ import pytest
 
 from pytest_simarena.api import ApiServer
 from pytest_simarena.live import LiveSession
+from pytest_simarena.settings import ClusterSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 CANONICAL = ROOT / "traces" / "canonical"
@@ -88,8 +89,10 @@ class Served:
 
 
 @contextmanager
-def served(trace: str = "slightly-bad-cpu", *, seed: int = 1, **options: Any) -> Iterator[Served]:
-    session = LiveSession.start(CANONICAL / f"{trace}.sktrace", seed=seed)
+def served(
+    trace: str = "slightly-bad-cpu", *, seed: int = 1, cluster: ClusterSettings | None = None, **options: Any
+) -> Iterator[Served]:
+    session = LiveSession.start(CANONICAL / f"{trace}.sktrace", seed=seed, cluster=cluster)
     with (
         tempfile.TemporaryDirectory(prefix="simarena-api-test-") as tmp,
         ApiServer(session, **options) as server,

@@ -11,8 +11,8 @@ import pytest
 from pytest_simarena.cli import main
 
 CPU3 = (
-    "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-    "3 No preemption victims found for incoming pod."
+    "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: "
+    "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
 )
 
 

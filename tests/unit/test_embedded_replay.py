@@ -61,8 +61,8 @@ def test_dsb_scaling_peak_on_default_and_small_clusters(shared_traces: Path) -> 
     ]
     for pod in pending:
         assert pod["status"]["conditions"][0]["message"] == (
-            "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-            "3 No preemption victims found for incoming pod."
+            "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: "
+            "0/3 nodes are available: 3 No preemption victims found for incoming pod."
         )
     nginx = next(
         w for w in snap.workloads if w["kind"] == "Deployment" and w["metadata"]["name"] == "nginx-thrift"

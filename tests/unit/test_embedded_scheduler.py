@@ -17,9 +17,11 @@ def test_seed_cpu_slight_three_pending_with_exact_message() -> None:
     _, snap = run(trace((0, [deployment(cpu="17000m", memory="2Gi")])), 120)
     pods = pods_of(snap, "web-")
     assert [p["status"]["phase"] for p in pods] == ["Pending"] * 3
+    # The default cluster plays 1.37 (versions.py): DynamicResources' PostFilter reason first, and 17 cpu is
+    # more than a node's whole allocatable, so preemption is "not helpful" on every node.
     expected = (
-        "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
-        "3 No preemption victims found for incoming pod."
+        "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: "
+        "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     )
     for pod in pods:
         (cond,) = pod["status"]["conditions"]
@@ -39,7 +41,9 @@ def test_memory_over_node_is_insufficient_memory() -> None:
     _, snap = run(trace((0, [deployment(cpu="1", memory="33Gi")])), 60)
     assert phases(snap, "web-") == ["Pending"] * 3
     msg = pods_of(snap, "web-")[0]["status"]["conditions"][0]["message"]
-    assert msg.startswith("0/3 nodes are available: 3 Insufficient memory. preemption:")
+    assert msg.startswith(
+        "0/3 nodes are available: 3 Insufficient memory. no new claims to deallocate, preemption:"
+    )
 
 
 def test_request_equal_to_allocatable_fits_and_runs_ready() -> None:
@@ -69,8 +73,8 @@ def test_too_many_pods_counts_even_zero_request_pods() -> None:
     assert phases(snap, "web-") == ["Pending", "Running", "Running"]
     (pending,) = [p for p in pods_of(snap, "web-") if p["status"]["phase"] == "Pending"]
     assert pending["status"]["conditions"][0]["message"] == (
-        "0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
-        "1 No preemption victims found for incoming pod."
+        "0/1 nodes are available: 1 Too many pods. no new claims to deallocate, preemption: "
+        "0/1 nodes are available: 1 No preemption victims found for incoming pod."
     )
 
 
@@ -85,8 +89,8 @@ def test_reasons_are_sorted_as_strings_and_counted_per_node() -> None:
     _, snap = run(trace((0, [deployment(replicas=1, cpu="4", memory="2Gi")])), 5, spec)
     msg = pods_of(snap, "web-")[0]["status"]["conditions"][0]["message"]
     assert msg == (
-        "0/4 nodes are available: 1 Insufficient memory, 3 Insufficient cpu. preemption: 0/4 nodes are "
-        "available: 4 No preemption victims found for incoming pod."
+        "0/4 nodes are available: 1 Insufficient memory, 3 Insufficient cpu. no new claims to deallocate, "
+        "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling."
     )
 
 
@@ -98,15 +102,15 @@ def test_untolerated_taint_and_selector_are_unresolvable() -> None:
     cluster.run(5)
     (pod,) = cluster.observe(None).pods
     assert pod["status"]["conditions"][0]["message"] == (
-        "0/3 nodes are available: 3 node(s) had untolerated taint {kwok-provider: true}. preemption: "
-        "0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+        "0/3 nodes are available: 3 node(s) had untolerated taint(s). no new claims to deallocate, "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     )
     # Nodes without the type=virtual label: the driver's nodeSelector does not match.
     plain = ClusterSpec.uniform(2, "16", "32Gi", labels={"type": "real"})
     _, snap = run(trace((0, [deployment(replicas=1)])), 5, plain)
     assert pods_of(snap, "web-")[0]["status"]["conditions"][0]["message"] == (
-        "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: "
-        "0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. no new claims to "
+        "deallocate, preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
     )
 
 
@@ -204,6 +208,7 @@ def test_fit_error_format_mixed_preemption_statuses() -> None:
         4,
         {"Insufficient cpu": 3, "node(s) had untolerated taint {a: b}": 1},
         {"No preemption victims found for incoming pod": 3, "Preemption is not helpful for scheduling": 1},
+        "1.33",
     )
     assert text == (
         "0/4 nodes are available: 1 node(s) had untolerated taint {a: b}, 3 Insufficient cpu. preemption: "

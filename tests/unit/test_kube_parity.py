@@ -9,6 +9,7 @@ from pytest_simarena.backends.kube.parity import (
     KWOK_NOTE,
     Verdict,
     compare,
+    embedded_version,
     replay,
     scheduling_reasons,
     spec_from_nodes,
@@ -84,3 +85,19 @@ def test_spec_from_nodes_rebuilds_the_same_capacities() -> None:
     assert group.labels == {"type": "virtual"}
     assert group.taints == [{"key": "kwok-provider", "value": "true", "effect": "NoSchedule"}]
     assert spec_from_nodes([]) is None
+
+
+def test_the_embedded_side_plays_the_servers_version_or_says_why_not() -> None:
+    same = embedded_version({"major": "1", "minor": "34", "gitVersion": "v1.34.2"})
+    assert (same.server, same.embedded, same.same) == ("v1.34.2", "1.34", True)
+    assert same.line == "versions: real v1.34.2, embedded 1.34 (the same rules)"
+    eks = embedded_version({"major": "1", "minor": "35+", "gitVersion": "v1.35.1-eks-3025e55"})
+    assert (eks.embedded, eks.same) == ("1.35", True)
+    old = embedded_version({"major": "1", "minor": "31", "gitVersion": "v1.31.4"})
+    assert (old.embedded, old.same) == ("1.37", False)
+    assert old.line == (
+        "versions: real v1.31.4 (Kubernetes 1.31) is outside the supported 1.33..1.37; the embedded side "
+        "plays 1.37, so version-dependent texts may differ"
+    )
+    hidden = embedded_version({})
+    assert (hidden.server, hidden.same) == ("unknown", False)

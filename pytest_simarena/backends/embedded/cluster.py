@@ -36,6 +36,7 @@ from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
 from .events import EventRecorder
+from .fastpath import fast_replay, fast_step
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
 from .memo import REPLAYS
@@ -88,6 +89,18 @@ def _trace_key(trace: Trace) -> str:
     return hashlib.sha256(dumps(trace)).hexdigest()
 
 
+_CUSTOMIZED: dict[type, bool] = {}
+
+
+def _customized(cls: type[EmbeddedCluster]) -> bool:
+    """Whether a subclass changes how a replay runs (then it runs, never the fast path)."""
+    found = _CUSTOMIZED.get(cls)
+    if found is None:
+        names = ("prepare", "start", "advance", "run", "observe", "cleanup", "apply_virtual", "new_pod")
+        found = _CUSTOMIZED[cls] = any(getattr(cls, n) is not getattr(EmbeddedCluster, n) for n in names)
+    return found
+
+
 # Guard against a controller bug turning into an endless loop within one simulated instant.
 MAX_RECONCILE_ROUNDS = 10_000
 
@@ -105,6 +118,8 @@ class EmbeddedCluster:
     """
 
     name = "embedded"
+    # Isolated replays of the shapes backends/embedded/fastpath.py covers are computed, not simulated.
+    fast = True
 
     def __init__(
         self,
@@ -129,7 +144,7 @@ class EmbeddedCluster:
         """The pristine seeded cluster: clock, RNG, nodes, empty object store (hooks are kept)."""
         self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
-        self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound)
+        self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound, self.spec.kubernetes_version)
         self.kubelet = Kubelet(
             self.clock,
             self.recorder,
@@ -151,6 +166,7 @@ class EmbeddedCluster:
                 proto.shape_key = _shape_key(proto)  # computed once per spec, shared by every cluster
             self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
         self._pristine = True
+        self.pristine_rng = self.clock.rng.getstate()  # where a fast replay's draws start
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:
@@ -194,6 +210,12 @@ class EmbeddedCluster:
             raise SimArenaError(
                 f"prefix {prefix!r} is already replaying a trace; call cleanup({prefix!r}) first"
             )
+        self.adopt_epoch(trace)
+        replay = Replay(self, trace, prefix, speed)
+        self.replays[prefix] = replay
+
+    def adopt_epoch(self, trace: Trace) -> None:
+        """The first replay on a fresh cluster sets the simulated epoch; the cluster is then in use."""
         if not self._used and self.clock.now == 0:
             # The simulated epoch is the trace's first timestamp, so event times read like the recording.
             origin = trace_origin(trace)
@@ -206,8 +228,6 @@ class EmbeddedCluster:
             if origin > 0:
                 self.clock.set_epoch(origin)
         self._used = True
-        replay = Replay(self, trace, prefix, speed)
-        self.replays[prefix] = replay
 
     def advance(self, seconds: float) -> None:
         self.run(seconds)
@@ -232,9 +252,19 @@ class EmbeddedCluster:
         )
 
     def run_trace(
-        self, trace: Trace, prefix: str = DEFAULT_PREFIX, seconds: float = 120.0, *, key: str | None = None
+        self,
+        trace: Trace,
+        prefix: str = DEFAULT_PREFIX,
+        seconds: float = 120.0,
+        *,
+        key: str | None = None,
+        cleanup: bool = False,
     ) -> ClusterSnapshot:
         """One replay as an episode step does it: prepare, pre_start/pre_run hooks, start, run, observe.
+
+        ``cleanup=True`` promises that the caller calls :meth:`cleanup` (``prefix``) right after reading
+        the snapshot, as an episode step does: a covered replay on a reused cluster is then computed by
+        the fast path (backends/embedded/fastpath.py), leaving the cluster as that cleanup would.
 
         On an isolated cluster the replay starts from the pristine seeded state and, when no hook is
         registered, repeats are served from the replay memo keyed by the trace's bytes (``key``: their
@@ -243,6 +273,10 @@ class EmbeddedCluster:
         """
         self._check_open()
         if not self.isolated:
+            if cleanup and self.fast and not _customized(type(self)):
+                stepped = fast_step(self, trace, prefix, seconds, key)
+                if stepped is not None:
+                    return stepped
             self.prepare(prefix)
             self.run_hooks("pre_start")
             self.run_hooks("pre_run")
@@ -258,6 +292,11 @@ class EmbeddedCluster:
                 self._to_pristine()
                 self.recorder.restore_log(log)
                 return memo_snapshot
+            if self.fast and not _customized(type(self)):
+                self._to_pristine()
+                fast = fast_replay(self, trace, prefix, seconds, memo_key)
+                if fast is not None:
+                    return fast
         self._to_pristine()
         self.recorder.restore_log(())
         self._pristine = False  # hooks may change the cluster too

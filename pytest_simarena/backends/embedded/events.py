@@ -8,6 +8,7 @@ also becomes one line of the cluster's deterministic ``event_log``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ MAX_MESSAGE = 1024
 class EventRecorder:
     """Records events, merges repeats, and keeps the event log."""
 
-    __slots__ = ("_by_key", "_by_namespace", "_clock", "_lines", "_pending", "dropped_lines")
+    __slots__ = ("_by_key", "_by_namespace", "_clock", "_deferred", "_lines", "_pending", "dropped_lines")
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -167,10 +168,15 @@ class EventRecorder:
         # Log entries are formatted when the log is read: most runs never read it.
         self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str]] = []
         self.dropped_lines = 0
+        # The lines of a replay computed by the fast path: produced by the engine when first read.
+        self._deferred: Callable[[], list[str]] | None = None
 
     @property
     def log(self) -> list[str]:
         """One line per recorded occurrence (and per note), in order."""
+        if self._deferred is not None:
+            deferred, self._deferred = self._deferred, None
+            self._lines = deferred()
         if self._pending:
             lines = self._lines
             for entry in self._pending:
@@ -192,6 +198,19 @@ class EventRecorder:
         """Start the log with ``lines`` (an isolated cluster shows its last run's log)."""
         self._lines = list(lines)
         self._pending.clear()
+        self._deferred = None
+
+    def extend(self, entries: list[tuple[float, str, str, Involved, str]]) -> None:
+        """Log occurrences recorded elsewhere (a fast replay's), as :meth:`record` logs them."""
+        self._pending.extend(entries)
+        if len(self._pending) > MAX_LOG_LINES:
+            _ = self.log
+
+    def defer_log(self, lines: Callable[[], list[str]]) -> None:
+        """Start the log with what ``lines()`` returns, called when the log is first read."""
+        self._lines = []
+        self._pending.clear()
+        self._deferred = lines
 
     def record(
         self,

@@ -24,16 +24,19 @@ MAX_BYTES = 16 * 2**20
 V = TypeVar("V")
 
 
-class MemoSnapshot(ClusterSnapshot):
-    """A memoized replay's snapshot: its lists are decoded from the memo's bytes on first access.
+Parts = tuple[list[Any], list[Any], list[Any], list[Any]]
+
+
+class LazySnapshot(ClusterSnapshot):
+    """A snapshot whose lists are made on first access (by :meth:`_load`); built with lists (as
+    ``dataclasses.replace`` does) it is a plain snapshot of them.
 
     ``memo_key`` names the replay, so what is derived from the snapshot alone (an episode observation)
     can be memoized by it too.
     """
 
-    __slots__ = ("_data", "_parts", "memo_key")
-    _data: bytes
-    _parts: tuple[list[Any], list[Any], list[Any], list[Any]] | None
+    __slots__ = ("_parts", "memo_key")
+    _parts: Parts | None
     memo_key: Any
 
     def __init__(
@@ -46,20 +49,21 @@ class MemoSnapshot(ClusterSnapshot):
         events: list[Any] | None = None,
         *,
         memo_key: Any = None,
-        data: bytes = b"",
+        lazy: bool = False,
     ) -> None:
-        # Without ``data`` (dataclasses.replace) it is a plain snapshot of the lists given.
-        parts = None if data else (nodes or [], pods or [], workloads or [], events or [])
+        parts = None if lazy else (nodes or [], pods or [], workloads or [], events or [])
         object.__setattr__(self, "memo_key", memo_key)
-        object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_parts", parts)
         object.__setattr__(self, "time", time)
         object.__setattr__(self, "prefix", prefix)
 
-    def _decoded(self) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    def _load(self) -> Parts:
+        raise NotImplementedError
+
+    def _decoded(self) -> Parts:
         parts = self._parts
         if parts is None:
-            parts = marshal.loads(self._data)
+            parts = self._load()
             object.__setattr__(self, "_parts", parts)
         return parts
 
@@ -78,6 +82,32 @@ class MemoSnapshot(ClusterSnapshot):
     @property
     def events(self) -> list[Any]:
         return self._decoded()[3]
+
+
+class MemoSnapshot(LazySnapshot):
+    """A memoized replay's snapshot: its lists are decoded from the memo's bytes on first access."""
+
+    __slots__ = ("_data",)
+    _data: bytes
+
+    def __init__(
+        self,
+        time: float,
+        prefix: str,
+        nodes: list[Any] | None = None,
+        pods: list[Any] | None = None,
+        workloads: list[Any] | None = None,
+        events: list[Any] | None = None,
+        *,
+        memo_key: Any = None,
+        data: bytes = b"",
+    ) -> None:
+        super().__init__(time, prefix, nodes, pods, workloads, events, memo_key=memo_key, lazy=bool(data))
+        object.__setattr__(self, "_data", data)
+
+    def _load(self) -> Parts:
+        parts: Parts = marshal.loads(self._data)
+        return parts
 
 
 class LRU(Generic[V]):

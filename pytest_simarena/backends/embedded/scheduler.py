@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import versions
+
 if TYPE_CHECKING:
     from .clock import Clock
     from .events import EventRecorder
@@ -51,16 +53,27 @@ def backoff_for(attempts: int) -> float:
     return min(INITIAL_BACKOFF * float(2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def fit_error(total_nodes: int, reasons: dict[str, int], preemption: dict[str, int] | None) -> str:
-    """kube-scheduler's FitError text (kubernetes.md §1.2): sorted "count reason" strings, then preemption."""
+def fit_error(
+    total_nodes: int,
+    reasons: dict[str, int],
+    preemption: dict[str, int] | str,
+    version: str = versions.DEFAULT,
+) -> str:
+    """kube-scheduler's FitError text (kubernetes.md §1.2): sorted "count reason" strings, then PostFilter.
+
+    ``preemption`` is DefaultPreemption's per-node histogram, or its whole message when it has no nodes
+    to speak of (``not eligible due to preemptionPolicy=Never.``).
+    """
     parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
     message = f"0/{total_nodes} nodes are available: {parts}."
-    if preemption is not None:
+    if isinstance(preemption, str):
+        said = f"preemption: {preemption}"
+    else:
         nested = ", ".join(sorted(f"{count} {reason}" for reason, count in preemption.items()))
-        # PostFilter's message is the nested FitError (ending in its own "."), appended after a space
-        # without a further period since 1.30 (types.go FitError.Error; kubernetes issue 123301).
-        message += f" preemption: 0/{total_nodes} nodes are available: {nested}."
-    return message
+        said = f"preemption: 0/{total_nodes} nodes are available: {nested}."
+    # The PostFilter message (DefaultPreemption's nested FitError, with its own ".") follows after a
+    # space without a further period since 1.30 (types.go FitError.Error; kubernetes issue 123301).
+    return f"{message} {versions.post_filter_message(version, said)}"
 
 
 def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool:
@@ -103,7 +116,7 @@ def _match_expression(labels: dict[str, str], expr: dict[str, Any]) -> bool:
     return False
 
 
-def static_filter(tmpl: PodTemplate, node: Node) -> str | None:
+def static_filter(tmpl: PodTemplate, node: Node, version: str = versions.DEFAULT) -> str | None:
     """The first failing node-only filter's reason (all UnschedulableAndUnresolvable), or None."""
     if node.unschedulable and not _tolerates(
         tmpl.tolerations, {"key": "node.kubernetes.io/unschedulable", "value": "", "effect": "NoSchedule"}
@@ -111,7 +124,7 @@ def static_filter(tmpl: PodTemplate, node: Node) -> str | None:
         return NODE_UNSCHEDULABLE
     for taint in node.taints:
         if taint["effect"] in ("NoSchedule", "NoExecute") and not _tolerates(tmpl.tolerations, taint):
-            return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+            return versions.taint_reason(version, taint["key"], taint.get("value", ""))
     labels = node.labels
     for key, value in tmpl.node_selector:
         if labels.get(key) != value:
@@ -171,8 +184,16 @@ def _shape_key(node: Node) -> tuple[Any, ...]:
 class Scheduler:
     """Scheduling queue + one scheduling cycle per pod, on the simulated clock."""
 
-    def __init__(self, clock: Clock, recorder: EventRecorder, on_bound: Callable[[Pod], None]) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        recorder: EventRecorder,
+        on_bound: Callable[[Pod], None],
+        version: str = versions.DEFAULT,
+    ) -> None:
         self.clock = clock
+        self.version = version
+        self.larger_than_node_unresolvable = versions.larger_than_node_unresolvable(version)
         self.recorder = recorder
         self.on_bound = on_bound
         self.nodes: dict[str, Node] = {}
@@ -197,7 +218,10 @@ class Scheduler:
         # Node add requeues unschedulable pods the node could take (kubernetes.md §1.4 queueing hints).
         if self.unschedulable:
             self._requeue(
-                lambda pod: static_filter(pod.tmpl, node) is None and not self._fit_reasons(pod.tmpl, node)
+                lambda pod: (
+                    static_filter(pod.tmpl, node, self.version) is None
+                    and not self._fit_reasons(pod.tmpl, node)
+                )
             )
 
     def _bucket_add(self, node: Node) -> None:
@@ -325,7 +349,7 @@ class Scheduler:
             elif key in shape.static_cache:
                 static = shape.static_cache[key]
             else:
-                static = shape.static_cache[key] = static_filter(tmpl, shape.sample)
+                static = shape.static_cache[key] = static_filter(tmpl, shape.sample, self.version)
             if static is not None:
                 reasons[static] = reasons.get(static, 0) + shape.count
                 unresolvable_nodes += shape.count
@@ -337,7 +361,7 @@ class Scheduler:
                 if per_node:
                     kept = []
                     for node in bucket:
-                        why = static_filter(tmpl, node)
+                        why = static_filter(tmpl, node, self.version)
                         if why is None:
                             kept.append(node)
                         else:
@@ -354,7 +378,14 @@ class Scheduler:
                 if isinstance(verdict, tuple):
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
-                    resource_nodes += n
+                    if self.larger_than_node_unresolvable and (
+                        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+                    ):
+                        # From 1.34 a request above the node's whole allocatable is
+                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
+                        unresolvable_nodes += n
+                    else:
+                        resource_nodes += n
                     continue
                 if verdict > best:
                     best = verdict
@@ -364,13 +395,9 @@ class Scheduler:
                     best_buckets.append(bucket)
                     best_total += n
         if best < 0:
-            preemption: dict[str, int] | None
+            preemption: dict[str, int] | str
             if tmpl.preempt_never:
-                preemption = None
-                message = (
-                    fit_error(len(self.nodes), reasons, None)
-                    + " preemption: not eligible due to preemptionPolicy=Never."
-                )
+                preemption = "not eligible due to preemptionPolicy=Never."
             else:
                 # Nodes failing only on resources are preemption candidates; with equal priorities none has
                 # victims. Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (§1.2).
@@ -379,7 +406,7 @@ class Scheduler:
                     preemption[NO_VICTIMS] = resource_nodes
                 if unresolvable_nodes:
                     preemption[NOT_HELPFUL] = unresolvable_nodes
-                message = fit_error(len(self.nodes), reasons, preemption)
+            message = fit_error(len(self.nodes), reasons, preemption, self.version)
             self._fail(pod, message, frozenset(reasons))
             return False
         # selectHost: uniform among every node with the top score, drawn from the seeded RNG.

@@ -16,6 +16,7 @@ File format::
         labels: {type: virtual}
         taints: ["kwok-provider=true:NoSchedule"]   # or {key, value, effect} maps
         allocatable: {cpu: 31500m}                  # optional, per resource; default = capacity
+    kubernetesVersion: "1.35"  # optional: whose rules and messages (versions.py); default the newest
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.quantities import format_cpu, format_memory, parse_cpu, parse_memory
+
+from . import versions
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -168,9 +171,22 @@ class NodeGroup:
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    """The nodes of an embedded cluster, as groups of identical nodes."""
+    """The nodes of an embedded cluster, as groups of identical nodes, and the Kubernetes version it plays."""
 
     node_groups: list[NodeGroup] = field(default_factory=list)
+    kubernetes_version: str = versions.DEFAULT
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "kubernetes_version", versions.check_version(self.kubernetes_version))
+        except ValueError as exc:
+            raise SimArenaError(f"cluster spec: kubernetesVersion: {exc}") from None
+
+    def with_version(self, version: str | None) -> ClusterSpec:
+        """This spec playing Kubernetes ``version`` (None keeps its own)."""
+        if version is None:
+            return self
+        return ClusterSpec(list(self.node_groups), version)
 
     @classmethod
     def default(cls) -> ClusterSpec:
@@ -222,16 +238,23 @@ class ClusterSpec:
             if g.unschedulable:
                 entry["unschedulable"] = True
             groups.append(entry)
-        return {"nodeGroups": groups}
+        return {"nodeGroups": groups, "kubernetesVersion": self.kubernetes_version}
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "cluster spec") -> ClusterSpec:
         """Build from ``{"nodeGroups": [...]}``; errors name ``source`` and the field."""
         if not isinstance(data, Mapping):
             raise SimArenaError(f"{source}: must be a map with a nodeGroups list")
-        unknown = set(data) - {"nodeGroups"}
+        unknown = set(data) - {"nodeGroups", "kubernetesVersion"}
         if unknown:
-            raise SimArenaError(f"{source}: unknown key(s) {sorted(unknown)} (expected nodeGroups)")
+            raise SimArenaError(
+                f"{source}: unknown key(s) {sorted(unknown)} (expected nodeGroups, kubernetesVersion)"
+            )
+        version = data.get("kubernetesVersion", versions.DEFAULT)
+        try:
+            version = versions.check_version(version)
+        except ValueError as exc:
+            raise SimArenaError(f"{source}: kubernetesVersion: {exc}") from None
         groups = data.get("nodeGroups")
         if not isinstance(groups, list) or not groups:
             raise SimArenaError(f"{source}: nodeGroups: must be a non-empty list of node groups")
@@ -267,7 +290,7 @@ class ClusterSpec:
                 raise SimArenaError(f"{where}.name: duplicate node group name {group.name!r}")
             names.add(group.name)
             built.append(group)
-        return cls(built)
+        return cls(built, version)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ClusterSpec:

@@ -10,7 +10,9 @@ Known, documented differences: KWOK does not run containers, so it never OOM-kil
 only the ``Insufficient <resource>`` / ``Too many pods`` reasons are compared, not the node counts.
 
 The embedded side runs on a cluster built from the real cluster's ``type=virtual`` nodes
-(:func:`spec_from_nodes`), so both sides schedule onto the same capacities.
+(:func:`spec_from_nodes`), so both sides schedule onto the same capacities, and plays the server's
+Kubernetes version when it is a supported one (:func:`embedded_version`), so both sides follow the same
+version's rules; a server outside the supported range is said in one line and the newest is played.
 """
 
 from __future__ import annotations
@@ -164,6 +166,39 @@ def replay(backend: ClusterBackend, trace: Trace, prefix: str, seconds: float) -
     finally:
         with contextlib.suppress(Exception):  # the observation (or the original error) matters more
             backend.cleanup(prefix)
+
+
+@dataclass(frozen=True)
+class VersionMatch:
+    """The real server's version, the version the embedded side plays, and the line that says so."""
+
+    server: str  # the server's gitVersion ("v1.34.2"), or "unknown"
+    embedded: str  # a supported version ("1.34")
+    same: bool  # the embedded side plays the server's own minor version
+    line: str
+
+
+def embedded_version(server_version: Mapping[str, Any] | None) -> VersionMatch:
+    """Which version the embedded side plays against a server that answered ``server_version`` (/version)."""
+    from pytest_simarena.backends.embedded import versions
+
+    info = server_version or {}
+    git = str(info.get("gitVersion") or "")
+    parsed = versions.parse(git) if git else None
+    if parsed is None and info.get("major") and info.get("minor"):
+        # Some providers answer minor "34+": keep the digits.
+        parsed = versions.parse(f"{info['major']}.{str(info['minor']).rstrip('+')}")
+    server = git or "unknown"
+    if parsed is not None and f"{parsed[0]}.{parsed[1]}" in versions.SUPPORTED:
+        name = f"{parsed[0]}.{parsed[1]}"
+        return VersionMatch(server, name, True, f"versions: real {server}, embedded {name} (the same rules)")
+    said = f"{parsed[0]}.{parsed[1]}" if parsed is not None else server
+    line = (
+        f"versions: real {server} (Kubernetes {said}) is outside the supported "
+        f"{versions.SUPPORTED[0]}..{versions.SUPPORTED[-1]}; the embedded side plays {versions.DEFAULT}, "
+        "so version-dependent texts may differ"
+    )
+    return VersionMatch(server, versions.DEFAULT, False, line)
 
 
 def spec_from_nodes(nodes: Sequence[Mapping[str, Any]]) -> ClusterSpec | None:

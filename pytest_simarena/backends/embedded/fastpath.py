@@ -1,0 +1,672 @@
+"""The analytic fast path of isolated replays: one Deployment on a uniform cluster, computed, not simulated.
+
+Most episode steps replay the same shape of trace: one Deployment applied at the start, plain containers
+with cpu/memory requests and limits, on nodes of one shape with the default lifecycle. For that shape the
+outcome of a replay of up to :data:`MAX_SECONDS` simulated seconds is decided at ``t = 0`` and nothing
+happens afterwards: the Deployment creates one ReplicaSet, the ReplicaSet its pods, the scheduler binds
+each pod in creation order or records one FailedScheduling (the next retry, the 5-minute flush, lies
+beyond the window), and a bound pod runs and is ready at once (no probes, no OOM kill, no delays).
+
+:func:`fast_replay` computes exactly what an episode step reads from that (the workload's pod counts,
+the last FailedScheduling message, each node's requests) with the same random draws as the engine (pod
+names, uids and the scheduler's tie-breaks come from the cluster's seeded generator in the same order),
+and returns a :class:`FastSnapshot`: its API-shaped lists, and the cluster's event log, are produced by
+the full engine on first read (byte-identical by construction, and memoized like any isolated replay).
+
+A strict whitelist decides: any kind, field, value or setting not listed here (probes, init containers,
+affinity, priority, a quota, a second object, a lifecycle, hooks ...) returns None and the engine runs.
+``tests/properties/test_fastpath.py`` drives generated traces and random actions through both paths.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from pytest_simarena.backends.protocol import ClusterSnapshot
+from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
+
+from . import versions
+from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .events import Involved
+from .memo import LRU, REPLAYS, LazySnapshot, Parts
+from .pods import InvalidObject, shared_template
+from .replay import trace_origin
+from .scheduler import NO_VICTIMS, NOT_HELPFUL, _verdict, fit_error, static_filter
+
+if TYPE_CHECKING:
+    from pytest_simarena.trace.model import Trace
+
+# The cluster (backends/embedded/cluster.py, which imports this module) is typed by what is read from it.
+EmbeddedCluster = Any
+
+Obj = dict[str, Any]
+
+# The first event after t = 0 is the 5-minute flush of unschedulable pods (sweep at 330 s): a replay
+# shorter than that sees only what t = 0 decided. (Progress deadlines are >= 600 s by the whitelist.)
+MAX_SECONDS = 300.0
+MAX_REPLICAS = 1000
+
+# Fields the fast path knows to change nothing it computes (beyond what it reads itself).
+_DEPLOYMENT_KEYS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+_SPEC_KEYS = frozenset(
+    {"replicas", "selector", "template", "strategy", "progressDeadlineSeconds", "revisionHistoryLimit"}
+)
+_POD_SPEC_KEYS = frozenset(
+    {
+        "containers",
+        "dnsPolicy",
+        "restartPolicy",
+        "schedulerName",
+        "securityContext",
+        "terminationGracePeriodSeconds",
+        # Added by the driver's virtualization (build_virtual_obj); checked by the static filter below.
+        "nodeSelector",
+        "tolerations",
+    }
+)
+_CONTAINER_KEYS = frozenset(
+    {
+        "name",
+        "image",
+        "imagePullPolicy",
+        "ports",
+        "resources",
+        "terminationMessagePath",
+        "terminationMessagePolicy",
+        "command",
+        "args",
+        "env",
+    }
+)
+_RESOURCE_NAMES = frozenset({"cpu", "memory"})
+
+
+class FastNode(NamedTuple):
+    """One node's allocatable and what the replay's pods request on it (all of them are the workload's);
+    the first fields of the episode's NodeView, in its order."""
+
+    name: str
+    cpu: int
+    memory: int
+    pods: int
+    cpu_requested: int
+    memory_requested: int
+    pods_placed: int
+
+
+@dataclass(frozen=True, slots=True)
+class FastOutcome:
+    """What a step reads from a fast replay: the one workload's pods and the nodes."""
+
+    kind: str
+    namespace: str  # as in the trace
+    name: str
+    total: int
+    bound: int
+    failed_scheduling: str | None
+    nodes: tuple[FastNode, ...]  # in name order
+
+
+class FastSnapshot(LazySnapshot):
+    """A fast replay's snapshot: ``fast`` holds the computed outcome; the API-shaped lists come from the
+    full engine on first access (the same replay, memoized under ``memo_key``)."""
+
+    __slots__ = ("_full", "fast")
+    _full: Any  # FullReplay | ShadowReplay | None
+    fast: FastOutcome | None
+
+    def __init__(
+        self,
+        time: float,
+        prefix: str,
+        nodes: list[Any] | None = None,
+        pods: list[Any] | None = None,
+        workloads: list[Any] | None = None,
+        events: list[Any] | None = None,
+        *,
+        memo_key: Any = None,
+        fast: FastOutcome | None = None,
+        full: Any = None,
+    ) -> None:
+        super().__init__(
+            time, prefix, nodes, pods, workloads, events, memo_key=memo_key, lazy=full is not None
+        )
+        object.__setattr__(self, "fast", fast)
+        object.__setattr__(self, "_full", full)
+
+    def _load(self) -> Parts:
+        assert self._full is not None
+        snap: ClusterSnapshot = self._full.snapshot()
+        return (snap.nodes, snap.pods, snap.workloads, snap.events)
+
+
+class FullReplay:
+    """The same replay by the full engine, run once when a fast replay's objects or log are read."""
+
+    __slots__ = (
+        "_done",
+        "engine",
+        "key",
+        "lifecycle",
+        "prefix",
+        "seconds",
+        "seed",
+        "spec",
+        "trace",
+        "trace_key",
+    )
+
+    def __init__(self, cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: Any) -> None:
+        self.engine = type(cluster)  # (not imported: the cluster module imports this one)
+        self.spec = cluster.spec
+        self.seed = cluster.seed
+        self.lifecycle = cluster._lifecycle
+        self.trace = trace
+        self.prefix = prefix
+        self.seconds = seconds
+        self.key = key
+        self.trace_key = key[1]
+        self._done: tuple[ClusterSnapshot, tuple[str, ...]] | None = None
+
+    def run(self) -> tuple[ClusterSnapshot, tuple[str, ...]]:
+        done = self._done
+        if done is None:
+            done = REPLAYS.get(self.key)
+            if done is None:
+                engine = self.engine(self.spec, seed=self.seed, lifecycle=self.lifecycle, isolated=True)
+                engine.fast = False
+                snap = engine.run_trace(self.trace, self.prefix, self.seconds, key=self.trace_key)
+                done = (snap, tuple(engine.event_log))
+            self._done = done
+        return done
+
+    def snapshot(self) -> ClusterSnapshot:
+        return self.run()[0]
+
+    def log(self) -> list[str]:
+        return list(self.run()[1])
+
+
+# Fast outcomes by memo key (they are tiny): repeats skip even the whitelist checks.
+_OUTCOMES: LRU[FastOutcome] = LRU(4096)
+
+
+def clear() -> None:
+    _OUTCOMES.clear()
+    _PLANS.clear()
+
+
+def fast_replay(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, memo_key: Any
+) -> FastSnapshot | None:
+    """The outcome of replaying ``trace`` on the pristine isolated ``cluster``, or None (not covered)."""
+    outcome = _OUTCOMES.get(memo_key)
+    if outcome is None:
+        try:
+            outcome = _compute(cluster, trace, prefix, seconds, memo_key[1])
+        except (SimArenaError, QuantityError, TypeError, ValueError, AttributeError, KeyError):
+            outcome = None  # the engine reports it as it always did
+        if outcome is None:
+            return None
+        _OUTCOMES.put(memo_key, outcome)
+    full = FullReplay(cluster, trace, prefix, seconds, memo_key)
+    cluster.recorder.defer_log(full.log)
+    return FastSnapshot(float(seconds), prefix, fast=outcome, memo_key=memo_key, full=full)
+
+
+class ShadowReplay:
+    """A reused cluster's fast step, replayed by the full engine when its objects are read: a fresh
+    cluster of the same spec and seed, put in the state the live one had before the step (clock, epoch,
+    generator, event count, node order, pod sequence numbers); nothing else of earlier runs is left."""
+
+    __slots__ = (
+        "_done",
+        "engine",
+        "epoch",
+        "keys",
+        "lifecycle",
+        "now",
+        "order",
+        "prefix",
+        "rng",
+        "seconds",
+        "seed",
+        "seq",
+        "spec",
+        "trace",
+        "used",
+    )
+
+    def __init__(self, cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> None:
+        self.engine = type(cluster)
+        self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
+        self.trace, self.prefix, self.seconds = trace, prefix, seconds
+        clock = cluster.clock
+        self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
+        self.rng = clock.rng.getstate()
+        self.keys = len(cluster.recorder._by_key)
+        shape = next(iter(cluster.scheduler.shapes.values()))
+        self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
+        self.seq = dict(cluster._seq)
+        self._done: ClusterSnapshot | None = None
+
+    def snapshot(self) -> ClusterSnapshot:
+        if self._done is None:
+            shadow = self.engine(self.spec, seed=self.seed, lifecycle=self.lifecycle)
+            shadow.fast = False
+            clock = shadow.clock
+            clock.set_epoch(self.epoch)
+            clock.now = self.now
+            clock.rng.setstate(self.rng)
+            shadow._used = self.used
+            shadow._seq = dict(self.seq)
+            by_key = shadow.recorder._by_key
+            for i in range(self.keys):  # event names count the recorder's events (other namespaces')
+                by_key[("fast path: an earlier event", str(i))] = _EARLIER
+            # One bucket (every node empty), in the live scheduler's order.
+            shape = next(iter(shadow.scheduler.shapes.values()))
+            (state,) = shape.buckets
+            bucket = [shadow.scheduler.nodes[name] for name in self.order]
+            shape.buckets[state] = bucket
+            for pos, node in enumerate(bucket):
+                node.bucket, node.bucket_pos = bucket, pos
+            self._done = shadow.run_trace(self.trace, self.prefix, self.seconds)
+        return self._done
+
+
+_EARLIER: Any = object()
+# Callbacks an earlier (cleaned up) run leaves on the clock: each does nothing once its objects are gone.
+_STALE = frozenset(
+    {
+        "dirty",
+        "_reconcile",
+        "_flush",
+        "_backoff_done",
+        "_tick",
+        "_create_later",
+        "_start_later",
+        "_sync_later",
+        "_retry",
+        "_complete",
+        "_apply_event",
+    }
+)
+
+
+def _quiet(cluster: EmbeddedCluster) -> bool:
+    """Nothing of earlier runs is left on the reused ``cluster`` but callbacks that do nothing."""
+    if cluster.pods or cluster.workloads or cluster.replays or cluster._dirty:
+        return False
+    scheduler = cluster.scheduler
+    if scheduler.unschedulable or any(not p.deleted for p in scheduler.active):
+        return False
+    if any(node.npods or node.pods for node in scheduler.nodes.values()):
+        return False
+    for _, _, fn, args in cluster.clock._heap:
+        if getattr(fn, "__name__", "") not in _STALE or getattr(
+            getattr(fn, "__self__", None), "active", False
+        ):
+            return False
+        if any(not getattr(arg, "deleted", True) for arg in args):
+            return False
+    return True
+
+
+def fast_step(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
+) -> FastSnapshot | None:
+    """A replay on the reused ``cluster`` that its caller cleans up right away, computed: the generator,
+    clock, event log, node order and pod sequence numbers end as the engine's replay and cleanup leave
+    them; the snapshot is the engine's (:class:`ShadowReplay`) when read. None: not covered."""
+    if cluster.isolated or not _quiet(cluster):
+        return None
+    try:
+        plan = _plan(cluster, trace, prefix, seconds, key)
+    except (SimArenaError, QuantityError, TypeError, ValueError, AttributeError, KeyError):
+        return None
+    if plan is None:
+        return None
+    clock = cluster.clock
+    shadow = ShadowReplay(cluster, trace, prefix, seconds)
+    cluster.adopt_epoch(trace)
+    cluster._pristine = False
+    scheduler = cluster.scheduler
+    nodes = list(scheduler.nodes.values())
+    run = _run(plan, clock.rng, nodes)
+    # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
+    # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
+    now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
+    entries: list[tuple[float, str, str, Involved, str]] = []
+    if plan.replicas:
+        message = f"Scaled up replica set {plan.rs_name} from 0 to {plan.replicas}"
+        entries.append(
+            (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
+        )
+    rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
+    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod, _ in run.pods)
+    for (pod, uid), index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
+        involved = Involved("v1", "Pod", ns, pod, uid)
+        if index is None:
+            entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
+        else:
+            assigned = f"Successfully assigned {ns}/{pod} to {nodes[index].name}"
+            entries.append((now, "Normal", "Scheduled", involved, assigned))
+    cluster.recorder.extend(entries)
+    bound = [nodes[i] for i in run.nodes if i is not None]
+    for node in bound:
+        scheduler._place(node, tmpl, +1)
+    for node in bound:
+        scheduler._place(node, tmpl, -1)
+    scheduler.attempts += plan.replicas
+    namespace = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
+    root = (prefix, "apps/v1.Deployment", f"{namespace}/{name}")
+    cluster._seq[root] = cluster._seq.get(root, 0) + plan.replicas
+    cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
+    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes), full=shadow)
+
+
+def _plain(obj: Any, keys: frozenset[str]) -> bool:
+    return isinstance(obj, dict) and obj.keys() <= keys
+
+
+def _resources_ok(container: Obj) -> bool:
+    resources = container.get("resources")
+    if resources is None:
+        return True
+    if not _plain(resources, frozenset({"requests", "limits"})):
+        return False
+    return all(
+        part is None or (isinstance(part, dict) and part.keys() <= _RESOURCE_NAMES)
+        for part in (resources.get("requests"), resources.get("limits"))
+    )
+
+
+def _deployment(trace: Trace, seconds: float) -> Obj | None:
+    """The trace's one Deployment when the trace has the covered shape, else None."""
+    if not 0 <= seconds <= MAX_SECONDS or trace.pod_lifecycles:
+        return None
+    events = trace.events
+    if len(events) != 1:
+        return None
+    event = events[0]
+    if event.get("deleted_objs") or int(event.get("ts") or 0) != trace_origin(trace):
+        return None
+    applied = event.get("applied_objs") or []
+    if len(applied) != 1:
+        return None
+    obj = applied[0]
+    if not _plain(obj, _DEPLOYMENT_KEYS) or obj.get("kind") != "Deployment":
+        return None
+    if obj.get("apiVersion") != "apps/v1":
+        return None
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or meta.get("ownerReferences") or not meta.get("name"):
+        return None
+    spec = obj.get("spec")
+    if not _plain(spec, _SPEC_KEYS):
+        return None
+    deadline = spec.get("progressDeadlineSeconds", 600)
+    if not isinstance(deadline, int) or isinstance(deadline, bool) or deadline < MAX_SECONDS + 1:
+        return None
+    history = spec.get("revisionHistoryLimit", 10)
+    if not isinstance(history, int) or isinstance(history, bool) or history < 0:
+        return None
+    selector = spec.get("selector")
+    if selector is not None:
+        if not _plain(selector, frozenset({"matchLabels"})):
+            return None
+        labels = selector.get("matchLabels")
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            return None
+    strategy = spec.get("strategy")
+    if strategy is not None:
+        if not _plain(strategy, frozenset({"type", "rollingUpdate"})):
+            return None
+        if strategy.get("type") not in ("RollingUpdate", None):
+            return None
+        rolling = strategy.get("rollingUpdate")
+        if rolling is not None and not _plain(rolling, frozenset({"maxSurge", "maxUnavailable"})):
+            return None
+    template = spec.get("template")
+    if not _plain(template, frozenset({"metadata", "spec"})):
+        return None
+    tmeta = template.get("metadata") or {}
+    if not _plain(tmeta, frozenset({"labels", "annotations", "creationTimestamp"})):
+        return None
+    pod_spec = template.get("spec")
+    if not _plain(pod_spec, _POD_SPEC_KEYS) or pod_spec.get("restartPolicy", "Always") != "Always":
+        return None
+    if pod_spec.get("schedulerName", "default-scheduler") != "default-scheduler":
+        return None
+    containers = pod_spec.get("containers")
+    if not isinstance(containers, list) or not containers:
+        return None
+    for container in containers:
+        if not _plain(container, _CONTAINER_KEYS) or not _resources_ok(container):
+            return None
+    return dict(obj)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """A covered trace, checked and parsed: what the draws and the scheduling below need."""
+
+    obj: Obj
+    name: str  # the Deployment's
+    namespace: str  # virtual
+    replicas: int
+    tmpl: Any  # the engine's PodTemplate
+    rs_name: str
+    shape: Any  # the nodes' one scheduler Shape
+    version: str = versions.DEFAULT  # the cluster's kubernetesVersion (FailedScheduling's wording)
+
+
+@dataclass(slots=True)
+class _Run:
+    """The replay's pods: names and uids in creation order, the node index each was bound to (None:
+    FailedScheduling with ``messages[i]``)."""
+
+    pods: list[tuple[str, str]]
+    nodes: list[int | None]
+    messages: list[str | None]
+
+
+# Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
+# meets the same traces again and again). None: the trace is not covered.
+_PLANS: LRU[tuple[_Plan | None]] = LRU(4096)
+
+
+def _plan(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
+) -> _Plan | None:
+    """The covered trace's plan on ``cluster``, or None."""
+    if not cluster._lifecycle.immediate or any(cluster._hooks.values()):
+        return None
+    scheduler = cluster.scheduler
+    if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
+        return None
+    found = _PLANS.get((key, prefix, seconds)) if key is not None else None
+    if found is None:
+        found = (_trace_plan(trace, prefix, seconds),)
+        if key is not None:
+            _PLANS.put((key, prefix, seconds), found)
+    plan = found[0]
+    if plan is None:
+        return None
+    shape = next(iter(scheduler.shapes.values()))
+    if static_filter(plan.tmpl, shape.sample) is not None:
+        return None
+    plan.shape = shape
+    plan.version = scheduler.version
+    return plan
+
+
+def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
+    obj = _deployment(trace, seconds)
+    if obj is None:
+        return None
+    virtual = build_virtual_obj(obj, prefix, sim_name=DEFAULT_SIM_NAME, config=trace.config, share=True)
+    name = str(virtual["metadata"]["name"])
+    replicas = spec_count(virtual, "replicas", 1)
+    if replicas > MAX_REPLICAS:
+        return None
+    spec = virtual["spec"]
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+    for key, up in (("maxSurge", True), ("maxUnavailable", False)):
+        # Validated as the Deployment does (a bad value rejects the object: the engine reports that).
+        resolve_int_or_percent(rolling.get(key, "25%"), replicas, round_up=up, field=key)
+    template = spec["template"]
+    try:
+        tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
+    except InvalidObject:
+        return None
+    if (
+        tmpl.admission_error is not None
+        or tmpl.oom
+        or tmpl.init_names
+        or tmpl.per_node
+        or tmpl.affinity_terms
+        or tmpl.preempt_never
+        or tmpl.priority
+    ):
+        return None
+    pod_hash = template_hash(template, key=tmpl.content_key)
+    namespace = str(virtual["metadata"]["namespace"])
+    return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", None)
+
+
+def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
+    """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
+    its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
+    with its picks among tied nodes, over buckets kept as Scheduler._bucket_add/_bucket_remove keep them."""
+    draw = rng.random
+    bits = rng.getrandbits
+    bits(128)
+    bits(128)
+    bits(128)
+    n = len(SAFE_ALPHABET)
+    taken: set[str] = set()
+    pods: list[tuple[str, str]] = []
+    prefix = plan.rs_name + "-"
+    for _ in range(plan.replicas):
+        while True:
+            pod_name = prefix + "".join([SAFE_ALPHABET[int(draw() * n)] for _ in range(5)])
+            if pod_name not in taken:
+                break
+        taken.add(pod_name)
+        h = f"{bits(128):032x}"  # Clock.uid
+        pods.append((pod_name, f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"))
+
+    tmpl, shape = plan.tmpl, plan.shape
+    # The scheduler's own buckets and their order (a reused cluster's depends on its history).
+    position = {id(node): i for i, node in enumerate(nodes)}
+    buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
+    state_of = [(node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods) for node in nodes]
+    verdicts: dict[tuple[int, int, int, int, int], Any] = {}
+    chosen: list[int | None] = []
+    messages: list[str | None] = []
+    unresolvable = versions.larger_than_node_unresolvable(plan.version) and (
+        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+    )
+    for _ in range(plan.replicas):
+        best = -1
+        best_buckets: list[list[int]] = []
+        best_total = 0
+        reasons: dict[str, int] = {}
+        resource_nodes = 0
+        unresolvable_nodes = 0
+        for state, bucket in buckets.items():
+            verdict = verdicts.get(state)
+            if verdict is None:
+                verdict = verdicts[state] = _verdict(shape, state, tmpl)
+            if isinstance(verdict, tuple):
+                for reason in verdict:
+                    reasons[reason] = reasons.get(reason, 0) + len(bucket)
+                if unresolvable:
+                    unresolvable_nodes += len(bucket)
+                else:
+                    resource_nodes += len(bucket)
+                continue
+            if verdict > best:
+                best, best_buckets, best_total = verdict, [bucket], len(bucket)
+            elif verdict == best:
+                best_buckets.append(bucket)
+                best_total += len(bucket)
+        if best < 0:
+            # As Scheduler.schedule: nodes smaller than the pod are "not helpful" from 1.34 (versions.py).
+            preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
+            if unresolvable_nodes:
+                preemption[NOT_HELPFUL] = unresolvable_nodes
+            chosen.append(None)
+            messages.append(fit_error(len(nodes), reasons, preemption, plan.version))
+            continue
+        pick = rng.randrange(best_total) if best_total > 1 else 0
+        for bucket in best_buckets:
+            if pick < len(bucket):
+                index = bucket[pick]
+                break
+            pick -= len(bucket)
+        # Scheduler._place: out of its bucket (the last one takes its place), into the new state's.
+        old = state_of[index]
+        bucket = buckets[old]
+        last = bucket.pop()
+        if last != index:
+            bucket[bucket.index(index)] = last
+        if not bucket:
+            del buckets[old]
+        new = (old[0] + tmpl.cpu, old[1] + tmpl.mem, old[2] + tmpl.nz_cpu, old[3] + tmpl.nz_mem, old[4] + 1)
+        state_of[index] = new
+        buckets.setdefault(new, []).append(index)
+        chosen.append(index)
+        messages.append(None)
+    return _Run(pods, chosen, messages)
+
+
+def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
+    placed = [0] * len(nodes)
+    for index in run.nodes:
+        if index is not None:
+            placed[index] += 1
+    cpu, memory = _pod_requests(plan.tmpl.spec)
+    views = sorted(
+        (
+            FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
+            for node, k in zip(nodes, placed, strict=True)
+        ),
+        key=lambda v: v.name,
+    )
+    failed = [m for m in run.messages if m is not None]
+    original_ns = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
+    return FastOutcome(
+        "Deployment",
+        original_ns,
+        plan.name,
+        plan.replicas,
+        plan.replicas - len(failed),
+        failed[-1] if failed else None,
+        tuple(views),
+    )
+
+
+def _compute(
+    cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str
+) -> FastOutcome | None:
+    """An isolated replay: draws from the pristine cluster's generator state."""
+    if not cluster._pristine:
+        return None
+    plan = _plan(cluster, trace, prefix, seconds, key)
+    if plan is None:
+        return None
+    rng = random.Random()
+    rng.setstate(cluster.pristine_rng)
+    nodes = list(cluster.scheduler.nodes.values())
+    return _outcome(plan, _run(plan, rng, nodes), nodes)
+
+
+def _pod_requests(spec: Obj) -> tuple[int, int]:
+    from pytest_simarena.kubeview.resources import pod_requests
+
+    return pod_requests({"spec": spec})

@@ -1,0 +1,194 @@
+"""The fast path (backends/embedded/fastpath.py) against the full engine (hypothesis, differential).
+
+Random traces of the generator's families and of the trace strategy (one Deployment, sparse or full,
+any notation, with usage and limits), random clusters, and random actions drive an episode twice, on a
+reused (the default) or an isolated cluster: once as users run it (fast path on) and once with the fast
+path off. Every step must give byte-identical records (observation, action, verdict, reward), workload
+events, node views, snapshots when read, and the cluster's event log (so a step the fast path computes
+leaves a reused cluster exactly as the engine would for the steps after it).
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup
+from pytest_simarena.episode.loop import clear_step_memos, run_episode
+from pytest_simarena.episode.results import StepRecord
+from pytest_simarena.episode.target import intended_cluster
+from pytest_simarena.settings import ClusterSettings
+from pytest_simarena.strategies import traces as sim_traces
+from pytest_simarena.trace.generator import FAMILIES, generate_trace
+from pytest_simarena.trace.model import Trace
+
+SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+KWOK_TAINT = {"key": "kwok-provider", "value": "true", "effect": "NoSchedule"}
+
+
+def _cluster(
+    trace: Trace, seed: int, spec: ClusterSpec | None, *, fast: bool, isolated: bool
+) -> EmbeddedCluster:
+    if spec is None:
+        options = ClusterSettings().backend_options("embedded", intended=intended_cluster(trace))
+        spec = options.get("spec")
+    cluster = EmbeddedCluster(spec, seed=seed, isolated=isolated)
+    cluster.fast = fast
+    return cluster
+
+
+def _episode(
+    trace: Trace,
+    policy: str,
+    seed: int,
+    spec: ClusterSpec | None,
+    *,
+    fast: bool,
+    read: bool,
+    isolated: bool,
+    max_steps: int = 8,
+) -> tuple[list[str], int]:
+    """Every step as JSON lines (record, events, nodes, event log and, with ``read``, the snapshot)."""
+    clear_step_memos()
+    cluster = _cluster(trace, seed, spec, fast=fast, isolated=isolated)
+    out: list[str] = []
+    fast_steps = 0
+
+    def on_step(record: StepRecord) -> None:
+        nonlocal fast_steps
+        obs = record.observation
+        fast_steps += hasattr(obs.snapshot, "fast")
+        out.append(json.dumps(record.to_json(), sort_keys=True))
+        out.append(repr([n for n in obs.nodes]))
+        if read:
+            out.append(json.dumps(list(obs.events), sort_keys=True))
+            snap = obs.snapshot
+            assert snap is not None
+            out.append(
+                json.dumps([snap.time, snap.nodes, snap.pods, snap.workloads, snap.events], sort_keys=True)
+            )
+            out.append("\n".join(cluster.event_log))
+
+    result = run_episode(trace, policy, backend=cluster, seed=seed, max_steps=max_steps, on_step=on_step)
+    out.append(json.dumps(result.summary_json(), sort_keys=True))
+    if read:
+        out.append("\n".join(cluster.event_log))
+    return out, fast_steps
+
+
+def _same(trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, read: bool, isolated: bool) -> None:
+    fast, fast_steps = _episode(trace, policy, seed, spec, fast=True, read=read, isolated=isolated)
+    full, none = _episode(trace, policy, seed, spec, fast=False, read=read, isolated=isolated)
+    assert none == 0
+    event("fast path taken" if fast_steps else "fast path not taken")
+    assert len(fast) == len(full)
+    for i, (a, b) in enumerate(zip(fast, full, strict=True)):
+        assert a == b, f"line {i} differs (fast steps: {fast_steps})"
+
+
+@SETTINGS
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 50),
+    seed=st.integers(0, 2**16),
+    policy=st.sampled_from(["random", "heuristic", "noop", "vpa"]),
+    read=st.booleans(),
+    isolated=st.booleans(),
+)
+def test_generated_families_fast_equals_full(
+    family: str, index: int, seed: int, policy: str, read: bool, isolated: bool
+) -> None:
+    _same(generate_trace(family, seed % 7, index), policy, seed, None, read, isolated)
+
+
+@st.composite
+def uniform_specs(draw: st.DrawFn) -> ClusterSpec:
+    """One group of 1-5 KWOK-like nodes (the fast path's shape), sometimes a second group (fall back)."""
+    groups = [
+        NodeGroup(
+            f"g{i}",
+            draw(st.integers(1, 5)),
+            f"{draw(st.integers(500, 32_000))}m",
+            f"{draw(st.integers(256, 64 * 1024))}Mi",
+            draw(st.integers(1, 12)),
+            {"type": "virtual"},
+            [KWOK_TAINT],
+        )
+        for i in range(draw(st.sampled_from([1, 1, 1, 2])))
+    ]
+    return ClusterSpec(groups)
+
+
+@SETTINGS
+@given(
+    trace=sim_traces(max_events=1, max_deployments=1, lifecycles=False),
+    spec=uniform_specs(),
+    seed=st.integers(0, 2**16),
+    policy=st.sampled_from(["random", "heuristic"]),
+    isolated=st.booleans(),
+)
+def test_strategy_traces_fast_equals_full(
+    trace: Trace, spec: ClusterSpec, seed: int, policy: str, isolated: bool
+) -> None:
+    _same(trace, policy, seed, spec, True, isolated)
+
+
+def test_fast_path_covers_the_canonical_step() -> None:
+    """The benchmark's trace takes the fast path (else the figures would measure the engine)."""
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    for isolated in (False, True):
+        lines, fast_steps = _episode(trace, "random", 1, None, fast=True, read=False, isolated=isolated)
+        assert fast_steps == 8
+        assert lines
+
+
+def test_long_reused_episode_fast_equals_full() -> None:
+    """50 steps on one reused cluster, fast and engine steps mixed, read only at the end."""
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    for name in ("slightly-bad-cpu", "mixed", "very-bad-memory"):
+        trace = load_trace(find_trace(name))
+        fast, _ = _episode(trace, "random", 5, None, fast=True, read=False, isolated=False, max_steps=50)
+        full, _ = _episode(trace, "random", 5, None, fast=False, read=False, isolated=False, max_steps=50)
+        assert fast == full
+
+
+def test_reused_cluster_after_fast_steps_replays_lifecycles_as_the_engine() -> None:
+    """Fast steps keep counting the pods of their workload (SimKube's pod sequence numbers), so a later
+    replay whose lifecycle entries are picked by those numbers finishes the same pods as after the engine."""
+    import dataclasses
+
+    from pytest_simarena.action_model import Action
+    from pytest_simarena.actions import apply_action
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    fits = apply_action(
+        load_trace(find_trace("slightly-bad-cpu")), Action("set_resources", "web", requests={"cpu": "1"})
+    ).trace
+    entries = [{"Finished": [0, 30]}, "Running"]  # 3 steps of 3 pods: the next pods are 9, 10, 11
+    finishing = dataclasses.replace(
+        fits, pod_lifecycles={("apps/v1.Deployment", "default/web"): {"h": entries}}
+    )
+    seen = []
+    for fast in (True, False):
+        clear_step_memos()
+        cluster = EmbeddedCluster(seed=4)
+        cluster.fast = fast
+        taken = []
+        for _ in range(3):
+            taken.append(hasattr(cluster.run_trace(fits, "virtual", 120, cleanup=True), "fast"))
+            cluster.cleanup("virtual")
+        snap = cluster.run_trace(finishing, "virtual", 120, cleanup=True)
+        assert not hasattr(snap, "fast")  # lifecycles: the engine
+        seen.append(json.dumps([snap.pods, snap.events, cluster.event_log], sort_keys=True))
+        assert taken == [fast] * 3
+    assert seen[0] == seen[1]
