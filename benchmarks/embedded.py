@@ -174,9 +174,28 @@ def bench_steps(min_seconds: float) -> None:
         )
 
 
-def schedule_pods(spec: ClusterSpec, n: int) -> tuple[int, float]:
-    """10 Deployments of n/10 pods (100m / 128Mi) started and run 5 s: (pods bound, CPU seconds)."""
-    objs = []
+# A namespace ResourceQuota and LimitRange every pod is admitted against (issue 15), never refusing one.
+POLICY = [
+    {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "q", "namespace": "default"},
+        "spec": {"hard": {"requests.cpu": "100000", "requests.memory": "10Ti", "pods": "1000000"}},
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "lr", "namespace": "default"},
+        "spec": {"limits": [{"type": "Container", "max": {"memory": "1Gi"}, "min": {"cpu": "10m"}}]},
+    },
+]
+
+
+def schedule_pods(spec: ClusterSpec, n: int, *, policy: bool = False) -> tuple[int, float]:
+    """10 Deployments of n/10 pods (100m / 128Mi) started and run 5 s: (pods bound, CPU seconds).
+
+    With ``policy`` every pod also passes a ResourceQuota and a LimitRange (defaults and checks)."""
+    objs = list(POLICY) if policy else []
     for i in range(10):
         d = _web(100)
         d["metadata"]["name"] = f"w{i}"
@@ -210,6 +229,15 @@ def bench_scheduling(sizes: list[int]) -> None:
     if len(per_pod) > 1:
         (n0, t0), (n1, t1) = per_pod[0], per_pod[-1]
         print(f"growth: {n1 / n0:.0f}x pods -> {t1 / t0:.1f}x time (linear would be {n1 / n0:.0f}x)")
+    n = min(sizes[-1], 10_000)
+    bound, elapsed = schedule_pods(spec, n, policy=True)
+    verdict = "meets" if bound / elapsed >= 20_000 else "MISSES"
+    plain = dict(per_pod).get(n)
+    ratio = f"; {elapsed / plain:.1f}x the time without" if plain else ""
+    print(
+        f"{n:>7,} pods with a ResourceQuota and a LimitRange: {elapsed:7.3f} s cpu, {bound:,} bound, "
+        f"{bound / elapsed:10,.0f} pods/s (target 20,000: {verdict}{ratio})"
+    )
 
 
 def bench_dsb() -> None:

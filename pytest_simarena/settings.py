@@ -551,8 +551,9 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="VERSION",
         checks=(_check_kubernetes_version,),
         default_text="the cluster file's kubernetesVersion, else the newest supported",
-        help="Kubernetes minor version whose rules and messages the embedded cluster follows "
-        "(docs/embedded-cluster.md lists the supported ones and what differs)",
+        help="Kubernetes version whose rules and messages the embedded cluster follows: a minor release "
+        "(1.35) or a patch release (1.34.2); docs/embedded-cluster.md lists the supported ones and what "
+        "differs",
     ),
     # --- kube ---------------------------------------------------------------------------------------
     Setting(
@@ -612,7 +613,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="trace_dirs",
         type=tuple,
-        default=("traces/canonical", "traces/generated", "traces"),  # = trace.catalog.PROJECT_DIRS
+        default=("traces/canonical", "traces/generated", "traces/extra", "traces"),  # = catalog.PROJECT_DIRS
         group="plugin",
         metavar="DIRS",
         help="Folders searched for traces named without a path, before the packaged traces "

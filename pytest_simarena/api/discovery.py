@@ -20,11 +20,13 @@ AUTHORIZATION_GROUP = "authorization.k8s.io"
 
 def version(kubernetes_version: str) -> Obj:
     """``/version``: the Kubernetes version the cluster plays (its kubernetesVersion), marked as embedded."""
-    major, minor = kubernetes_version.split(".")
+    from pytest_simarena.backends.embedded.versions import git_version, release
+
+    major, minor = release(kubernetes_version).split(".")
     return {
         "major": major,
         "minor": minor,
-        "gitVersion": f"v{kubernetes_version}.0-simarena",
+        "gitVersion": f"{git_version(kubernetes_version)}-simarena",
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2024-01-01T00:00:00Z",

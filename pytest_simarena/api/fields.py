@@ -16,6 +16,8 @@ from pytest_simarena.live.errors import bad_request
 Obj = dict[str, Any]
 
 TOP = {"apiVersion", "kind", "metadata", "spec", "status"}
+# Kinds whose fields sit beside metadata instead of under spec (scheduling/v1 types.go PriorityClass).
+TOP_OF_KIND = {"PriorityClass": {"value", "globalDefault", "description", "preemptionPolicy"}}
 OBJECT_META = {
     "annotations",
     "creationTimestamp",
@@ -155,9 +157,9 @@ def _pod_spec(spec: Any, path: str, found: list[str]) -> None:
 def unknown_fields(body: Obj) -> list[str]:
     """The field paths of ``body`` that its type does not have (only in the checked parts)."""
     found: list[str] = []
-    _unknown(body, TOP, "", found)
-    _unknown(body.get("metadata"), OBJECT_META, "metadata", found)
     kind = body.get("kind")
+    _unknown(body, TOP | TOP_OF_KIND.get(kind, set()) if isinstance(kind, str) else TOP, "", found)
+    _unknown(body.get("metadata"), OBJECT_META, "metadata", found)
     spec = body.get("spec")
     if kind == "Pod":
         _pod_spec(spec, "spec", found)

@@ -440,16 +440,17 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pytest_simarena.trace.generator import FAMILIES, canonical, generate
+    from pytest_simarena.trace.generator import EXTRA_FAMILIES, FAMILIES, canonical, generate
 
     if args.canonical:
         paths = canonical(args.out)
     else:
+        known = {**FAMILIES, **EXTRA_FAMILIES}
         for family in args.family or ():
-            if family not in FAMILIES:
+            if family not in known:
                 from pytest_simarena.errors import UnknownNameError
 
-                raise UnknownNameError("trace family", family, FAMILIES)
+                raise UnknownNameError("trace family", family, known)
         paths = generate(args.out, args.seed, args.count, args.family)
     print(f"wrote {len(paths)} trace{'s' if len(paths) != 1 else ''} to {args.out}")
     return EXIT_OK

@@ -413,10 +413,72 @@ _COLUMNS: dict[str, tuple[tuple[Column, ...], Callable[[Mapping[str, Any], float
         _event,
     ),
 }
+
+
+def _resource_quota(q: Mapping[str, Any], now: float | None) -> list[Any]:
+    """printers.go printResourceQuota: ``<resource>: <used>/<hard>`` sorted, limits.* in the Limit column."""
+    status = _dict(q.get("status"))
+    used, hard = _dict(status.get("used")), _dict(status.get("hard"))
+    request: list[str] = []
+    limit: list[str] = []
+    for res in sorted(hard):
+        column = limit if res.split(".")[0] == "limits" and "." in res else request
+        column.append(f"{res}: {used.get(res, '0')}/{hard[res]}")
+    return [_meta(q).get("name", ""), age(q, now), ", ".join(request), ", ".join(limit)]
+
+
+def _limit_range(lr: Mapping[str, Any], now: float | None) -> list[Any]:
+    """printers.go printLimitRange: the name and creationTimestamp as RFC 3339."""
+    return [_meta(lr).get("name", ""), _meta(lr).get("creationTimestamp", "")]
+
+
+_COLUMNS["ResourceQuota"] = (
+    (
+        _NAME,
+        _AGE,
+        Column(
+            "Request",
+            description="Request represents a minimum amount of cpu/memory that a container may consume.",
+        ),
+        Column(
+            "Limit",
+            description="Limits control the maximum amount of cpu/memory that a container can use "
+            "independent of contention on the node.",
+        ),
+    ),
+    _resource_quota,
+)
+_COLUMNS["LimitRange"] = (
+    (_NAME, Column("Created At", type="date", description="Date of creation of this limit range.")),
+    _limit_range,
+)
 # The events printer puts Name last with priority 1 (printers.go).
 _COLUMNS["Event"] = (
     (*_COLUMNS["Event"][0][:-1], Column("Name", format="name", priority=1, description=_NAME.description)),
     _event,
+)
+
+
+def _priority_class(obj: Mapping[str, Any], now: float | None) -> list[Any]:
+    return [
+        _meta(obj).get("name", ""),
+        obj.get("value", 0),
+        bool(obj.get("globalDefault")),
+        age(obj, now),
+        str(obj.get("preemptionPolicy") or ""),
+    ]
+
+
+# printers.go priorityClassColumnDefinitions (PreemptionPolicy last, after Age).
+_COLUMNS["PriorityClass"] = (
+    (
+        _NAME,
+        Column("Value", type="integer", description="The value of this priority class."),
+        Column("Global-Default", type="boolean", description="Whether this class is the default priority."),
+        _AGE,
+        Column("PreemptionPolicy", description="The policy for preempting pods with lower priority."),
+    ),
+    _priority_class,
 )
 
 

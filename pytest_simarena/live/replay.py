@@ -80,7 +80,7 @@ def replay_live(directory: str | Path) -> LiveReplay:
     """Re-run the live session recorded in ``directory`` and compare (module docstring)."""
     directory = Path(directory)
     meta = _read_meta(directory)
-    spec = ClusterSpec.from_dict(meta["clusterSpec"], source=f"{directory / LIVE_FILE}: clusterSpec")
+    spec = ClusterSpec.from_record(meta["clusterSpec"], source=f"{directory / LIVE_FILE}: clusterSpec")
     safeguards = Safeguards.from_mapping(meta["safeguards"])
     trace = load_trace(directory / INPUT_FILE)
     session = LiveSession.start(trace, seed=int(meta["seed"]), spec=spec, safeguards=safeguards)

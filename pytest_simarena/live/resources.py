@@ -88,7 +88,27 @@ RESOURCES: tuple[Resource, ...] = (
         subresources=("scale", "status"),
     ),
     Resource("jobs", "Job", "batch", "v1", singular="job", subresources=("status",)),
+    Resource(
+        "priorityclasses",
+        "PriorityClass",
+        "scheduling.k8s.io",
+        "v1",
+        namespaced=False,
+        short_names=("pc",),
+        singular="priorityclass",
+    ),
     Resource("cronjobs", "CronJob", "batch", "v1", short_names=("cj",), singular="cronjob"),
+    # Admission policy the embedded cluster enforces on pod creation (backends/embedded/admission.py).
+    Resource(
+        "resourcequotas",
+        "ResourceQuota",
+        "",
+        "v1",
+        short_names=("quota",),
+        singular="resourcequota",
+        subresources=("status",),
+    ),
+    Resource("limitranges", "LimitRange", "", "v1", short_names=("limits",), singular="limitrange"),
     # Not simulated, so none can exist: listed (empty) for tools that look everywhere.
     Resource(
         "daemonsets", "DaemonSet", "apps", "v1", verbs=READ_VERBS, short_names=("ds",), singular="daemonset"
@@ -102,8 +122,6 @@ RESOURCES: tuple[Resource, ...] = (
             ("secrets", "Secret", "", "v1", ()),
             ("serviceaccounts", "ServiceAccount", "", "v1", ("sa",)),
             ("persistentvolumeclaims", "PersistentVolumeClaim", "", "v1", ("pvc",)),
-            ("resourcequotas", "ResourceQuota", "", "v1", ("quota",)),
-            ("limitranges", "LimitRange", "", "v1", ("limits",)),
             ("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", ("pdb",)),
             ("leases", "Lease", "coordination.k8s.io", "v1", ()),
         )

@@ -33,6 +33,7 @@ from typing import Any
 
 from pytest_simarena.actions import Action, ActionResult, apply_action
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
+from pytest_simarena.backends.embedded.admission import POLICY_KINDS, Forbidden
 from pytest_simarena.backends.embedded.pods import InvalidObject, UnsupportedKind
 from pytest_simarena.errors import ActionError, SimArenaError
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
@@ -42,7 +43,16 @@ from pytest_simarena.trace.virtualize import clone
 
 from . import views
 from .admission import admit, equivalent_actions, schedulable_on_virtual_nodes, validate
-from .errors import ApiError, already_exists, bad_request, conflict, invalid, method_not_allowed, not_found
+from .errors import (
+    ApiError,
+    already_exists,
+    bad_request,
+    conflict,
+    forbidden,
+    invalid,
+    method_not_allowed,
+    not_found,
+)
 from .patch import apply_patch
 from .resources import RESOURCES, TEMPLATE_KINDS, Resource, resource
 from .selectors import field_matcher, label_matcher
@@ -411,7 +421,8 @@ class LiveSession:
         if (ns, name) in self._known.get(res.name, {}):
             raise already_exists(res.name, res.group, name)
         if res.name != "namespaces":
-            self._require_namespace(ns)
+            if res.namespaced:
+                self._require_namespace(ns)
             self._admit(res, None, obj, "create")
         if dry_run:
             return obj
@@ -805,6 +816,8 @@ class LiveSession:
         try:
             # apply_virtual, not apply(): a refused request leaves no Warning event, as on a real apiserver.
             self.cluster.apply_virtual(stored, root=root, replay=None)
+        except Forbidden as exc:
+            raise forbidden(str(exc)) from None
         except InvalidObject as exc:
             raise _invalid_from(exc, res.kind, res.group, name) from None
         except UnsupportedKind as exc:
@@ -870,6 +883,10 @@ class LiveSession:
             return {(("", n.name)): _complete_node(n.to_api(clock)) for n in cluster.scheduler.nodes.values()}
         elif res.name == "namespaces":
             return {("", ns): self._namespace_obj(ns, created) for ns, created in self._namespace_names()}
+        elif res.name == "priorityclasses":
+            objs = cluster.priority_class_objects()
+        elif res.kind in POLICY_KINDS:
+            objs = [o.to_api(clock) for o in cluster.admission.objects(res.kind)]
         else:
             objs = [w.to_api() for w in cluster.workloads.values() if w.kind == res.kind]
         return {(str(o["metadata"].get("namespace", "")), str(o["metadata"]["name"])): o for o in objs}
@@ -881,6 +898,8 @@ class LiveSession:
             if by_name:
                 names.setdefault(ns, 0.0)
         for _, ns, _ in self.cluster.workloads:
+            names.setdefault(ns, 0.0)
+        for ns in self.cluster.admission.namespaces():
             names.setdefault(ns, 0.0)
         for _, ns, _ in self._inert:
             names.setdefault(ns, 0.0)

@@ -3,7 +3,7 @@
 The heuristic reads the observation as an operator would read ``kubectl describe``:
 
 0. the object was rejected because a request exceeds its limit (k8s notes §2.3) -> raise the limit to the
-   request;
+   request; its pods were refused by a ResourceQuota or LimitRange -> resize them to fit (admission_fix.py);
 1. more replicas than the target -> ``set_replicas`` to the target;
 2. pods Pending with ``Insufficient cpu``/``Insufficient memory`` (k8s notes §1.2), or a pod larger than
    any node -> lower the over-sized request to the largest value that lets ``target`` pods fit on the
@@ -12,6 +12,9 @@ The heuristic reads the observation as an operator would read ``kubectl describe
    1.25 x the declared usage if that is more);
 4. fewer replicas than the target and room for them -> ``set_replicas`` to the target;
 5. otherwise ``noop``.
+
+Before rule 2: pods Pending after a higher-priority Deployment preempted them (``Preempted`` events) ->
+right-size that Deployment's requests to 1.25 x its declared usage (policies/preemption_fix.py).
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
 from pytest_simarena.quantities import format_cpu, format_memory
 
+from .admission_fix import MI, fix_admission, fmt
+from .preemption_fix import preemptor_fix
 from .space import DISCRETE_ACTIONS
-
-MI = 1024 * 1024
 
 
 def make_action(observation: Observation, action_type: str, **fields: object) -> Action:
@@ -108,10 +111,6 @@ def fitting_request(observation: Observation, resource: str) -> int | None:
         else:
             hi = mid - 1
     return lo
-
-
-def fmt(resource: str, value: int) -> str:
-    return format_cpu(value) if resource == "cpu" else format_memory(value)
 
 
 def _current(c: ContainerView, resource: str) -> int:
@@ -210,11 +209,14 @@ class HeuristicPolicy:
     def act(self, observation: Observation) -> Action:
         obs = observation
         if obs.rejected:
-            fix = self._fix_invalid_limits(obs)
+            fix = self._fix_invalid_limits(obs) or self._fix_admission(obs)
             if fix is not None:
                 return fix
         if obs.desired > obs.target:
             return make_action(obs, "set_replicas", replicas=obs.target)
+        preempted = preemptor_fix(obs, margin=0.25)
+        if preempted is not None:
+            return preempted
         if obs.pending > 0 or obs.total < obs.desired:
             largest = obs.node_allocatable
             flagged = []
@@ -246,6 +248,11 @@ class HeuristicPolicy:
             if limits:
                 return make_action(obs, "set_resources", container=c.name, limits=limits)
         return None
+
+    @staticmethod
+    def _fix_admission(obs: Observation) -> Action | None:
+        """Pods refused by a ResourceQuota or LimitRange: resize them to fit (policies/admission_fix.py)."""
+        return fix_admission(obs)
 
     @staticmethod
     def _fix_oom(obs: Observation) -> Action | None:

@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, Observation
 
-from .builtin import MI, fitting_request, fmt, make_action, pod_request
+from .admission_fix import MI, fix_admission, fmt
+from .builtin import fitting_request, make_action, pod_request
+from .preemption_fix import preemptor_fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,15 @@ class VpaPolicy:
         pass
 
     def act(self, observation: Observation) -> Action:
+        admitted = self._fix_admission(observation)
+        if admitted is not None:
+            return admitted
+        # Preempted by an over-requesting higher-priority Deployment: size that one from its usage first.
+        preempted = preemptor_fix(
+            observation, margin=self.safety_margin, floors={"cpu": self.min_cpu, "memory": self.min_memory}
+        )
+        if preempted is not None:
+            return preempted
         plan = self.plan(observation)
         if plan is None:
             if observation.desired != observation.target:
@@ -137,6 +148,12 @@ class VpaPolicy:
             if requests:
                 return _Plan(c.name, requests, limits)
         return None
+
+    @staticmethod
+    def _fix_admission(obs: Observation) -> Action | None:
+        """Pods refused by a ResourceQuota or LimitRange (the VPA caps its recommendation to a LimitRange
+        too): resize them to fit first (policies/admission_fix.py)."""
+        return fix_admission(obs)
 
     # --- signals ----------------------------------------------------------------------------------------
 

@@ -73,10 +73,12 @@ class ClusterChoice:
 
     def describe(self) -> str:
         if self.kind == "default":
-            return "default (3 nodes x 16 cpu / 32Gi / 110 pods)"
-        if self.kind == "file":
-            return f"file {self.path}"
-        return f"{self.nodes} nodes x {self.cpu} cpu / {self.memory} / {self.pods} pods"
+            what = "default (3 nodes x 16 cpu / 32Gi / 110 pods)"
+        elif self.kind == "file":
+            what = f"file {self.path}"
+        else:
+            what = f"{self.nodes} nodes x {self.cpu} cpu / {self.memory} / {self.pods} pods"
+        return what if self.kubernetes_version is None else f"{what} at Kubernetes {self.kubernetes_version}"
 
     @classmethod
     def uniform(cls, nodes: int, cpu: Any, memory: Any, pods: int = 110) -> ClusterChoice:

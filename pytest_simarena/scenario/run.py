@@ -133,7 +133,7 @@ class ClusterPool:
         from pytest_simarena.backends.registry import make_backend
 
         if self.backend != "embedded":
-            if choice.kind != "default":
+            if choice.kind != "default" or choice.kubernetes_version is not None:
                 raise SimArenaError(
                     f"cluster {choice.describe()} can only be simulated on the embedded backend; "
                     f"the {self.backend} backend uses the cluster it is connected to"

@@ -103,6 +103,8 @@ class TracePlan:
     workloads: list[WorkloadPlan]
     summary: str
     extra: Obj = field(default_factory=dict)
+    # Namespace policy (ResourceQuota, LimitRange ...) applied with the first workloads, listed first.
+    objects: list[Obj] = field(default_factory=list)
 
     @property
     def primary(self) -> WorkloadPlan:
@@ -250,6 +252,8 @@ def build_trace(plan: TracePlan, *, seed: int | None = None) -> Trace:
     for offset in sorted({w.offset for w in plan.workloads}):
         objs = [deployment(w) for w in plan.workloads if w.offset == offset]
         events.append({"ts": EPOCH + offset, "applied_objs": objs, "deleted_objs": []})
+    if plan.objects:
+        events[0]["applied_objs"][:0] = [_sk_object(obj) for obj in plan.objects]
     trace = Trace(
         events=events,
         config={"trackedObjects": {DEPLOYMENT_GVK: {"podSpecTemplatePaths": ["/spec/template"]}}},

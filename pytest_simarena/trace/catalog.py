@@ -1,8 +1,8 @@
 """Traces by name: the project's trace folders first, then the traces shipped inside the package.
 
 ``slightly-bad-cpu`` names ``traces/canonical/slightly-bad-cpu.sktrace`` in the current project if it has
-one, else the packaged copy (``pytest_simarena/data/traces/{canonical,generated}``), so names work in any
-project after ``pip install``. A path that exists is always taken as it is.
+one, else the packaged copy (``pytest_simarena/data/traces/{canonical,generated,extra}``), so names work in
+any project after ``pip install``. A path that exists is always taken as it is.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pytest_simarena.errors import TraceError
 
 TRACE_SUFFIXES = (".sktrace", ".msgpack", ".json")
 # Folders of a project searched for names, relative to its root (the plugin's trace_dirs setting default).
-PROJECT_DIRS = ("traces/canonical", "traces/generated", "traces")
-PACKAGED_FAMILIES = ("canonical", "generated")
+PROJECT_DIRS = ("traces/canonical", "traces/generated", "traces/extra", "traces")
+PACKAGED_FAMILIES = ("canonical", "generated", "extra")
 
 
 def packaged_dirs() -> tuple[Path, ...]:

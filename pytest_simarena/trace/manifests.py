@@ -7,9 +7,9 @@ just applied; each ``later`` file becomes an event ``seconds`` after it (a scale
 update). Objects are stored the way the tracer stores them (``../shared/notes/simkube.md`` §1.3):
 ``status`` and the server-set metadata removed, an ``annotations`` map present, quantities canonical.
 The kinds with pod templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) are
-tracked in ``config.trackedObjects``; the objects they reference (ConfigMap, Secret, ServiceAccount,
-Service, PersistentVolumeClaim) are applied before them, in Helm's install order. Namespaces are skipped
-(SimKube's driver creates the namespaces it replays into); other kinds are refused.
+tracked in ``config.trackedObjects``; the objects they reference (PriorityClass, ConfigMap, Secret,
+ServiceAccount, Service, PersistentVolumeClaim) are applied before them, in Helm's install order.
+Namespaces are skipped (SimKube's driver creates the namespaces it replays into); other kinds are refused.
 
 Every problem is a :class:`~pytest_simarena.errors.TraceError` naming the file and line of the document,
 the document's number, the object and the field, for example ``deploy.yaml:1: document 1
@@ -57,18 +57,32 @@ WORKLOAD_KINDS = {
     "Pod": "v1",
 }
 REFERENCED_KINDS = {
+    # Cluster-scoped; stored with a namespace as every trace object (the API server clears it on create).
+    "PriorityClass": "scheduling.k8s.io/v1",
     "ServiceAccount": "v1",
     "Secret": "v1",
     "ConfigMap": "v1",
     "PersistentVolumeClaim": "v1",
     "Service": "v1",
 }
-_KINDS = {**REFERENCED_KINDS, **WORKLOAD_KINDS}
+# Namespace policy the embedded cluster's admission enforces on pod creation (issue 15).
+POLICY_KINDS = {"ResourceQuota": "v1", "LimitRange": "v1"}
+_KINDS = {**REFERENCED_KINDS, **WORKLOAD_KINDS, **POLICY_KINDS}
 # Helm's install order (pkg/release/util/kind_sorter.go): what a pod references exists before the pod.
 _INSTALL_ORDER = {
     kind: n
     for n, kind in enumerate(
-        (*REFERENCED_KINDS, "DaemonSet", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "Job", "CronJob")
+        (
+            *POLICY_KINDS,  # Helm installs ResourceQuota and LimitRange first, before what they govern
+            *REFERENCED_KINDS,
+            "DaemonSet",
+            "Pod",
+            "ReplicaSet",
+            "Deployment",
+            "StatefulSet",
+            "Job",
+            "CronJob",
+        )
     )
 }
 _SELECTOR_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
@@ -240,7 +254,7 @@ def _stored(m: Manifest, namespace: str | None) -> Obj | None:
     if expected_api is None:
         raise m.error(
             f"kind {kind} is not supported: a trace from manifests holds {', '.join(WORKLOAD_KINDS)} and "
-            f"the objects they reference ({', '.join(REFERENCED_KINDS)})",
+            f"the objects they reference ({', '.join(REFERENCED_KINDS)}), and {', '.join(POLICY_KINDS)}",
             "kind",
         )
     if api != expected_api:

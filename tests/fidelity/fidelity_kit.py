@@ -233,3 +233,53 @@ def seconds_since_start(stamp: Any) -> float:
 
 def main_container(pod: Mapping[str, Any]) -> Obj:
     return dict((pod.get("status") or {}).get("containerStatuses", [{}])[0])
+
+
+def priority_class(name: str, value: int, *, global_default: bool = False, never: bool = False) -> Obj:
+    """A scheduling.k8s.io/v1 PriorityClass (``never``: preemptionPolicy Never)."""
+    obj: Obj = {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {"name": name},
+        "value": value,
+    }
+    if global_default:
+        obj["globalDefault"] = True
+    if never:
+        obj["preemptionPolicy"] = "Never"
+    return obj
+
+
+def with_priority_class(obj: Obj, class_name: str) -> Obj:
+    """``obj`` (a Deployment or a bare Pod) with ``priorityClassName`` set on its pod spec."""
+    spec = obj["spec"]["template"]["spec"] if obj["kind"] != "Pod" else obj["spec"]
+    spec["priorityClassName"] = class_name
+    return obj
+
+
+def limit_range(name: str, *items: Obj, namespace: str = "default") -> Obj:
+    """A LimitRange with the given ``spec.limits`` items."""
+    return {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"limits": list(items)},
+    }
+
+
+def resource_quota(name: str, hard: Mapping[str, str], *, namespace: str = "default") -> Obj:
+    """A ResourceQuota with ``spec.hard``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"hard": dict(hard)},
+    }
+
+
+def quota_status(c: EmbeddedCluster, name: str) -> Obj:
+    """``status`` of the ResourceQuota ``name`` as the API serves it."""
+    for q in c.admission.objects("ResourceQuota"):
+        if q.name == name:
+            return dict(q.to_api(c.clock)["status"])
+    raise AssertionError(f"no ResourceQuota {name}")

@@ -22,16 +22,21 @@ from fidelity_kit import (
     deployment,
     events_for,
     kwok_group,
+    limit_range,
     main_container,
     name_of,
     pods_of,
+    priority_class,
+    quota_status,
     replay,
     replicasets_of,
+    resource_quota,
     scheduling_messages,
     seconds_since_start,
     statefulset,
     statuses,
     trace,
+    with_priority_class,
     workload,
 )
 
@@ -207,23 +212,24 @@ def _init_max_over() -> None:
 def _overhead() -> None:
     # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: spec.overhead with no RuntimeClass that
     # defines it -> admission.NewForbidden(..., "pod rejected: Pod Overhead set without corresponding
-    # RuntimeClass defined Overhead"); the name is the generateName prefix (apiserver admission errors.go
-    # extractResourceName: name generation has not happened yet); the ReplicaSet records Warning FailedCreate
-    # "Error creating: %v" (pkg/controller/controller_utils.go) and ReplicaFailure (replica_set_utils.go).
+    # RuntimeClass defined Overhead"); RuntimeClass Validate is a validating plugin, so the pod is named by
+    # its generated name (see the Admission section below: registry store.go create, rest/create.go
+    # AdmissionToValidateObjectFunc); the ReplicaSet records Warning FailedCreate "Error creating: %v"
+    # (pkg/controller/controller_utils.go) and ReplicaFailure (replica_set_utils.go).
     dep = deployment("web", 1, cpu="1", overhead={"cpu": "1m"})
     _, snap = replay(trace((0, [dep])), 10, one_node())
     assert pods_of(snap, "web") == []
     (rs,) = replicasets_of(snap, "web")
-    error = (
-        f'pods "{name_of(rs)}-" is forbidden: '
-        "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
-    )
-    evs = events_for(snap, name_of(rs), "FailedCreate")
-    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
-    assert evs[0]["count"] > 1  # the controller requeues with rate-limited backoff and fails again
+    reason = "pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead"
+    names = failed_creates(snap, name_of(rs), reason)
+    assert len(names) > 1  # the controller requeues with rate-limited backoff and fails again
     failure = condition(rs, "ReplicaFailure")
     assert failure is not None
-    assert (failure["status"], failure["reason"], failure["message"]) == ("True", "FailedCreate", error)
+    assert (failure["status"], failure["reason"], failure["message"]) == (
+        "True",
+        "FailedCreate",
+        f'pods "{names[0]}" is forbidden: {reason}',
+    )
 
 
 @case("overhead-without-RuntimeClass-StatefulSet-FailedCreate-names-the-pod[k15-5]")
@@ -243,6 +249,260 @@ def _overhead_statefulset() -> None:
     assert [(e["type"], e["message"]) for e in evs] == [
         ("Warning", f"create Pod db-0 in StatefulSet db failed error: {error}")
     ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Admission: LimitRange and ResourceQuota (issue 15). A refused pod is named by its generated name:
+# staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go create() sets the name from
+# generateName ("Init metadata as early as possible") before createValidation, and rest/create.go
+# AdmissionToValidateObjectFunc passes that name to the validating plugins ("in case the generated name is
+# populated"); apimachinery errors.NewForbidden -> 'pods "<name>" is forbidden: <err>'.
+
+
+def failed_creates(snap: ClusterSnapshot, rs_name: str, reason: str) -> list[str]:
+    """The FailedCreate messages of ReplicaSet ``rs_name``, checked to be 'Error creating: pods "<rs>-xxxxx"
+    is forbidden: <reason>' with a generated five-character suffix; returns the generated names."""
+    evs = events_for(snap, rs_name, "FailedCreate")
+    assert evs, "no FailedCreate"
+    pattern = re.compile(
+        rf'Error creating: pods "({re.escape(rs_name)}-[bcdfghjklmnpqrstvwxz2456789]{{5}})" '
+        rf"is forbidden: {re.escape(reason)}"
+    )
+    names = []
+    for e in evs:
+        assert e["type"] == "Warning"
+        found = pattern.fullmatch(e["message"])
+        assert found is not None, e["message"]
+        names.append(found.group(1))
+    assert len(set(names)) == len(names)  # each attempt generates a new name
+    return names
+
+
+@case("limitrange-defaults-requests-and-limits-with-annotation[k15-lr]")
+def _lr_defaults() -> None:
+    # pkg/apis/core/v1/defaults.go SetDefaults_LimitRangeItem: defaultRequest takes memory from default;
+    # limitranger/admission.go mergeContainerResources fills what the container omits and the annotation
+    # lists requests then limits, keys sorted; qos.GetPodQOS: requests != limits -> Burstable.
+    lr = limit_range(
+        "lr",
+        {
+            "type": "Container",
+            "default": {"cpu": "200m", "memory": "512Mi"},
+            "defaultRequest": {"cpu": "100m"},
+        },
+    )
+    _, snap = replay(trace((0, [lr, deployment("web", 1)])), 10, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod["spec"]["containers"][0]["resources"] == {
+        "limits": {"cpu": "200m", "memory": "512Mi"},
+        "requests": {"cpu": "100m", "memory": "512Mi"},
+    }
+    assert pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: cpu, memory request for container app; cpu, memory limit for container app"
+    )
+    assert pod["status"]["qosClass"] == "Burstable"
+    assert_running_ready([pod])
+
+
+@case("limitrange-defaults-init-containers-too[k15-lr]")
+def _lr_defaults_init() -> None:
+    # admission.go mergePodResourceRequirements: containers first, then init containers ("init container").
+    lr = limit_range("lr", {"type": "Container", "default": {"cpu": "200m", "memory": "256Mi"}})
+    dep = deployment("web", 1, containers=[container(cpu="100m", memory="64Mi")], init=[container("init")])
+    _, snap = replay(trace((0, [lr, dep])), 10, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: cpu, memory limit for container app; "
+        "cpu, memory request for init container init; cpu, memory limit for init container init"
+    )
+    assert pod["spec"]["initContainers"][0]["resources"] == {
+        "limits": {"cpu": "200m", "memory": "256Mi"},
+        "requests": {"cpu": "200m", "memory": "256Mi"},
+    }
+    assert pod["spec"]["containers"][0]["resources"]["requests"] == {"cpu": "100m", "memory": "64Mi"}
+
+
+@case("limitrange-min-request-refused-FailedCreate-exact-text[k15-lr]")
+def _lr_min() -> None:
+    # admission.go minConstraint: "minimum %s usage per %s is %s, but request is %s"; ReplicaFailure keeps
+    # the first error (replica_set_utils.go calculateStatus sets it only when absent).
+    lr = limit_range("lr", {"type": "Container", "min": {"cpu": "100m"}})
+    _, snap = replay(trace((0, [lr, deployment("web", 2, cpu="50m", memory="64Mi")])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    reason = "minimum cpu usage per Container is 100m, but request is 50m"
+    names = failed_creates(snap, name_of(rs), reason)
+    assert len(names) > 1  # rate-limited retries, each with a new name
+    failure = condition(rs, "ReplicaFailure")
+    assert failure is not None
+    assert failure["message"] == f'pods "{names[0]}" is forbidden: {reason}'
+
+
+@case("limitrange-max-two-violations-aggregate-in-brackets[k15-lr]")
+def _lr_max_aggregate() -> None:
+    # admission.go maxConstraint per resource; utilerrors.NewAggregate: "[a, b]". Go ranges over the max map
+    # in random order, so either order is what a real apiserver may print.
+    lr = limit_range("lr", {"type": "Container", "max": {"cpu": "1", "memory": "1Gi"}})
+    app = container(cpu="500m", memory="256Mi", limit_cpu="2", limit_memory="2Gi")
+    _, snap = replay(trace((0, [lr, deployment("web", 1, containers=[app])])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    cpu = "maximum cpu usage per Container is 1, but limit is 2"
+    mem = "maximum memory usage per Container is 1Gi, but limit is 2Gi"
+    message = events_for(snap, name_of(rs), "FailedCreate")[0]["message"]
+    assert message.endswith((f": [{cpu}, {mem}]", f": [{mem}, {cpu}]")), message
+
+
+@case("limitrange-default-limit-below-request-makes-pod-invalid[k15-lr,k8s-2.3]")
+def _lr_default_invalid() -> None:
+    # SetDefaults_LimitRangeItem: default cpu = max 1; the container requests 2 without a limit, so the
+    # mutated pod fails validation (ValidateResourceRequirements, kubernetes.md §2.3) before the validating
+    # plugins: errors.NewInvalid 'Pod "<name>" is invalid: ...'.
+    lr = limit_range("lr", {"type": "Container", "max": {"cpu": "1"}})
+    _, snap = replay(trace((0, [lr, deployment("web", 1, cpu="2")])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    message = events_for(snap, name_of(rs), "FailedCreate")[0]["message"]
+    assert re.fullmatch(
+        rf'Error creating: Pod "{re.escape(name_of(rs))}-[a-z0-9]{{5}}" is invalid: '
+        r'spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to '
+        r"cpu limit of 1",
+        message,
+    ), message
+
+
+@case("limitrange-max-limit-request-ratio-six-decimals[k15-lr]")
+def _lr_ratio() -> None:
+    # admission.go limitRequestRatioConstraint: 1 / 100m = 10 > 4 -> "... but provided ratio is 10.000000".
+    lr = limit_range("lr", {"type": "Container", "maxLimitRequestRatio": {"cpu": "4"}})
+    app = container(cpu="100m", memory="64Mi", limit_cpu="1")
+    _, snap = replay(trace((0, [lr, deployment("web", 1, containers=[app])])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "cpu max limit to request ratio per Container is 4, but provided ratio is 10.000000",
+    )
+
+
+@case("limitrange-pod-max-on-summed-limits[k15-lr]")
+def _lr_pod_max() -> None:
+    # admission.go PodValidateLimitFunc, Pod items: podLimits sums the containers (768Mi + 768Mi = 1536Mi,
+    # Quantity.String in BinarySI) against max 1Gi.
+    lr = limit_range("lr", {"type": "Pod", "max": {"memory": "1Gi"}})
+    two = [
+        container("a", memory="256Mi", limit_memory="768Mi"),
+        container("b", memory="256Mi", limit_memory="768Mi"),
+    ]
+    _, snap = replay(trace((0, [lr, deployment("web", 1, containers=two)])), 5, one_node())
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "maximum memory usage per Pod is 1Gi, but limit is 1536Mi")
+
+
+@case("quota-exceeded-requests-cpu-after-slow-start-status-used[k15-quota]")
+def _quota_cpu() -> None:
+    # controller.go CheckRequest: 4 x 500m against requests.cpu 1500m; slowStartBatch (1, 2, then 1) admits 3
+    # pods, the fourth: "exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=1500m,
+    # limited: requests.cpu=1500m" (prettyPrint of the exceeded resources only; pods=4 <= 10 is fine).
+    # status.used sums with Quantity.Add: 3 x 128Mi = 384Mi.
+    quota = resource_quota("compute", {"requests.cpu": "1500m", "requests.memory": "1Gi", "pods": "10"})
+    c, snap = replay(trace((0, [quota, deployment("web", 4, cpu="500m", memory="128Mi")])), 10)
+    assert len(pods_of(snap, "web")) == 3
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=1500m, "
+        "limited: requests.cpu=1500m",
+    )
+    assert quota_status(c, "compute") == {
+        "hard": {"pods": "10", "requests.cpu": "1500m", "requests.memory": "1Gi"},
+        "used": {"pods": "3", "requests.cpu": "1500m", "requests.memory": "384Mi"},
+    }
+
+
+@case("quota-must-specify-per-resource-containers-sorted[k15-quota]")
+def _quota_must_specify() -> None:
+    # pods.go Constraints: required = hard & validationSet; "must specify <res> for: <names>" per resource,
+    # resources and names sorted, joined by "; "; the plugin wraps it: "failed quota: <name>: <err>".
+    quota = resource_quota("compute", {"requests.cpu": "4", "limits.memory": "4Gi"})
+    two = [container("b", memory="64Mi"), container("a", cpu="100m", memory="64Mi")]
+    _, snap = replay(trace((0, [quota, deployment("web", 1, containers=two)])), 5)
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap, name_of(rs), "failed quota: compute: must specify limits.memory for: a,b; requests.cpu for: b"
+    )
+
+
+@case("quota-limits-and-cpu-alias-exceeded-together-sorted[k15-quota]")
+def _quota_limits_alias() -> None:
+    # pods.go podComputeUsageHelper: "cpu" is the cpu request (as requests.cpu), limits.memory the memory
+    # limit; 3 x (400m, limit 512Mi) against cpu 1, limits.memory 1Gi: the third pod exceeds both, listed in
+    # name order (quota.LessThanOrEqual's exceeded set, prettyPrint sorts): cpu before limits.memory.
+    quota = resource_quota("q", {"cpu": "1", "limits.memory": "1Gi", "pods": "5"})
+    app = container(cpu="400m", memory="128Mi", limit_memory="512Mi")
+    c, snap = replay(trace((0, [quota, deployment("web", 3, containers=[app])])), 5)
+    assert len(pods_of(snap, "web")) == 2
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(
+        snap,
+        name_of(rs),
+        "exceeded quota: q, requested: cpu=400m,limits.memory=512Mi, used: cpu=800m,limits.memory=1Gi, "
+        "limited: cpu=1,limits.memory=1Gi",
+    )
+    assert quota_status(c, "q")["used"] == {"cpu": "800m", "limits.memory": "1Gi", "pods": "2"}
+
+
+@case("quota-scope-NotBestEffort-ignores-best-effort-pods[k15-quota]")
+def _quota_scope() -> None:
+    # pods.go podMatchesScopeFunc: NotBestEffort matches pods with some request or limit; a BestEffort pod
+    # (qos.GetPodQOS) is neither charged nor refused by it (generic.Matches: every scope must match).
+    quota = resource_quota("q", {"pods": "1"})
+    quota["spec"]["scopes"] = ["NotBestEffort"]
+    best_effort = deployment("free", 3, containers=[container()])
+    _, snap = replay(trace((0, [quota, best_effort, deployment("web", 2, cpu="100m")])), 5)
+    assert len(pods_of(snap, "free")) == 3
+    assert len(pods_of(snap, "web")) == 1
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1")
+
+
+@case("quota-pods-replenished-after-delete[k15-quota]")
+def _quota_replenish() -> None:
+    # resource_quota_controller.go: a deleted pod triggers a recount (replenishment), so the ReplicaSet's
+    # rate-limited retry is admitted once "other" is gone; before: "requested: pods=1, used: pods=2".
+    quota = resource_quota("q", {"pods": "2"})
+    tr = trace((0, [quota, deployment("other", 2, cpu="100m")]), (10, [deployment("web", 1, cpu="100m")]))
+    tr.events.append(
+        {"ts": tr.events[0]["ts"] + 20, "applied_objs": [], "deleted_objs": [deployment("other", 2)]}
+    )
+    c, snap = replay(tr, 15)
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    failed_creates(snap, name_of(rs), "exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2")
+    c.run(60)
+    after = c.observe(PREFIX)
+    assert_running_ready(pods_of(after, "web"))
+    assert pods_of(after, "other") == []
+    assert quota_status(c, "q")["used"] == {"pods": "1"}
+
+
+@case("quota-statefulset-and-bare-pod-name-the-pod[k15-quota]")
+def _quota_sts_pod() -> None:
+    # stateful_pod_control.go recordPodEvent names the pod it set; a bare Pod's create is refused outright
+    # (the SimKube driver's apply fails: FailedApply with the Forbidden text).
+    quota = resource_quota("q", {"requests.memory": "100Mi"})
+    sts = statefulset("db", 1, cpu="100m", memory="128Mi")
+    pod = bare_pod("solo", cpu="100m", memory="256Mi")
+    _, snap = replay(trace((0, [quota, sts, pod])), 5)
+    msg = (
+        "exceeded quota: q, requested: requests.memory={}, used: requests.memory=0, "
+        "limited: requests.memory=100Mi"
+    )
+    evs = events_for(snap, "db", "FailedCreate")
+    assert evs[0]["message"] == (
+        f'create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: {msg.format("128Mi")}'
+    )
+    (rejected,) = events_for(snap, "solo", "FailedApply")
+    assert rejected["message"] == f'pods "solo" is forbidden: {msg.format("256Mi")}'
 
 
 @case("fit-sidecar-runs-alongside-containers[k8s-1.1]")
@@ -1208,10 +1468,10 @@ def _one_period() -> None:
 @case("fit-error-preemptionPolicy-Never-one-period[k15-4]")
 def _never_one_period() -> None:
     # defaultpreemption PodEligibleToPreemptOthers: "not eligible due to preemptionPolicy=Never."; PostFilter
-    # prefixes "preemption: "; FitError.Error appends it without another period.
-    dep = deployment("web", 1, cpu="17")
-    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
-    _, snap = replay(trace((0, [dep])), 10)
+    # prefixes "preemption: "; FitError.Error appends it without another period. The policy comes from a
+    # PriorityClass (plugin/pkg/admission/priority/admission.go admitPod copies it into the pod).
+    dep = with_priority_class(deployment("web", 1, cpu="17"), "polite")
+    _, snap = replay(trace((0, [priority_class("polite", 10, never=True)]), (1, [dep])), 10)
     # RunPostFilterPlugins joins DynamicResources' reason (1.34+) and this one with ", ".
     text = (
         "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, "
@@ -1242,6 +1502,249 @@ def _doubled_up_first() -> None:
     after = pods_of(c.observe(PREFIX), "web")
     assert sorted(p["spec"]["nodeName"] for p in after) == ["late-0", "node-0"]
     assert name_of(newest[0]) in {name_of(p) for p in after}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Issue 15: PriorityClass, queue order and preemption (ids carry "k15-prio"). Sources: plugin/pkg/admission/
+# priority/admission.go, pkg/scheduler/framework/plugins/queuesort/priority_sort.go, pkg/scheduler/framework/
+# preemption/preemption.go, pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go.
+
+
+def _pod(name: str, cpu: str, class_name: str, node: str | None = None, **kw: Any) -> Obj:
+    pod = with_priority_class(bare_pod(name, cpu=cpu), class_name)
+    if node is not None:
+        pod["spec"]["nodeName"] = node
+    pod["spec"].update(kw)
+    return pod
+
+
+def _pod_named(snap: ClusterSnapshot, name: str) -> Obj:
+    (pod,) = [p for p in snap.pods if name_of(p) == name]
+    return pod
+
+
+@case("priorityclass-unknown-name-refused-FailedCreate[k15-prio]")
+def _unknown_class() -> None:
+    # admission.go admitPod: lister.Get NotFound -> admission.NewForbidden(a, "no PriorityClass with name %v
+    # was found"); the ReplicaSet records "Error creating: %v" (controller_utils.go), generateName prefix.
+    dep = with_priority_class(deployment("web", 1, cpu="1"), "missing")
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    error = f'pods "{name_of(rs)}-" is forbidden: no PriorityClass with name missing was found'
+    evs = events_for(snap, name_of(rs), "FailedCreate")
+    assert [(e["type"], e["message"]) for e in evs] == [("Warning", f"Error creating: {error}")]
+
+
+@case("priorityclass-created-later-lets-the-replicaset-create[k15-prio]")
+def _class_later() -> None:
+    # The ReplicaSet requeues with rate-limited backoff (replica_set.go) and admission then finds the class.
+    dep = with_priority_class(deployment("web", 1, cpu="1"), "late")
+    _, snap = replay(trace((0, [dep]), (5, [priority_class("late", 7)])), 60, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert pod_status(pod) == "Running"
+    assert (pod["spec"]["priorityClassName"], pod["spec"]["priority"]) == ("late", 7)
+
+
+@case("priorityclass-resolves-priority-and-preemptionPolicy[k15-prio]")
+def _resolves() -> None:
+    # admission.go admitPod: pod.Spec.Priority = pc.Value; PreemptionPolicy copied from the class, which
+    # defaults to PreemptLowerPriority (pkg/apis/scheduling/v1/defaults.go).
+    tr = trace((0, [priority_class("batch", 42)]), (1, [_pod("job", "1", "batch")]))
+    _, snap = replay(tr, 10, one_node())
+    spec = _pod_named(snap, "job")["spec"]
+    assert (spec["priorityClassName"], spec["priority"], spec["preemptionPolicy"]) == (
+        "batch",
+        42,
+        "PreemptLowerPriority",
+    )
+
+
+@case("priorityclass-globalDefault-applies-when-none-named[k15-prio]")
+def _global_default() -> None:
+    # admission.go getDefaultPriority: the globalDefault class (lowest value if several) becomes the pod's.
+    tr = trace(
+        (0, [priority_class("normal", 500, global_default=True)]),
+        (1, [bare_pod("plain", cpu="1")]),
+    )
+    _, snap = replay(tr, 10, one_node())
+    spec = _pod_named(snap, "plain")["spec"]
+    assert (spec["priorityClassName"], spec["priority"]) == ("normal", 500)
+
+
+@case("priorityclass-system-cluster-critical-exists[k15-prio]")
+def _system_class() -> None:
+    # pkg/apis/scheduling/v1/helpers.go systemPriorityClasses: created at bootstrap; SystemCriticalPriority =
+    # 2 * HighestUserDefinablePriority = 2000000000 (pkg/apis/scheduling/types.go).
+    _, snap = replay(trace((0, [_pod("dns", "1", "system-cluster-critical")])), 10, one_node())
+    assert _pod_named(snap, "dns")["spec"]["priority"] == 2_000_000_000
+
+
+@case("priorityclass-value-above-1e9-invalid[k15-prio]")
+def _class_too_high() -> None:
+    # pkg/apis/scheduling/validation/validation.go ValidatePriorityClass: field.Forbidden(value, "maximum
+    # allowed value of a user defined priority is 1000000000").
+    c, _ = replay(trace((0, [priority_class("huge", 1_000_000_001)])), 5, one_node())
+    text = (
+        'PriorityClass.scheduling.k8s.io "huge" is invalid: value: Forbidden: maximum allowed value of a '
+        "user defined priority is 1000000000"
+    )
+    assert any(line.endswith(text) for line in c.event_log if " error " in f" {line}")
+
+
+@case("pod-stating-preemptionPolicy-Never-without-class-refused[k15-prio]")
+def _never_without_class() -> None:
+    # admission.go admitPod: with no class, getDefaultPriority computes PreemptLowerPriority; a pod stating
+    # another policy is Forbidden "the string value of PreemptionPolicy (%s) must not be provided in pod spec;
+    # priority admission controller computed %s from the given PriorityClass name".
+    dep = deployment("web", 1, cpu="1")
+    dep["spec"]["template"]["spec"]["preemptionPolicy"] = "Never"
+    _, snap = replay(trace((0, [dep])), 10, one_node())
+    assert pods_of(snap, "web") == []
+    (rs,) = replicasets_of(snap, "web")
+    (ev,) = events_for(snap, name_of(rs), "FailedCreate")
+    assert ev["message"] == (
+        f'Error creating: pods "{name_of(rs)}-" is forbidden: the string value of PreemptionPolicy (Never) '
+        "must not be provided in pod spec; priority admission controller computed PreemptLowerPriority from "
+        "the given PriorityClass name"
+    )
+
+
+@case("queue-order-higher-priority-first-when-room-frees[k15-prio]")
+def _queue_order() -> None:
+    # queuesort/priority_sort.go Less: higher priority first, then earlier queue timestamp. The blocker (top)
+    # cannot be preempted by either; when it goes, both pods return to activeQ and "high", queued later, is
+    # popped first and takes the one free cpu.
+    classes = [priority_class("top", 10_000), priority_class("low", 100), priority_class("high", 1000)]
+    low = with_priority_class(deployment("low", 1, cpu="1"), "low")
+    high = with_priority_class(deployment("high", 1, cpu="1"), "high")
+    blocker = _pod("blocker", "1", "top")
+    tr = trace((0, [*classes, blocker]), (1, [low]), (2, [high]), (30, [], [blocker]))
+    _, snap = replay(tr, 45, one_node(cpu="1"))
+    assert statuses(pods_of(snap, "high")) == ["Running"]
+    assert statuses(pods_of(snap, "low")) == ["Pending"]
+    # Had "low" been popped first it would have bound and then been preempted by "high".
+    assert [e for e in snap.events if e["reason"] == "Preempted"] == []
+
+
+def _victim_choice_run(version: str) -> tuple[EmbeddedCluster, ClusterSnapshot]:
+    classes = [priority_class("low", 100), priority_class("mid", 500), priority_class("high", 1000)]
+    tr = trace(
+        (0, classes),
+        (1, [_pod("mid", "1", "mid")]),
+        (2, [_pod("low-a", "1", "low")]),
+        (3, [_pod("low-b", "1", "low")]),
+        (10, [_pod("urgent", "2", "high")]),
+    )
+    return replay(tr, 10.5, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version=version))
+
+
+@case("preemption-evicts-least-important-victim-and-nominates-node-1.36[k15-prio]")
+def _victim_choice() -> None:
+    # default_preemption.go SelectVictimsOnNode: remove the lower-priority pods (mid, low-a, low-b), then
+    # reprieve from the most important (util.MoreImportantPod: priority, then earlier start): mid and low-a
+    # fit back, low-b does not and is the only victim. preemption.go PreemptPod: Normal "Preempted"
+    # "Preempted by pod <preemptor UID> on node <node>". schedule_one.go: the PostFilter succeeded without
+    # a message (before 1.37), so the FitError has no PostFilter part and status.nominatedNodeName is set
+    # until the pod binds.
+    c, snap = _victim_choice_run("1.36")
+    urgent = _pod_named(snap, "urgent")
+    text = "0/1 nodes are available: 1 Insufficient cpu."
+    assert_pending_with([urgent], snap, text)
+    assert_failed_scheduling_event(snap, "urgent", text)
+    assert urgent["status"]["nominatedNodeName"] == "node-0"
+    preempted = [
+        (e["involvedObject"]["name"], e["type"], e["message"])
+        for e in snap.events
+        if e["reason"] == "Preempted"
+    ]
+    assert preempted == [("low-b", "Normal", f"Preempted by pod {urgent['metadata']['uid']} on node node-0")]
+    c.run(10)
+    after = c.observe(PREFIX)
+    assert sorted(name_of(p) for p in after.pods) == ["low-a", "mid", "urgent"]
+    assert statuses(after.pods) == ["Running"] * 3
+    assert "nominatedNodeName" not in _pod_named(after, "urgent")["status"]
+
+
+@case("preemption-found-message-since-1.37[k15-prio]")
+def _found_message() -> None:
+    # preemption.go Evaluator.Preempt returns Success with "found a potential placement for pod on node %v,
+    # preempting %d victims" (kubernetes PR 140180, in 1.37; a v1.37.0 cluster prints exactly this);
+    # DefaultPreemption.PostFilter prefixes "preemption: "; framework.go RunPostFilterPlugins returns at that
+    # first Success, so no other PostFilter reason is joined; FitError.Error appends it after a space.
+    _, snap = _victim_choice_run("1.37")
+    text = (
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: found a potential placement for pod on "
+        "node node-0, preempting 1 victims"
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert _pod_named(snap, "urgent")["status"]["nominatedNodeName"] == "node-0"
+
+
+@case("preemption-picks-node-with-lowest-highest-victim-priority[k15-prio]")
+def _pick_node() -> None:
+    # preemption.go pickOneNodeForPreemption: after PDB violations, the node whose highest-priority victim is
+    # lowest wins: node-1 (victim priority 100) over node-0 (200).
+    classes = [priority_class("p100", 100), priority_class("p200", 200), priority_class("high", 1000)]
+    tr = trace(
+        (0, [*classes, _pod("a", "2", "p200", node="node-0"), _pod("b", "2", "p100", node="node-1")]),
+        (5, [_pod("urgent", "2", "high")]),
+    )
+    _, snap = replay(tr, 20, ClusterSpec([kwok_group("node", 2, "2", "32Gi")]))
+    assert sorted(name_of(p) for p in snap.pods) == ["a", "urgent"]
+    assert _pod_named(snap, "urgent")["spec"]["nodeName"] == "node-1"
+    assert [e["involvedObject"]["name"] for e in snap.events if e["reason"] == "Preempted"] == ["b"]
+
+
+@case("preemption-failed-counts-per-node-reason-1.33[k15-prio,k15-4]")
+def _preemption_counts() -> None:
+    # default_preemption.go SelectVictimsOnNode: a-0 still lacks cpu with its lower-priority pod gone (the
+    # filter's own "Insufficient cpu"), a-1 holds only a higher-priority pod ("No preemption victims found for
+    # incoming pod"); preemption.go Preempt: b-0 failed the selector (UnschedulableAndUnresolvable), so it is
+    # absent from the candidates and reads "Preemption is not helpful for scheduling". Sorted as strings.
+    classes = [priority_class("low", 100), priority_class("top", 10_000), priority_class("high", 1000)]
+    urgent = _pod("urgent", "3", "high", nodeSelector={"tier": "a"})
+    tr = trace(
+        (
+            0,
+            [
+                *classes,
+                _pod("x", "1", "low", node="a-0"),
+                _pod("z", "2", "top", node="a-0"),
+                _pod("y", "2", "top", node="a-1"),
+            ],
+        ),
+        (5, [urgent]),
+    )
+    # 1.33: before DynamicResources joined its PostFilter reason (versions.py); the preemption part is alike.
+    spec = ClusterSpec(
+        [kwok_group("a", 2, "4", "32Gi", labels={"tier": "a"}), kwok_group("b", 1, "4", "32Gi")],
+        kubernetes_version="1.33",
+    )
+    _, snap = replay(tr, 10, spec)
+    text = (
+        "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu. "
+        "preemption: 0/3 nodes are available: 1 Insufficient cpu, 1 No preemption victims found for incoming "
+        "pod, 1 Preemption is not helpful for scheduling."
+    )
+    assert_pending_with([_pod_named(snap, "urgent")], snap, text)
+    assert [e for e in snap.events if e["reason"] == "Preempted"] == []
+
+
+@case("preemption-nominated-node-kept-for-preemptor-deployment-1.33[k15-prio]")
+def _nominated_reserved() -> None:
+    # The ReplicaSet replaces its two preempted pods at once, but the scheduler's filters count pods nominated
+    # to a node with equal or higher priority (RunFilterPluginsWithNominatedPods / addGENominatedPods), so the
+    # replacements cannot take the room; they find no lower-priority victims either.
+    low = with_priority_class(deployment("low", 4, cpu="1"), "low")
+    high = with_priority_class(deployment("high", 1, cpu="2"), "high")
+    tr = trace((0, [priority_class("low", 100), priority_class("high", 1000)]), (1, [low]), (10, [high]))
+    _, snap = replay(tr, 30, ClusterSpec([kwok_group("node", 1, "4", "32Gi")], kubernetes_version="1.33"))
+    assert statuses(pods_of(snap, "high")) == ["Running"]
+    assert statuses(pods_of(snap, "low")) == ["Pending", "Pending", "Running", "Running"]
+    pending = [p for p in pods_of(snap, "low") if pod_status(p) == "Pending"]
+    assert_pending_with(pending, snap, fit_error(1, "1 Insufficient cpu", version="1.33"))
+    assert len([e for e in snap.events if e["reason"] == "Preempted"]) == 2
 
 
 @pytest.mark.parametrize("fidelity_case", CASES, ids=[c.id for c in CASES])

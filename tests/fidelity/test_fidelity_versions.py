@@ -110,3 +110,23 @@ def test_failed_scheduling_text_per_version(name: str, version: str) -> None:
         "Unschedulable",
         EXPECTED[name][version],
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "reason"),
+    [
+        ("1.34.0", "node(s) had untolerated taint {dedicated: gpu}"),
+        ("1.34.1", "node(s) had untolerated taint {dedicated: gpu}"),
+        # PR 135023 (the cherry-pick of PR 134740) is listed in CHANGELOG-1.34.md under v1.34.2
+        ("1.34.2", "node(s) had untolerated taint(s)"),
+        ("1.34.7", "node(s) had untolerated taint(s)"),
+    ],
+)
+def test_the_taint_text_changed_in_a_1_34_patch_release(version: str, reason: str) -> None:
+    spec, events = _case("tainted", version)
+    _, snap = replay(trace(*events), 15, spec)
+    cond = condition(pods_of(snap, "web")[0], "PodScheduled")
+    assert cond is not None and cond["message"] == (
+        f"0/3 nodes are available: 1 {reason}, 2 Insufficient cpu. {DRA}preemption: 0/3 nodes are "
+        f"available: 1 {NOT_HELPFUL}, 2 {NO_VICTIMS}."
+    )

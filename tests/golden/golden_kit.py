@@ -154,7 +154,7 @@ def scenario_cases() -> list[Any]:
 
     ctx = Context(
         rootpath=ROOT,
-        trace_dirs=(ROOT / "traces" / "canonical", ROOT / "traces" / "generated"),
+        trace_dirs=(ROOT / "traces" / "canonical", ROOT / "traces" / "generated", ROOT / "traces" / "extra"),
         builtin_policies=tuple(registry.BUILTIN_POLICIES),
     )
     cases = []

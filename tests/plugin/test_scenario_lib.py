@@ -23,7 +23,9 @@ from pytest_simarena.scenario.run import ClusterPool, RunConfig, is_live, run_ca
 from pytest_simarena.scenario.schema import SCHEMA, SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
-TRACE_DIRS = (ROOT / "traces" / "canonical", ROOT / "traces" / "generated")
+TRACE_DIRS = (ROOT / "traces" / "canonical", ROOT / "traces" / "generated", ROOT / "traces" / "extra")
+# Families added later (issue 15): scenarios of the policies that can repair them, and of noop (must not).
+EXTRA_POLICIES = ("heuristic", "noop", "vpa")
 CTX = Context(rootpath=ROOT, trace_dirs=TRACE_DIRS, builtin_policies=tuple(BUILTIN_POLICIES))
 
 
@@ -37,9 +39,13 @@ def test_shipped_suite_covers_every_trace_and_policy_once() -> None:
     # The replay suite covers every pair once; agents.yaml runs agents live on top of it.
     pairs = [(c.trace.name, c.policy) for c in cases if not is_live(c)]
     assert {c.policy for c in cases if is_live(c)} == {"command", "heuristic", "noop"}
-    traces = sorted(p.name for d in TRACE_DIRS for p in d.glob("*.sktrace"))
-    assert len(traces) >= 104
-    assert sorted(pairs) == sorted((t, p) for t in traces for p in BUILTIN_POLICIES)
+    traces = sorted(p.name for d in TRACE_DIRS[:2] for p in d.glob("*.sktrace"))
+    extra = sorted(p.name for p in TRACE_DIRS[2].glob("*.sktrace"))
+    assert len(traces) >= 104 and len(extra) >= 20
+    expected = [(t, p) for t in traces for p in BUILTIN_POLICIES] + [
+        (t, p) for t in extra for p in EXTRA_POLICIES
+    ]
+    assert sorted(pairs) == sorted(expected)
     # Honest expectations: nothing in the suite is xfailed or skipped.
     assert not [c.test_id for c in cases if any(m.name in ("xfail", "skip") for m in c.marks)]
     # Every repairing run states its outcome; only the random baseline makes no claim.

@@ -71,9 +71,9 @@ def test_a_real_cluster_run_records_the_servers_version_and_parity_plays_it(
     doc = json.loads(capsys.readouterr().out)
     assert doc["versions"] == {
         "real": "v1.34.0-simarena",
-        "embedded": "1.34",
+        "embedded": "1.34.0",
         "same": True,
-        "note": "versions: real v1.34.0-simarena, embedded 1.34 (the same rules)",
+        "note": "versions: real v1.34.0-simarena, embedded 1.34.0 (the same rules)",
     }
     # Both sides play 1.34: the same pending verdict with the same reasons.
     assert code == 0 and doc["differ"] == 0

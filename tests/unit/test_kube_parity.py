@@ -89,10 +89,11 @@ def test_spec_from_nodes_rebuilds_the_same_capacities() -> None:
 
 def test_the_embedded_side_plays_the_servers_version_or_says_why_not() -> None:
     same = embedded_version({"major": "1", "minor": "34", "gitVersion": "v1.34.2"})
-    assert (same.server, same.embedded, same.same) == ("v1.34.2", "1.34", True)
-    assert same.line == "versions: real v1.34.2, embedded 1.34 (the same rules)"
+    assert (same.server, same.embedded, same.same) == ("v1.34.2", "1.34.2", True)
+    assert same.line == "versions: real v1.34.2, embedded 1.34.2 (the same rules)"
     eks = embedded_version({"major": "1", "minor": "35+", "gitVersion": "v1.35.1-eks-3025e55"})
-    assert (eks.embedded, eks.same) == ("1.35", True)
+    assert (eks.embedded, eks.same) == ("1.35.1", True)
+    assert embedded_version({"major": "1", "minor": "36+", "gitVersion": ""}).embedded == "1.36"
     old = embedded_version({"major": "1", "minor": "31", "gitVersion": "v1.31.4"})
     assert (old.embedded, old.same) == ("1.37", False)
     assert old.line == (

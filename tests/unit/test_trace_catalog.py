@@ -13,10 +13,12 @@ from pytest_simarena.trace.catalog import find_trace, names, packaged_dirs, proj
 
 
 def test_canonical_and_generated_traces_ship_in_the_package() -> None:
-    canonical, generated = packaged_dirs()
+    canonical, generated, extra = packaged_dirs()
     assert "pytest_simarena" in canonical.parts and canonical.is_dir() and generated.is_dir()
     assert {"slightly-bad-cpu", "very-bad-cpu", "very-bad-memory", "mixed"} <= set(names([canonical]))
     assert len(names([generated])) == 100
+    # Families added later (issue 15) ship beside them, outside the 100-trace default cycle.
+    assert {"priority-preemption-000", "quota-bound-000", "limitrange-bound-000"} <= set(names([extra]))
 
 
 def test_a_name_resolves_to_the_packaged_trace_outside_a_project(tmp_path: Path) -> None:
@@ -29,7 +31,7 @@ def test_the_projects_trace_wins_over_the_packaged_one(tmp_path: Path) -> None:
     own.parent.mkdir()
     shutil.copy(packaged_dirs()[0] / "very-bad-cpu.sktrace", own)
     assert find_trace("slightly-bad-cpu", root=tmp_path) == own
-    assert search_dirs(project_dirs(tmp_path))[-2:] == packaged_dirs()
+    assert search_dirs(project_dirs(tmp_path))[-3:] == packaged_dirs()
 
 
 def test_an_existing_path_is_taken_as_it_is(tmp_path: Path) -> None:

@@ -454,3 +454,35 @@ def test_standard_input_as_kubectl_reads_it(tmp_path: Path) -> None:
     assert bad.stderr.startswith(
         "simarena: error: <stdin>:1: document 1 (Deployment default/web): spec.template"
     )
+
+
+def test_resource_quota_and_limit_range_come_first_and_are_enforced(tmp_path: Path) -> None:
+    quota = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "compute"},
+        "spec": {"hard": {"requests.cpu": "2"}},
+    }
+    limits = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "limits"},
+        "spec": {"limits": [{"type": "Container", "max": {"memory": "4Gi"}}]},
+    }
+    trace = trace_from_manifests([write(tmp_path / "app.yaml", deployment(cpu="1"), limits, quota)])
+    assert [o["kind"] for o in trace.events[0]["applied_objs"]] == [
+        "ResourceQuota",
+        "LimitRange",
+        "Deployment",
+    ]
+    cluster = EmbeddedCluster(ClusterSpec.default(), seed=0)
+    cluster.start(trace)
+    cluster.run(30)
+    snap = cluster.observe()
+    assert len(snap.pods) == 2  # 2 cpu of quota, 1 cpu per pod: the third is refused
+    refused = [e["message"] for e in snap.events if e["reason"] == "FailedCreate"]
+    assert (
+        refused and "exceeded quota: compute, requested: requests.cpu=1, used: requests.cpu=2" in refused[0]
+    )
+    # the LimitRange's max defaulted every container's memory limit (defaults.go SetDefaults_LimitRangeItem)
+    assert {p["spec"]["containers"][0]["resources"]["limits"]["memory"] for p in snap.pods} == {"4Gi"}

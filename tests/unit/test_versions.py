@@ -38,7 +38,12 @@ def _message(spec: ClusterSpec | None) -> str:
 def test_supported_range_and_default() -> None:
     assert SUPPORTED[0] == "1.33"
     assert DEFAULT in SUPPORTED
-    assert [check_version(v) for v in ("1.34", "v1.34", "v1.34.2", "1.34.0-eks.1")] == ["1.34"] * 4
+    assert [check_version(v) for v in ("1.34", "v1.34", "v1.34.2", "1.34.0-eks.1")] == [
+        "1.34",
+        "1.34",
+        "1.34.2",
+        "1.34.0",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +145,7 @@ def test_scenario_cluster_section_and_the_plugin_default() -> None:
     alone = _cluster({"kubernetesVersion": "1.34"}, ROOT)
     assert (alone.kind, alone.kubernetes_version) == ("default", "1.34")
     nodes = _cluster({"nodes": 2, "kubernetesVersion": "v1.35.1"}, ROOT)
-    assert (nodes.kind, nodes.nodes, nodes.kubernetes_version) == ("uniform", 2, "1.35")
+    assert (nodes.kind, nodes.nodes, nodes.kubernetes_version) == ("uniform", 2, "1.35.1")
     with pytest.raises(LookupError, match=r"kubernetesVersion: Kubernetes 1\.29 is not supported"):
         _cluster({"kubernetesVersion": "1.29"}, ROOT)
     # The case's own version wins; otherwise the plugin's (--simarena-kubernetes-version) applies.
@@ -224,3 +229,52 @@ def test_the_run_table_shows_only_the_filter_reasons(
     main(["run", SLIGHT, "--policy", "noop", "--steps", "1", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert "3 Insufficient cpu" in out and "no new claims" not in out
+
+
+@pytest.mark.parametrize("version", ["1.33", "1.34.1", "1.37"])
+@pytest.mark.parametrize("isolated", [False, True])
+def test_the_fast_path_speaks_the_clusters_version(version: str, isolated: bool) -> None:
+    # backends/embedded/fastpath.py computes covered steps without the scheduler: its FailedScheduling
+    # texts must be the engine's for the cluster's version (slightly-bad-cpu: 17 cpu on 16-cpu nodes).
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+    from pytest_simarena.episode.loop import clear_step_memos, run_episode
+    from pytest_simarena.trace.io import load_trace
+
+    texts = []
+    for fast in (True, False):
+        clear_step_memos()
+        cluster = EmbeddedCluster(ClusterSpec.default().with_version(version), seed=0, isolated=isolated)
+        cluster.fast = fast
+        result = run_episode(load_trace(SLIGHT), "noop", backend=cluster, max_steps=2)
+        texts.append([step.observation.failed_scheduling for step in result.steps])
+    assert texts[0] == texts[1]
+    assert ("no new claims to deallocate" in str(texts[0][0])) == (version != "1.33")
+
+
+def test_a_case_pinned_to_a_version_cannot_run_on_a_real_cluster() -> None:
+    from pytest_simarena.scenario.model import ClusterChoice
+
+    pool = ClusterPool("kube")
+    with pytest.raises(SimArenaError) as err:
+        pool.get(ClusterChoice("default", kubernetes_version="1.35"))
+    assert str(err.value).startswith(
+        "cluster default (3 nodes x 16 cpu / 32Gi / 110 pods) at Kubernetes 1.35 can only be simulated"
+    )
+
+
+def test_a_run_log_from_before_versions_replays_under_1_33(tmp_path: Path) -> None:
+    # Logs written before clusters had a version carry no kubernetesVersion: they were recorded under
+    # the texts the engine printed then, 1.33's (versions.UNRECORDED), and replay that way.
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+    from pytest_simarena.episode.loop import run_episode
+    from pytest_simarena.episode.replay import replay_run
+    from pytest_simarena.trace.io import load_trace
+
+    backend = EmbeddedCluster(ClusterSpec.default().with_version("1.33"), seed=2)
+    run_episode(load_trace(SLIGHT), "noop", backend=backend, seed=2, max_steps=2, out_dir=tmp_path)
+    summary_file = tmp_path / "summary.json"
+    summary = json.loads(summary_file.read_text())
+    del summary["options"]["clusterSpec"]["kubernetesVersion"]
+    summary_file.write_text(json.dumps(summary))
+    report = replay_run(tmp_path)
+    assert report.reproduced, report.difference

@@ -32,6 +32,7 @@ from pytest_simarena.quantities import parse_cpu, parse_memory
 from pytest_simarena.trace.model import gvk_of
 from pytest_simarena.trace.virtualize import build_virtual_obj, clone
 
+from .admission import ANNOTATION_KEY, POLICY_KINDS, Admission, Forbidden, forbidden_message
 from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
@@ -41,8 +42,9 @@ from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
 from .memo import REPLAYS
 from .pods import InvalidObject, Pod, PodTemplate, UnsupportedKind, shared_template
+from .priority import PriorityClass, PriorityClasses
 from .replay import Replay, trace_origin
-from .scheduler import Scheduler, _shape_key
+from .scheduler import DISRUPTION_MESSAGE, Scheduler, _shape_key
 from .spec import KWOK_LABELS, KWOK_TAINT, ClusterSpec, Node, parse_taint
 from .statefulset import StatefulSet
 
@@ -58,7 +60,7 @@ WORKLOAD_KINDS: dict[str, type[Workload]] = {
     "Job": Job,
     "CronJob": CronJob,
 }
-SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod")
+SUPPORTED_KINDS = (*WORKLOAD_KINDS, "Pod", "PriorityClass", *POLICY_KINDS)
 MAX_EPOCH = 253_402_300_799 - 10 * 366 * 86_400  # 9999-12-31T23:59:59Z, less ten years of simulated time
 
 
@@ -145,6 +147,8 @@ class EmbeddedCluster:
         self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
         self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound, self.spec.kubernetes_version)
+        self.scheduler.evict = self._preempted
+        self.priorities = PriorityClasses()
         self.kubelet = Kubelet(
             self.clock,
             self.recorder,
@@ -154,6 +158,7 @@ class EmbeddedCluster:
             run_duration=self._run_duration,
         )
         self.pods: dict[str, dict[str, Pod]] = {}
+        self.admission = Admission(self.clock, lambda ns: self.pods.get(ns, {}).values())
         self.workloads: dict[tuple[str, str, str], Workload] = {}
         self.replays: dict[str, Replay] = {}
         self._replay_of_root: dict[tuple[str, ...], Replay] = {}
@@ -339,7 +344,9 @@ class EmbeddedCluster:
             for pod in list(self.pods.get(ns, {}).values()):
                 self.delete_pod(pod)
             self.pods.pop(ns, None)
+            self.admission.drop_namespace(ns)
             self.recorder.drop_namespace(ns)
+        self.priorities.drop_prefix(prefix)
         self._replay_of_root = {k: r for k, r in self._replay_of_root.items() if r.active}
 
     def close(self) -> None:
@@ -451,10 +458,15 @@ class EmbeddedCluster:
         """Delete an object and what it owns; ``gvk`` is ``apps/v1.Deployment`` or just ``Deployment``."""
         self._pristine = False
         kind = gvk.rsplit(".", 1)[-1]
+        if kind == "PriorityClass" and self.priorities.delete(name):
+            return
         if kind == "Pod":
             pod = self.pods.get(namespace, {}).get(name)
             if pod is not None:
                 self.delete_pod(pod)
+                return
+        elif kind in POLICY_KINDS:
+            if self.admission.delete(kind, namespace, name):
                 return
         else:
             workload = self.workloads.get((kind, namespace, name))
@@ -477,6 +489,14 @@ class EmbeddedCluster:
         if kind == "Pod":
             self._apply_pod(obj, namespace, name, root)
             return
+        if kind == "PriorityClass":
+            # Cluster-scoped: the virtual namespace the driver wrote is ignored.
+            pc = PriorityClass(obj, uid=self.clock.uid(), created=self.clock.now, prefix=root[0])
+            self.priorities.apply(pc)
+            return
+        if kind in POLICY_KINDS:
+            self.admission.apply(obj)
+            return
         cls = WORKLOAD_KINDS.get(kind)
         if cls is None:
             raise UnsupportedKind(
@@ -496,6 +516,12 @@ class EmbeddedCluster:
         workload = cls(self, obj, root=root)
         self._register(workload)
         self.dirty(workload)
+
+    def priority_class_objects(self) -> list[Obj]:
+        """Every PriorityClass as the API lists it: the two system classes, then the cluster's own."""
+        ts = self.clock.timestamp
+        own = [pc.to_api(ts) for pc in self.priorities.classes.values()]
+        return [*self.priorities.system_objects(ts), *own]
 
     def record_rejection(self, obj: Obj, message: str, where: str) -> None:
         """Show a rejected object: a Warning event and an event-log line (the apply would have failed)."""
@@ -523,8 +549,15 @@ class EmbeddedCluster:
         tmpl = PodTemplate(
             {"metadata": meta, "spec": obj.get("spec")}, field_prefix="spec", kind="Pod", name=name
         )
-        if tmpl.admission_error is not None:
-            raise InvalidObject(f'pods "{name}" is forbidden: {tmpl.admission_error}')
+        # The Priority plugin's admit (mutating) runs before the validating plugins (LimitRanger,
+        # RuntimeClass, ResourceQuota: admission.py).
+        error = self.admission_error(None, tmpl)
+        if error is not None:
+            raise Forbidden(forbidden_message(name, error))
+        tmpl, note = self.admission.admit(namespace, name, tmpl)
+        annotations = dict(meta.get("annotations") or {})
+        if note is not None:
+            annotations[ANNOTATION_KEY] = note
         pod = Pod(
             name,
             namespace,
@@ -532,7 +565,7 @@ class EmbeddedCluster:
             tmpl,
             created=self.clock.now,
             labels=dict(meta.get("labels") or {}),
-            annotations=dict(meta.get("annotations") or {}),
+            annotations=annotations,
             owner_refs=[dict(r) for r in meta.get("ownerReferences") or [] if isinstance(r, dict)],
             root=root,
         )
@@ -549,6 +582,8 @@ class EmbeddedCluster:
             known[ns] = None
         for ns in self.recorder.namespaces():
             known[ns] = None
+        for ns in self.admission.namespaces():
+            known[ns] = None
         if prefix is None:
             return list(known)
         replay = self.replays.get(prefix)
@@ -557,6 +592,15 @@ class EmbeddedCluster:
         return [ns for ns in known if ns == prefix or ns.startswith(f"{prefix}-")]
 
     # Context protocol for controllers -----------------------------------------------------------------
+    def admission_error(self, owner: Workload | None, tmpl: PodTemplate) -> str | None:
+        """Why admission plugins that read cluster state refuse a pod of ``tmpl`` now (None: admitted).
+
+        The Priority plugin (priority.py): an unknown priorityClassName, or a stated priority or
+        preemptionPolicy other than the class's. The controllers report it as FailedCreate.
+        """
+        resolved = self.priorities.resolve(tmpl.spec)
+        return resolved if isinstance(resolved, str) else None
+
     def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate:
         return shared_template(template, field_prefix=field_prefix, kind=owner.kind, name=owner.name)
 
@@ -568,6 +612,17 @@ class EmbeddedCluster:
         labels: dict[str, str],
         annotations: dict[str, str],
     ) -> Pod:
+        """Create a pod of ``owner`` through admission (raises Forbidden/InvalidObject when refused)."""
+        error = self.admission_error(owner, tmpl)  # Priority, before the validating plugins (as above)
+        if error is not None:
+            # A mutating plugin runs before the registry generates the name, so NewForbidden names the
+            # generateName prefix (apiserver admission/errors.go extractResourceName); a StatefulSet names
+            # its pods itself. The validating plugins (admission.py) see the generated name.
+            shown = name if owner.kind == "StatefulSet" else f"{owner.name}-"
+            raise Forbidden(forbidden_message(shown, error))
+        tmpl, note = self.admission.admit(owner.namespace, name, tmpl)
+        if note is not None:
+            annotations = {**annotations, ANNOTATION_KEY: note}
         pod = Pod(
             name,
             owner.namespace,
@@ -584,6 +639,12 @@ class EmbeddedCluster:
         return pod
 
     def _add_pod(self, pod: Pod) -> None:
+        resolved = self.priorities.resolve(pod.tmpl.spec)
+        if not isinstance(resolved, str):
+            # admitPod writes priority (and preemptionPolicy) into the new pod's spec.
+            pod.admitted = resolved
+            pod.priority = resolved.priority
+            pod.preempt_never = resolved.policy == "Never"
         root = pod.root
         if root is not None and root in self._replay_of_root:
             # SimKube's webhook numbers pods per owner (static.simkube.io/pod-sequence-number).
@@ -608,6 +669,7 @@ class EmbeddedCluster:
             del by_name[pod.name]
         self.scheduler.pod_released(pod)
         self.scheduler.forget(pod)
+        self.admission.pod_released(pod.namespace)
         owner = pod.owner
         if owner is not None:
             pods = getattr(owner, "pods", None)
@@ -661,6 +723,15 @@ class EmbeddedCluster:
             # Marked dirty while this pass ran: already handled by the loop, no new pass needed.
             self._reconcile_queued = False
 
+    def _preempted(self, victim: Pod) -> None:
+        """kube-scheduler preempts ``victim``: a DisruptionTarget condition, then a delete, which KWOK's
+        pod-delete stage completes at once (kubernetes.md §8), so the condition shows in the log only."""
+        self.recorder.note(
+            f"preempt pod {victim.namespace}/{victim.name}: DisruptionTarget=True "
+            f"PreemptionByScheduler: {DISRUPTION_MESSAGE}"
+        )
+        self.delete_pod(victim)
+
     # Kubelet callbacks --------------------------------------------------------------------------------
     def _on_bound(self, pod: Pod) -> None:
         self.kubelet.pod_bound(pod)
@@ -672,6 +743,7 @@ class EmbeddedCluster:
     def _on_pod_terminal(self, pod: Pod) -> None:
         # Terminal pods leave the scheduler's cache, freeing their requests (kubernetes.md §10 belief).
         self.scheduler.pod_released(pod)
+        self.admission.pod_released(pod.namespace)
         if pod.owner is not None:
             self.dirty(pod.owner)
 

@@ -41,6 +41,8 @@ class Context(Protocol):
 
     def template(self, owner: Workload, template: Obj, field_prefix: str) -> PodTemplate: ...
 
+    def admission_error(self, owner: Workload | None, tmpl: PodTemplate) -> str | None: ...
+
     def new_pod(
         self,
         owner: Workload,
@@ -361,19 +363,11 @@ class ReplicaSet(Workload):
             return
         active = self.active_pods()
         diff = len(active) - self.replicas
-        if diff < 0 and self.tmpl.admission_error is not None:
-            self._create_rejected(self.tmpl.admission_error)
-        elif diff < 0:
-            self.create_failure = None
-            self.sync_errors = 0
-            labels = dict(self.tmpl.labels)
-            annotations = dict(self.tmpl.template_annotations)
-            for _ in range(-diff):
-                name = self._pod_name()
-                pod = self.ctx.new_pod(self, name, self.tmpl, dict(labels), dict(annotations))
-                self.pods[pod.uid] = pod
-                self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
-        elif diff > 0:
+        if diff < 0:
+            self._create_pods(-diff)
+        else:
+            self.create_failure = None  # calculateStatus drops ReplicaFailure after a sync without error
+        if diff > 0:
             doomed = active
             if diff < len(active):
                 # getPodsToDelete ranks by related pods (of every ReplicaSet of the same owner) per node.
@@ -394,19 +388,45 @@ class ReplicaSet(Workload):
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 
-    def _create_rejected(self, why: str) -> None:
-        """Admission refused the pod: FailedCreate, ReplicaFailure, rate-limited requeue.
+    def _create_pods(self, count: int) -> None:
+        """replica_set.go manageReplicas: create ``count`` pods in slow-start batches (1, 2, 4 ...).
 
-        The API names the pod by its generateName prefix (admission runs before a name is generated;
-        apiserver admission/errors.go extractResourceName); controller_utils.go createPods records
-        "Error creating: %v"; the slow-start batch of 1 stops at the first error, so one attempt per sync.
-        replica_set.go requeues with the workqueue's rate limiter.
+        controller_utils.go slowStartBatch runs a batch's creations together and stops after a batch
+        with an error; each refused creation records FailedCreate "Error creating: <error>"
+        (controller_utils.go createPods). The error names the generated pod: validating admission runs
+        after the registry generated the name (rest/create.go AdmissionToValidateObjectFunc). A failed
+        sync sets ReplicaFailure and is requeued with the workqueue's rate limiter.
         """
-        error = f'pods "{self.name}-" is forbidden: {why}'
+        assert self.tmpl is not None
+        labels = dict(self.tmpl.labels)
+        annotations = dict(self.tmpl.template_annotations)
+        batch = 1
+        while count > 0:
+            size = min(batch, count)
+            failed = False
+            for _ in range(size):
+                name = self._pod_name()
+                try:
+                    pod = self.ctx.new_pod(self, name, self.tmpl, dict(labels), dict(annotations))
+                except InvalidObject as exc:
+                    failed = True
+                    self._create_rejected(str(exc))
+                    continue
+                self.pods[pod.uid] = pod
+                self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+            if failed:
+                self.requeue_rate_limited()
+                return
+            count -= size
+            batch *= 2
+        self.create_failure = None
+        self.sync_errors = 0
+
+    def _create_rejected(self, error: str) -> None:
+        """One refused creation: the FailedCreate event and (first error) the ReplicaFailure condition."""
         self.event("Warning", "FailedCreate", f"Error creating: {error}")
         if self.create_failure is None:
             self.create_failure = (error, self.ctx.clock.now)
-        self.requeue_rate_limited()
 
     def _pod_name(self) -> str:
         # generateName "<rs>-" + 5 random characters; a collision is retried as the API server does.

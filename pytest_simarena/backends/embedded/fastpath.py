@@ -28,13 +28,13 @@ from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
-from . import versions
+from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
 from .events import Involved
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
-from .scheduler import NO_VICTIMS, NOT_HELPFUL, _verdict, fit_error, static_filter
+from .scheduler import _verdict, fit_error, preemption_tally, static_filter
 
 if TYPE_CHECKING:
     from pytest_simarena.trace.model import Trace
@@ -301,7 +301,11 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     if cluster.pods or cluster.workloads or cluster.replays or cluster._dirty:
         return False
     scheduler = cluster.scheduler
-    if scheduler.unschedulable or any(not p.deleted for p in scheduler.active):
+    if scheduler.unschedulable or any(not entry[-1].deleted for entry in scheduler.active):
+        return False
+    # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
+    # class would give every pod a priority) are the engine's to apply.
+    if cluster.priorities.classes or any(cluster.admission.objects(kind) for kind in POLICY_KINDS):
         return False
     if any(node.npods or node.pods for node in scheduler.nodes.values()):
         return False
@@ -335,7 +339,7 @@ def fast_step(
     cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    run = _run(plan, clock.rng, nodes)
+    run = _run(plan, clock.rng, nodes, scheduler)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
     now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
@@ -461,7 +465,6 @@ class _Plan:
     tmpl: Any  # the engine's PodTemplate
     rs_name: str
     shape: Any  # the nodes' one scheduler Shape
-    version: str = versions.DEFAULT  # the cluster's kubernetesVersion (FailedScheduling's wording)
 
 
 @dataclass(slots=True)
@@ -500,7 +503,6 @@ def _plan(
     if static_filter(plan.tmpl, shape.sample) is not None:
         return None
     plan.shape = shape
-    plan.version = scheduler.version
     return plan
 
 
@@ -538,7 +540,7 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", None)
 
 
-def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
+def _run(plan: _Plan, rng: random.Random, nodes: list[Any], scheduler: Any) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
     with its picks among tied nodes, over buckets kept as Scheduler._bucket_add/_bucket_remove keep them."""
@@ -566,18 +568,17 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
     buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
     state_of = [(node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods) for node in nodes]
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
+    # The scheduler's version decides the texts (versions.py): whether a node too small for the pod is a
+    # preemption candidate, and what the PostFilter part says.
+    beyond_node = scheduler.beyond_node(tmpl, shape)
     chosen: list[int | None] = []
     messages: list[str | None] = []
-    unresolvable = versions.larger_than_node_unresolvable(plan.version) and (
-        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-    )
     for _ in range(plan.replicas):
         best = -1
         best_buckets: list[list[int]] = []
         best_total = 0
         reasons: dict[str, int] = {}
         resource_nodes = 0
-        unresolvable_nodes = 0
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
@@ -585,10 +586,7 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
-                if unresolvable:
-                    unresolvable_nodes += len(bucket)
-                else:
-                    resource_nodes += len(bucket)
+                resource_nodes += len(bucket)
                 continue
             if verdict > best:
                 best, best_buckets, best_total = verdict, [bucket], len(bucket)
@@ -596,12 +594,11 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any]) -> _Run:
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
-            # As Scheduler.schedule: nodes smaller than the pod are "not helpful" from 1.34 (versions.py).
-            preemption = {NO_VICTIMS: resource_nodes} if resource_nodes else {}
-            if unresolvable_nodes:
-                preemption[NOT_HELPFUL] = unresolvable_nodes
+            preemption = (
+                preemption_tally(0, resource_nodes) if beyond_node else preemption_tally(resource_nodes, 0)
+            )
             chosen.append(None)
-            messages.append(fit_error(len(nodes), reasons, preemption, plan.version))
+            messages.append(fit_error(len(nodes), reasons, preemption, scheduler.version))
             continue
         pick = rng.randrange(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
@@ -663,7 +660,7 @@ def _compute(
     rng = random.Random()
     rng.setstate(cluster.pristine_rng)
     nodes = list(cluster.scheduler.nodes.values())
-    return _outcome(plan, _run(plan, rng, nodes), nodes)
+    return _outcome(plan, _run(plan, rng, nodes, cluster.scheduler), nodes)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:

@@ -228,7 +228,8 @@ class Job(Workload):
                         self.ctx.clock.at(ready_at, self.ctx.dirty, self)
                     want = 0
             for _ in range(max(want, 0)):
-                self._create_pod()
+                if not self._create_pod():
+                    break
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 
@@ -238,7 +239,9 @@ class Job(Workload):
             default=0.0,
         )
 
-    def _create_pod(self) -> None:
+    def _create_pod(self) -> bool:
+        """Create one pod; False when admission refused it (job_controller.go: FailedCreate through
+        controller_utils.go createPods, the sync fails and is requeued with the rate limiter)."""
         assert self.tmpl is not None
         while True:
             name = f"{self.name}-{self.ctx.clock.token(5, SAFE_ALPHABET)}"
@@ -251,9 +254,16 @@ class Job(Workload):
             "controller-uid": self.uid,
             "job-name": self.name,
         }
-        pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
+        try:
+            pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
+        except InvalidObject as exc:
+            self.event("Warning", "FailedCreate", f"Error creating: {exc}")
+            self.requeue_rate_limited()
+            return False
+        self.sync_errors = 0
         self.pods[pod.uid] = pod
         self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+        return True
 
     def status(self) -> Obj:
         clock = self.ctx.clock

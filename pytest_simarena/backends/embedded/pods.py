@@ -453,6 +453,7 @@ class Pod:
     """A pod: metadata, its template, where it runs and what the kubelet made of it."""
 
     __slots__ = (
+        "admitted",
         "annotations",
         "attempts",
         "bound",
@@ -467,9 +468,12 @@ class Pod:
         "name",
         "namespace",
         "node",
+        "nominated",
         "owner",
         "owner_refs",
         "phase",
+        "preempt_never",
+        "priority",
         "probers",
         "ready",
         "ready_since",
@@ -527,6 +531,11 @@ class Pod:
         self.last_attempt = 0.0
         self.probers: dict[str, list[Any]] = {}  # container -> probe workers (lifecycle.py)
         self.involved = Involved("v1", "Pod", namespace, name, uid)
+        # Set by the Priority admission plugin (priority.py) when the cluster creates the pod.
+        self.priority = tmpl.priority
+        self.preempt_never = tmpl.preempt_never
+        self.admitted: Any = None
+        self.nominated: str | None = None  # status.nominatedNodeName, set by preemption
 
     @property
     def active(self) -> bool:
@@ -552,7 +561,15 @@ class Pod:
         spec = dict(tmpl.spec)
         if self.node is not None:
             spec["nodeName"] = self.node.name
+        admitted = self.admitted
+        if admitted is not None and admitted.shown:
+            if admitted.class_name:
+                spec["priorityClassName"] = admitted.class_name
+            spec["priority"] = admitted.priority
+            spec["preemptionPolicy"] = admitted.policy
         status: Obj = {"phase": self.phase, "qosClass": tmpl.qos}
+        if self.nominated is not None and self.node is None:
+            status["nominatedNodeName"] = self.nominated
         conditions: list[Obj] = []
         if self.node is None:
             if self.sched_message is not None:

@@ -14,11 +14,11 @@ node, i.e. percentageOfNodesToScore = 100, which is what kube-scheduler does bel
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import versions
+from . import preemption, versions
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -41,8 +41,10 @@ INSUFFICIENT_CPU = "Insufficient cpu"
 INSUFFICIENT_MEMORY = "Insufficient memory"
 NODE_UNSCHEDULABLE = "node(s) were unschedulable"
 AFFINITY_MISMATCH = "node(s) didn't match Pod's node affinity/selector"
-NO_VICTIMS = "No preemption victims found for incoming pod"
-NOT_HELPFUL = "Preemption is not helpful for scheduling"
+NO_VICTIMS = preemption.NO_VICTIMS
+NOT_HELPFUL = preemption.NOT_HELPFUL
+PREEMPT_NEVER = "not eligible due to preemptionPolicy=Never."
+DISRUPTION_MESSAGE = f"{COMPONENT}: preempting to accommodate a higher priority pod"
 NO_NODES = "no nodes available to schedule pods"
 HOSTNAME = "kubernetes.io/hostname"
 RESOURCE_REASONS = frozenset({TOO_MANY_PODS, INSUFFICIENT_CPU, INSUFFICIENT_MEMORY})
@@ -64,8 +66,7 @@ def fit_error(
     ``preemption`` is DefaultPreemption's per-node histogram, or its whole message when it has no nodes
     to speak of (``not eligible due to preemptionPolicy=Never.``).
     """
-    parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
-    message = f"0/{total_nodes} nodes are available: {parts}."
+    message = fit_error_head(total_nodes, reasons)
     if isinstance(preemption, str):
         said = f"preemption: {preemption}"
     else:
@@ -74,6 +75,28 @@ def fit_error(
     # The PostFilter message (DefaultPreemption's nested FitError, with its own ".") follows after a
     # space without a further period since 1.30 (types.go FitError.Error; kubernetes issue 123301).
     return f"{message} {versions.post_filter_message(version, said)}"
+
+
+def preemption_tally(candidates: int, unresolvable: int) -> dict[str, int]:
+    """DefaultPreemption's per-node texts: nodes rejected only as Unschedulable are candidates (no victim
+    has a lower priority), UnschedulableAndUnresolvable ones are skipped (kubernetes.md §1.2)."""
+    tally: dict[str, int] = {}
+    if candidates:
+        tally[NO_VICTIMS] = candidates
+    if unresolvable:
+        tally[NOT_HELPFUL] = unresolvable
+    return tally
+
+
+def fit_error_head(total_nodes: int, reasons: dict[str, int]) -> str:
+    """The filter part of the FitError: ``0/N nodes are available: <sorted "count reason">.``"""
+    parts = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
+    return f"0/{total_nodes} nodes are available: {parts}."
+
+
+def preempted_message(preemptor: Pod, node_name: str) -> str:
+    """The victim's Preempted event (preemption.go NewEvaluator PreemptPod: the preemptor's UID)."""
+    return f"Preempted by pod {preemptor.uid} on node {node_name}"
 
 
 def _tolerates(tolerations: list[dict[str, Any]], taint: dict[str, str]) -> bool:
@@ -198,10 +221,18 @@ class Scheduler:
         self.on_bound = on_bound
         self.nodes: dict[str, Node] = {}
         self.shapes: dict[tuple[Any, ...], Shape] = {}
-        self.active: deque[Pod] = deque()
+        # activeQ ordered by queuesort PrioritySort: higher priority first, then the time it was queued.
+        self.active: list[tuple[int, float, int, Pod]] = []
+        self._pushes = 0
         self.unschedulable: dict[str, Pod] = {}
         self._tick_queued = False
         self.attempts = 0
+        # Bound pods per priority (a pod can preempt only when some bound pod has a lower one) and the
+        # pods nominated to each node by preemption (status.nominatedNodeName).
+        self.bound_priorities: dict[int, int] = {}
+        self.nominated_on: dict[str, dict[str, Pod]] = {}
+        # Set by the cluster: evict a preemption victim (DisruptionTarget, then delete).
+        self.evict: Callable[[Pod], None] = lambda pod: None
 
     # -- nodes -------------------------------------------------------------------------------------
     def add_node(self, node: Node) -> None:
@@ -255,7 +286,11 @@ class Scheduler:
     # -- queue -------------------------------------------------------------------------------------
     def enqueue(self, pod: Pod) -> None:
         """A new pod without a node enters the active queue."""
-        self.active.append(pod)
+        self._push(pod)
+
+    def _push(self, pod: Pod) -> None:
+        self._pushes += 1
+        heapq.heappush(self.active, (-pod.priority, self.clock.now, self._pushes, pod))
         self._queue_tick()
 
     def _queue_tick(self) -> None:
@@ -267,7 +302,7 @@ class Scheduler:
         self._tick_queued = False
         active = self.active
         while active:
-            pod = active.popleft()
+            pod = heapq.heappop(active)[3]
             if pod.deleted or pod.node is not None or pod.phase != "Pending":
                 continue
             self.schedule_one(pod)
@@ -279,11 +314,27 @@ class Scheduler:
             return
         del node.pods[pod.uid]
         self._place(node, pod.tmpl, -1)
+        left = self.bound_priorities[pod.priority] - 1
+        if left:
+            self.bound_priorities[pod.priority] = left
+        else:
+            del self.bound_priorities[pod.priority]
         self._requeue(lambda waiting: bool(waiting.unsched_reasons & RESOURCE_REASONS))
 
     def forget(self, pod: Pod) -> None:
         """A pending pod was deleted."""
         self.unschedulable.pop(pod.uid, None)
+        self._unnominate(pod)
+
+    def _unnominate(self, pod: Pod) -> None:
+        if pod.nominated is None:
+            return
+        on = self.nominated_on.get(pod.nominated)
+        if on is not None:
+            on.pop(pod.uid, None)
+            if not on:
+                del self.nominated_on[pod.nominated]
+        pod.nominated = None
 
     def _requeue(self, wants: Callable[[Pod], bool]) -> None:
         if not self.unschedulable:
@@ -298,16 +349,14 @@ class Scheduler:
             del self.unschedulable[uid]
             ready_at = pod.last_attempt + backoff_for(pod.attempts)
             if ready_at <= now:
-                self.active.append(pod)
-                self._queue_tick()
+                self._push(pod)
             else:
                 self.clock.at(ready_at, self._backoff_done, pod, pod.attempts)
 
     def _backoff_done(self, pod: Pod, attempt: int) -> None:
         if pod.deleted or pod.node is not None or pod.attempts != attempt:
             return
-        self.active.append(pod)
-        self._queue_tick()
+        self._push(pod)
 
     def _flush(self, pod: Pod, attempt: int) -> None:
         """The 30 s sweep moves pods left unschedulable for over 5 minutes back to the queue (§1.4)."""
@@ -315,15 +364,35 @@ class Scheduler:
             return
         del self.unschedulable[pod.uid]
         if not pod.deleted and pod.node is None:
-            self.active.append(pod)
-            self._queue_tick()
+            self._push(pod)
 
     # -- one scheduling cycle ----------------------------------------------------------------------
+    def beyond_node(self, tmpl: PodTemplate, shape: Shape) -> bool:
+        """Whether NodeResourcesFit rejects ``shape``'s nodes as UnschedulableAndUnresolvable: from 1.34 a
+        request above the node's whole allocatable, which no preemption could make room for (versions.py)."""
+        return self.larger_than_node_unresolvable and (
+            tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
+        )
+
     @staticmethod
     def _fit_reasons(tmpl: PodTemplate, node: Node) -> list[str]:
         return _fits(
             tmpl, node.alloc_cpu, node.alloc_mem, node.alloc_pods, node.req_cpu, node.req_mem, node.npods
         )
+
+    def _nominated_extra(self, pod: Pod) -> dict[str, preemption.Extra]:
+        """Per node, the requests of pods nominated there with priority >= ``pod``'s (addGENominatedPods)."""
+        out: dict[str, preemption.Extra] = {}
+        for name, on in self.nominated_on.items():
+            cpu = mem = count = 0
+            for other in on.values():
+                if other is not pod and other.priority >= pod.priority:
+                    cpu += other.tmpl.cpu
+                    mem += other.tmpl.mem
+                    count += 1
+            if count:
+                out[name] = (cpu, mem, count)
+        return out
 
     def schedule_one(self, pod: Pod) -> bool:
         """Filter, score and bind ``pod``, or record why it cannot run; True when bound."""
@@ -332,7 +401,25 @@ class Scheduler:
         if not self.nodes:
             self._fail(pod, NO_NODES, frozenset())
             return False
+        extras = self._nominated_extra(pod) if self.nominated_on else {}
+        if pod.nominated is not None:
+            # evaluateNominatedNode: a preemptor tries its nominated node first, without scoring.
+            nominee = self.nodes.get(pod.nominated)
+            if nominee is not None and static_filter(tmpl, nominee) is None:
+                extra = extras.get(nominee.name, (0, 0, 0))
+                if not _fits(
+                    tmpl,
+                    nominee.alloc_cpu,
+                    nominee.alloc_mem,
+                    nominee.alloc_pods,
+                    nominee.req_cpu + extra[0],
+                    nominee.req_mem + extra[1],
+                    nominee.npods + extra[2],
+                ):
+                    self.bind(pod, nominee)
+                    return True
         reasons: dict[str, int] = {}
+        resource_failed: list[list[Node]] = []
         resource_nodes = 0
         unresolvable_nodes = 0
         best = -1
@@ -370,22 +457,52 @@ class Scheduler:
                     if not kept:
                         continue
                     bucket = kept
-                n = len(bucket)
                 # A node's verdict depends only on its shape, its usage state and the pod's requests.
                 verdict = verdicts.get((state, sig))
                 if verdict is None:
                     verdict = verdicts[(state, sig)] = _verdict(shape, state, tmpl)
+                # From 1.34 a request above the node's whole allocatable is UnschedulableAndUnresolvable:
+                # no preemption could make room (versions.py).
+                larger = self.beyond_node(tmpl, shape)
+                if extras and any(node.name in extras for node in bucket):
+                    # Nodes with nominated pods are judged one by one with those pods counted.
+                    for node in [n for n in bucket if n.name in extras]:
+                        extra = extras[node.name]
+                        why_not = _fits(
+                            tmpl,
+                            shape.alloc_cpu,
+                            shape.alloc_mem,
+                            shape.alloc_pods,
+                            state[0] + extra[0],
+                            state[1] + extra[1],
+                            state[4] + extra[2],
+                        )
+                        if why_not:
+                            for reason in why_not:
+                                reasons[reason] = reasons.get(reason, 0) + 1
+                            if larger:
+                                unresolvable_nodes += 1
+                            else:
+                                resource_nodes += 1
+                                resource_failed.append([node])
+                        elif isinstance(verdict, int):
+                            if verdict > best:
+                                best, best_buckets, best_total = verdict, [[node]], 1
+                            elif verdict == best:
+                                best_buckets.append([node])
+                                best_total += 1
+                    bucket = [n for n in bucket if n.name not in extras]
+                    if not bucket:
+                        continue
+                n = len(bucket)
                 if isinstance(verdict, tuple):
                     for reason in verdict:
                         reasons[reason] = reasons.get(reason, 0) + n
-                    if self.larger_than_node_unresolvable and (
-                        tmpl.cpu > shape.alloc_cpu or tmpl.mem > shape.alloc_mem
-                    ):
-                        # From 1.34 a request above the node's whole allocatable is
-                        # UnschedulableAndUnresolvable: no preemption could make room (versions.py).
+                    if larger:
                         unresolvable_nodes += n
                     else:
                         resource_nodes += n
+                        resource_failed.append(bucket)
                     continue
                 if verdict > best:
                     best = verdict
@@ -395,19 +512,7 @@ class Scheduler:
                     best_buckets.append(bucket)
                     best_total += n
         if best < 0:
-            preemption: dict[str, int] | str
-            if tmpl.preempt_never:
-                preemption = "not eligible due to preemptionPolicy=Never."
-            else:
-                # Nodes failing only on resources are preemption candidates; with equal priorities none has
-                # victims. Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (§1.2).
-                preemption = {}
-                if resource_nodes:
-                    preemption[NO_VICTIMS] = resource_nodes
-                if unresolvable_nodes:
-                    preemption[NOT_HELPFUL] = unresolvable_nodes
-            message = fit_error(len(self.nodes), reasons, preemption, self.version)
-            self._fail(pod, message, frozenset(reasons))
+            self._post_filter(pod, reasons, resource_failed, resource_nodes, unresolvable_nodes, extras)
             return False
         # selectHost: uniform among every node with the top score, drawn from the seeded RNG.
         pick = self.clock.rng.randrange(best_total) if best_total > 1 else 0
@@ -419,11 +524,67 @@ class Scheduler:
         self.bind(pod, node)
         return True
 
+    def _post_filter(
+        self,
+        pod: Pod,
+        reasons: dict[str, int],
+        resource_failed: list[list[Node]],
+        resource_nodes: int,
+        unresolvable_nodes: int,
+        extras: dict[str, preemption.Extra],
+    ) -> None:
+        """DefaultPreemption after a failed filter pass: evict victims or say why not (kubernetes.md §1.2)."""
+        total = len(self.nodes)
+        if pod.preempt_never:
+            self._fail(pod, fit_error(total, reasons, PREEMPT_NEVER, self.version), frozenset(reasons))
+            return
+        now = self.clock.now
+        candidates: list[preemption.Candidate] = []
+        statuses: dict[str, int] = {}
+        if resource_nodes and any(p < pod.priority for p in self.bound_priorities):
+            potential = [node for bucket in resource_failed for node in bucket]
+            candidates, statuses = preemption.find_candidates(
+                pod, potential, extras, _fits, self.clock.rng, now
+            )
+        elif resource_nodes:
+            # No bound pod has a lower priority: every candidate node says so (SelectVictimsOnNode).
+            statuses[NO_VICTIMS] = resource_nodes
+        if not candidates:
+            # Nodes rejected as UnschedulableAndUnresolvable are "not helpful" (SetAbsentNodesStatus).
+            if unresolvable_nodes:
+                statuses[NOT_HELPFUL] = unresolvable_nodes
+            self._fail(pod, fit_error(total, reasons, statuses, self.version), frozenset(reasons))
+            return
+        chosen = preemption.pick_one(candidates, self.clock.rng, now)
+        node_name = chosen.node.name
+        # PostFilter succeeded: the FitError carries its message (none before 1.37, versions.py), the pod is
+        # nominated to the node (handleSchedulingFailure), and the victims are evicted (async preemption:
+        # after that update).
+        self._unnominate(pod)
+        pod.nominated = node_name
+        self.nominated_on.setdefault(node_name, {})[pod.uid] = pod
+        found = versions.preemption_found(self.version, node_name, len(chosen.victims))
+        head = fit_error_head(total, reasons)
+        self._fail(pod, head if found is None else f"{head} {found}", frozenset(reasons))
+        for victim in chosen.victims:
+            self.recorder.record_series(
+                victim.involved, "Normal", "Preempted", preempted_message(pod, node_name), COMPONENT
+            )
+            self.evict(victim)
+        # Lower-priority pods nominated to that node lose their nomination (getLowerPriorityNominatedPods).
+        for other in list(self.nominated_on.get(node_name, {}).values()):
+            if other.priority < pod.priority:
+                self._unnominate(other)
+                if self.unschedulable.pop(other.uid, None) is not None:
+                    self._push(other)
+
     def bind(self, pod: Pod, node: Node) -> None:
         """Assume and bind ``pod`` to ``node``; emit Scheduled (kubernetes.md §1.3)."""
         self.unschedulable.pop(pod.uid, None)
+        self._unnominate(pod)
         node.pods[pod.uid] = pod
         self._place(node, pod.tmpl, +1)
+        self.bound_priorities[pod.priority] = self.bound_priorities.get(pod.priority, 0) + 1
         pod.node = node
         pod.bound = self.clock.now
         pod.sched_message = None

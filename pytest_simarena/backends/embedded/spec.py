@@ -241,6 +241,14 @@ class ClusterSpec:
         return {"nodeGroups": groups, "kubernetesVersion": self.kubernetes_version}
 
     @classmethod
+    def from_record(cls, data: Any, *, source: str) -> ClusterSpec:
+        """A run log's recorded ``clusterSpec``: as :meth:`from_dict`, but a record without
+        kubernetesVersion was made before clusters had one, under 1.33's rules (versions.UNRECORDED)."""
+        if isinstance(data, Mapping) and "kubernetesVersion" not in data:
+            data = {**data, "kubernetesVersion": versions.UNRECORDED}
+        return cls.from_dict(data, source=source)
+
+    @classmethod
     def from_dict(cls, data: Any, *, source: str = "cluster spec") -> ClusterSpec:
         """Build from ``{"nodeGroups": [...]}``; errors name ``source`` and the field."""
         if not isinstance(data, Mapping):

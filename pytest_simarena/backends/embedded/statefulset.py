@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .controllers import Context, Workload, _int, spec_count, template_hash
+from .pods import InvalidObject
 
 if TYPE_CHECKING:
     from .pods import Pod, PodTemplate
@@ -63,25 +64,25 @@ class StatefulSet(Workload):
         """Create pod ``ordinal``; False when admission refused it (FailedCreate, rate-limited requeue)."""
         assert self.tmpl is not None
         name = f"{self.name}-{ordinal}"
-        if self.tmpl.admission_error is not None:
-            # stateful_pod_control.go recordPodEvent: "%s Pod %s in StatefulSet %s failed error: %s"; the
-            # StatefulSet names its pods, so the error names the pod itself.
-            error = f'pods "{name}" is forbidden: {self.tmpl.admission_error}'
-            self.event(
-                "Warning",
-                "FailedCreate",
-                f"create Pod {name} in StatefulSet {self.name} failed error: {error}",
-            )
-            self.requeue_rate_limited()
-            return False
-        self.sync_errors = 0
         labels = {
             **self.tmpl.labels,
             "controller-revision-hash": self.revision,
             "statefulset.kubernetes.io/pod-name": name,
             "apps.kubernetes.io/pod-index": str(ordinal),
         }
-        pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
+        try:
+            pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
+        except InvalidObject as exc:
+            # stateful_pod_control.go recordPodEvent: "%s Pod %s in StatefulSet %s failed error: %s"; the
+            # StatefulSet names its pods, so the error names the pod itself.
+            self.event(
+                "Warning",
+                "FailedCreate",
+                f"create Pod {name} in StatefulSet {self.name} failed error: {exc}",
+            )
+            self.requeue_rate_limited()
+            return False
+        self.sync_errors = 0
         self.pods[ordinal] = pod
         self.pod_revision[pod.uid] = self.revision
         self.event("Normal", "SuccessfulCreate", f"create Pod {name} in StatefulSet {self.name} successful")

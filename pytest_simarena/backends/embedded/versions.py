@@ -1,10 +1,10 @@
 """Every Kubernetes-version-dependent rule of the embedded cluster, keyed by version, in one place.
 
 A version is a minor release, ``"1.33"`` .. ``"1.37"`` (:data:`SUPPORTED`; the default is the newest,
-:data:`DEFAULT`). Each rule below names the releases it applies to and the kubernetes/kubernetes source it
+:data:`DEFAULT`), optionally with a patch release (``"1.34.2"``); a minor alone stands for its .0 release
+(``/version`` answers ``v1.34.0``). Each rule below names the releases it applies to (a fix cherry-picked
+into a patch release of an older branch is a backport of the rule) and the kubernetes/kubernetes source it
 was read from; :data:`RULES` lists them for docs/embedded-cluster.md (a test checks the table there).
-A minor release stands for its .0 release (``/version`` answers ``v1.35.0``); a fix cherry-picked into
-a later patch release of an older branch is named in its rule.
 
 >>> taint_reason("1.33", "dedicated", "gpu")
 'node(s) had untolerated taint {dedicated: gpu}'
@@ -14,8 +14,10 @@ a later patch release of an older branch is named in its rule.
 'preemption: 0/1 nodes are available: 1 No preemption victims found.'
 >>> post_filter_message("1.34", "preemption: x.")
 'no new claims to deallocate, preemption: x.'
->>> check_version("v1.35.2")
-'1.35'
+>>> check_version("v1.35.2-gke.100")
+'1.35.2'
+>>> taint_reason("1.34.2", "dedicated", "gpu")  # the 1.35 change was cherry-picked into 1.34.2
+'node(s) had untolerated taint(s)'
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ __all__ = [
     "DEFAULT",
     "RULES",
     "SUPPORTED",
+    "UNRECORDED",
     "Rule",
     "check_version",
     "dra_enabled",
+    "git_version",
     "larger_than_node_unresolvable",
     "minor",
+    "patch",
     "post_filter_message",
+    "preemption_found",
+    "release",
     "rules_markdown",
     "supported_text",
     "taint_reason",
@@ -43,6 +50,9 @@ __all__ = [
 # are readable (CHANGELOG-1.38.md's v1.38.0-alpha.1 is "changelog since v1.37.0").
 SUPPORTED: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36", "1.37")
 DEFAULT: str = SUPPORTED[-1]
+# The rules the engine followed before a cluster had a version (its texts were 1.33's): a run log whose
+# clusterSpec has no kubernetesVersion was recorded under them, so a replay of it plays this version.
+UNRECORDED: str = "1.33"
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
 
@@ -52,26 +62,46 @@ def supported_text() -> str:
     return ", ".join(SUPPORTED)
 
 
-def parse(text: str) -> tuple[int, int] | None:
-    """``(major, minor)`` of ``1.35``, ``v1.35.2``, ``v1.35.0-gke.1``; None when it is not a version."""
+def parse(text: str) -> tuple[int, int, int | None] | None:
+    """``(major, minor, patch)`` of ``1.35``, ``v1.35.2``, ``v1.35.0-gke.1`` (patch None when not given)."""
     found = _VERSION.match(str(text).strip())
-    return (int(found.group(1)), int(found.group(2))) if found else None
+    if not found:
+        return None
+    patch = found.group(3)
+    return int(found.group(1)), int(found.group(2)), None if patch is None else int(patch)
 
 
 def check_version(text: Any) -> str:
-    """The supported minor version ``text`` names (``v1.35.2`` -> ``1.35``), else ValueError in one line."""
+    """``text`` as a supported version, ``1.35`` or ``1.35.2`` (``v`` and build suffixes dropped), else
+    ValueError in one line naming the supported versions."""
     parsed = parse(str(text))
     if parsed is None:
         raise ValueError(f"{text!r} is not a Kubernetes version; use one of {supported_text()}")
     name = f"{parsed[0]}.{parsed[1]}"
     if name not in SUPPORTED:
         raise ValueError(f"Kubernetes {name} is not supported; use one of {supported_text()}")
-    return name
+    return name if parsed[2] is None else f"{name}.{parsed[2]}"
 
 
 def minor(version: str) -> int:
-    """The minor number of a supported version (``"1.35"`` -> 35)."""
+    """The minor number of a supported version (``"1.35.2"`` -> 35)."""
     return int(check_version(version).split(".")[1])
+
+
+def patch(version: str) -> int:
+    """The patch release of a supported version (``"1.35.2"`` -> 2, ``"1.35"`` -> 0)."""
+    parts = check_version(version).split(".")
+    return int(parts[2]) if len(parts) > 2 else 0
+
+
+def release(version: str) -> str:
+    """The minor release of a version (``"1.34.2"`` -> ``"1.34"``)."""
+    return ".".join(check_version(version).split(".")[:2])
+
+
+def git_version(version: str) -> str:
+    """``v1.34.0`` for ``1.34``, ``v1.34.2`` for ``1.34.2`` (what /version's gitVersion starts with)."""
+    return f"v{release(version)}.{patch(version)}"
 
 
 # ------------------------------------------------------------------------------------------------ rules
@@ -86,9 +116,25 @@ class Rule:
     before: str  # the behaviour in releases before ``since``
     after: str  # the behaviour from ``since`` on
     source: str
+    backports: tuple[tuple[int, int], ...] = ()  # (minor, first patch) of older branches that got it
 
     def applies(self, version: str) -> bool:
-        return minor(version) >= self.since
+        number = minor(version)
+        if number >= self.since:
+            return True
+        return any(number == m and patch(version) >= p for m, p in self.backports)
+
+    def versions(self) -> str:
+        """``1.33..1.34.1 / 1.34.2.., 1.35..1.37``: the releases before, then those with the rule."""
+        first, last = SUPPORTED[0], SUPPORTED[-1]
+        until = f"1.{self.since - 1}"
+        with_rule = []
+        for m, p in self.backports:
+            until = f"1.{m}.{p - 1}"
+            with_rule.append(f"1.{m}.{p}..")
+        before = first if until == first else f"{first}..{until}"
+        after = f"1.{self.since}" if f"1.{self.since}" == last else f"1.{self.since}..{last}"
+        return f"{before} / {', '.join([*with_rule, after])}"
 
 
 LARGER_THAN_NODE = Rule(
@@ -123,15 +169,27 @@ DRA_POST_FILTER = Rule(
 TAINT_WITHOUT_KEY = Rule(
     "TaintToleration's reason names no taint",
     35,
-    '"node(s) had untolerated taint {<key>: <value>}" (1.34 until the cherry-pick, PR 135023, in a '
-    "1.34 patch release)",
+    '"node(s) had untolerated taint {<key>: <value>}"',
     '"node(s) had untolerated taint(s)" (the taint is logged by the scheduler instead)',
     "pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go Filter; kubernetes PR 134740 "
     "(CHANGELOG-1.35.md v1.35.0: 'Pod statuses no longer include specific taint keys or values'), "
-    "cherry-picked to release-1.34 as PR 135023",
+    "cherry-picked to release-1.34 as PR 135023 (CHANGELOG-1.34.md, v1.34.2)",
+    backports=((34, 2),),
 )
 
-RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY)
+PREEMPTION_FOUND = Rule(
+    "A preemptor's FailedScheduling after DefaultPreemption succeeded",
+    37,
+    "PostFilter succeeds without a message, so the text is the filter part alone: "
+    '"0/N nodes are available: N Insufficient cpu."',
+    'it adds "preemption: found a potential placement for pod on node <node>, preempting <k> victims" '
+    "(no period; a Success stops RunPostFilterPlugins, so no DynamicResources reason joins it)",
+    "pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt; "
+    "pkg/scheduler/framework/runtime/framework.go RunPostFilterPlugins (returns at the first Success); "
+    "kubernetes PR 140180 (merged 2026-07-02); the text as a v1.37.0 cluster prints it",
+)
+
+RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY, PREEMPTION_FOUND)
 
 # The DynamicResources plugin's PostFilter reason for a pod without ResourceClaims (1.34+).
 NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
@@ -154,6 +212,13 @@ def taint_reason(version: str, key: str, value: str) -> str:
     return f"node(s) had untolerated taint {{{key}: {value}}}"
 
 
+def preemption_found(version: str, node: str, victims: int) -> str | None:
+    """The PostFilter message when preemption found a node (None: there is none before 1.37)."""
+    if PREEMPTION_FOUND.applies(version):
+        return f"preemption: found a potential placement for pod on node {node}, preempting {victims} victims"
+    return None
+
+
 def post_filter_message(version: str, preemption: str) -> str:
     """The PostFilter part of FailedScheduling: every PostFilter plugin's reason, joined with ", ".
 
@@ -165,10 +230,6 @@ def post_filter_message(version: str, preemption: str) -> str:
     return preemption
 
 
-def _span(first: str, last: str) -> str:
-    return first if first == last else f"{first}..{last}"
-
-
 def rules_markdown() -> str:
     """The rules as the Markdown table docs/embedded-cluster.md carries (a test keeps the two equal)."""
     lines = [
@@ -176,7 +237,5 @@ def rules_markdown() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for rule in RULES:
-        before = _span(SUPPORTED[0], f"1.{rule.since - 1}")
-        versions = f"{before} / {_span(f'1.{rule.since}', SUPPORTED[-1])}"
-        lines.append(f"| {rule.name} | {versions} | {rule.before} | {rule.after} | {rule.source} |")
+        lines.append(f"| {rule.name} | {rule.versions()} | {rule.before} | {rule.after} | {rule.source} |")
     return "\n".join(lines)

@@ -173,7 +173,7 @@ class VersionMatch:
     """The real server's version, the version the embedded side plays, and the line that says so."""
 
     server: str  # the server's gitVersion ("v1.34.2"), or "unknown"
-    embedded: str  # a supported version ("1.34")
+    embedded: str  # a supported version, with the server's patch release ("1.34.2")
     same: bool  # the embedded side plays the server's own minor version
     line: str
 
@@ -190,7 +190,8 @@ def embedded_version(server_version: Mapping[str, Any] | None) -> VersionMatch:
         parsed = versions.parse(f"{info['major']}.{str(info['minor']).rstrip('+')}")
     server = git or "unknown"
     if parsed is not None and f"{parsed[0]}.{parsed[1]}" in versions.SUPPORTED:
-        name = f"{parsed[0]}.{parsed[1]}"
+        # The patch release too: a fix backported into a patch release changes its texts (versions.py).
+        name = ".".join(str(n) for n in parsed if n is not None)
         return VersionMatch(server, name, True, f"versions: real {server}, embedded {name} (the same rules)")
     said = f"{parsed[0]}.{parsed[1]}" if parsed is not None else server
     line = (

@@ -1,0 +1,275 @@
+"""LimitRange: the object, its API defaulting, and the LimitRanger admission plugin's two phases.
+
+Follows kubernetes/kubernetes:
+
+* pkg/apis/core/v1/defaults.go ``SetDefaults_LimitRangeItem``: a Container item's ``default`` takes each
+  missing resource from ``max``, ``defaultRequest`` from ``default`` and then from ``min``;
+* plugin/pkg/admission/limitranger/admission.go ``PodMutateLimitFunc`` (``mergeContainerResources``):
+  containers and init containers that omit a request or limit get the item's ``defaultRequest`` /
+  ``default`` and the pod the ``kubernetes.io/limit-ranger`` annotation;
+* ``PodValidateLimitFunc``: ``min``/``max``/``maxLimitRequestRatio`` per container (Container items) and
+  on the pod's summed requests and limits (Pod items), every violation collected into one aggregate error
+  (``utilerrors.NewAggregate``: one message alone, several as ``[a, b]``, duplicates once).
+
+Deviation: Go ranges over the item's ``min``/``max`` maps in random order, so with several violated
+resources the real message lists them in any order; here resources go in name order (cpu before memory).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from pytest_simarena.errors import QuantityError
+from pytest_simarena.quantities import Quantity, parse
+
+from .pods import InvalidObject
+from .policy import StoredObject, container_list, pod_list
+
+if TYPE_CHECKING:
+    from .clock import Clock
+
+Obj = dict[str, Any]
+ResourceList = dict[str, Quantity]
+
+ANNOTATION = "kubernetes.io/limit-ranger"
+LIMIT_TYPES = ("Container", "Pod", "PersistentVolumeClaim")
+_FIELDS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
+
+
+class LimitRangeItem:
+    """One ``spec.limits[i]`` after API defaulting (quantities parsed, the written text kept)."""
+
+    __slots__ = ("lists", "type")
+
+    def __init__(self, type_: str, lists: dict[str, ResourceList]) -> None:
+        self.type = type_
+        self.lists = lists
+
+    def get(self, field: str) -> ResourceList:
+        return self.lists.get(field, {})
+
+    def to_api(self) -> Obj:
+        out: Obj = {"type": self.type}
+        for field in _FIELDS:
+            if field in self.lists:
+                out[field] = {k: str(v) for k, v in sorted(self.lists[field].items())}
+        return out
+
+
+class LimitRange(StoredObject):
+    """A LimitRange object as stored (defaulted spec) and served."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, obj: Obj, *, uid: str, created: float) -> None:
+        super().__init__(obj, uid=uid, created=created)
+        self.items = _parse_items(obj, self.name)
+
+    def to_api(self, clock: Clock) -> Obj:
+        return {
+            "apiVersion": "v1",
+            "kind": "LimitRange",
+            "metadata": self.api_metadata(clock),
+            "spec": {"limits": [item.to_api() for item in self.items]},
+        }
+
+
+def _invalid(name: str, field: str, problem: str) -> InvalidObject:
+    return InvalidObject(f'The LimitRange "{name}" is invalid: {field}: {problem}')
+
+
+def _parse_items(obj: Obj, name: str) -> list[LimitRangeItem]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        raise _invalid(name, "spec", "Required value")
+    limits = spec.get("limits")
+    if not isinstance(limits, list):
+        raise _invalid(name, "spec.limits", "Required value")
+    items = []
+    for i, raw in enumerate(limits):
+        where = f"spec.limits[{i}]"
+        if not isinstance(raw, dict):
+            raise _invalid(name, where, "Invalid value: must be an object")
+        type_ = raw.get("type")
+        if type_ not in LIMIT_TYPES:
+            # validation.go ValidateLimitRange: a type outside the enum is NotSupported.
+            supported = ", ".join(f'"{t}"' for t in LIMIT_TYPES)
+            raise _invalid(
+                name, f"{where}.type", f'Unsupported value: "{type_}": supported values: {supported}'
+            )
+        lists: dict[str, ResourceList] = {}
+        for field in _FIELDS:
+            found = raw.get(field)
+            if found is None:
+                continue
+            if not isinstance(found, dict):
+                raise _invalid(name, f"{where}.{field}", "Invalid value: must be a map of quantities")
+            parsed: ResourceList = {}
+            for res, value in found.items():
+                try:
+                    parsed[str(res)] = parse(value)
+                except QuantityError as exc:
+                    raise _invalid(
+                        name, f"{where}.{field}[{res}]", f"Invalid value: {value!r}: {exc}"
+                    ) from None
+            lists[field] = parsed
+        if type_ == "Container":
+            # defaults.go SetDefaults_LimitRangeItem, in its order: max -> default -> defaultRequest, min.
+            default = dict(lists.get("default", {}))
+            request = dict(lists.get("defaultRequest", {}))
+            for res, q in lists.get("max", {}).items():
+                default.setdefault(res, q)
+            for res, q in default.items():
+                request.setdefault(res, q)
+            for res, q in lists.get("min", {}).items():
+                request.setdefault(res, q)
+            if default:
+                lists["default"] = default
+            if request:
+                lists["defaultRequest"] = request
+        items.append(LimitRangeItem(str(type_), lists))
+    return items
+
+
+# -- admission: mutate -------------------------------------------------------------------------------
+
+
+def default_pod(spec: Obj, ranges: list[LimitRange]) -> tuple[Obj, str | None]:
+    """The pod spec after LimitRanger's Admit (defaults) and the annotation it sets, if any.
+
+    Each LimitRange in turn merges its Container items' defaults into every container that omits the
+    resource; the annotation is written by the last LimitRange that set something (admission.go
+    ``mergePodResourceRequirements`` overwrites it).
+    """
+    annotation = None
+    for lr in ranges:
+        limits: ResourceList = {}
+        requests: ResourceList = {}
+        for item in lr.items:
+            if item.type == "Container":
+                requests.update(item.get("defaultRequest"))
+                limits.update(item.get("default"))
+        if not limits and not requests:
+            continue
+        notes: list[str] = []
+        for key, label in (("containers", "container"), ("initContainers", "init container")):
+            containers = spec.get(key)
+            if not containers:
+                continue
+            merged = []
+            for c in containers:
+                c, note = _merge_container(c, requests, limits, label)
+                merged.append(c)
+                notes.extend(note)
+            if any(a is not b for a, b in zip(merged, containers, strict=True)):
+                spec = {**spec, key: merged}
+        if notes:
+            annotation = "LimitRanger plugin set: " + "; ".join(notes)
+    return spec, annotation
+
+
+def _merge_container(
+    c: Obj, requests: ResourceList, limits: ResourceList, label: str
+) -> tuple[Obj, list[str]]:
+    resources = c.get("resources") or {}
+    have_req = dict(resources.get("requests") or {})
+    have_lim = dict(resources.get("limits") or {})
+    set_req = sorted(k for k in requests if k not in have_req)
+    set_lim = sorted(k for k in limits if k not in have_lim)
+    if not set_req and not set_lim:
+        return c, []
+    for k in set_lim:
+        have_lim[k] = str(limits[k])
+    for k in set_req:
+        have_req[k] = str(requests[k])
+    new_resources = dict(resources)
+    if have_lim:
+        new_resources["limits"] = dict(sorted(have_lim.items()))
+    if have_req:
+        new_resources["requests"] = dict(sorted(have_req.items()))
+    notes = []
+    name = c.get("name", "")
+    if set_req:
+        notes.append(f"{', '.join(set_req)} request for {label} {name}")
+    if set_lim:
+        notes.append(f"{', '.join(set_lim)} limit for {label} {name}")
+    return {**c, "resources": new_resources}, notes
+
+
+# -- admission: validate -----------------------------------------------------------------------------
+
+
+def violations(spec: Obj, ranges: list[LimitRange]) -> str | None:
+    """LimitRanger's Validate: the first LimitRange's aggregate error message, or None when all pass."""
+    for lr in ranges:
+        errs: list[str] = []
+        for item in lr.items:
+            if item.type == "Container":
+                for key in ("containers", "initContainers"):
+                    for c in spec.get(key) or []:
+                        requests, limits = container_list(c, "requests"), container_list(c, "limits")
+                        errs.extend(_check(item, "Container", requests, limits))
+            elif item.type == "Pod":
+                errs.extend(_check(item, "Pod", pod_list(spec, "requests"), pod_list(spec, "limits")))
+        if errs:
+            return aggregate(errs)
+    return None
+
+
+def aggregate(errs: list[str]) -> str:
+    """utilerrors.NewAggregate(errs).Error(): one message as is, several deduplicated inside ``[...]``."""
+    unique = list(dict.fromkeys(errs))
+    return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
+
+
+def _check(item: LimitRangeItem, limit_type: str, requests: ResourceList, limits: ResourceList) -> list[str]:
+    """One item's min, then max, then ratio constraints over the given requests and limits."""
+    errs = []
+    for field, constraint in (("min", _min), ("max", _max), ("maxLimitRequestRatio", _ratio)):
+        for res, enforced in sorted(item.get(field).items()):
+            err = constraint(limit_type, res, enforced, requests.get(res), limits.get(res))
+            if err:
+                errs.append(err)
+    return errs
+
+
+def _min(kind: str, res: str, enforced: Quantity, req: Quantity | None, lim: Quantity | None) -> str | None:
+    """admission.go minConstraint (exact comparison, ``Quantity.String()`` in the text)."""
+    if req is None:
+        return f"minimum {res} usage per {kind} is {enforced}.  No request is specified"
+    if enforced.value > req.value:
+        return f"minimum {res} usage per {kind} is {enforced}, but request is {req}"
+    if lim is not None and enforced.value > lim.value:
+        return f"minimum {res} usage per {kind} is {enforced}, but limit is {lim}"
+    return None
+
+
+def _max(kind: str, res: str, enforced: Quantity, req: Quantity | None, lim: Quantity | None) -> str | None:
+    """admission.go maxConstraint: a max needs a limit; the limit, then the request, must not exceed it."""
+    if lim is None:
+        return f"maximum {res} usage per {kind} is {enforced}.  No limit is specified"
+    if lim.value > enforced.value:
+        return f"maximum {res} usage per {kind} is {enforced}, but limit is {lim}"
+    if req is not None and req.value > enforced.value:
+        return f"maximum {res} usage per {kind} is {enforced}, but request is {req}"
+    return None
+
+
+def _ratio(kind: str, res: str, enforced: Quantity, req: Quantity | None, lim: Quantity | None) -> str | None:
+    """admission.go limitRequestRatioConstraint; the ratio printed with six decimals (``%f``)."""
+    head = f"{res} max limit to request ratio per {kind} is {enforced}"
+    if req is None or req.value == 0:
+        return f"{head}, but no request is specified or request is 0"
+    if lim is None or lim.value == 0:
+        return f"{head}, but no limit is specified or limit is 0"
+    if lim.value > req.value * enforced.value:
+        return f"{head}, but provided ratio is {_six_decimals(lim.value / req.value)}"
+    return None
+
+
+def _six_decimals(value: Fraction) -> str:
+    """``fmt.Sprintf("%f", ratio)``: six decimals, rounded half to even."""
+    scaled = value * 10**6
+    whole = round(scaled)  # Fraction rounding is exact, half to even
+    return f"{whole // 10**6}.{whole % 10**6:06d}"
