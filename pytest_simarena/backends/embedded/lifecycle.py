@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_simarena.errors import SimArenaError
 
 from .pods import ContainerState
-from .probes import FAILURE, PLEG_RELIST, SUCCESS, TYPE_NAMES, Worker, eligible, pod_ip
+from .probes import FAILURE, PLEG_RELIST, SUCCESS, TYPE_NAMES, Worker, eligible, next_tick, pod_ip, settled
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -356,6 +356,10 @@ class Kubelet:
             c.app_ready_at = now + amount / max(cores, 1)
         probes = tmpl.probes.get(c.name)
         if probes:
+            for w in pod.probers.get(c.name, ()):
+                if not w.ticking:  # a settled worker resumes on its grid for the new container
+                    w.ticking = True
+                    self.clock.at(next_tick(w, now), self._probe_tick, pod, w)
             c.startup_done = "startup" not in probes
             c.ready = c.startup_done and "readiness" not in probes
             if c.startup_done and "readiness" in probes:
@@ -376,16 +380,23 @@ class Kubelet:
 
     def _add_probers(self, pod: Pod) -> None:
         """prober_manager.go AddPod: one worker per probe, ticking every period from now."""
+        now = self.clock.now
         for name, probes in pod.tmpl.probes.items():
-            workers = [Worker(spec, name) for spec in probes.values()]
+            workers = [Worker(spec, name, now) for spec in probes.values()]
             pod.probers[name] = workers
             for w in workers:
+                w.ticking = True
                 self.clock.after(w.spec.period, self._probe_tick, pod, w)
 
     def _probe_tick(self, pod: Pod, worker: Worker) -> None:
         if pod.deleted or pod.phase in TERMINAL:
+            worker.ticking = False
             return  # the worker exits with its pod
         self._probe(pod, worker)
+        c = next((x for x in pod.containers or () if x.name == worker.container), None)
+        if c is not None and settled(worker, c, self.clock.now):
+            worker.ticking = False
+            return
         self.clock.after(worker.spec.period, self._probe_tick, pod, worker)
 
     def _status_sync(self, pod: Pod, c: ContainerState, restarts: int) -> None:
@@ -418,7 +429,7 @@ class Kubelet:
                 pod.involved,
                 "Warning",
                 "Unhealthy",
-                f"{TYPE_NAMES[kind]} probe failed: {worker.spec.output(pod_ip(pod))}",
+                f"{TYPE_NAMES[kind]} probe failed: {worker.spec.output(pod_ip(pod.uid))}",
                 COMPONENT,
                 field_path=field_path,
             )

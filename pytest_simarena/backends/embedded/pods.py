@@ -632,7 +632,7 @@ class Pod:
             if tmpl.probes:
                 # Probed pods carry the address their probes' messages name (other pods keep their
                 # established shape).
-                status["podIP"] = pod_ip(self)
+                status["podIP"] = pod_ip(self.uid)
             if self.start_time is not None:
                 status["startTime"] = ts(self.start_time)
         if conditions:

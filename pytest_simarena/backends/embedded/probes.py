@@ -32,10 +32,7 @@ Timing follows pkg/kubelet/prober (worker.go ``run``/``doProbe``, prober_manager
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .pods import ContainerState, Pod
+from typing import Any, Protocol
 
 Obj = dict[str, Any]
 
@@ -56,6 +53,16 @@ DEFAULTS = {
 PLEG_RELIST = 1.0
 SUCCESS, FAILURE, UNKNOWN = "Success", "Failure", "Unknown"
 INITIAL = {"startup": UNKNOWN, "readiness": FAILURE, "liveness": SUCCESS}  # worker.go newWorker
+
+
+class ContainerState(Protocol):
+    """What a worker reads of a container (pods.py ContainerState)."""
+
+    state: str
+    started: float
+    restarts: int
+    startup_done: bool
+    app_ready_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +138,20 @@ def container_probes(container: Obj, where: str, errors: list[str]) -> dict[str,
     return found
 
 
+def startup_budget(probes: dict[str, ProbeSpec]) -> int | None:
+    """Seconds after a container start by which the app must answer, or the kubelet kills it.
+
+    The startup probe's (else the liveness probe's) last probe before the kill: the first probe one
+    period after the start, none before ``initialDelaySeconds``, ``failureThreshold`` of them (worker.go).
+    None when neither probe is set: nothing kills a slow start.
+    """
+    spec = probes.get("startup") or probes.get("liveness")
+    if spec is None:
+        return None
+    first = max(1, -(-spec.initial_delay // spec.period))
+    return spec.period * (first + spec.failure - 1)
+
+
 def _port(port: Any, container: Obj) -> str:
     """A named port resolves through the container's ports (prober.go ``findPortByName``)."""
     if isinstance(port, str) and not port.isdigit():
@@ -143,11 +164,13 @@ def _port(port: Any, container: Obj) -> str:
 class Worker:
     """One probe worker's memory (worker.go): last result, how many in a row, hold, container seen."""
 
-    __slots__ = ("container", "hold", "last", "result", "run", "seen", "spec")
+    __slots__ = ("container", "hold", "last", "origin", "result", "run", "seen", "spec", "ticking")
 
-    def __init__(self, spec: ProbeSpec, container: str) -> None:
+    def __init__(self, spec: ProbeSpec, container: str, origin: float) -> None:
         self.spec = spec
         self.container = container
+        self.origin = origin  # when the worker started: it ticks at origin + k * period
+        self.ticking = False
         self.result = INITIAL[spec.kind]  # what the results manager holds for the current container
         self.last = ""  # the last probe outcome (lastResult), kept across containers
         self.run = 0  # resultRun
@@ -178,6 +201,29 @@ class Worker:
         return outcome
 
 
+def settled(worker: Worker, c: ContainerState, now: float) -> bool:
+    """Nothing a further probe could change until the next container (the app stays up once up).
+
+    The worker then stops ticking and resumes on the same grid when a new container starts: the
+    simulation stays finite over long traces, and the probe times are those of the real ticker.
+    """
+    if c.restarts != worker.seen:
+        return False  # a new container already runs (restarted in this very sync)
+    if worker.hold or c.state != "running":
+        return True  # on hold, or between containers: the next container resumes the worker
+    kind = worker.spec.kind
+    if kind == "startup":
+        return c.startup_done
+    return c.startup_done and now >= c.app_ready_at and worker.result == SUCCESS
+
+
+def next_tick(worker: Worker, now: float) -> float:
+    """The worker's first tick strictly after ``now``."""
+    period = worker.spec.period
+    k = int((now - worker.origin) // period) + 1
+    return worker.origin + k * period
+
+
 def eligible(worker: Worker, c: ContainerState, now: float) -> bool:
     """doProbe's gates for a running container: initial delay, then startup before the others."""
     if int(now - c.started) < worker.spec.initial_delay:
@@ -187,7 +233,7 @@ def eligible(worker: Worker, c: ContainerState, now: float) -> bool:
     return worker.spec.kind == "startup"
 
 
-def pod_ip(pod: Pod) -> str:
-    """A stable pod IP for probe messages and ``status.podIP`` (10.244.<n/250>.<n%250+2>)."""
-    n = int(pod.uid.replace("-", "")[:6], 16) % 62500
+def pod_ip(uid: str) -> str:
+    """A stable pod IP (from the pod's uid) for probe messages and ``status.podIP``: 10.244.x.y."""
+    n = int(uid.replace("-", "")[:6], 16) % 62500
     return f"10.244.{n // 250}.{n % 250 + 2}"
