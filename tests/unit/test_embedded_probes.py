@@ -7,6 +7,7 @@ edges around them: bad input, restartPolicy Never, long runs staying finite, the
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from test_embedded_kit import PREFIX, container, deployment, pods_of, trace
 from pytest_simarena.backends.embedded import EmbeddedCluster
 from pytest_simarena.backends.embedded.pods import InvalidObject, PodTemplate
 from pytest_simarena.backends.embedded.probes import container_probes, startup_budget
+from pytest_simarena.cli import main
 from pytest_simarena.episode.observation import ContainerView, container_views
 from pytest_simarena.errors import TraceError
 from pytest_simarena.policies import make_policy
@@ -237,3 +239,23 @@ def test_memory_ramp_fix_raises_the_limit_to_the_peak() -> None:
     assert fix_memory_ramp(obs(containers=(ramping,), ready=0)) is None  # no OOM kill seen
     vpa = make_policy("vpa").act(obs(containers=(ramping,), oom=oom, ready=0))
     assert vpa.requests is not None and vpa.requests["memory"] == "1178Mi"  # the peak x 1.15, whole Mi
+
+
+def test_a_slow_starting_manifest_goes_through_from_manifests_and_the_heuristic_fixes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "slow.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: slow}\nspec:\n  replicas: 2\n"
+        "  selector: {matchLabels: {app: slow}}\n  template:\n    metadata:\n      labels: {app: slow}\n"
+        '      annotations: {simarena.io/usage: \'{"app":{"startupCpuSeconds":"40"}}\'}\n'
+        "    spec:\n      containers:\n      - name: app\n        image: x\n"
+        "        resources: {requests: {cpu: 250m}, limits: {cpu: 500m}}\n"
+        "        startupProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 10}\n"
+    )
+    out = tmp_path / "slow.sktrace"
+    assert main(["trace", "from-manifests", str(tmp_path / "slow.yaml"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    # 40 cpu-seconds at 500m = 80 s > the 30 s budget (3 x 10 s): never Ready; 1.25 x 40 / 30 -> 1700m.
+    assert main(["run", str(out), "--policy", "heuristic", "--out", str(tmp_path / "runs")]) == 0
+    table = capsys.readouterr().out
+    assert "failed startup probe" in table and "limits=cpu:1700m" in table and "solved in 1 step" in table
