@@ -36,7 +36,6 @@ cpu is in millicores and memory in bytes everywhere (ints); None means "not set"
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -316,7 +315,8 @@ def node_views(snapshot: ClusterSnapshot, ours: list[Obj]) -> tuple[NodeView, ..
     """Allocatable and requested per node, in name order, as :func:`pytest_simarena.kubeview.node_usage`
     counts them (sidecars and overhead included, terminal pods freed; k8s §1.1), also without ``ours``."""
     # The others' share is everything minus ours: our few pods are counted a second time, not the rest.
-    mine = dataclasses.replace(snapshot, pods=list(ours))
+    # A plain snapshot: lazy ones (backends/embedded/memo.py, fastpath.py) compute their lists on read.
+    mine = ClusterSnapshot(snapshot.time, snapshot.prefix, snapshot.nodes, list(ours))
     return tuple(
         NodeView(
             name=every.name,

@@ -1681,6 +1681,18 @@ def _found_message() -> None:
     assert _pod_named(snap, "urgent")["status"]["nominatedNodeName"] == "node-0"
 
 
+@case("preemption-nominatedNodeName-stays-after-binding-before-1.35[k15-prio]")
+def _nominated_stays() -> None:
+    # pkg/registry/core/pod/storage/storage.go setPodNodeAndMetadata clears Status.NominatedNodeName only
+    # with ClearingNominatedNodeNameAfterBinding, alpha (off) in 1.34 and beta (on) from 1.35
+    # (pkg/features/kube_features.go): a 1.34 preemptor keeps the field once it runs.
+    c, _ = _victim_choice_run("1.34")
+    c.run(10)
+    urgent = _pod_named(c.observe(PREFIX), "urgent")
+    assert urgent["spec"]["nodeName"] == "node-0"
+    assert urgent["status"]["nominatedNodeName"] == "node-0"
+
+
 @case("preemption-picks-node-with-lowest-highest-victim-priority[k15-prio]")
 def _pick_node() -> None:
     # preemption.go pickOneNodeForPreemption: after PDB violations, the node whose highest-priority victim is

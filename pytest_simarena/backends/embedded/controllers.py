@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import zlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pytest_simarena.errors import SimArenaError
@@ -244,6 +245,21 @@ class Workload:
         return out
 
 
+def slow_start(count: int, create: Callable[[], bool]) -> bool:
+    """controller_utils.go slowStartBatch: ``count`` creations in batches of 1, 2, 4 ...; every creation of
+    a batch is tried, and a batch with a refusal (``create`` returned False) ends it. True when all were made.
+    """
+    batch = 1
+    while count > 0:
+        size = min(batch, count)
+        made = [create() for _ in range(size)]
+        if not all(made):
+            return False
+        count -= size
+        batch *= 2
+    return True
+
+
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 
 
@@ -389,36 +405,32 @@ class ReplicaSet(Workload):
             self.ctx.dirty(self.owner)
 
     def _create_pods(self, count: int) -> None:
-        """replica_set.go manageReplicas: create ``count`` pods in slow-start batches (1, 2, 4 ...).
+        """replica_set.go manageReplicas: create ``count`` pods in slow-start batches (:func:`slow_start`).
 
-        controller_utils.go slowStartBatch runs a batch's creations together and stops after a batch
-        with an error; each refused creation records FailedCreate "Error creating: <error>"
-        (controller_utils.go createPods). The error names the generated pod: validating admission runs
-        after the registry generated the name (rest/create.go AdmissionToValidateObjectFunc). A failed
-        sync sets ReplicaFailure and is requeued with the workqueue's rate limiter.
+        Each refused creation records FailedCreate "Error creating: <error>" (controller_utils.go
+        createPods); the error names the generated pod: validating admission runs after the registry
+        generated the name (rest/create.go AdmissionToValidateObjectFunc). A failed sync sets
+        ReplicaFailure and is requeued with the workqueue's rate limiter.
         """
         assert self.tmpl is not None
-        labels = dict(self.tmpl.labels)
-        annotations = dict(self.tmpl.template_annotations)
-        batch = 1
-        while count > 0:
-            size = min(batch, count)
-            failed = False
-            for _ in range(size):
-                name = self._pod_name()
-                try:
-                    pod = self.ctx.new_pod(self, name, self.tmpl, dict(labels), dict(annotations))
-                except InvalidObject as exc:
-                    failed = True
-                    self._create_rejected(str(exc))
-                    continue
-                self.pods[pod.uid] = pod
-                self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
-            if failed:
-                self.requeue_rate_limited()
-                return
-            count -= size
-            batch *= 2
+        tmpl = self.tmpl
+        labels = dict(tmpl.labels)
+        annotations = dict(tmpl.template_annotations)
+
+        def create() -> bool:
+            name = self._pod_name()
+            try:
+                pod = self.ctx.new_pod(self, name, tmpl, dict(labels), dict(annotations))
+            except InvalidObject as exc:
+                self._create_rejected(str(exc))
+                return False
+            self.pods[pod.uid] = pod
+            self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+            return True
+
+        if not slow_start(count, create):
+            self.requeue_rate_limited()
+            return
         self.create_failure = None
         self.sync_errors = 0
 

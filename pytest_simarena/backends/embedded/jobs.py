@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import SimArenaError
 
-from .controllers import SAFE_ALPHABET, Context, Workload, _int
+from .controllers import SAFE_ALPHABET, Context, Workload, _int, slow_start
 from .deployment import Condition
 from .pods import InvalidObject
 
@@ -227,9 +227,8 @@ class Job(Workload):
                         self._retry_at = ready_at
                         self.ctx.clock.at(ready_at, self.ctx.dirty, self)
                     want = 0
-            for _ in range(max(want, 0)):
-                if not self._create_pod():
-                    break
+            if want > 0 and not slow_start(want, self._create_pod):
+                self.requeue_rate_limited()  # job_controller.go manageJob: the sync fails and is requeued
         if self.owner is not None:
             self.ctx.dirty(self.owner)
 
@@ -240,8 +239,7 @@ class Job(Workload):
         )
 
     def _create_pod(self) -> bool:
-        """Create one pod; False when admission refused it (job_controller.go: FailedCreate through
-        controller_utils.go createPods, the sync fails and is requeued with the rate limiter)."""
+        """Create one pod; False when admission refused it (FailedCreate, controller_utils.go createPods)."""
         assert self.tmpl is not None
         while True:
             name = f"{self.name}-{self.ctx.clock.token(5, SAFE_ALPHABET)}"
@@ -258,7 +256,6 @@ class Job(Workload):
             pod = self.ctx.new_pod(self, name, self.tmpl, labels, dict(self.tmpl.template_annotations))
         except InvalidObject as exc:
             self.event("Warning", "FailedCreate", f"Error creating: {exc}")
-            self.requeue_rate_limited()
             return False
         self.sync_errors = 0
         self.pods[pod.uid] = pod

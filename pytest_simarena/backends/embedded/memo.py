@@ -83,6 +83,11 @@ class LazySnapshot(ClusterSnapshot):
     def events(self) -> list[Any]:
         return self._decoded()[3]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copies and pickles (SB3 deep-copies step infos; vector envs pickle them) are plain snapshots of
+        # the loaded lists: the lazy source (a cluster, a memo) does not travel.
+        return (ClusterSnapshot, (self.time, self.prefix, *self._decoded()))
+
 
 class MemoSnapshot(LazySnapshot):
     """A memoized replay's snapshot: its lists are decoded from the memo's bytes on first access."""

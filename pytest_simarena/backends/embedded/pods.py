@@ -568,7 +568,7 @@ class Pod:
             spec["priority"] = admitted.priority
             spec["preemptionPolicy"] = admitted.policy
         status: Obj = {"phase": self.phase, "qosClass": tmpl.qos}
-        if self.nominated is not None and self.node is None:
+        if self.nominated is not None:
             status["nominatedNodeName"] = self.nominated
         conditions: list[Obj] = []
         if self.node is None:

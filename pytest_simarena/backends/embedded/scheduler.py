@@ -217,6 +217,7 @@ class Scheduler:
         self.clock = clock
         self.version = version
         self.larger_than_node_unresolvable = versions.larger_than_node_unresolvable(version)
+        self.clears_nominated = versions.clears_nominated_at_binding(version)
         self.recorder = recorder
         self.on_bound = on_bound
         self.nodes: dict[str, Node] = {}
@@ -581,7 +582,10 @@ class Scheduler:
     def bind(self, pod: Pod, node: Node) -> None:
         """Assume and bind ``pod`` to ``node``; emit Scheduled (kubernetes.md §1.3)."""
         self.unschedulable.pop(pod.uid, None)
+        # The nominator forgets the pod; its status keeps the field before 1.35 (versions.py).
+        shown = pod.nominated if not self.clears_nominated else None
         self._unnominate(pod)
+        pod.nominated = shown
         node.pods[pod.uid] = pod
         self._place(node, pod.tmpl, +1)
         self.bound_priorities[pod.priority] = self.bound_priorities.get(pod.priority, 0) + 1

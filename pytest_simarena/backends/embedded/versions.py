@@ -33,6 +33,7 @@ __all__ = [
     "UNRECORDED",
     "Rule",
     "check_version",
+    "clears_nominated_at_binding",
     "dra_enabled",
     "git_version",
     "larger_than_node_unresolvable",
@@ -189,7 +190,24 @@ PREEMPTION_FOUND = Rule(
     "kubernetes PR 140180 (merged 2026-07-02); the text as a v1.37.0 cluster prints it",
 )
 
-RULES: tuple[Rule, ...] = (LARGER_THAN_NODE, DRA_POST_FILTER, TAINT_WITHOUT_KEY, PREEMPTION_FOUND)
+NOMINATED_CLEARED_AT_BINDING = Rule(
+    "status.nominatedNodeName of a pod that binds",
+    35,
+    "stays on the pod after it is bound (only the scheduler's in-memory nominator forgets it)",
+    "the binding clears it (feature gate ClearingNominatedNodeNameAfterBinding: alpha, off in 1.34; beta, on "
+    "from 1.35)",
+    "pkg/registry/core/pod/storage/storage.go setPodNodeAndMetadata (clears Status.NominatedNodeName when "
+    "ClearingNominatedNodeNameAfterBinding is on); pkg/features/kube_features.go (1.34 alpha, 1.35 beta "
+    "default true)",
+)
+
+RULES: tuple[Rule, ...] = (
+    LARGER_THAN_NODE,
+    DRA_POST_FILTER,
+    TAINT_WITHOUT_KEY,
+    PREEMPTION_FOUND,
+    NOMINATED_CLEARED_AT_BINDING,
+)
 
 # The DynamicResources plugin's PostFilter reason for a pod without ResourceClaims (1.34+).
 NO_CLAIMS_TO_DEALLOCATE = "no new claims to deallocate"
@@ -217,6 +235,11 @@ def preemption_found(version: str, node: str, victims: int) -> str | None:
     if PREEMPTION_FOUND.applies(version):
         return f"preemption: found a potential placement for pod on node {node}, preempting {victims} victims"
     return None
+
+
+def clears_nominated_at_binding(version: str) -> bool:
+    """Whether binding a pod clears its status.nominatedNodeName (1.35+)."""
+    return NOMINATED_CLEARED_AT_BINDING.applies(version)
 
 
 def post_filter_message(version: str, preemption: str) -> str:
