@@ -114,6 +114,28 @@ def _readiness_initial_delay() -> None:
     assert ready is not None and seconds_since_start(ready["lastTransitionTime"]) == 10
 
 
+@case("not-ready-until-probe-conditions-ContainersNotReady-started-true[status/generate.go]")
+def _not_ready_conditions() -> None:
+    # At 5 s (before the 10 s initial delay): the container runs and has started (no startup probe:
+    # UpdatePodStatus sets Started when no startup worker exists) but is not ready; pkg/kubelet/status/
+    # generate.go GenerateContainersReadyCondition / GeneratePodReadyCondition: False, reason
+    # ContainersNotReady, "containers with unready status: [app]"; phase Running, kubectl READY 0/1.
+    dep = probed(readiness=http("/ready", initialDelaySeconds=10, periodSeconds=5))
+    _, snap = replay(trace((0, [dep])), 5)
+    (pod,) = pods_of(snap, "web")
+    cs = main_container(pod)
+    assert (pod["status"]["phase"], pod_ready(pod), pod_status(pod)) == ("Running", "0/1", "Running")
+    assert (cs["started"], cs["ready"], list(cs["state"])) == (True, False, ["running"])
+    for ctype in ("Ready", "ContainersReady"):
+        cond = condition(pod, ctype)
+        assert cond is not None
+        assert (cond["status"], cond["reason"], cond["message"]) == (
+            "False",
+            "ContainersNotReady",
+            "containers with unready status: [app]",
+        )
+
+
 @case("readiness-probe-manual-trigger-after-PLEG-relist-ready-at-1[prober_manager.go UpdatePodStatus]")
 def _readiness_manual_trigger() -> None:
     # initialDelay 0, period 10: the relist 1 s after start regenerates the status; UpdatePodStatus finds

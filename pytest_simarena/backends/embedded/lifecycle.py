@@ -381,6 +381,7 @@ class Kubelet:
     def _add_probers(self, pod: Pod) -> None:
         """prober_manager.go AddPod: one worker per probe, ticking every period from now."""
         now = self.clock.now
+        pod.probers = {}
         for name, probes in pod.tmpl.probes.items():
             workers = [Worker(spec, name, now) for spec in probes.values()]
             pod.probers[name] = workers

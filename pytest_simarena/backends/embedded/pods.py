@@ -449,6 +449,9 @@ class ContainerState:
         }
 
 
+_NO_PROBERS: dict[str, list[Any]] = {}
+
+
 class Pod:
     """A pod: metadata, its template, where it runs and what the kubelet made of it."""
 
@@ -529,7 +532,8 @@ class Pod:
         self.deleted = False
         self.attempts = 0
         self.last_attempt = 0.0
-        self.probers: dict[str, list[Any]] = {}  # container -> probe workers (lifecycle.py)
+        # container -> probe workers (lifecycle.py); pods without probes share one empty, never-filled map
+        self.probers: dict[str, list[Any]] = _NO_PROBERS
         self.involved = Involved("v1", "Pod", namespace, name, uid)
         # Set by the Priority admission plugin (priority.py) when the cluster creates the pod.
         self.priority = tmpl.priority
