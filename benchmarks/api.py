@@ -169,11 +169,19 @@ def bench_client(seconds: float = 3.0) -> None:
             ("read deployment", lambda: apps.read_namespaced_deployment("web", "default")),
             ("list pods, raw JSON", lambda: core.list_namespaced_pod("default", _preload_content=False).data),
         ):
-            n, start = 0, time.perf_counter()
+            call()  # first-use costs (connection, TLS handshake, model classes)
+            latencies = []
+            start = time.perf_counter()
             while time.perf_counter() - start < seconds:
+                t0 = time.perf_counter()
                 call()
-                n += 1
-            print(f"   {label:22s} {n / (time.perf_counter() - start):8.0f} requests/s")
+                latencies.append(time.perf_counter() - t0)
+            rate = len(latencies) / (time.perf_counter() - start)
+            q = statistics.quantiles(latencies, n=20)
+            print(
+                f"   {label:22s} {rate:8.0f} requests/s   latency p50 "
+                f"{1000 * statistics.median(latencies):5.2f} ms  p95 {1000 * q[18]:5.2f} ms"
+            )
 
 
 def bench_agent(runs: int = 3) -> None:
@@ -204,11 +212,15 @@ def bench_agent(runs: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("kubectl", "client", "agent"))
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke run)")
     args = parser.parse_args()
-    print(f"cpus visible: {os.cpu_count()}")
-    for name, fn in (("kubectl", bench_kubectl), ("client", bench_client), ("agent", bench_agent)):
-        if args.only in (None, name):
-            fn()
+    print(f"cpus visible: {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    if args.only in (None, "kubectl"):
+        bench_kubectl(5 if args.quick else 21)
+    if args.only in (None, "client"):
+        bench_client(1.0 if args.quick else 3.0)
+    if args.only in (None, "agent"):
+        bench_agent(1 if args.quick else 3)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ bytes, the in-memory episode. Rows:
 4. scheduling at 1,000 nodes: 1k and 10k pods. Goal: > 20,000 pods/s, cost linear in pods.
 5. trace load: ``load_trace`` (decode + validation) of a ~2 MB trace vs raw msgpack decode. Goal >= 0.5x.
 6. memory: N steps on one env / one reused cluster; RSS growth. Goal: flat.
+
+Rows 1-2 are also measured with the embedded cluster's fast path off (``cluster.fast = False``: the engine
+replays every step), side by side in this process; ``--steps`` prints only them and the fast path's
+coverage of the generated trace families; ``--profile X --engine`` profiles the engine instead.
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ TRACE = ROOT / "traces" / "canonical" / "slightly-bad-cpu.sktrace"
 SHARED = ROOT.parent / "shared" / "traces"
 
 
+def has_fast() -> bool:
+    """Whether this checkout has the fast path (backends/embedded/fastpath.py)."""
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+
+    return hasattr(EmbeddedCluster, "fast")
+
+
 def has_isolated() -> bool:
     """Whether this checkout has isolated clusters (the script also measures the code before them)."""
     from pytest_simarena.backends.embedded import EmbeddedCluster
@@ -55,10 +66,14 @@ def has_isolated() -> bool:
     return "isolated" in inspect.signature(EmbeddedCluster).parameters
 
 
-def embedded(isolated: bool) -> Any:
+def embedded(isolated: bool, fast: bool = True) -> Any:
+    """The embedded cluster; ``fast=False`` turns its fast path off (the engine replays every step)."""
     from pytest_simarena.backends.registry import make_backend
 
-    return make_backend("embedded", seed=0, **({"isolated": True} if isolated else {}))
+    backend = make_backend("embedded", seed=0, **({"isolated": True} if isolated else {}))
+    if hasattr(backend, "fast"):  # (a checkout before the fast path has none)
+        backend.fast = fast
+    return backend
 
 
 def cpu() -> float:
@@ -121,14 +136,16 @@ def episodes_rate(policy: str, episodes: int, *, isolated: bool, logged: bool) -
         return steps / (cpu() - start), steps / (time.perf_counter() - wall)
 
 
-def episode_rate(policy: str, min_seconds: float, *, isolated: bool, logged: bool = False) -> float:
+def episode_rate(
+    policy: str, min_seconds: float, *, isolated: bool, logged: bool = False, fast: bool = True
+) -> float:
 
     trace = load_trace(TRACE)
     tmp = tempfile.TemporaryDirectory()
     n = [0]
 
     def chunk() -> int:
-        backend = embedded(isolated)
+        backend = embedded(isolated, fast)
         out = Path(tmp.name) / str(n[0]) if logged else None
         n[0] += 1
         result = run_episode(trace, policy, backend=backend, max_steps=50, seed=n[0], out_dir=out)
@@ -143,10 +160,10 @@ def episode_rate(policy: str, min_seconds: float, *, isolated: bool, logged: boo
         tmp.cleanup()
 
 
-def gym_rate(min_seconds: float, *, isolated: bool) -> float:
+def gym_rate(min_seconds: float, *, isolated: bool, fast: bool = True) -> float:
     from pytest_simarena.gym import SimArenaEnv
 
-    env = SimArenaEnv(str(TRACE), max_steps=50, backend=embedded(isolated))
+    env = SimArenaEnv(str(TRACE), max_steps=50, backend=embedded(isolated, fast))
     env.reset(seed=0)
     rng = random.Random(0)
     n_actions = len(env.action_names)
@@ -250,6 +267,43 @@ def memory_cluster(steps: int) -> list[tuple[int, float]]:
     return marks
 
 
+def coverage(per_family: int) -> tuple[int, int, int, int]:
+    """(traces, of which the fast path replays, random-policy steps, of which it computed) over
+    ``per_family`` generated traces of every family, on the default reused cluster of each trace."""
+    from pytest_simarena.episode.loop import run_episode as run
+    from pytest_simarena.trace.generator import FAMILIES, generate_trace
+
+    traces = covered = steps = fast_steps = 0
+    for family in sorted(FAMILIES):
+        for index in range(per_family):
+            trace = generate_trace(family, 0, index)
+            result = run(trace, "random", max_steps=10, seed=index)
+            traces += 1
+            covered += hasattr(result.steps[0].observation.snapshot, "fast")
+            steps += len(result.steps)
+            fast_steps += sum(hasattr(r.observation.snapshot, "fast") for r in result.steps)
+    return traces, covered, steps, fast_steps
+
+
+def memory_steps(steps: int) -> list[tuple[int, float]]:
+    """RSS (MB) over ``steps`` episode-step replays (``run_trace(..., cleanup=True)`` and cleanup, as the
+    loop does them) on one reused cluster: the fast path's steps; every 1,000th snapshot is read."""
+    from pytest_simarena.backends.embedded import EmbeddedCluster
+
+    trace = load_trace(TRACE)
+    cluster = EmbeddedCluster(seed=0)
+    marks = []
+    for n in range(1, steps + 1):
+        snapshot = cluster.run_trace(trace, "virtual", 120, cleanup=True)
+        if n % 1000 == 0:
+            _ = snapshot.pods, cluster.event_log
+        cluster.cleanup("virtual")
+        if n % (steps // 5) == 0:
+            gc.collect()
+            marks.append((n, rss_mb()))
+    return marks
+
+
 def line(name: str, value: str, goal: str, anchor: str, verdict: bool | None) -> None:
     mark = "" if verdict is None else ("meets" if verdict else "MISSES")
     print(f"{name:<44}{value:>22}  {goal:<26}{anchor:<34}{mark}")
@@ -266,16 +320,20 @@ def main(argv: list[str] | None = None) -> int:
         choices=["episode", "episode-isolated", "gym", "gym-isolated"],
         help="Print a cProfile (top entries by own time) of one figure",
     )
+    parser.add_argument("--engine", action="store_true", help="With --profile: the fast path off")
+    parser.add_argument(
+        "--steps", action="store_true", help="Only the step figures (CartPole, episode, gym, fast path)"
+    )
     args = parser.parse_args(argv)
     secs = 0.3 if args.quick else 2.0
     if args.profile:
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.process_time)
         prof.enable()
         isolated = args.profile.endswith("-isolated")
         if args.profile.startswith("episode"):
-            episode_rate("random", secs, isolated=isolated)
+            episode_rate("random", secs, isolated=isolated, fast=not args.engine)
         else:
-            gym_rate(secs, isolated=isolated)
+            gym_rate(secs, isolated=isolated, fast=not args.engine)
         prof.disable()
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
@@ -298,6 +356,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"CartPole/{cp / r:,.1f}",
                 r >= goal,
             )
+            if has_fast():
+                e = episode_rate(policy, secs, isolated=isolated, fast=False)
+                line(
+                    "  the same, fast path off (engine)", f"{e:,.0f} /s", "", f"CartPole/{cp / e:,.1f}", None
+                )
     for isolated in modes:
         mode = "isolated" if isolated else "reused cluster"
         g = gym_rate(secs, isolated=isolated)
@@ -308,6 +371,20 @@ def main(argv: list[str] | None = None) -> int:
             f"CartPole/{cp / g:,.1f}",
             g >= goal,
         )
+        if has_fast():
+            e = gym_rate(secs, isolated=isolated, fast=False)
+            line("  the same, fast path off (engine)", f"{e:,.0f} /s", "", f"CartPole/{cp / e:,.1f}", None)
+    if has_fast():
+        traces, covered, steps, fast_steps = coverage(2 if args.quick else 10)
+        line(
+            "fast path: generated traces covered",
+            f"{covered}/{traces} ({covered / traces:.0%})",
+            "",
+            f"random-policy steps: {fast_steps}/{steps} ({fast_steps / steps:.0%})",
+            None,
+        )
+    if args.steps:
+        return 0
     for isolated in modes:
         mode = "isolated" if isolated else "reused cluster"
         episodes = 8 if args.quick else 40
@@ -357,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, measure in (
         (f"one {'isolated ' if has_isolated() else ''}gym env", memory_env),
         ("one reused cluster", memory_cluster),
+        *((("one reused cluster, episode steps", memory_steps),) if has_fast() else ()),
     ):
         marks = measure(steps)
         (_, m0), (s1, m1) = marks[0], marks[-1]

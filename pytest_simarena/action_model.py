@@ -9,6 +9,7 @@ an action live in :mod:`pytest_simarena.actions`, which re-exports everything pu
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,8 +95,10 @@ def _normalize_type(raw: Any) -> str:
     raise ActionError(f"unknown action type {raw!r}.{hint} Known: {', '.join(ACTION_TYPES)}")
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # typed: True must not hit 1's entry
 def _unit_value(resource: str, raw: Any) -> Fraction:
-    """The exact value of quantity ``raw`` in ``resource``'s unit; raises QuantityError."""
+    """The exact value of quantity ``raw`` in ``resource``'s unit; raises QuantityError.
+    (Memoized: policies build the same actions again and again, and a Fraction is immutable.)"""
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise QuantityError(f"{raw!r} is not a Kubernetes quantity")
     return parse_quantity(raw) * _UNIT_SCALE[resource]

@@ -486,4 +486,9 @@ def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:
 
 
 def _with_trace(record: StepRecord, file: str | None, sha: str) -> StepRecord:
-    return replace(record, trace_file=file, trace_sha256=sha)
+    # replace(record, trace_file=file, trace_sha256=sha), spelled out: dataclasses.replace costs more
+    # than the rest of the record on every step.
+    r = record
+    return StepRecord(
+        r.step, r.time, r.observation, r.action, r.status, r.message, r.changes, r.reward, file, sha
+    )

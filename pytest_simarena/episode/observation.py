@@ -427,6 +427,9 @@ class LazyEvents(Sequence[Obj]):
     def __repr__(self) -> str:
         return repr(self._all())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (self._all(),))  # pickled as the tuple it stands for
+
 
 # (desired replicas, container views) by (the trace's sha256, workload): what a step reads from the trace.
 _TRACE_PARTS: dict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = {}

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_simarena.trace.io import atomic_write, dumps, remove_stale_temp_files, sync_files
+from pytest_simarena.trace.io import FolderWriter, dumps, remove_stale_temp_files
 from pytest_simarena.trace.model import Trace
 
 STEPS_FILE = "steps.jsonl"
@@ -64,45 +64,52 @@ def default_run_dir(trace_label: str, policy: str, seed: int, *, root: str | Pat
     return path
 
 
-def _atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
-    # The trace layer's writer: temp file beside it, (fsync,) rename, temp removed on any failure.
-    atomic_write(str(path), iter((data,)), durable=durable)
-
-
 class RunLog:
-    """Writes one episode's run folder as the episode goes (a crash leaves every finished step on disk)."""
+    """Writes one episode's run folder as the episode goes (a crash leaves every finished step on disk).
+
+    Every file is renamed into place whole (:class:`~pytest_simarena.trace.io.FolderWriter`). A new
+    folder is used as it is; a folder that exists is emptied of an earlier run's files first.
+    """
 
     def __init__(self, directory: str | Path) -> None:
         self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        for stale in (STEPS_FILE, SUMMARY_FILE, TIMINGS_FILE):
-            (self.dir / stale).unlink(missing_ok=True)
-        for old in self.dir.glob("step-*.sktrace"):
-            old.unlink()
-        remove_stale_temp_files(str(self.dir))  # step files are then written without that scan
+        try:
+            os.mkdir(self.dir)
+        except FileNotFoundError:
+            self.dir.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(self.dir)
+        except FileExistsError:
+            if not self.dir.is_dir():
+                raise
+            for stale in (STEPS_FILE, SUMMARY_FILE, TIMINGS_FILE):
+                (self.dir / stale).unlink(missing_ok=True)
+            for old in self.dir.glob("step-*.sktrace"):
+                old.unlink()
+            remove_stale_temp_files(str(self.dir))
+        self._writer = FolderWriter(self.dir)
         self._steps = open(self.dir / STEPS_FILE, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
         self.timings: list[dict[str, Any]] = []
-        self._last_trace: tuple[str, bytes] | None = None
+        self._written: dict[bytes, str] = {}  # each distinct step trace and the first file holding it
 
     def write_trace(self, step: int, data: bytes) -> str:
-        """Write ``step-NNN.sktrace`` atomically (via trace.io's format); returns the file name.
+        """Write ``step-NNN.sktrace`` atomically; returns the file name.
 
         Each file is renamed into place complete (a crashed process leaves whole files) but not fsynced:
         an fsync per file cost more than the step itself. A run is reproducible from its seed and the
         first trace; after a power loss its folder may lack the last step traces.
         """
         name = trace_file_name(step)
-        last = self._last_trace
-        if last is not None and last[1] == data:
-            # The same bytes as the step before (an unchanged, blocked or noop action): a hard link is one
-            # system call instead of five, and the folder reads the same.
+        earlier = self._written.get(data)
+        if earlier is not None:
+            # The same bytes as an earlier step (an unchanged, blocked or noop action, or an action undoing
+            # the one before): a hard link is one system call and no new file, and the folder reads the same.
             try:
-                os.link(self.dir / last[0], self.dir / name)
+                os.link(self.dir / earlier, self.dir / name)
             except OSError:  # no hard links here (some file systems): write it
-                _atomic_write_bytes(self.dir / name, data, durable=False)
+                self._writer.write(name, data)
         else:
-            _atomic_write_bytes(self.dir / name, data, durable=False)
-        self._last_trace = (name, data)
+            self._writer.write(name, data)
+            self._written[data] = name
         return name
 
     def copy_cluster(self, source: str | Path) -> str:
@@ -115,12 +122,16 @@ class RunLog:
         self.timings.append({"step": record.get("step"), "seconds": round(seconds, 6)})
 
     def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
+        # The record (steps, summary, timings) is made durable: each file fsynced through the descriptor
+        # that wrote it, then the folder once.
+        if not self._steps.closed:
+            self._steps.flush()
+            os.fsync(self._steps.fileno())
         self.close()
-        _atomic_write_bytes(self.dir / SUMMARY_FILE, dumps_json(summary).encode(), durable=False)
+        self._writer.write(SUMMARY_FILE, dumps_json(summary).encode(), durable=True)
         timings = {"totalSeconds": round(total_seconds, 6), "steps": self.timings}
-        _atomic_write_bytes(self.dir / TIMINGS_FILE, dumps_json(timings).encode(), durable=False)
-        # The record (steps, summary, timings) is made durable once, with one fsync of the folder.
-        sync_files(str(self.dir), [STEPS_FILE, SUMMARY_FILE, TIMINGS_FILE])
+        self._writer.write(TIMINGS_FILE, dumps_json(timings).encode(), durable=True)
+        self._writer.sync_folder()
 
     def close(self) -> None:
         if not self._steps.closed:

@@ -74,7 +74,9 @@ class ScenarioFile(pytest.File):
         state = self.config.stash[STATE_KEY]
         try:
             loaded = load_file(self.path)
-            scenarios = expand(loaded, scenario_context(state.settings))
+            if state.context is None:  # one per session: it lists the installed policies
+                state.context = scenario_context(state.settings)
+            scenarios = expand(loaded, state.context)
         except ScenarioError as exc:
             # A broken scenario file must not stop the other files from running (exit status stays
             # non-zero): the documented --continue-on-collection-errors behaviour, switched on here only.

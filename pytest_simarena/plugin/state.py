@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from pytest_simarena.scenario.model import Context
     from pytest_simarena.scenario.run import CaseOutcome, ClusterPool, RunConfig
 
     from .settings import ResolvedSettings
@@ -27,6 +28,8 @@ class SessionState:
         self.settings = settings
         self.worker = worker
         self._pool: ClusterPool | None = None
+        self._run_config: RunConfig | None = None
+        self.context: Context | None = None  # the scenario lookup context, built by the first collector
 
     @property
     def pool(self) -> ClusterPool:
@@ -43,18 +46,20 @@ class SessionState:
         return self._pool
 
     def run_config(self) -> RunConfig:
-        from pytest_simarena.scenario.run import RunConfig
+        """The settings every case falls back to (built once: the settings are fixed for the session)."""
+        if self._run_config is None:
+            from pytest_simarena.scenario.run import RunConfig
+            from pytest_simarena.settings import AgentSettings
 
-        s = self.settings
-        from pytest_simarena.settings import AgentSettings
-
-        return RunConfig(
-            base_seed=s.seed,
-            steps=s.max_steps,
-            step_duration=s.step_seconds,
-            reward=s.reward,
-            agents=AgentSettings.from_values(s.values),
-        )
+            s = self.settings
+            self._run_config = RunConfig(
+                base_seed=s.seed,
+                steps=s.max_steps,
+                step_duration=s.step_seconds,
+                reward=s.reward,
+                agents=AgentSettings.from_values(s.values),
+            )
+        return self._run_config
 
     def close(self) -> None:
         if self._pool is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from pytest_simarena.actions import Action
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
@@ -34,11 +35,24 @@ from .preemption_fix import preemptor_fix
 from .probes_fix import fix_memory_ramp, fix_probe_lag
 from .space import DISCRETE_ACTIONS
 
+# Plain actions (no fields) by (type, workload): an Action is immutable and building one parses and
+# validates; policies ask for the same few again and again.
+_PLAIN: dict[tuple[str, Any], Action] = {}
+
 
 def make_action(observation: Observation, action_type: str, **fields: object) -> Action:
     """An action of ``action_type`` on the observation's workload (same namespace and kind)."""
     ref = observation.workload
-    return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    if fields:
+        return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    found = _PLAIN.get((action_type, ref))
+    if found is None:
+        if len(_PLAIN) >= 1024:
+            _PLAIN.clear()
+        found = _PLAIN[(action_type, ref)] = Action(
+            action_type, ref.name, namespace=ref.namespace, kind=ref.kind
+        )
+    return found
 
 
 def pod_request(observation: Observation, resource: str) -> int:
@@ -105,11 +119,28 @@ def fitting_request(observation: Observation, resource: str) -> int | None:
         other = 0
         if capacity(1, 0) < target:
             return None
+    return largest_size(rows, other, target, hi)
+
+
+def largest_size(rows: list[tuple[int, int, int]], other: int, target: int, hi: int) -> int:
+    """The largest size in [1, hi] whose capacity over ``rows`` reaches ``target`` (size 1's does).
+
+    Capacity falls with size and only just past a size ``free // k`` of some node: the answer below
+    ``hi`` is such a size with k <= target (a node holding more pods alone would still reach the target
+    one size up). Those few candidates are tried from the largest; many nodes: a binary search.
+    """
+    if len(rows) * target <= 64:
+        if _fits(rows, hi, other) >= target:
+            return hi
+        candidates = {free // k for free, _, _ in rows for k in range(1, target + 1)}
+        for size in sorted((c for c in candidates if 1 <= c < hi), reverse=True):
+            if _fits(rows, size, other) >= target:
+                return size
+        return 1
     lo = 1
-    # Binary search for the largest size whose capacity still reaches the target (capacity falls with size).
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if capacity(mid, other) >= target:
+        if _fits(rows, mid, other) >= target:
             lo = mid
         else:
             hi = mid - 1

@@ -77,12 +77,47 @@ def spec_for(choice: ClusterChoice) -> ClusterSpec:
 
     if choice.kind == "file":
         assert choice.path is not None
-        spec = ClusterSpec.from_file(choice.path)
-    elif choice.kind == "uniform":
-        spec = ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
-    else:
-        spec = ClusterSpec.default()
-    return spec.with_version(choice.kubernetes_version)
+        return ClusterSpec.from_file(choice.path).with_version(choice.kubernetes_version)
+    # Built once per process: every case of a suite asks for one of a few shapes (specs are not mutated).
+    found = _SPECS.get(choice.key)
+    if found is None:
+        if choice.kind == "uniform":
+            found = ClusterSpec.uniform(choice.nodes, choice.cpu, choice.memory, choice.pods)
+        else:
+            found = ClusterSpec.default()
+        found = found.with_version(choice.kubernetes_version)
+        _SPECS[choice.key] = found
+    return found
+
+
+_SPECS: dict[tuple[Any, ...], ClusterSpec] = {}
+_TRACES: dict[tuple[Any, ...], Trace] = {}
+_TRACE_CACHE_SIZE = 256
+
+
+def load_case_trace(path: Path) -> Trace:
+    """The trace a case runs, decoded once per file version in this process.
+
+    A suite runs each trace under several policies: the file is read and checked once while its
+    (path, inode, size, mtime) stay the same. Callers get the shared trace and must not edit it (episodes
+    run on a copy). A legacy trace is loaded every time, so each case warns that it was normalized.
+    """
+    from pytest_simarena.trace import load_trace
+
+    try:
+        st = path.stat()
+    except OSError:
+        return load_trace(path)  # load_trace words the error
+    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    found = _TRACES.get(key)
+    if found is None:
+        found = load_trace(path)
+        if found.notes:
+            return found
+        if len(_TRACES) >= _TRACE_CACHE_SIZE:
+            del _TRACES[next(iter(_TRACES))]
+        _TRACES[key] = found
+    return found
 
 
 class ClusterPool:
@@ -212,12 +247,10 @@ def run_case(
     Never raises for the case's own problems (bad trace, unknown policy, episode error): they are recorded
     in the outcome.
     """
-    from pytest_simarena.trace import load_trace
-
     seed = case.derived_seed(config.base_seed)
     outcome = CaseOutcome(case=case, seed=seed)
     try:
-        original = load_trace(case.trace)
+        original = load_case_trace(case.trace)
     except SimArenaError as exc:
         outcome.error = str(exc)
         return outcome

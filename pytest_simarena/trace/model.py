@@ -8,6 +8,7 @@ because msgpack stores them as arrays used as map keys.
 from __future__ import annotations
 
 import copy
+import marshal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,13 +213,19 @@ class Trace:
 
     def copy(self) -> Trace:
         """A deep copy: edits to it never touch this trace."""
+        parts = (self.events, self.config, self.index, self.pod_lifecycles, self.extra)
+        try:
+            # marshal copies plain data in C (~10x copy.deepcopy; types, order and sharing kept).
+            events, config, index, lifecycles, extra = marshal.loads(marshal.dumps(parts))
+        except ValueError:  # something marshal does not know (a dict subclass, a custom object)
+            events, config, index, lifecycles, extra = copy.deepcopy(parts)
         return Trace(
-            events=copy.deepcopy(self.events),
-            config=copy.deepcopy(self.config),
-            index=copy.deepcopy(self.index),
-            pod_lifecycles=copy.deepcopy(self.pod_lifecycles),
+            events=events,
+            config=config,
+            index=index,
+            pod_lifecycles=lifecycles,
             version=self.version,
-            extra=copy.deepcopy(self.extra),
+            extra=extra,
             path=self.path,
             notes=list(self.notes),
             action_added=self.action_added,

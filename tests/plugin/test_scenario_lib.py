@@ -57,6 +57,10 @@ def test_shipped_suite_covers_every_trace_and_policy_once() -> None:
 def test_schema_is_published_and_documented() -> None:
     assert SCHEMA_PATH.name == "scenario.schema.json"
     assert json.loads(SCHEMA_PATH.read_text())["$schema"].endswith("2020-12/schema")
+    import jsonschema
+
+    # validator() trusts the schema; this is where it is checked against the 2020-12 meta-schema.
+    jsonschema.validators.validator_for(SCHEMA).check_schema(SCHEMA)
     docs = (ROOT / "docs" / "scenarios.md").read_text()
     for key in [*SCHEMA["$defs"]["expect"]["properties"], *SCHEMA["$defs"]["settings"]["properties"]]:
         assert f"`{key}`" in docs, key

@@ -10,12 +10,14 @@ leaves a reused cluster exactly as the engine would for the steps after it).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup
+from pytest_simarena.backends.embedded.versions import SUPPORTED
 from pytest_simarena.episode.loop import clear_step_memos, run_episode
 from pytest_simarena.episode.results import StepRecord
 from pytest_simarena.episode.target import intended_cluster
@@ -31,11 +33,12 @@ KWOK_TAINT = {"key": "kwok-provider", "value": "true", "effect": "NoSchedule"}
 
 
 def _cluster(
-    trace: Trace, seed: int, spec: ClusterSpec | None, *, fast: bool, isolated: bool
+    trace: Trace, seed: int, spec: ClusterSpec | str | None, *, fast: bool, isolated: bool
 ) -> EmbeddedCluster:
-    if spec is None:
+    if not isinstance(spec, ClusterSpec):  # the trace's intended cluster, at version ``spec``
         options = ClusterSettings().backend_options("embedded", intended=intended_cluster(trace))
-        spec = options.get("spec")
+        found = options.get("spec") or ClusterSpec.default()
+        spec = dataclasses.replace(found, kubernetes_version=spec or found.kubernetes_version)
     cluster = EmbeddedCluster(spec, seed=seed, isolated=isolated)
     cluster.fast = fast
     return cluster
@@ -45,7 +48,7 @@ def _episode(
     trace: Trace,
     policy: str,
     seed: int,
-    spec: ClusterSpec | None,
+    spec: ClusterSpec | str | None,
     *,
     fast: bool,
     read: bool,
@@ -98,11 +101,12 @@ def _same(trace: Trace, policy: str, seed: int, spec: ClusterSpec | None, read: 
     policy=st.sampled_from(["random", "heuristic", "noop", "vpa"]),
     read=st.booleans(),
     isolated=st.booleans(),
+    version=st.sampled_from(SUPPORTED),
 )
 def test_generated_families_fast_equals_full(
-    family: str, index: int, seed: int, policy: str, read: bool, isolated: bool
+    family: str, index: int, seed: int, policy: str, read: bool, isolated: bool, version: str
 ) -> None:
-    _same(generate_trace(family, seed % 7, index), policy, seed, None, read, isolated)
+    _same(generate_trace(family, seed % 7, index), policy, seed, version, read, isolated)
 
 
 @st.composite
@@ -120,7 +124,7 @@ def uniform_specs(draw: st.DrawFn) -> ClusterSpec:
         )
         for i in range(draw(st.sampled_from([1, 1, 1, 2])))
     ]
-    return ClusterSpec(groups)
+    return ClusterSpec(groups, kubernetes_version=draw(st.sampled_from(SUPPORTED)))
 
 
 @SETTINGS
@@ -164,8 +168,6 @@ def test_long_reused_episode_fast_equals_full() -> None:
 def test_reused_cluster_after_fast_steps_replays_lifecycles_as_the_engine() -> None:
     """Fast steps keep counting the pods of their workload (SimKube's pod sequence numbers), so a later
     replay whose lifecycle entries are picked by those numbers finishes the same pods as after the engine."""
-    import dataclasses
-
     from pytest_simarena.action_model import Action
     from pytest_simarena.actions import apply_action
     from pytest_simarena.trace.catalog import find_trace
@@ -192,3 +194,53 @@ def test_reused_cluster_after_fast_steps_replays_lifecycles_as_the_engine() -> N
         seen.append(json.dumps([snap.pods, snap.events, cluster.event_log], sort_keys=True))
         assert taken == [fast] * 3
     assert seen[0] == seen[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(-5_000, 70_000), st.integers(-5_000, 70_000), st.integers(-3, 12)),
+        min_size=1,
+        max_size=30,
+    ),
+    other=st.integers(0, 9_000),
+    target=st.integers(1, 12),
+    hi=st.integers(1, 80_000),
+)
+def test_largest_size_is_the_binary_search(
+    rows: list[tuple[int, int, int]], other: int, target: int, hi: int
+) -> None:
+    """The gym's features size requests with candidate sizes instead of a binary search: same answer."""
+    from pytest_simarena.policies.builtin import _fits, largest_size
+
+    if _fits(rows, 1, other) < target:
+        return  # (the caller checks size 1 first)
+    lo, top = 1, hi
+    while lo < top:
+        mid = (lo + top + 1) // 2
+        if _fits(rows, mid, other) >= target:
+            lo = mid
+        else:
+            top = mid - 1
+    assert largest_size(rows, other, target, hi) == lo
+
+
+def test_fast_results_pickle_as_plain_data() -> None:
+    """An episode result with fast (lazy) snapshots and events pickles as the plain data it stands for
+    (also the memo's lazy snapshots of isolated clusters, which did not pickle before)."""
+    import pickle
+
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    for isolated in (False, True):
+        clear_step_memos()
+        result = run_episode(trace, "random", max_steps=4, seed=2, isolated=isolated)
+        back = pickle.loads(pickle.dumps(result))
+        for a, b in zip(result.steps, back.steps, strict=True):
+            assert a.to_json() == b.to_json()
+            assert list(a.observation.events) == list(b.observation.events)
+            snap_a, snap_b = a.observation.snapshot, b.observation.snapshot
+            assert snap_a is not None and snap_b is not None
+            assert (snap_a.pods, snap_a.events) == (snap_b.pods, snap_b.events)

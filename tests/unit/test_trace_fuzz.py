@@ -51,6 +51,46 @@ def test_a_seeded_slice_of_the_fuzz_run_has_no_escapes(fuzz: ModuleType) -> None
     assert report["accepted"] > 50 and report["rejected"] > 500, report
 
 
+def _load_outcome(data: bytes, name: str) -> str:
+    """repr of everything loads() gives (trace fields, warnings) or of the error it raises."""
+    from pytest_simarena.errors import SimArenaError
+    from pytest_simarena.trace.io import dumps, loads
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            t = loads(data, path=name)
+        except SimArenaError as exc:
+            return repr((type(exc).__name__, str(exc)))
+    fields = (t.events, t.config, t.index, t.pod_lifecycles, t.extra, t.notes, dumps(t))
+    return repr((fields, [str(w.message) for w in caught]))
+
+
+def test_msgspec_decoding_gives_what_the_classic_decoder_gives(
+    fuzz: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """loads() decodes with msgspec when it can (faster); on mutants of every trace, accepted or refused,
+    the outcome is the classic msgpack-python path's, value types and error wording included."""
+    from pytest_simarena.trace import io
+
+    assert io._msgspec_decode is not None, "msgspec is a dependency"
+    files = fuzz.corpus(fuzz.default_roots())
+    differ = []
+    accepted = 0
+    for n in range(1500):
+        path = files[n % len(files)]
+        mutant = fuzz.mutate(path.read_bytes(), random.Random(f"7:{n}"), is_json=path.suffix == ".json")
+        fast = _load_outcome(mutant, path.name)
+        with monkeypatch.context() as m:
+            m.setattr(io, "_msgspec_decode", None)
+            classic = _load_outcome(mutant, path.name)
+        accepted += not fast.startswith("('")
+        if fast != classic:
+            differ.append((n, path.name, fast[:200], classic[:200]))
+    assert not differ, differ[:3]
+    assert accepted > 50  # the comparison covers loaded traces, not only refusals
+
+
 def test_the_fuzz_run_is_deterministic(fuzz: ModuleType) -> None:
     files = fuzz.corpus([ROOT / "traces" / "canonical"])
     data = files[0].read_bytes()

@@ -20,12 +20,15 @@ affinity, priority, a quota, a second object, a lifecycle, hooks ...) returns No
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
@@ -301,7 +304,9 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     if cluster.pods or cluster.workloads or cluster.replays or cluster._dirty:
         return False
     scheduler = cluster.scheduler
-    if scheduler.unschedulable or any(not entry[-1].deleted for entry in scheduler.active):
+    if scheduler.unschedulable or scheduler.bound_priorities or scheduler.nominated_on:
+        return False
+    if any(not (entry[-1] if isinstance(entry, tuple) else entry).deleted for entry in scheduler.active):
         return False
     # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
     # class would give every pod a priority) are the engine's to apply.
@@ -339,7 +344,7 @@ def fast_step(
     cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    run = _run(plan, clock.rng, nodes, scheduler)
+    run = _run(plan, clock.rng, scheduler, nodes)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
     now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
@@ -350,9 +355,9 @@ def fast_step(
             (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
         )
     rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
-    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod, _ in run.pods)
-    for (pod, uid), index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
-        involved = Involved("v1", "Pod", ns, pod, uid)
+    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod in run.pods)
+    for pod, index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
+        involved = Involved("v1", "Pod", ns, pod, "")  # (a log line shows kind, namespace and name)
         if index is None:
             entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
         else:
@@ -374,6 +379,23 @@ def fast_step(
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
     return isinstance(obj, dict) and obj.keys() <= keys
+
+
+def _usage_ok(annotations: Any) -> bool:
+    """Template annotations: none, or only declared usage as plain cpu/memory quantities per container
+    (a richer usage, a ramp say, is the engine's to interpret)."""
+    if not annotations:
+        return True
+    if not isinstance(annotations, dict) or annotations.keys() != {USAGE_ANNOTATION}:
+        return False
+    try:
+        usage = json.loads(annotations[USAGE_ANNOTATION])
+    except (TypeError, ValueError):
+        return False
+    return isinstance(usage, dict) and all(
+        _plain(v, _RESOURCE_NAMES) and all(isinstance(q, str | int) for q in v.values())
+        for v in usage.values()
+    )
 
 
 def _resources_ok(container: Obj) -> bool:
@@ -440,6 +462,8 @@ def _deployment(trace: Trace, seconds: float) -> Obj | None:
     tmeta = template.get("metadata") or {}
     if not _plain(tmeta, frozenset({"labels", "annotations", "creationTimestamp"})):
         return None
+    if not _usage_ok(tmeta.get("annotations")):
+        return None
     pod_spec = template.get("spec")
     if not _plain(pod_spec, _POD_SPEC_KEYS) or pod_spec.get("restartPolicy", "Always") != "Always":
         return None
@@ -464,15 +488,16 @@ class _Plan:
     replicas: int
     tmpl: Any  # the engine's PodTemplate
     rs_name: str
-    shape: Any  # the nodes' one scheduler Shape
+    requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
+    shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
 
 
 @dataclass(slots=True)
 class _Run:
-    """The replay's pods: names and uids in creation order, the node index each was bound to (None:
+    """The replay's pods: names in creation order, the node index each was bound to (None:
     FailedScheduling with ``messages[i]``)."""
 
-    pods: list[tuple[str, str]]
+    pods: list[str]
     nodes: list[int | None]
     messages: list[str | None]
 
@@ -486,7 +511,7 @@ def _plan(
     cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
 ) -> _Plan | None:
     """The covered trace's plan on ``cluster``, or None."""
-    if not cluster._lifecycle.immediate or any(cluster._hooks.values()):
+    if not cluster._lifecycle.immediate or any(cluster._hooks.values()) or not _known_spec(cluster.spec):
         return None
     scheduler = cluster.scheduler
     if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
@@ -500,10 +525,38 @@ def _plan(
     if plan is None:
         return None
     shape = next(iter(scheduler.shapes.values()))
-    if static_filter(plan.tmpl, shape.sample) is not None:
+    # The scheduler's own cache of the node-only filters (schedule_one fills and reads it the same way).
+    tmpl, cache = plan.tmpl, shape.static_cache
+    static = cache.get(tmpl.static_key, _EARLIER)
+    if static is _EARLIER:
+        static = cache[tmpl.static_key] = static_filter(tmpl, shape.sample, scheduler.version)
+    if static is not None:
         return None
     plan.shape = shape
     return plan
+
+
+# The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
+# added later (cluster-wide admission, say) takes the engine unless it has its default value.
+_SPEC_FIELDS = frozenset({"node_groups", "kubernetes_version"})
+_KNOWN_SPECS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory: Any = f.default_factory
+    return None if factory is dataclasses.MISSING else factory()
+
+
+def _known_spec(spec: Any) -> bool:
+    cls = type(spec)
+    others = _KNOWN_SPECS.get(cls)
+    if others is None:
+        others = _KNOWN_SPECS[cls] = tuple(
+            (f.name, _default(f)) for f in dataclasses.fields(spec) if f.name not in _SPEC_FIELDS
+        )
+    return all(getattr(spec, name) == default for name, default in others)
 
 
 def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
@@ -538,10 +591,15 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
         return None
     pod_hash = template_hash(template, key=tmpl.content_key)
     namespace = str(virtual["metadata"]["namespace"])
-    return _Plan(obj, name, namespace, replicas, tmpl, f"{name}-{pod_hash}", None)
+    rs_name = f"{name}-{pod_hash}"
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None)
 
 
-def _run(plan: _Plan, rng: random.Random, nodes: list[Any], scheduler: Any) -> _Run:
+# FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
+_FAILURES: dict[tuple[Any, ...], str] = {}
+
+
+def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
     with its picks among tied nodes, over buckets kept as Scheduler._bucket_add/_bucket_remove keep them."""
@@ -552,7 +610,7 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any], scheduler: Any) -> _
     bits(128)
     n = len(SAFE_ALPHABET)
     taken: set[str] = set()
-    pods: list[tuple[str, str]] = []
+    pods: list[str] = []
     prefix = plan.rs_name + "-"
     for _ in range(plan.replicas):
         while True:
@@ -560,21 +618,26 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any], scheduler: Any) -> _
             if pod_name not in taken:
                 break
         taken.add(pod_name)
-        h = f"{bits(128):032x}"  # Clock.uid
-        pods.append((pod_name, f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"))
+        bits(128)  # its uid (Clock.uid), which nothing computed here shows
+        pods.append(pod_name)
 
     tmpl, shape = plan.tmpl, plan.shape
+    # The scheduler's version decides the texts (versions.py): whether a node too small for the pod is a
+    # preemption candidate, and what the PostFilter part says.
+    beyond_node = scheduler.beyond_node(tmpl, shape)
     # The scheduler's own buckets and their order (a reused cluster's depends on its history).
     position = {id(node): i for i, node in enumerate(nodes)}
     buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
     state_of = [(node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods) for node in nodes]
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
-    # The scheduler's version decides the texts (versions.py): whether a node too small for the pod is a
-    # preemption candidate, and what the PostFilter part says.
-    beyond_node = scheduler.beyond_node(tmpl, shape)
     chosen: list[int | None] = []
     messages: list[str | None] = []
+    failure: str | None = None
     for _ in range(plan.replicas):
+        if failure is not None:  # nothing changed since the last pod failed: it fails the same way
+            chosen.append(None)
+            messages.append(failure)
+            continue
         best = -1
         best_buckets: list[list[int]] = []
         best_total = 0
@@ -595,11 +658,21 @@ def _run(plan: _Plan, rng: random.Random, nodes: list[Any], scheduler: Any) -> _
                 best_buckets.append(bucket)
                 best_total += len(bucket)
         if best < 0:
-            preemption = (
-                preemption_tally(0, resource_nodes) if beyond_node else preemption_tally(resource_nodes, 0)
-            )
+            # As Scheduler._post_filter with no bound pod of a lower priority (every pod here has 0).
+            said = (len(nodes), tuple(reasons.items()), resource_nodes, beyond_node, scheduler.version)
+            failure = _FAILURES.get(said)
+            if failure is None:
+                preemption = (
+                    preemption_tally(0, resource_nodes)
+                    if beyond_node
+                    else preemption_tally(resource_nodes, 0)
+                )
+                failure = fit_error(len(nodes), reasons, preemption, scheduler.version)
+                if len(_FAILURES) >= 4096:
+                    _FAILURES.clear()
+                _FAILURES[said] = failure
             chosen.append(None)
-            messages.append(fit_error(len(nodes), reasons, preemption, scheduler.version))
+            messages.append(failure)
             continue
         pick = rng.randrange(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
@@ -628,7 +701,7 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
     for index in run.nodes:
         if index is not None:
             placed[index] += 1
-    cpu, memory = _pod_requests(plan.tmpl.spec)
+    cpu, memory = plan.requests
     views = sorted(
         (
             FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
@@ -661,7 +734,7 @@ def _compute(
     rng = random.Random()
     rng.setstate(cluster.pristine_rng)
     nodes = list(cluster.scheduler.nodes.values())
-    return _outcome(plan, _run(plan, rng, nodes, cluster.scheduler), nodes)
+    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:

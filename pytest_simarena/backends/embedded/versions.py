@@ -22,6 +22,7 @@ was read from; :data:`RULES` lists them for docs/embedded-cluster.md (a test che
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,7 @@ def supported_text() -> str:
     return ", ".join(SUPPORTED)
 
 
+@functools.lru_cache(maxsize=256)  # every FailedScheduling message asks (a regex match per call showed)
 def parse(text: str) -> tuple[int, int, int | None] | None:
     """``(major, minor, patch)`` of ``1.35``, ``v1.35.2``, ``v1.35.0-gke.1`` (patch None when not given)."""
     found = _VERSION.match(str(text).strip())
