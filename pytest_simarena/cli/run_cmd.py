@@ -115,6 +115,11 @@ def _reason(obs: Any) -> str:
         return "rejected"
     if obs.oom:
         return "OOMKilled"
+    for event in reversed(obs.events):
+        # "Container app failed startup probe, will be restarted" -> "failed startup probe"
+        message = str(event.get("message", ""))
+        if event.get("reason") == "Killing" and " failed " in message:
+            return "failed " + message.split(" failed ", 1)[1].split(",", 1)[0]
     if obs.backoff:
         return "CrashLoopBackOff"
     return ""

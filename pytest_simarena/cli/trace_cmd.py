@@ -181,8 +181,7 @@ def _where(trace: Trace, obj: Obj) -> str | None:
 
 
 def _container_summary(trace: Trace, obj: Obj) -> list[Obj]:
-    from pytest_simarena.quantities import format_cpu, format_memory
-    from pytest_simarena.trace.usage import read_usage
+    from pytest_simarena.trace.usage import format_usage, read_usage
 
     try:
         usage = read_usage(pod_template(obj, trace.config))
@@ -204,10 +203,7 @@ def _container_summary(trace: Trace, obj: Obj) -> list[Obj]:
                 "name": c.get("name"),
                 "requests": dict(resources.get("requests") or {}),
                 "limits": dict(resources.get("limits") or {}),
-                "usage": {
-                    **({"cpu": format_cpu(used["cpu"])} if "cpu" in used else {}),
-                    **({"memory": format_memory(used["memory"])} if "memory" in used else {}),
-                },
+                "usage": {key: format_usage(key, amount) for key, amount in used.items()},
             }
         )
     return out

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_simarena.backends.embedded.probes import container_probes, startup_budget
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
 from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, pods_by_workload, workload_view
 from pytest_simarena.quantities import format_cpu, format_memory
@@ -61,6 +62,17 @@ class ContainerView:
     memory_limit: int | None = None
     cpu_usage: int | None = None
     memory_usage: int | None = None
+    # Declared start-up and growth (usage annotation extensions; backends/embedded/probes.py):
+    startup_work: int | None = None  # startupCpuSeconds, in millicore-seconds
+    startup_budget: int | None = None  # seconds the startup (else liveness) probe allows after a start
+    memory_peak: int | None = None  # where a memory ramp stops; None without a ramp (or without a peak)
+
+    @property
+    def startup_cpu_needed(self) -> int | None:
+        """The cpu limit (millicores) that starts the app within its probe budget, if both are declared."""
+        if self.startup_work is None or not self.startup_budget:
+            return None
+        return -(-self.startup_work // self.startup_budget)
 
     @property
     def effective_cpu_request(self) -> int:
@@ -86,6 +98,11 @@ class ContainerView:
                 part["memory"] = format_memory(memory)
             if part:
                 out[key] = part
+        if self.startup_work is not None:
+            work = format_cpu(self.startup_work)
+            out["startup"] = {"cpuSeconds": work, "budgetSeconds": self.startup_budget}
+        if self.memory_peak is not None:
+            out["memoryPeak"] = format_memory(self.memory_peak)
         return out
 
 
@@ -256,6 +273,7 @@ def container_views(trace: Trace, ref: WorkloadRef) -> tuple[ContainerView, ...]
         requests = resources.get("requests") or {}
         limits = resources.get("limits") or {}
         used = usage.get(str(c.get("name", "")), {})
+        budget = startup_budget(container_probes(c, "", [])) if "startupCpuSeconds" in used else None
         views.append(
             ContainerView(
                 name=str(c.get("name", "")),
@@ -265,6 +283,9 @@ def container_views(trace: Trace, ref: WorkloadRef) -> tuple[ContainerView, ...]
                 memory_limit=_memory(limits.get("memory")),
                 cpu_usage=used.get("cpu"),
                 memory_usage=used.get("memory"),
+                startup_work=used.get("startupCpuSeconds"),
+                startup_budget=budget,
+                memory_peak=used.get("memoryPeak") if "memoryPerMinute" in used else None,
             )
         )
     return tuple(views)

@@ -15,6 +15,8 @@ The heuristic reads the observation as an operator would read ``kubectl describe
 
 Before rule 2: pods Pending after a higher-priority Deployment preempted them (``Preempted`` events) ->
 right-size that Deployment's requests to 1.25 x its declared usage (policies/preemption_fix.py).
+Before rule 3: a container killed by its startup probe because its start-up work at its cpu limit takes
+longer than the probe allows, or OOMKilled by a memory ramp -> raise that limit (policies/probes_fix.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from pytest_simarena.quantities import format_cpu, format_memory
 
 from .admission_fix import MI, fix_admission, fmt
 from .preemption_fix import preemptor_fix
+from .probes_fix import fix_memory_ramp, fix_probe_lag
 from .space import DISCRETE_ACTIONS
 
 # Plain actions (no fields) by (type, workload): an Action is immutable and building one parses and
@@ -258,7 +261,7 @@ class HeuristicPolicy:
             action = shrink_to_fit(obs, tuple(flagged)) if flagged else None
             if action is not None:
                 return action
-        fix = self._fix_oom(obs)
+        fix = self._fix_probes(obs) or self._fix_oom(obs)
         if fix is not None:
             return fix
         if obs.desired < obs.target:
@@ -284,6 +287,12 @@ class HeuristicPolicy:
     def _fix_admission(obs: Observation) -> Action | None:
         """Pods refused by a ResourceQuota or LimitRange: resize them to fit (policies/admission_fix.py)."""
         return fix_admission(obs)
+
+    @staticmethod
+    def _fix_probes(obs: Observation) -> Action | None:
+        """A start too slow for its startup probe -> raise the cpu limit (1.25 x work / budget); OOMKilled
+        by a memory ramp -> raise the memory limit to the ramp's peak (policies/probes_fix.py)."""
+        return fix_probe_lag(obs, margin=0.25) or fix_memory_ramp(obs)
 
     @staticmethod
     def _fix_oom(obs: Observation) -> Action | None:

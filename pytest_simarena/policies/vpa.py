@@ -32,6 +32,7 @@ from pytest_simarena.episode.observation import ContainerView, Observation
 from .admission_fix import MI, fix_admission, fmt
 from .builtin import fitting_request, make_action, pod_request
 from .preemption_fix import preemptor_fix
+from .probes_fix import fix_probe_lag
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,9 @@ class VpaPolicy:
         )
         if preempted is not None:
             return preempted
+        slow_start = self._fix_probe_lag(observation)
+        if slow_start is not None:
+            return slow_start
         plan = self.plan(observation)
         if plan is None:
             if observation.desired != observation.target:
@@ -100,7 +104,7 @@ class VpaPolicy:
         rec: dict[str, int] = {}
         if c.cpu_usage is not None:
             rec["cpu"] = math.ceil(c.cpu_usage * (1 + self.safety_margin))
-        memory_signal = c.memory_usage
+        memory_signal = self._ramp_signal(c)
         if self._oom_killed(obs, c):
             at_kill = c.memory_limit or c.effective_memory_request
             bumped = max(math.ceil(at_kill * self.oom_bump_ratio), at_kill + self.oom_min_bump)
@@ -154,6 +158,18 @@ class VpaPolicy:
         """Pods refused by a ResourceQuota or LimitRange (the VPA caps its recommendation to a LimitRange
         too): resize them to fit first (policies/admission_fix.py)."""
         return fix_admission(obs)
+
+    def _fix_probe_lag(self, obs: Observation) -> Action | None:
+        """A start too slow for its startup probe: the cpu it needs (work / budget, plus the safety margin)
+        is a limit, not a request; raise the limit first (policies/probes_fix.py)."""
+        return fix_probe_lag(obs, margin=self.safety_margin)
+
+    @staticmethod
+    def _ramp_signal(c: ContainerView) -> int | None:
+        """Memory usage as the recommender's percentile sees it: the top of a declared ramp, where one is."""
+        if c.memory_peak is not None:
+            return max(c.memory_peak, c.memory_usage or 0)
+        return c.memory_usage
 
     # --- signals ----------------------------------------------------------------------------------------
 

@@ -69,6 +69,10 @@ class ContainerPlan:
     usage_cpu: int | None = None
     usage_memory: int | None = None
     port: int | None = None
+    # More usage annotation keys (startupCpuSeconds, memoryPerMinute, memoryPeak; trace/usage.py) and
+    # probes by field (startupProbe, readinessProbe, livenessProbe), written as given.
+    usage_extra: dict[str, str] = field(default_factory=dict)
+    probes: dict[str, Obj] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -153,6 +157,7 @@ def _container(c: ContainerPlan) -> Obj:
     }
     if c.port is not None:
         container["ports"] = [{"containerPort": c.port, "protocol": "TCP"}]
+    container.update(c.probes)
     return container
 
 
@@ -173,9 +178,10 @@ def deployment(plan: WorkloadPlan, namespace: str = NAMESPACE) -> Obj:
         c.name: {
             **({"cpu": format_cpu(c.usage_cpu)} if c.usage_cpu is not None else {}),
             **({"memory": format_memory(c.usage_memory)} if c.usage_memory is not None else {}),
+            **c.usage_extra,
         }
         for c in plan.containers
-        if c.usage_cpu is not None or c.usage_memory is not None
+        if c.usage_cpu is not None or c.usage_memory is not None or c.usage_extra
     }
     if usage:
         write_usage(template, usage)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_simarena.errors import SimArenaError
-from pytest_simarena.quantities import format_cpu, format_memory, parse_quantity
+from pytest_simarena.quantities import parse_quantity
 
 from .model import Obj, Trace, WorkloadRef, containers, pod_template
-from .usage import read_usage
+from .usage import format_usage, read_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,7 @@ def _fields(obj: Obj, config: Obj) -> dict[tuple[str | None, str], Any]:
                 for resource, value in (resources.get(which) or {}).items():
                     out[(name, f"{which}.{resource}")] = value
             for resource, amount in usage.get(name, {}).items():
-                text = format_cpu(amount) if resource == "cpu" else format_memory(amount)
-                out[(name, f"usage.{resource}")] = text
+                out[(name, f"usage.{resource}")] = format_usage(resource, amount)
     return out
 
 

@@ -739,3 +739,96 @@ def _finish_priority_preemption(trace: Trace) -> None:
 
 EXTRA_FAMILIES["priority-preemption"] = fam_priority_preemption
 FINISH["priority-preemption"] = _finish_priority_preemption
+
+
+# ---------------------------------------------------------------------------------------------------------
+# probe-lag and oom-ramp (issue 15): a start too slow for the startup probe at the container's cpu limit,
+# and memory that grows past the limit a few seconds after each start (backends/embedded/probes.py,
+# lifecycle.py; the usage annotation's startupCpuSeconds / memoryPerMinute / memoryPeak).
+
+
+def _http_probe(path: str, period: int, failure: int) -> dict[str, object]:
+    return {
+        "failureThreshold": failure,
+        "httpGet": {"path": path, "port": 8080, "scheme": "HTTP"},
+        "periodSeconds": period,
+        "successThreshold": 1,
+        "timeoutSeconds": 1,
+    }
+
+
+def fam_probe_lag(rng: random.Random) -> TracePlan:
+    """The startup probe allows ``period x failureThreshold`` seconds; the app's start-up work takes 2-4
+    times that at its cpu limit: every container is killed before it answers, never Ready."""
+    name = rng.choice(NAMES)
+    replicas = rng.randint(1, 3)
+    period, failure = rng.choice((5, 7, 10)), rng.choice((3, 4, 6))
+    budget = period * failure  # first probe one period after the start (initialDelaySeconds 0)
+    limit = rng.choice((250, 500, 1000))
+    factor = rng.choice((2, 3, 4))
+    work = limit * budget * factor  # millicore-seconds: factor x budget seconds at the limit
+    app = _app(name, rng, limit // 2, rng.choice((256, 512)) * Mi, guaranteed=False, usage_cpu=limit // 4)
+    app.cpu_limit = limit
+    app.usage_extra = {"startupCpuSeconds": format_cpu(work)}
+    app.probes = {
+        "readinessProbe": _http_probe("/ready", 5, 3),
+        "startupProbe": _http_probe("/healthz", period, failure),
+    }
+    needed = work // budget
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[app],
+        breaks=(
+            f"start-up takes {format_cpu(work)} cpu-seconds, {budget * factor}s at the "
+            f"{format_cpu(limit)} cpu limit, but the startup probe allows {budget}s ({failure} x {period}s): "
+            "every container is killed (failed startup probe), restarted, then CrashLoopBackOff; never Ready"
+        ),
+        fix=f"raise the cpu limit of container {name} to at least {format_cpu(needed)}",
+        broken=True,
+        container=name,
+    )
+    summary = f"startup probe budget {budget}s, start-up {budget * factor}s at the cpu limit"
+    return TracePlan("probe-lag", DEFAULT_CLUSTER, [w], summary, extra={"variant": f"x{factor}"})
+
+
+# (memory the ramp gains before the limit in Mi, seconds to get there): the limit is reached 15-20 s after
+# each start, so a replay of 120 s ends in a back-off wait (kills at D, 2D, 3D + 10, 4D + 30 s).
+_RAMPS = ((256, 15), (256, 16), (256, 20), (384, 16), (384, 18), (384, 20))
+
+
+def fam_oom_ramp(rng: random.Random) -> TracePlan:
+    """Memory starts below the limit and grows past it within seconds of each start: OOMKilled after a ramp,
+    then CrashLoopBackOff; the ramp's peak says what limit would hold it."""
+    name = rng.choice(NAMES)
+    replicas = rng.randint(1, 3)
+    gap, seconds = rng.choice(_RAMPS)
+    start = rng.choice((128, 192, 256)) * Mi
+    limit = start + gap * Mi
+    peak = limit + rng.choice((128, 256, 512, 768)) * Mi
+    per_minute = gap * 60 // seconds * Mi
+    cpu = rng.choice((100, 250, 500))
+    app = _app(name, rng, cpu, start, guaranteed=False, usage_cpu=cpu // 2, usage_memory=start)
+    app.memory_limit = limit
+    app.usage_extra = {"memoryPerMinute": format_memory(per_minute), "memoryPeak": format_memory(peak)}
+    w = WorkloadPlan(
+        name=name,
+        replicas=replicas,
+        target=replicas,
+        containers=[app],
+        breaks=(
+            f"container {name} starts at {format_memory(start)} and grows {format_memory(per_minute)} "
+            f"a minute toward {format_memory(peak)}; its limit {format_memory(limit)} is reached {seconds}s "
+            "after each start: OOMKilled (exit 137), then CrashLoopBackOff"
+        ),
+        fix=f"raise the memory limit of container {name} to at least {format_memory(peak)} (the ramp's peak)",
+        broken=True,
+        container=name,
+    )
+    summary = f"memory ramp reaches the limit {seconds}s after each start (peak {format_memory(peak)})"
+    return TracePlan("oom-ramp", DEFAULT_CLUSTER, [w], summary)
+
+
+EXTRA_FAMILIES["probe-lag"] = fam_probe_lag
+EXTRA_FAMILIES["oom-ramp"] = fam_oom_ramp

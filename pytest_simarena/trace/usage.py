@@ -7,6 +7,13 @@ resource may be left out. Example::
     metadata:
       annotations:
         simarena.io/usage: '{"web": {"cpu": "250m", "memory": "600Mi"}}'
+
+Two optional extensions describe how a container starts and grows (docs/traces.md, "The usage annotation"):
+
+- ``startupCpuSeconds``: cpu work (a cpu quantity: "30" = 30 cpu-seconds, "1500m" = 1.5) the app does
+  before it answers its probes; it takes ``work / cpu limit`` seconds (a CPU-throttled start);
+- ``memoryPerMinute`` and ``memoryPeak``: memory grows from ``memory`` by ``memoryPerMinute`` each minute
+  of running until ``memoryPeak`` (no peak: it keeps growing); every restart starts the ramp again.
 """
 
 from __future__ import annotations
@@ -15,12 +22,19 @@ import json
 from typing import Any
 
 from pytest_simarena.errors import QuantityError, TraceError
-from pytest_simarena.quantities import parse_cpu, parse_memory
+from pytest_simarena.quantities import format_cpu, format_memory, parse_cpu, parse_memory
 
 from .values import preview, type_name
 
 USAGE_ANNOTATION = "simarena.io/usage"
-_PARSERS = {"cpu": parse_cpu, "memory": parse_memory}
+_PARSERS = {
+    "cpu": parse_cpu,
+    "memory": parse_memory,
+    "startupCpuSeconds": parse_cpu,  # millicore-seconds
+    "memoryPerMinute": parse_memory,
+    "memoryPeak": parse_memory,
+}
+CPU_KEYS = frozenset({"cpu", "startupCpuSeconds"})
 
 
 def read_usage(template: dict[str, Any] | None) -> dict[str, dict[str, int]]:
@@ -66,14 +80,47 @@ def read_usage(template: dict[str, Any] | None) -> dict[str, dict[str, int]]:
             parser = _PARSERS.get(resource)
             if parser is None:
                 raise TraceError(
-                    f"container {name!r}: unknown resource {resource!r} (cpu, memory)", field=field
+                    f"container {name!r}: unknown resource {resource!r} ({', '.join(_PARSERS)})", field=field
                 )
             try:
                 entry[resource] = parser(value)
             except QuantityError as exc:  # name the container and resource, not only the value
                 raise TraceError(f"container {name!r} {resource}: {exc}", field=field) from None
+        _check_ramp(name, entry, field)
         usage[name] = entry
     return usage
+
+
+def _check_ramp(name: str, entry: dict[str, int], field: str) -> None:
+    if "memoryPeak" in entry and "memoryPerMinute" not in entry:
+        raise TraceError(f"container {name!r}: memoryPeak needs memoryPerMinute (the ramp)", field=field)
+    if "memoryPerMinute" in entry and "memory" not in entry:
+        raise TraceError(
+            f"container {name!r}: memoryPerMinute needs memory (where the ramp starts)", field=field
+        )
+    if entry.get("memoryPeak", entry.get("memory", 0)) < entry.get("memory", 0):
+        raise TraceError(f"container {name!r}: memoryPeak is below memory (the ramp's start)", field=field)
+
+
+def format_usage(resource: str, amount: int) -> str:
+    """One declared amount as a quantity string (cpu keys in cpu units, the others in bytes)."""
+    return format_cpu(amount) if resource in CPU_KEYS else format_memory(amount)
+
+
+def ramp_oom_after(entry: dict[str, int], limit: int | None) -> float | None:
+    """Seconds of running after which the ramp's memory exceeds ``limit`` (None: never, or at once).
+
+    The container is OOM-killed when its usage reaches the limit (kubernetes.md §4.1): at
+    ``(limit - memory) / memoryPerMinute`` minutes, if the peak (when given) is above the limit.
+    """
+    rate = entry.get("memoryPerMinute", 0)
+    start = entry.get("memory")
+    if limit is None or rate <= 0 or start is None or start > limit:
+        return None
+    peak = entry.get("memoryPeak")
+    if peak is not None and peak <= limit:
+        return None
+    return (limit - start) * 60 / rate
 
 
 def _kind(value: Any) -> str:

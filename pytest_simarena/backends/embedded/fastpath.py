@@ -582,6 +582,7 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     if (
         tmpl.admission_error is not None
         or tmpl.oom
+        or tmpl.ramp_oom  # a memory ramp kills later (lifecycle.py): not decided at t = 0
         or tmpl.init_names
         or tmpl.per_node
         or tmpl.affinity_terms

@@ -17,7 +17,18 @@ OOM-killed as on a real node (kubernetes.md §4.1, §4.3):
   ``back-off 10s restarting failed container=NAME pod=NAME_NS(UID)``; a Warning ``BackOff`` event
   ``Back-off restarting failed container NAME in pod NAME_NS(UID)`` each time a crash enters back-off;
 - the phase stays Running (restartPolicy Always), Ready is False.
-CPU usage above the limit only throttles (kubernetes.md §4.2): nothing visible happens.
+CPU usage above the limit only throttles (kubernetes.md §4.2): nothing visible happens, except that a
+declared ``startupCpuSeconds`` takes ``work / cpu limit`` seconds, which probes see (probes.py).
+
+A memory ramp (``memoryPerMinute``, trace/usage.py) OOM-kills the container when its usage reaches the
+limit, that many seconds after each start; the restart timeline above follows.
+
+Probes (probes.py) keep a container unready or unstarted until they pass; a liveness or startup probe
+that fails ``failureThreshold`` times kills the container (exit 143, reason Error: the simulated app
+ends on SIGTERM) and restarts it in the same sync. The back-off check then looks at the previous exited
+instance (doBackOff takes the latest *exited* container, and the killed one still shows running in the
+sync's pod status), so a probe-killed container restarts at once until the gap between kills is
+shorter than the back-off, then waits in CrashLoopBackOff (kubernetes issues 22240 and 99697).
 
 Recorded pod lifecycles (SimKube ``pod_lifecycles``, simkube.md §1.7, §3.4): a pod whose owner has a
 Finished run moves to Succeeded (containers terminated, reason Completed, exit 0) after that run's
@@ -33,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_simarena.errors import SimArenaError
 
 from .pods import ContainerState
+from .probes import FAILURE, PLEG_RELIST, SUCCESS, TYPE_NAMES, Worker, eligible, next_tick, pod_ip, settled
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -42,6 +54,7 @@ if TYPE_CHECKING:
 COMPONENT = "kubelet"
 OOM_RUN_SECONDS = 0.0
 OOM_EXIT_CODE = 137  # 128 + SIGKILL (kubernetes.md §4.1)
+PROBE_KILL_EXIT_CODE = 143  # 128 + SIGTERM: the simulated app ends on the kubelet's stop signal
 INITIAL_CRASH_BACKOFF = 10.0  # kubelet backOffPeriod (§4.3)
 MAX_CRASH_BACKOFF = 300.0  # MaxContainerBackOff
 BACKOFF_RESET = 2 * MAX_CRASH_BACKOFF  # "stable if it's ok for twice the maxDuration"
@@ -143,6 +156,8 @@ class Kubelet:
 
     def pod_bound(self, pod: Pod) -> None:
         """The node accepted ``pod``: create its containers and start them (now or after the delays)."""
+        if pod.tmpl.probes:
+            self._add_probers(pod)
         params = self.params
         if params.immediate:
             self._create(pod)
@@ -216,7 +231,7 @@ class Kubelet:
             c.reason = ""
             c.message = ""
             c.started = now
-            c.ready = True
+            self._running(pod, c)
         for c in pod.containers:
             if c.name in oom:
                 self._oom_kill(pod, c)
@@ -256,8 +271,12 @@ class Kubelet:
         self._update_ready(pod)
         self.on_change(pod)
 
-    def _sync_container(self, pod: Pod, c: ContainerState) -> None:
-        """The kubelet's pod sync for an exited container: restart, back off, or leave it (restartPolicy)."""
+    def _sync_container(self, pod: Pod, c: ContainerState, since: float | None = None) -> None:
+        """The kubelet's pod sync for an exited container: restart, back off, or leave it (restartPolicy).
+
+        ``since`` is the FinishedAt the back-off is measured from: the latest exited instance, which is
+        ``c`` itself except right after a probe kill (then the one before it).
+        """
         policy = pod.tmpl.restart_policy
         is_init = any(c is x for x in pod.init_containers)
         if is_init and policy == "Never":
@@ -270,11 +289,12 @@ class Kubelet:
             return
         now = self.clock.now
         finished = c.finished
-        expired = c.backoff_update is not None and finished - c.backoff_update > BACKOFF_RESET
+        since = finished if since is None else since
+        expired = c.backoff_update is not None and since - c.backoff_update > BACKOFF_RESET
         # ``now < finished + backoff``, not ``now - finished < backoff``: the retry is scheduled at exactly
         # ``finished + backoff`` and the subtraction can round below the back-off (e.g. 33.67 - 13.67 =
         # 19.999...), which re-entered back-off at the same instant forever with jittered lifecycle delays.
-        if c.backoff_update is not None and not expired and now < finished + c.backoff:
+        if c.backoff_update is not None and not expired and now < since + c.backoff:
             pod_ref = f"{pod.name}_{pod.namespace}({pod.uid})"
             c.last = (c.reason, c.exit_code, c.started, c.finished)
             c.state = "waiting"
@@ -317,11 +337,144 @@ class Kubelet:
         c.reason = ""
         c.message = ""
         c.started = self.clock.now
-        c.ready = True
+        self._running(pod, c)
         if c.name in pod.tmpl.oom:
             self._oom_kill(pod, c)
         elif not pod.initialized and any(c is x for x in pod.init_containers):
             self._start(pod)  # the init container ran to completion this time: carry on
+
+    # -- running containers: startup work, memory ramps, probes (probes.py) ------------------------------
+    def _running(self, pod: Pod, c: ContainerState) -> None:
+        """A container (re)started: when its app answers, whether it is ready yet, when its ramp OOMs."""
+        tmpl = pod.tmpl
+        now = self.clock.now
+        work = tmpl.startup_work.get(c.name)
+        c.app_ready_at = now
+        if work is not None:
+            amount, limit = work
+            cores = limit if limit else (pod.node.alloc_cpu if pod.node is not None else 1000)
+            c.app_ready_at = now + amount / max(cores, 1)
+        probes = tmpl.probes.get(c.name)
+        if probes:
+            for w in pod.probers.get(c.name, ()):
+                if not w.ticking:  # a settled worker resumes on its grid for the new container
+                    w.ticking = True
+                    self.clock.at(next_tick(w, now), self._probe_tick, pod, w)
+            c.startup_done = "startup" not in probes
+            c.ready = c.startup_done and "readiness" not in probes
+            if c.startup_done and "readiness" in probes:
+                # The PLEG relist sees the new container; that sync's status update probes readiness.
+                self.clock.after(PLEG_RELIST, self._status_sync, pod, c, c.restarts)
+        else:
+            c.ready = True
+        after = tmpl.ramp_oom.get(c.name)
+        if after is not None:
+            self.clock.after(after, self._ramp_oom, pod, c, c.restarts)
+
+    def _ramp_oom(self, pod: Pod, c: ContainerState, restarts: int) -> None:
+        if pod.deleted or c.restarts != restarts or c.state != "running" or pod.phase in TERMINAL:
+            return
+        self._oom_kill(pod, c)
+        self._update_ready(pod)
+        self.on_change(pod)
+
+    def _add_probers(self, pod: Pod) -> None:
+        """prober_manager.go AddPod: one worker per probe, ticking every period from now."""
+        now = self.clock.now
+        pod.probers = {}
+        for name, probes in pod.tmpl.probes.items():
+            workers = [Worker(spec, name, now) for spec in probes.values()]
+            pod.probers[name] = workers
+            for w in workers:
+                w.ticking = True
+                self.clock.after(w.spec.period, self._probe_tick, pod, w)
+
+    def _probe_tick(self, pod: Pod, worker: Worker) -> None:
+        if pod.deleted or pod.phase in TERMINAL:
+            worker.ticking = False
+            return  # the worker exits with its pod
+        self._probe(pod, worker)
+        c = next((x for x in pod.containers or () if x.name == worker.container), None)
+        if c is not None and settled(worker, c, self.clock.now):
+            worker.ticking = False
+            return
+        self.clock.after(worker.spec.period, self._probe_tick, pod, worker)
+
+    def _status_sync(self, pod: Pod, c: ContainerState, restarts: int) -> None:
+        """UpdatePodStatus: a started, unready container gets a readiness probe at once."""
+        if pod.deleted or c.restarts != restarts or c.state != "running" or c.ready or not c.startup_done:
+            return
+        for w in pod.probers.get(c.name, ()):
+            if w.spec.kind == "readiness":
+                self._probe(pod, w)
+
+    def _probe(self, pod: Pod, worker: Worker) -> None:
+        """worker.go doProbe for one worker, and what the kubelet does with a changed result."""
+        c = next((x for x in pod.containers or () if x.name == worker.container), None)
+        if c is None or (c.state == "waiting" and c.reason in ("ContainerCreating", "PodInitializing")):
+            return  # no container yet
+        worker.observe(c)
+        if worker.hold:
+            return
+        now = self.clock.now
+        if c.state != "running":
+            worker.result = FAILURE
+            return
+        if not eligible(worker, c, now):
+            return
+        outcome = SUCCESS if now >= c.app_ready_at else FAILURE
+        kind = worker.spec.kind
+        field_path = f"spec.containers{{{c.name}}}"
+        if outcome == FAILURE:
+            self.recorder.record(
+                pod.involved,
+                "Warning",
+                "Unhealthy",
+                f"{TYPE_NAMES[kind]} probe failed: {worker.spec.output(pod_ip(pod.uid))}",
+                COMPONENT,
+                field_path=field_path,
+            )
+        result = worker.record(outcome)
+        if result is None:
+            return
+        if kind == "readiness":
+            c.ready = result == SUCCESS
+        elif result == FAILURE:
+            self._probe_kill(pod, c, kind)
+        elif kind == "startup" and not c.startup_done:
+            c.startup_done = True
+            readiness = [w for w in pod.probers.get(c.name, ()) if w.spec.kind == "readiness"]
+            c.ready = not readiness
+            for w in readiness:
+                self._probe(pod, w)  # the status update's manual trigger
+        else:
+            return
+        self._update_ready(pod)
+        self.on_change(pod)
+
+    def _probe_kill(self, pod: Pod, c: ContainerState, kind: str) -> None:
+        """computePodActions + SyncPod: kill a container that failed its liveness/startup probe."""
+        previous = c.last[3] if c.last is not None else None  # FinishedAt of the last exited instance
+        restart = pod.tmpl.restart_policy != "Never"  # shouldRestartOnFailure
+        message = f"Container {c.name} failed {kind} probe"
+        if restart:
+            message += ", will be restarted"
+        self.recorder.record(
+            pod.involved, "Normal", "Killing", message, COMPONENT, field_path=f"spec.containers{{{c.name}}}"
+        )
+        c.state = "terminated"
+        c.reason = "Error"
+        c.exit_code = PROBE_KILL_EXIT_CODE
+        c.finished = self.clock.now
+        c.ready = False
+        if not restart or previous is None:
+            # Never: the container stays down; otherwise no exited instance yet: doBackOff lets it start.
+            if restart:
+                self._restart(pod, c)
+            else:
+                self._sync_container(pod, c)
+            return
+        self._sync_container(pod, c, since=previous)
 
     # -- completion --------------------------------------------------------------------------------
     def _complete(self, pod: Pod) -> None:

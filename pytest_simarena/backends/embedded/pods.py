@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import BackendError, QuantityError, TraceError
 from pytest_simarena.quantities import canonical, parse_cpu, parse_memory, parse_quantity
-from pytest_simarena.trace.usage import read_usage
+from pytest_simarena.trace.usage import ramp_oom_after, read_usage
 
 from .events import Involved
+from .probes import ProbeSpec, container_probes, pod_ip
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -76,10 +77,13 @@ class PodTemplate:
         "per_node",
         "preempt_never",
         "priority",
+        "probes",
         "qos",
+        "ramp_oom",
         "restart_policy",
         "sidecars",
         "spec",
+        "startup_work",
         "static_key",
         "template_annotations",
         "tolerations",
@@ -99,6 +103,7 @@ class PodTemplate:
         spec = dict(raw_spec)
         errors: list[str] = []
         totals: dict[str, list[int]] = {}
+        probes: dict[str, dict[str, ProbeSpec]] = {}
         for key in ("initContainers", "containers"):
             found = spec.get(key) or []
             if not isinstance(found, list | tuple):
@@ -112,9 +117,12 @@ class PodTemplate:
                         continue
                     errors.append(f"{field_prefix}.{key}[{i}]: Invalid value: must be an object")
                     continue
-                defaulted.append(
-                    self._default_container(container, f"{field_prefix}.{key}[{i}]", errors, totals)
-                )
+                where = f"{field_prefix}.{key}[{i}]"
+                defaulted.append(self._default_container(container, where, errors, totals))
+                if key == "containers":
+                    found_probes = container_probes(container, where, errors)
+                    if found_probes:
+                        probes[str(container["name"])] = found_probes
             if key in spec:
                 spec[key] = defaulted
         if not spec.get("containers") and not any(e.startswith(f"{field_prefix}.containers") for e in errors):
@@ -169,6 +177,20 @@ class PodTemplate:
             and "memory" in ((c.get("resources") or {}).get("limits") or {})
             and usage[str(c.get("name"))]["memory"] > _mem(c["resources"]["limits"]["memory"])
         )
+        # Probes, and when the app answers them / runs out of memory (lifecycle.py, probes.py).
+        self.probes = probes
+        self.startup_work: dict[str, tuple[int, int | None]] = {}
+        self.ramp_oom: dict[str, float] = {}
+        for c in containers:
+            cname = str(c.get("name"))
+            entry = usage.get(cname, {})
+            limits = (c.get("resources") or {}).get("limits") or {}
+            if entry.get("startupCpuSeconds"):
+                cpu_limit = _cpu(limits["cpu"]) if "cpu" in limits else None
+                self.startup_work[cname] = (entry["startupCpuSeconds"], cpu_limit)
+            after = ramp_oom_after(entry, _mem(limits["memory"]) if "memory" in limits else None)
+            if after is not None and cname not in self.oom:
+                self.ramp_oom[cname] = after
 
     def with_labels(self, labels: dict[str, str]) -> PodTemplate:
         """The same template with other pod labels (a ReplicaSet adds pod-template-hash)."""
@@ -355,6 +377,7 @@ class ContainerState:
     """One container's kubelet state (``state``/``lastState``/``restartCount``/``ready``)."""
 
     __slots__ = (
+        "app_ready_at",
         "backoff",
         "backoff_update",
         "exit_code",
@@ -366,6 +389,7 @@ class ContainerState:
         "reason",
         "restarts",
         "started",
+        "startup_done",
         "state",
     )
 
@@ -382,6 +406,8 @@ class ContainerState:
         self.ready = False
         self.backoff = 0.0
         self.backoff_update: float | None = None
+        self.app_ready_at = 0.0  # when the app answers its probes (startup work done)
+        self.startup_done = True  # False until a startup probe passes (containerStatuses[].started)
 
     def to_api(self, clock: Clock, image: str) -> Obj:
         if self.state == "running":
@@ -417,10 +443,13 @@ class ContainerState:
             "imageID": "",
             "ready": self.ready,
             "restartCount": self.restarts,
-            "started": self.state == "running",
+            "started": self.state == "running" and self.startup_done,
             "state": state,
             "lastState": last,
         }
+
+
+_NO_PROBERS: dict[str, list[Any]] = {}
 
 
 class Pod:
@@ -448,6 +477,7 @@ class Pod:
         "phase",
         "preempt_never",
         "priority",
+        "probers",
         "ready",
         "ready_since",
         "ready_time",
@@ -502,6 +532,8 @@ class Pod:
         self.deleted = False
         self.attempts = 0
         self.last_attempt = 0.0
+        # container -> probe workers (lifecycle.py); pods without probes share one empty, never-filled map
+        self.probers: dict[str, list[Any]] = _NO_PROBERS
         self.involved = Involved("v1", "Pod", namespace, name, uid)
         # Set by the Priority admission plugin (priority.py) when the cluster creates the pod.
         self.priority = tmpl.priority
@@ -601,6 +633,10 @@ class Pod:
                 {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": bound}
             )
             status["hostIP"] = "10.0.0.1"
+            if tmpl.probes:
+                # Probed pods carry the address their probes' messages name (other pods keep their
+                # established shape).
+                status["podIP"] = pod_ip(self.uid)
             if self.start_time is not None:
                 status["startTime"] = ts(self.start_time)
         if conditions:
