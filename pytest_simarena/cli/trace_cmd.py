@@ -312,6 +312,7 @@ def _finding_parts(path: str, finding: Any) -> tuple[bool, str]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from pytest_simarena.backends.embedded.policy_check import policy_problems
     from pytest_simarena.trace.validate import validate
 
     failed = 0
@@ -328,7 +329,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"warning: {w.message}", file=sys.stderr)
         errors = 0
         warns = 0
-        for finding in validate(trace):
+        findings = validate(trace) + policy_problems(trace)
+        for finding in sorted(findings, key=lambda f: f.severity != "error"):  # errors first, as validate's
             is_error, message = _finding_parts(path, finding)
             if is_error:
                 errors += 1
@@ -475,12 +477,16 @@ def _offset(text: str) -> int:
 
 
 def cmd_from_manifests(args: argparse.Namespace) -> int:
+    from pytest_simarena.backends.embedded.policy_check import policy_problems
     from pytest_simarena.trace.io import dump_trace
     from pytest_simarena.trace.manifests import trace_from_manifests
 
     _check_out(args.out)
     later = [(_offset(seconds), file) for seconds, file in args.at]
-    trace = trace_from_manifests(args.sources, later=later, namespace=args.namespace)
+    # the embedded API server's checks of LimitRange, ResourceQuota and PriorityClass objects
+    trace = trace_from_manifests(
+        args.sources, later=later, namespace=args.namespace, checks=[policy_problems]
+    )
     dump_trace(trace, args.out)
     objects = sum(len(e["applied_objs"]) for e in trace.events)
     workloads = ", ".join(str(ref) for ref in trace.workloads() if ref.gvk in trace.config["trackedObjects"])

@@ -26,7 +26,7 @@ import copy
 import re
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from pytest_simarena.quantities import canonical
 from .builders import EPOCH
 from .hashing import rebuild_index
 from .model import BUILTIN_TEMPLATE_PATHS, Obj, Trace, describe, gvk_of, pod_templates
-from .validate import validate
+from .validate import Problem, validate
 from .values import preview, type_name
 
 GENERATOR_ID = "pytest-simarena from-manifests 1"
@@ -417,11 +417,14 @@ def trace_from_manifests(
     later: Sequence[tuple[int, str | Path]] = (),
     namespace: str | None = None,
     start: int = EPOCH,
+    checks: Sequence[Callable[[Trace], Iterable[Problem]]] = (),
 ) -> Trace:
     """The SimKube v2 trace of ``sources`` applied at ``start`` and each ``(seconds, file)`` of ``later``.
 
     Objects without a namespace get ``namespace`` (default ``default``). Raises TraceError naming file,
     document, object and field for the first problem; emits SimArenaWarning for SimKube validator findings.
+    ``checks`` add findings located like ``validate``'s (the CLI passes the embedded API server's checks of
+    LimitRange, ResourceQuota and PriorityClass objects, which this layer cannot import).
 
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -467,7 +470,7 @@ def trace_from_manifests(
         extra={"metadata": _metadata(sources, later)},
     )
     rebuild_index(trace)
-    _check_as_loaded(trace, origin)
+    _check_as_loaded(trace, origin, checks)
     return trace
 
 
@@ -512,9 +515,18 @@ def _metadata(sources: Sequence[str | Path], later: Sequence[tuple[int, str | Pa
 _EVENT_OBJECT = re.compile(r"events\[(\d+)\]\.applied_objs\[(\d+)\](?: \([^)]*\))?(?:: (.*))?\Z", re.S)
 
 
-def _check_as_loaded(trace: Trace, origin: dict[tuple[int, int], Manifest]) -> None:
-    """``validate`` (the loader's structural checks first, then the semantic ones), against the manifests."""
-    for problem in validate(trace):
+def _check_as_loaded(
+    trace: Trace,
+    origin: dict[tuple[int, int], Manifest],
+    checks: Sequence[Callable[[Trace], Iterable[Problem]]] = (),
+) -> None:
+    """``validate`` (the loader's structural checks first, then the semantic ones) and ``checks``, against
+    the manifests."""
+    problems = validate(trace)
+    if not any(p.code == "malformed" for p in problems):  # the extra checks read a sound structure
+        problems += [p for check in checks for p in check(trace)]
+    problems.sort(key=lambda p: p.severity != "error")  # errors first, each kind in trace order
+    for problem in problems:
         found = _EVENT_OBJECT.match(problem.location)
         if found is None:
             continue  # index/lifecycle findings: this module wrote both

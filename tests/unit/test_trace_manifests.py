@@ -242,6 +242,8 @@ def test_a_broken_deployment_of_your_own_is_solved_by_the_heuristic(tmp_path: Pa
 # --- one line per bad manifest ---------------------------------------------------------------------------
 
 DEP = "(Deployment default/web)"
+LIMIT_RANGE: dict[str, Any] = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "limits"}}
+QUOTA: dict[str, Any] = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "compute"}}
 BAD: list[tuple[str, Any, str]] = [
     (
         "yaml-syntax",
@@ -308,6 +310,43 @@ BAD: list[tuple[str, Any, str]] = [
         "template-metadata-not-a-map",
         edited(deployment(), "spec.template.metadata", 3),
         f"document 1 {DEP}: spec.template.metadata: expected a map, got integer 3",
+    ),
+    # Namespace policy and PriorityClass: what the embedded API server refuses on apply (the replay would
+    # only record FailedApply), refused here with the manifest's file, document, object and field.
+    (
+        "limitrange-bad-quantity",
+        LIMIT_RANGE | {"spec": {"limits": [{"type": "Container", "max": {"cpu": "2 cores"}}]}},
+        "document 1 (LimitRange default/limits): spec.limits[0].max[cpu]: Invalid value: '2 cores'",
+    ),
+    (
+        "limitrange-bad-type",
+        LIMIT_RANGE | {"spec": {"limits": [{"type": "Widget", "max": {"cpu": "2"}}]}},
+        '(LimitRange default/limits): spec.limits[0].type: Unsupported value: "Widget": supported values:',
+    ),
+    (
+        "resourcequota-bad-quantity",
+        QUOTA | {"spec": {"hard": {"requests.cpu": "lots"}}},
+        "document 1 (ResourceQuota default/compute): spec.hard[requests.cpu]: Invalid value: 'lots'",
+    ),
+    (
+        "resourcequota-bad-scope",
+        QUOTA | {"spec": {"hard": {"pods": "2"}, "scopes": ["Nonsense"]}},
+        '(ResourceQuota default/compute): spec.scopes[0]: Unsupported value: "Nonsense"',
+    ),
+    (
+        "priorityclass-no-value",
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}},
+        "document 1 (PriorityClass default/high): value: Required value",
+    ),
+    (
+        "priorityclass-value-too-high",
+        {
+            "apiVersion": "scheduling.k8s.io/v1",
+            "kind": "PriorityClass",
+            "metadata": {"name": "high"},
+            "value": 2000000000,
+        },
+        "(PriorityClass default/high): value: Forbidden: maximum allowed value of a user defined priority is",
     ),
 ]
 
@@ -486,3 +525,17 @@ def test_resource_quota_and_limit_range_come_first_and_are_enforced(tmp_path: Pa
     )
     # the LimitRange's max defaulted every container's memory limit (defaults.go SetDefaults_LimitRangeItem)
     assert {p["spec"]["containers"][0]["resources"]["limits"]["memory"] for p in snap.pods} == {"4Gi"}
+
+
+def test_trace_validate_reports_a_policy_object_the_api_server_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a trace written by other tools (here: from_manifests without the CLI's checks) is checked on validate
+    quota = QUOTA | {"spec": {"hard": {"requests.cpu": "lots"}}}
+    trace = trace_from_manifests([write(tmp_path / "q.yaml", quota, deployment(cpu="1"))])
+    (tmp_path / "t.sktrace").write_bytes(dumps(trace))
+    assert main(["trace", "validate", str(tmp_path / "t.sktrace")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"simarena: error: {tmp_path / 't.sktrace'}: events[0].applied_objs[0] ")
+    assert "(ResourceQuota default/compute): spec.hard[requests.cpu]: Invalid value: 'lots'" in err[0]
