@@ -177,7 +177,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
     else:
         # Piped output (files, CI logs) gets a fixed, roomy width instead of rich's 80-column default.
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+        # markup off: cluster messages hold brackets (an aggregate '[a, b]' would be read as a style tag)
+        console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 140)
         table = Table(
             title=f"{result.workload} · policy {result.policy} · reward {result.reward} · seed {result.seed}"
         )
@@ -203,6 +204,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 console.print(f"step {s.step} {s.status}: {s.message}")
             elif s.observation.rejected and s.step == 0:
                 console.print(f"step {s.step} rejected: {s.observation.rejected}")
+            elif s.observation.failed_scheduling and s.step == 0:
+                # the whole text: it differs between Kubernetes versions (--kubernetes-version)
+                console.print(f"step {s.step} FailedScheduling: {s.observation.failed_scheduling}")
         if result.solved:
             console.print(f"solved in {result.steps_to_solve} step(s); total reward {result.total_reward:g}")
         else:
@@ -263,7 +267,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+        # markup off: cluster messages hold brackets (an aggregate '[a, b]' would be read as a style tag)
+        console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 140)
         table = Table(title=f"{len(traces)} traces x {len(policies)} policies · reward {settings.reward}")
         for col in ("policy", "solved", "solve rate", "mean steps to solve", "mean reward", "errors"):
             table.add_column(col, justify="left" if col == "policy" else "right")

@@ -274,3 +274,77 @@ def test_run_and_batch_take_the_cluster_options_and_batch_the_backend(
     assert main([*batch, "--out", str(tmp_path / "b")]) == 0
     results = json.loads((tmp_path / "b" / "results.json").read_text())
     assert results["results"][0]["solved"] is True and results["settings"]["node_cpu"] == "32"
+
+
+@pytest.mark.parametrize(
+    ("version", "text"),
+    [
+        (
+            "1.33",
+            "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+            "3 No preemption victims found for incoming pod.",
+        ),
+        (
+            "1.37",
+            "0/3 nodes are available: 3 Insufficient cpu. no new claims to deallocate, preemption: "
+            "0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        ),
+    ],
+)
+def test_run_prints_the_versions_failed_scheduling_text(
+    version: str, text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/embedded-cluster.md "Kubernetes versions": a 17-cpu pod on 16-cpu nodes, before and after 1.34
+    code = main(["run", SLIGHT, "--kubernetes-version", version, "--out", str(tmp_path)])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert f"step 0 FailedScheduling: {text}" in out
+
+
+def test_run_prints_an_aggregate_admission_error_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # limitranger/admission.go: two violations are one aggregate "[a, b]"; the table once read the brackets
+    # as a rich style tag and printed nothing after "forbidden: "
+    from pytest_simarena.trace import dump_trace
+    from pytest_simarena.trace.manifests import trace_from_manifests
+
+    (tmp_path / "app.yaml").write_text(
+        """
+apiVersion: v1
+kind: LimitRange
+metadata: {name: limits}
+spec:
+  limits: [{type: Container, max: {cpu: "1", memory: 1Gi}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: web, resources: {limits: {cpu: "2", memory: 2Gi}}}
+"""
+    )
+    dump_trace(trace_from_manifests([tmp_path / "app.yaml"]), tmp_path / "t.sktrace")
+    main(
+        [
+            "run",
+            str(tmp_path / "t.sktrace"),
+            "--policy",
+            "noop",
+            "--max-steps",
+            "1",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "is forbidden: [maximum cpu usage per Container is 1, but limit is 2, "
+        "maximum memory usage per Container is 1Gi, but limit is 2Gi]" in out
+    )

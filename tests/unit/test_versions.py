@@ -228,7 +228,9 @@ def test_the_run_table_shows_only_the_filter_reasons(
 ) -> None:
     main(["run", SLIGHT, "--policy", "noop", "--steps", "1", "--out", str(tmp_path)])
     out = capsys.readouterr().out
-    assert "3 Insufficient cpu" in out and "no new claims" not in out
+    table = "".join(line for line in out.splitlines() if "│" in line)  # the why column, not the full text
+    assert "3 Insufficient cpu" in table and "no new claims" not in table
+    assert "step 0 FailedScheduling: 0/3 nodes are available: 3 Insufficient cpu. no new claims" in out
 
 
 @pytest.mark.parametrize("version", ["1.33", "1.34.1", "1.37"])
