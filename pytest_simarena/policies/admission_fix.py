@@ -9,7 +9,8 @@ Shared by the heuristic and vpa policies, as one clearly named rule each:
   limitRequestRatioConstraint, Container items): bring the container's request or limit inside the range.
 
 A ``pods`` quota, a Pod-type LimitRange item or a ``must specify`` refusal is not a size a resource change
-fixes here: no action.
+fixes here: no action. A single container without a request of its own (a LimitRange default filled it
+in) gets the quota's per-pod share as its request.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ def _fit_quota(
             continue
         target = limits if field == "limits" else requests
         current = _limit(container, resource) if field == "limits" else _request(container, resource)
+        if current is None and field != "limits" and len(obs.containers) == 1:
+            # the request came from a LimitRange default (admission fills it in before the quota check):
+            # the refused pod's whole request is this container's; stating a lower one overrides the default
+            current = per_pod
         if current is None or current - shrink <= 0:
             continue
         target[resource] = fmt(resource, current - shrink)

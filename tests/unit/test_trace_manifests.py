@@ -539,3 +539,30 @@ def test_trace_validate_reports_a_policy_object_the_api_server_refuses(
     assert len(err) == 1, err
     assert err[0].startswith(f"simarena: error: {tmp_path / 't.sktrace'}: events[0].applied_objs[0] ")
     assert "(ResourceQuota default/compute): spec.hard[requests.cpu]: Invalid value: 'lots'" in err[0]
+
+
+@pytest.mark.parametrize(("policy", "solved"), [("heuristic", True), ("vpa", True), ("noop", False)])
+def test_a_quota_on_limitrange_defaulted_requests_is_solved_by_heuristic_and_vpa(
+    policy: str, solved: bool, tmp_path: Path
+) -> None:
+    # The container states no resources: the LimitRange's defaultRequest (500m) fills them in before the
+    # quota check (limitranger mutates, resourcequota validates), so 4 of 5 pods fit requests.cpu 2.
+    # The repair states a request the quota admits for 5 pods (400m), which overrides the default.
+    limits = LIMIT_RANGE | {"spec": {"limits": [{"type": "Container", "defaultRequest": {"cpu": "500m"}}]}}
+    quota = QUOTA | {"spec": {"hard": {"requests.cpu": "2"}}}
+    bare = edited(deployment(replicas=5), "spec.template.spec.containers.0.resources", {})
+    out = tmp_path / "shop.sktrace"
+    assert (
+        main(
+            [
+                "trace",
+                "from-manifests",
+                str(write(tmp_path / "a.yaml", limits, quota, bare)),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    code = main(["run", str(out), "--policy", policy, "--max-steps", "3", "--out", str(tmp_path / "run")])
+    assert code == (0 if solved else 1)
