@@ -334,6 +334,11 @@ BAD: list[tuple[str, Any, str]] = [
         '(ResourceQuota default/compute): spec.scopes[0]: Unsupported value: "Nonsense"',
     ),
     (
+        "resourcequota-negative",
+        QUOTA | {"spec": {"hard": {"requests.cpu": "-1"}}},
+        '(ResourceQuota default/compute): spec.hard[requests.cpu]: Invalid value: "-1": must be greater than',
+    ),
+    (
         "priorityclass-no-value",
         {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}},
         "document 1 (PriorityClass default/high): value: Required value",

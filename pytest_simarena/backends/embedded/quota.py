@@ -129,6 +129,12 @@ def _parse_spec(obj: Obj, name: str) -> tuple[ResourceList, tuple[str, ...]]:
             raise InvalidObject(
                 f'The ResourceQuota "{name}" is invalid: spec.hard[{res}]: Invalid value: {value!r}: {exc}'
             ) from None
+        if hard[str(res)].value < 0:
+            # pkg/apis/core/validation/validation.go ValidateNonnegativeQuantity
+            raise InvalidObject(
+                f'The ResourceQuota "{name}" is invalid: spec.hard[{res}]: '
+                f'Invalid value: "{hard[str(res)]}": must be greater than or equal to 0'
+            )
     if spec.get("scopeSelector"):
         raise InvalidObject(
             f'The ResourceQuota "{name}" is invalid: spec.scopeSelector: not simulated by the embedded '
