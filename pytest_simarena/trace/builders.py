@@ -88,6 +88,7 @@ class WorkloadPlan:
     broken: bool = False
     container: str | None = None  # the container to repair, when one of several
     offset: int = 0  # seconds after EPOCH at which it is applied
+    priority_class: str | None = None  # the pod template's priorityClassName (a TracePlan object defines it)
 
     @property
     def pod_cpu(self) -> int:
@@ -107,7 +108,8 @@ class TracePlan:
     workloads: list[WorkloadPlan]
     summary: str
     extra: Obj = field(default_factory=dict)
-    # Namespace policy (ResourceQuota, LimitRange ...) applied with the first workloads, listed first.
+    # Objects other than the Deployments (ResourceQuota, LimitRange, PriorityClass ...): applied with the
+    # first workloads, listed first, so what governs the pods exists before them.
     objects: list[Obj] = field(default_factory=list)
 
     @property
@@ -174,6 +176,8 @@ def deployment(plan: WorkloadPlan, namespace: str = NAMESPACE) -> Obj:
             "terminationGracePeriodSeconds": 30,
         },
     }
+    if plan.priority_class is not None:
+        template["spec"]["priorityClassName"] = plan.priority_class
     usage = {
         c.name: {
             **({"cpu": format_cpu(c.usage_cpu)} if c.usage_cpu is not None else {}),

@@ -549,8 +549,6 @@ EXTRA_FAMILIES: dict[str, Callable[[random.Random], TracePlan]] = {
     "quota-bound": fam_quota_bound,
     "limitrange-bound": fam_limitrange_bound,
 }
-# Families whose traces carry more than Deployments add their objects here, after build_trace.
-FINISH: dict[str, Callable[[Trace], None]] = {}
 
 
 def trace_rng(seed: int, index: int) -> random.Random:
@@ -565,11 +563,7 @@ def generate_trace(family: str, seed: int, index: int = 0) -> Trace:
         raise UnknownNameError("trace family", family, known)
     plan = known[family](trace_rng(seed, index))
     plan.extra["index"] = index
-    trace = build_trace(plan, seed=seed)
-    finish = FINISH.get(family)
-    if finish is not None:
-        finish(trace)
-    return trace
+    return build_trace(plan, seed=seed)
 
 
 def generated_traces(seed: int, count: int, families: Sequence[str] | None = None) -> list[tuple[str, Trace]]:
@@ -675,6 +669,7 @@ def fam_priority_preemption(rng: random.Random) -> TracePlan:
         target=low_replicas,
         containers=[_app(low_name, rng, low_cpu, 1 * Gi, guaranteed=False, usage_cpu=low_cpu // 2)],
         broken=True,
+        priority_class=PRIORITY_LOW[0],
     )
     # One high pod per node asking for the node's whole cpu: each preempts every low pod on its node, and
     # no smaller low pod could fit beside it (so shrinking the victim cannot help; the preemptor must shrink).
@@ -687,6 +682,7 @@ def fam_priority_preemption(rng: random.Random) -> TracePlan:
         target=cluster.nodes,
         containers=[_app(high_name, rng, high_cpu, 1 * Gi, guaranteed=False, usage_cpu=usage)],
         offset=15,
+        priority_class=PRIORITY_HIGH[0],
     )
     low.breaks = (
         f"{high_name} (PriorityClass {PRIORITY_HIGH[0]}) requests a node's whole {format_cpu(high_cpu)} cpu "
@@ -707,20 +703,12 @@ def fam_priority_preemption(rng: random.Random) -> TracePlan:
             "preemptor": high_name,
             "priorityClasses": {low_name: PRIORITY_LOW[0], high_name: PRIORITY_HIGH[0]},
         },
+        objects=_priority_classes(),
     )
 
 
-def _finish_priority_preemption(trace: Trace) -> None:
-    """Add the two PriorityClasses first and name them in the Deployments' pod templates."""
-    from pytest_simarena.trace.hashing import rebuild_index
-
-    classes = trace.extra["metadata"]["priorityClasses"]
-    for event in trace.events:
-        for obj in event.get("applied_objs") or []:
-            name = obj.get("metadata", {}).get("name")
-            if obj.get("kind") == "Deployment" and name in classes:
-                obj["spec"]["template"]["spec"]["priorityClassName"] = classes[name]
-    objs = [
+def _priority_classes() -> list[dict[str, object]]:
+    return [
         {
             "apiVersion": "scheduling.k8s.io/v1",
             "kind": "PriorityClass",
@@ -733,12 +721,9 @@ def _finish_priority_preemption(trace: Trace) -> None:
         }
         for name, value in (PRIORITY_LOW, PRIORITY_HIGH)
     ]
-    trace.events[0]["applied_objs"] = [*objs, *trace.events[0]["applied_objs"]]
-    rebuild_index(trace)
 
 
 EXTRA_FAMILIES["priority-preemption"] = fam_priority_preemption
-FINISH["priority-preemption"] = _finish_priority_preemption
 
 
 # ---------------------------------------------------------------------------------------------------------
