@@ -60,10 +60,6 @@ class LazySnapshot(ClusterSnapshot):
     def _load(self) -> Parts:
         raise NotImplementedError
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled as the plain snapshot it stands for (its lists made now).
-        return (ClusterSnapshot, (self.time, self.prefix, *self._decoded()))
-
     def _decoded(self) -> Parts:
         parts = self._parts
         if parts is None:
