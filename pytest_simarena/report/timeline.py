@@ -157,6 +157,18 @@ def _pod_segments(
     return out
 
 
+def _fast_pods(snapshot: Any, obs: Any) -> tuple[tuple[str, bool], ...] | None:
+    """The (name, bound) pods of a fast replay of the observed workload, else None."""
+    fast = getattr(snapshot, "fast", None)
+    if fast is None or not fast.pods or obs is None:
+        return None
+    ref = obs.workload
+    if (fast.kind, fast.namespace, fast.name) != (ref.kind, ref.namespace, ref.name):
+        return None
+    pods: tuple[tuple[str, bool], ...] = fast.pods
+    return pods
+
+
 def episode_timeline(result: EpisodeResult) -> Timeline:
     """The timeline of ``result`` (steps without a cluster snapshot show as empty windows)."""
     from pytest_simarena.episode.observation import workload_pods
@@ -172,7 +184,17 @@ def episode_timeline(result: EpisodeResult) -> Timeline:
         window = StepWindow(record.step, cursor, cursor + length, action_text(record), record.status)
         windows.append(window)
         snapshot = obs.snapshot if obs is not None else None
-        if snapshot is not None:
+        fast = _fast_pods(snapshot, obs)
+        if fast is not None:
+            # A fast-path step (backends/embedded/fastpath.py): every pod exists from the replay's start
+            # and is bound (Ready at once: the default lifecycle) or Pending to the end. Drawn from what
+            # the fast path computed, so the report does not replay the step again to read its snapshot.
+            for lane, (name, bound) in enumerate(sorted(fast)):
+                segments.append(
+                    Segment(lane, window.start, window.end, "Ready" if bound else "Pending", name)
+                )
+            lanes = max(lanes, len(fast))
+        elif snapshot is not None:
             pods = sorted(
                 workload_pods(snapshot, obs.workload),
                 key=lambda p: str((p.get("metadata") or {}).get("name", "")),

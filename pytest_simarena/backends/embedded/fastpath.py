@@ -111,6 +111,7 @@ class FastOutcome:
     bound: int
     failed_scheduling: str | None
     nodes: tuple[FastNode, ...]  # in name order
+    pods: tuple[tuple[str, bool], ...] = ()  # (name, bound) in creation order: what a timeline draws
 
 
 class FastSnapshot(LazySnapshot):
@@ -719,6 +720,7 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
         plan.replicas - len(failed),
         failed[-1] if failed else None,
         tuple(views),
+        tuple((name, index is not None) for name, index in zip(run.pods, run.nodes, strict=True)),
     )
 
 

@@ -1,0 +1,46 @@
+"""The report's pod timeline drawn from a fast-path step equals the one drawn from its full snapshot."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_simarena.episode.loop import run_episode
+from pytest_simarena.episode.results import EpisodeResult
+from pytest_simarena.report.timeline import episode_timeline
+from pytest_simarena.trace.generator import FAMILIES, generate_trace
+
+
+def _from_snapshots(result: EpisodeResult) -> EpisodeResult:
+    """``result`` with every step's snapshot a plain one (copies are: memo.LazySnapshot.__reduce__)."""
+    steps = []
+    for record in result.steps:
+        obs = record.observation
+        if obs is not None and obs.snapshot is not None:
+            obs = dataclasses.replace(obs, snapshot=copy.copy(obs.snapshot))
+        steps.append(dataclasses.replace(record, observation=obs))
+    return dataclasses.replace(result, steps=steps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 50),
+    policy=st.sampled_from(["random", "heuristic", "noop", "vpa"]),
+    seed=st.integers(0, 2**16),
+)
+def test_fast_timeline_equals_snapshot_timeline(family: str, index: int, policy: str, seed: int) -> None:
+    result = run_episode(generate_trace(family, 0, index), policy, seed=seed, max_steps=4)
+    fast = [r for r in result.steps if getattr(r.observation.snapshot, "fast", None) is not None]
+    plain = _from_snapshots(result)
+    assert not any(getattr(r.observation.snapshot, "fast", None) for r in plain.steps)
+    assert episode_timeline(result) == episode_timeline(plain), f"{len(fast)} fast steps"
+
+
+def test_the_canonical_step_draws_from_the_fast_path() -> None:
+    result = run_episode(generate_trace("cpu-slightly-over", 0, 0), "noop", seed=0, max_steps=2)
+    assert all(getattr(r.observation.snapshot, "fast", None) is not None for r in result.steps)
+    assert episode_timeline(result) == episode_timeline(_from_snapshots(result))
