@@ -171,6 +171,7 @@ def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch
     from pytest_simarena.backends.embedded import clock, events
 
     monkeypatch.setattr(events, "MAX_LOG_LINES", 50)
+    monkeypatch.setattr(events, "PENDING_LIMIT", 10)
     monkeypatch.setattr(clock, "MAX_TIMESTAMPS", 8)
     trace = load_trace(CANONICAL[0])
     cluster = EmbeddedCluster(seed=0)
@@ -181,6 +182,8 @@ def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch
         cluster.observe("virtual")
         cluster.cleanup("virtual")
         assert len(cluster.clock._rfc_cache) <= 8
+        # Unread entries are formatted (and trimmed) as they pile up: kept lines + pending stay bounded.
+        assert len(cluster.recorder._lines) <= 50 and len(cluster.recorder._pending) <= 10
     log = cluster.event_log
     assert len(log) == 50 and cluster.recorder.dropped_lines > 0
     # The oldest lines went (the first run's were at 0.000), the newest stay.

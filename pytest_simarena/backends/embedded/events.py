@@ -150,6 +150,9 @@ def _next_tick(after: float, period: float, *, strict: bool = True) -> float:
 # The event log keeps the last MAX_LOG_LINES lines: a cluster reused for 100,000 steps must not grow
 # without bound. When the log is read past the limit, the oldest lines go (``dropped_lines`` counts them).
 MAX_LOG_LINES = 50_000
+# Unread entries are formatted into the log once this many pile up, so the kept lines and the unformatted
+# entries together stay near MAX_LOG_LINES (the formatting is the same work, done earlier).
+PENDING_LIMIT = MAX_LOG_LINES // 10
 
 # The Event note limit: longer messages are cut and end in " ..." (kubernetes.md §1.3, [mem] 1024).
 MAX_MESSAGE = 1024
@@ -203,7 +206,7 @@ class EventRecorder:
     def extend(self, entries: list[tuple[float, str, str, Involved, str]]) -> None:
         """Log occurrences recorded elsewhere (a fast replay's), as :meth:`record` logs them."""
         self._pending.extend(entries)
-        if len(self._pending) > MAX_LOG_LINES:
+        if len(self._pending) > PENDING_LIMIT:
             _ = self.log
 
     def defer_log(self, lines: Callable[[], list[str]]) -> None:
@@ -240,7 +243,7 @@ class EventRecorder:
             event.count += 1
             event.last = now
         self._pending.append((now, type_, reason, involved, message))
-        if len(self._pending) > MAX_LOG_LINES:
+        if len(self._pending) > PENDING_LIMIT:
             _ = self.log  # format (and trim) what piled up unread
         return event
 
@@ -274,14 +277,14 @@ class EventRecorder:
             event.seen += 1
             event.seen_last = now
         self._pending.append((now, type_, reason, involved, message))
-        if len(self._pending) > MAX_LOG_LINES:
+        if len(self._pending) > PENDING_LIMIT:
             _ = self.log
         return event
 
     def note(self, line: str) -> None:
         """Add a non-event line to the log (e.g. an object the API would have rejected)."""
         self._pending.append((self._clock.now, line))
-        if len(self._pending) > MAX_LOG_LINES:
+        if len(self._pending) > PENDING_LIMIT:
             _ = self.log
 
     def events_in(self, namespaces: list[str]) -> list[Event]:
