@@ -170,6 +170,17 @@ def apply_step_action(
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
 
 
+def note_scaled(
+    ctx: StepContext, trace: Trace, sha: str, changes: tuple[dict[str, Any], ...], nxt: Trace, nsha: str
+) -> None:
+    """After a scale action (only spec.replicas changed): the embedded fast path plans the new trace from
+    the old one's plan (``fastpath.derive``, which checks that nothing else differs)."""
+    if changes and all(c.get("field") == "spec.replicas" for c in changes):
+        from pytest_simarena.backends.embedded import fastpath
+
+        fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds)
+
+
 def decide(ctx: StepContext, observation: Observation) -> Action:
     """Ask the policy; any exception or a non-Action answer becomes a StepError naming the policy."""
     try:
@@ -257,13 +268,14 @@ def _act_on(
         )
         return record, trace
     action = decide(ctx, observation)
+    sha = key or trace_bytes(trace)[1]
     try:
-        status, message, changes, nxt, data, nsha = apply_step_action(
-            trace, key or trace_bytes(trace)[1], action, ctx.safeguards
-        )
+        status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, ctx.safeguards)
     except SimArenaError as exc:
         raise StepError(f"step {step}: policy {ctx.policy.name!r} returned a bad action: {exc}") from exc
     ctx.next_bytes = (nxt, data, nsha) if data is not None else None
+    if data is not None:
+        note_scaled(ctx, trace, sha, changes, nxt, nsha)
     outcome = StepOutcome(step=step, action=action.type, status=status, blocked=status == "blocked")
     try:
         reward = float(ctx.reward(observation, outcome))
