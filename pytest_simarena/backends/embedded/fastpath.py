@@ -305,21 +305,24 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     scheduler = cluster.scheduler
     if scheduler.unschedulable or scheduler.bound_priorities or scheduler.nominated_on:
         return False
-    if any(not (entry[-1] if isinstance(entry, tuple) else entry).deleted for entry in scheduler.active):
-        return False
+    for entry in scheduler.active:
+        if not (entry[-1] if isinstance(entry, tuple) else entry).deleted:
+            return False
     # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
     # class would give every pod a priority) are the engine's to apply.
     if cluster.priorities.classes or any(cluster.admission.objects(kind) for kind in POLICY_KINDS):
         return False
-    if any(node.npods or node.pods for node in scheduler.nodes.values()):
-        return False
+    for node in scheduler.nodes.values():
+        if node.npods or node.pods:
+            return False
     for _, _, fn, args in cluster.clock._heap:
         if getattr(fn, "__name__", "") not in _STALE or getattr(
             getattr(fn, "__self__", None), "active", False
         ):
             return False
-        if any(not getattr(arg, "deleted", True) for arg in args):
-            return False
+        for arg in args:
+            if not getattr(arg, "deleted", True):
+                return False
     return True
 
 
@@ -670,12 +673,17 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
     bits(128)
     bits(128)
     n = len(SAFE_ALPHABET)
+    a = SAFE_ALPHABET
     taken: set[str] = set()
     pods: list[str] = []
     prefix = plan.rs_name + "-"
     for _ in range(plan.replicas):
         while True:
-            pod_name = prefix + "".join([SAFE_ALPHABET[int(draw() * n)] for _ in range(5)])
+            # Five draws, left to right (an f-string evaluates in order; no comprehension per name).
+            pod_name = (
+                f"{prefix}{a[int(draw() * n)]}{a[int(draw() * n)]}{a[int(draw() * n)]}"
+                f"{a[int(draw() * n)]}{a[int(draw() * n)]}"
+            )
             if pod_name not in taken:
                 break
         taken.add(pod_name)
@@ -763,12 +771,12 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
         if index is not None:
             placed[index] += 1
     cpu, memory = plan.requests
+    # By name: node names are unique (the scheduler's keys), so the tuples' own order is the names'.
     views = sorted(
-        (
+        [
             FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
             for node, k in zip(nodes, placed, strict=True)
-        ),
-        key=lambda v: v.name,
+        ]
     )
     failed = [m for m in run.messages if m is not None]
     original_ns = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
