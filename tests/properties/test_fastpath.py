@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from pytest_simarena.actions import Action, apply_action
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup, fastpath
 from pytest_simarena.backends.embedded.versions import SUPPORTED
 from pytest_simarena.episode.loop import clear_step_memos, run_episode
+from pytest_simarena.episode.observation import NodeView, fast_node_views
 from pytest_simarena.episode.results import StepRecord
 from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import intended_cluster
@@ -301,3 +303,22 @@ def test_derived_plan_is_the_plan(
         else:
             fastpath._PLANS.put((nsha, prefix, seconds), (expected,))
         trace, sha = result.trace, nsha
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    nodes=st.lists(
+        st.tuples(
+            st.sampled_from(["node-0", "node-1", "node-2", "big"]),
+            *(st.integers(0, 2**40) for _ in range(6)),
+        ),
+        max_size=4,
+    ),
+    repeat=st.integers(1, 3),
+)
+def test_fast_node_views_are_built_afresh(nodes: list[tuple[Any, ...]], repeat: int) -> None:
+    """observation.fast_node_views remembers the NodeViews of a fast replay's nodes: every call gives
+    what building them afresh gives."""
+    fast_nodes = tuple(fastpath.FastNode(*n) for n in nodes)
+    for _ in range(repeat):
+        assert fast_node_views(fast_nodes) == tuple(NodeView(*n) for n in fast_nodes)
