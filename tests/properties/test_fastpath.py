@@ -20,12 +20,13 @@ from hypothesis import strategies as st
 from pytest_simarena.actions import Action, apply_action
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup, fastpath
 from pytest_simarena.backends.embedded.versions import SUPPORTED
-from pytest_simarena.episode.loop import clear_step_memos, run_episode
+from pytest_simarena.episode.loop import apply_step_action, clear_step_memos, run_episode
 from pytest_simarena.episode.observation import NodeView, fast_node_views
 from pytest_simarena.episode.results import StepRecord
 from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import intended_cluster
 from pytest_simarena.policies.space import DISCRETE_ACTIONS
+from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
 from pytest_simarena.settings import ClusterSettings
 from pytest_simarena.strategies import traces as sim_traces
 from pytest_simarena.trace.generator import FAMILIES, generate_trace
@@ -322,3 +323,25 @@ def test_fast_node_views_are_built_afresh(nodes: list[tuple[Any, ...]], repeat: 
     fast_nodes = tuple(fastpath.FastNode(*n) for n in nodes)
     for _ in range(repeat):
         assert fast_node_views(fast_nodes) == tuple(NodeView(*n) for n in fast_nodes)
+
+
+@SETTINGS
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 50),
+    workload=st.sampled_from(["", "app", "web", "*"]),
+    namespace=st.sampled_from([None, "default", "other"]),
+    kind=st.sampled_from([None, "Deployment", "StatefulSet"]),
+)
+def test_noop_step_action_is_apply_action(
+    family: str, index: int, workload: str, namespace: str | None, kind: str | None
+) -> None:
+    """apply_step_action answers a noop without planning: the same status, message, changes and trace as
+    apply_action gives, whatever the trace and the workload named."""
+    trace = generate_trace(family, 0, index)
+    sha = trace_bytes(trace)[1]
+    action = Action("noop", workload, namespace=namespace, kind=kind)
+    result = apply_action(trace, action)
+    status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
+    assert (status, message, changes, data, nsha) == (str(result.status), result.message, (), None, sha)
+    assert nxt is trace and result.trace is trace and not result.changes
