@@ -18,7 +18,6 @@ import argparse
 import functools
 import importlib
 import io
-import random
 import subprocess
 import sys
 import tarfile
@@ -84,20 +83,7 @@ def episode_rate(pkg: str, policy: str, seconds: float, isolated: bool) -> float
 
 def gym_rate(pkg: str, seconds: float, isolated: bool) -> float:
     env = _module(pkg, "gym").SimArenaEnv(str(speed.TRACE), max_steps=50, backend=_backend(pkg, isolated))
-    env.reset(seed=0)
-    rng = random.Random(0)
-    n_actions = len(env.action_names)
-
-    def chunk() -> int:
-        for _ in range(200):
-            _, _, terminated, truncated, _ = env.step(rng.randrange(n_actions))
-            if terminated or truncated:
-                env.reset()
-        return 200
-
-    chunk()
-    _cold(pkg)
-    return speed.rate(chunk, seconds)
+    return speed.env_rate(env, seconds, lambda: _cold(pkg))
 
 
 def _episode(policy: str, seconds: float, isolated: bool, pkg: str) -> float:
@@ -148,11 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         f"# base {args.base} vs this checkout, one process; CartPole-v1 {cp:,.0f} /s (median of "
         f"{len(anchors)}), goal 1/7 = {cp / 7:,.0f} /s; best of {args.rounds} alternating rounds"
     )
-    print(f"{'figure':<40}{'base':>22}{'this':>22}{'this/base':>11}")
+    print(f"{'figure':<40}{'base':>22}{'this':>22}{'this/base':>11}  spread (base; this)")
     for name, _ in figures:
         base, this = max(rates[(name, "base")]), max(rates[(name, "this")])
         shown = [f"{v:,.0f}/s (1/{cp / v:.1f})" for v in (base, this)]
-        print(f"{name:<40}{shown[0]:>22}{shown[1]:>22}{this / base:>10.2f}x")
+        spread = "; ".join(
+            f"{min(rates[(name, k)]):,.0f}-{max(rates[(name, k)]):,.0f}" for k in ("base", "this")
+        )
+        print(f"{name:<40}{shown[0]:>22}{shown[1]:>22}{this / base:>10.2f}x  {spread}")
     return 0
 
 
