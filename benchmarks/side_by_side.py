@@ -6,10 +6,10 @@
 The base commit's package is extracted (``git archive``) into a temporary folder under another name
 (every ``pytest_simarena`` in its text files renamed), so both versions load in this one process and
 share its CartPole anchor, its interpreter state and the machine's load at that moment. Each figure is
-measured for both in alternating order, ``--rounds`` times; the best rate of each is printed (on a shared
-machine the best is the least disturbed). Figures as ``benchmarks/speed.py`` rows 1-2: ``run_episode``
-on the canonical ``slightly-bad-cpu`` trace (``random`` and ``noop``, reused and isolated clusters, cold
-memos) and the gym env with random actions. Rates are per CPU second.
+measured for both in alternating order, ``--rounds`` times; the median rate of each is printed with the
+range (on a shared machine single runs move by 20-40 %). Figures as ``benchmarks/speed.py`` rows 1-2:
+``run_episode`` on the canonical ``slightly-bad-cpu`` trace (``random`` and ``noop``, reused and isolated
+clusters, cold memos) and the gym env with random actions. Rates are per CPU second.
 """
 
 from __future__ import annotations
@@ -94,6 +94,12 @@ def _gym(seconds: float, isolated: bool, pkg: str) -> float:
     return gym_rate(pkg, seconds, isolated)
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -129,14 +135,14 @@ def main(argv: list[str] | None = None) -> int:
                 for label in order:
                     rates.setdefault((name, label), []).append(measure(versions[label]))
         anchors.append(speed.cartpole(secs))
-    cp = sorted(anchors)[len(anchors) // 2]
+    cp = _median(anchors)
     print(
         f"# base {args.base} vs this checkout, one process; CartPole-v1 {cp:,.0f} /s (median of "
-        f"{len(anchors)}), goal 1/7 = {cp / 7:,.0f} /s; best of {args.rounds} alternating rounds"
+        f"{len(anchors)}), goal 1/7 = {cp / 7:,.0f} /s; median of {args.rounds} alternating rounds"
     )
     print(f"{'figure':<40}{'base':>22}{'this':>22}{'this/base':>11}  spread (base; this)")
     for name, _ in figures:
-        base, this = max(rates[(name, "base")]), max(rates[(name, "this")])
+        base, this = _median(rates[(name, "base")]), _median(rates[(name, "this")])
         shown = [f"{v:,.0f}/s (1/{cp / v:.1f})" for v in (base, this)]
         spread = "; ".join(
             f"{min(rates[(name, k)]):,.0f}-{max(rates[(name, k)]):,.0f}" for k in ("base", "this")
