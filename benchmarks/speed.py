@@ -163,7 +163,13 @@ def episode_rate(
 def gym_rate(min_seconds: float, *, isolated: bool, fast: bool = True) -> float:
     from pytest_simarena.gym import SimArenaEnv
 
-    env = SimArenaEnv(str(TRACE), max_steps=50, backend=embedded(isolated, fast))
+    return env_rate(
+        SimArenaEnv(str(TRACE), max_steps=50, backend=embedded(isolated, fast)), min_seconds, cold
+    )
+
+
+def env_rate(env: Any, min_seconds: float, cold: Callable[[], None]) -> float:
+    """Steps per CPU second of ``env`` with seeded random actions (``cold()`` empties the memos first)."""
     env.reset(seed=0)
     rng = random.Random(0)
     n_actions = len(env.action_names)

@@ -66,6 +66,7 @@ from .trace.model import Obj, Trace, WorkloadRef, describe, pod_template, templa
 __all__ = [
     "ACTION_TYPES",
     "DEFAULT_STEPS",
+    "NOOP_MESSAGE",
     "RESOURCE_ACTIONS",
     "SCALABLE_KINDS",
     "SCALE_ACTIONS",
@@ -219,6 +220,9 @@ class _Version:
         )
 
 
+NOOP_MESSAGE = "noop: nothing to do"
+
+
 def plan_action(trace: Trace, action: Action) -> Plan:
     """What ``action`` would change in ``trace``: edited copies, field changes and values to judge.
 
@@ -226,7 +230,7 @@ def plan_action(trace: Trace, action: Action) -> Plan:
     TraceError when a value it must read is malformed.
     """
     if action.type == "noop":
-        return Plan("unchanged", "noop: nothing to do")
+        return Plan("unchanged", NOOP_MESSAGE)
     matches = trace.find(action.workload, kind=action.kind, namespace=action.namespace)
     if not matches:
         return Plan("not_found", _not_found(trace, action))

@@ -402,7 +402,10 @@ def format_cpu(millicores: int | Fraction) -> str:
     """Canonical DecimalSI text for millicores (``NewMilliQuantity(m, DecimalSI)``): 1500 -> ``"1500m"``."""
     if isinstance(millicores, bool) or not isinstance(millicores, int | Fraction):
         raise TypeError(f"millicores must be an int, not {type(millicores).__name__}")
-    return _render(Fraction(millicores) / 1000, DECIMAL_SI)
+    found = _CPU_TEXTS.get(millicores)
+    if found is None:
+        found = _remember(_CPU_TEXTS, millicores, _render(Fraction(millicores) / 1000, DECIMAL_SI))
+    return found
 
 
 def format_memory(num_bytes: int | Fraction) -> str:
@@ -413,4 +416,20 @@ def format_memory(num_bytes: int | Fraction) -> str:
     """
     if isinstance(num_bytes, bool) or not isinstance(num_bytes, int | Fraction):
         raise TypeError(f"bytes must be an int, not {type(num_bytes).__name__}")
-    return _render(Fraction(num_bytes), BINARY_SI)
+    found = _MEMORY_TEXTS.get(num_bytes)
+    if found is None:
+        found = _remember(_MEMORY_TEXTS, num_bytes, _render(Fraction(num_bytes), BINARY_SI))
+    return found
+
+
+# The texts by value (an int and the equal Fraction print the same; bools are refused above): the action
+# path and the safeguards' messages print the same few amounts again and again.
+_CPU_TEXTS: dict[int | Fraction, str] = {}
+_MEMORY_TEXTS: dict[int | Fraction, str] = {}
+
+
+def _remember(texts: dict[int | Fraction, str], value: int | Fraction, text: str) -> str:
+    if len(texts) >= 4096:
+        texts.clear()
+    texts[value] = text
+    return text

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena import settings as settings_table
-from pytest_simarena.actions import Action, apply_action
+from pytest_simarena.actions import NOOP_MESSAGE, Action, apply_action
 from pytest_simarena.backends.embedded.memo import LRU
 from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend, ClusterSnapshot
 from pytest_simarena.errors import SimArenaError
@@ -150,6 +150,8 @@ def apply_step_action(
 ) -> tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]:
     """``apply_action`` for a step: (status, message, changes, next trace, its bytes or None when it is
     ``trace`` itself, its sha256); repeats of (trace bytes, action, safeguards) come from a memo."""
+    if action.type == "noop":  # apply_action's answer to a noop, whatever the trace (no plan, no memo key)
+        return "unchanged", NOOP_MESSAGE, (), trace, None, sha
     key: Any = (sha, trace.action_added, tuple(trace.notes), action, safeguards)
     try:
         found = _ACTIONS.get(key)
@@ -168,6 +170,17 @@ def apply_step_action(
     entry = (str(result.status), str(result.message or ""), _changes(result), result.trace, new_data, nsha)
     _ACTIONS.put(key, entry)
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
+
+
+def note_scaled(
+    ctx: StepContext, trace: Trace, sha: str, changes: tuple[dict[str, Any], ...], nxt: Trace, nsha: str
+) -> None:
+    """After a scale action (only spec.replicas changed): the embedded fast path plans the new trace from
+    the old one's plan (``fastpath.derive``, which checks that nothing else differs)."""
+    if changes and all(c.get("field") == "spec.replicas" for c in changes):
+        from pytest_simarena.backends.embedded import fastpath
+
+        fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds)
 
 
 def decide(ctx: StepContext, observation: Observation) -> Action:
@@ -212,8 +225,11 @@ def run_step(
     *,
     solved_before_acting: Callable[[Observation], bool] | None = None,
     key: str | None = None,
+    trace_file: str | None = None,
+    trace_sha256: str | None = None,
 ) -> tuple[StepRecord, Trace]:
-    """One step on ``trace``; returns its record (without trace file fields) and the next trace.
+    """One step on ``trace``; returns its record and the next trace. The record's ``trace_file`` and
+    ``trace_sha256`` are the ones given (None by default).
 
     ``solved_before_acting(observation)`` lets the episode stop without asking the policy: the record
     then has status ``solved`` and a ``noop`` action, and the trace is returned unchanged.
@@ -222,7 +238,7 @@ def run_step(
     failed = False
     try:
         observation = observe_trace(ctx, trace, step, key=key)
-        return _act_on(ctx, trace, step, observation, solved_before_acting, key)
+        return _act_on(ctx, trace, step, observation, solved_before_acting, key, (trace_file, trace_sha256))
     except StepError as exc:
         failed = True
         exc.observation = observation
@@ -247,23 +263,33 @@ def _act_on(
     observation: Observation,
     solved_before_acting: Callable[[Observation], bool] | None,
     key: str | None = None,
+    stamp: tuple[str | None, str | None] = (None, None),
 ) -> tuple[StepRecord, Trace]:
     if solved_before_acting is not None and solved_before_acting(observation):
         action = Action("noop", ctx.workload.name, namespace=ctx.workload.namespace, kind=ctx.workload.kind)
         outcome = StepOutcome(step=step, action="noop", status="solved")
         reward = float(ctx.reward(observation, outcome))
         record = StepRecord(
-            step, observation.time, observation, action, "solved", "healthy: episode solved", (), reward
+            step,
+            observation.time,
+            observation,
+            action,
+            "solved",
+            "healthy: episode solved",
+            (),
+            reward,
+            *stamp,
         )
         return record, trace
     action = decide(ctx, observation)
+    sha = key or trace_bytes(trace)[1]
     try:
-        status, message, changes, nxt, data, nsha = apply_step_action(
-            trace, key or trace_bytes(trace)[1], action, ctx.safeguards
-        )
+        status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, ctx.safeguards)
     except SimArenaError as exc:
         raise StepError(f"step {step}: policy {ctx.policy.name!r} returned a bad action: {exc}") from exc
     ctx.next_bytes = (nxt, data, nsha) if data is not None else None
+    if data is not None:
+        note_scaled(ctx, trace, sha, changes, nxt, nsha)
     outcome = StepOutcome(step=step, action=action.type, status=status, blocked=status == "blocked")
     try:
         reward = float(ctx.reward(observation, outcome))
@@ -271,7 +297,7 @@ def _act_on(
         raise StepError(
             f"step {step}: reward {ctx.reward.name!r} raised {type(exc).__name__}: {exc}"
         ) from exc
-    record = StepRecord(step, observation.time, observation, action, status, message, changes, reward)
+    record = StepRecord(step, observation.time, observation, action, status, message, changes, reward, *stamp)
     return record, nxt
 
 
@@ -355,19 +381,26 @@ def run_episode(
     try:
         for step in range(max_steps):
             t0 = time.perf_counter()
+            file = trace_file_name(step) if log is not None else None
             try:
-                record, nxt = run_step(ctx, current, step, solved_before_acting=hold_reached, key=sha)
+                # The record carries the trace it replayed (file and sha256), built once.
+                record, nxt = run_step(
+                    ctx,
+                    current,
+                    step,
+                    solved_before_acting=hold_reached,
+                    key=sha,
+                    trace_file=file,
+                    trace_sha256=sha,
+                )
             except StepError as exc:
                 error = str(exc)
                 if exc.observation is not None:
-                    failed = StepRecord(step, exc.observation.time, exc.observation, None, "error", error)
-                    records.append(
-                        _with_trace(failed, trace_file_name(step) if log is not None else None, sha)
-                    )
+                    obs = exc.observation
+                    records.append(StepRecord(step, obs.time, obs, None, "error", error, (), 0.0, file, sha))
                     if log is not None:
                         log.append_step(records[-1].to_json(), seconds=time.perf_counter() - t0)
                 break
-            record = _with_trace(record, trace_file_name(step) if log is not None else None, sha)
             streak = streak + 1 if record.observation.healthy else 0
             records.append(record)
             ctx.history.append(
@@ -483,12 +516,3 @@ def _cluster_spec(backend: ClusterBackend) -> dict[str, Any] | None:
     spec = getattr(backend, "spec", None)
     to_dict = getattr(spec, "to_dict", None)
     return to_dict() if callable(to_dict) else None
-
-
-def _with_trace(record: StepRecord, file: str | None, sha: str) -> StepRecord:
-    # replace(record, trace_file=file, trace_sha256=sha), spelled out: dataclasses.replace costs more
-    # than the rest of the record on every step.
-    r = record
-    return StepRecord(
-        r.step, r.time, r.observation, r.action, r.status, r.message, r.changes, r.reward, file, sha
-    )

@@ -435,6 +435,21 @@ class LazyEvents(Sequence[Obj]):
 _TRACE_PARTS: dict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = {}
 
 
+# NodeViews by the fast replay's node tuples (FastNode: name and counts, hashable): views are immutable,
+# and the same few placements recur on every step, so they are built once.
+_NODE_VIEWS: dict[tuple[Any, ...], tuple[NodeView, ...]] = {}
+
+
+def fast_node_views(nodes: tuple[Any, ...]) -> tuple[NodeView, ...]:
+    """``tuple(NodeView(*n) for n in nodes)``, remembered by ``nodes``."""
+    found = _NODE_VIEWS.get(nodes)
+    if found is None:
+        if len(_NODE_VIEWS) >= 4096:
+            _NODE_VIEWS.clear()
+        found = _NODE_VIEWS[nodes] = tuple(NodeView(*n) for n in nodes)
+    return found
+
+
 def _fast_observation(
     snapshot: ClusterSnapshot,
     fast: Any,
@@ -474,7 +489,7 @@ def _fast_observation(
         containers=parts[1],
         failed_scheduling=fast.failed_scheduling,
         events=LazyEvents(events),
-        nodes=tuple(NodeView(*n) for n in fast.nodes),
+        nodes=fast_node_views(fast.nodes),
         history=tuple(history),
         snapshot=snapshot,
     )

@@ -35,7 +35,7 @@ import numpy as np
 from gymnasium import spaces
 
 from pytest_simarena.backends.protocol import ClusterBackend
-from pytest_simarena.episode.loop import StepContext, apply_step_action, observe_trace
+from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation
 from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import default_target, intended_cluster, resolve_workload
@@ -235,9 +235,12 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         if self._ctx is None or self._trace is None or self._last is None:
             raise SimArenaError("call reset() before step()")
         chosen = self._spec.decode(action, self._last)
-        status, message, _, nxt, _, self._sha = apply_step_action(
-            self._trace, self._sha, chosen, self._safeguards
+        sha = self._sha
+        status, message, changes, nxt, _, self._sha = apply_step_action(
+            self._trace, sha, chosen, self._safeguards
         )
+        if nxt is not self._trace:
+            note_scaled(self._ctx, self._trace, sha, changes, nxt, self._sha)
         blocked = status == "blocked"
         self._steps += 1
         if nxt is self._trace:

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup
+from pytest_simarena.actions import Action, apply_action
+from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster, NodeGroup, fastpath
 from pytest_simarena.backends.embedded.versions import SUPPORTED
-from pytest_simarena.episode.loop import clear_step_memos, run_episode
+from pytest_simarena.episode.loop import apply_step_action, clear_step_memos, run_episode
+from pytest_simarena.episode.observation import NodeView, fast_node_views
 from pytest_simarena.episode.results import StepRecord
+from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import intended_cluster
+from pytest_simarena.policies.space import DISCRETE_ACTIONS
+from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
 from pytest_simarena.settings import ClusterSettings
 from pytest_simarena.strategies import traces as sim_traces
 from pytest_simarena.trace.generator import FAMILIES, generate_trace
@@ -244,3 +250,98 @@ def test_fast_results_pickle_as_plain_data() -> None:
             snap_a, snap_b = a.observation.snapshot, b.observation.snapshot
             assert snap_a is not None and snap_b is not None
             assert (snap_a.pods, snap_a.events) == (snap_b.pods, snap_b.events)
+
+
+@SETTINGS
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 50),
+    seed=st.integers(0, 6),
+    actions=st.lists(
+        st.sampled_from([*DISCRETE_ACTIONS, "set_replicas"]).flatmap(
+            lambda kind: st.tuples(st.just(kind), st.integers(0, 12) if kind == "set_replicas" else st.none())
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_derived_plan_is_the_plan(
+    family: str, index: int, seed: int, actions: list[tuple[str, int | None]]
+) -> None:
+    """fastpath.derive (a scale action's new trace planned from its parent's plan) gives exactly the
+    plan _trace_plan computes from the new trace, and notes nothing for any other edit."""
+    clear_step_memos()
+    prefix, seconds = "virtual", 120.0
+    trace = generate_trace(family, seed, index)
+    sha = trace_bytes(trace)[1]
+    fastpath._PLANS.put((sha, prefix, seconds), (fastpath._trace_plan(trace, prefix, seconds),))
+    workload = trace.workloads()[0]
+    for kind, replicas in actions:
+        action = Action(
+            kind, workload.name, namespace=workload.namespace, kind=workload.kind, replicas=replicas
+        )
+        result = apply_action(trace, action)
+        if result.trace is trace:
+            continue
+        nsha = trace_bytes(result.trace)[1]
+        derived = fastpath.derive(trace, sha, result.trace, nsha, prefix, seconds)
+        expected = fastpath._trace_plan(result.trace, prefix, seconds)
+        if derived:
+            event("derived")
+            assert kind in ("scale_up", "scale_down", "set_replicas")
+            found = fastpath._PLANS.get((nsha, prefix, seconds))
+            assert found is not None and found[0] is not None and expected is not None
+            got, want = found[0], expected
+            assert (got.obj, got.name, got.namespace, got.replicas, got.rs_name, got.requests) == (
+                want.obj,
+                want.name,
+                want.namespace,
+                want.replicas,
+                want.rs_name,
+                want.requests,
+            )
+            assert got.tmpl.content_key == want.tmpl.content_key
+        else:
+            fastpath._PLANS.put((nsha, prefix, seconds), (expected,))
+        trace, sha = result.trace, nsha
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    nodes=st.lists(
+        st.tuples(
+            st.sampled_from(["node-0", "node-1", "node-2", "big"]),
+            *(st.integers(0, 2**40) for _ in range(6)),
+        ),
+        max_size=4,
+    ),
+    repeat=st.integers(1, 3),
+)
+def test_fast_node_views_are_built_afresh(nodes: list[tuple[Any, ...]], repeat: int) -> None:
+    """observation.fast_node_views remembers the NodeViews of a fast replay's nodes: every call gives
+    what building them afresh gives."""
+    fast_nodes = tuple(fastpath.FastNode(*n) for n in nodes)
+    for _ in range(repeat):
+        assert fast_node_views(fast_nodes) == tuple(NodeView(*n) for n in fast_nodes)
+
+
+@SETTINGS
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 50),
+    workload=st.sampled_from(["", "app", "web", "*"]),
+    namespace=st.sampled_from([None, "default", "other"]),
+    kind=st.sampled_from([None, "Deployment", "StatefulSet"]),
+)
+def test_noop_step_action_is_apply_action(
+    family: str, index: int, workload: str, namespace: str | None, kind: str | None
+) -> None:
+    """apply_step_action answers a noop without planning: the same status, message, changes and trace as
+    apply_action gives, whatever the trace and the workload named."""
+    trace = generate_trace(family, 0, index)
+    sha = trace_bytes(trace)[1]
+    action = Action("noop", workload, namespace=namespace, kind=kind)
+    result = apply_action(trace, action)
+    status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
+    assert (status, message, changes, data, nsha) == (str(result.status), result.message, (), None, sha)
+    assert nxt is trace and result.trace is trace and not result.changes

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from pytest_simarena.errors import QuantityError
 from pytest_simarena.quantities import (
+    BINARY_SI,
+    DECIMAL_SI,
+    _render,
     canonical,
     format_cpu,
     format_memory,
@@ -162,3 +165,27 @@ def test_json_numbers_equal_their_decimal_text(number: float) -> None:
     # Digits finer than 1n round up, away from zero, like any other quantity.
     expected = Fraction(math.ceil(abs(exact) * 10**9), 10**9) * (1 if exact >= 0 else -1)
     assert parse_quantity(number) == expected
+
+
+@SETTINGS
+@given(
+    values=st.lists(
+        st.one_of(
+            st.integers(-(10**12), 10**12),
+            st.builds(Fraction, st.integers(-(10**12), 10**12), st.sampled_from([1, 2, 4, 5, 8, 10, 1000])),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_remembered_texts_are_the_rendered_ones(values: list[int | Fraction]) -> None:
+    """format_cpu/format_memory remember their texts by value: every call, first or repeated, an int or
+    the equal Fraction, prints what rendering the value afresh prints; bools are still refused."""
+    for value in [*values, *values, *(Fraction(v) for v in values)]:
+        assert format_cpu(value) == _render(Fraction(value) / 1000, DECIMAL_SI)
+        assert format_memory(value) == _render(Fraction(value), BINARY_SI)
+    for flag in (True, False):
+        with pytest.raises(TypeError):
+            format_cpu(flag)
+        with pytest.raises(TypeError):
+            format_memory(flag)

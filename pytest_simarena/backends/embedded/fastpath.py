@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import marshal
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.errors import QuantityError, SimArenaError
+from pytest_simarena.trace.model import Trace
 from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
@@ -38,9 +40,6 @@ from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
 from .scheduler import _verdict, fit_error, preemption_tally, static_filter
-
-if TYPE_CHECKING:
-    from pytest_simarena.trace.model import Trace
 
 # The cluster (backends/embedded/cluster.py, which imports this module) is typed by what is read from it.
 EmbeddedCluster = Any
@@ -307,21 +306,24 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
     scheduler = cluster.scheduler
     if scheduler.unschedulable or scheduler.bound_priorities or scheduler.nominated_on:
         return False
-    if any(not (entry[-1] if isinstance(entry, tuple) else entry).deleted for entry in scheduler.active):
-        return False
+    for entry in scheduler.active:
+        if not (entry[-1] if isinstance(entry, tuple) else entry).deleted:
+            return False
     # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
     # class would give every pod a priority) are the engine's to apply.
     if cluster.priorities.classes or any(cluster.admission.objects(kind) for kind in POLICY_KINDS):
         return False
-    if any(node.npods or node.pods for node in scheduler.nodes.values()):
-        return False
+    for node in scheduler.nodes.values():
+        if node.npods or node.pods:
+            return False
     for _, _, fn, args in cluster.clock._heap:
         if getattr(fn, "__name__", "") not in _STALE or getattr(
             getattr(fn, "__self__", None), "active", False
         ):
             return False
-        if any(not getattr(arg, "deleted", True) for arg in args):
-            return False
+        for arg in args:
+            if not getattr(arg, "deleted", True):
+                return False
     return True
 
 
@@ -537,6 +539,62 @@ def _plan(
     return plan
 
 
+def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
+    """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
+    the two differ only in the Deployment's spec.replicas (a scale action): the template, names and
+    requests stand, only the count is checked again. Exact: the traces are compared field by field and
+    the objects byte for byte (``marshal``, order kept) with spec.replicas left out; anything else is
+    left to :func:`_trace_plan`. True when a plan was noted."""
+    found = _PLANS.get((parent_key, prefix, seconds))
+    if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
+        return False
+    base = found[0]
+    if trace.events is parent.events or len(trace.events) != 1 or len(parent.events) != 1:
+        return False
+    for name in _TRACE_FIELDS:
+        if getattr(trace, name) != getattr(parent, name):
+            return False
+    event, parent_event = trace.events[0], parent.events[0]
+    if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
+        return False
+    applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
+    if not isinstance(applied, list) or not isinstance(parent_applied, list):
+        return False
+    if len(applied) != 1 or len(parent_applied) != 1:
+        return False
+    obj = applied[0]
+    same = _without_replicas(obj)
+    if same is None or same != _without_replicas(parent_applied[0]):
+        return False
+    try:
+        replicas = _replicas(obj)
+    except (SimArenaError, TypeError, ValueError, AttributeError, KeyError):
+        return False
+    if replicas is None:
+        return False
+    plan = _Plan(dict(obj), base.name, base.namespace, replicas, base.tmpl, base.rs_name, base.requests, None)
+    _PLANS.put((key, prefix, seconds), (plan,))
+    return True
+
+
+# Trace fields a plan reads besides its events (notes and action_added are the action path's own).
+_TRACE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(Trace) if f.name not in ("events", "notes", "action_added", "path")
+)
+
+
+def _without_replicas(obj: Any) -> bytes | None:
+    """``obj`` as marshal bytes with spec.replicas left out (None: not a plain dict with a spec)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
+        return None
+    spec = dict(obj["spec"])
+    spec.pop("replicas", None)
+    try:
+        return marshal.dumps({**obj, "spec": spec})
+    except ValueError:
+        return None
+
+
 # The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
 # added later (cluster-wide admission, say) takes the engine unless it has its default value.
 _SPEC_FIELDS = frozenset({"node_groups", "kubernetes_version"})
@@ -560,21 +618,28 @@ def _known_spec(spec: Any) -> bool:
     return all(getattr(spec, name) == default for name, default in others)
 
 
+def _replicas(obj: Obj) -> int | None:
+    """The Deployment's replicas, None above MAX_REPLICAS; raises on a bad count or rolling update."""
+    replicas = spec_count(obj, "replicas", 1)
+    if replicas > MAX_REPLICAS:
+        return None
+    rolling = (obj["spec"].get("strategy") or {}).get("rollingUpdate") or {}
+    for key, up in (("maxSurge", True), ("maxUnavailable", False)):
+        # Validated as the Deployment does (a bad value rejects the object: the engine reports that).
+        resolve_int_or_percent(rolling.get(key, "25%"), replicas, round_up=up, field=key)
+    return replicas
+
+
 def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     obj = _deployment(trace, seconds)
     if obj is None:
         return None
     virtual = build_virtual_obj(obj, prefix, sim_name=DEFAULT_SIM_NAME, config=trace.config, share=True)
     name = str(virtual["metadata"]["name"])
-    replicas = spec_count(virtual, "replicas", 1)
-    if replicas > MAX_REPLICAS:
+    replicas = _replicas(virtual)
+    if replicas is None:
         return None
-    spec = virtual["spec"]
-    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
-    for key, up in (("maxSurge", True), ("maxUnavailable", False)):
-        # Validated as the Deployment does (a bad value rejects the object: the engine reports that).
-        resolve_int_or_percent(rolling.get(key, "25%"), replicas, round_up=up, field=key)
-    template = spec["template"]
+    template = virtual["spec"]["template"]
     try:
         tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
     except InvalidObject:
@@ -610,12 +675,17 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
     bits(128)
     bits(128)
     n = len(SAFE_ALPHABET)
+    a = SAFE_ALPHABET
     taken: set[str] = set()
     pods: list[str] = []
     prefix = plan.rs_name + "-"
     for _ in range(plan.replicas):
         while True:
-            pod_name = prefix + "".join([SAFE_ALPHABET[int(draw() * n)] for _ in range(5)])
+            # Five draws, left to right (an f-string evaluates in order; no comprehension per name).
+            pod_name = (
+                f"{prefix}{a[int(draw() * n)]}{a[int(draw() * n)]}{a[int(draw() * n)]}"
+                f"{a[int(draw() * n)]}{a[int(draw() * n)]}"
+            )
             if pod_name not in taken:
                 break
         taken.add(pod_name)
@@ -703,12 +773,12 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
         if index is not None:
             placed[index] += 1
     cpu, memory = plan.requests
+    # By name: node names are unique (the scheduler's keys), so the tuples' own order is the names'.
     views = sorted(
-        (
+        [
             FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
             for node, k in zip(nodes, placed, strict=True)
-        ),
-        key=lambda v: v.name,
+        ]
     )
     failed = [m for m in run.messages if m is not None]
     original_ns = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
