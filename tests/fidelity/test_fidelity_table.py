@@ -405,6 +405,71 @@ def _lr_pod_max() -> None:
     failed_creates(snap, name_of(rs), "maximum memory usage per Pod is 1Gi, but limit is 1536Mi")
 
 
+def refused_limit_range(*items: Obj) -> str:
+    """Apply a LimitRange with ``items`` before a Deployment; the FailedApply message (the apply is refused,
+    so the Deployment's pod runs with no LimitRange defaults)."""
+    lr = limit_range("lr", *items)
+    _, snap = replay(trace((0, [lr, deployment("web", 1)])), 5, one_node())
+    (pod,) = pods_of(snap, "web")
+    assert "kubernetes.io/limit-ranger" not in (pod["metadata"].get("annotations") or {})
+    (event,) = events_for(snap, "lr", "FailedApply")
+    assert event["type"] == "Warning"
+    return str(event["message"])
+
+
+@case("limitrange-refused-min-greater-than-max-after-defaulting[k15-lr]")
+def _lr_refused_min_max() -> None:
+    # pkg/apis/core/validation/validation.go ValidateLimitRange runs on the defaulted object (defaults.go:
+    # default cpu = max 1, defaultRequest = default 1), so min 2 fails three checks, in validation.go's order;
+    # field.Error renders a Quantity bad value through json.Marshal (apimachinery field/errors.go ErrorBody).
+    message = refused_limit_range({"type": "Container", "min": {"cpu": "2"}, "max": {"cpu": "1"}})
+    assert message == (
+        'The LimitRange "lr" is invalid: ['
+        'spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1, '
+        'spec.limits[0].defaultRequest[cpu]: Invalid value: "1": min value 2 is greater than default request '
+        "value 1, "
+        'spec.limits[0].default[cpu]: Invalid value: "2": min value 2 is greater than default value 1]'
+    )
+
+
+@case("limitrange-refused-default-on-pod-item[k15-lr]")
+def _lr_refused_pod_default() -> None:
+    # validation.go ValidateLimitRange: field.Forbidden(idxPath.Child("default"), "may not be specified when
+    # `type` is 'Pod'"); a Forbidden error prints no value.
+    message = refused_limit_range({"type": "Pod", "max": {"cpu": "2"}, "default": {"cpu": "1"}})
+    assert message == (
+        'The LimitRange "lr" is invalid: spec.limits[0].default: Forbidden: '
+        "may not be specified when `type` is 'Pod'"
+    )
+
+
+@case("limitrange-refused-ratio-above-max-over-min[k15-lr]")
+def _lr_refused_ratio() -> None:
+    # validation.go ValidateLimitRange: maxLimitRequestRatio 4 > max/min = 300m/100m, printed with %f.
+    message = refused_limit_range(
+        {
+            "type": "Container",
+            "min": {"cpu": "100m"},
+            "max": {"cpu": "300m"},
+            "maxLimitRequestRatio": {"cpu": "4"},
+        }
+    )
+    assert message == (
+        'The LimitRange "lr" is invalid: spec.limits[0].maxLimitRequestRatio[cpu]: Invalid value: "4": '
+        "ratio 4 is greater than max/min = 3.000000"
+    )
+
+
+@case("limitrange-refused-ratio-below-one[k15-lr]")
+def _lr_refused_ratio_below_one() -> None:
+    # validation.go ValidateLimitRange: maxRatio.Cmp(1) < 0 -> "ratio %s is less than 1".
+    message = refused_limit_range({"type": "Container", "maxLimitRequestRatio": {"memory": "500m"}})
+    assert message == (
+        'The LimitRange "lr" is invalid: spec.limits[0].maxLimitRequestRatio[memory]: Invalid value: "500m": '
+        "ratio 500m is less than 1"
+    )
+
+
 @case("quota-exceeded-requests-cpu-after-slow-start-status-used[k15-quota]")
 def _quota_cpu() -> None:
     # controller.go CheckRequest: 4 x 500m against requests.cpu 1500m; slowStartBatch (1, 2, then 1) admits 3

@@ -167,6 +167,31 @@ def test_validate_names_every_problem_and_fails(capsys: pytest.CaptureFixture[st
     assert "Traceback" not in err
 
 
+def test_validate_names_the_field_of_a_limit_range_the_api_server_refuses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    trace = load_trace(CANONICAL / "mixed.sktrace")
+    trace.path = None
+    bad = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "lr", "namespace": "default"},
+        "spec": {"limits": [{"type": "Container", "maxLimitRequestRatio": {"cpu": "500m"}}]},
+    }
+    trace.events[0].setdefault("applied_objs", []).insert(0, bad)
+    path = tmp_path / "lr.sktrace"
+    dump_trace(trace, path)
+    code, _, err = run(capsys, "validate", path)
+    assert code == 1
+    (line,) = [line for line in err.splitlines() if "invalid_object" in line]
+    assert str(path) in line
+    # validation.go ValidateLimitRange: "ratio %s is less than 1", the bad value a quoted Quantity
+    assert (
+        "events[0].applied_objs[0] (LimitRange default/lr): spec.limits[0].maxLimitRequestRatio[cpu]: "
+        'Invalid value: "500m": ratio 500m is less than 1'
+    ) in line, line
+
+
 def test_convert_round_trips_msgpack_through_json(
     capsys: pytest.CaptureFixture[str], shared_traces: Path, tmp_path: Path
 ) -> None:

@@ -46,6 +46,37 @@ def test_bad_policy_objects_are_one_line_naming_the_object_and_field() -> None:
     assert cluster.admission.objects("LimitRange") == [] and cluster.admission.objects("ResourceQuota") == []
 
 
+def test_a_limit_range_the_api_server_refuses_is_a_failed_apply_and_never_stored() -> None:
+    # validation.go ValidateLimitRange: min 2 > max 1 (and, once defaulted, > default and defaultRequest 1)
+    bad_lr = limit_range({"type": "Container", "min": {"cpu": "2"}, "max": {"cpu": "1"}})
+    cluster, snap = run(trace((0, [bad_lr, deployment("web", 1, cpu="500m", memory="64Mi")])), 5)
+    (line,) = [line for line in cluster.event_log if " error " in line]
+    assert line.endswith(
+        'error events[0].applied_objs[0]: The LimitRange "lr" is invalid: [spec.limits[0].min[cpu]: Invalid '
+        'value: "2": min value 2 is greater than max value 1, spec.limits[0].defaultRequest[cpu]: Invalid '
+        'value: "1": min value 2 is greater than default request value 1, spec.limits[0].default[cpu]: '
+        'Invalid value: "2": min value 2 is greater than default value 1]'
+    )
+    assert [e["reason"] for e in events(snap, "FailedApply")] == ["FailedApply"]
+    assert cluster.admission.objects("LimitRange") == []
+    assert len(pods_of(snap, "web-")) == 1  # no LimitRange judged the pod
+
+
+def test_a_valid_limit_range_with_every_field_in_order_is_stored() -> None:
+    # min <= defaultRequest <= default <= max and 1 <= ratio <= max/min (1 / 100m = 10): no error
+    good = {
+        "type": "Container",
+        "min": {"cpu": "100m"},
+        "max": {"cpu": "1"},
+        "default": {"cpu": "500m"},
+        "defaultRequest": {"cpu": "200m"},
+        "maxLimitRequestRatio": {"cpu": "10"},
+    }
+    cluster, _ = run(trace((0, [limit_range(good, {"type": "Pod", "max": {"cpu": "2"}})])), 1)
+    assert not [line for line in cluster.event_log if " error " in line]
+    assert len(cluster.admission.objects("LimitRange")) == 1
+
+
 def test_policy_added_later_governs_only_new_pods_and_a_deleted_quota_lets_them_in() -> None:
     web = deployment("web", 2, cpu="500m", memory="128Mi")
     tr = trace(

@@ -323,6 +323,34 @@ BAD: list[tuple[str, Any, str]] = [
         LIMIT_RANGE | {"spec": {"limits": [{"type": "Widget", "max": {"cpu": "2"}}]}},
         '(LimitRange default/limits): spec.limits[0].type: Unsupported value: "Widget": supported values:',
     ),
+    # validation.go ValidateLimitRange, on the defaulted object (defaults.go: Container default = max)
+    (
+        "limitrange-default-request-above-max",
+        LIMIT_RANGE
+        | {"spec": {"limits": [{"type": "Container", "max": {"cpu": "1"}, "defaultRequest": {"cpu": "2"}}]}},
+        '(LimitRange default/limits): [spec.limits[0].defaultRequest[cpu]: Invalid value: "2": '
+        "default request value 2 is greater than max value 1, "
+        'spec.limits[0].defaultRequest[cpu]: Invalid value: "2": '
+        "default request value 2 is greater than default limit value 1]",
+    ),
+    (
+        "limitrange-pod-default-request",
+        LIMIT_RANGE | {"spec": {"limits": [{"type": "Pod", "defaultRequest": {"memory": "1Gi"}}]}},
+        "(LimitRange default/limits): spec.limits[0].defaultRequest: Forbidden: "
+        "may not be specified when `type` is 'Pod'",
+    ),
+    (
+        "limitrange-duplicate-type",
+        LIMIT_RANGE
+        | {"spec": {"limits": [{"type": "Pod", "max": {"cpu": "4"}}, {"type": "Pod", "max": {"cpu": "2"}}]}},
+        '(LimitRange default/limits): spec.limits[1].type: Duplicate value: "Pod"',
+    ),
+    (
+        "limitrange-pvc-without-storage",
+        LIMIT_RANGE | {"spec": {"limits": [{"type": "PersistentVolumeClaim", "max": {"cpu": "1"}}]}},
+        "(LimitRange default/limits): spec.limits[0].limits: Required value: "
+        "either minimum or maximum storage value is required, but neither was provided",
+    ),
     (
         "resourcequota-bad-quantity",
         QUOTA | {"spec": {"hard": {"requests.cpu": "lots"}}},

@@ -11,13 +11,22 @@ Follows kubernetes/kubernetes:
   on the pod's summed requests and limits (Pod items), every violation collected into one aggregate error
   (``utilerrors.NewAggregate``: one message alone, several as ``[a, b]``, duplicates once).
 
-Deviation: Go ranges over the item's ``min``/``max`` maps in random order, so with several violated
-resources the real message lists them in any order; here resources go in name order (cpu before memory).
+* pkg/apis/core/validation/validation.go ``ValidateLimitRange`` (run on the defaulted object): a type
+  listed twice, ``default``/``defaultRequest`` on a Pod item, a PersistentVolumeClaim item without a storage
+  min or max, and per resource min <= defaultRequest <= default <= max, min <= max,
+  ``maxLimitRequestRatio`` >= 1 and <= max/min; every error collected into one aggregate.
+
+Deviation: Go ranges over the item's ``min``/``max`` maps (and ValidateLimitRange over a set of resource
+names) in random order, so with several violated resources the real message lists them in any order; here
+resources go in name order (cpu before memory). Not checked: resource names (validateLimitRangeResourceName)
+and ValidateLimitRange's last rule (default == defaultRequest for resources that may not be overcommitted),
+whose helper (``IsOvercommitAllowed``) was not read.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from math import ceil
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import QuantityError
@@ -87,6 +96,8 @@ def _parse_items(obj: Obj, name: str) -> list[LimitRangeItem]:
     if not isinstance(limits, list):
         raise _invalid(name, "spec.limits", "Required value")
     items = []
+    errs: list[str] = []
+    seen_types: set[str] = set()
     for i, raw in enumerate(limits):
         where = f"spec.limits[{i}]"
         if not isinstance(raw, dict):
@@ -128,8 +139,108 @@ def _parse_items(obj: Obj, name: str) -> list[LimitRangeItem]:
                 lists["default"] = default
             if request:
                 lists["defaultRequest"] = request
-        items.append(LimitRangeItem(str(type_), lists))
+        item = LimitRangeItem(str(type_), lists)
+        if item.type in seen_types:
+            errs.append(f'{where}.type: Duplicate value: "{item.type}"')
+        seen_types.add(item.type)
+        errs.extend(_item_errors(item, raw, where))
+        items.append(item)
+    if errs:
+        raise InvalidObject(f'The LimitRange "{name}" is invalid: {aggregate(errs)}')
     return items
+
+
+# validation.go ValidateLimitRange's order checks, in its order: (field reported, a, b, bad value, detail) for
+# "a > b is refused"; the two ``default`` rules report min and max as the bad value, as the source does.
+_ORDER_RULES = (
+    ("min", "min", "max", "min", "min value {a} is greater than max value {b}"),
+    (
+        "defaultRequest",
+        "min",
+        "defaultRequest",
+        "defaultRequest",
+        "min value {a} is greater than default request value {b}",
+    ),
+    (
+        "defaultRequest",
+        "defaultRequest",
+        "max",
+        "defaultRequest",
+        "default request value {a} is greater than max value {b}",
+    ),
+    (
+        "defaultRequest",
+        "defaultRequest",
+        "default",
+        "defaultRequest",
+        "default request value {a} is greater than default limit value {b}",
+    ),
+    ("default", "min", "default", "min", "min value {a} is greater than default value {b}"),
+    ("default", "default", "max", "max", "default value {a} is greater than max value {b}"),
+)
+
+
+# The bad value of a field.Invalid is rendered by json.Marshal (apimachinery field/errors.go ErrorBody), which
+# quotes a Quantity's String() (quantity.go MarshalJSON).
+def _item_errors(item: LimitRangeItem, raw: Obj, where: str) -> list[str]:
+    """validation.go ValidateLimitRange's checks of one defaulted item, in its order (resources by name)."""
+    errs = []
+    if item.type == "Pod":
+        for field in ("default", "defaultRequest"):
+            if raw.get(field):
+                errs.append(f"{where}.{field}: Forbidden: may not be specified when `type` is 'Pod'")
+    if item.type == "PersistentVolumeClaim" and not (
+        "storage" in item.get("min") or "storage" in item.get("max")
+    ):
+        errs.append(
+            f"{where}.limits: Required value: "
+            "either minimum or maximum storage value is required, but neither was provided"
+        )
+    low, high, ratios = item.get("min"), item.get("max"), item.get("maxLimitRequestRatio")
+    # A Pod item's default and defaultRequest are not compared (validation.go leaves them out of its maps).
+    default = item.get("default") if item.type != "Pod" else {}
+    request = item.get("defaultRequest") if item.type != "Pod" else {}
+    for res in sorted({*low, *high, *default, *request, *ratios}):
+        lo, hi, d, r, ratio = low.get(res), high.get(res), default.get(res), request.get(res), ratios.get(res)
+
+        def invalid(field: str, bad: Quantity, detail: str, res: str = res) -> None:
+            errs.append(f'{where}.{field}[{res}]: Invalid value: "{bad}": {detail}')
+
+        named = {"min": lo, "max": hi, "default": d, "defaultRequest": r}
+        for field, first, second, bad, detail in _ORDER_RULES:
+            a, b = named[first], named[second]
+            if a is not None and b is not None and a.value > b.value:
+                invalid(field, a if bad == first else b, detail.format(a=a, b=b))
+        if ratio is not None and ratio.value < 1:
+            invalid("maxLimitRequestRatio", ratio, f"ratio {ratio} is less than 1")
+        if ratio is not None and lo is not None and hi is not None:
+            allowed = _max_over_min(ratio, lo, hi)
+            if allowed is not None and allowed[0] > allowed[1]:
+                invalid(
+                    "maxLimitRequestRatio", ratio, f"ratio {ratio} is greater than max/min = {allowed[1]:.6f}"
+                )
+    return errs
+
+
+_MAX_MILLI_VALUE = (2**63 - 1) // 1000  # resource.MaxMilliValue
+
+
+def _up(value: Fraction) -> int:
+    """quantity.go ``Value``: rounded up, away from zero."""
+    return ceil(value) if value >= 0 else -ceil(-value)
+
+
+def _max_over_min(ratio: Quantity, low: Quantity, high: Quantity) -> tuple[float, float] | None:
+    """validation.go: the ratio and max/min as float64, in milli-units when all three fit (``Value`` and
+    ``MilliValue`` round up); None where Go's float division gives +Inf or NaN (never exceeded)."""
+    ratio_v, low_v, high_v = _up(ratio.value), _up(low.value), _up(high.value)
+    as_ratio = float(ratio_v)
+    if ratio_v < _MAX_MILLI_VALUE and low_v < _MAX_MILLI_VALUE and high_v < _MAX_MILLI_VALUE:
+        as_ratio = float(_up(ratio.value * 1000)) / 1000
+        low_v, high_v = _up(low.value * 1000), _up(high.value * 1000)
+    if low_v == 0:
+        return None
+    return as_ratio, float(high_v) / float(low_v)
 
 
 # -- admission: mutate -------------------------------------------------------------------------------
