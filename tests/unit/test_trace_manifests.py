@@ -352,6 +352,23 @@ BAD: list[tuple[str, Any, str]] = [
         "either minimum or maximum storage value is required, but neither was provided",
     ),
     (
+        "limitrange-gpu-default-request-not-default",
+        LIMIT_RANGE
+        | {
+            "spec": {
+                "limits": [
+                    {
+                        "type": "Container",
+                        "default": {"nvidia.com/gpu": "2"},
+                        "defaultRequest": {"nvidia.com/gpu": "1"},
+                    }
+                ]
+            }
+        },
+        '(LimitRange default/limits): spec.limits[0].defaultRequest[nvidia.com/gpu]: Invalid value: "1": '
+        "default value 2 must equal to defaultRequest value 1 in nvidia.com/gpu",
+    ),
+    (
         "resourcequota-bad-quantity",
         QUOTA | {"spec": {"hard": {"requests.cpu": "lots"}}},
         "document 1 (ResourceQuota default/compute): spec.hard[requests.cpu]: Invalid value: 'lots'",

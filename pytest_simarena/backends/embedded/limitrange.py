@@ -9,18 +9,17 @@ Follows kubernetes/kubernetes:
   ``default`` and the pod the ``kubernetes.io/limit-ranger`` annotation;
 * ``PodValidateLimitFunc``: ``min``/``max``/``maxLimitRequestRatio`` per container (Container items) and
   on the pod's summed requests and limits (Pod items), every violation collected into one aggregate error
-  (``utilerrors.NewAggregate``: one message alone, several as ``[a, b]``, duplicates once).
-
+  (``utilerrors.NewAggregate``: one message alone, several as ``[a, b]``, duplicates once);
 * pkg/apis/core/validation/validation.go ``ValidateLimitRange`` (run on the defaulted object): a type
   listed twice, ``default``/``defaultRequest`` on a Pod item, a PersistentVolumeClaim item without a storage
   min or max, and per resource min <= defaultRequest <= default <= max, min <= max,
-  ``maxLimitRequestRatio`` >= 1 and <= max/min; every error collected into one aggregate.
+  ``maxLimitRequestRatio`` >= 1 and <= max/min, and default == defaultRequest for a resource that may not be
+  overcommitted (pkg/apis/core/helper/helpers.go ``IsOvercommitAllowed``: extended resources, hugepages);
+  every error collected into one aggregate.
 
 Deviation: Go ranges over the item's ``min``/``max`` maps (and ValidateLimitRange over a set of resource
 names) in random order, so with several violated resources the real message lists them in any order; here
-resources go in name order (cpu before memory). Not checked: resource names (validateLimitRangeResourceName)
-and ValidateLimitRange's last rule (default == defaultRequest for resources that may not be overcommitted),
-whose helper (``IsOvercommitAllowed``) was not read.
+resources go in name order (cpu before memory). Not checked: resource names (validateLimitRangeResourceName).
 """
 
 from __future__ import annotations
@@ -219,7 +218,14 @@ def _item_errors(item: LimitRangeItem, raw: Obj, where: str) -> list[str]:
                 invalid(
                     "maxLimitRequestRatio", ratio, f"ratio {ratio} is greater than max/min = {allowed[1]:.6f}"
                 )
+        if not _overcommit_allowed(res) and d is not None and r is not None and d.value != r.value:
+            invalid("defaultRequest", r, f"default value {d} must equal to defaultRequest value {r} in {res}")
     return errs
+
+
+def _overcommit_allowed(res: str) -> bool:
+    """helpers.go IsOvercommitAllowed: native (no ``/``, or ``kubernetes.io/``) and not ``hugepages-*``."""
+    return ("/" not in res or "kubernetes.io/" in res) and not res.startswith("hugepages-")
 
 
 _MAX_MILLI_VALUE = (2**63 - 1) // 1000  # resource.MaxMilliValue
