@@ -84,3 +84,30 @@ def test_limit_range_is_served_and_its_defaults_reach_new_pods(tmp_path: Path) -
         assert refused.stderr.strip().endswith(
             'pods "tiny" is forbidden: minimum cpu usage per Container is 100m, but request is 50m'
         )
+
+
+def test_a_limit_range_the_api_server_refuses_is_a_422_naming_the_field(tmp_path: Path) -> None:
+    # validation.go ValidateLimitRange: "ratio %s is greater than max/min = %f"; kubectl prints the Status.
+    bad = {
+        **LIMITS,
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "min": {"cpu": "100m"},
+                    "max": {"cpu": "300m"},
+                    "maxLimitRequestRatio": {"cpu": "4"},
+                }
+            ]
+        },
+    }
+    with served() as s:
+        (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+        refused = s.kubectl("apply", "-f", str(tmp_path / "bad.yaml"), check=False)
+        assert refused.returncode == 1
+        assert "Traceback" not in refused.stderr
+        assert refused.stderr.strip().endswith(
+            'The LimitRange "limits" is invalid: spec.limits[0].maxLimitRequestRatio[cpu]: '
+            'Invalid value: "4": ratio 4 is greater than max/min = 3.000000'
+        ), refused.stderr
+        assert s.kubectl("get", "limitrange", "-o", "name").stdout.split() == []

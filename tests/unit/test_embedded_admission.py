@@ -38,8 +38,8 @@ def test_bad_policy_objects_are_one_line_naming_the_object_and_field() -> None:
     lines = [line for line in cluster.event_log if " error " in line]
     assert len(lines) == 2
     assert lines[0].endswith(
-        'error events[0].applied_objs[0]: The LimitRange "lr" is invalid: spec.limits[0].type: Unsupported '
-        'value: "Containers": supported values: "Container", "Pod", "PersistentVolumeClaim"'
+        'error events[0].applied_objs[0]: The LimitRange "lr" is invalid: spec.limits[0].type: '
+        'Invalid value: "Containers": must be a standard limit type or fully qualified'
     )
     assert 'The ResourceQuota "q" is invalid: spec.hard[requests.cpu]: Invalid value: ' in lines[1]
     assert all("\n" not in line for line in lines)
@@ -63,6 +63,7 @@ def test_a_limit_range_the_api_server_refuses_is_a_failed_apply_and_never_stored
 
 
 def test_a_valid_limit_range_with_every_field_in_order_is_stored() -> None:
+    # a fully qualified type is valid (validation.go validateLimitRangeTypeName) and limits no pod
     # min <= defaultRequest <= default <= max and 1 <= ratio <= max/min (1 / 100m = 10): no error
     good = {
         "type": "Container",
@@ -72,8 +73,19 @@ def test_a_valid_limit_range_with_every_field_in_order_is_stored() -> None:
         "defaultRequest": {"cpu": "200m"},
         "maxLimitRequestRatio": {"cpu": "10"},
     }
-    cluster, _ = run(trace((0, [limit_range(good, {"type": "Pod", "max": {"cpu": "2"}})])), 1)
+    other = {"type": "example.com/widget", "max": {"cpu": "1m"}}
+    tr = trace(
+        (
+            0,
+            [
+                limit_range(good, {"type": "Pod", "max": {"cpu": "2"}}, other),
+                deployment("web", 1, cpu="500m"),
+            ],
+        )
+    )
+    cluster, snap = run(tr, 5)
     assert not [line for line in cluster.event_log if " error " in line]
+    assert len(pods_of(snap, "web-")) == 1
     assert len(cluster.admission.objects("LimitRange")) == 1
 
 

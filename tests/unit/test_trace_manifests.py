@@ -321,7 +321,8 @@ BAD: list[tuple[str, Any, str]] = [
     (
         "limitrange-bad-type",
         LIMIT_RANGE | {"spec": {"limits": [{"type": "Widget", "max": {"cpu": "2"}}]}},
-        '(LimitRange default/limits): spec.limits[0].type: Unsupported value: "Widget": supported values:',
+        '(LimitRange default/limits): spec.limits[0].type: Invalid value: "Widget": '
+        "must be a standard limit type or fully qualified",
     ),
     # validation.go ValidateLimitRange, on the defaulted object (defaults.go: Container default = max)
     (
@@ -367,6 +368,16 @@ BAD: list[tuple[str, Any, str]] = [
         },
         '(LimitRange default/limits): spec.limits[0].defaultRequest[nvidia.com/gpu]: Invalid value: "1": '
         "default value 2 must equal to defaultRequest value 1 in nvidia.com/gpu",
+    ),
+    (
+        "limitrange-type-two-slashes",
+        LIMIT_RANGE | {"spec": {"limits": [{"type": "a/b/c", "max": {"cpu": "2"}}]}},
+        '(LimitRange default/limits): spec.limits[0].type: Invalid value: "a/b/c": '
+        "a valid label key must consist of alphanumeric characters, '-', '_' or '.', "
+        "and must start and end with an alphanumeric character "
+        "(e.g. 'MyName',  or 'my.name',  or '123-abc', "
+        "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') "
+        "with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
     ),
     (
         "resourcequota-bad-quantity",

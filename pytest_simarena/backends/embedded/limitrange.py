@@ -10,9 +10,10 @@ Follows kubernetes/kubernetes:
 * ``PodValidateLimitFunc``: ``min``/``max``/``maxLimitRequestRatio`` per container (Container items) and
   on the pod's summed requests and limits (Pod items), every violation collected into one aggregate error
   (``utilerrors.NewAggregate``: one message alone, several as ``[a, b]``, duplicates once);
-* pkg/apis/core/validation/validation.go ``ValidateLimitRange`` (run on the defaulted object): a type
-  listed twice, ``default``/``defaultRequest`` on a Pod item, a PersistentVolumeClaim item without a storage
-  min or max, and per resource min <= defaultRequest <= default <= max, min <= max,
+* pkg/apis/core/validation/validation.go ``ValidateLimitRange`` (run on the defaulted object): a type that
+  is not a qualified name or neither standard nor prefixed (validateLimitRangeTypeName), a type listed
+  twice, ``default``/``defaultRequest`` on a Pod item, a PersistentVolumeClaim item without a storage min
+  or max, and per resource min <= defaultRequest <= default <= max, min <= max,
   ``maxLimitRequestRatio`` >= 1 and <= max/min, and default == defaultRequest for a resource that may not be
   overcommitted (pkg/apis/core/helper/helpers.go ``IsOvercommitAllowed``: extended resources, hugepages);
   every error collected into one aggregate.
@@ -20,10 +21,13 @@ Follows kubernetes/kubernetes:
 Deviation: Go ranges over the item's ``min``/``max`` maps (and ValidateLimitRange over a set of resource
 names) in random order, so with several violated resources the real message lists them in any order; here
 resources go in name order (cpu before memory). Not checked: resource names (validateLimitRangeResourceName).
+A non-string ``type`` is refused with this module's own text (the API server's decoder refuses it).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from fractions import Fraction
 from math import ceil
 from typing import TYPE_CHECKING, Any
@@ -101,13 +105,11 @@ def _parse_items(obj: Obj, name: str) -> list[LimitRangeItem]:
         where = f"spec.limits[{i}]"
         if not isinstance(raw, dict):
             raise _invalid(name, where, "Invalid value: must be an object")
-        type_ = raw.get("type")
-        if type_ not in LIMIT_TYPES:
-            # validation.go ValidateLimitRange: a type outside the enum is NotSupported.
-            supported = ", ".join(f'"{t}"' for t in LIMIT_TYPES)
-            raise _invalid(
-                name, f"{where}.type", f'Unsupported value: "{type_}": supported values: {supported}'
-            )
+        type_ = raw.get("type", "")
+        if not isinstance(type_, str):
+            # Deviation: the API server's decoder refuses a non-string type with a text not read here.
+            raise _invalid(name, f"{where}.type", f"Invalid value: {type_!r}: must be a string")
+        errs.extend(f"{where}.type: Invalid value: {_json_string(type_)}: {m}" for m in _type_errors(type_))
         lists: dict[str, ResourceList] = {}
         for field in _FIELDS:
             found = raw.get(field)
@@ -138,7 +140,7 @@ def _parse_items(obj: Obj, name: str) -> list[LimitRangeItem]:
                 lists["default"] = default
             if request:
                 lists["defaultRequest"] = request
-        item = LimitRangeItem(str(type_), lists)
+        item = LimitRangeItem(type_, lists)
         if item.type in seen_types:
             errs.append(f'{where}.type: Duplicate value: "{item.type}"')
         seen_types.add(item.type)
@@ -247,6 +249,73 @@ def _max_over_min(ratio: Quantity, low: Quantity, high: Quantity) -> tuple[float
     if low_v == 0:
         return None
     return as_ratio, float(high_v) / float(low_v)
+
+
+# -- the type's name (validation.go validateLimitRangeTypeName) ------------------------------------------
+
+_LABEL_KEY_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_KEY_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+_DNS_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN_FMT = _DNS_LABEL_FMT + "(\\." + _DNS_LABEL_FMT + ")*"
+_DNS_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+
+
+def _type_errors(value: str) -> list[str]:
+    """validateLimitRangeTypeName: IsQualifiedName's messages, else a standard type or one with a prefix."""
+    errs = _qualified_name_errors(value)
+    if not errs and "/" not in value and value not in LIMIT_TYPES:
+        errs.append("must be a standard limit type or fully qualified")
+    return errs
+
+
+def _qualified_name_errors(value: str) -> list[str]:
+    """apimachinery validate/content/kube.go IsLabelKey (= IsQualifiedName), its messages in its order."""
+    examples = ("MyName", "my.name", "123-abc")
+    parts = value.split("/")
+    if len(parts) > 2:
+        return [
+            "a valid label key "
+            + _regex_error(_LABEL_KEY_MSG, _LABEL_KEY_FMT, *examples)
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
+    errs = []
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:  # dns.go IsDNS1123Subdomain
+            if len(prefix.encode()) > 253:
+                errs.append("prefix part must be no more than 253 bytes")
+            if not re.fullmatch(_DNS_SUBDOMAIN_FMT, prefix):
+                errs.append(
+                    "prefix part " + _regex_error(_DNS_SUBDOMAIN_MSG, _DNS_SUBDOMAIN_FMT, "example.com")
+                )
+    name = parts[-1]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name.encode()) > 63:
+        errs.append("name part must be no more than 63 bytes")
+    if not re.fullmatch(_LABEL_KEY_FMT, name):
+        errs.append("name part " + _regex_error(_LABEL_KEY_MSG, _LABEL_KEY_FMT, *examples))
+    return errs
+
+
+def _regex_error(msg: str, fmt: str, *examples: str) -> str:
+    """content/errors.go RegexError (two spaces before each "or", as its loop writes them)."""
+    shown = " or ".join(f"'{e}', " for e in examples)
+    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
+
+
+def _json_string(value: str) -> str:
+    """json.Marshal of a string (Go escapes <, > and & too)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 # -- admission: mutate -------------------------------------------------------------------------------
