@@ -129,11 +129,11 @@ class Tool:
 
 
 def _str(args: Mapping[str, Any], key: str, default: str | None = None, *, required: bool = False) -> Any:
-    value = args.get(key, default)
-    if value is None:
+    value = args.get(key)
+    if value is None:  # absent, or JSON null: not given
         if required:
             raise ToolError(f"missing argument {key!r}")
-        return None
+        return default
     if not isinstance(value, str) or not value.strip():
         raise ToolError(f"argument {key}={value!r}: expected a non-empty string")
     return value.strip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_simarena.agents.host import LiveHost
@@ -61,6 +61,7 @@ def live_host():
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names, args=arguments)
+@example(name="top", args={"kind": None})  # a JSON null for an optional argument (found in CI)
 def test_any_call_answers_a_result_and_errors_are_one_line(
     live_host: LiveHost, name: str, args: object
 ) -> None:
