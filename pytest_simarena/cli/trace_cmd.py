@@ -211,8 +211,15 @@ def _container_summary(trace: Trace, obj: Obj) -> list[Obj]:
 
 def inspect_trace(trace: Trace) -> Obj:
     """A JSON-able summary of ``trace`` (what ``simarena trace inspect --json`` prints)."""
+    from pytest_simarena.trace.manifests import WORKLOAD_KINDS
+
     workloads = []
+    others: list[Obj] = []
     for ref in trace.workloads():
+        if ref.kind not in WORKLOAD_KINDS:
+            # ResourceQuotas, LimitRanges, PriorityClasses, ConfigMaps...: objects without pods of their own.
+            others.append({"kind": ref.kind, "gvk": ref.gvk, "namespace": ref.namespace, "name": ref.name})
+            continue
         versions = trace.versions_of(ref)
         latest = versions[-1]
         spec = latest.get("spec")
@@ -246,6 +253,7 @@ def inspect_trace(trace: Trace) -> Obj:
         "description": meta.get("description") if isinstance(meta, dict) else None,
         "notes": list(trace.notes),
         "workloads": workloads,
+        "objects": others,
     }
 
 
@@ -283,6 +291,9 @@ def render_inspect(summary: Obj) -> str:
                 f"      container {c['name']}: requests {_fmt_resources(c['requests'])}; "
                 f"limits {_fmt_resources(c['limits'])}; usage {_fmt_resources(c['usage'])}"
             )
+    if summary.get("objects"):
+        lines.append(f"  {_n(len(summary['objects']), 'other object')}:")
+        lines += [f"    {o['kind']} {o['namespace']}/{o['name']}" for o in summary["objects"]]
     return "\n".join(lines)
 
 

@@ -462,3 +462,14 @@ def test_convert_refuses_an_output_name_that_chooses_no_format(
     assert code == 2 and out == ""
     assert one_line(err) == f"simarena: error: {out_path}: the output must end in .sktrace, .msgpack, .json"
     assert not out_path.exists()
+
+
+def test_inspect_lists_policy_objects_apart_from_workloads(capsys: pytest.CaptureFixture[str]) -> None:
+    path = ROOT / "traces" / "extra" / "quota-bound-000.sktrace"
+    assert main(["trace", "inspect", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert [w["kind"] for w in summary["workloads"]] == ["Deployment"]
+    assert [(o["kind"], o["name"]) for o in summary["objects"]] == [("ResourceQuota", "compute")]
+    assert main(["trace", "inspect", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "1 workload:" in text and "1 other object:\n    ResourceQuota default/compute" in text
