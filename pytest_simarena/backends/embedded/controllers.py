@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pytest_simarena.errors import SimArenaError
 
-from .events import Involved
+from .events import Involved, created_pod_message
 from .pods import InvalidObject
 
 if TYPE_CHECKING:
@@ -425,7 +425,7 @@ class ReplicaSet(Workload):
                 self._create_rejected(str(exc))
                 return False
             self.pods[pod.uid] = pod
-            self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+            self.event("Normal", "SuccessfulCreate", created_pod_message(name))
             return True
 
         if not slow_start(count, create):

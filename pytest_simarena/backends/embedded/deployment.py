@@ -22,6 +22,7 @@ from .controllers import (
     spec_count,
     template_hash,
 )
+from .events import scaled_message
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -235,13 +236,7 @@ class Deployment(Workload):
         rs.extra_annotations[MAX_REPLICAS] = str(self.replicas + surge)
         if rs.replicas == count:
             return
-        direction = "up" if count > rs.replicas else "down"
-        # kubernetes.md §6.3: "Scaled %s replica set %s from %d to %d".
-        self.event(
-            "Normal",
-            "ScalingReplicaSet",
-            f"Scaled {direction} replica set {rs.name} from {rs.replicas} to {count}",
-        )
+        self.event("Normal", "ScalingReplicaSet", scaled_message(rs.name, rs.replicas, count))
         rs.replicas = count
         self.ctx.dirty(rs)
 
@@ -282,7 +277,7 @@ class Deployment(Workload):
         self.rss.append(rs)
         self.ctx.add_child(rs)
         if replicas > 0:
-            self.event("Normal", "ScalingReplicaSet", f"Scaled up replica set {rs.name} from 0 to {replicas}")
+            self.event("Normal", "ScalingReplicaSet", scaled_message(rs.name, 0, replicas))
         # Progressing True NewReplicaSetCreated (kubernetes.md §6.5).
         set_condition(
             self.conditions,

@@ -147,6 +147,23 @@ def _next_tick(after: float, period: float, *, strict: bool = True) -> float:
     return tick
 
 
+# Event texts recorded in more than one place: the engine and the fast path (fastpath.py) must agree
+# byte for byte.
+def scaled_message(rs_name: str, old: int, new: int) -> str:
+    """deployment ScalingReplicaSet, kubernetes.md §6.3: "Scaled %s replica set %s from %d to %d"."""
+    return f"Scaled {'up' if new > old else 'down'} replica set {rs_name} from {old} to {new}"
+
+
+def created_pod_message(name: str) -> str:
+    """controller_utils.go SuccessfulCreate."""
+    return f"Created pod: {name}"
+
+
+def scheduled_message(namespace: str, pod: str, node: str) -> str:
+    """kube-scheduler's Scheduled event."""
+    return f"Successfully assigned {namespace}/{pod} to {node}"
+
+
 # The event log keeps the last MAX_LOG_LINES lines: a cluster reused for 100,000 steps must not grow
 # without bound. When the log is read past the limit, the oldest lines go (``dropped_lines`` counts them).
 MAX_LOG_LINES = 50_000

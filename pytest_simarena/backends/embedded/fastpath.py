@@ -35,7 +35,7 @@ from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
-from .events import Involved
+from .events import Involved, created_pod_message, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
@@ -123,20 +123,14 @@ class FastSnapshot(LazySnapshot):
 
     def __init__(
         self,
-        time: float,
-        prefix: str,
-        nodes: list[Any] | None = None,
-        pods: list[Any] | None = None,
-        workloads: list[Any] | None = None,
-        events: list[Any] | None = None,
-        *,
+        *snapshot: Any,
         memo_key: Any = None,
         fast: FastOutcome | None = None,
         full: Any = None,
+        **lists: Any,
     ) -> None:
-        super().__init__(
-            time, prefix, nodes, pods, workloads, events, memo_key=memo_key, lazy=full is not None
-        )
+        # ``snapshot``/``lists``: LazySnapshot's (time, prefix, nodes, pods, workloads, events).
+        super().__init__(*snapshot, memo_key=memo_key, lazy=full is not None, **lists)
         object.__setattr__(self, "fast", fast)
         object.__setattr__(self, "_full", full)
 
@@ -353,18 +347,18 @@ def fast_step(
     now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
     entries: list[tuple[float, str, str, Involved, str]] = []
     if plan.replicas:
-        message = f"Scaled up replica set {plan.rs_name} from 0 to {plan.replicas}"
+        message = scaled_message(plan.rs_name, 0, plan.replicas)
         entries.append(
             (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
         )
     rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
-    entries.extend((now, "Normal", "SuccessfulCreate", rs, f"Created pod: {pod}") for pod in run.pods)
+    entries.extend((now, "Normal", "SuccessfulCreate", rs, created_pod_message(pod)) for pod in run.pods)
     for pod, index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
         involved = Involved("v1", "Pod", ns, pod, "")  # (a log line shows kind, namespace and name)
         if index is None:
             entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
         else:
-            assigned = f"Successfully assigned {ns}/{pod} to {nodes[index].name}"
+            assigned = scheduled_message(ns, pod, nodes[index].name)
             entries.append((now, "Normal", "Scheduled", involved, assigned))
     cluster.recorder.extend(entries)
     bound = [nodes[i] for i in run.nodes if i is not None]

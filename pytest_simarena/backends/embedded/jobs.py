@@ -15,6 +15,7 @@ from pytest_simarena.errors import SimArenaError
 
 from .controllers import SAFE_ALPHABET, Context, Workload, _int, slow_start
 from .deployment import Condition
+from .events import created_pod_message
 from .pods import InvalidObject
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ class Job(Workload):
             return False
         self.sync_errors = 0
         self.pods[pod.uid] = pod
-        self.event("Normal", "SuccessfulCreate", f"Created pod: {name}")
+        self.event("Normal", "SuccessfulCreate", created_pod_message(name))
         return True
 
     def status(self) -> Obj:

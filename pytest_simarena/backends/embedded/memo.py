@@ -95,19 +95,9 @@ class MemoSnapshot(LazySnapshot):
     __slots__ = ("_data",)
     _data: bytes
 
-    def __init__(
-        self,
-        time: float,
-        prefix: str,
-        nodes: list[Any] | None = None,
-        pods: list[Any] | None = None,
-        workloads: list[Any] | None = None,
-        events: list[Any] | None = None,
-        *,
-        memo_key: Any = None,
-        data: bytes = b"",
-    ) -> None:
-        super().__init__(time, prefix, nodes, pods, workloads, events, memo_key=memo_key, lazy=bool(data))
+    def __init__(self, *snapshot: Any, memo_key: Any = None, data: bytes = b"", **lists: Any) -> None:
+        # ``snapshot``/``lists``: LazySnapshot's (time, prefix, nodes, pods, workloads, events).
+        super().__init__(*snapshot, memo_key=memo_key, lazy=bool(data), **lists)
         object.__setattr__(self, "_data", data)
 
     def _load(self) -> Parts:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import preemption, versions
+from .events import scheduled_message
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -596,7 +597,7 @@ class Scheduler:
             pod.involved,
             "Normal",
             "Scheduled",
-            f"Successfully assigned {pod.namespace}/{pod.name} to {node.name}",
+            scheduled_message(pod.namespace, pod.name, node.name),
             COMPONENT,
         )
         self.on_bound(pod)
