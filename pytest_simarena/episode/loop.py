@@ -372,7 +372,7 @@ def run_episode(
     error: str | None = None
     current = trace
     data, sha = trace_bytes(current)
-    last_file: str | None = log.write_trace(0, data) if log is not None else None
+    last_file: str | None = log.write_trace(0, data, sha) if log is not None else None
     started = time.perf_counter()
 
     def hold_reached(obs: Observation) -> bool:
@@ -424,8 +424,8 @@ def run_episode(
                     data, sha = trace_bytes(nxt)
                 current = nxt
             if log is not None:
-                # The next trace is written even when unchanged, so every step has its own file.
-                last_file = log.write_trace(step + 1, data)
+                # The next trace is recorded even when unchanged, so every step has its entry.
+                last_file = log.write_trace(step + 1, data, sha)
     finally:
         try:
             the_backend.run_hooks("post_stop")
