@@ -33,6 +33,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,22 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-# One encoder for every line (json.dumps builds one per call); check_circular off: records are trees.
+# json.dumps(data, separators=(",", ":"), ensure_ascii=False), built once: json.dumps makes an encoder per
+# call and JSONEncoder.encode makes a C encoder per call (a quarter of a step record's cost); with
+# check_circular off (records are trees) the C encoder is the one json.dumps uses, so the text is the same.
 _LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_C_LINE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _LINE.default, encode_basestring, None, ":", ",", False, False, True)
+)
 
 
 def jsonl_line(data: Any) -> str:
-    return _LINE.encode(data) + "\n"
+    """One compact JSON line (``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` + newline)."""
+    if _C_LINE is None:
+        return _LINE.encode(data) + "\n"
+    return "".join(_C_LINE(data, 0)) + "\n"
 
 
 def trace_bytes(trace: Trace) -> tuple[bytes, str]:
@@ -111,10 +122,10 @@ class RunLog:
             for old in self.dir.glob("step-*.sktrace"):  # an earlier run's, in either layout
                 old.unlink()
             remove_stale_temp_files(str(self.dir))
-        self._steps = open(self.dir / STEPS_FILE, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._steps = open(self.dir / STEPS_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._traces = open(self.dir / TRACES_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._packer = msgpack.Packer(use_bin_type=True)
-        self.timings: list[dict[str, Any]] = []
+        self.timings: list[tuple[Any, float]] = []  # (step, wall-clock seconds)
         self._written: dict[bytes, int] = {}  # each distinct step trace and the first step that had it
 
     def write_trace(self, step: int, data: bytes, sha256: str | None = None) -> str:
@@ -138,19 +149,20 @@ class RunLog:
         return CLUSTER_FILE
 
     def append_step(self, record: dict[str, Any], *, seconds: float) -> None:
-        self._steps.write(jsonl_line(record))
+        """Append the step's record (one JSON line) and flush; its wall-clock seconds go to timings.json."""
+        self._steps.write(jsonl_line(record).encode())
         self._steps.flush()
-        self.timings.append({"step": record.get("step"), "seconds": round(seconds, 6)})
+        self.timings.append((record.get("step"), seconds))
 
     def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
         """Close the step files and write ``summary.json`` and ``timings.json``, once each."""
         self.close()
         _write_new(self.dir / SUMMARY_FILE, dumps_json(summary))
-        lines = ",\n".join(f"    {jsonl_line(t)[:-1]}" for t in self.timings)
-        _write_new(
-            self.dir / TIMINGS_FILE,
-            f'{{\n  "totalSeconds": {round(total_seconds, 6)!r},\n  "steps": [\n{lines}\n  ]\n}}\n',
-        )
+        # One object per line (the text is read by people, it is no record: never compared).
+        rows = [f'{{"step": {json.dumps(n)}, "seconds": {round(sec, 6)!r}}}' for n, sec in self.timings]
+        steps = "[\n" + ",\n".join("    " + row for row in rows) + "\n  ]" if rows else "[]"
+        total = round(total_seconds, 6)
+        _write_new(self.dir / TIMINGS_FILE, f'{{\n  "totalSeconds": {total!r},\n  "steps": {steps}\n}}\n')
 
     def close(self) -> None:
         for f in (self._steps, self._traces):

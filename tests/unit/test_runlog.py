@@ -11,6 +11,8 @@ from pathlib import Path
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_simarena.cli import main
 from pytest_simarena.episode.loop import run_episode
@@ -19,6 +21,7 @@ from pytest_simarena.episode.runlog import (
     TRACES_FILE,
     RunLog,
     export_step_trace,
+    jsonl_line,
     read_step_traces,
     step_trace_bytes,
 )
@@ -197,3 +200,34 @@ def test_runlog_stores_a_repeated_trace_once(tmp_path: Path) -> None:
     assert len(a) + len(b) < size < len(a) + len(b) + 5 * 100
     assert [t.data for t in read_step_traces(tmp_path / "run")] == [a, b, a, b, b]
     assert export_step_trace(tmp_path / "run", 4, tmp_path / "x.bin").read_bytes() == b
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+_JSONABLE = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            st.text() | st.integers() | st.booleans() | st.none() | st.floats(), inner, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_JSONABLE)
+def test_a_step_line_is_json_dumps_text(data: object) -> None:
+    assert jsonl_line(data) == json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def test_a_step_line_refuses_what_json_dumps_refuses() -> None:
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        jsonl_line({"a": {1}})
