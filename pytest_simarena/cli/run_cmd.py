@@ -2,7 +2,8 @@
 
 Exit codes: ``run`` 0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr);
 ``batch`` 0 when every episode ran (solved or not), 1 when some recorded an error, 2 bad input;
-``replay`` 0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input.
+``replay`` 0 reproduced exactly (``--export-step``: the trace written), 1 differs (the first difference is
+printed), 2 bad input.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         subparsers,
         "replay",
         help="Re-execute a logged run and check it reproduces exactly",
-        exit_codes="0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input",
+        exit_codes="0 reproduced exactly (--export-step: written), 1 differs (the first difference is "
+        "printed), 2 bad input",
         handler=cmd_replay,
     )
     replay.add_argument("run_dir", metavar="RUN_DIR", help="A run folder written by 'simarena run'")
