@@ -126,7 +126,7 @@ class RunLog:
         self._traces = open(self.dir / TRACES_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._packer = msgpack.Packer(use_bin_type=True)
         self.timings: list[tuple[Any, float]] = []  # (step, wall-clock seconds)
-        self._written: dict[bytes, int] = {}  # each distinct step trace and the first step that had it
+        self._written: dict[str, int] = {}  # each distinct step trace's sha256 and the first step with it
 
     def write_trace(self, step: int, data: bytes, sha256: str | None = None) -> str:
         """Append step ``step``'s trace (``data``, the ``.sktrace`` bytes) and flush; returns its name.
@@ -134,9 +134,9 @@ class RunLog:
         ``sha256`` is ``data``'s (hex), computed here when not given.
         """
         digest = sha256 if sha256 is not None else hashlib.sha256(data).hexdigest()
-        earlier = self._written.get(data)
+        earlier = self._written.get(digest)
         if earlier is None:
-            self._written[data] = step
+            self._written[digest] = step
             entry: dict[str, Any] = {"step": step, "sha256": digest, "trace": data}
         else:
             entry = {"step": step, "sha256": digest, "sameAs": earlier}
