@@ -231,3 +231,28 @@ def test_a_step_line_is_json_dumps_text(data: object) -> None:
 def test_a_step_line_refuses_what_json_dumps_refuses() -> None:
     with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
         jsonl_line({"a": {1}})
+
+
+@settings(max_examples=25, deadline=None, database=None)
+@given(
+    policy=st.sampled_from(["random", "heuristic", "noop", "always_bump_cpu", "scale_replicas", "vpa"]),
+    trace=st.sampled_from(sorted((ROOT / "traces" / "canonical").glob("*.sktrace"))),
+    seed=st.integers(0, 2**16),
+    steps=st.integers(1, 8),
+)
+def test_any_logged_episode_reads_back_as_it_ran(policy: str, trace: Path, seed: int, steps: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "run"
+        result = run_episode(load_trace(trace), policy, seed=seed, max_steps=steps, out_dir=run)
+        stored = read_step_traces(run)
+        records = _records(run)
+        assert [r["trace"] for r in records] == [
+            {"file": t.name, "sha256": t.sha256} for t in stored[: len(records)]
+        ]
+        # The final trace is the last entry (one past the records unless the episode ended solved or failed).
+        assert len(stored) - len(records) == (0 if result.solved or result.error else 1)
+        assert stored[-1].name == result.final_trace_file
+        assert result.final_trace is not None and stored[-1].data == dumps(result.final_trace)
+        assert stored[0].data == dumps(load_trace(trace))
