@@ -4,12 +4,12 @@ One step (``run_step``), whatever the backend::
 
     prepare(prefix) -> hooks pre_start, pre_run -> start(trace) -> advance(step seconds) -> observe
     -> policy.act -> apply_action (safeguards decide: applied / unchanged / blocked / not_found)
-    -> next trace written atomically -> reward -> log -> hooks post_run -> cleanup(prefix)
+    -> next trace appended to the run folder -> reward -> log -> hooks post_run -> cleanup(prefix)
 
 An episode (``run_episode``) chains steps, each replaying the trace the previous one produced, until the
 workload is healthy for ``hold`` consecutive observations (solved) or ``max_steps`` steps ran. A step that
 fails (bad trace, policy error, backend error) ends the episode with ``EpisodeResult.error`` set; the last
-good trace stays where it was written. ``post_stop`` hooks run once at the end.
+good trace stays in the run folder. ``post_stop`` hooks run once at the end.
 """
 
 from __future__ import annotations
