@@ -255,6 +255,8 @@ def _read_stream(path: Path) -> list[StepTrace]:
 def step_trace_bytes(run_dir: str | Path, step: int | str) -> tuple[str, bytes]:
     """``(name, bytes)`` of step ``step``'s trace (a number, ``step-NNN.sktrace`` or ``final``: the last)."""
     traces = read_step_traces(run_dir)
+    if not traces:  # a run that stopped before its first step's trace was written
+        raise SimArenaError(f"{Path(run_dir) / TRACES_FILE}: holds no step trace")
     if step == "final":
         return traces[-1].name, traces[-1].data
     if isinstance(step, str):

@@ -170,6 +170,11 @@ def test_not_a_run_folder(tmp_path: Path) -> None:
     with pytest.raises(SimArenaError) as info:
         read_step_traces(tmp_path)
     assert str(info.value) == f"{tmp_path}: not a run folder (neither traces.msgpack nor step-000.sktrace)"
+    (tmp_path / TRACES_FILE).write_bytes(b"")  # killed before step 0's trace was written
+    assert read_step_traces(tmp_path) == []
+    with pytest.raises(SimArenaError) as info:
+        export_step_trace(tmp_path, 0)
+    assert str(info.value) == f"{tmp_path / TRACES_FILE}: holds no step trace"
     (tmp_path / TRACES_FILE).write_bytes(b"\xc1")  # a byte msgpack never uses
     with pytest.raises(SimArenaError, match=r"traces.msgpack: entry 0: not msgpack"):
         read_step_traces(tmp_path)
