@@ -125,7 +125,7 @@ class RunLog:
         self._steps = open(self.dir / STEPS_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._traces = open(self.dir / TRACES_FILE, "wb")  # noqa: SIM115 - closed in close()
         self._packer = msgpack.Packer(use_bin_type=True)
-        self.timings: list[tuple[Any, float]] = []  # (step, wall-clock seconds)
+        self.timings: list[tuple[int, float]] = []  # (step, wall-clock seconds)
         self._written: dict[str, int] = {}  # each distinct step trace's sha256 and the first step with it
 
     def write_trace(self, step: int, data: bytes, sha256: str | None = None) -> str:
@@ -152,14 +152,14 @@ class RunLog:
         """Append the step's record (one JSON line) and flush; its wall-clock seconds go to timings.json."""
         self._steps.write(jsonl_line(record).encode())
         self._steps.flush()
-        self.timings.append((record.get("step"), seconds))
+        self.timings.append((int(record["step"]), seconds))
 
     def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
         """Close the step files and write ``summary.json`` and ``timings.json``, once each."""
         self.close()
         _write_new(self.dir / SUMMARY_FILE, dumps_json(summary))
         # One object per line (the text is read by people, it is no record: never compared).
-        rows = [f'{{"step": {json.dumps(n)}, "seconds": {round(sec, 6)!r}}}' for n, sec in self.timings]
+        rows = [f'{{"step": {n!r}, "seconds": {round(sec, 6)!r}}}' for n, sec in self.timings]
         steps = "[\n" + ",\n".join("    " + row for row in rows) + "\n  ]" if rows else "[]"
         total = round(total_seconds, 6)
         _write_new(self.dir / TIMINGS_FILE, f'{{\n  "totalSeconds": {total!r},\n  "steps": {steps}\n}}\n')
@@ -173,8 +173,14 @@ class RunLog:
 def _write_new(path: Path, text: str) -> None:
     # One open, one write, one close: the folder is this run's alone and the file did not exist (a crash
     # before this leaves no summary, which replay reports as a missing file).
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    data = text.encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 # -- reading ---------------------------------------------------------------------------------------------
