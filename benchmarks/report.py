@@ -7,7 +7,12 @@ Runs, in subprocesses, side by side and best of ``--repeat``:
 - suite + html: ``pytest scenarios -n 0 --html ... --self-contained-html`` (episodes, per-test blocks with
   the pod timeline, the summary charts, results.json), the whole suite and the suite without
   ``scenarios/agents.yaml`` (the live agents, whose bash agent runs the real kubectl: its CPU is counted);
-- suite, no report, ``-n 0`` and ``-n 2`` under each xdist scheduler of ``--dist``.
+- suite, no report, ``-n 0`` and ``-n 2`` under each xdist scheduler of ``--dist``;
+- the bash kubectl agent cases alone, each kubectl run counted (a shim on PATH) and set against the CPU
+  of ``kubectl version --client`` (starting the program, no request);
+
+and splits the suite's CPU against the 3x budget: start-up + collection, the kubectl agent cases, the
+cyclic garbage collector (``gc.callbacks`` in each process, via ``cpu_probe``), the replay tests.
 
 and prints wall seconds and CPU seconds (user + sys of the whole process tree: steadier on a shared
 machine), the load average beside each run, with each goal and the anchor the issue measured before this
@@ -26,6 +31,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,9 +62,10 @@ class Run(NamedTuple):
     busiest: float  # CPU of the busiest worker (self + the programs it ran); the whole run at -n 0
     startup: float  # the controller's CPU before its session started (under xdist: before any worker)
     load: float  # the 1-minute load average when it ended
+    gc: float  # CPU in cyclic garbage collections, summed over the run's pytest processes
 
 
-def _pytest(cwd: Path, *args: str, pyc: bool | None = True) -> Run:
+def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None) -> Run:
     """One pytest run (exits on a failure that is not a test failure).
 
     ``pyc=True`` (the default) lets the run cache bytecode even when PYTHONDONTWRITEBYTECODE is set here:
@@ -72,6 +79,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True) -> Run:
             "PYTHONHASHSEED": "0",
             "SIMARENA_CPU_PROBE": str(probe),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+            **(env_extra or {}),
         }
         if pyc:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -85,13 +93,36 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True) -> Run:
         lines = [json.loads(line) for line in probe.read_text().splitlines()] if probe.is_file() else []
     workers = [p["self"] + p["children"] for p in lines if p["worker"] != "master"]
     master = [p["start"] for p in lines if p["worker"] == "master"]
-    return Run(wall, cpu, max(workers) if workers else cpu, master[0] if master else 0.0, os.getloadavg()[0])
+    gc_cpu = sum(p.get("gc", 0.0) for p in lines)
+    busiest = max(workers) if workers else cpu
+    return Run(wall, cpu, busiest, master[0] if master else 0.0, os.getloadavg()[0], gc_cpu)
 
 
-def _best(runs: int, cwd: Path, *args: str, pyc: bool | None = True) -> Run:
-    results = [_pytest(cwd, *args, pyc=pyc) for _ in range(runs)]
+def _best(
+    runs: int, cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None
+) -> Run:
+    results = [_pytest(cwd, *args, pyc=pyc, env_extra=env_extra) for _ in range(runs)]
     low = [min(r[i] for r in results) for i in range(4)]
-    return Run(low[0], low[1], low[2], low[3], max(r.load for r in results))
+    return Run(low[0], low[1], low[2], low[3], max(r.load for r in results), min(r.gc for r in results))
+
+
+def _kubectl_start_cpu(times: int = 10) -> float:
+    """CPU seconds of one ``kubectl version --client`` (no request: the cost of starting the program)."""
+    before = _children_cpu()
+    for _ in range(times):
+        subprocess.run(["kubectl", "version", "--client"], capture_output=True, check=False)
+    return (_children_cpu() - before) / times
+
+
+def _kubectl_shim(folder: Path, log: Path) -> dict[str, str]:
+    """The environment of a run whose kubectl invocations are counted (one line each in ``log``)."""
+    real = shutil.which("kubectl")
+    if real is None:
+        return {}
+    shim = folder / "kubectl"
+    shim.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    shim.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def _count(*args: str) -> int:
@@ -177,7 +208,15 @@ def main(argv: list[str] | None = None) -> int:
         parallel = {d: _best(repeat, ROOT, args.scenarios, "-n", args.workers, "--dist", d) for d in dists}
         # What every extra xdist worker pays again before running a test: start-up and collection.
         collect = _best(repeat, ROOT, args.scenarios, "--collect-only")
-        kubectl = _best(repeat, ROOT, args.scenarios + f"/{LIVE_FILE}", "-n", "0", "-k", "command")
+        # The kubectl agent cases with each kubectl invocation counted (a one-line sh shim on PATH).
+        shim_dir, calls = out / "shim", out / "kubectl-calls.log"
+        shim_dir.mkdir()
+        shim = _kubectl_shim(shim_dir, calls)
+        kubectl = _best(
+            repeat, ROOT, args.scenarios + f"/{LIVE_FILE}", "-n", "0", "-k", "command", env_extra=shim
+        )
+        invocations = len(calls.read_text().splitlines()) // repeat if calls.is_file() else 0
+        kubectl_start = _kubectl_start_cpu() if shim else 0.0
         size = (out / "suite.html").stat().st_size
 
     def row(label: str, run: Run, note: str = "", count: int = n) -> None:
@@ -216,6 +255,23 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"    of which the report itself    {report_share_cpu:6.2f}x floor cpu "
         f"(suite+html minus suite without it, over the floor)"
+    )
+    agents_cpu = kubectl.cpu - collect.cpu
+    print(
+        f"    the kubectl agent cases       {agents_cpu / floor.cpu:6.2f}x floor cpu ({agents_cpu:.2f} s: "
+        f"{invocations} kubectl runs at {1000 * kubectl_start:.0f} ms cpu each just to start, "
+        f"`kubectl version --client`: {invocations * kubectl_start:.2f} s)"
+    )
+    print(
+        f"    cyclic garbage collection     {suite_html.gc / floor.cpu:6.2f}x floor cpu "
+        f"({suite_html.gc:.2f} s in the suite, {floor.gc:.2f} s in the floor)"
+    )
+    budget = GOAL_HTML_RATIO * floor.cpu
+    print(
+        f"    at {GOAL_HTML_RATIO:g}x the suite may spend {budget:.2f} s cpu: start-up + collection "
+        f"{collect.cpu:.2f} s and the kubectl agent cases {agents_cpu:.2f} s leave "
+        f"{budget - collect.cpu - agents_cpu:.2f} s for {n_replay} replay tests, pytest's and pytest-html's "
+        f"own per-test cost included (now {replay_html.cpu - collect.cpu:.2f} s)"
     )
     first = parallel[dists[0]]
     for d, run in parallel.items():
