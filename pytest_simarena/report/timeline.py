@@ -159,9 +159,10 @@ def _pod_segments(
 
 
 def _fast_pods(snapshot: Any, obs: Any) -> tuple[tuple[str, bool], ...] | None:
-    """The (name, bound) pods of a fast replay of the observed workload, else None."""
+    """The (name, bound) pods of a fast replay of the observed workload (none when it has no replicas:
+    its snapshot holds no pod of it either), else None."""
     fast = getattr(snapshot, "fast", None)
-    if fast is None or not fast.pods or obs is None:
+    if fast is None or obs is None:
         return None
     ref = obs.workload
     if (fast.kind, fast.namespace, fast.name) != (ref.kind, ref.namespace, ref.name):
