@@ -47,6 +47,11 @@ class ClusterSnapshot:
     workloads: list[Obj] = field(default_factory=list)
     events: list[Obj] = field(default_factory=list)
 
+    def may_hold_event(self, reason: str) -> bool:
+        """False only when ``events`` is known to hold no event of ``reason`` without reading it (reading
+        a lazy snapshot's lists may replay the step: backends/embedded/memo.py); True when it may."""
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class PreflightCheck:

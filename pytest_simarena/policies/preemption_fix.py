@@ -39,8 +39,8 @@ def preemptor_fix(obs: Observation, *, margin: float, floors: dict[str, int] | N
     request exceeds that; the container and workload with the largest cpu excess are chosen.
     """
     snap = obs.snapshot
-    if snap is None or obs.pending == 0:
-        return None
+    if snap is None or obs.pending == 0 or not snap.may_hold_event("Preempted"):
+        return None  # (a fast-path step: reading its pods would make the engine replay it for nothing)
     namespace = f"{snap.prefix}-{obs.workload.namespace}" if snap.prefix else obs.workload.namespace
     mine = [
         p

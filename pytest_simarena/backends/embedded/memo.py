@@ -26,6 +26,10 @@ V = TypeVar("V")
 
 Parts = tuple[list[Any], list[Any], list[Any], list[Any]]
 
+# Event reasons no fast-path replay logs (backends/embedded/fastpath.py covers one workload with no
+# PriorityClass: every pod has priority 0, so kube-scheduler's DefaultPreemption evicts nothing).
+NOT_FAST_REASONS = frozenset({"Preempted"})
+
 
 class LazySnapshot(ClusterSnapshot):
     """A snapshot whose lists are made on first access (by :meth:`_load`); built with lists (as
@@ -59,6 +63,11 @@ class LazySnapshot(ClusterSnapshot):
 
     def _load(self) -> Parts:
         raise NotImplementedError
+
+    def may_hold_event(self, reason: str) -> bool:
+        """False for a reason a fast-path replay cannot log (fastpath.py: one workload, no PriorityClass,
+        so no ``Preempted``) when this is one: its outcome (``fast``) answers without replaying the step."""
+        return reason not in NOT_FAST_REASONS or getattr(self, "fast", None) is None
 
     def _decoded(self) -> Parts:
         parts = self._parts
