@@ -42,7 +42,16 @@ class Forbidden(InvalidObject):
 class Admission:
     """The namespaces' LimitRanges and ResourceQuotas, and the admission of pods against them."""
 
-    __slots__ = ("_clock", "_limited", "_lr_version", "_pods", "_stale", "limit_ranges", "quotas")
+    __slots__ = (
+        "_clock",
+        "_limited",
+        "_lr_version",
+        "_pods",
+        "_refused",
+        "_stale",
+        "limit_ranges",
+        "quotas",
+    )
 
     def __init__(self, clock: Clock, pods: Callable[[str], Iterable[Pod]]) -> None:
         self._clock = clock
@@ -52,6 +61,10 @@ class Admission:
         self._stale: set[str] = set()  # namespaces whose quotas await the controller's recount
         self._lr_version = 0  # bumped on every LimitRange change (invalidates _limited)
         self._limited: dict[tuple[int, str], tuple[Any, ...]] = {}
+        # The last quota refusal per namespace: (template, [(quota, its used)], message). A ReplicaSet
+        # retries a refused pod every sync with the same template; while no quota and no usage changed
+        # (a new ``used`` is a new dict) CheckRequest refuses it with the same message.
+        self._refused: dict[str, tuple[PodTemplate, list[tuple[ResourceQuota, Any]], str]] = {}
 
     # -- objects -------------------------------------------------------------------------------------
     def apply(self, obj: Obj) -> None:
@@ -100,6 +113,7 @@ class Admission:
         """Forget a namespace's LimitRanges and ResourceQuotas (its namespace was deleted)."""
         self.limit_ranges.pop(namespace, None)
         self.quotas.pop(namespace, None)
+        self._refused.pop(namespace, None)
         self._lr_version += 1
         self._stale.discard(namespace)
 
@@ -146,8 +160,18 @@ class Admission:
         quotas = self.quotas.get(namespace)
         if quotas:
             self._sync(namespace)
-            problem, updates = check([quotas[k] for k in sorted(quotas)], tmpl)
+            by_name = [quotas[k] for k in sorted(quotas)]
+            refused = self._refused.get(namespace)
+            if (
+                refused is not None
+                and refused[0] is tmpl
+                and len(refused[1]) == len(by_name)
+                and all(q is q2 and q.used is used for q, (q2, used) in zip(by_name, refused[1], strict=True))
+            ):
+                raise Forbidden(forbidden_message(name, refused[2]))
+            problem, updates = check(by_name, tmpl)
             if problem is not None:
+                self._refused[namespace] = (tmpl, [(q, q.used) for q in by_name], problem)
                 raise Forbidden(forbidden_message(name, problem))
             for quota, used in updates:
                 quota.used = used
