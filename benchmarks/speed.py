@@ -116,6 +116,11 @@ def cold() -> None:
     except ImportError:  # a checkout without memos
         return
     clear_step_memos()
+    try:
+        from pytest_simarena.rl.features import clear_memo
+    except ImportError:  # a checkout without the feature memo
+        return
+    clear_memo()
 
 
 def episodes_rate(policy: str, episodes: int, *, isolated: bool, logged: bool) -> tuple[float, float]:

@@ -25,8 +25,9 @@ pickled env (between episodes) is a working copy.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, SupportsFloat
 
@@ -34,6 +35,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from pytest_simarena.actions import Action
 from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation
@@ -84,6 +86,18 @@ def make_action_space(name: str) -> spaces.Space[Any]:
     if spec.nvec is not None:
         return spaces.MultiDiscrete(list(spec.nvec))
     return spaces.Discrete(spec.n or 1)
+
+
+_OBSERVATION_FIELDS = tuple(f.name for f in dataclasses.fields(Observation))
+_BETWEEN = operator.attrgetter(*_OBSERVATION_FIELDS[1:-2])
+assert _OBSERVATION_FIELDS[0] == "step" and _OBSERVATION_FIELDS[-2:] == ("history", "snapshot")
+_NEW_OBSERVATION: Callable[..., Observation] = Observation  # (called with the fields in their order)
+
+
+def _restamp(obs: Observation, step: int, history: tuple[HistoryEntry, ...]) -> Observation:
+    """``dataclasses.replace(obs, step=step, history=history)`` at half the cost (no per-call field scan):
+    every other field, the snapshot included, is ``obs``'s own."""
+    return _NEW_OBSERVATION(step, *_BETWEEN(obs), history, obs.snapshot)
 
 
 class LearnEnv(gymnasium.Env[Any, Any]):
@@ -232,33 +246,35 @@ class LearnEnv(gymnasium.Env[Any, Any]):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Decode ``action``, apply it through the safeguards, replay if the trace changed, observe."""
-        if self._ctx is None or self._trace is None or self._last is None:
+        ctx, trace, last = self._ctx, self._trace, self._last
+        if ctx is None or trace is None or last is None:
             raise SimArenaError("call reset() before step()")
-        chosen = self._spec.decode(action, self._last)
+        chosen = self._spec.decode(action, last)
         sha = self._sha
-        status, message, changes, nxt, _, self._sha = apply_step_action(
-            self._trace, sha, chosen, self._safeguards
-        )
-        if nxt is not self._trace:
-            note_scaled(self._ctx, self._trace, sha, changes, nxt, self._sha)
-        blocked = status == "blocked"
-        self._steps += 1
-        if nxt is self._trace:
-            obs = dataclasses.replace(self._last, step=self._steps)
+        status, message, changes, nxt, _, self._sha = apply_step_action(trace, sha, chosen, self._safeguards)
+        self._steps = steps = self._steps + 1
+        if nxt is trace:
+            obs = _restamp(last, steps, last.history)
         else:
+            note_scaled(ctx, trace, sha, changes, nxt, self._sha)
             self._trace = nxt
-            obs = self._observe(self._trace)
-        outcome = StepOutcome(step=self._steps, action=chosen.type, status=status, blocked=blocked)
+            obs = self._observe(nxt)
+        blocked = status == "blocked"
+        outcome = StepOutcome(step=steps, action=chosen.type, status=status, blocked=blocked)
         reward = float(self._reward(obs, outcome))
-        self._ctx.history.append(HistoryEntry(self._steps - 1, chosen.type, blocked, reward))
+        ctx.history.append(HistoryEntry(steps - 1, chosen.type, blocked, reward))
         # The policy in an episode sees every earlier step in its observation's history: so does the agent.
-        obs = dataclasses.replace(obs, history=tuple(self._ctx.history))
+        obs = _restamp(obs, steps, tuple(ctx.history))
         self._last = obs
         terminated = obs.healthy
-        truncated = not terminated and self._steps >= self.max_steps
+        truncated = not terminated and steps >= self.max_steps
+        return self._encode(obs), reward, terminated, truncated, self._info(obs, outcome, message, chosen)
+
+    def _info(self, obs: Observation, outcome: StepOutcome, message: str, chosen: Action) -> dict[str, Any]:
+        """A step's info (module docstring)."""
         info: dict[str, Any] = {
             "observation": obs,
-            "status": status,
+            "status": outcome.status,
             "message": message,
             "healthy": obs.healthy,
             "trace": self._label,
@@ -267,7 +283,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         breakdown = getattr(self._reward, "breakdown", None)
         if callable(breakdown):
             info["reward_terms"] = breakdown(obs, outcome)
-        return self._encode(obs), reward, terminated, truncated, info
+        return info
 
     def close(self) -> None:
         """Close the current episode's embedded cluster (a backend passed in is left to its owner)."""
