@@ -345,3 +345,55 @@ def test_noop_step_action_is_apply_action(
     status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
     assert (status, message, changes, data, nsha) == (str(result.status), result.message, (), None, sha)
     assert nxt is trace and result.trace is trace and not result.changes
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    plan=st.lists(
+        st.tuples(st.sampled_from([None, *DISCRETE_ACTIONS]), st.sampled_from(["", "uid", "token", "state"])),
+        min_size=1,
+        max_size=12,
+    ),
+    renew=st.sampled_from([1, 40, 200, fastpath.MARK_WORDS]),
+)
+def test_snapshots_read_late_after_counted_draws(
+    seed: int, plan: list[tuple[str | None, str]], renew: int
+) -> None:
+    """A reused cluster's fast steps note the generator's state once and count the words drawn since
+    (fastpath.RngMark): every step's snapshot, read only after all the steps, is the engine's, also when
+    something else draws from the generator between steps (a hook, say) or reads its state, and whatever
+    the renewal threshold."""
+    kept, fastpath.MARK_WORDS = fastpath.MARK_WORDS, renew
+    try:
+        seen = [_late_reads(seed, plan, fast) for fast in (True, False)]
+    finally:
+        fastpath.MARK_WORDS = kept
+    assert seen[0] == seen[1]
+
+
+def _late_reads(seed: int, plan: list[tuple[str | None, str]], fast: bool) -> tuple[Any, ...]:
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    clear_step_memos()
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    cluster = EmbeddedCluster(seed=seed)
+    cluster.fast = fast
+    snaps, kinds, draws = [], [], []
+    for action, between in plan:
+        snap = cluster.run_trace(trace, "virtual", 120, cleanup=True)
+        kinds.append(hasattr(snap, "fast"))
+        snaps.append(snap)
+        cluster.cleanup("virtual")
+        if between == "uid":
+            draws.append(cluster.clock.uid())
+        elif between == "token":
+            draws.append(cluster.clock.token(5, "abcdef"))
+        elif between == "state":
+            draws.append(str(hash(cluster.clock.rng.getstate())))
+        if action is not None:
+            trace = apply_action(trace, Action(action, "web")).trace
+    assert kinds[0] == fast and (fast or not any(kinds))
+    reads = [json.dumps([s.time, s.nodes, s.pods, s.workloads, s.events], sort_keys=True) for s in snaps]
+    return (reads, draws, cluster.event_log[:], cluster.clock.rng.getstate())

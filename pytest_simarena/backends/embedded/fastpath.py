@@ -35,7 +35,7 @@ from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
-from .events import Involved, created_pod_message, scaled_message, scheduled_message
+from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
@@ -237,15 +237,22 @@ class ShadowReplay:
         "used",
     )
 
-    def __init__(self, cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> None:
+    def __init__(
+        self,
+        cluster: EmbeddedCluster,
+        trace: Trace,
+        prefix: str,
+        seconds: float,
+        rng: tuple[tuple[Any, ...], int],
+        shape: Any,
+    ) -> None:
         self.engine = type(cluster)
         self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
         self.trace, self.prefix, self.seconds = trace, prefix, seconds
         clock = cluster.clock
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
-        self.rng = clock.rng.getstate()
+        self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
         self.keys = len(cluster.recorder._by_key)
-        shape = next(iter(cluster.scheduler.shapes.values()))
         self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
@@ -257,7 +264,10 @@ class ShadowReplay:
             clock = shadow.clock
             clock.set_epoch(self.epoch)
             clock.now = self.now
-            clock.rng.setstate(self.rng)
+            state, words = self.rng
+            clock.rng.setstate(state)
+            if words:
+                clock.rng.getrandbits(32 * words)  # exactly ``words`` 32-bit draws (see RngMark)
             shadow._used = self.used
             shadow._seq = dict(self.seq)
             by_key = shadow.recorder._by_key
@@ -272,6 +282,103 @@ class ShadowReplay:
                 node.bucket, node.bucket_pos = bucket, pos
             self._done = shadow.run_trace(self.trace, self.prefix, self.seconds)
         return self._done
+
+
+class RngMark:
+    """The clock's generator between two fast steps of a reused cluster, in its place on the clock.
+
+    A step's shadow replay (run only when its snapshot is read) needs the generator's state before the
+    step, and ``Random.getstate`` copies 625 words (~19 us, the largest single cost of a fast step). So
+    the state is noted once and each fast step counts the 32-bit words it draws: the state before a step
+    is the noted one advanced by the words drawn since (``getrandbits(32 * words)`` draws exactly that
+    many). Anything else that reaches for the generator between fast steps finds this stand-in first: it
+    puts the real generator back on the clock and hands over what was asked for, and the next fast step
+    notes a new state. (Only the fast path draws while the mark stands, so the count is exact.)
+    """
+
+    __slots__ = ("clock", "real", "state", "words")
+
+    def __init__(self, clock: Any, real: random.Random, state: tuple[Any, ...], words: int) -> None:
+        self.clock = clock
+        self.real = real
+        self.state = state
+        self.words = words
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for what the slots do not hold: the generator's own attributes (a draw...).
+        real = self.real
+        self.clock.rng = real
+        return getattr(real, name)
+
+
+# A mark is renewed after this many words (advancing a state by them costs one getrandbits call).
+MARK_WORDS = 1 << 16
+
+
+def _below(bits: Any, n: int) -> tuple[int, int]:
+    """``Random.randrange(n)`` for n > 1 as CPython draws it (``_randbelow_with_getrandbits``), and the
+    32-bit words it drew."""
+    k = n.bit_length()
+    r = bits(k)
+    words = 1
+    while r >= n:
+        r = bits(k)
+        words += 1
+    return r, words
+
+
+def _counting_agrees() -> bool:
+    """Whether this Python draws as the word count assumes (random(): 2 words, getrandbits(128): 4,
+    randrange(n) as :func:`_below`); otherwise every fast step notes the state itself."""
+    ours, theirs = random.Random(13), random.Random(13)
+    words = 0
+    for n in range(2, 300):
+        pick, used = _below(ours.getrandbits, n)
+        ours.random()
+        ours.getrandbits(128)
+        words += used + 6
+        if pick != theirs.randrange(n):
+            return False
+        theirs.random()
+        theirs.getrandbits(128)
+    start = random.Random(13)
+    start.getrandbits(32 * words)
+    return start.getstate() == ours.getstate() == theirs.getstate()
+
+
+COUNTING = _counting_agrees()
+
+
+class _StepLog:
+    """A fast step's event-log lines, formatted only when the log is read: ScalingReplicaSet, one
+    SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the engine logs them."""
+
+    __slots__ = ("failures", "names", "namespace", "nodes", "now", "plan", "pods")
+
+    def __init__(self, now: float, plan: _Plan, run: _Run, nodes: list[Any]) -> None:
+        self.now, self.plan, self.pods, self.failures = now, plan, run.pods, run.messages
+        self.nodes = run.nodes
+        self.names = nodes  # the scheduler's node objects (their names never change)
+        self.namespace = plan.namespace
+
+    def lines(self) -> list[str]:
+        now, plan, ns = self.now, self.plan, self.namespace
+        out = []
+        if plan.replicas:
+            message = scaled_message(plan.rs_name, 0, plan.replicas)
+            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
+        rs = plan.rs_name
+        out.extend(
+            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
+            for pod in self.pods
+        )
+        for pod, index, failure in zip(self.pods, self.nodes, self.failures, strict=True):
+            if index is None:
+                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
+            else:
+                assigned = scheduled_message(ns, pod, self.names[index].name)
+                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
+        return out
 
 
 _EARLIER: Any = object()
@@ -336,31 +443,25 @@ def fast_step(
     if plan is None:
         return None
     clock = cluster.clock
-    shadow = ShadowReplay(cluster, trace, prefix, seconds)
+    rng = clock.rng
+    if type(rng) is RngMark and rng.clock is clock and rng.words < MARK_WORDS:
+        real, mark = rng.real, (rng.state, rng.words)
+    else:
+        real = rng
+        mark = (real.getstate(), 0)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan.shape)
     cluster.adopt_epoch(trace)
     cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    run = _run(plan, clock.rng, scheduler, nodes)
+    clock.rng = real
+    run = _run(plan, real, scheduler, nodes)
+    if COUNTING:
+        clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
-    entries: list[tuple[float, str, str, Involved, str]] = []
-    if plan.replicas:
-        message = scaled_message(plan.rs_name, 0, plan.replicas)
-        entries.append(
-            (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
-        )
-    rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
-    entries.extend((now, "Normal", "SuccessfulCreate", rs, created_pod_message(pod)) for pod in run.pods)
-    for pod, index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
-        involved = Involved("v1", "Pod", ns, pod, "")  # (a log line shows kind, namespace and name)
-        if index is None:
-            entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
-        else:
-            assigned = scheduled_message(ns, pod, nodes[index].name)
-            entries.append((now, "Normal", "Scheduled", involved, assigned))
-    cluster.recorder.extend(entries)
+    tmpl, name = plan.tmpl, plan.name
+    cluster.recorder.add_batch(_StepLog(clock.now, plan, run, nodes))
     bound = [nodes[i] for i in run.nodes if i is not None]
     for node in bound:
         scheduler._place(node, tmpl, +1)
@@ -497,6 +598,7 @@ class _Run:
     pods: list[str]
     nodes: list[int | None]
     messages: list[str | None]
+    words: int  # 32-bit words drawn from the generator
 
 
 # Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
@@ -673,6 +775,8 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
     taken: set[str] = set()
     pods: list[str] = []
     prefix = plan.rs_name + "-"
+    # 4 words per uid (three here, one per pod), 10 per name (five random() of 2 words), 1 per pick try.
+    words = 12 + 14 * plan.replicas
     for _ in range(plan.replicas):
         while True:
             # Five draws, left to right (an f-string evaluates in order; no comprehension per name).
@@ -682,6 +786,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
             )
             if pod_name not in taken:
                 break
+            words += 10
         taken.add(pod_name)
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
@@ -739,7 +844,11 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
             chosen.append(None)
             messages.append(failure)
             continue
-        pick = rng.randrange(best_total) if best_total > 1 else 0
+        if best_total > 1:
+            pick, used = _below(bits, best_total)
+            words += used
+        else:
+            pick = 0
         for bucket in best_buckets:
             if pick < len(bucket):
                 index = bucket[pick]
@@ -758,7 +867,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
         buckets.setdefault(new, []).append(index)
         chosen.append(index)
         messages.append(None)
-    return _Run(pods, chosen, messages)
+    return _Run(pods, chosen, messages, words)
 
 
 def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
