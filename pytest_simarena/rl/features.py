@@ -84,15 +84,17 @@ def feature_values(obs: Observation, *, max_steps: int) -> list[float]:
     return [*_state(obs).values, *_verdict_progress(obs, max_steps)]
 
 
-def state_values(obs: Observation) -> list[float]:
-    """Features 0-23 of ``obs`` (everything but the last verdict and the progress), computed afresh."""
+def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[float]:
+    """Features 0-23 of ``obs`` (everything but the last verdict and the progress), computed afresh but
+    for the fit measures (:func:`pytest_simarena.episode.fit.fit_measures`, or ``fit`` when given)."""
     t = float(max(obs.target, 1))
     node = obs.node_allocatable
     node_cpu = float(node.cpu) if node and node.cpu > 0 else 1.0
     node_mem = float(node.memory) if node and node.memory > 0 else 1.0
     from pytest_simarena.episode.fit import fit_measures
 
-    fit = fit_measures(obs)
+    if fit is None:
+        fit = fit_measures(obs)
     backoff = bool(obs.backoff) or obs.crash_looping > 0
     return [
         obs.ready / t,
@@ -187,8 +189,11 @@ def _state(obs: Observation) -> _State:
 
 
 def clear_memo() -> None:
-    """Forget every remembered feature state (benchmarks start each figure cold)."""
+    """Forget every remembered feature state and fit measure (benchmarks start each figure cold)."""
+    from pytest_simarena.episode import fit
+
     _STATES.clear()
+    fit.clear_memo()
 
 
 def clipped_values(obs: Observation, *, max_steps: int) -> list[float]:

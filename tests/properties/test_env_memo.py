@@ -20,6 +20,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pytest_simarena.episode.fit import fit_measures, measure
 from pytest_simarena.episode.loop import apply_step_action, note_scaled
 from pytest_simarena.episode.observation import ContainerView, HistoryEntry, NodeView, Observation
 from pytest_simarena.gym import LEGACY_FEATURES, OBS_HIGH, SimArenaEnv
@@ -42,7 +43,7 @@ def reference_values(obs: Observation, max_steps: int) -> list[float]:
     """Every feature of ``obs`` computed afresh (the module table), no memo."""
     last = obs.history[-1] if obs.history else None
     return [
-        *state_values(obs),
+        *state_values(obs, fit=measure(obs)),
         float(last is not None and last.action == "noop"),
         float(last is not None and last.blocked),
         float(last is not None and last.action != "noop" and not last.blocked),
@@ -263,6 +264,7 @@ def test_remembered_features_are_the_computed_ones(
             got[:] = 9.0  # the caller's array is its own: the memo is not touched
         as_list = dataclasses.replace(obs, containers=list(obs.containers))  # type: ignore[arg-type]
         assert features.feature_values(as_list, max_steps=max_steps) == want
+        assert fit_measures(obs) == measure(obs)
         stamped = _restamp(obs, obs.step + 1, ())
         assert stamped == dataclasses.replace(obs, step=obs.step + 1, history=())
         assert stamped.snapshot is obs.snapshot
