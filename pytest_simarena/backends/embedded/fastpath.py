@@ -447,8 +447,9 @@ def fast_step(
         return None
     clock = cluster.clock
     rng = clock.rng
-    if type(rng) is RngMark and rng.clock is clock and rng.words < MARK_WORDS:
-        real, mark = rng.real, (rng.state, rng.words)
+    if type(rng) is RngMark:
+        real = rng.real
+        mark = (rng.state, rng.words) if rng.words < MARK_WORDS else (real.getstate(), 0)
     else:
         real = rng
         mark = (real.getstate(), 0)
