@@ -373,6 +373,8 @@ def test_snapshots_read_late_after_counted_draws(
 
 
 def _late_reads(seed: int, plan: list[tuple[str | None, str]], fast: bool) -> tuple[Any, ...]:
+    import random
+
     from pytest_simarena.trace.catalog import find_trace
     from pytest_simarena.trace.io import load_trace
 
@@ -394,6 +396,8 @@ def _late_reads(seed: int, plan: list[tuple[str | None, str]], fast: bool) -> tu
             draws.append(str(hash(cluster.clock.rng.getstate())))
         if action is not None:
             trace = apply_action(trace, Action(action, "web")).trace
+        rng: Any = cluster.clock.rng  # the generator, or one mark standing for it (never a chain)
+        assert type(getattr(rng, "real", rng)) is random.Random
     assert kinds[0] == fast and (fast or not any(kinds))
     reads = [json.dumps([s.time, s.nodes, s.pods, s.workloads, s.events], sort_keys=True) for s in snaps]
     return (reads, draws, cluster.event_log[:], cluster.clock.rng.getstate())

@@ -447,8 +447,9 @@ def fast_step(
         return None
     clock = cluster.clock
     rng = clock.rng
-    if type(rng) is RngMark and rng.clock is clock and rng.words < MARK_WORDS:
-        real, mark = rng.real, (rng.state, rng.words)
+    if type(rng) is RngMark:
+        real = rng.real
+        mark = (rng.state, rng.words) if rng.words < MARK_WORDS else (real.getstate(), 0)
     else:
         real = rng
         mark = (real.getstate(), 0)
@@ -717,7 +718,22 @@ def _default(f: dataclasses.Field[Any]) -> Any:
     return None if factory is dataclasses.MISSING else factory()
 
 
+# Specs found known, by identity (kept alive here; a ClusterSpec is frozen): checked once per cluster spec.
+_KNOWN: dict[int, tuple[Any, bool]] = {}
+
+
 def _known_spec(spec: Any) -> bool:
+    found = _KNOWN.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    if len(_KNOWN) >= 64:
+        _KNOWN.clear()
+    known = _spec_fields_default(spec)
+    _KNOWN[id(spec)] = (spec, known)
+    return known
+
+
+def _spec_fields_default(spec: Any) -> bool:
     cls = type(spec)
     others = _KNOWN_SPECS.get(cls)
     if others is None:
@@ -841,12 +857,8 @@ _INDEXES: dict[int, tuple[Any, list[Any], dict[int, int]]] = {}
 def _node_index(scheduler: Any, nodes: list[Any]) -> dict[int, int]:
     """``{id(node): position}`` of ``nodes`` (the scheduler's, in its order), remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
-    if (
-        found is not None
-        and found[0] is scheduler.nodes
-        and len(found[1]) == len(nodes)
-        and all(a is b for a, b in zip(found[1], nodes, strict=True))
-    ):
+    # (Nodes compare by identity: the list comparison checks that they are the same objects.)
+    if found is not None and found[0] is scheduler.nodes and found[1] == nodes:
         return found[2]
     if len(_INDEXES) >= 64:
         _INDEXES.clear()
