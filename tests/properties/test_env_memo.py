@@ -1,13 +1,13 @@
-"""The RL env's step and features (rl/env.py, rl/features.py, gym.py) against the reference path
-(hypothesis, differential).
+"""The RL env's step and features (rl/env.py, rl/features.py, episode/fit.py, gym.py) against the
+reference path (hypothesis, differential).
 
-The env remembers the features of each workload state it has seen and restamps observations without
-``dataclasses.replace``. The reference here is the code as it was before that: every feature computed
-from the Observation afresh, then ``np.clip(np.asarray(values, float32), low, high)``, and the step
-building its observations with ``dataclasses.replace``. Random action sequences drive the same env twice,
-on reused or isolated clusters, through the action spaces and observation kinds; every reset and step must
-give byte-identical observations (same dtype), the same rewards, flags and info. Hand-built observations
-that share containers and nodes but differ in counts, verdicts and progress check the memo's key.
+The env remembers the features of each workload state it has seen and the fit measures, and restamps
+observations without ``dataclasses.replace``. The reference here is the code as it was before that:
+every feature computed from the Observation afresh, then ``np.clip(np.asarray(values, float32), low,
+high)``, and the step building its observations with ``dataclasses.replace``. Random action sequences
+drive the same env twice, on reused or isolated clusters, through the action spaces and observation
+kinds; every reset and step must give byte-identical observations (same dtype), the same rewards, flags
+and info. Hand-built observations that differ from each other in one field check the memos' keys.
 """
 
 from __future__ import annotations
@@ -194,6 +194,10 @@ NODES = (
     (NodeView("a", 4000, 2**33, 10, 3000, 2**32, 3, 1000, 2**31, 1), NodeView("b", 2000, 2**32, 4)),
     (),
 )
+WORKLOADS = (
+    WorkloadRef("apps/v1.Deployment", "default", "web"),
+    WorkloadRef("apps/v1.Deployment", "shop", "api"),
+)
 MESSAGES = (None, "0/3 nodes are available: 3 Insufficient cpu.", "Too many pods, Insufficient memory")
 
 
@@ -210,7 +214,7 @@ def observations(draw: st.DrawFn) -> Observation:
     return Observation(
         step=draw(st.integers(0, 60)),
         time=120.0,
-        workload=WorkloadRef("Deployment", "default", "web"),
+        workload=draw(st.sampled_from(WORKLOADS)),
         target=draw(st.integers(0, 5)),
         desired=draw(count),
         ready=draw(count),
