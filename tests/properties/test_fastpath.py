@@ -457,3 +457,28 @@ def test_scheduling_looked_up_is_the_scheduling_decided(
         plan.shape.buckets.clear()
         for state, indices in placed.released:
             plan.shape.buckets[state] = [nodes[i] for i in indices]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 30),
+    step=st.integers(0, 99),
+    isolated=st.booleans(),
+)
+def test_restamp_is_replace(family: str, index: int, step: int, isolated: bool) -> None:
+    """observation.restamp (how the loop stamps a memoized observation) is dataclasses.replace of step,
+    history and snapshot: every field equal, the snapshot the one given."""
+    from pytest_simarena.episode.observation import HistoryEntry, restamp
+
+    result = run_episode(
+        generate_trace(family, 0, index), "random", max_steps=3, seed=index, isolated=isolated
+    )
+    history = (HistoryEntry(0, "noop", False, 1.0),)
+    for record in result.steps:
+        obs = record.observation
+        for snapshot in (None, obs.snapshot):
+            got = restamp(obs, step, history, snapshot)
+            want = dataclasses.replace(obs, step=step, history=history, snapshot=snapshot)
+            assert got == want and got.snapshot is snapshot
+            assert all(getattr(got, f.name) is getattr(want, f.name) for f in dataclasses.fields(want))
