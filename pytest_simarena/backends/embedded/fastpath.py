@@ -308,7 +308,11 @@ class RngMark:
         self.words = words
 
     def __getattr__(self, name: str) -> Any:
-        # Reached only for what the slots do not hold: the generator's own attributes (a draw...).
+        # Reached only for what the slots do not hold. A special name (copy and pickle ask for
+        # __deepcopy__, __setstate__...) or a slot not set yet (a copy being built) is no draw: an
+        # AttributeError as for any object, and a copied mark is a mark on the copied generator.
+        if name.startswith("__") or name in RngMark.__slots__:
+            raise AttributeError(name)
         real = self.real
         self.clock.rng = real
         return getattr(real, name)
