@@ -2,7 +2,8 @@
 
 Exit codes: ``run`` 0 solved, 1 not solved, 2 bad input or a failed step (one line on stderr);
 ``batch`` 0 when every episode ran (solved or not), 1 when some recorded an error, 2 bad input;
-``replay`` 0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input.
+``replay`` 0 reproduced exactly (``--export-step``: the trace written), 1 differs (the first difference is
+printed), 2 bad input.
 """
 
 from __future__ import annotations
@@ -65,10 +66,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         subparsers,
         "replay",
         help="Re-execute a logged run and check it reproduces exactly",
-        exit_codes="0 reproduced exactly, 1 differs (the first difference is printed), 2 bad input",
+        exit_codes="0 reproduced exactly (--export-step: written), 1 differs (the first difference is "
+        "printed), 2 bad input",
         handler=cmd_replay,
     )
     replay.add_argument("run_dir", metavar="RUN_DIR", help="A run folder written by 'simarena run'")
+    replay.add_argument(
+        "--export-step",
+        metavar="N",
+        help="Do not replay: write step N's trace (a number or 'final') as a .sktrace file SimKube runs",
+    )
+    replay.add_argument(
+        "--out",
+        metavar="FILE",
+        help="With --export-step: where to write it (default RUN_DIR/step-NNN.sktrace)",
+    )
 
 
 # --- run -------------------------------------------------------------------------------------------------
@@ -149,7 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from pytest_simarena.episode.loop import run_episode
-    from pytest_simarena.episode.runlog import default_run_dir
+    from pytest_simarena.episode.runlog import default_run_dir, export_step_trace
     from pytest_simarena.policies.registry import LIVE_POLICIES
     from pytest_simarena.settings import AgentSettings
     from pytest_simarena.trace.catalog import find_trace
@@ -164,6 +176,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         result = run_episode(trace, settings=settings, out_dir=out, trace_label=args.trace)
     final_trace = str(out / result.final_trace_file) if result.final_trace_file else None
+    if final_trace is not None and not Path(final_trace).is_file():
+        # The run folder keeps every step's trace in traces.msgpack; the final one is also given as a file.
+        export_step_trace(out, result.final_trace_file or "final", final_trace)
     if args.json:
         doc = {
             "steps": [_json_step(s) for s in result.steps],
@@ -297,8 +312,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from pytest_simarena.episode.replay import replay_run
+    from pytest_simarena.episode.runlog import export_step_trace
     from pytest_simarena.live import is_live_run, replay_live
 
+    if args.export_step is not None:
+        print(export_step_trace(args.run_dir, args.export_step, args.out))
+        return EXIT_OK
+    if args.out is not None:
+        raise SimArenaError("--out is only for --export-step")
     if is_live_run(args.run_dir):  # a live session's folder (simarena serve --out, agents)
         live = replay_live(args.run_dir)
         if live.reproduced:

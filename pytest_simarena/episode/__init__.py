@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .replay import replay_run as replay_run
     from .results import EpisodeResult as EpisodeResult
     from .results import StepRecord as StepRecord
+    from .runlog import export_step_trace as export_step_trace
+    from .runlog import read_step_traces as read_step_traces
 
 _EXPORTS = {
     "run_episode": "loop",
@@ -26,6 +28,8 @@ _EXPORTS = {
     "replay_run": "replay",
     "EpisodeResult": "results",
     "StepRecord": "results",
+    "export_step_trace": "runlog",
+    "read_step_traces": "runlog",
 }
 
 __all__ = [
@@ -33,6 +37,8 @@ __all__ = [
     "Observation",
     "StepRecord",
     "build_observation",
+    "export_step_trace",
+    "read_step_traces",
     "replay_run",
     "run_episode",
     "run_step",

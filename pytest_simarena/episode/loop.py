@@ -4,12 +4,12 @@ One step (``run_step``), whatever the backend::
 
     prepare(prefix) -> hooks pre_start, pre_run -> start(trace) -> advance(step seconds) -> observe
     -> policy.act -> apply_action (safeguards decide: applied / unchanged / blocked / not_found)
-    -> next trace written atomically -> reward -> log -> hooks post_run -> cleanup(prefix)
+    -> next trace appended to the run folder -> reward -> log -> hooks post_run -> cleanup(prefix)
 
 An episode (``run_episode``) chains steps, each replaying the trace the previous one produced, until the
 workload is healthy for ``hold`` consecutive observations (solved) or ``max_steps`` steps ran. A step that
 fails (bad trace, policy error, backend error) ends the episode with ``EpisodeResult.error`` set; the last
-good trace stays where it was written. ``post_stop`` hooks run once at the end.
+good trace stays in the run folder. ``post_stop`` hooks run once at the end.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
-from .observation import HistoryEntry, Observation, build_observation
+from .observation import HistoryEntry, Observation, build_observation, restamp
 from .results import EpisodeResult, StepRecord
 from .runlog import RunLog, trace_bytes, trace_file_name
 from .target import default_target, intended_cluster, resolve_workload
@@ -141,8 +141,8 @@ def _observation(
         core = build_observation(
             snapshot, trace=trace, workload=ctx.workload, target=ctx.target, trace_key=key
         )
-        _OBSERVATIONS.put(observed, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
-    return replace(core, step=step, history=tuple(ctx.history), snapshot=snapshot)
+        _OBSERVATIONS.put(observed, restamp(core, core.step, core.history, None))  # no decoded snapshot
+    return restamp(core, step, tuple(ctx.history), snapshot)
 
 
 def apply_step_action(
@@ -372,7 +372,7 @@ def run_episode(
     error: str | None = None
     current = trace
     data, sha = trace_bytes(current)
-    last_file: str | None = log.write_trace(0, data) if log is not None else None
+    last_file: str | None = log.write_trace(0, data, sha) if log is not None else None
     started = time.perf_counter()
 
     def hold_reached(obs: Observation) -> bool:
@@ -424,8 +424,8 @@ def run_episode(
                     data, sha = trace_bytes(nxt)
                 current = nxt
             if log is not None:
-                # The next trace is written even when unchanged, so every step has its own file.
-                last_file = log.write_trace(step + 1, data)
+                # The next trace is recorded even when unchanged, so every step has its entry.
+                last_file = log.write_trace(step + 1, data, sha)
     finally:
         try:
             the_backend.run_hooks("post_stop")

@@ -1,6 +1,7 @@
 """``simarena replay RUN_DIR``: re-execute a logged run and check it reproduces byte for byte.
 
-The run folder holds everything needed: ``step-000.sktrace`` (the input trace), ``summary.json`` (policy,
+The run folder holds everything needed: step 0's trace (the input, in ``traces.msgpack``, or
+``step-000.sktrace`` in a folder of the older layout), ``summary.json`` (policy,
 reward, seed, backend, workload, target, steps, step length, hold, cluster copy). The run is executed
 again into a temporary folder and its ``steps.jsonl`` and ``summary.json`` are compared with the logged
 ones; the first difference is reported as ``steps.jsonl line 3 (step 2): observation.ready: 3 -> 2``.
@@ -16,11 +17,11 @@ from typing import Any
 
 from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.errors import SimArenaError
-from pytest_simarena.trace.io import load_trace
+from pytest_simarena.trace.io import loads
 
 from .loop import run_episode
 from .results import EpisodeResult
-from .runlog import STEPS_FILE, SUMMARY_FILE, trace_file_name
+from .runlog import STEPS_FILE, SUMMARY_FILE, TRACES_FILE, step_trace_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,9 @@ def replay_run(run_dir: str | Path) -> ReplayReport:
     run_dir = Path(run_dir)
     summary = _summary(run_dir)
     options = summary["options"]
-    trace = load_trace(run_dir / trace_file_name(0))
+    name, data = step_trace_bytes(run_dir, 0)
+    source = run_dir / TRACES_FILE
+    trace = loads(data, path=f"{source}: {name}" if source.is_file() else str(run_dir / name))
     cluster = options.get("cluster")
     backend: str | ClusterBackend = summary["backend"]
     recorded_spec = options.get("clusterSpec")

@@ -1,15 +1,27 @@
-"""The run folder: ``steps.jsonl``, ``summary.json``, ``timings.json`` and the trace of every step.
+"""The run folder: ``steps.jsonl``, ``traces.msgpack``, ``summary.json`` and ``timings.json``.
 
 Layout of ``runs/<run-id>/``::
 
-    step-000.sktrace   the trace step 0 replayed (the input, normalized to SimKube v2)
-    step-001.sktrace   the trace after step 0's action, replayed by step 1 ... (written atomically)
-    steps.jsonl        one JSON record per step (StepRecord.to_json), no wall-clock times
-    summary.json       EpisodeResult.summary_json(): outcome and the options replay needs
-    timings.json       wall-clock seconds per step (kept apart so the two files above are reproducible)
-    cluster.yaml       a copy of --cluster FILE, when one was given
+    steps.jsonl      one JSON record per step (StepRecord.to_json), no wall-clock times; each record's
+                     ``trace`` names the trace the step replayed (``step-NNN.sktrace``) and its sha256
+    traces.msgpack   every step's trace, in step order: step 0's is the input (normalized to SimKube v2),
+                     step N's the trace after step N-1's action; the last one is the final trace
+    summary.json     EpisodeResult.summary_json(): outcome and the options replay needs
+    timings.json     wall-clock seconds per step (kept apart so the files above are reproducible)
+    cluster.yaml     a copy of --cluster FILE, when one was given
 
-Same seed, same inputs -> byte-identical ``steps.jsonl`` and ``summary.json``.
+``traces.msgpack`` is a stream of msgpack maps, one per step, appended as the episode goes:
+``{"step": N, "sha256": HEX, "trace": BYTES}`` holds the ``.sktrace`` bytes of a trace seen for the first
+time, ``{"step": N, "sha256": HEX, "sameAs": M}`` says step N replayed the same bytes as step M (an
+unchanged, blocked or noop action). :func:`step_trace_bytes` reads any step's trace back and
+:func:`export_step_trace` (``simarena replay RUN --export-step N``) writes it as ``step-NNN.sktrace``, a
+file SimKube runs as it is. Older run folders hold one ``step-NNN.sktrace`` file per step instead; both
+readers take either layout.
+
+Each step's record and trace are flushed as the step ends (a crash leaves every finished step readable;
+a torn last trace entry is ignored). Nothing is fsynced: the files are complete after a process crash,
+not necessarily after a power loss. Same seed, same inputs -> byte-identical ``steps.jsonl``,
+``traces.msgpack`` and ``summary.json``.
 """
 
 from __future__ import annotations
@@ -19,20 +31,28 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
-from pytest_simarena.trace.io import FolderWriter, dumps, remove_stale_temp_files
+import msgpack
+
+from pytest_simarena.errors import SimArenaError
+from pytest_simarena.trace.io import dumps, remove_stale_temp_files
 from pytest_simarena.trace.model import Trace
 
 STEPS_FILE = "steps.jsonl"
+TRACES_FILE = "traces.msgpack"
 SUMMARY_FILE = "summary.json"
 TIMINGS_FILE = "timings.json"
 CLUSTER_FILE = "cluster.yaml"
+_STEP_NAME = re.compile(r"step-(\d{3,})\.sktrace")
 
 
 def trace_file_name(step: int) -> str:
+    """The name of step ``step``'s trace (an entry of ``traces.msgpack``, or a file once exported)."""
     return f"step-{step:03d}.sktrace"
 
 
@@ -41,8 +61,22 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+# json.dumps(data, separators=(",", ":"), ensure_ascii=False), built once: json.dumps makes an encoder per
+# call and JSONEncoder.encode makes a C encoder per call (a quarter of a step record's cost); with
+# check_circular off (records are trees) the C encoder is the one json.dumps uses, so the text is the same.
+_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_C_LINE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _LINE.default, encode_basestring, None, ":", ",", False, False, True)
+)
+
+
 def jsonl_line(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n"
+    """One compact JSON line (``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` + newline)."""
+    if _C_LINE is None:
+        return _LINE.encode(data) + "\n"
+    return "".join(_C_LINE(data, 0)) + "\n"
 
 
 def trace_bytes(trace: Trace) -> tuple[bytes, str]:
@@ -67,8 +101,10 @@ def default_run_dir(trace_label: str, policy: str, seed: int, *, root: str | Pat
 class RunLog:
     """Writes one episode's run folder as the episode goes (a crash leaves every finished step on disk).
 
-    Every file is renamed into place whole (:class:`~pytest_simarena.trace.io.FolderWriter`). A new
-    folder is used as it is; a folder that exists is emptied of an earlier run's files first.
+    A new folder is used as it is; a folder that exists is emptied of an earlier run's files first. Per
+    step: one appended line in ``steps.jsonl`` and one appended entry in ``traces.msgpack`` (a trace is
+    stored once; a repeat is a reference to the step that first had it), each flushed. No file is created
+    per step: a new file or folder costs a contended ext4 up to ~0.9 ms of CPU, an append a few us.
     """
 
     def __init__(self, directory: str | Path) -> None:
@@ -81,58 +117,172 @@ class RunLog:
         except FileExistsError:
             if not self.dir.is_dir():
                 raise
-            for stale in (STEPS_FILE, SUMMARY_FILE, TIMINGS_FILE):
+            for stale in (STEPS_FILE, TRACES_FILE, SUMMARY_FILE, TIMINGS_FILE):
                 (self.dir / stale).unlink(missing_ok=True)
-            for old in self.dir.glob("step-*.sktrace"):
+            for old in self.dir.glob("step-*.sktrace"):  # an earlier run's, in either layout
                 old.unlink()
             remove_stale_temp_files(str(self.dir))
-        self._writer = FolderWriter(self.dir)
-        self._steps = open(self.dir / STEPS_FILE, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
-        self.timings: list[dict[str, Any]] = []
-        self._written: dict[bytes, str] = {}  # each distinct step trace and the first file holding it
+        self._steps = open(self.dir / STEPS_FILE, "wb")  # noqa: SIM115 - closed in close()
+        self._traces = open(self.dir / TRACES_FILE, "wb")  # noqa: SIM115 - closed in close()
+        self._packer = msgpack.Packer(use_bin_type=True)
+        self.timings: list[tuple[int, float]] = []  # (step, wall-clock seconds)
+        self._written: dict[str, int] = {}  # each distinct step trace's sha256 and the first step with it
 
-    def write_trace(self, step: int, data: bytes) -> str:
-        """Write ``step-NNN.sktrace`` atomically; returns the file name.
+    def write_trace(self, step: int, data: bytes, sha256: str | None = None) -> str:
+        """Append step ``step``'s trace (``data``, the ``.sktrace`` bytes) and flush; returns its name.
 
-        Each file is renamed into place complete (a crashed process leaves whole files) but not fsynced:
-        an fsync per file cost more than the step itself. A run is reproducible from its seed and the
-        first trace; after a power loss its folder may lack the last step traces.
+        ``sha256`` is ``data``'s (hex), computed here when not given.
         """
-        name = trace_file_name(step)
-        earlier = self._written.get(data)
-        if earlier is not None:
-            # The same bytes as an earlier step (an unchanged, blocked or noop action, or an action undoing
-            # the one before): a hard link is one system call and no new file, and the folder reads the same.
-            try:
-                os.link(self.dir / earlier, self.dir / name)
-            except OSError:  # no hard links here (some file systems): write it
-                self._writer.write(name, data)
+        digest = sha256 if sha256 is not None else hashlib.sha256(data).hexdigest()
+        earlier = self._written.get(digest)
+        if earlier is None:
+            self._written[digest] = step
+            entry: dict[str, Any] = {"step": step, "sha256": digest, "trace": data}
         else:
-            self._writer.write(name, data)
-            self._written[data] = name
-        return name
+            entry = {"step": step, "sha256": digest, "sameAs": earlier}
+        self._traces.write(self._packer.pack(entry))
+        self._traces.flush()
+        return trace_file_name(step)
 
     def copy_cluster(self, source: str | Path) -> str:
         shutil.copyfile(source, self.dir / CLUSTER_FILE)
         return CLUSTER_FILE
 
     def append_step(self, record: dict[str, Any], *, seconds: float) -> None:
-        self._steps.write(jsonl_line(record))
+        """Append the step's record (one JSON line) and flush; its wall-clock seconds go to timings.json."""
+        self._steps.write(jsonl_line(record).encode())
         self._steps.flush()
-        self.timings.append({"step": record.get("step"), "seconds": round(seconds, 6)})
+        self.timings.append((int(record["step"]), seconds))
 
     def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
-        # The record (steps, summary, timings) is made durable: each file fsynced through the descriptor
-        # that wrote it, then the folder once.
-        if not self._steps.closed:
-            self._steps.flush()
-            os.fsync(self._steps.fileno())
+        """Close the step files and write ``summary.json`` and ``timings.json``, once each."""
         self.close()
-        self._writer.write(SUMMARY_FILE, dumps_json(summary).encode(), durable=True)
-        timings = {"totalSeconds": round(total_seconds, 6), "steps": self.timings}
-        self._writer.write(TIMINGS_FILE, dumps_json(timings).encode(), durable=True)
-        self._writer.sync_folder()
+        _write_new(self.dir / SUMMARY_FILE, dumps_json(summary))
+        # One object per line (the text is read by people, it is no record: never compared).
+        rows = [f'{{"step": {n!r}, "seconds": {round(sec, 6)!r}}}' for n, sec in self.timings]
+        steps = "[\n" + ",\n".join("    " + row for row in rows) + "\n  ]" if rows else "[]"
+        total = round(total_seconds, 6)
+        _write_new(self.dir / TIMINGS_FILE, f'{{\n  "totalSeconds": {total!r},\n  "steps": {steps}\n}}\n')
 
     def close(self) -> None:
-        if not self._steps.closed:
-            self._steps.close()
+        for f in (self._steps, self._traces):
+            if not f.closed:
+                f.close()
+
+
+def _write_new(path: Path, text: str) -> None:
+    # One open, one write, one close: the folder is this run's alone and the file did not exist (a crash
+    # before this leaves no summary, which replay reports as a missing file).
+    data = text.encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepTrace:
+    """One step's trace in a run folder: its step, sha256 and ``.sktrace`` bytes."""
+
+    step: int
+    sha256: str
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return trace_file_name(self.step)
+
+
+def read_step_traces(run_dir: str | Path) -> list[StepTrace]:
+    """Every step trace of a run folder, in step order (either layout: ``traces.msgpack`` or one
+    ``step-NNN.sktrace`` file per step). Bad input: a :class:`SimArenaError` of one line naming the file,
+    the entry and the field."""
+    run_dir = Path(run_dir)
+    path = run_dir / TRACES_FILE
+    if path.is_file():
+        return _read_stream(path)
+    files = sorted(
+        (int(m.group(1)), p)
+        for p in (run_dir.glob("step-*.sktrace") if run_dir.is_dir() else ())
+        if (m := _STEP_NAME.fullmatch(p.name))
+    )
+    if not files:
+        why = "no such directory" if not run_dir.is_dir() else f"neither {TRACES_FILE} nor step-000.sktrace"
+        raise SimArenaError(f"{run_dir}: not a run folder ({why})")
+    out = []
+    for step, file in files:
+        data = file.read_bytes()
+        out.append(StepTrace(step, hashlib.sha256(data).hexdigest(), data))
+    return out
+
+
+def _read_stream(path: Path) -> list[StepTrace]:
+    raw = path.read_bytes()
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=max(len(raw), 1))
+    unpacker.feed(raw)
+    out: list[StepTrace] = []
+    by_step: dict[int, StepTrace] = {}
+    try:
+        for n, entry in enumerate(unpacker):
+            where = f"{path}: entry {n}"
+            if not isinstance(entry, dict):
+                raise SimArenaError(f"{where}: expected a map, got {type(entry).__name__}")
+            step, digest = entry.get("step"), entry.get("sha256")
+            if not isinstance(step, int) or isinstance(step, bool) or step in by_step:
+                raise SimArenaError(f"{where}: step: expected a new step number, got {step!r}")
+            if not isinstance(digest, str):
+                raise SimArenaError(f"{where} (step {step}): sha256: expected a string, got {digest!r}")
+            if "trace" in entry:
+                data = entry["trace"]
+                if not isinstance(data, bytes):
+                    raise SimArenaError(f"{where} (step {step}): trace: expected bytes")
+            else:
+                same = entry.get("sameAs")
+                if not isinstance(same, int) or same not in by_step:
+                    raise SimArenaError(
+                        f"{where} (step {step}): sameAs: expected an earlier step, got {same!r}"
+                    )
+                data = by_step[same].data
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise SimArenaError(f"{where} (step {step}): sha256 does not match the trace's bytes")
+            by_step[step] = StepTrace(step, digest, data)
+            out.append(by_step[step])
+    except (ValueError, msgpack.UnpackException) as exc:  # not msgpack at all (a torn tail just ends it)
+        raise SimArenaError(f"{path}: entry {len(out)}: not msgpack ({exc})") from None
+    return out
+
+
+def step_trace_bytes(run_dir: str | Path, step: int | str) -> tuple[str, bytes]:
+    """``(name, bytes)`` of step ``step``'s trace (a number, ``step-NNN.sktrace`` or ``final``: the last)."""
+    traces = read_step_traces(run_dir)
+    if not traces:  # a run that stopped before its first step's trace was written
+        raise SimArenaError(f"{Path(run_dir) / TRACES_FILE}: holds no step trace")
+    if step == "final":
+        return traces[-1].name, traces[-1].data
+    if isinstance(step, str):
+        m = _STEP_NAME.fullmatch(step)
+        if not m and not step.isdigit():
+            raise SimArenaError(f"{step!r}: expected a step number, step-NNN.sktrace or 'final'")
+        step = int(m.group(1) if m else step)
+    for t in traces:
+        if t.step == step:
+            return t.name, t.data
+    raise SimArenaError(f"{run_dir}: no trace for step {step} (steps {traces[0].step}-{traces[-1].step})")
+
+
+def export_step_trace(run_dir: str | Path, step: int | str, out: str | Path | None = None) -> Path:
+    """Write step ``step``'s trace as a ``.sktrace`` file (default ``RUN_DIR/step-NNN.sktrace``)."""
+    name, data = step_trace_bytes(run_dir, step)
+    target = Path(out) if out is not None else Path(run_dir) / name
+    if target.is_file() and target.read_bytes() == data:
+        return target
+    from pytest_simarena.trace.io import atomic_write
+
+    atomic_write(str(target), iter((data,)), durable=False)
+    return target

@@ -25,7 +25,7 @@ import stat
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -433,8 +433,8 @@ def atomic_write(path: str, chunks: Iterator[bytes], *, durable: bool = True) ->
 
     The temp file is locked (``flock``) while it is written, so :func:`remove_stale_temp_files`, which
     runs first, never removes the file of a writer that is still alive. ``durable=False`` is for a writer
-    that owns the folder and makes its files durable later (:func:`sync_files`): no fsync and no scan for
-    stale temp files; the rename is still atomic.
+    that does not need the file durable (or makes it so later): no fsync and no scan for stale temp files;
+    the rename is still atomic.
     """
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -478,70 +478,6 @@ def _discard(tmp: str, path: str, exc: BaseException) -> None:
         os.unlink(tmp)
     if isinstance(exc, OSError):
         raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
-
-
-_TOKEN_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
-
-
-class FolderWriter:
-    """Atomic writes into one folder this process writes alone (a run folder), in fewer system calls.
-
-    Each file is written as :func:`atomic_write` writes it (a temp file named so that
-    :func:`remove_stale_temp_files` knows it, locked while written, renamed into place), but the temp file
-    is created with its final mode and one name per folder (every write renames it away before the
-    next), and nothing is checked or scanned first: five system calls instead of about ten. That matters
-    where system calls are dear (measured here: ~30 us each, most of a small file's cost).
-    """
-
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = os.fspath(folder)
-        self._token = "".join(_TOKEN_CHARS[b % len(_TOKEN_CHARS)] for b in os.urandom(8))
-
-    def write(self, name: str, data: bytes, *, durable: bool = False) -> None:
-        """Write ``data`` to ``name`` in the folder; ``durable`` fsyncs the file (not the folder)."""
-        path = os.path.join(self.folder, name)
-        tmp = os.path.join(self.folder, f".{name}.{self._token}{TEMP_SUFFIX}")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-        except FileExistsError:  # someone else's file under our name: take the general path
-            atomic_write(path, iter((data,)), durable=False)
-            if durable:
-                sync_files(self.folder, [name], folder_too=False)
-            return
-        except OSError as exc:
-            raise TraceError(f"cannot write ({exc.strerror or exc})", path=path) from None
-        try:
-            _lock(fd, blocking=True)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if durable:
-                os.fsync(fd)
-            os.replace(tmp, path)  # still locked: a cleaner that opened the temp name sees a live writer
-        except BaseException as exc:
-            _discard(tmp, path, exc)
-            raise
-        finally:
-            os.close(fd)
-
-    def sync_folder(self) -> None:
-        """Make the renames durable (fsync the folder)."""
-        _fsync_dir(self.folder)
-
-
-def sync_files(folder: str, names: Iterable[str], *, folder_too: bool = True) -> None:
-    """fsync the named files of ``folder`` and the folder itself (after ``atomic_write(durable=False)``)."""
-    for name in names:
-        try:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-        except OSError:
-            continue  # removed meanwhile: nothing to make durable
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    if folder_too:
-        _fsync_dir(folder)
 
 
 def remove_stale_temp_files(folder: str, *, older_than: float = STALE_AFTER_SECONDS) -> list[str]:

@@ -26,7 +26,7 @@ from pytest_simarena.episode.observation import ContainerView, HistoryEntry, Nod
 from pytest_simarena.gym import LEGACY_FEATURES, OBS_HIGH, SimArenaEnv
 from pytest_simarena.rewards import StepOutcome
 from pytest_simarena.rl import features
-from pytest_simarena.rl.env import LearnEnv, _restamp
+from pytest_simarena.rl.env import LearnEnv
 from pytest_simarena.rl.features import GROUPS, HIGH, LOW, seed_vector, state_values
 from pytest_simarena.trace.model import WorkloadRef
 
@@ -269,6 +269,3 @@ def test_remembered_features_are_the_computed_ones(
         as_list = dataclasses.replace(obs, containers=list(obs.containers))  # type: ignore[arg-type]
         assert features.feature_values(as_list, max_steps=max_steps) == want
         assert fit_measures(obs) == measure(obs)
-        stamped = _restamp(obs, obs.step + 1, ())
-        assert stamped == dataclasses.replace(obs, step=obs.step + 1, history=())
-        assert stamped.snapshot is obs.snapshot

@@ -457,3 +457,58 @@ def test_scheduling_looked_up_is_the_scheduling_decided(
         plan.shape.buckets.clear()
         for state, indices in placed.released:
             plan.shape.buckets[state] = [nodes[i] for i in indices]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 30),
+    step=st.integers(0, 99),
+    isolated=st.booleans(),
+)
+def test_restamp_is_replace(family: str, index: int, step: int, isolated: bool) -> None:
+    """observation.restamp (how the loop stamps a memoized observation) is dataclasses.replace of step,
+    history and snapshot: every field equal, the snapshot the one given."""
+    from pytest_simarena.episode.observation import HistoryEntry, restamp
+
+    result = run_episode(
+        generate_trace(family, 0, index), "random", max_steps=3, seed=index, isolated=isolated
+    )
+    history = (HistoryEntry(0, "noop", False, 1.0),)
+    for record in result.steps:
+        obs = record.observation
+        for snapshot in (None, obs.snapshot):
+            got = restamp(obs, step, history, snapshot)
+            want = dataclasses.replace(obs, step=step, history=history, snapshot=snapshot)
+            assert got == want and got.snapshot is snapshot
+            assert all(getattr(got, f.name) is getattr(want, f.name) for f in dataclasses.fields(want))
+
+
+def test_reused_cluster_copies_after_fast_steps_continue_as_the_engine() -> None:
+    """A reused cluster deep-copied after fast steps (its clock holds a generator mark) copies, and the
+    copy and the original each continue exactly as an engine cluster copied at the same point."""
+    import copy
+
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    bumped = apply_action(trace, Action("bump_cpu", "web")).trace
+    seen = []
+    for fast in (True, False):
+        clear_step_memos()
+        cluster = EmbeddedCluster(seed=7)
+        cluster.fast = fast
+        for _ in range(3):
+            cluster.run_trace(trace, "virtual", 120, cleanup=True)
+            cluster.cleanup("virtual")
+        twin = copy.deepcopy(cluster)
+        runs = []
+        for each in (cluster, twin, cluster, twin):
+            snap = each.run_trace(bumped, "virtual", 120, cleanup=True)
+            runs.append(json.dumps([snap.pods, snap.events], sort_keys=True))
+            each.cleanup("virtual")
+        runs.extend(["\n".join(cluster.event_log), "\n".join(twin.event_log)])
+        assert runs[0] == runs[1] and runs[2] == runs[3]
+        seen.append(runs)
+    assert seen[0] == seen[1]

@@ -11,6 +11,7 @@ from pytest_simarena.backends.embedded import EmbeddedCluster
 from pytest_simarena.backends.registry import make_backend
 from pytest_simarena.episode.loop import run_episode
 from pytest_simarena.episode.replay import replay_run
+from pytest_simarena.episode.runlog import export_step_trace, read_step_traces, step_trace_bytes
 from pytest_simarena.errors import BackendError
 from pytest_simarena.quantities import parse_cpu
 from pytest_simarena.trace.io import load_trace
@@ -76,7 +77,7 @@ def test_always_bump_cpu_makes_a_cpu_case_worse_until_the_cap_blocks_it(tmp_path
     assert set(statuses[:first_block]) == {"applied"} and set(statuses[first_block:]) == {"blocked"}
     assert result.final_trace is not None
     final = tmp_path / "final.sktrace"
-    final.write_bytes((tmp_path / str(result.final_trace_file)).read_bytes())
+    assert export_step_trace(tmp_path, str(result.final_trace_file), final) == final
     # It grew 500m a step, then the cap blocked the next bump.
     assert before < 16000 and _cpu_request(final) == 16000
     assert all(s.observation.pending == s.observation.total for s in result.steps)  # never better
@@ -89,7 +90,14 @@ def test_same_seed_gives_byte_identical_logs_and_replay_confirms(tmp_path: Path)
         run_episode(load_trace(trace), "random", seed=11, max_steps=6, out_dir=out, trace_label=str(trace))
     for name in ("steps.jsonl", "summary.json"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
-    assert sorted(p.name for p in a.glob("step-*.sktrace")) == [f"step-{i:03d}.sktrace" for i in range(7)]
+    assert (a / "traces.msgpack").read_bytes() == (b / "traces.msgpack").read_bytes()
+    assert [t.name for t in read_step_traces(a)] == [f"step-{i:03d}.sktrace" for i in range(7)]
+    assert sorted(p.name for p in a.iterdir()) == [
+        "steps.jsonl",
+        "summary.json",
+        "timings.json",
+        "traces.msgpack",
+    ]
     report = replay_run(a)
     assert report.reproduced and report.difference is None
 
@@ -143,9 +151,8 @@ def test_run_folder_contents(tmp_path: Path) -> None:
     import hashlib
 
     for s in steps:
-        assert (
-            hashlib.sha256((tmp_path / s["trace"]["file"]).read_bytes()).hexdigest() == s["trace"]["sha256"]
-        )
+        name, data = step_trace_bytes(tmp_path, s["trace"]["file"])
+        assert name == s["trace"]["file"] and hashlib.sha256(data).hexdigest() == s["trace"]["sha256"]
     assert "totalSeconds" in json.loads((tmp_path / "timings.json").read_text())
     assert "Seconds" not in (tmp_path / "steps.jsonl").read_text()
     assert result.final_trace_file == "step-001.sktrace"
@@ -156,7 +163,7 @@ def test_a_crashing_policy_ends_the_episode_with_a_clear_error(tmp_path: Path) -
     assert not result.solved
     assert result.error == "step 0: policy 'exploding' raised RuntimeError: agent crashed"
     assert [s.status for s in result.steps] == ["error"]
-    assert (tmp_path / "step-000.sktrace").is_file()  # the last good trace stays
+    assert [t.name for t in read_step_traces(tmp_path)] == ["step-000.sktrace"]  # the last good trace
     assert json.loads((tmp_path / "summary.json").read_text())["error"] == result.error
 
 
@@ -195,7 +202,8 @@ def test_a_backend_error_ends_the_episode_and_keeps_the_last_good_trace(tmp_path
         "step 1: embedded backend failed: timed out after 30s waiting for pods of virtual-default/web"
     )
     assert len(result.steps) == 1 and not result.solved
-    assert (tmp_path / "step-001.sktrace").is_file()  # the trace step 1 was replaying stays
+    # The trace step 1 was replaying stays.
+    assert [t.name for t in read_step_traces(tmp_path)] == ["step-000.sktrace", "step-001.sktrace"]
     assert json.loads((tmp_path / "summary.json").read_text())["error"] == result.error
 
 

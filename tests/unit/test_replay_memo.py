@@ -15,7 +15,7 @@ from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
 from pytest_simarena.backends.embedded.memo import LRU, REPLAYS, MemoSnapshot, ReplayMemo
 from pytest_simarena.backends.protocol import ClusterSnapshot
 from pytest_simarena.episode.loop import apply_step_action, run_episode
-from pytest_simarena.episode.runlog import trace_bytes
+from pytest_simarena.episode.runlog import read_step_traces, trace_bytes
 from pytest_simarena.policies.space import DISCRETE_ACTIONS
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
 from pytest_simarena.trace import load_trace
@@ -217,9 +217,10 @@ def test_set_resources_actions_are_memoized_by_their_exact_repr() -> None:
     assert again[5] == trace_bytes(apply_action(trace, a).trace)[1]
 
 
-def test_unchanged_step_traces_are_linked_and_read_the_same(tmp_path: Path) -> None:
+def test_unchanged_step_traces_are_stored_once_and_read_the_same(tmp_path: Path) -> None:
     run_episode(load_trace(CANONICAL[0]), "noop", max_steps=3, out_dir=tmp_path)
-    files = sorted(tmp_path.glob("step-*.sktrace"))
-    assert len(files) == 4
-    assert len({f.read_bytes() for f in files}) == 1
-    assert files[1].stat().st_nlink >= 2  # linked, not written again
+    traces = read_step_traces(tmp_path)
+    assert [t.step for t in traces] == [0, 1, 2, 3]
+    assert len({t.data for t in traces}) == 1 and traces[0].data == CANONICAL[0].read_bytes()
+    # Stored once: steps 1-3 are references to step 0, not copies.
+    assert len(traces[0].data) < (tmp_path / "traces.msgpack").stat().st_size < len(traces[0].data) + 500

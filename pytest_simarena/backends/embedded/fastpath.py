@@ -308,7 +308,11 @@ class RngMark:
         self.words = words
 
     def __getattr__(self, name: str) -> Any:
-        # Reached only for what the slots do not hold: the generator's own attributes (a draw...).
+        # Reached only for what the slots do not hold. A special name (copy and pickle ask for
+        # __deepcopy__, __setstate__...) or a slot not set yet (a copy being built) is no draw: an
+        # AttributeError as for any object, and a copied mark is a mark on the copied generator.
+        if name.startswith("__") or name in RngMark.__slots__:
+            raise AttributeError(name)
         real = self.real
         self.clock.rng = real
         return getattr(real, name)
@@ -477,7 +481,7 @@ def fast_step(
     root = (prefix, "apps/v1.Deployment", f"{plan.original_namespace}/{plan.name}")
     cluster._seq[root] = cluster._seq.get(root, 0) + plan.replicas
     cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
-    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes), full=shadow)
+    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes, scheduler), full=shadow)
 
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
@@ -834,6 +838,8 @@ class _Placed:
     messages: tuple[str | None, ...]
     placed: tuple[int, ...]
     released: tuple[tuple[tuple[int, int, int, int, int], tuple[int, ...]], ...]
+    bound: tuple[bool, ...]  # per pod
+    failure: str | None  # the last FailedScheduling text
 
 
 class _Situation:
@@ -850,21 +856,24 @@ class _Situation:
 
 
 _SITUATIONS: LRU[_Situation] = LRU(4096)
-# Per scheduler (by its node map, kept alive here): the node objects in order and their positions.
-_INDEXES: dict[int, tuple[Any, list[Any], dict[int, int]]] = {}
+# Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
+# the node views read of them (names and allocatable).
+_INDEXES: dict[int, tuple[Any, list[Any], dict[int, int], tuple[Any, ...]]] = {}
 
 
-def _node_index(scheduler: Any, nodes: list[Any]) -> dict[int, int]:
-    """``{id(node): position}`` of ``nodes`` (the scheduler's, in its order), remembered per scheduler."""
+def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[int, int], tuple[Any, ...]]:
+    """``{id(node): position}`` of ``nodes`` (the scheduler's, in its order) and their (name, cpu,
+    memory, pods) allocatable, remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
     # (Nodes compare by identity: the list comparison checks that they are the same objects.)
     if found is not None and found[0] is scheduler.nodes and found[1] == nodes:
-        return found[2]
+        return found[2], found[3]
     if len(_INDEXES) >= 64:
         _INDEXES.clear()
     index = {id(node): i for i, node in enumerate(nodes)}
-    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index)
-    return index
+    shown = tuple([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
+    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown)
+    return index, shown
 
 
 def _schedule(plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any]) -> tuple[_Placed, int]:
@@ -873,7 +882,7 @@ def _schedule(plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any]) -> tuple
     first time."""
     tmpl, shape = plan.tmpl, plan.shape
     beyond_node = scheduler.beyond_node(tmpl, shape)
-    index = _node_index(scheduler, nodes)
+    index = _node_index(scheduler, nodes)[0]
     start = tuple(
         (state, tuple([index[id(node)] for node in bucket])) for state, bucket in shape.buckets.items()
     )
@@ -1037,20 +1046,17 @@ def _decide(
                 ),
             )
     released = tuple((state, tuple(indices)) for state, indices in buckets.items())
-    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released)
+    flags = tuple(index is not None for index in chosen)
+    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure)
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
 _VIEWS: LRU[tuple[FastNode, ...]] = LRU(4096)
 
 
-def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
+def _outcome(plan: _Plan, run: _Run, nodes: list[Any], scheduler: Any) -> FastOutcome:
     placed = run.placed
-    key = (
-        tuple([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes]),
-        plan.requests,
-        placed.placed,
-    )
+    key = (_node_index(scheduler, nodes)[1], plan.requests, placed.placed)
     views = _VIEWS.get(key)
     if views is None:
         cpu, memory = plan.requests
@@ -1066,16 +1072,15 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
             )
         )
         _VIEWS.put(key, views)
-    failed = [m for m in placed.messages if m is not None]
     return FastOutcome(
         "Deployment",
         plan.original_namespace,
         plan.name,
         plan.replicas,
-        plan.replicas - len(failed),
-        failed[-1] if failed else None,
+        sum(placed.placed),
+        placed.failure,
         views,
-        tuple(zip(run.pods, [index is not None for index in placed.nodes], strict=True)),
+        tuple(zip(run.pods, placed.bound, strict=True)),
     )
 
 
@@ -1091,7 +1096,7 @@ def _compute(
     rng = random.Random()
     rng.setstate(cluster.pristine_rng)
     nodes = list(cluster.scheduler.nodes.values())
-    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes)
+    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes, cluster.scheduler)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:
