@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
-from .observation import HistoryEntry, Observation, build_observation
+from .observation import HistoryEntry, Observation, build_observation, restamp
 from .results import EpisodeResult, StepRecord
 from .runlog import RunLog, trace_bytes, trace_file_name
 from .target import default_target, intended_cluster, resolve_workload
@@ -141,8 +141,8 @@ def _observation(
         core = build_observation(
             snapshot, trace=trace, workload=ctx.workload, target=ctx.target, trace_key=key
         )
-        _OBSERVATIONS.put(observed, replace(core, snapshot=None))  # the memo keeps no decoded snapshot
-    return replace(core, step=step, history=tuple(ctx.history), snapshot=snapshot)
+        _OBSERVATIONS.put(observed, restamp(core, core.step, core.history, None))  # no decoded snapshot
+    return restamp(core, step, tuple(ctx.history), snapshot)
 
 
 def apply_step_action(

@@ -37,8 +37,9 @@ cpu is in millicores and memory in bytes everywhere (ints); None means "not set"
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pytest_simarena.backends.embedded.probes import container_probes, startup_budget
@@ -234,6 +235,20 @@ class Observation:
             "rejected": self.rejected,
             "nodeAllocatable": largest.to_json() if largest else None,
         }
+
+
+_FIELDS = tuple(f.name for f in fields(Observation))
+assert _FIELDS[0] == "step" and _FIELDS[-2:] == ("history", "snapshot")
+_BETWEEN = operator.attrgetter(*_FIELDS[1:-2])
+_NEW: Callable[..., Observation] = Observation  # (called with every field in its order)
+
+
+def restamp(
+    obs: Observation, step: int, history: tuple[HistoryEntry, ...], snapshot: ClusterSnapshot | None
+) -> Observation:
+    """``dataclasses.replace(obs, step=step, history=history, snapshot=snapshot)`` without its per-call
+    scan of the fields (a memoized observation is stamped on every step)."""
+    return _NEW(step, *_BETWEEN(obs), history, snapshot)
 
 
 # --- building ------------------------------------------------------------------------------------------

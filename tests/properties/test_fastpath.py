@@ -345,3 +345,170 @@ def test_noop_step_action_is_apply_action(
     status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
     assert (status, message, changes, data, nsha) == (str(result.status), result.message, (), None, sha)
     assert nxt is trace and result.trace is trace and not result.changes
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    plan=st.lists(
+        st.tuples(st.sampled_from([None, *DISCRETE_ACTIONS]), st.sampled_from(["", "uid", "token", "state"])),
+        min_size=1,
+        max_size=12,
+    ),
+    renew=st.sampled_from([1, 40, 200, fastpath.MARK_WORDS]),
+)
+def test_snapshots_read_late_after_counted_draws(
+    seed: int, plan: list[tuple[str | None, str]], renew: int
+) -> None:
+    """A reused cluster's fast steps note the generator's state once and count the words drawn since
+    (fastpath.RngMark): every step's snapshot, read only after all the steps, is the engine's, also when
+    something else draws from the generator between steps (a hook, say) or reads its state, and whatever
+    the renewal threshold."""
+    kept, fastpath.MARK_WORDS = fastpath.MARK_WORDS, renew
+    try:
+        seen = [_late_reads(seed, plan, fast) for fast in (True, False)]
+    finally:
+        fastpath.MARK_WORDS = kept
+    assert seen[0] == seen[1]
+
+
+def _late_reads(seed: int, plan: list[tuple[str | None, str]], fast: bool) -> tuple[Any, ...]:
+    import random
+
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    clear_step_memos()
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    cluster = EmbeddedCluster(seed=seed)
+    cluster.fast = fast
+    snaps, kinds, draws = [], [], []
+    for action, between in plan:
+        snap = cluster.run_trace(trace, "virtual", 120, cleanup=True)
+        kinds.append(hasattr(snap, "fast"))
+        snaps.append(snap)
+        cluster.cleanup("virtual")
+        if between == "uid":
+            draws.append(cluster.clock.uid())
+        elif between == "token":
+            draws.append(cluster.clock.token(5, "abcdef"))
+        elif between == "state":
+            draws.append(str(hash(cluster.clock.rng.getstate())))
+        if action is not None:
+            trace = apply_action(trace, Action(action, "web")).trace
+        rng: Any = cluster.clock.rng  # the generator, or one mark standing for it (never a chain)
+        assert type(getattr(rng, "real", rng)) is random.Random
+    assert kinds[0] == fast and (fast or not any(kinds))
+    reads = [json.dumps([s.time, s.nodes, s.pods, s.workloads, s.events], sort_keys=True) for s in snaps]
+    return (reads, draws, cluster.event_log[:], cluster.clock.rng.getstate())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    spec=uniform_specs(),
+    cpu=st.sampled_from(["100m", "500m", "1", "2500m", "7"]),
+    replicas=st.integers(0, 12),
+    seeds=st.lists(st.integers(0, 2**32), min_size=1, max_size=12),
+)
+def test_scheduling_looked_up_is_the_scheduling_decided(
+    spec: ClusterSpec, cpu: str, replicas: int, seeds: list[int]
+) -> None:
+    """A step's scheduling is looked up by its situation and the picks drawn (fastpath._schedule): over
+    repeated steps (hits, misses part way, new situations as the node order moves) it decides exactly
+    what deciding afresh with the generator's randrange decides, and counts the words it drew."""
+    import random
+
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    clear_step_memos()
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    trace = apply_action(
+        trace, Action("set_resources", "web", requests={"cpu": cpu}, limits={"cpu": None})
+    ).trace
+    trace = apply_action(trace, Action("set_replicas", "web", replicas=replicas)).trace
+    cluster = EmbeddedCluster(spec, seed=0)
+    plan = fastpath._plan(cluster, trace, "virtual", 120.0)
+    if plan is None:
+        return  # (not covered on this cluster: two node shapes, say)
+    scheduler = cluster.scheduler
+    nodes = list(scheduler.nodes.values())
+    for seed in seeds:
+        ours, theirs, counted = random.Random(seed), random.Random(seed), random.Random(seed)
+        start = tuple(
+            (state, tuple(nodes.index(n) for n in bucket)) for state, bucket in plan.shape.buckets.items()
+        )
+        placed, words = fastpath._schedule(plan, ours.getrandbits, scheduler, nodes)
+        expected = fastpath._decide(
+            plan.tmpl,
+            plan.shape,
+            scheduler.beyond_node(plan.tmpl, plan.shape),
+            scheduler.version,
+            len(nodes),
+            plan.replicas,
+            start,
+            theirs.randrange,
+        )
+        assert placed == expected
+        if words:
+            counted.getrandbits(32 * words)
+        assert ours.getstate() == theirs.getstate() == counted.getstate()
+        # The next step starts from the order the releases left (as fast_step writes it back).
+        plan.shape.buckets.clear()
+        for state, indices in placed.released:
+            plan.shape.buckets[state] = [nodes[i] for i in indices]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 30),
+    step=st.integers(0, 99),
+    isolated=st.booleans(),
+)
+def test_restamp_is_replace(family: str, index: int, step: int, isolated: bool) -> None:
+    """observation.restamp (how the loop stamps a memoized observation) is dataclasses.replace of step,
+    history and snapshot: every field equal, the snapshot the one given."""
+    from pytest_simarena.episode.observation import HistoryEntry, restamp
+
+    result = run_episode(
+        generate_trace(family, 0, index), "random", max_steps=3, seed=index, isolated=isolated
+    )
+    history = (HistoryEntry(0, "noop", False, 1.0),)
+    for record in result.steps:
+        obs = record.observation
+        for snapshot in (None, obs.snapshot):
+            got = restamp(obs, step, history, snapshot)
+            want = dataclasses.replace(obs, step=step, history=history, snapshot=snapshot)
+            assert got == want and got.snapshot is snapshot
+            assert all(getattr(got, f.name) is getattr(want, f.name) for f in dataclasses.fields(want))
+
+
+def test_reused_cluster_copies_after_fast_steps_continue_as_the_engine() -> None:
+    """A reused cluster deep-copied after fast steps (its clock holds a generator mark) copies, and the
+    copy and the original each continue exactly as an engine cluster copied at the same point."""
+    import copy
+
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    bumped = apply_action(trace, Action("bump_cpu", "web")).trace
+    seen = []
+    for fast in (True, False):
+        clear_step_memos()
+        cluster = EmbeddedCluster(seed=7)
+        cluster.fast = fast
+        for _ in range(3):
+            cluster.run_trace(trace, "virtual", 120, cleanup=True)
+            cluster.cleanup("virtual")
+        twin = copy.deepcopy(cluster)
+        runs = []
+        for each in (cluster, twin, cluster, twin):
+            snap = each.run_trace(bumped, "virtual", 120, cleanup=True)
+            runs.append(json.dumps([snap.pods, snap.events], sort_keys=True))
+            each.cleanup("virtual")
+        runs.extend(["\n".join(cluster.event_log), "\n".join(twin.event_log)])
+        assert runs[0] == runs[1] and runs[2] == runs[3]
+        seen.append(runs)
+    assert seen[0] == seen[1]

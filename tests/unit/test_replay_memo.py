@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 from collections import OrderedDict
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_simarena.actions import Action, _deep_copy, apply_action
+from pytest_simarena.actions import Action, _edit_copy, apply_action
 from pytest_simarena.backends.embedded import ClusterSpec, EmbeddedCluster
 from pytest_simarena.backends.embedded.memo import LRU, REPLAYS, MemoSnapshot, ReplayMemo
 from pytest_simarena.backends.protocol import ClusterSnapshot
@@ -115,14 +114,30 @@ def test_the_step_action_memo_answers_as_apply_action() -> None:
             assert nsha == trace_bytes(direct.trace)[1]
 
 
-def test_deep_copy_is_copy_deepcopy_for_plain_data_and_falls_back_otherwise() -> None:
-    shared = {"a": [1, 2.5, None, True]}
-    obj: dict[str, Any] = {"x": shared, "y": shared, "t": ("k", 1), "s": "é"}
-    copied = _deep_copy(obj)
-    assert copied == copy.deepcopy(obj) and copied["x"] is not shared
-    assert isinstance(copied["t"], tuple) and copied["x"] is copied["y"]
-    odd = OrderedDict(a=[1])
-    assert _deep_copy({"o": odd}) == {"o": odd} and type(_deep_copy({"o": odd})["o"]) is OrderedDict
+def test_edit_copy_is_new_where_actions_write_and_shared_elsewhere() -> None:
+    """actions._edit_copy: equal to the object; new along the paths an action writes (object, spec,
+    template, its spec, container lists, containers, resources and their requests/limits), shared
+    elsewhere; dict subclasses keep their class (so an edit never reaches the input)."""
+    requests = OrderedDict(cpu="1")
+    container = {"name": "app", "resources": {"requests": requests, "limits": {"cpu": "2"}}, "env": [1]}
+    meta = {"name": "web", "labels": {"a": "b"}}
+    obj: dict[str, Any] = {
+        "metadata": meta,
+        "spec": {"replicas": 2, "template": {"metadata": {}, "spec": {"containers": [container, "odd"]}}},
+    }
+    copied = _edit_copy(obj, "/spec/template")
+    assert copied == obj and copied["metadata"] is meta
+    spec, template = copied["spec"], copied["spec"]["template"]
+    assert spec is not obj["spec"] and template is not obj["spec"]["template"]
+    assert template["spec"] is not obj["spec"]["template"]["spec"]
+    (got, odd) = template["spec"]["containers"]
+    assert got is not container and odd == "odd" and got["env"] is container["env"]
+    assert got["resources"] is not container["resources"]
+    assert got["resources"]["requests"] is not requests and type(got["resources"]["requests"]) is OrderedDict
+    assert got["resources"]["limits"] is not container["resources"]["limits"]
+    pod = {"metadata": meta, "spec": {"containers": [container]}}
+    copied_pod = _edit_copy(pod, "")
+    assert copied_pod == pod and copied_pod["spec"]["containers"][0] is not container
 
 
 def test_the_memos_are_bounded() -> None:

@@ -9,12 +9,18 @@ also becomes one line of the cluster's deterministic ``event_log``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     from .clock import Clock
 
 Obj = dict[str, Any]
+
+
+class Batch(Protocol):
+    """Log lines kept unformatted until the log is read (:meth:`EventRecorder.add_batch`)."""
+
+    def lines(self) -> list[str]: ...
 
 
 class Involved:
@@ -164,6 +170,11 @@ def scheduled_message(namespace: str, pod: str, node: str) -> str:
     return f"Successfully assigned {namespace}/{pod} to {node}"
 
 
+def log_line(now: float, type_: str, reason: str, kind: str, namespace: str, name: str, message: str) -> str:
+    """One line of the event log."""
+    return f"{now:.3f} {type_} {reason} {kind} {namespace}/{name}: {message}"
+
+
 # The event log keeps the last MAX_LOG_LINES lines: a cluster reused for 100,000 steps must not grow
 # without bound. When the log is read past the limit, the oldest lines go (``dropped_lines`` counts them).
 MAX_LOG_LINES = 50_000
@@ -186,7 +197,7 @@ class EventRecorder:
         self._by_namespace: dict[str, list[Event]] = {}
         self._lines: list[str] = []
         # Log entries are formatted when the log is read: most runs never read it.
-        self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str]] = []
+        self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str] | tuple[Batch]] = []
         self.dropped_lines = 0
         # The lines of a replay computed by the fast path: produced by the engine when first read.
         self._deferred: Callable[[], list[str]] | None = None
@@ -200,13 +211,15 @@ class EventRecorder:
         if self._pending:
             lines = self._lines
             for entry in self._pending:
-                if len(entry) == 2:
-                    lines.append(f"{entry[0]:.3f} {entry[1]}")
-                else:
-                    now, type_, reason, inv, message = entry
-                    lines.append(
-                        f"{now:.3f} {type_} {reason} {inv.kind} {inv.namespace}/{inv.name}: {message}"
-                    )
+                size = len(entry)
+                if size == 5:
+                    now, type_, reason, inv, message = cast("tuple[float, str, str, Involved, str]", entry)
+                    lines.append(log_line(now, type_, reason, inv.kind, inv.namespace, inv.name, message))
+                elif size == 2:
+                    when, text = cast("tuple[float, str]", entry)
+                    lines.append(f"{when:.3f} {text}")
+                else:  # a batch (a fast step's lines), formatted by itself
+                    lines.extend(cast("tuple[Batch]", entry)[0].lines())
             self._pending.clear()
             if len(lines) > MAX_LOG_LINES:
                 excess = len(lines) - MAX_LOG_LINES
@@ -223,6 +236,13 @@ class EventRecorder:
     def extend(self, entries: list[tuple[float, str, str, Involved, str]]) -> None:
         """Log occurrences recorded elsewhere (a fast replay's), as :meth:`record` logs them."""
         self._pending.extend(entries)
+        if len(self._pending) > PENDING_LIMIT:
+            _ = self.log
+
+    def add_batch(self, batch: Batch) -> None:
+        """Log a batch of occurrences recorded elsewhere (a fast step's): ``batch.lines()`` gives them,
+        as :meth:`record` would have logged them, when the log is read."""
+        self._pending.append((batch,))
         if len(self._pending) > PENDING_LIMIT:
             _ = self.log
 

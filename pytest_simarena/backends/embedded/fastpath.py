@@ -35,7 +35,7 @@ from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
-from .events import Involved, created_pod_message, scaled_message, scheduled_message
+from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
@@ -194,6 +194,9 @@ _OUTCOMES: LRU[FastOutcome] = LRU(4096)
 def clear() -> None:
     _OUTCOMES.clear()
     _PLANS.clear()
+    _SITUATIONS.clear()
+    _VIEWS.clear()
+    _INDEXES.clear()
 
 
 def fast_replay(
@@ -237,15 +240,22 @@ class ShadowReplay:
         "used",
     )
 
-    def __init__(self, cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float) -> None:
+    def __init__(
+        self,
+        cluster: EmbeddedCluster,
+        trace: Trace,
+        prefix: str,
+        seconds: float,
+        rng: tuple[tuple[Any, ...], int],
+        shape: Any,
+    ) -> None:
         self.engine = type(cluster)
         self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
         self.trace, self.prefix, self.seconds = trace, prefix, seconds
         clock = cluster.clock
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
-        self.rng = clock.rng.getstate()
+        self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
         self.keys = len(cluster.recorder._by_key)
-        shape = next(iter(cluster.scheduler.shapes.values()))
         self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
@@ -257,7 +267,10 @@ class ShadowReplay:
             clock = shadow.clock
             clock.set_epoch(self.epoch)
             clock.now = self.now
-            clock.rng.setstate(self.rng)
+            state, words = self.rng
+            clock.rng.setstate(state)
+            if words:
+                clock.rng.getrandbits(32 * words)  # exactly ``words`` 32-bit draws (see RngMark)
             shadow._used = self.used
             shadow._seq = dict(self.seq)
             by_key = shadow.recorder._by_key
@@ -272,6 +285,107 @@ class ShadowReplay:
                 node.bucket, node.bucket_pos = bucket, pos
             self._done = shadow.run_trace(self.trace, self.prefix, self.seconds)
         return self._done
+
+
+class RngMark:
+    """The clock's generator between two fast steps of a reused cluster, in its place on the clock.
+
+    A step's shadow replay (run only when its snapshot is read) needs the generator's state before the
+    step, and ``Random.getstate`` copies 625 words (~19 us, the largest single cost of a fast step). So
+    the state is noted once and each fast step counts the 32-bit words it draws: the state before a step
+    is the noted one advanced by the words drawn since (``getrandbits(32 * words)`` draws exactly that
+    many). Anything else that reaches for the generator between fast steps finds this stand-in first: it
+    puts the real generator back on the clock and hands over what was asked for, and the next fast step
+    notes a new state. (Only the fast path draws while the mark stands, so the count is exact.)
+    """
+
+    __slots__ = ("clock", "real", "state", "words")
+
+    def __init__(self, clock: Any, real: random.Random, state: tuple[Any, ...], words: int) -> None:
+        self.clock = clock
+        self.real = real
+        self.state = state
+        self.words = words
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for what the slots do not hold. A special name (copy and pickle ask for
+        # __deepcopy__, __setstate__...) or a slot not set yet (a copy being built) is no draw: an
+        # AttributeError as for any object, and a copied mark is a mark on the copied generator.
+        if name.startswith("__") or name in RngMark.__slots__:
+            raise AttributeError(name)
+        real = self.real
+        self.clock.rng = real
+        return getattr(real, name)
+
+
+# A mark is renewed after this many words (advancing a state by them costs one getrandbits call).
+MARK_WORDS = 1 << 16
+
+
+def _below(bits: Any, n: int) -> tuple[int, int]:
+    """``Random.randrange(n)`` for n > 1 as CPython draws it (``_randbelow_with_getrandbits``), and the
+    32-bit words it drew."""
+    k = n.bit_length()
+    r = bits(k)
+    words = 1
+    while r >= n:
+        r = bits(k)
+        words += 1
+    return r, words
+
+
+def _counting_agrees() -> bool:
+    """Whether this Python draws as the word count assumes (random(): 2 words, getrandbits(128): 4,
+    randrange(n) as :func:`_below`); otherwise every fast step notes the state itself."""
+    ours, theirs = random.Random(13), random.Random(13)
+    words = 0
+    for n in range(2, 300):
+        pick, used = _below(ours.getrandbits, n)
+        ours.random()
+        ours.getrandbits(128)
+        words += used + 6
+        if pick != theirs.randrange(n):
+            return False
+        theirs.random()
+        theirs.getrandbits(128)
+    start = random.Random(13)
+    start.getrandbits(32 * words)
+    return start.getstate() == ours.getstate() == theirs.getstate()
+
+
+COUNTING = _counting_agrees()
+
+
+class _StepLog:
+    """A fast step's event-log lines, formatted only when the log is read: ScalingReplicaSet, one
+    SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the engine logs them."""
+
+    __slots__ = ("failures", "names", "namespace", "nodes", "now", "plan", "pods")
+
+    def __init__(self, now: float, plan: _Plan, run: _Run, nodes: list[Any]) -> None:
+        self.now, self.plan, self.pods, self.failures = now, plan, run.pods, run.placed.messages
+        self.nodes = run.placed.nodes
+        self.names = nodes  # the scheduler's node objects (their names never change)
+        self.namespace = plan.namespace
+
+    def lines(self) -> list[str]:
+        now, plan, ns = self.now, self.plan, self.namespace
+        out = []
+        if plan.replicas:
+            message = scaled_message(plan.rs_name, 0, plan.replicas)
+            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
+        rs = plan.rs_name
+        out.extend(
+            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
+            for pod in self.pods
+        )
+        for pod, index, failure in zip(self.pods, self.nodes, self.failures, strict=True):
+            if index is None:
+                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
+            else:
+                assigned = scheduled_message(ns, pod, self.names[index].name)
+                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
+        return out
 
 
 _EARLIER: Any = object()
@@ -336,42 +450,38 @@ def fast_step(
     if plan is None:
         return None
     clock = cluster.clock
-    shadow = ShadowReplay(cluster, trace, prefix, seconds)
+    rng = clock.rng
+    if type(rng) is RngMark:
+        real = rng.real
+        mark = (rng.state, rng.words) if rng.words < MARK_WORDS else (real.getstate(), 0)
+    else:
+        real = rng
+        mark = (real.getstate(), 0)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan.shape)
     cluster.adopt_epoch(trace)
     cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    run = _run(plan, clock.rng, scheduler, nodes)
+    clock.rng = real
+    run = _run(plan, real, scheduler, nodes)
+    if COUNTING:
+        clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    now, ns, name, tmpl = clock.now, plan.namespace, plan.name, plan.tmpl
-    entries: list[tuple[float, str, str, Involved, str]] = []
-    if plan.replicas:
-        message = scaled_message(plan.rs_name, 0, plan.replicas)
-        entries.append(
-            (now, "Normal", "ScalingReplicaSet", Involved("apps/v1", "Deployment", ns, name, ""), message)
-        )
-    rs = Involved("apps/v1", "ReplicaSet", ns, plan.rs_name, "")
-    entries.extend((now, "Normal", "SuccessfulCreate", rs, created_pod_message(pod)) for pod in run.pods)
-    for pod, index, failure in zip(run.pods, run.nodes, run.messages, strict=True):
-        involved = Involved("v1", "Pod", ns, pod, "")  # (a log line shows kind, namespace and name)
-        if index is None:
-            entries.append((now, "Warning", "FailedScheduling", involved, failure or ""))
-        else:
-            assigned = scheduled_message(ns, pod, nodes[index].name)
-            entries.append((now, "Normal", "Scheduled", involved, assigned))
-    cluster.recorder.extend(entries)
-    bound = [nodes[i] for i in run.nodes if i is not None]
-    for node in bound:
-        scheduler._place(node, tmpl, +1)
-    for node in bound:
-        scheduler._place(node, tmpl, -1)
+    cluster.recorder.add_batch(_StepLog(clock.now, plan, run, nodes))
+    # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
+    buckets = plan.shape.buckets
+    buckets.clear()
+    for state, indices in run.placed.released:
+        bucket = [nodes[i] for i in indices]
+        buckets[state] = bucket
+        for pos, node in enumerate(bucket):
+            node.bucket, node.bucket_pos = bucket, pos
     scheduler.attempts += plan.replicas
-    namespace = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
-    root = (prefix, "apps/v1.Deployment", f"{namespace}/{name}")
+    root = (prefix, "apps/v1.Deployment", f"{plan.original_namespace}/{plan.name}")
     cluster._seq[root] = cluster._seq.get(root, 0) + plan.replicas
     cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
-    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes), full=shadow)
+    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes, scheduler), full=shadow)
 
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
@@ -487,16 +597,16 @@ class _Plan:
     rs_name: str
     requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
     shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
+    original_namespace: str = "default"  # the Deployment's namespace as the trace names it
 
 
 @dataclass(slots=True)
 class _Run:
-    """The replay's pods: names in creation order, the node index each was bound to (None:
-    FailedScheduling with ``messages[i]``)."""
+    """The replay's pods: names in creation order, what the scheduling decided for them."""
 
     pods: list[str]
-    nodes: list[int | None]
-    messages: list[str | None]
+    placed: _Placed
+    words: int  # 32-bit words drawn from the generator
 
 
 # Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
@@ -566,7 +676,17 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
         return False
     if replicas is None:
         return False
-    plan = _Plan(dict(obj), base.name, base.namespace, replicas, base.tmpl, base.rs_name, base.requests, None)
+    plan = _Plan(
+        dict(obj),
+        base.name,
+        base.namespace,
+        replicas,
+        base.tmpl,
+        base.rs_name,
+        base.requests,
+        None,
+        base.original_namespace,
+    )
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
 
@@ -602,7 +722,22 @@ def _default(f: dataclasses.Field[Any]) -> Any:
     return None if factory is dataclasses.MISSING else factory()
 
 
+# Specs found known, by identity (kept alive here; a ClusterSpec is frozen): checked once per cluster spec.
+_KNOWN: dict[int, tuple[Any, bool]] = {}
+
+
 def _known_spec(spec: Any) -> bool:
+    found = _KNOWN.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    if len(_KNOWN) >= 64:
+        _KNOWN.clear()
+    known = _spec_fields_default(spec)
+    _KNOWN[id(spec)] = (spec, known)
+    return known
+
+
+def _spec_fields_default(spec: Any) -> bool:
     cls = type(spec)
     others = _KNOWN_SPECS.get(cls)
     if others is None:
@@ -652,7 +787,8 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     pod_hash = template_hash(template, key=tmpl.content_key)
     namespace = str(virtual["metadata"]["namespace"])
     rs_name = f"{name}-{pod_hash}"
-    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None)
+    original = str((obj.get("metadata") or {}).get("namespace") or "default")
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None, original)
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
@@ -662,7 +798,7 @@ _FAILURES: dict[tuple[Any, ...], str] = {}
 def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
-    with its picks among tied nodes, over buckets kept as Scheduler._bucket_add/_bucket_remove keep them."""
+    with its picks among tied nodes (:func:`_schedule`)."""
     draw = rng.random
     bits = rng.getrandbits
     bits(128)
@@ -673,6 +809,8 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
     taken: set[str] = set()
     pods: list[str] = []
     prefix = plan.rs_name + "-"
+    # 4 words per uid (three here, one per pod), 10 per name (five random() of 2 words), 1 per pick try.
+    words = 12 + 14 * plan.replicas
     for _ in range(plan.replicas):
         while True:
             # Five draws, left to right (an f-string evaluates in order; no comprehension per name).
@@ -682,23 +820,161 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
             )
             if pod_name not in taken:
                 break
+            words += 10
         taken.add(pod_name)
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
+    placed, used = _schedule(plan, bits, scheduler, nodes)
+    return _Run(pods, placed, words + used)
 
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """What a step's scheduling decided: per pod (creation order) the node index it was bound to, or None
+    with its FailedScheduling text; pods per node; and the shape's buckets once the cleanup has released
+    every pod again, as (state, node indices) in the scheduler's order."""
+
+    nodes: tuple[int | None, ...]
+    messages: tuple[str | None, ...]
+    placed: tuple[int, ...]
+    released: tuple[tuple[tuple[int, int, int, int, int], tuple[int, ...]], ...]
+    bound: tuple[bool, ...]  # per pod
+    failure: str | None  # the last FailedScheduling text
+
+
+class _Situation:
+    """The scheduling of one kind of pod from one starting situation (the nodes' buckets): by the picks
+    made so far, how many tied nodes the next pick chooses among (0: no pick left) and, for a complete
+    sequence of picks, what was decided. A situation recurs on every step of a reused cluster (its nodes
+    are empty between steps; only their order moves), so a step makes its draws and looks the rest up."""
+
+    __slots__ = ("ranges", "results")
+
+    def __init__(self) -> None:
+        self.ranges: dict[tuple[int, ...], int] = {}
+        self.results: dict[tuple[int, ...], _Placed] = {}
+
+
+_SITUATIONS: LRU[_Situation] = LRU(4096)
+# Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
+# the node views read of them (names and allocatable).
+_INDEXES: dict[int, tuple[Any, list[Any], dict[int, int], tuple[Any, ...]]] = {}
+
+
+def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[int, int], tuple[Any, ...]]:
+    """``{id(node): position}`` of ``nodes`` (the scheduler's, in its order) and their (name, cpu,
+    memory, pods) allocatable, remembered per scheduler."""
+    found = _INDEXES.get(id(scheduler.nodes))
+    # (Nodes compare by identity: the list comparison checks that they are the same objects.)
+    if found is not None and found[0] is scheduler.nodes and found[1] == nodes:
+        return found[2], found[3]
+    if len(_INDEXES) >= 64:
+        _INDEXES.clear()
+    index = {id(node): i for i, node in enumerate(nodes)}
+    shown = tuple([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
+    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown)
+    return index, shown
+
+
+def _schedule(plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any]) -> tuple[_Placed, int]:
+    """The scheduler's cycles for the plan's pods, with its picks drawn through ``bits``; and the 32-bit
+    words drawn. Looked up by situation and picks (:class:`_Situation`), decided by :func:`_decide` the
+    first time."""
     tmpl, shape = plan.tmpl, plan.shape
-    # The scheduler's version decides the texts (versions.py): whether a node too small for the pod is a
-    # preemption candidate, and what the PostFilter part says.
     beyond_node = scheduler.beyond_node(tmpl, shape)
-    # The scheduler's own buckets and their order (a reused cluster's depends on its history).
-    position = {id(node): i for i, node in enumerate(nodes)}
-    buckets = {state: [position[id(node)] for node in bucket] for state, bucket in shape.buckets.items()}
-    state_of = [(node.req_cpu, node.req_mem, node.nz_cpu, node.nz_mem, node.npods) for node in nodes]
+    index = _node_index(scheduler, nodes)[0]
+    start = tuple(
+        (state, tuple([index[id(node)] for node in bucket])) for state, bucket in shape.buckets.items()
+    )
+    key = (
+        tmpl.cpu,
+        tmpl.mem,
+        tmpl.nz_cpu,
+        tmpl.nz_mem,
+        plan.replicas,
+        shape.alloc_cpu,
+        shape.alloc_mem,
+        shape.alloc_pods,
+        beyond_node,
+        scheduler.version,
+        len(nodes),
+        start,
+    )
+    situation = _SITUATIONS.get(key)
+    if situation is None:
+        situation = _Situation()
+        _SITUATIONS.put(key, situation)
+    ranges = situation.ranges
+    picks: tuple[int, ...] = ()
+    words = 0
+    while True:
+        among = ranges.get(picks)
+        if among is None:
+            break
+        if among == 0:
+            return situation.results[picks], words
+        pick, used = _below(bits, among)
+        words += used
+        picks += (pick,)
+    # Not seen past these picks: decide from the start, the picks drawn so far first, then new ones.
+    made: list[tuple[int, int]] = []
+
+    def choose(among: int) -> int:
+        nonlocal words
+        if len(made) < len(picks):
+            pick = picks[len(made)]
+        else:
+            pick, used = _below(bits, among)
+            words += used
+        made.append((among, pick))
+        return pick
+
+    placed = _decide(tmpl, shape, beyond_node, scheduler.version, len(nodes), plan.replicas, start, choose)
+    prefix: tuple[int, ...] = ()
+    for among, pick in made:
+        ranges[prefix] = among
+        prefix += (pick,)
+    ranges[prefix] = 0
+    situation.results[prefix] = placed
+    return placed, words
+
+
+def _decide(
+    tmpl: Any,
+    shape: Any,
+    beyond_node: bool,
+    version: Any,
+    n_nodes: int,
+    replicas: int,
+    start: tuple[tuple[tuple[int, int, int, int, int], tuple[int, ...]], ...],
+    choose: Any,
+) -> _Placed:
+    """The scheduler's cycles in creation order over buckets kept as Scheduler._bucket_add/_bucket_remove
+    keep them (node indices for nodes); ``choose(n)`` picks among n > 1 tied nodes as the scheduler's
+    ``randrange`` does. Then the cleanup's releases of the bound pods, in the same order."""
+    buckets = {state: list(indices) for state, indices in start}
+    state_of: list[Any] = [None] * n_nodes
+    for state, indices in start:
+        for i in indices:
+            state_of[i] = state
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
     chosen: list[int | None] = []
     messages: list[str | None] = []
     failure: str | None = None
-    for _ in range(plan.replicas):
+
+    def move(index: int, new: tuple[int, int, int, int, int]) -> None:
+        # Scheduler._place: out of its bucket (the last one takes its place), into the new state's.
+        old = state_of[index]
+        bucket = buckets[old]
+        last = bucket.pop()
+        if last != index:
+            bucket[bucket.index(index)] = last
+        if not bucket:
+            del buckets[old]
+        state_of[index] = new
+        buckets.setdefault(new, []).append(index)
+
+    for _ in range(replicas):
         if failure is not None:  # nothing changed since the last pod failed: it fails the same way
             chosen.append(None)
             messages.append(failure)
@@ -724,7 +1000,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
                 best_total += len(bucket)
         if best < 0:
             # As Scheduler._post_filter with no bound pod of a lower priority (every pod here has 0).
-            said = (len(nodes), tuple(reasons.items()), resource_nodes, beyond_node, scheduler.version)
+            said = (n_nodes, tuple(reasons.items()), resource_nodes, beyond_node, version)
             failure = _FAILURES.get(said)
             if failure is None:
                 preemption = (
@@ -732,59 +1008,79 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
                     if beyond_node
                     else preemption_tally(resource_nodes, 0)
                 )
-                failure = fit_error(len(nodes), reasons, preemption, scheduler.version)
+                failure = fit_error(n_nodes, reasons, preemption, version)
                 if len(_FAILURES) >= 4096:
                     _FAILURES.clear()
                 _FAILURES[said] = failure
             chosen.append(None)
             messages.append(failure)
             continue
-        pick = rng.randrange(best_total) if best_total > 1 else 0
+        pick = choose(best_total) if best_total > 1 else 0
         for bucket in best_buckets:
             if pick < len(bucket):
                 index = bucket[pick]
                 break
             pick -= len(bucket)
-        # Scheduler._place: out of its bucket (the last one takes its place), into the new state's.
         old = state_of[index]
-        bucket = buckets[old]
-        last = bucket.pop()
-        if last != index:
-            bucket[bucket.index(index)] = last
-        if not bucket:
-            del buckets[old]
-        new = (old[0] + tmpl.cpu, old[1] + tmpl.mem, old[2] + tmpl.nz_cpu, old[3] + tmpl.nz_mem, old[4] + 1)
-        state_of[index] = new
-        buckets.setdefault(new, []).append(index)
+        move(
+            index,
+            (old[0] + tmpl.cpu, old[1] + tmpl.mem, old[2] + tmpl.nz_cpu, old[3] + tmpl.nz_mem, old[4] + 1),
+        )
         chosen.append(index)
         messages.append(None)
-    return _Run(pods, chosen, messages)
+    placed = [0] * n_nodes
+    for bound in chosen:
+        if bound is not None:
+            placed[bound] += 1
+    for bound in chosen:  # the cleanup releases the bound pods in creation order
+        if bound is not None:
+            old = state_of[bound]
+            move(
+                bound,
+                (
+                    old[0] - tmpl.cpu,
+                    old[1] - tmpl.mem,
+                    old[2] - tmpl.nz_cpu,
+                    old[3] - tmpl.nz_mem,
+                    old[4] - 1,
+                ),
+            )
+    released = tuple((state, tuple(indices)) for state, indices in buckets.items())
+    flags = tuple(index is not None for index in chosen)
+    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure)
 
 
-def _outcome(plan: _Plan, run: _Run, nodes: list[Any]) -> FastOutcome:
-    placed = [0] * len(nodes)
-    for index in run.nodes:
-        if index is not None:
-            placed[index] += 1
-    cpu, memory = plan.requests
-    # By name: node names are unique (the scheduler's keys), so the tuples' own order is the names'.
-    views = sorted(
-        [
-            FastNode(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k)
-            for node, k in zip(nodes, placed, strict=True)
-        ]
-    )
-    failed = [m for m in run.messages if m is not None]
-    original_ns = str((plan.obj.get("metadata") or {}).get("namespace") or "default")
+# Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
+_VIEWS: LRU[tuple[FastNode, ...]] = LRU(4096)
+
+
+def _outcome(plan: _Plan, run: _Run, nodes: list[Any], scheduler: Any) -> FastOutcome:
+    placed = run.placed
+    key = (_node_index(scheduler, nodes)[1], plan.requests, placed.placed)
+    views = _VIEWS.get(key)
+    if views is None:
+        cpu, memory = plan.requests
+        # By name: node names are unique (the scheduler's keys), so the tuples' own order is the names'.
+        views = tuple(
+            sorted(
+                [
+                    FastNode(
+                        node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods, cpu * k, memory * k, k
+                    )
+                    for node, k in zip(nodes, placed.placed, strict=True)
+                ]
+            )
+        )
+        _VIEWS.put(key, views)
     return FastOutcome(
         "Deployment",
-        original_ns,
+        plan.original_namespace,
         plan.name,
         plan.replicas,
-        plan.replicas - len(failed),
-        failed[-1] if failed else None,
-        tuple(views),
-        tuple((name, index is not None) for name, index in zip(run.pods, run.nodes, strict=True)),
+        sum(placed.placed),
+        placed.failure,
+        views,
+        tuple(zip(run.pods, placed.bound, strict=True)),
     )
 
 
@@ -800,7 +1096,7 @@ def _compute(
     rng = random.Random()
     rng.setstate(cluster.pristine_rng)
     nodes = list(cluster.scheduler.nodes.values())
-    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes)
+    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes, cluster.scheduler)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:
