@@ -470,7 +470,9 @@ def fast_step(
         clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    cluster.recorder.add_batch(_StepLog(clock.now, plan, run, nodes))
+    cluster.recorder.add_batch(
+        _StepLog(clock.now, plan, run, nodes), (1 if plan.replicas else 0) + 2 * len(run.pods)
+    )
     # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
     buckets = plan.shape.buckets
     buckets.clear()
