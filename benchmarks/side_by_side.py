@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/side_by_side.py 6069fb7            # base commit vs this checkout
     .venv/bin/python benchmarks/side_by_side.py 6069fb7 --seconds 2 --rounds 3
+    .venv/bin/python benchmarks/side_by_side.py 6069fb7 --only gym    # only the gym env rows
 
 The base commit's package is extracted (``git archive``) into a temporary folder under another name
 (every ``pytest_simarena`` in its text files renamed), so both versions load in this one process and
@@ -63,6 +64,9 @@ def _backend(pkg: str, isolated: bool) -> Any:
 
 def _cold(pkg: str) -> None:
     _module(pkg, "episode.loop").clear_step_memos()
+    clear = getattr(_module(pkg, "rl.features"), "clear_memo", None)
+    if clear is not None:  # (a checkout without the feature memo has none)
+        clear()
 
 
 def episode_rate(pkg: str, policy: str, seconds: float, isolated: bool) -> float:
@@ -107,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("base", help="The base commit (any git revision)")
     parser.add_argument("--seconds", type=float, default=1.5, help="CPU seconds per measurement")
     parser.add_argument("--rounds", type=int, default=2, help="Measurements per figure and version")
+    parser.add_argument("--only", default="", help="Only the figures whose name contains this text")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         extract(args.base, Path(tmp))
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         for isolated in (False, True):
             mode = "isolated" if isolated else "reused cluster"
             figures.append((f"gym env step (random, {mode})", functools.partial(_gym, secs, isolated)))
+        figures = [f for f in figures if args.only in f[0]]
         anchors: list[float] = []
         rates: dict[tuple[str, str], list[float]] = {}
         for r in range(args.rounds):

@@ -120,6 +120,11 @@ def cold() -> None:
     except ImportError:  # a checkout without memos
         return
     clear_step_memos()
+    try:
+        from pytest_simarena.rl.features import clear_memo
+    except ImportError:  # a checkout without the feature memo
+        return
+    clear_memo()
 
 
 def logged_vs_memory(

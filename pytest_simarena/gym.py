@@ -52,7 +52,7 @@ from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.episode.observation import Observation
 from pytest_simarena.policies.space import DISCRETE_ACTIONS
 from pytest_simarena.rl.env import LearnEnv
-from pytest_simarena.rl.features import feature_values
+from pytest_simarena.rl.features import clipped_vector
 from pytest_simarena.settings import EpisodeSettings
 from pytest_simarena.trace.io import load_trace
 from pytest_simarena.trace.model import Trace
@@ -65,8 +65,7 @@ LEGACY_FEATURES = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 18, 19, 21, 27)
 
 def observation_vector(obs: Observation, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
     """The documented 15-feature vector of ``obs`` (see the module docstring table)."""
-    values = feature_values(obs, max_steps=max_steps)
-    return np.clip(np.asarray([values[i] for i in LEGACY_FEATURES], dtype=np.float32), 0.0, OBS_HIGH)
+    return clipped_vector(obs, LEGACY_FEATURES, 0.0, OBS_HIGH, max_steps=max_steps)
 
 
 class SimArenaEnv(LearnEnv):

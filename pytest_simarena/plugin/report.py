@@ -29,6 +29,7 @@ from pytest_simarena.report.results import (
     write_json,
 )
 
+from .exit import freeze_at_exit
 from .state import STATE_KEY
 
 if TYPE_CHECKING:
@@ -111,6 +112,8 @@ class ResultsReporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "simarena", None)
         if isinstance(data, dict):
+            if not self.records:  # the controller of a scenario run (under xdist it collects nothing)
+                freeze_at_exit()
             record = self.records.setdefault(report.nodeid, {})
             record.update({"nodeid": report.nodeid, **data})
             if report.when == "call":

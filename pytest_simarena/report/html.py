@@ -77,30 +77,22 @@ def fmt(value: Any, pct: bool = False) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _step_table(outcome: CaseOutcome) -> str:
-    from pytest_simarena.scenario.render import step_rows
+_COLUMNS = ("step", "time", "ready", "pending", "total", "oom", "action", "verdict", "reward")
+_TEXT_COLUMNS = ("action", "verdict")
+_HEAD = "".join(f'<th class="text">{c}</th>' if c in _TEXT_COLUMNS else f"<th>{c}</th>" for c in _COLUMNS)
 
-    assert outcome.result is not None
-    rows = step_rows(outcome.result)
-    columns = ("step", "time", "ready", "pending", "total", "oom", "action", "verdict", "reward")
-    text_columns = ("action", "verdict")
 
-    def cls(column: str) -> str:
-        return ' class="text"' if column in text_columns else ""
-
-    head = "".join(f"<th{cls(c)}>{c}</th>" for c in columns)
+def _step_table(rows: list[dict[str, str]]) -> str:
+    # One f-string per row (this runs for every step of every test; the columns are fixed).
     body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="text" title="{escape(row["message"])}">{escape(row[c])}</td>'
-            if c == "verdict"
-            else f"<td{cls(c)}>{escape(row[c])}</td>"
-            for c in columns
-        )
-        + "</tr>"
+        f"<tr><td>{escape(row['step'])}</td><td>{escape(row['time'])}</td><td>{escape(row['ready'])}</td>"
+        f"<td>{escape(row['pending'])}</td><td>{escape(row['total'])}</td><td>{escape(row['oom'])}</td>"
+        f'<td class="text">{escape(row["action"])}</td>'
+        f'<td class="text" title="{escape(row["message"])}">{escape(row["verdict"])}</td>'
+        f"<td>{escape(row['reward'])}</td></tr>"
         for row in rows
     )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table><tr>{_HEAD}</tr>{body}</table>"
 
 
 def episode_html(outcome: CaseOutcome, *, charts: bool = True) -> str:
@@ -128,14 +120,14 @@ def episode_html(outcome: CaseOutcome, *, charts: bool = True) -> str:
             f"<p><b>{escape(result.workload)}</b> target {result.target} replicas: {solved}, "
             f"total reward {result.total_reward:g}</p>"
         )
+        rows = step_rows(result)
         parts.append('<div class="row">')
-        parts.append(_step_table(outcome))
+        parts.append(_step_table(rows))
         if result.steps and charts:
             from .timeline import episode_timeline, timeline_svg
 
             parts.append(timeline_svg(episode_timeline(result)))
         parts.append("</div>")
-        rows = step_rows(result)
         notes = [
             f"step {row['step']}: {row['verdict']}: {row['message']}"
             for row in rows

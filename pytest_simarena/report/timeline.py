@@ -14,6 +14,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from . import svg
@@ -158,9 +159,10 @@ def _pod_segments(
 
 
 def _fast_pods(snapshot: Any, obs: Any) -> tuple[tuple[str, bool], ...] | None:
-    """The (name, bound) pods of a fast replay of the observed workload, else None."""
+    """The (name, bound) pods of a fast replay of the observed workload (none when it has no replicas:
+    its snapshot holds no pod of it either), else None."""
     fast = getattr(snapshot, "fast", None)
-    if fast is None or not fast.pods or obs is None:
+    if fast is None or obs is None:
         return None
     ref = obs.workload
     if (fast.kind, fast.namespace, fast.name) != (ref.kind, ref.namespace, ref.name):
@@ -239,16 +241,15 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
     for i, window in enumerate(timeline.windows):
         shade = "#f5f5f5" if i % 2 == 0 else "#ffffff"
         parts.append(svg.rect(x(window.start), top, (window.end - window.start) * scale, plot_h, shade))
+    # svg.rect(x, y, w, h, seg.state, title) written out: one f-string per pod segment of every step of
+    # every test (the same text, without the calls).
+    height_text = svg.num(lane_h - 2)
     for seg in timeline.segments:
+        title = escape(f"{seg.pod}: {seg.state} {_clock(seg.start)}-{_clock(seg.end)}{seg.note}")
         parts.append(
-            svg.rect(
-                x(seg.start),
-                top + seg.lane * lane_h + 1,
-                (seg.end - seg.start) * scale,
-                lane_h - 2,
-                seg.state,
-                f"{seg.pod}: {seg.state} {_clock(seg.start)}-{_clock(seg.end)}{seg.note}",
-            )
+            f'<rect x="{left + seg.start * scale:.0f}" y="{top + seg.lane * lane_h + 1:.0f}" '
+            f'width="{max((seg.end - seg.start) * scale, 0.0):.0f}" height="{height_text}" '
+            f'class="{seg.state}"><title>{title}</title></rect>'
         )
     previous: StepWindow | None = None
     for window in timeline.windows:

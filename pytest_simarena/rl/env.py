@@ -34,9 +34,10 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from pytest_simarena.actions import Action
 from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
-from pytest_simarena.episode.observation import HistoryEntry, Observation
+from pytest_simarena.episode.observation import HistoryEntry, Observation, restamp
 from pytest_simarena.episode.runlog import trace_bytes
 from pytest_simarena.episode.target import default_target, intended_cluster, resolve_workload
 from pytest_simarena.errors import SimArenaError
@@ -232,33 +233,35 @@ class LearnEnv(gymnasium.Env[Any, Any]):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Decode ``action``, apply it through the safeguards, replay if the trace changed, observe."""
-        if self._ctx is None or self._trace is None or self._last is None:
+        ctx, trace, last = self._ctx, self._trace, self._last
+        if ctx is None or trace is None or last is None:
             raise SimArenaError("call reset() before step()")
-        chosen = self._spec.decode(action, self._last)
+        chosen = self._spec.decode(action, last)
         sha = self._sha
-        status, message, changes, nxt, _, self._sha = apply_step_action(
-            self._trace, sha, chosen, self._safeguards
-        )
-        if nxt is not self._trace:
-            note_scaled(self._ctx, self._trace, sha, changes, nxt, self._sha)
-        blocked = status == "blocked"
-        self._steps += 1
-        if nxt is self._trace:
-            obs = dataclasses.replace(self._last, step=self._steps)
+        status, message, changes, nxt, _, self._sha = apply_step_action(trace, sha, chosen, self._safeguards)
+        self._steps = steps = self._steps + 1
+        if nxt is trace:
+            obs = restamp(last, steps, last.history, last.snapshot)
         else:
+            note_scaled(ctx, trace, sha, changes, nxt, self._sha)
             self._trace = nxt
-            obs = self._observe(self._trace)
-        outcome = StepOutcome(step=self._steps, action=chosen.type, status=status, blocked=blocked)
+            obs = self._observe(nxt)
+        blocked = status == "blocked"
+        outcome = StepOutcome(step=steps, action=chosen.type, status=status, blocked=blocked)
         reward = float(self._reward(obs, outcome))
-        self._ctx.history.append(HistoryEntry(self._steps - 1, chosen.type, blocked, reward))
+        ctx.history.append(HistoryEntry(steps - 1, chosen.type, blocked, reward))
         # The policy in an episode sees every earlier step in its observation's history: so does the agent.
-        obs = dataclasses.replace(obs, history=tuple(self._ctx.history))
+        obs = restamp(obs, steps, tuple(ctx.history), obs.snapshot)
         self._last = obs
         terminated = obs.healthy
-        truncated = not terminated and self._steps >= self.max_steps
+        truncated = not terminated and steps >= self.max_steps
+        return self._encode(obs), reward, terminated, truncated, self._info(obs, outcome, message, chosen)
+
+    def _info(self, obs: Observation, outcome: StepOutcome, message: str, chosen: Action) -> dict[str, Any]:
+        """A step's info (module docstring)."""
         info: dict[str, Any] = {
             "observation": obs,
-            "status": status,
+            "status": outcome.status,
             "message": message,
             "healthy": obs.healthy,
             "trace": self._label,
@@ -267,7 +270,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         breakdown = getattr(self._reward, "breakdown", None)
         if callable(breakdown):
             info["reward_terms"] = breakdown(obs, outcome)
-        return self._encode(obs), reward, terminated, truncated, info
+        return info
 
     def close(self) -> None:
         """Close the current episode's embedded cluster (a backend passed in is left to its owner)."""

@@ -185,3 +185,22 @@ def test_docs_example_runs(pytester: pytest.Pytester) -> None:
         ]
     )
     result.assert_outcomes(passed=4)
+
+
+def test_events_present_reads_events_only_when_the_messages_lack_a_text() -> None:
+    # noop on a fast-path trace: each observation's events are made by replaying the step in the engine
+    # when first read; "Insufficient cpu" is in the failed-scheduling message, "FailedScheduling" only in
+    # the events (a reason), "Preempted" nowhere.
+    result = _result("slightly-bad-cpu", "noop")
+
+    def events_read() -> bool:
+        observations = [r.observation for r in result.steps if r.observation is not None]
+        return any(getattr(o.events, "_make", None) is None for o in observations)
+
+    assert not events_read()
+    assert check(Expectations.from_mapping({"events": {"present": ["Insufficient cpu"]}}), result) == []
+    assert not events_read()
+    wanted = {"events": {"present": ["Insufficient cpu", "FailedScheduling", "Preempted"]}}
+    got = check(Expectations.from_mapping(wanted), result)
+    assert got == ["expect.events.present: no event contains 'Preempted'"]
+    assert events_read()

@@ -44,3 +44,17 @@ def test_the_canonical_step_draws_from_the_fast_path() -> None:
     result = run_episode(generate_trace("cpu-slightly-over", 0, 0), "noop", seed=0, max_steps=2)
     assert all(getattr(r.observation.snapshot, "fast", None) is not None for r in result.steps)
     assert episode_timeline(result) == episode_timeline(_from_snapshots(result))
+
+
+def test_a_fast_step_without_pods_draws_nothing_without_its_snapshot() -> None:
+    trace = generate_trace("cpu-slightly-over", 0, 0)
+    (deployment,) = trace.events[0]["applied_objs"]
+    deployment["spec"]["replicas"] = 0
+    result = run_episode(trace, "noop", seed=0, max_steps=2)
+    snapshots = [r.observation.snapshot for r in result.steps]
+    assert all(getattr(s, "fast", None) is not None and not s.fast.pods for s in snapshots)
+    timeline = episode_timeline(result)
+    # The fast snapshots' API lists are built by the engine on first read: drawing did not read them.
+    assert all(getattr(s, "_parts", None) is None for s in snapshots)
+    assert timeline == episode_timeline(_from_snapshots(result))
+    assert timeline.lanes == 0 and not timeline.segments
