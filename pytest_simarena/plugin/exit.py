@@ -1,9 +1,10 @@
 """A scenario process's exit without the interpreter's last garbage collections.
 
 After a scenario run a process holds ~160,000 objects (modules, items, reports, the engine's memos); while
-tearing its modules down CPython runs several full collections over all of them, which cost ~0.6 s of CPU
-per process (measured: 0.60-0.77 s between ``pytest_unconfigure`` and exit, 0.03-0.05 s with this), paid by
-a serial run once and by a parallel run in the controller and every xdist worker, which it waits for.
+tearing its modules down CPython runs several full collections over all of them, which cost ~0.65 s of
+CPU per process (measured, -n 0: 0.85-0.90 s after ``pytest_unconfigure``, 0.20-0.21 s with this; the rest
+is pytest's own cleanup), paid by a serial run once and under xdist by the controller and every worker,
+which the controller waits for.
 :func:`freeze_at_exit` registers an ``atexit`` handler that moves every live object to the permanent
 generation (:func:`gc.freeze`), so those collections skip them; memory is returned by the exit itself.
 Objects are still released by reference counting; only cyclic garbage left at exit is not finalized, which
