@@ -29,7 +29,7 @@ from pytest_simarena.report.results import (
     write_json,
 )
 
-from .exit import freeze_at_exit
+from .process import freeze_at_exit
 from .state import STATE_KEY
 
 if TYPE_CHECKING:

@@ -1,4 +1,5 @@
-"""A scenario process exits without the final garbage collections; an in-process run leaks nothing."""
+"""A scenario process: a larger young generation while it runs, its heap frozen at exit; in-process runs
+leave the running process as it was."""
 
 from __future__ import annotations
 
@@ -57,3 +58,34 @@ def test_an_in_process_run_does_not_freeze_the_running_process(
     result = pytester.runpytest("-q", "-n", "0", trace_dirs_arg)
     assert result.ret == 0
     assert gc.get_freeze_count() == before
+
+
+THRESHOLD_CONFTEST = """\
+import gc
+
+def pytest_runtest_setup(item):
+    print(f"young threshold during {item.name}: {gc.get_threshold()[0]}")
+"""
+
+
+def test_the_young_generation_is_larger_while_scenarios_run_and_restored_after(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    from pytest_simarena.plugin.process import YOUNG_THRESHOLD
+
+    pytester.makeconftest(THRESHOLD_CONFTEST)
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    before = gc.get_threshold()
+    assert before[0] < YOUNG_THRESHOLD
+    result = pytester.runpytest("-q", "-s", "-n", "0", trace_dirs_arg)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"young threshold during canonical*heuristic*: {YOUNG_THRESHOLD}"])
+    assert gc.get_threshold() == before
+
+
+def test_a_session_without_scenarios_keeps_the_thresholds(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(THRESHOLD_CONFTEST)
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-q", "-s", "-n", "0")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"young threshold during test_plain: {gc.get_threshold()[0]}"])
