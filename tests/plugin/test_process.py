@@ -19,6 +19,9 @@ CONFTEST = """\
 import atexit, gc
 
 atexit.register(lambda: print(f"frozen at exit: {gc.get_freeze_count() > 0}"))
+
+def pytest_sessionfinish(session):
+    print(f"young threshold at the end: {gc.get_threshold()[0]}")
 """
 
 SUITE = """\
@@ -36,18 +39,20 @@ def test_a_scenario_process_freezes_its_heap_at_exit(
 ) -> None:
     pytester.makeconftest(CONFTEST)
     (scenario_dir / "suite.yaml").write_text(SUITE)
-    # Under xdist the controller collects nothing: it freezes once reports of scenario cases arrive.
-    result = pytester.runpytest_subprocess("-q", "-n", workers, trace_dirs_arg, "-p", "no:cacheprovider")
+    # Under xdist the controller collects nothing: it acts once reports of scenario cases arrive.
+    result = pytester.runpytest_subprocess(
+        "-q", "-s", "-n", workers, trace_dirs_arg, "-p", "no:cacheprovider"
+    )
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*2 passed*", "frozen at exit: True"])
+    result.stdout.fnmatch_lines(["*young threshold at the end: 10000", "*2 passed*", "frozen at exit: True"])
 
 
 def test_a_process_without_scenarios_exits_as_usual(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile("def test_plain():\n    assert True\n")
-    result = pytester.runpytest_subprocess("-q", "-n", "0", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-q", "-s", "-n", "0", "-p", "no:cacheprovider")
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*1 passed*", "frozen at exit: False"])
+    result.stdout.fnmatch_lines(["*young threshold at the end: 700", "*1 passed*", "frozen at exit: False"])
 
 
 def test_an_in_process_run_does_not_freeze_the_running_process(
