@@ -16,7 +16,10 @@ by a serial run once and under xdist by the controller and every worker, which t
 :func:`freeze_at_exit` registers an ``atexit`` handler that moves every live object to the permanent
 generation (:func:`gc.freeze`), so those collections skip them; memory is returned by the exit itself.
 Objects are still released by reference counting; only cyclic garbage left at exit is not finalized,
-which Python does not promise anyway. The freeze happens at interpreter exit, never during a session.
+which Python does not promise anyway. The freeze happens at interpreter exit, never during a session,
+except in an xdist worker, whose process ends with its session: there :func:`restore_gc` collects once
+and freezes at unconfigure, so pytest's own cleanup after it (two full collections, looking for
+unraisable exceptions, which the collection made here still reports) skips the heap too.
 """
 
 from __future__ import annotations
@@ -53,8 +56,12 @@ def scenario_process(config: pytest.Config) -> None:
 
 
 def restore_gc(config: pytest.Config) -> None:
-    """Put back the thresholds :func:`scenario_process` changed (no-op when it did not run)."""
+    """Put back the thresholds :func:`scenario_process` changed (no-op when it did not run); an xdist
+    worker's heap is collected once and frozen (its process ends with the session)."""
     before = config.stash.get(_GC_KEY, None)
     if before is not None:
         gc.set_threshold(*before)
         del config.stash[_GC_KEY]
+        if isinstance(getattr(config, "workerinput", None), dict):
+            gc.collect()
+            gc.freeze()

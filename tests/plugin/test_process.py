@@ -94,3 +94,26 @@ def test_a_session_without_scenarios_keeps_the_thresholds(pytester: pytest.Pytes
     result = pytester.runpytest("-q", "-s", "-n", "0")
     assert result.ret == 0
     result.stdout.fnmatch_lines([f"young threshold during test_plain: {gc.get_threshold()[0]}"])
+
+
+WORKER_CONFTEST = """\
+import gc, os
+
+def pytest_configure(config):
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    path = os.path.join(str(config.rootpath), f"frozen-{worker}.txt")
+    # Cleanups run after every pytest_unconfigure: what pytest's own cleanup then sees.
+    config.add_cleanup(lambda: open(path, "w").write(str(gc.get_freeze_count() > 0)))
+"""
+
+
+def test_an_xdist_worker_freezes_its_heap_at_unconfigure(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    pytester.makeconftest(WORKER_CONFTEST)
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    assert pytester.runpytest_subprocess("-q", "-n", "1", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
+    assert (pytester.path / "frozen-gw0.txt").read_text() == "True"
+    assert (pytester.path / "frozen-main.txt").read_text() == "False"  # the controller: only at exit
+    assert pytester.runpytest_subprocess("-q", "-n", "0", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
+    assert (pytester.path / "frozen-main.txt").read_text() == "False"
