@@ -12,7 +12,7 @@ from pytest_simarena.scenario.loader import LoadedFile, check_schema
 from pytest_simarena.scenario.model import Context, ScenarioCase, expand, safe_id
 from pytest_simarena.scenario.naming import namespace_name
 
-from .exit import freeze_at_exit
+from .process import scenario_process
 from .state import OUTCOME_KEY, STATE_KEY
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class ScenarioFile(pytest.File):
         from pytest_simarena.scenario.loader import load_file
 
         state = self.config.stash[STATE_KEY]
-        freeze_at_exit()
+        scenario_process(self.config)
         try:
             loaded = load_file(self.path)
             if state.context is None:  # one per session: it lists the installed policies
@@ -157,7 +157,7 @@ def cases_from_marker(definition: pytest.Item, marker: pytest.Mark) -> list[Scen
     """Cases for ``@pytest.mark.simarena(traces, policies, **options)``; misuse fails collection clearly."""
     __tracebackhide__ = True
     state = definition.config.stash[STATE_KEY]
-    freeze_at_exit()
+    scenario_process(definition.config)
     raw: dict[str, Any] = dict(marker.kwargs)
     names = ("traces", "policies")
     if len(marker.args) > len(names):

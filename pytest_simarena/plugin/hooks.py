@@ -48,6 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from .process import restore_gc
+
+    restore_gc(config)
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()

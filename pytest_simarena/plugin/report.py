@@ -29,7 +29,7 @@ from pytest_simarena.report.results import (
     write_json,
 )
 
-from .exit import freeze_at_exit
+from .process import scenario_process
 from .state import STATE_KEY
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class ResultsReporter:
         data = getattr(report, "simarena", None)
         if isinstance(data, dict):
             if not self.records:  # the controller of a scenario run (under xdist it collects nothing)
-                freeze_at_exit()
+                scenario_process(self.config)
             record = self.records.setdefault(report.nodeid, {})
             record.update({"nodeid": report.nodeid, **data})
             if report.when == "call":

@@ -205,6 +205,30 @@ def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch
     assert 0 < float(log[0].split()[0]) <= float(log[-1].split()[0]) <= cluster.now
 
 
+def test_fast_steps_keep_the_event_log_bounded_in_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fast step logs one batch of lines (fastpath._StepLog): unformatted lines, not entries, are
+    what the bound counts, so a reused cluster running many-pod steps stays bounded too; the log is the
+    engine's."""
+    from pytest_simarena.backends.embedded import events
+
+    monkeypatch.setattr(events, "MAX_LOG_LINES", 50)
+    monkeypatch.setattr(events, "PENDING_LIMIT", 10)
+    trace = apply_action(load_trace(CANONICAL[0]), Action("set_replicas", "web", replicas=7)).trace
+    logs = []
+    for fast in (True, False):
+        cluster = EmbeddedCluster(seed=0)
+        cluster.fast = fast
+        for _ in range(12):
+            snap = cluster.run_trace(trace, "virtual", 120, cleanup=True)
+            assert hasattr(snap, "fast") == fast
+            cluster.cleanup("virtual")
+            recorder = cluster.recorder
+            unread = sum(len(e[0].lines()) if len(e) == 1 else 1 for e in recorder._pending)
+            assert len(recorder._lines) <= 50 and unread <= 10 + 15  # (at most one step's batch over)
+        logs.append((cluster.event_log[:], cluster.recorder.dropped_lines))
+    assert logs[0] == logs[1] and len(logs[0][0]) == 50
+
+
 def test_set_resources_actions_are_memoized_by_their_exact_repr() -> None:
     trace = load_trace(CANONICAL[0])
     sha = trace_bytes(trace)[1]

@@ -189,7 +189,16 @@ MAX_MESSAGE = 1024
 class EventRecorder:
     """Records events, merges repeats, and keeps the event log."""
 
-    __slots__ = ("_by_key", "_by_namespace", "_clock", "_deferred", "_lines", "_pending", "dropped_lines")
+    __slots__ = (
+        "_batched",
+        "_by_key",
+        "_by_namespace",
+        "_clock",
+        "_deferred",
+        "_lines",
+        "_pending",
+        "dropped_lines",
+    )
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -199,6 +208,8 @@ class EventRecorder:
         # Log entries are formatted when the log is read: most runs never read it.
         self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str] | tuple[Batch]] = []
         self.dropped_lines = 0
+        # Lines the pending batches hold beyond one each (the formatting bound counts lines, not entries).
+        self._batched = 0
         # The lines of a replay computed by the fast path: produced by the engine when first read.
         self._deferred: Callable[[], list[str]] | None = None
 
@@ -221,6 +232,7 @@ class EventRecorder:
                 else:  # a batch (a fast step's lines), formatted by itself
                     lines.extend(cast("tuple[Batch]", entry)[0].lines())
             self._pending.clear()
+            self._batched = 0
             if len(lines) > MAX_LOG_LINES:
                 excess = len(lines) - MAX_LOG_LINES
                 del lines[:excess]
@@ -231,6 +243,7 @@ class EventRecorder:
         """Start the log with ``lines`` (an isolated cluster shows its last run's log)."""
         self._lines = list(lines)
         self._pending.clear()
+        self._batched = 0
         self._deferred = None
 
     def extend(self, entries: list[tuple[float, str, str, Involved, str]]) -> None:
@@ -239,17 +252,19 @@ class EventRecorder:
         if len(self._pending) > PENDING_LIMIT:
             _ = self.log
 
-    def add_batch(self, batch: Batch) -> None:
-        """Log a batch of occurrences recorded elsewhere (a fast step's): ``batch.lines()`` gives them,
-        as :meth:`record` would have logged them, when the log is read."""
+    def add_batch(self, batch: Batch, size: int) -> None:
+        """Log a batch of ``size`` occurrences recorded elsewhere (a fast step's): ``batch.lines()`` gives
+        them, as :meth:`record` would have logged them, when the log is read."""
         self._pending.append((batch,))
-        if len(self._pending) > PENDING_LIMIT:
+        self._batched += size - 1
+        if len(self._pending) + self._batched > PENDING_LIMIT:
             _ = self.log
 
     def defer_log(self, lines: Callable[[], list[str]]) -> None:
         """Start the log with what ``lines()`` returns, called when the log is first read."""
         self._lines = []
         self._pending.clear()
+        self._batched = 0
         self._deferred = lines
 
     def record(

@@ -21,8 +21,10 @@ affinity, priority, a quota, a second object, a lifecycle, hooks ...) returns No
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import marshal
+import operator
 import random
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -468,7 +470,9 @@ def fast_step(
         clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    cluster.recorder.add_batch(_StepLog(clock.now, plan, run, nodes))
+    cluster.recorder.add_batch(
+        _StepLog(clock.now, plan, run, nodes), (1 if plan.replicas else 0) + 2 * len(run.pods)
+    )
     # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
     buckets = plan.shape.buckets
     buckets.clear()
@@ -495,9 +499,16 @@ def _usage_ok(annotations: Any) -> bool:
         return True
     if not isinstance(annotations, dict) or annotations.keys() != {USAGE_ANNOTATION}:
         return False
+    text = annotations[USAGE_ANNOTATION]
+    return isinstance(text, str) and _usage_text_ok(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _usage_text_ok(text: str) -> bool:
+    """The usage annotation's text (every new trace of an episode carries the same one): parsed once."""
     try:
-        usage = json.loads(annotations[USAGE_ANNOTATION])
-    except (TypeError, ValueError):
+        usage = json.loads(text)
+    except ValueError:
         return False
     return isinstance(usage, dict) and all(
         _plain(v, _RESOURCE_NAMES) and all(isinstance(q, str | int) for q in v.values())
@@ -865,8 +876,12 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[int, int], tuple
     """``{id(node): position}`` of ``nodes`` (the scheduler's, in its order) and their (name, cpu,
     memory, pods) allocatable, remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
-    # (Nodes compare by identity: the list comparison checks that they are the same objects.)
-    if found is not None and found[0] is scheduler.nodes and found[1] == nodes:
+    if (
+        found is not None
+        and found[0] is scheduler.nodes
+        and len(found[1]) == len(nodes)
+        and all(map(operator.is_, found[1], nodes))
+    ):
         return found[2], found[3]
     if len(_INDEXES) >= 64:
         _INDEXES.clear()

@@ -1,0 +1,119 @@
+"""A scenario process: a larger young generation while it runs, its heap frozen at exit; in-process runs
+leave the running process as it was."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+# libyaml's C module survives pytester's restore of sys.modules and keeps building the node classes of the
+# first yaml import: importing yaml here, before any pytester run, keeps a single copy of it in this process
+# (tests/conftest.py does the same for numpy).
+import yaml  # noqa: F401
+
+# Registered when the conftest is imported, before the plugin's handler: atexit runs handlers last in,
+# first out, so this one runs after the plugin's and sees whether it froze the heap.
+CONFTEST = """\
+import atexit, gc
+
+atexit.register(lambda: print(f"frozen at exit: {gc.get_freeze_count() > 0}"))
+
+def pytest_sessionfinish(session):
+    print(f"young threshold at the end: {gc.get_threshold()[0]}")
+"""
+
+SUITE = """\
+scenarios:
+  - name: canonical
+    traces: [slightly-bad-cpu]
+    policies: [heuristic, noop]
+    steps: 2
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_scenario_process_freezes_its_heap_at_exit(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str, workers: str
+) -> None:
+    pytester.makeconftest(CONFTEST)
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    # Under xdist the controller collects nothing: it acts once reports of scenario cases arrive.
+    result = pytester.runpytest_subprocess(
+        "-q", "-s", "-n", workers, trace_dirs_arg, "-p", "no:cacheprovider"
+    )
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*young threshold at the end: 10000", "*2 passed*", "frozen at exit: True"])
+
+
+def test_a_process_without_scenarios_exits_as_usual(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-q", "-s", "-n", "0", "-p", "no:cacheprovider")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*young threshold at the end: 700", "*1 passed*", "frozen at exit: False"])
+
+
+def test_an_in_process_run_does_not_freeze_the_running_process(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    before = gc.get_freeze_count()
+    result = pytester.runpytest("-q", "-n", "0", trace_dirs_arg)
+    assert result.ret == 0
+    assert gc.get_freeze_count() == before
+
+
+THRESHOLD_CONFTEST = """\
+import gc
+
+def pytest_runtest_setup(item):
+    print(f"young threshold during {item.name}: {gc.get_threshold()[0]}")
+"""
+
+
+def test_the_young_generation_is_larger_while_scenarios_run_and_restored_after(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    from pytest_simarena.plugin.process import YOUNG_THRESHOLD
+
+    pytester.makeconftest(THRESHOLD_CONFTEST)
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    before = gc.get_threshold()
+    assert before[0] < YOUNG_THRESHOLD
+    result = pytester.runpytest("-q", "-s", "-n", "0", trace_dirs_arg)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"young threshold during canonical*heuristic*: {YOUNG_THRESHOLD}"])
+    assert gc.get_threshold() == before
+
+
+def test_a_session_without_scenarios_keeps_the_thresholds(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(THRESHOLD_CONFTEST)
+    pytester.makepyfile("def test_plain():\n    assert True\n")
+    result = pytester.runpytest("-q", "-s", "-n", "0")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines([f"young threshold during test_plain: {gc.get_threshold()[0]}"])
+
+
+WORKER_CONFTEST = """\
+import gc, os
+
+def pytest_configure(config):
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    path = os.path.join(str(config.rootpath), f"frozen-{worker}.txt")
+    # Cleanups run after every pytest_unconfigure: what pytest's own cleanup then sees.
+    config.add_cleanup(lambda: open(path, "w").write(str(gc.get_freeze_count() > 0)))
+"""
+
+
+def test_an_xdist_worker_freezes_its_heap_at_unconfigure(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    pytester.makeconftest(WORKER_CONFTEST)
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    assert pytester.runpytest_subprocess("-q", "-n", "1", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
+    assert (pytester.path / "frozen-gw0.txt").read_text() == "True"
+    assert (pytester.path / "frozen-main.txt").read_text() == "False"  # the controller: only at exit
+    assert pytester.runpytest_subprocess("-q", "-n", "0", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
+    assert (pytester.path / "frozen-main.txt").read_text() == "False"
