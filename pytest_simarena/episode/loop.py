@@ -399,7 +399,7 @@ def run_episode(
                     obs = exc.observation
                     records.append(StepRecord(step, obs.time, obs, None, "error", error, (), 0.0, file, sha))
                     if log is not None:
-                        log.append_step(records[-1].to_json(), seconds=time.perf_counter() - t0)
+                        log.append_record(records[-1], seconds=time.perf_counter() - t0)
                 break
             streak = streak + 1 if record.observation.healthy else 0
             records.append(record)
@@ -409,7 +409,7 @@ def run_episode(
                 )
             )
             if log is not None:
-                log.append_step(record.to_json(), seconds=time.perf_counter() - t0)
+                log.append_record(record, seconds=time.perf_counter() - t0)
             if on_step is not None:
                 on_step(record)
             if record.status == "solved":

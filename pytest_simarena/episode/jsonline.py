@@ -1,0 +1,162 @@
+"""Compact JSON text exactly as ``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` writes it,
+and a step record's ``steps.jsonl`` line composed from cached fragments.
+
+The compact text of a dict is ``{`` + ``"key":value`` pairs joined by ``,`` + ``}``, each value's text
+independent of where it stands, so a line joined from separately encoded parts has json.dumps's bytes.
+The parts a logged episode repeats step after step are encoded once: an action (policies reuse the same
+frozen Action objects) and an observation but its step (frozen too; a memoized one is restamped with a
+new step, and a reused cluster often shows a state again). Equal field values give equal text as long
+as the fields hold the types Observation declares (ints, not bools or floats, for counts and
+quantities). The caches are bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_simarena.actions import Action
+
+    from .observation import Observation
+    from .results import StepRecord
+
+# json.dumps(data, separators=(",", ":"), ensure_ascii=False), built once: json.dumps makes an encoder per
+# call and JSONEncoder.encode makes a C encoder per call (a quarter of a step record's cost); with
+# check_circular off (records are trees) the C encoder is the one json.dumps uses, so the text is the same.
+_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+_C_LINE = (
+    None
+    if c_make_encoder is None
+    else c_make_encoder(None, _LINE.default, encode_basestring, None, ":", ",", False, False, True)
+)
+_MAX_CACHED = 4096  # entries per cache; a full cache starts over (memory stays flat over any run)
+
+
+def compact(data: Any) -> str:
+    """``json.dumps(data, separators=(",", ":"), ensure_ascii=False)``."""
+    if _C_LINE is None:
+        return _LINE.encode(data)
+    return "".join(_C_LINE(data, 0))
+
+
+def jsonl_line(data: Any) -> str:
+    """One compact JSON line (``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` + newline)."""
+    return compact(data) + "\n"
+
+
+# id(action) -> (the action, kept alive so its id is not reused, its compact text).
+_ACTIONS: dict[int, tuple[Action, str]] = {}
+# (type of the time, the fields written but the step) -> the text after ``{"step":N,``.
+_OBSERVATIONS: dict[tuple[type, tuple[Any, ...]], str] = {}
+
+
+def clear() -> None:
+    """Forget every cached fragment."""
+    _ACTIONS.clear()
+    _OBSERVATIONS.clear()
+
+
+def action_text(action: Action | None) -> str:
+    """``compact(action.to_dict())`` (``null`` for None), encoded once per action object."""
+    if action is None:
+        return "null"
+    hit = _ACTIONS.get(id(action))
+    if hit is not None and hit[0] is action:
+        return hit[1]
+    text = compact(action.to_dict())
+    if len(_ACTIONS) >= _MAX_CACHED:
+        _ACTIONS.clear()
+    _ACTIONS[id(action)] = (action, text)
+    return text
+
+
+# What an observation's text depends on besides its step (history and snapshot are not written): equal
+# values give equal text, the time's type included (0 and 0.0 are equal but written apart).
+_OBSERVATION_KEY = operator.attrgetter(
+    "time",
+    "workload",
+    "ready",
+    "pending",
+    "running",
+    "crash_looping",
+    "oom_killed",
+    "restarts",
+    "total",
+    "desired",
+    "target",
+    "failed_scheduling",
+    "oom",
+    "backoff",
+    "rejected",
+    "containers",
+    "nodes",
+)
+
+
+def observation_text(obs: Observation) -> str:
+    """``compact(obs.to_json())``: all but its step encoded once per distinct value (an observation
+    memoized on an isolated cluster, or a reused cluster's state seen again, is a lookup)."""
+    try:
+        key = (type(obs.time), _OBSERVATION_KEY(obs))
+        rest = _OBSERVATIONS.get(key)
+    except TypeError:  # an unhashable field (a list where a tuple belongs): no caching
+        key, rest = None, None
+    if rest is None:
+        rest = _observation_rest(obs)
+        if key is not None:
+            if len(_OBSERVATIONS) >= _MAX_CACHED:
+                _OBSERVATIONS.clear()
+            _OBSERVATIONS[key] = rest
+    return f'{{"step":{compact(obs.step)},{rest}'
+
+
+def _observation_rest(obs: Observation) -> str:
+    largest = obs.node_allocatable
+    head = compact(
+        {
+            "time": obs.time,
+            "workload": str(obs.workload),
+            "ready": obs.ready,
+            "pending": obs.pending,
+            "running": obs.running,
+            "crashLooping": obs.crash_looping,
+            "oomKilled": obs.oom_killed,
+            "restarts": obs.restarts,
+            "total": obs.total,
+            "desired": obs.desired,
+            "target": obs.target,
+            "healthy": obs.healthy,
+        }
+    )
+    tail = compact(
+        {
+            "failedScheduling": obs.failed_scheduling,
+            "oom": obs.oom,
+            "backOff": obs.backoff,
+            "rejected": obs.rejected,
+            "nodeAllocatable": largest.to_json() if largest else None,
+        }
+    )
+    containers = compact([c.to_json() for c in obs.containers])
+    return f'{head[1:-1]},"containers":{containers},{tail[1:]}'
+
+
+def step_line(record: StepRecord) -> str:
+    """``jsonl_line(record.to_json())``: the record's ``steps.jsonl`` line, from cached fragments."""
+    rest = compact(
+        {
+            "verdict": {"status": record.status, "message": record.message, "changes": list(record.changes)},
+            "blocked": record.blocked,
+            "blockReason": record.block_reason,
+            "reward": record.reward,
+            "trace": {"file": record.trace_file, "sha256": record.trace_sha256},
+        }
+    )
+    return (
+        f'{{"step":{compact(record.step)},"time":{compact(record.time)},'
+        f'"observation":{observation_text(record.observation)},"action":{action_text(record.action)},'
+        f"{rest[1:]}\n"
+    )
