@@ -42,6 +42,25 @@ def compact(data: Any) -> str:
     return "".join(_C_LINE(data, 0))
 
 
+def _number(value: Any) -> str:
+    """``compact(value)``, without the encoder for an exact int or a finite float (the encoder writes
+    them with ``int.__repr__``/``float.__repr__``)."""
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is float and value - value == 0.0:  # not NaN nor +-Infinity
+        return float.__repr__(value)
+    return compact(value)
+
+
+def _string(value: Any) -> str:
+    """``compact(value)``, without the encoder for None or an exact str (the encoder's own function)."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return str(encode_basestring(value))
+    return compact(value)
+
+
 def jsonl_line(data: Any) -> str:
     """One compact JSON line (``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` + newline)."""
     return compact(data) + "\n"
@@ -51,12 +70,15 @@ def jsonl_line(data: Any) -> str:
 _ACTIONS: dict[int, tuple[Action, str]] = {}
 # (type of the time, the fields written but the step) -> the text after ``{"step":N,``.
 _OBSERVATIONS: dict[tuple[type, tuple[Any, ...]], str] = {}
+# (status, message) of a record without changes -> its verdict..blockReason text.
+_VERDICTS: dict[tuple[str, str], str] = {}
 
 
 def clear() -> None:
     """Forget every cached fragment."""
     _ACTIONS.clear()
     _OBSERVATIONS.clear()
+    _VERDICTS.clear()
 
 
 def action_text(action: Action | None) -> str:
@@ -110,7 +132,7 @@ def observation_text(obs: Observation) -> str:
             if len(_OBSERVATIONS) >= _MAX_CACHED:
                 _OBSERVATIONS.clear()
             _OBSERVATIONS[key] = rest
-    return f'{{"step":{compact(obs.step)},{rest}'
+    return f'{{"step":{_number(obs.step)},{rest}'
 
 
 def _observation_rest(obs: Observation) -> str:
@@ -144,19 +166,28 @@ def _observation_rest(obs: Observation) -> str:
     return f'{head[1:-1]},"containers":{containers},{tail[1:]}'
 
 
+def _verdict_text(record: StepRecord) -> str:
+    """The record's ``"verdict":...,"blockReason":...`` part, encoded once per (status, message) when
+    the step changed nothing (the usual repeat: unchanged, blocked or noop)."""
+    key = None if record.changes else (record.status, record.message)
+    text = _VERDICTS.get(key) if key is not None else None
+    if text is None:
+        verdict = {"status": record.status, "message": record.message, "changes": list(record.changes)}
+        text = compact({"verdict": verdict, "blocked": record.blocked, "blockReason": record.block_reason})
+        text = text[1:-1]
+        if key is not None:
+            if len(_VERDICTS) >= _MAX_CACHED:
+                _VERDICTS.clear()
+            _VERDICTS[key] = text
+    return text
+
+
 def step_line(record: StepRecord) -> str:
     """``jsonl_line(record.to_json())``: the record's ``steps.jsonl`` line, from cached fragments."""
-    rest = compact(
-        {
-            "verdict": {"status": record.status, "message": record.message, "changes": list(record.changes)},
-            "blocked": record.blocked,
-            "blockReason": record.block_reason,
-            "reward": record.reward,
-            "trace": {"file": record.trace_file, "sha256": record.trace_sha256},
-        }
-    )
     return (
-        f'{{"step":{compact(record.step)},"time":{compact(record.time)},'
+        f'{{"step":{_number(record.step)},"time":{_number(record.time)},'
         f'"observation":{observation_text(record.observation)},"action":{action_text(record.action)},'
-        f"{rest[1:]}\n"
+        f'{_verdict_text(record)},"reward":{_number(record.reward)},'
+        f'"trace":{{"file":{_string(record.trace_file)},'
+        f'"sha256":{_string(record.trace_sha256)}}}}}\n'
     )

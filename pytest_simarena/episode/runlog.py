@@ -58,7 +58,12 @@ _STEP_NAME = re.compile(r"step-(\d{3,})\.sktrace")
 
 def trace_file_name(step: int) -> str:
     """The name of step ``step``'s trace (an entry of ``traces.msgpack``, or a file once exported)."""
+    if type(step) is int and 0 <= step < len(_NAMES):  # named twice per logged step
+        return _NAMES[step]
     return f"step-{step:03d}.sktrace"
+
+
+_NAMES = tuple(f"step-{n:03d}.sktrace" for n in range(1000))
 
 
 def dumps_json(data: Any) -> str:

@@ -323,7 +323,8 @@ _ACTIONS = [
             st.integers(0, 9),
             st.sampled_from(["applied", "unchanged", "blocked", "solved"]),
             _TEXT,
-            st.floats(),
+            st.floats() | st.integers(-1, 1),
+            st.none() | _TEXT,
         ),
         min_size=1,
         max_size=6,
@@ -331,13 +332,15 @@ _ACTIONS = [
 )
 def test_a_composed_step_line_is_json_dumps_text_of_the_record(rows: list[tuple[object, ...]]) -> None:
     records = []
-    for obs, action, step, status, message, reward in rows:
+    for obs, action, step, status, message, reward, file in rows:
         assert isinstance(obs, Observation) and isinstance(step, int)
         again = restamp(obs, step, (HistoryEntry(0, "noop", False, 0.0),), None)  # a memoized one, restamped
         changes = ({"field": message, "before": None, "after": reward},) if status == "applied" else ()
         for seen in (obs, again):
             act = _ACTIONS[action]  # type: ignore[index]
-            records.append(StepRecord(step, seen.time, seen, act, status, message, changes, reward, "f", "s"))  # type: ignore[arg-type]
+            records.append(
+                StepRecord(step, seen.time, seen, act, status, message, changes, reward, file, file)
+            )  # type: ignore[arg-type]
     for record in records + records[::-1]:  # cached parts come back for equal values, never for others
         want = json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False) + "\n"
         assert step_line(record) == want
