@@ -111,14 +111,18 @@ _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, s
 
 
 def clear_step_memos() -> None:
-    """Forget every memoized replay, observation and action (benchmarks start each figure cold)."""
+    """Forget every memoized replay, observation and action, and the step lines' cached JSON fragments
+    (benchmarks start each figure cold)."""
     from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
+
+    from . import jsonline
 
     REPLAYS.clear()
     fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
+    jsonline.clear()
 
 
 def _observation(
