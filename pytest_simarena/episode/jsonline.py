@@ -70,6 +70,9 @@ def jsonl_line(data: Any) -> str:
 _ACTIONS: dict[int, tuple[Action, str]] = {}
 # (type of the time, the fields written but the step) -> the text after ``{"step":N,``.
 _OBSERVATIONS: dict[tuple[type, tuple[Any, ...]], str] = {}
+# An observation's containers / nodes (equal views, equal text) -> the containers' / largest node's text.
+_CONTAINERS: dict[tuple[Any, ...], str] = {}
+_NODES: dict[tuple[Any, ...], str] = {}
 # (status, message) of a record without changes -> its verdict..blockReason text.
 _VERDICTS: dict[tuple[str, str], str] = {}
 
@@ -77,8 +80,8 @@ _VERDICTS: dict[tuple[str, str], str] = {}
 def clear() -> None:
     """Forget every cached fragment."""
     _ACTIONS.clear()
-    _OBSERVATIONS.clear()
-    _VERDICTS.clear()
+    for cache in (_OBSERVATIONS, _CONTAINERS, _NODES, _VERDICTS):
+        cache.clear()
 
 
 def action_text(action: Action | None) -> str:
@@ -136,7 +139,6 @@ def observation_text(obs: Observation) -> str:
 
 
 def _observation_rest(obs: Observation) -> str:
-    largest = obs.node_allocatable
     head = compact(
         {
             "time": obs.time,
@@ -159,11 +161,24 @@ def _observation_rest(obs: Observation) -> str:
             "oom": obs.oom,
             "backOff": obs.backoff,
             "rejected": obs.rejected,
-            "nodeAllocatable": largest.to_json() if largest else None,
         }
     )
-    containers = compact([c.to_json() for c in obs.containers])
-    return f'{head[1:-1]},"containers":{containers},{tail[1:]}'
+    # The containers and the largest node change less often than the counts: each cached by value too.
+    containers = _CONTAINERS.get(obs.containers)
+    if containers is None:
+        containers = _put(_CONTAINERS, obs.containers, compact([c.to_json() for c in obs.containers]))
+    node = _NODES.get(obs.nodes)
+    if node is None:
+        largest = obs.node_allocatable
+        node = _put(_NODES, obs.nodes, compact(largest.to_json() if largest else None))
+    return f'{head[1:-1]},"containers":{containers},{tail[1:-1]},"nodeAllocatable":{node}}}'
+
+
+def _put(cache: dict[Any, str], key: Any, text: str) -> str:
+    if len(cache) >= _MAX_CACHED:
+        cache.clear()
+    cache[key] = text
+    return text
 
 
 def _verdict_text(record: StepRecord) -> str:
