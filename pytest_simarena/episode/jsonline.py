@@ -5,7 +5,8 @@ The compact text of a dict is ``{`` + ``"key":value`` pairs joined by ``,`` + ``
 independent of where it stands, so a line joined from separately encoded parts has json.dumps's bytes.
 The parts a logged episode repeats step after step are encoded once: an action (policies reuse the same
 frozen Action objects) and an observation but its step (frozen too; a memoized one is restamped with a
-new step, and a reused cluster often shows a state again). Equal field values give equal text as long
+new step, and a reused cluster often shows a state again; its containers and largest node too) and a
+verdict without changes. Equal field values give equal text as long
 as the fields hold the types Observation declares (ints, not bools or floats, for counts and
 quantities). The caches are bounded.
 """
