@@ -111,14 +111,18 @@ _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, s
 
 
 def clear_step_memos() -> None:
-    """Forget every memoized replay, observation and action (benchmarks start each figure cold)."""
+    """Forget every memoized replay, observation and action, and the step lines' cached JSON fragments
+    (benchmarks start each figure cold)."""
     from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
+
+    from . import jsonline
 
     REPLAYS.clear()
     fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
+    jsonline.clear()
 
 
 def _observation(
@@ -399,7 +403,7 @@ def run_episode(
                     obs = exc.observation
                     records.append(StepRecord(step, obs.time, obs, None, "error", error, (), 0.0, file, sha))
                     if log is not None:
-                        log.append_step(records[-1].to_json(), seconds=time.perf_counter() - t0)
+                        log.append_record(records[-1], seconds=time.perf_counter() - t0)
                 break
             streak = streak + 1 if record.observation.healthy else 0
             records.append(record)
@@ -409,7 +413,7 @@ def run_episode(
                 )
             )
             if log is not None:
-                log.append_step(record.to_json(), seconds=time.perf_counter() - t0)
+                log.append_record(record, seconds=time.perf_counter() - t0)
             if on_step is not None:
                 on_step(record)
             if record.status == "solved":

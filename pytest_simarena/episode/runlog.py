@@ -33,15 +33,20 @@ import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgpack
 
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.trace.io import dumps, remove_stale_temp_files
 from pytest_simarena.trace.model import Trace
+
+from .jsonline import jsonl_line as jsonl_line  # re-exported: readers import it from here
+from .jsonline import step_line
+
+if TYPE_CHECKING:
+    from .results import StepRecord
 
 STEPS_FILE = "steps.jsonl"
 TRACES_FILE = "traces.msgpack"
@@ -53,30 +58,17 @@ _STEP_NAME = re.compile(r"step-(\d{3,})\.sktrace")
 
 def trace_file_name(step: int) -> str:
     """The name of step ``step``'s trace (an entry of ``traces.msgpack``, or a file once exported)."""
+    if type(step) is int and 0 <= step < len(_NAMES):  # named twice per logged step
+        return _NAMES[step]
     return f"step-{step:03d}.sktrace"
+
+
+_NAMES = tuple(f"step-{n:03d}.sktrace" for n in range(1000))
 
 
 def dumps_json(data: Any) -> str:
     """Stable JSON text: key order as built, two-space indent, trailing newline."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-# json.dumps(data, separators=(",", ":"), ensure_ascii=False), built once: json.dumps makes an encoder per
-# call and JSONEncoder.encode makes a C encoder per call (a quarter of a step record's cost); with
-# check_circular off (records are trees) the C encoder is the one json.dumps uses, so the text is the same.
-_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
-_C_LINE = (
-    None
-    if c_make_encoder is None
-    else c_make_encoder(None, _LINE.default, encode_basestring, None, ":", ",", False, False, True)
-)
-
-
-def jsonl_line(data: Any) -> str:
-    """One compact JSON line (``json.dumps(data, separators=(",", ":"), ensure_ascii=False)`` + newline)."""
-    if _C_LINE is None:
-        return _LINE.encode(data) + "\n"
-    return "".join(_C_LINE(data, 0)) + "\n"
 
 
 def trace_bytes(trace: Trace) -> tuple[bytes, str]:
@@ -153,6 +145,12 @@ class RunLog:
         self._steps.write(jsonl_line(record).encode())
         self._steps.flush()
         self.timings.append((int(record["step"]), seconds))
+
+    def append_record(self, record: StepRecord, *, seconds: float) -> None:
+        """:meth:`append_step` of ``record.to_json()``: the same bytes, composed from cached fragments."""
+        self._steps.write(step_line(record).encode())
+        self._steps.flush()
+        self.timings.append((record.step, seconds))
 
     def finish(self, summary: dict[str, Any], *, total_seconds: float) -> None:
         """Close the step files and write ``summary.json`` and ``timings.json``, once each."""

@@ -14,9 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_simarena.actions import Action
 from pytest_simarena.cli import main
+from pytest_simarena.episode.jsonline import step_line
 from pytest_simarena.episode.loop import run_episode
+from pytest_simarena.episode.observation import ContainerView, HistoryEntry, NodeView, Observation, restamp
 from pytest_simarena.episode.replay import replay_run
+from pytest_simarena.episode.results import StepRecord
 from pytest_simarena.episode.runlog import (
     TRACES_FILE,
     RunLog,
@@ -27,6 +31,7 @@ from pytest_simarena.episode.runlog import (
 )
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.trace.io import dumps, load_trace
+from pytest_simarena.trace.model import WorkloadRef
 
 ROOT = Path(__file__).resolve().parents[2]
 SLIGHT = ROOT / "traces" / "canonical" / "slightly-bad-cpu.sktrace"
@@ -261,3 +266,81 @@ def test_any_logged_episode_reads_back_as_it_ran(policy: str, trace: Path, seed:
         assert stored[-1].name == result.final_trace_file
         assert result.final_trace is not None and stored[-1].data == dumps(result.final_trace)
         assert stored[0].data == dumps(load_trace(trace))
+        # Each line, composed from cached fragments, is json.dumps's text of the record.
+        lines = (run / "steps.jsonl").read_text(encoding="utf-8")
+        assert lines == "".join(jsonl_line(r.to_json()) for r in result.steps)
+
+
+_TEXT = st.text(max_size=12)
+_COUNT = st.integers(0, 5)
+_QUANTITY = st.none() | st.integers(0, 2**40)
+_CONTAINER = st.builds(
+    ContainerView,
+    name=_TEXT,
+    cpu_request=_QUANTITY,
+    memory_request=_QUANTITY,
+    cpu_limit=_QUANTITY,
+    memory_limit=_QUANTITY,
+    cpu_usage=_QUANTITY,
+    memory_usage=_QUANTITY,
+    startup_work=_QUANTITY,
+    startup_budget=st.none() | _COUNT,
+    memory_peak=_QUANTITY,
+)
+_NODE = st.builds(NodeView, name=_TEXT, cpu=st.integers(0, 2**20), memory=st.integers(0, 2**40), pods=_COUNT)
+_OBSERVATION = st.builds(
+    Observation,
+    step=_COUNT,
+    time=st.floats() | st.integers(0, 3),  # an int time is written apart from the equal float
+    workload=st.builds(WorkloadRef, st.sampled_from(["apps/v1.Deployment", "v1.Pod"]), _TEXT, _TEXT),
+    target=_COUNT,
+    desired=_COUNT,
+    ready=_COUNT,
+    pending=_COUNT,
+    running=_COUNT,
+    total=_COUNT,
+    containers=st.lists(_CONTAINER, max_size=2).map(tuple),
+    failed_scheduling=st.none() | _TEXT,
+    oom=st.none() | st.sampled_from(["OOMKilled", '\u00e9\n"x']),
+    rejected=st.none() | _TEXT,
+    nodes=st.lists(_NODE, max_size=3).map(tuple),
+)
+_ACTIONS = [
+    None,
+    Action("noop"),
+    Action("bump_cpu", "web"),
+    Action("scale_up", "web", kind="*"),
+    Action("set_resources", "web", namespace="ns", container="app", requests={"cpu": "250m"}),
+]
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    st.lists(
+        st.tuples(
+            _OBSERVATION,
+            st.integers(0, len(_ACTIONS) - 1),
+            st.integers(0, 9),
+            st.sampled_from(["applied", "unchanged", "blocked", "solved"]),
+            _TEXT,
+            st.floats() | st.integers(-1, 1),
+            st.none() | _TEXT,
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_composed_step_line_is_json_dumps_text_of_the_record(rows: list[tuple[object, ...]]) -> None:
+    records = []
+    for obs, action, step, status, message, reward, file in rows:
+        assert isinstance(obs, Observation) and isinstance(step, int)
+        again = restamp(obs, step, (HistoryEntry(0, "noop", False, 0.0),), None)  # a memoized one, restamped
+        changes = ({"field": message, "before": None, "after": reward},) if status == "applied" else ()
+        for seen in (obs, again):
+            act = _ACTIONS[action]  # type: ignore[index]
+            records.append(
+                StepRecord(step, seen.time, seen, act, status, message, changes, reward, file, file)
+            )  # type: ignore[arg-type]
+    for record in records + records[::-1]:  # cached parts come back for equal values, never for others
+        want = json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False) + "\n"
+        assert step_line(record) == want
