@@ -448,20 +448,35 @@ class LazyEvents(Sequence[Obj]):
 
 # (desired replicas, container views) by (the trace's sha256, workload): what a step reads from the trace.
 _TRACE_PARTS: dict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = {}
+# The last entry used, matched by its workload's identity (hashing a WorkloadRef runs Python code, and
+# the steps of an episode all ask for the same one). One tuple: read and set atomically.
+_LAST_TRACE_PARTS: tuple[str | None, WorkloadRef | None, tuple[int, tuple[ContainerView, ...]]] = (
+    None,
+    None,
+    (0, ()),
+)
 
 
 # NodeViews by the fast replay's node tuples (FastNode: name and counts, hashable): views are immutable,
 # and the same few placements recur on every step, so they are built once.
 _NODE_VIEWS: dict[tuple[Any, ...], tuple[NodeView, ...]] = {}
+# The last answer, by the identity of its ``nodes`` (kept alive here): the fast path hands the same tuple
+# for a recurring placement, so most steps skip hashing its FastNodes. One tuple: read and set atomically.
+_LAST_NODE_VIEWS: tuple[tuple[Any, ...] | None, tuple[NodeView, ...]] = (None, ())
 
 
 def fast_node_views(nodes: tuple[Any, ...]) -> tuple[NodeView, ...]:
     """``tuple(NodeView(*n) for n in nodes)``, remembered by ``nodes``."""
+    global _LAST_NODE_VIEWS
+    last = _LAST_NODE_VIEWS
+    if last[0] is nodes:
+        return last[1]
     found = _NODE_VIEWS.get(nodes)
     if found is None:
         if len(_NODE_VIEWS) >= 4096:
             _NODE_VIEWS.clear()
         found = _NODE_VIEWS[nodes] = tuple(NodeView(*n) for n in nodes)
+    _LAST_NODE_VIEWS = (nodes, found)
     return found
 
 
@@ -483,13 +498,21 @@ def _fast_observation(
         _, found = workload_view(snapshot, workload.kind, workload.namespace, workload.name)
         return _workload_events(snapshot, workload, [p for p in found if isinstance(p, dict)])
 
-    parts = _TRACE_PARTS.get((trace_key, workload)) if trace_key is not None else None
-    if parts is None:
-        parts = (desired_replicas(trace, workload), container_views(trace, workload))
+    global _LAST_TRACE_PARTS
+    last = _LAST_TRACE_PARTS
+    if trace_key is not None and last[1] is workload and last[0] == trace_key:
+        parts = last[2]
+    else:
+        found = _TRACE_PARTS.get((trace_key, workload)) if trace_key is not None else None
+        if found is None:
+            found = (desired_replicas(trace, workload), container_views(trace, workload))
+            if trace_key is not None:
+                if len(_TRACE_PARTS) >= 1024:
+                    _TRACE_PARTS.clear()
+                _TRACE_PARTS[(trace_key, workload)] = found
         if trace_key is not None:
-            if len(_TRACE_PARTS) >= 1024:
-                _TRACE_PARTS.clear()
-            _TRACE_PARTS[(trace_key, workload)] = parts
+            _LAST_TRACE_PARTS = (trace_key, workload, found)
+        parts = found
     bound = fast.bound
     return Observation(
         step=step,

@@ -512,3 +512,19 @@ def test_reused_cluster_copies_after_fast_steps_continue_as_the_engine() -> None
         assert runs[0] == runs[1] and runs[2] == runs[3]
         seen.append(runs)
     assert seen[0] == seen[1]
+
+
+@SETTINGS
+@given(seconds=st.floats(0, 600), prefix=st.sampled_from(["virtual", "p-1"]))
+def test_step_snapshot_is_the_constructed_one(seconds: float, prefix: str) -> None:
+    """FastSnapshot.of_step (a fast step's shortcut, always with its shadow replay) sets every slot the
+    constructor sets, to the same values (a slot left unset or set differently fails here)."""
+    outcome = fastpath.FastOutcome("Deployment", "default", "web", 1, 1, None, ())
+    shadow = object()
+    made = fastpath.FastSnapshot(seconds, prefix, fast=outcome, full=shadow)
+    quick = fastpath.FastSnapshot.of_step(seconds, prefix, outcome, shadow)
+    missing = object()
+    names = [n for cls in type(made).__mro__ for n in getattr(cls, "__slots__", ())]
+    assert names
+    for name in names:
+        assert getattr(quick, name, missing) == getattr(made, name, missing), name

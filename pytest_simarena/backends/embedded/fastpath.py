@@ -136,6 +136,21 @@ class FastSnapshot(LazySnapshot):
         object.__setattr__(self, "fast", fast)
         object.__setattr__(self, "_full", full)
 
+    @classmethod
+    def of_step(cls, seconds: float, prefix: str, fast: FastOutcome, full: Any) -> FastSnapshot:
+        """``cls(seconds, prefix, fast=fast, full=full)`` for a ``full`` replay (not None: the lists are
+        lazy) without the generic constructor's argument handling (half its cost; a fast step makes one
+        per step). test_fastpath checks they agree."""
+        self = object.__new__(cls)
+        setter = object.__setattr__
+        setter(self, "memo_key", None)
+        setter(self, "_parts", None)
+        setter(self, "time", seconds)
+        setter(self, "prefix", prefix)
+        setter(self, "fast", fast)
+        setter(self, "_full", full)
+        return self
+
     def _load(self) -> Parts:
         assert self._full is not None
         snap: ClusterSnapshot = self._full.snapshot()
@@ -421,12 +436,20 @@ def _quiet(cluster: EmbeddedCluster) -> bool:
             return False
     # Admission state a covered trace would meet: namespace policies and PriorityClasses (a globalDefault
     # class would give every pod a priority) are the engine's to apply.
-    if cluster.priorities.classes or any(cluster.admission.objects(kind) for kind in POLICY_KINDS):
+    if cluster.priorities.classes:
         return False
+    admission = cluster.admission
+    if admission.limit_ranges or admission.quotas:  # (no store at all: no object; the usual case)
+        for kind in POLICY_KINDS:
+            if admission.objects(kind):
+                return False
     for node in scheduler.nodes.values():
         if node.npods or node.pods:
             return False
-    for _, _, fn, args in cluster.clock._heap:
+    heap = cluster.clock._heap
+    if not heap:
+        return True
+    for _, _, fn, args in heap:
         if getattr(fn, "__name__", "") not in _STALE or getattr(
             getattr(fn, "__self__", None), "active", False
         ):
@@ -465,7 +488,8 @@ def fast_step(
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
     clock.rng = real
-    run = _run(plan, real, scheduler, nodes)
+    index, shown = _node_index(scheduler, nodes)
+    run = _run(plan, real, scheduler, nodes, index)
     if COUNTING:
         clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
@@ -484,8 +508,12 @@ def fast_step(
     scheduler.attempts += plan.replicas
     root = (prefix, "apps/v1.Deployment", f"{plan.original_namespace}/{plan.name}")
     cluster._seq[root] = cluster._seq.get(root, 0) + plan.replicas
-    cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
-    return FastSnapshot(float(seconds), prefix, fast=_outcome(plan, run, nodes, scheduler), full=shadow)
+    heap, target = clock._heap, clock.now + seconds
+    if heap and heap[0][0] <= target:
+        cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
+    elif target > clock.now:  # nothing due: what cluster.run would do (_pristine is already False)
+        clock.now = target
+    return FastSnapshot.of_step(float(seconds), prefix, _outcome(plan, run, nodes, shown), shadow)
 
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
@@ -629,8 +657,11 @@ def _plan(
     cluster: EmbeddedCluster, trace: Trace, prefix: str, seconds: float, key: str | None = None
 ) -> _Plan | None:
     """The covered trace's plan on ``cluster``, or None."""
-    if not cluster._lifecycle.immediate or any(cluster._hooks.values()) or not _known_spec(cluster.spec):
+    if not cluster._lifecycle.immediate or not _known_spec(cluster.spec):
         return None
+    for hooks in cluster._hooks.values():
+        if hooks:
+            return None
     scheduler = cluster.scheduler
     if len(scheduler.shapes) != 1 or len(scheduler.nodes) != len(cluster.spec.prototypes()):
         return None
@@ -806,7 +837,7 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
 _FAILURES: dict[tuple[Any, ...], str] = {}
 
 
-def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _Run:
+def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], index: dict[Any, int]) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
     with its picks among tied nodes (:func:`_schedule`)."""
@@ -835,7 +866,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any]) -> _
         taken.add(pod_name)
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
-    placed, used = _schedule(plan, bits, scheduler, nodes)
+    placed, used = _schedule(plan, bits, scheduler, nodes, index)
     return _Run(pods, placed, words + used)
 
 
@@ -869,12 +900,12 @@ class _Situation:
 _SITUATIONS: LRU[_Situation] = LRU(4096)
 # Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
 # the node views read of them (names and allocatable).
-_INDEXES: dict[int, tuple[Any, list[Any], dict[int, int], tuple[Any, ...]]] = {}
+_INDEXES: dict[int, tuple[Any, list[Any], dict[Any, int], tuple[Any, ...]]] = {}
 
 
-def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[int, int], tuple[Any, ...]]:
-    """``{id(node): position}`` of ``nodes`` (the scheduler's, in its order) and their (name, cpu,
-    memory, pods) allocatable, remembered per scheduler."""
+def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], tuple[Any, ...]]:
+    """``{node: position}`` of ``nodes`` (the scheduler's, in its order; a Node hashes by identity) and
+    their (name, cpu, memory, pods) allocatable, remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
     if (
         found is not None
@@ -885,22 +916,26 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[int, int], tuple
         return found[2], found[3]
     if len(_INDEXES) >= 64:
         _INDEXES.clear()
-    index = {id(node): i for i, node in enumerate(nodes)}
+    index = {node: i for i, node in enumerate(nodes)}
     shown = tuple([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
     _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown)
     return index, shown
 
 
-def _schedule(plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any]) -> tuple[_Placed, int]:
+def _schedule(
+    plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any], index: dict[Any, int] | None = None
+) -> tuple[_Placed, int]:
     """The scheduler's cycles for the plan's pods, with its picks drawn through ``bits``; and the 32-bit
     words drawn. Looked up by situation and picks (:class:`_Situation`), decided by :func:`_decide` the
     first time."""
     tmpl, shape = plan.tmpl, plan.shape
     beyond_node = scheduler.beyond_node(tmpl, shape)
-    index = _node_index(scheduler, nodes)[0]
-    start = tuple(
-        (state, tuple([index[id(node)] for node in bucket])) for state, bucket in shape.buckets.items()
-    )
+    if index is None:  # (the caller's, when it has it: ``_node_index(scheduler, nodes)[0]``)
+        index = _node_index(scheduler, nodes)[0]
+    start_list = []
+    for state, bucket in shape.buckets.items():
+        start_list.append((state, tuple([index[node] for node in bucket])))
+    start = tuple(start_list)
     key = (
         tmpl.cpu,
         tmpl.mem,
@@ -1069,9 +1104,9 @@ def _decide(
 _VIEWS: LRU[tuple[FastNode, ...]] = LRU(4096)
 
 
-def _outcome(plan: _Plan, run: _Run, nodes: list[Any], scheduler: Any) -> FastOutcome:
+def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -> FastOutcome:
     placed = run.placed
-    key = (_node_index(scheduler, nodes)[1], plan.requests, placed.placed)
+    key = (shown, plan.requests, placed.placed)
     views = _VIEWS.get(key)
     if views is None:
         cpu, memory = plan.requests
@@ -1110,8 +1145,10 @@ def _compute(
         return None
     rng = random.Random()
     rng.setstate(cluster.pristine_rng)
-    nodes = list(cluster.scheduler.nodes.values())
-    return _outcome(plan, _run(plan, rng, cluster.scheduler, nodes), nodes, cluster.scheduler)
+    scheduler = cluster.scheduler
+    nodes = list(scheduler.nodes.values())
+    index, shown = _node_index(scheduler, nodes)
+    return _outcome(plan, _run(plan, rng, scheduler, nodes, index), nodes, shown)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:
