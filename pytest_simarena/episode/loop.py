@@ -116,13 +116,13 @@ def clear_step_memos() -> None:
     from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
 
-    from . import jsonline
+    from .jsonline import clear as clear_step_lines
 
     REPLAYS.clear()
     fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
-    jsonline.clear()
+    clear_step_lines()
 
 
 def _observation(

@@ -190,10 +190,10 @@ def _state(obs: Observation) -> _State:
 
 def clear_memo() -> None:
     """Forget every remembered feature state and fit measure (benchmarks start each figure cold)."""
-    from pytest_simarena.episode import fit
+    from pytest_simarena.episode.fit import clear_memo as clear_fit_memo
 
     _STATES.clear()
-    fit.clear_memo()
+    clear_fit_memo()
 
 
 def clipped_values(obs: Observation, *, max_steps: int) -> list[float]:
