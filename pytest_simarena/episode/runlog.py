@@ -140,14 +140,9 @@ class RunLog:
         shutil.copyfile(source, self.dir / CLUSTER_FILE)
         return CLUSTER_FILE
 
-    def append_step(self, record: dict[str, Any], *, seconds: float) -> None:
-        """Append the step's record (one JSON line) and flush; its wall-clock seconds go to timings.json."""
-        self._steps.write(jsonl_line(record).encode())
-        self._steps.flush()
-        self.timings.append((int(record["step"]), seconds))
-
     def append_record(self, record: StepRecord, *, seconds: float) -> None:
-        """:meth:`append_step` of ``record.to_json()``: the same bytes, composed from cached fragments."""
+        """Append the step's record as one JSON line (``jsonl_line(record.to_json())``'s bytes, composed from
+        cached fragments) and flush; its wall-clock seconds go to timings.json."""
         self._steps.write(step_line(record).encode())
         self._steps.flush()
         self.timings.append((record.step, seconds))
