@@ -8,10 +8,13 @@ log2 ratio divided by 4, so a factor of 2 off reads 0.25 and 16x off reads 1.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from .observation import Observation
+
+V = TypeVar("V")
 
 
 def log_ratio(value: float, reference: float | None) -> float:
@@ -23,27 +26,41 @@ def log_ratio(value: float, reference: float | None) -> float:
     return math.log2(value / reference) / 4.0
 
 
-# Measures by (containers, nodes, target), the only fields they read. A step's containers and nodes come
-# from the step memos (one tuple per trace, one per placement), so they are keyed by those tuples'
-# identity; each entry holds its tuples, so their ids stay theirs. The env's features and the fit rewards
-# ask for the measures of the same few states again and again (~30 us each to compute).
-_MEASURES: dict[tuple[int, int, int], tuple[object, object, dict[str, float]]] = {}
-_MEASURES_MAX = 4096
+def by_state(
+    table: dict[tuple[Any, ...], tuple[object, object, V]],
+    obs: Observation,
+    extra: tuple[Any, ...],
+    compute: Callable[[Observation], V],
+    limit: int = 4096,
+) -> V:
+    """``compute(obs)`` remembered in ``table`` by the identity of ``obs``'s containers and nodes and by
+    ``extra`` (the other fields ``compute`` reads); at most ``limit`` entries.
+
+    A step's containers and nodes come from the step memos (one tuple per trace, one per placement), so
+    they are keyed by those tuples' identity; each entry holds its tuples, so their ids stay theirs. A
+    hand-built observation (lists, not tuples) is computed afresh."""
+    containers, nodes = obs.containers, obs.nodes
+    if type(containers) is not tuple or type(nodes) is not tuple:
+        return compute(obs)
+    key = (id(containers), id(nodes), *extra)
+    found = table.get(key)
+    if found is None:
+        if len(table) >= limit:
+            table.clear()
+        found = table[key] = (containers, nodes, compute(obs))
+    return found[2]
+
+
+# The env's features and the fit rewards ask for the measures of the same few states again and again
+# (~30 us each to compute); they read containers, nodes and target only.
+_MEASURES: dict[tuple[Any, ...], tuple[object, object, dict[str, float]]] = {}
 
 
 def fit_measures(obs: Observation) -> dict[str, float]:
     """``cpu_over_room``, ``memory_over_room``, ``oom_pressure`` (log2 of the worst memory usage / limit,
     over 4; 0 without limits) and ``capacity`` (pods of the current size that fit / target, at most 2)."""
-    containers, nodes = obs.containers, obs.nodes
-    if type(containers) is not tuple or type(nodes) is not tuple:  # (a hand-built, mutable observation)
-        return measure(obs)
-    key = (id(containers), id(nodes), obs.target)
-    found = _MEASURES.get(key)
-    if found is None:
-        if len(_MEASURES) >= _MEASURES_MAX:
-            _MEASURES.clear()
-        found = _MEASURES[key] = (containers, nodes, measure(obs))
-    return dict(found[2])
+    measures: dict[str, float] = by_state(_MEASURES, obs, (obs.target,), measure)
+    return dict(measures)
 
 
 def clear_memo() -> None:

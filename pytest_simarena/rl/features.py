@@ -47,6 +47,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena.episode.fit import by_state
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -139,34 +141,24 @@ def _verdict_progress(obs: Observation, max_steps: int) -> tuple[float, float, f
 
 
 class _State:
-    """Features 0-23 of one workload state and its clipped vectors by layout (:func:`_template`). Holds
-    the state's container and node tuples, so their ids in the memo key stay theirs."""
+    """Features 0-23 of one workload state and its clipped vectors by layout (:func:`_template`)."""
 
-    __slots__ = ("containers", "nodes", "values", "vectors")
+    __slots__ = ("values", "vectors")
 
-    def __init__(self, obs: Observation, values: list[float]) -> None:
-        self.containers = obs.containers
-        self.nodes = obs.nodes
-        self.values = tuple(values)
+    def __init__(self, obs: Observation) -> None:
+        self.values = tuple(state_values(obs))
         self.vectors: dict[
             tuple[Any, ...], tuple[np.ndarray[Any, np.dtype[np.float32]], tuple[Any, ...]]
         ] = {}
 
 
-# Features 0-23 by the workload state they read. A step's containers and nodes come from the step memos
-# (one tuple per trace, one per placement), so the state is keyed by those tuples' identity: a state seen
-# before (most random-action steps revisit one) costs a dict lookup instead of ~30 us of fit measures.
-_STATES: dict[tuple[Any, ...], _State] = {}
-_STATES_MAX = 4096
+# Features 0-23 by the workload state they read (a state seen before, as most random-action steps
+# revisit one, costs a dict lookup instead of ~30 us of fit measures).
+_STATES: dict[tuple[Any, ...], tuple[object, object, _State]] = {}
 
 
 def _state(obs: Observation) -> _State:
-    containers, nodes = obs.containers, obs.nodes
-    if type(containers) is not tuple or type(nodes) is not tuple:  # (a hand-built, mutable observation)
-        return _State(obs, state_values(obs))
-    key = (
-        id(containers),
-        id(nodes),
+    extra = (
         obs.target,
         obs.ready,
         obs.pending,
@@ -180,12 +172,7 @@ def _state(obs: Observation) -> _State:
         obs.backoff,
         obs.rejected,
     )
-    found = _STATES.get(key)
-    if found is None:
-        if len(_STATES) >= _STATES_MAX:
-            _STATES.clear()
-        found = _STATES[key] = _State(obs, state_values(obs))
-    return found
+    return by_state(_STATES, obs, extra, _State)
 
 
 def clear_memo() -> None:
