@@ -122,6 +122,7 @@ def clear_step_memos() -> None:
     fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
+    _NOTED.clear()
     clear_step_lines()
 
 
@@ -180,11 +181,22 @@ def note_scaled(
     ctx: StepContext, trace: Trace, sha: str, changes: tuple[dict[str, Any], ...], nxt: Trace, nsha: str
 ) -> None:
     """After a scale action (only spec.replicas changed): the embedded fast path plans the new trace from
-    the old one's plan (``fastpath.derive``, which checks that nothing else differs)."""
+    the old one's plan (``fastpath.derive``, which checks that nothing else differs). Once per (trace, new
+    trace, prefix, seconds): the same action on the same trace recurs on most steps of an episode."""
+    noted = (sha, nsha, ctx.prefix, ctx.step_seconds)
+    if noted in _NOTED:
+        return
+    if len(_NOTED) >= 4096:
+        _NOTED.clear()
+    _NOTED.add(noted)
     if changes and all(c.get("field") == "spec.replicas" for c in changes):
         from pytest_simarena.backends.embedded import fastpath
 
         fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds)
+
+
+# What note_scaled has handed the fast path already (a derived plan it forgot is planned afresh, alike).
+_NOTED: set[tuple[str, str, str, float]] = set()
 
 
 def decide(ctx: StepContext, observation: Observation) -> Action:
@@ -294,7 +306,7 @@ def _act_on(
     ctx.next_bytes = (nxt, data, nsha) if data is not None else None
     if data is not None:
         note_scaled(ctx, trace, sha, changes, nxt, nsha)
-    outcome = StepOutcome(step=step, action=action.type, status=status, blocked=status == "blocked")
+    outcome = StepOutcome(step, action.type, status, status == "blocked")
     try:
         reward = float(ctx.reward(observation, outcome))
     except Exception as exc:
