@@ -125,14 +125,18 @@ def pytest_report_from_serializable(config: pytest.Config, data: dict[str, Any])
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     # A test parametrized by the simarena mark fails on the mark's own expectations (with the step
     # table) before its body runs, as a scenario-file test would.
-    from .collect import ScenarioItem
     from .state import OUTCOME_KEY
 
     outcome = item.stash.get(OUTCOME_KEY, None)
-    if outcome is not None and outcome.failures and not isinstance(item, ScenarioItem):
-        from pytest_simarena.scenario.render import render_failure
+    if outcome is not None and outcome.failures:
+        # Imported only here: in a session without scenarios collect.py (YAML, the trace reader...) is
+        # never needed.
+        from .collect import ScenarioItem
 
-        pytest.fail(render_failure(outcome), pytrace=False)
+        if not isinstance(item, ScenarioItem):
+            from pytest_simarena.scenario.render import render_failure
+
+            pytest.fail(render_failure(outcome), pytrace=False)
     return (yield)
 
 
