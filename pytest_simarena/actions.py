@@ -270,7 +270,16 @@ def plan_action(trace: Trace, action: Action) -> Plan:
     """
     if action.type == "noop":
         return Plan("unchanged", NOOP_MESSAGE)
-    matches = trace.find(action.workload, kind=action.kind, namespace=action.namespace)
+    # One pass over the applied objects for both the lookup (Trace.find) and the versions to edit.
+    applied = [(i, j, obj, WorkloadRef.of(obj)) for i, j, obj in trace.applied()]
+    name, kind, namespace = action.workload, action.kind, action.namespace
+    matches = [
+        ref
+        for ref in dict.fromkeys(found for _, _, _, found in applied)
+        if ref.name == name
+        and (kind is None or ref.kind == kind)
+        and (namespace is None or ref.namespace == namespace)
+    ]
     if not matches:
         return Plan("not_found", _not_found(trace, action))
     if len(matches) > 1:
@@ -278,8 +287,8 @@ def plan_action(trace: Trace, action: Action) -> Plan:
         raise _fail(action.type, f"{action.workload!r} is ambiguous ({names}); give namespace and kind")
     ref = matches[0]
     plan = Plan("edit", ref=ref, added=set(trace.action_added))
-    positions = [(i, j) for i, j, obj in trace.applied() if WorkloadRef.of(obj) == ref]
-    versions = [_Version(plan, trace, ref, i, j, trace.events[i]["applied_objs"][j]) for i, j in positions]
+    positions = [(i, j) for i, j, _, found in applied if found == ref]
+    versions = [_Version(plan, trace, ref, i, j, obj) for i, j, obj, found in applied if found == ref]
     scale = action.type in SCALE_ACTIONS or action.type == "set_replicas"
     missing: list[str] = []
     for version in versions:
@@ -443,10 +452,11 @@ class _ContainerEdit:
         if not isinstance(group, dict):
             group = {}
             _put(resources, which, group)
-        if after is None:
+        shown_after = None if after is None else _FORMATTERS[resource](after)
+        if shown_after is None:
             group.pop(resource, None)
         else:
-            _put(group, resource, _FORMATTERS[resource](after))
+            _put(group, resource, shown_after)
         if not group:
             del resources[which]  # Kubernetes omits an empty ResourceList
         if not resources:
@@ -456,7 +466,6 @@ class _ContainerEdit:
         key = self.version.ref.key
         proposal = Proposal(key, self.name, resource, field_name, _counted(before), _counted(after))
         self.plan.proposals.append(proposal)
-        shown_after = None if after is None else _FORMATTERS[resource](after)
         self.plan.change(
             FieldChange(key, self.name, field_name, None if raw is None else str(raw), shown_after)
         )

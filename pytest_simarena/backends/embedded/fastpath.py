@@ -39,7 +39,7 @@ from .admission import POLICY_KINDS
 from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
 from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
-from .pods import InvalidObject, shared_template
+from .pods import InvalidObject, content_key, shared_template
 from .replay import trace_origin
 from .scheduler import _verdict, fit_error, preemption_tally, static_filter
 
@@ -637,6 +637,7 @@ class _Plan:
     requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
     shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
     original_namespace: str = "default"  # the Deployment's namespace as the trace names it
+    template: Any = None  # the virtual pod template tmpl was parsed from (derive builds its successors')
 
 
 @dataclass(slots=True)
@@ -687,10 +688,12 @@ def _plan(
 
 def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
-    the two differ only in the Deployment's spec.replicas (a scale action): the template, names and
-    requests stand, only the count is checked again. Exact: the traces are compared field by field and
-    the objects byte for byte (``marshal``, order kept) with spec.replicas left out; anything else is
-    left to :func:`_trace_plan`. True when a plan was noted."""
+    the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
+    resources action): names stand, the count is checked again, and a resources edit swaps the new
+    resources into the parent's virtual template (virtualization does not read them) instead of
+    checking, virtualizing and copying the whole trace again. Exact: the traces are compared field by
+    field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
+    else is left to :func:`_trace_plan`. True when a plan was noted."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
@@ -709,8 +712,8 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     if len(applied) != 1 or len(parent_applied) != 1:
         return False
     obj = applied[0]
-    same = _without_replicas(obj)
-    if same is None or same != _without_replicas(parent_applied[0]):
+    same, was = _without_edits(obj), _without_edits(parent_applied[0])
+    if same is None or was is None or same[0] != was[0]:
         return False
     try:
         replicas = _replicas(obj)
@@ -718,17 +721,18 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
         return False
     if replicas is None:
         return False
-    plan = _Plan(
-        dict(obj),
-        base.name,
-        base.namespace,
-        replicas,
-        base.tmpl,
-        base.rs_name,
-        base.requests,
-        None,
-        base.original_namespace,
-    )
+    if same[1] == was[1]:
+        plan: _Plan | None = dataclasses.replace(base, obj=dict(obj), replicas=replicas, shape=None)
+    else:
+        # The parent's template still holds what it was parsed from (it shares parts with its trace).
+        if base.tmpl.content_key is None or content_key(base.template) != base.tmpl.content_key:
+            return False
+        template = _resized_template(base.template, obj)
+        if template is None:
+            return False
+        plan = _template_plan(
+            dict(obj), base.name, base.namespace, replicas, template, base.original_namespace
+        )
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
 
@@ -739,16 +743,45 @@ _TRACE_FIELDS = tuple(
 )
 
 
-def _without_replicas(obj: Any) -> bytes | None:
-    """``obj`` as marshal bytes with spec.replicas left out (None: not a plain dict with a spec)."""
+def _without_edits(obj: Any) -> tuple[bytes, bytes] | None:
+    """``obj`` as marshal bytes with spec.replicas left out and its containers' resources blanked (key
+    order kept), and the containers' resources as marshal bytes; None: not the covered shape's layout."""
     if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
         return None
     spec = dict(obj["spec"])
     spec.pop("replicas", None)
+    template = spec.get("template")
+    pod_spec = template.get("spec") if isinstance(template, dict) else None
+    containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
+    if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
+        return None
+    resources = [c.get("resources") for c in containers]
+    blank = [{**c, "resources": None} if "resources" in c else c for c in containers]
+    spec["template"] = {**template, "spec": {**pod_spec, "containers": blank}}  # type: ignore[dict-item]
     try:
-        return marshal.dumps({**obj, "spec": spec})
+        return marshal.dumps({**obj, "spec": spec}, 2), marshal.dumps(resources, 2)
     except ValueError:
         return None
+
+
+def _resized_template(template: Any, obj: Obj) -> Obj | None:
+    """The virtual pod template of ``obj``, whose only difference from the object ``template`` was
+    built from lies in its containers' resources (each present in both or in neither): ``template`` with
+    the new resources in place. None when a container's resources leave the covered shape."""
+    if not isinstance(template, dict):
+        return None
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    virtual = template["spec"]["containers"]
+    if len(virtual) != len(containers):
+        return None
+    resized = []
+    for container, was in zip(containers, virtual, strict=True):
+        if not _resources_ok(container):
+            return None
+        if "resources" in container:
+            was = {k: container["resources"] if k == "resources" else v for k, v in was.items()}
+        resized.append(was)
+    return {**template, "spec": {**template["spec"], "containers": resized}}
 
 
 # The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
@@ -810,7 +843,15 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     replicas = _replicas(virtual)
     if replicas is None:
         return None
-    template = virtual["spec"]["template"]
+    namespace = str(virtual["metadata"]["namespace"])
+    original = str((obj.get("metadata") or {}).get("namespace") or "default")
+    return _template_plan(obj, name, namespace, replicas, virtual["spec"]["template"], original)
+
+
+def _template_plan(
+    obj: Obj, name: str, namespace: str, replicas: int, template: Obj, original: str
+) -> _Plan | None:
+    """The plan of a checked Deployment from its virtual pod template (None: the engine's to run)."""
     try:
         tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
     except InvalidObject:
@@ -827,10 +868,9 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     ):
         return None
     pod_hash = template_hash(template, key=tmpl.content_key)
-    namespace = str(virtual["metadata"]["namespace"])
     rs_name = f"{name}-{pod_hash}"
-    original = str((obj.get("metadata") or {}).get("namespace") or "default")
-    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None, original)
+    requests = _pod_requests(tmpl.spec)
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, requests, None, original, template)
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
