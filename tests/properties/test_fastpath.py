@@ -333,6 +333,8 @@ def _same_plan(got: Any, want: Any) -> None:
     assert marshal.dumps(got.obj, 2) == marshal.dumps(want.obj, 2)
     assert marshal.dumps(got.template, 2) == marshal.dumps(want.template, 2)
     for slot in PodTemplate.__slots__:
+        if slot == "content_key":  # the parse cache's key (a derived parse is not cached), not parsed
+            continue
         a, b = getattr(got.tmpl, slot), getattr(want.tmpl, slot)
         assert a == b, slot
         assert repr(a) == repr(b), slot

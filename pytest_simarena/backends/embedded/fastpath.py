@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import marshal
 import operator
 import random
 from dataclasses import dataclass
@@ -36,10 +35,17 @@ from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
-from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .controllers import (
+    _HASH_ENCODER,
+    SAFE_ALPHABET,
+    hash_text,
+    resolve_int_or_percent,
+    spec_count,
+    template_hash,
+)
 from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
-from .pods import InvalidObject, content_key, shared_template
+from .pods import InvalidObject, shared_template
 from .replay import trace_origin
 from .scheduler import _verdict, fit_error, preemption_tally, static_filter
 
@@ -638,6 +644,8 @@ class _Plan:
     shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
     original_namespace: str = "default"  # the Deployment's namespace as the trace names it
     template: Any = None  # the virtual pod template tmpl was parsed from (derive builds its successors')
+    # The template's canonical JSON (template_hash's) around each container's resources, once derived.
+    pieces: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -712,8 +720,8 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     if len(applied) != 1 or len(parent_applied) != 1:
         return False
     obj = applied[0]
-    same, was = _without_edits(obj), _without_edits(parent_applied[0])
-    if same is None or was is None or same[0] != was[0]:
+    resized = _same_but_edits(obj, parent_applied[0])
+    if resized is None:
         return False
     try:
         replicas = _replicas(obj)
@@ -721,17 +729,22 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
         return False
     if replicas is None:
         return False
-    if same[1] == was[1]:
+    if not resized:
         plan: _Plan | None = dataclasses.replace(base, obj=dict(obj), replicas=replicas, shape=None)
     else:
-        # The parent's template still holds what it was parsed from (it shares parts with its trace).
-        if base.tmpl.content_key is None or content_key(base.template) != base.tmpl.content_key:
-            return False
         template = _resized_template(base.template, obj)
         if template is None:
             return False
+        if base.pieces is None:  # once per plan ((): the template cannot be split)
+            base.pieces = _pieces(base.template) or ()
         plan = _template_plan(
-            dict(obj), base.name, base.namespace, replicas, template, base.original_namespace
+            dict(obj),
+            base.name,
+            base.namespace,
+            replicas,
+            template,
+            base.original_namespace,
+            (base.tmpl, base.pieces or None),
         )
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
@@ -743,25 +756,94 @@ _TRACE_FIELDS = tuple(
 )
 
 
-def _without_edits(obj: Any) -> tuple[bytes, bytes] | None:
-    """``obj`` as marshal bytes with spec.replicas left out and its containers' resources blanked (key
-    order kept), and the containers' resources as marshal bytes; None: not the covered shape's layout."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
+def _same(a: Any, b: Any) -> bool:
+    """Equal plain data, key order and types included (as marshal would see it; shared parts at once)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    return type(a) in _SCALARS and bool(a == b)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+# Where a derived trace's Deployment may differ from its parent's: spec.replicas (set or not, any value)
+# and the value (not the presence) of each container's resources. Everything else, key order included,
+# must be the same.
+_ANY: Any = object()
+_UNSET_OK = frozenset({"replicas"})
+_EDITS: dict[str, Any] = {
+    "spec": {"replicas": _ANY, "template": {"spec": {"containers": [{"resources": _ANY}]}}}
+}
+
+
+def _same_but_edits(obj: Any, parent: Any) -> bool | None:
+    """None when the Deployment ``obj`` differs from ``parent`` beyond :data:`_EDITS`, else whether a
+    container's resources differ."""
+    resized: list[bool] = []
+    return any(resized) if _alike(obj, parent, _EDITS, resized) else None
+
+
+def _alike(a: Any, b: Any, rule: Any, resized: list[bool]) -> bool:
+    if rule is None:
+        return _same(a, b)
+    if type(a) is not type(b):
+        return False
+    if type(rule) is list:
+        if type(a) is not list or len(a) != len(b):
+            return False
+        return all(_alike(x, y, rule[0], resized) for x, y in zip(a, b, strict=True))
+    if type(a) is not dict:
+        return False
+    keys = [k for k in a if k not in _UNSET_OK or rule.get(k) is not _ANY]  # replicas: set or not
+    if keys != [k for k in b if k not in _UNSET_OK or rule.get(k) is not _ANY]:
+        return False
+    for k in keys:
+        sub = rule.get(k)
+        if sub is _ANY:
+            resized.append(not _same(a[k], b[k]))
+        elif not _alike(a[k], b[k], sub, resized):
+            return False
+    return True
+
+
+_MARK = "\x00simarena-resources-{}\x00"
+
+
+def _pieces(template: Any) -> tuple[str, ...] | None:
+    """The template's canonical JSON (as template_hash encodes it) split around each container's
+    resources, so a template with other resources is hashed from the pieces and their new JSON."""
+    if not isinstance(template, dict):
         return None
-    spec = dict(obj["spec"])
-    spec.pop("replicas", None)
-    template = spec.get("template")
-    pod_spec = template.get("spec") if isinstance(template, dict) else None
-    containers = pod_spec.get("containers") if isinstance(pod_spec, dict) else None
-    if not isinstance(containers, list) or not all(isinstance(c, dict) for c in containers):
+    containers = template["spec"]["containers"]
+    marks = [_MARK.format(i) if "resources" in c else None for i, c in enumerate(containers)]
+    marked = [c if m is None else {**c, "resources": m} for c, m in zip(containers, marks, strict=True)]
+    encoded = _HASH_ENCODER.encode({**template, "spec": {**template["spec"], "containers": marked}})
+    texts = [_HASH_ENCODER.encode(m) for m in marks if m is not None]
+    if encoded.count("simarena-resources-") != len(texts):  # the template spells the mark itself
         return None
-    resources = [c.get("resources") for c in containers]
-    blank = [{**c, "resources": None} if "resources" in c else c for c in containers]
-    spec["template"] = {**template, "spec": {**pod_spec, "containers": blank}}  # type: ignore[dict-item]
-    try:
-        return marshal.dumps({**obj, "spec": spec}, 2), marshal.dumps(resources, 2)
-    except ValueError:
-        return None
+    pieces: list[str] = []
+    for text in texts:
+        head, _, encoded = encoded.partition(text)
+        pieces.append(head)
+    pieces.append(encoded)
+    return tuple(pieces)
+
+
+def _pieces_hash(pieces: tuple[str, ...], template: Obj) -> str:
+    """template_hash(template) from the pieces of a template that differs from it only in resources."""
+    containers = template["spec"]["containers"]
+    parts = [pieces[0]]
+    texts = [_HASH_ENCODER.encode(c["resources"]) for c in containers if "resources" in c]
+    for text, piece in zip(texts, pieces[1:], strict=True):
+        parts.append(text)
+        parts.append(piece)
+    return hash_text("".join(parts))
 
 
 def _resized_template(template: Any, obj: Obj) -> Obj | None:
@@ -848,12 +930,26 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     return _template_plan(obj, name, namespace, replicas, virtual["spec"]["template"], original)
 
 
+_POD_SPEC = "spec.template.spec"
+
+
 def _template_plan(
-    obj: Obj, name: str, namespace: str, replicas: int, template: Obj, original: str
+    obj: Obj,
+    name: str,
+    namespace: str,
+    replicas: int,
+    template: Obj,
+    original: str,
+    parent: tuple[Any, tuple[str, ...] | None] | None = None,
 ) -> _Plan | None:
-    """The plan of a checked Deployment from its virtual pod template (None: the engine's to run)."""
+    """The plan of a checked Deployment from its virtual pod template (None: the engine's to run).
+    ``parent``: the parse and hash pieces of a template that differs from this one only in its
+    containers' resources (derive), so only what depends on resources is computed again."""
     try:
-        tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
+        if parent is None:
+            tmpl = shared_template(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
+        else:
+            tmpl = parent[0].resized(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
     except InvalidObject:
         return None
     if (
@@ -867,10 +963,14 @@ def _template_plan(
         or tmpl.priority
     ):
         return None
-    pod_hash = template_hash(template, key=tmpl.content_key)
+    pieces = parent[1] if parent is not None else None
+    if pieces is not None:
+        pod_hash = _pieces_hash(pieces, template)
+    else:
+        pod_hash = template_hash(template, key=tmpl.content_key)
     rs_name = f"{name}-{pod_hash}"
     requests = _pod_requests(tmpl.spec)
-    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, requests, None, original, template)
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, requests, None, original, template, pieces)
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.

@@ -148,8 +148,6 @@ class PodTemplate:
         self.init_names = [str(c.get("name", "")) for c in inits]
         self.images = {str(c.get("name")): str(c.get("image", "")) for c in [*inits, *containers]}
         self.sidecars = frozenset(str(c.get("name")) for c in inits if c.get("restartPolicy") == "Always")
-        self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
-        self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
         selector = spec.get("nodeSelector") or {}
         self.node_selector: tuple[tuple[str, str], ...] = tuple(
             sorted((str(k), str(v)) for k, v in selector.items())
@@ -164,7 +162,6 @@ class PodTemplate:
             "kubernetes.io/hostname" in repr(self.affinity_terms)
             or "matchFields" in repr(self.affinity_terms)
         )
-        self.qos = _qos(containers, inits)
         self.admission_error: str | None = None
         if spec.get("overhead") and not spec.get("runtimeClassName"):
             # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: overhead comes only from a
@@ -177,6 +174,14 @@ class PodTemplate:
             usage = _usage(template)
         except (TraceError, QuantityError) as exc:
             raise InvalidObject(f'The {kind} "{name}" is invalid: {exc}') from None
+        self.probes = probes
+        self._size(containers, inits, spec, usage)
+
+    def _size(self, containers: list[Obj], inits: list[Obj], spec: Obj, usage: dict[str, Any]) -> None:
+        """What depends on the containers' resources: requests, QoS class, OOM kills, throttled starts."""
+        self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
+        self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
+        self.qos = _qos(containers, inits)
         self.oom: frozenset[str] = frozenset(
             str(c.get("name"))
             for c in [*inits, *containers]
@@ -184,8 +189,6 @@ class PodTemplate:
             and "memory" in ((c.get("resources") or {}).get("limits") or {})
             and usage[str(c.get("name"))]["memory"] > _mem(c["resources"]["limits"]["memory"])
         )
-        # Probes, and when the app answers them / runs out of memory (lifecycle.py, probes.py).
-        self.probes = probes
         self.startup_work: dict[str, tuple[int, int | None]] = {}
         self.ramp_oom: dict[str, float] = {}
         for c in containers:
@@ -198,6 +201,28 @@ class PodTemplate:
             after = ramp_oom_after(entry, _mem(limits["memory"]) if "memory" in limits else None)
             if after is not None and cname not in self.oom:
                 self.ramp_oom[cname] = after
+
+    def resized(self, template: Obj, *, field_prefix: str, kind: str, name: str) -> PodTemplate:
+        """``PodTemplate(template, ...)`` where ``template`` differs from the one this was parsed from only
+        in its app containers' resources: only those containers are defaulted and checked again, and
+        only what depends on resources is computed again. Raises InvalidObject as the parse does."""
+        containers = template["spec"]["containers"]
+        if not all(isinstance(c, dict) and c.get("name") for c in containers):
+            return PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
+        errors: list[str] = []
+        defaulted = [
+            self._default_container(c, f"{field_prefix}.containers[{i}]", errors, {})
+            for i, c in enumerate(containers)
+        ]
+        if errors or self.init_names:  # the parse says what is wrong (and handles init containers)
+            return PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
+        new = PodTemplate.__new__(PodTemplate)
+        for slot in PodTemplate.__slots__:
+            setattr(new, slot, getattr(self, slot))
+        new.content_key = None
+        new.spec = {**self.spec, "containers": defaulted}
+        new._size(defaulted, [], new.spec, _usage(template))
+        return new
 
     def with_labels(self, labels: dict[str, str]) -> PodTemplate:
         """The same template with other pod labels (a ReplicaSet adds pod-template-hash)."""
