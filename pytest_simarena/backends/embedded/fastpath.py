@@ -790,8 +790,6 @@ def _same_but_edits(obj: Any, parent: Any) -> bool | None:
 
 
 def _alike(a: Any, b: Any, rule: Any, resized: list[bool]) -> bool:
-    if rule is None:
-        return _same(a, b)
     if type(a) is not type(b):
         return False
     if type(rule) is list:
@@ -800,14 +798,20 @@ def _alike(a: Any, b: Any, rule: Any, resized: list[bool]) -> bool:
         return all(_alike(x, y, rule[0], resized) for x, y in zip(a, b, strict=True))
     if type(a) is not dict:
         return False
-    keys = [k for k in a if k not in _UNSET_OK or rule.get(k) is not _ANY]  # replicas: set or not
-    if keys != [k for k in b if k not in _UNSET_OK or rule.get(k) is not _ANY]:
-        return False
-    for k in keys:
+    if list(a) != list(b):  # the same keys in the same order, but a replicas may be set in one only
+        unset = _UNSET_OK.intersection(rule)
+        if not unset or [k for k in a if k not in unset] != [k for k in b if k not in unset]:
+            return False
+    for k, v in a.items():
         sub = rule.get(k)
-        if sub is _ANY:
-            resized.append(not _same(a[k], b[k]))
-        elif not _alike(a[k], b[k], sub, resized):
+        if sub is None:
+            w = b[k]
+            if v is not w and not _same(v, w):  # (a part the edit did not touch is shared: at once)
+                return False
+        elif sub is _ANY:
+            if k not in _UNSET_OK:
+                resized.append(not _same(v, b[k]))
+        elif not _alike(v, b[k], sub, resized):
             return False
     return True
 
