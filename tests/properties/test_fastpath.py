@@ -582,3 +582,46 @@ def test_step_snapshot_is_the_constructed_one(seconds: float, prefix: str) -> No
     assert names
     for name in names:
         assert getattr(quick, name, missing) == getattr(made, name, missing), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.one_of(st.integers(-(2**70), 2**70), st.text(max_size=8)),
+    counts=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    draws=st.integers(0, 3),
+)
+def test_pristine_generator_noted_once_is_the_built_one(seed: Any, counts: list[int], draws: int) -> None:
+    """A cluster built from the noted pristine state (by seed and node count) holds the generator the
+    building drew, and its first fast step counts from there exactly, also after foreign draws."""
+    from pytest_simarena.backends.embedded import cluster as cluster_module
+
+    groups = [
+        NodeGroup(f"g{i}", count, "16", "32Gi", labels={"type": "virtual"}) for i, count in enumerate(counts)
+    ]
+    spec = ClusterSpec(groups)
+    cluster_module._PRISTINE_RNG.clear()
+    first = EmbeddedCluster(spec, seed=seed)  # the state is read from the generator
+    again = EmbeddedCluster(spec, seed=seed)  # the state is the noted one
+    assert first.pristine_rng == again.pristine_rng == again.clock.rng.getstate()
+    other = EmbeddedCluster(ClusterSpec([*groups, NodeGroup("x", 1, "16", "32Gi")]), seed=seed)
+    assert other.pristine_rng == other.clock.rng.getstate() != again.pristine_rng
+    from pytest_simarena.trace.catalog import find_trace
+    from pytest_simarena.trace.io import load_trace
+
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    engine = EmbeddedCluster(seed=seed)
+    engine.fast = False
+    fast = EmbeddedCluster(seed=seed)
+    for cluster in (engine, fast):
+        for _ in range(draws):  # a foreign draw before the first step (the mark steps aside)
+            cluster.clock.rng.random()
+    views = []
+    for cluster in (engine, fast):
+        for _ in range(2):
+            snap = cluster.run_trace(trace, "virtual", 120.0, cleanup=True)
+            assert hasattr(snap, "fast") == (cluster is fast)
+            views.append(json.dumps([snap.pods, snap.events], sort_keys=True))
+            cluster.cleanup("virtual")
+    assert views[:2] == views[2:]
+    assert engine.clock.rng.getstate() == fast.clock.rng.getstate()
+    assert engine.event_log == fast.event_log

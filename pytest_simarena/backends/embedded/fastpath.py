@@ -107,9 +107,9 @@ class FastNode(NamedTuple):
     pods_placed: int
 
 
-@dataclass(frozen=True, slots=True)
-class FastOutcome:
-    """What a step reads from a fast replay: the one workload's pods and the nodes."""
+class FastOutcome(NamedTuple):
+    """What a step reads from a fast replay: the one workload's pods and the nodes. (A NamedTuple: one is
+    built per step, and a tuple is built in C; a frozen dataclass sets its eight fields one call each.)"""
 
     kind: str
     namespace: str  # as in the trace
@@ -270,7 +270,8 @@ class ShadowReplay:
         prefix: str,
         seconds: float,
         rng: tuple[tuple[Any, ...], int],
-        shape: Any,
+        start: tuple[tuple[Any, tuple[int, ...]], ...],
+        nodes: list[Any],
     ) -> None:
         self.engine = type(cluster)
         self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
@@ -279,7 +280,7 @@ class ShadowReplay:
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
         self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
         self.keys = len(cluster.recorder._by_key)
-        self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
+        self.order = (start, nodes)  # the buckets before the step: node indices, the scheduler's nodes
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
 
@@ -302,7 +303,9 @@ class ShadowReplay:
             # One bucket (every node empty), in the live scheduler's order.
             shape = next(iter(shadow.scheduler.shapes.values()))
             (state,) = shape.buckets
-            bucket = [shadow.scheduler.nodes[name] for name in self.order]
+            start, nodes = self.order
+            order = [nodes[i].name for _, indices in start for i in indices]
+            bucket = [shadow.scheduler.nodes[name] for name in order]
             shape.buckets[state] = bucket
             for pos, node in enumerate(bucket):
                 node.bucket, node.bucket_pos = bucket, pos
@@ -488,14 +491,15 @@ def fast_step(
     else:
         real = rng
         mark = (real.getstate(), 0)
-    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan.shape)
-    cluster.adopt_epoch(trace)
-    cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    clock.rng = real
     index, shown = _node_index(scheduler, nodes)
-    run = _run(plan, real, scheduler, nodes, index)
+    start = _start(plan.shape, index)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, start, nodes)
+    cluster.adopt_epoch(trace)
+    cluster._pristine = False
+    clock.rng = real
+    run = _run(plan, real, scheduler, nodes, index, start)
     if COUNTING:
         clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
@@ -981,7 +985,14 @@ def _template_plan(
 _FAILURES: dict[tuple[Any, ...], str] = {}
 
 
-def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], index: dict[Any, int]) -> _Run:
+def _run(
+    plan: _Plan,
+    rng: random.Random,
+    scheduler: Any,
+    nodes: list[Any],
+    index: dict[Any, int],
+    start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
+) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
     with its picks among tied nodes (:func:`_schedule`)."""
@@ -1010,7 +1021,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], inde
         taken.add(pod_name)
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
-    placed, used = _schedule(plan, bits, scheduler, nodes, index)
+    placed, used = _schedule(plan, bits, scheduler, nodes, index, start)
     return _Run(pods, placed, words + used)
 
 
@@ -1066,20 +1077,30 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], tuple
     return index, shown
 
 
+def _start(shape: Any, index: dict[Any, int]) -> tuple[tuple[Any, tuple[int, ...]], ...]:
+    """The shape's buckets as (state, node indices) in the scheduler's order: the step's situation."""
+    return tuple(
+        [(state, tuple([index[node] for node in bucket])) for state, bucket in shape.buckets.items()]
+    )
+
+
 def _schedule(
-    plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any], index: dict[Any, int] | None = None
+    plan: _Plan,
+    bits: Any,
+    scheduler: Any,
+    nodes: list[Any],
+    index: dict[Any, int] | None = None,
+    start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
 ) -> tuple[_Placed, int]:
     """The scheduler's cycles for the plan's pods, with its picks drawn through ``bits``; and the 32-bit
     words drawn. Looked up by situation and picks (:class:`_Situation`), decided by :func:`_decide` the
     first time."""
     tmpl, shape = plan.tmpl, plan.shape
     beyond_node = scheduler.beyond_node(tmpl, shape)
-    if index is None:  # (the caller's, when it has it: ``_node_index(scheduler, nodes)[0]``)
-        index = _node_index(scheduler, nodes)[0]
-    start_list = []
-    for state, bucket in shape.buckets.items():
-        start_list.append((state, tuple([index[node] for node in bucket])))
-    start = tuple(start_list)
+    if start is None:  # (the caller's, when it has it: ``_start(shape, index)``)
+        if index is None:  # (likewise: ``_node_index(scheduler, nodes)[0]``)
+            index = _node_index(scheduler, nodes)[0]
+        start = _start(shape, index)
     key = (
         tmpl.cpu,
         tmpl.mem,
@@ -1245,7 +1266,7 @@ def _decide(
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
-_VIEWS: LRU[tuple[FastNode, ...]] = LRU(4096)
+_VIEWS: dict[tuple[Any, ...], tuple[FastNode, ...]] = {}
 
 
 def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -> FastOutcome:
@@ -1265,7 +1286,9 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -
                 ]
             )
         )
-        _VIEWS.put(key, views)
+        if len(_VIEWS) >= 4096:
+            _VIEWS.clear()
+        _VIEWS[key] = views
     return FastOutcome(
         "Deployment",
         plan.original_namespace,
