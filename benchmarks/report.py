@@ -70,6 +70,7 @@ class Run(NamedTuple):
     load: float  # the 1-minute load average when it ended
     exits: float  # CPU the workers spent after their pytest_unconfigure (interpreter exit; 0 at -n 0)
     gc: float  # CPU in cyclic garbage collections, summed over the run's pytest processes
+    programs: float = 0.0  # -n 0: CPU of the programs the tests ran (kubectl, bash), within ``cpu``
 
 
 def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None) -> Run:
@@ -112,6 +113,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
         os.getloadavg()[0],
         exits,
         sum(p.get("gc", 0.0) for p in lines),
+        master[0]["children"] if master and not workers else 0.0,
     )
 
 
@@ -128,6 +130,7 @@ def _best(
         max(r.load for r in results),
         min(r.exits for r in results),
         min(r.gc for r in results),
+        min(r.programs for r in results),
     )
 
 
@@ -336,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         f"    the kubectl agent cases       {agents_cpu / floor.cpu:6.2f}x floor cpu ({agents_cpu:.2f} s: "
         f"{invocations} kubectl runs at {1000 * kubectl_start:.0f} ms cpu each just to start, "
         f"`kubectl version --client`: {invocations * kubectl_start:.2f} s)"
+    )
+    print(
+        f"      programs (kubectl, bash)    {kubectl.programs:6.2f} s cpu; the Python side (session, served "
+        f"API, episode, report) {agents_cpu - kubectl.programs:.2f} s"
     )
     print(
         f"    cyclic garbage collection     {suite_html.gc / floor.cpu:6.2f}x floor cpu "
