@@ -154,7 +154,7 @@ class _State:
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
 # revisit one, costs a dict lookup instead of ~30 us of fit measures).
-_STATES: dict[tuple[Any, ...], tuple[object, object, _State]] = {}
+_STATES: dict[tuple[Any, ...], _State] = {}
 
 
 def _state(obs: Observation) -> _State:
