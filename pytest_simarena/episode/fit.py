@@ -58,6 +58,12 @@ def by_state(
     return value
 
 
+def containers_number(containers: tuple[Any, ...]) -> int:
+    """A number for the value of a step's container tuple (equal tuples, one number), found by identity."""
+    found = _SEEN.get(id(containers))
+    return found[1] if found is not None else _number(containers, containers)
+
+
 def _node_fields(node: Any) -> tuple[Any, ...]:
     """What the features and fit measures read of a node: its allocatable and what OTHER workloads request
     on it (never where the workload's own pods landed; the name only breaks ties between equal nodes)."""

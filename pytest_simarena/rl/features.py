@@ -141,15 +141,13 @@ def _verdict_progress(obs: Observation, max_steps: int) -> tuple[float, float, f
 
 
 class _State:
-    """Features 0-23 of one workload state and its clipped vectors by layout (:func:`_template`)."""
+    """Features 0-23 of one workload state and its clipped vectors by :class:`Layout`."""
 
     __slots__ = ("values", "vectors")
 
     def __init__(self, obs: Observation) -> None:
         self.values = tuple(state_values(obs))
-        self.vectors: dict[
-            tuple[Any, ...], tuple[np.ndarray[Any, np.dtype[np.float32]], tuple[Any, ...]]
-        ] = {}
+        self.vectors: dict[Layout, np.ndarray[Any, np.dtype[np.float32]]] = {}
 
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
@@ -188,43 +186,75 @@ def clipped_values(obs: Observation, *, max_steps: int) -> list[float]:
     return [min(HIGH, max(LOW, v)) for v in feature_values(obs, max_steps=max_steps)]
 
 
+class Layout:
+    """A vector layout: which features (every one when ``indices`` is None), clipped to [low, high], as
+    float32. :meth:`vector` clips a workload state's part once (kept with the state) and writes the last
+    verdict and the progress into a copy of it."""
+
+    __slots__ = ("high", "indices", "low", "progress_at", "verdict_at")
+
+    def __init__(self, indices: tuple[int, ...] | None, low: float, high: float) -> None:
+        import numpy as np
+
+        if float(np.float32(low)) != low or float(np.float32(high)) != high:
+            raise ValueError(f"clip bounds {low}, {high} must be exact float32 values")
+        self.indices, self.low, self.high = indices, low, high
+        order = range(N_FEATURES) if indices is None else indices
+        tail = [(pos, i) for pos, i in enumerate(order) if i >= N_STATE]
+        # Where the progress goes (most layouts: once), and the verdict features (output position, index).
+        self.progress_at = tuple(pos for pos, i in tail if i == N_FEATURES - 1)
+        self.verdict_at = tuple((pos, i) for pos, i in tail if i < N_FEATURES - 1)
+
+    def vector(self, obs: Observation, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """``np.clip(np.asarray([features[i] for i in indices], float32), low, high)``, a new array."""
+        state = _state(obs)
+        template = state.vectors.get(self)
+        if template is None:
+            if len(state.vectors) >= 64:
+                state.vectors.clear()
+            template = state.vectors[self] = self._template(state.values)
+        vector = template.copy()
+        # Clipping before or after the float32 rounding gives the same float32 for a finite value (rounding
+        # is monotone and keeps the bounds, which float32 holds exactly); the tail is never NaN.
+        low, high = self.low, self.high
+        if self.progress_at:
+            progress = min(high, max(low, obs.step / max(max_steps, 1)))
+            for pos in self.progress_at:
+                vector[pos] = progress
+        if self.verdict_at:
+            tail = _verdict_progress(obs, max_steps)
+            for pos, i in self.verdict_at:
+                vector[pos] = min(high, max(low, tail[i - N_STATE]))
+        return vector
+
+    def _template(self, values: tuple[float, ...]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The clipped float32 vector of this layout with the verdict and progress left at 0."""
+        import numpy as np
+
+        order = range(N_FEATURES) if self.indices is None else self.indices
+        chosen = [values[i] if i < N_STATE else 0.0 for i in order]
+        low, high = self.low, self.high
+        if any(v != v for v in chosen):  # NaN: np.clip keeps it, min/max would not
+            return np.clip(np.asarray(chosen, dtype=np.float32), low, high)
+        return np.array([min(high, max(low, v)) for v in chosen], dtype=np.float32)
+
+
+# Layouts by (indices, low, high), for callers that name them (a layout keys the states' vectors).
+_LAYOUTS: dict[tuple[Any, ...], Layout] = {}
+
+
 def clipped_vector(
     obs: Observation, indices: tuple[int, ...] | None, low: float, high: float, *, max_steps: int
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     """``np.clip(np.asarray([features[i] for i in indices], float32), low, high)`` (every feature when
-    ``indices`` is None), each call a new array. The state's part is clipped once per workload state and
-    layout; the verdict and progress are written into a copy of it."""
-    state = _state(obs)
-    layout = (indices, low, high)
-    found = state.vectors.get(layout)
-    if found is None:
-        if len(state.vectors) >= 64:
-            state.vectors.clear()
-        found = state.vectors[layout] = _template(state.values, indices, low, high)
-    template, tail_at = found
-    vector = template.copy()
-    if tail_at:
-        tail = _verdict_progress(obs, max_steps)
-        for pos, i in tail_at:
-            # Clipping before or after the float32 rounding gives the same float32 for a finite value
-            # (rounding is monotone and keeps the bounds, which _template checked float32 holds exactly).
-            vector[pos] = min(high, max(low, tail[i - N_STATE]))
-    return vector
-
-
-def _template(
-    values: tuple[float, ...], indices: tuple[int, ...] | None, low: float, high: float
-) -> tuple[np.ndarray[Any, np.dtype[np.float32]], tuple[tuple[int, int], ...]]:
-    """The clipped float32 vector of a layout with the verdict and progress left at 0, and where those go
-    (output position, feature index)."""
-    import numpy as np
-
-    order = range(N_FEATURES) if indices is None else indices
-    chosen = [values[i] if i < N_STATE else 0.0 for i in order]
-    tail_at = tuple((pos, i) for pos, i in enumerate(order) if i >= N_STATE)
-    if float(np.float32(low)) != low or float(np.float32(high)) != high:
-        raise ValueError(f"clip bounds {low}, {high} must be exact float32 values")
-    return np.clip(np.asarray(chosen, dtype=np.float32), low, high), tail_at
+    ``indices`` is None), each call a new array (:class:`Layout`)."""
+    key = (indices, low, high)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[key] = Layout(indices, low, high)
+    return layout.vector(obs, max_steps)
 
 
 def observation_vector(obs: Observation, *, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
