@@ -181,6 +181,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         # What a reset derives from a trace (its bytes' sha256, workload, target), by the trace's identity
         # and the options: a trace is never edited in place (an action makes a new one).
         self._starts: dict[tuple[Any, ...], tuple[Trace, str, WorkloadRef, int]] = {}
+        self._specs: dict[str, Any] = {}  # the embedded clusters' node specs by their options
 
     # --- Gymnasium API ------------------------------------------------------------------------------
 
@@ -228,9 +229,19 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             backend_options = self.settings.cluster.backend_options(
                 "embedded", intended=intended_cluster(trace)
             )
+            # The node spec those options name is built (parsed and checked) once; each episode's cluster
+            # gets it with its own seed.
+            spec_key = repr(sorted(backend_options.items()))
+            spec = self._specs.get(spec_key)
+            if spec is not None:
+                backend_options = {"spec": spec}
             if self.settings.isolated:
                 backend_options["isolated"] = True
             self._backend = make_backend("embedded", seed=cluster_seed, **backend_options)
+            if spec is None:
+                if len(self._specs) >= 64:
+                    self._specs.clear()
+                self._specs[spec_key] = getattr(self._backend, "spec", None)
         assert self._backend is not None
         self._ctx = StepContext(
             backend=self._backend,
@@ -316,7 +327,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
     def __getstate__(self) -> dict[str, Any]:
         # A cluster mid-episode is not worth shipping: a pickled env starts over at its next reset().
         state = dict(self.__dict__)
-        state.update(_ctx=None, _trace=None, _last=None, _steps=0)
+        state.update(_ctx=None, _trace=None, _last=None, _steps=0, _decoded={}, _starts={}, _specs={})
         if self._given_backend is None:
             state["_backend"] = None
         return state

@@ -60,11 +60,19 @@ def reference_vector(
 
 
 class ReferenceStep(LearnEnv):
-    """The env's step as it was: ``dataclasses.replace`` for every observation, features afresh."""
+    """The env's step as it was: ``dataclasses.replace`` for every observation, features afresh, and each
+    reset reading its trace and building its cluster's node spec afresh."""
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        self._starts.clear()
+        self._specs.clear()
+        return super().reset(seed=seed, options=options)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         assert self._ctx is not None and self._trace is not None and self._last is not None
-        chosen = self._spec.decode(action, self._last)
+        chosen = self._spec.decode(action, self._last)  # never remembered
         sha = self._sha
         status, message, changes, nxt, _, self._sha = apply_step_action(
             self._trace, sha, chosen, self._safeguards
