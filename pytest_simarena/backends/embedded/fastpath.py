@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import marshal
 import operator
 import random
 from dataclasses import dataclass
@@ -36,7 +35,14 @@ from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
-from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .controllers import (
+    _HASH_ENCODER,
+    SAFE_ALPHABET,
+    hash_text,
+    resolve_int_or_percent,
+    spec_count,
+    template_hash,
+)
 from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
@@ -101,9 +107,9 @@ class FastNode(NamedTuple):
     pods_placed: int
 
 
-@dataclass(frozen=True, slots=True)
-class FastOutcome:
-    """What a step reads from a fast replay: the one workload's pods and the nodes."""
+class FastOutcome(NamedTuple):
+    """What a step reads from a fast replay: the one workload's pods and the nodes. (A NamedTuple: one is
+    built per step, and a tuple is built in C; a frozen dataclass sets its eight fields one call each.)"""
 
     kind: str
     namespace: str  # as in the trace
@@ -264,7 +270,8 @@ class ShadowReplay:
         prefix: str,
         seconds: float,
         rng: tuple[tuple[Any, ...], int],
-        shape: Any,
+        start: tuple[tuple[Any, tuple[int, ...]], ...],
+        nodes: list[Any],
     ) -> None:
         self.engine = type(cluster)
         self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
@@ -273,7 +280,7 @@ class ShadowReplay:
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
         self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
         self.keys = len(cluster.recorder._by_key)
-        self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
+        self.order = (start, nodes)  # the buckets before the step: node indices, the scheduler's nodes
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
 
@@ -296,7 +303,9 @@ class ShadowReplay:
             # One bucket (every node empty), in the live scheduler's order.
             shape = next(iter(shadow.scheduler.shapes.values()))
             (state,) = shape.buckets
-            bucket = [shadow.scheduler.nodes[name] for name in self.order]
+            start, nodes = self.order
+            order = [nodes[i].name for _, indices in start for i in indices]
+            bucket = [shadow.scheduler.nodes[name] for name in order]
             shape.buckets[state] = bucket
             for pos, node in enumerate(bucket):
                 node.bucket, node.bucket_pos = bucket, pos
@@ -482,14 +491,15 @@ def fast_step(
     else:
         real = rng
         mark = (real.getstate(), 0)
-    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan.shape)
-    cluster.adopt_epoch(trace)
-    cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    clock.rng = real
     index, shown = _node_index(scheduler, nodes)
-    run = _run(plan, real, scheduler, nodes, index)
+    start = _start(plan.shape, index)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, start, nodes)
+    cluster.adopt_epoch(trace)
+    cluster._pristine = False
+    clock.rng = real
+    run = _run(plan, real, scheduler, nodes, index, start)
     if COUNTING:
         clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
@@ -637,6 +647,9 @@ class _Plan:
     requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
     shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
     original_namespace: str = "default"  # the Deployment's namespace as the trace names it
+    template: Any = None  # the virtual pod template tmpl was parsed from (derive builds its successors')
+    # The template's canonical JSON (template_hash's) around each container's resources, once derived.
+    pieces: tuple[str, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -687,10 +700,12 @@ def _plan(
 
 def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
-    the two differ only in the Deployment's spec.replicas (a scale action): the template, names and
-    requests stand, only the count is checked again. Exact: the traces are compared field by field and
-    the objects byte for byte (``marshal``, order kept) with spec.replicas left out; anything else is
-    left to :func:`_trace_plan`. True when a plan was noted."""
+    the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
+    resources action): names stand, the count is checked again, and a resources edit swaps the new
+    resources into the parent's virtual template (virtualization does not read them) instead of
+    checking, virtualizing and copying the whole trace again. Exact: the traces are compared field by
+    field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
+    else is left to :func:`_trace_plan`. True when a plan was noted."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
@@ -709,8 +724,8 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     if len(applied) != 1 or len(parent_applied) != 1:
         return False
     obj = applied[0]
-    same = _without_replicas(obj)
-    if same is None or same != _without_replicas(parent_applied[0]):
+    resized = _same_but_edits(obj, parent_applied[0])
+    if resized is None:
         return False
     try:
         replicas = _replicas(obj)
@@ -718,17 +733,23 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
         return False
     if replicas is None:
         return False
-    plan = _Plan(
-        dict(obj),
-        base.name,
-        base.namespace,
-        replicas,
-        base.tmpl,
-        base.rs_name,
-        base.requests,
-        None,
-        base.original_namespace,
-    )
+    if not resized:
+        plan: _Plan | None = dataclasses.replace(base, obj=dict(obj), replicas=replicas, shape=None)
+    else:
+        template = _resized_template(base.template, obj)
+        if template is None:
+            return False
+        if base.pieces is None:  # once per plan ((): the template cannot be split)
+            base.pieces = _pieces(base.template) or ()
+        plan = _template_plan(
+            dict(obj),
+            base.name,
+            base.namespace,
+            replicas,
+            template,
+            base.original_namespace,
+            (base.tmpl, base.pieces or None),
+        )
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
 
@@ -739,16 +760,118 @@ _TRACE_FIELDS = tuple(
 )
 
 
-def _without_replicas(obj: Any) -> bytes | None:
-    """``obj`` as marshal bytes with spec.replicas left out (None: not a plain dict with a spec)."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
+def _same(a: Any, b: Any) -> bool:
+    """Equal plain data, key order and types included (as marshal would see it; shared parts at once)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    return type(a) in _SCALARS and bool(a == b)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+# Where a derived trace's Deployment may differ from its parent's: spec.replicas (set or not, any value)
+# and the value (not the presence) of each container's resources. Everything else, key order included,
+# must be the same.
+_ANY: Any = object()
+_UNSET_OK = frozenset({"replicas"})
+_EDITS: dict[str, Any] = {
+    "spec": {"replicas": _ANY, "template": {"spec": {"containers": [{"resources": _ANY}]}}}
+}
+
+
+def _same_but_edits(obj: Any, parent: Any) -> bool | None:
+    """None when the Deployment ``obj`` differs from ``parent`` beyond :data:`_EDITS`, else whether a
+    container's resources differ."""
+    resized: list[bool] = []
+    return any(resized) if _alike(obj, parent, _EDITS, resized) else None
+
+
+def _alike(a: Any, b: Any, rule: Any, resized: list[bool]) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(rule) is list:
+        if type(a) is not list or len(a) != len(b):
+            return False
+        return all(_alike(x, y, rule[0], resized) for x, y in zip(a, b, strict=True))
+    if type(a) is not dict:
+        return False
+    if list(a) != list(b):  # the same keys in the same order, but a replicas may be set in one only
+        unset = _UNSET_OK.intersection(rule)
+        if not unset or [k for k in a if k not in unset] != [k for k in b if k not in unset]:
+            return False
+    for k, v in a.items():
+        sub = rule.get(k)
+        if sub is None:
+            w = b[k]
+            if v is not w and not _same(v, w):  # (a part the edit did not touch is shared: at once)
+                return False
+        elif sub is _ANY:
+            if k not in _UNSET_OK:
+                resized.append(not _same(v, b[k]))
+        elif not _alike(v, b[k], sub, resized):
+            return False
+    return True
+
+
+_MARK = "\x00simarena-resources-{}\x00"
+
+
+def _pieces(template: Any) -> tuple[str, ...] | None:
+    """The template's canonical JSON (as template_hash encodes it) split around each container's
+    resources, so a template with other resources is hashed from the pieces and their new JSON."""
+    if not isinstance(template, dict):
         return None
-    spec = dict(obj["spec"])
-    spec.pop("replicas", None)
-    try:
-        return marshal.dumps({**obj, "spec": spec})
-    except ValueError:
+    containers = template["spec"]["containers"]
+    marks = [_MARK.format(i) if "resources" in c else None for i, c in enumerate(containers)]
+    marked = [c if m is None else {**c, "resources": m} for c, m in zip(containers, marks, strict=True)]
+    encoded = _HASH_ENCODER.encode({**template, "spec": {**template["spec"], "containers": marked}})
+    texts = [_HASH_ENCODER.encode(m) for m in marks if m is not None]
+    if encoded.count("simarena-resources-") != len(texts):  # the template spells the mark itself
         return None
+    pieces: list[str] = []
+    for text in texts:
+        head, _, encoded = encoded.partition(text)
+        pieces.append(head)
+    pieces.append(encoded)
+    return tuple(pieces)
+
+
+def _pieces_hash(pieces: tuple[str, ...], template: Obj) -> str:
+    """template_hash(template) from the pieces of a template that differs from it only in resources."""
+    containers = template["spec"]["containers"]
+    parts = [pieces[0]]
+    texts = [_HASH_ENCODER.encode(c["resources"]) for c in containers if "resources" in c]
+    for text, piece in zip(texts, pieces[1:], strict=True):
+        parts.append(text)
+        parts.append(piece)
+    return hash_text("".join(parts))
+
+
+def _resized_template(template: Any, obj: Obj) -> Obj | None:
+    """The virtual pod template of ``obj``, whose only difference from the object ``template`` was
+    built from lies in its containers' resources (each present in both or in neither): ``template`` with
+    the new resources in place. None when a container's resources leave the covered shape."""
+    if not isinstance(template, dict):
+        return None
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    virtual = template["spec"]["containers"]
+    if len(virtual) != len(containers):
+        return None
+    resized = []
+    for container, was in zip(containers, virtual, strict=True):
+        if not _resources_ok(container):
+            return None
+        if "resources" in container:
+            was = {k: container["resources"] if k == "resources" else v for k, v in was.items()}
+        resized.append(was)
+    return {**template, "spec": {**template["spec"], "containers": resized}}
 
 
 # The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
@@ -810,9 +933,31 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     replicas = _replicas(virtual)
     if replicas is None:
         return None
-    template = virtual["spec"]["template"]
+    namespace = str(virtual["metadata"]["namespace"])
+    original = str((obj.get("metadata") or {}).get("namespace") or "default")
+    return _template_plan(obj, name, namespace, replicas, virtual["spec"]["template"], original)
+
+
+_POD_SPEC = "spec.template.spec"
+
+
+def _template_plan(
+    obj: Obj,
+    name: str,
+    namespace: str,
+    replicas: int,
+    template: Obj,
+    original: str,
+    parent: tuple[Any, tuple[str, ...] | None] | None = None,
+) -> _Plan | None:
+    """The plan of a checked Deployment from its virtual pod template (None: the engine's to run).
+    ``parent``: the parse and hash pieces of a template that differs from this one only in its
+    containers' resources (derive), so only what depends on resources is computed again."""
     try:
-        tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
+        if parent is None:
+            tmpl = shared_template(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
+        else:
+            tmpl = parent[0].resized(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
     except InvalidObject:
         return None
     if (
@@ -826,18 +971,28 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
         or tmpl.priority
     ):
         return None
-    pod_hash = template_hash(template, key=tmpl.content_key)
-    namespace = str(virtual["metadata"]["namespace"])
+    pieces = parent[1] if parent is not None else None
+    if pieces is not None:
+        pod_hash = _pieces_hash(pieces, template)
+    else:
+        pod_hash = template_hash(template, key=tmpl.content_key)
     rs_name = f"{name}-{pod_hash}"
-    original = str((obj.get("metadata") or {}).get("namespace") or "default")
-    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None, original)
+    requests = _pod_requests(tmpl.spec)
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, requests, None, original, template, pieces)
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
 _FAILURES: dict[tuple[Any, ...], str] = {}
 
 
-def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], index: dict[Any, int]) -> _Run:
+def _run(
+    plan: _Plan,
+    rng: random.Random,
+    scheduler: Any,
+    nodes: list[Any],
+    index: dict[Any, int],
+    start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
+) -> _Run:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
     with its picks among tied nodes (:func:`_schedule`)."""
@@ -866,7 +1021,7 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], inde
         taken.add(pod_name)
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
-    placed, used = _schedule(plan, bits, scheduler, nodes, index)
+    placed, used = _schedule(plan, bits, scheduler, nodes, index, start)
     return _Run(pods, placed, words + used)
 
 
@@ -922,20 +1077,30 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], tuple
     return index, shown
 
 
+def _start(shape: Any, index: dict[Any, int]) -> tuple[tuple[Any, tuple[int, ...]], ...]:
+    """The shape's buckets as (state, node indices) in the scheduler's order: the step's situation."""
+    return tuple(
+        [(state, tuple([index[node] for node in bucket])) for state, bucket in shape.buckets.items()]
+    )
+
+
 def _schedule(
-    plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any], index: dict[Any, int] | None = None
+    plan: _Plan,
+    bits: Any,
+    scheduler: Any,
+    nodes: list[Any],
+    index: dict[Any, int] | None = None,
+    start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
 ) -> tuple[_Placed, int]:
     """The scheduler's cycles for the plan's pods, with its picks drawn through ``bits``; and the 32-bit
     words drawn. Looked up by situation and picks (:class:`_Situation`), decided by :func:`_decide` the
     first time."""
     tmpl, shape = plan.tmpl, plan.shape
     beyond_node = scheduler.beyond_node(tmpl, shape)
-    if index is None:  # (the caller's, when it has it: ``_node_index(scheduler, nodes)[0]``)
-        index = _node_index(scheduler, nodes)[0]
-    start_list = []
-    for state, bucket in shape.buckets.items():
-        start_list.append((state, tuple([index[node] for node in bucket])))
-    start = tuple(start_list)
+    if start is None:  # (the caller's, when it has it: ``_start(shape, index)``)
+        if index is None:  # (likewise: ``_node_index(scheduler, nodes)[0]``)
+            index = _node_index(scheduler, nodes)[0]
+        start = _start(shape, index)
     key = (
         tmpl.cpu,
         tmpl.mem,
@@ -1101,7 +1266,7 @@ def _decide(
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
-_VIEWS: LRU[tuple[FastNode, ...]] = LRU(4096)
+_VIEWS: dict[tuple[Any, ...], tuple[FastNode, ...]] = {}
 
 
 def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -> FastOutcome:
@@ -1121,7 +1286,9 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -
                 ]
             )
         )
-        _VIEWS.put(key, views)
+        if len(_VIEWS) >= 4096:
+            _VIEWS.clear()
+        _VIEWS[key] = views
     return FastOutcome(
         "Deployment",
         plan.original_namespace,
