@@ -89,6 +89,25 @@ def feature_values(obs: Observation, *, max_steps: int) -> list[float]:
 def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[float]:
     """Features 0-23 of ``obs`` (everything but the last verdict and the progress), computed afresh but
     for the fit measures (:func:`pytest_simarena.episode.fit.fit_measures`, or ``fit`` when given)."""
+    return [*_counts(obs), *_shape(obs, fit), *_reasons(obs)]
+
+
+def _counts(obs: Observation) -> tuple[float, ...]:
+    """Features 0-6: the pod counts and desired replicas over T."""
+    t = float(max(obs.target, 1))
+    return (
+        obs.ready / t,
+        obs.pending / t,
+        obs.running / t,
+        obs.crash_looping / t,
+        obs.oom_killed / t,
+        obs.total / t,
+        obs.desired / t,
+    )
+
+
+def _shape(obs: Observation, fit: dict[str, float] | None = None) -> tuple[float, ...]:
+    """Features 7-17: what the target, the containers and the nodes give (the fit measures or ``fit``)."""
     t = float(max(obs.target, 1))
     node = obs.node_allocatable
     node_cpu = float(node.cpu) if node and node.cpu > 0 else 1.0
@@ -97,15 +116,7 @@ def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[
 
     if fit is None:
         fit = fit_measures(obs)
-    backoff = bool(obs.backoff) or obs.crash_looping > 0
-    return [
-        obs.ready / t,
-        obs.pending / t,
-        obs.running / t,
-        obs.crash_looping / t,
-        obs.oom_killed / t,
-        obs.total / t,
-        obs.desired / t,
+    return (
         t / 10.0,
         obs.pod_request("cpu") / node_cpu,
         obs.pod_request("memory") / node_mem,
@@ -117,13 +128,20 @@ def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[
         fit["memory_over_room"],
         fit["oom_pressure"],
         fit["capacity"],
+    )
+
+
+def _reasons(obs: Observation) -> tuple[float, ...]:
+    """Features 18-23: what the scheduler, the kubelet and the API said."""
+    backoff = bool(obs.backoff) or obs.crash_looping > 0
+    return (
         float(obs.insufficient_cpu),
         float(obs.insufficient_memory),
         float(obs.too_many_pods),
         float(bool(obs.oom)),
         float(backoff),
         float(bool(obs.rejected)),
-    ]
+    )
 
 
 N_STATE = 24  # features 0-23 read the workload state; 24-27 the last verdict and the progress
@@ -146,13 +164,16 @@ class _State:
     __slots__ = ("values", "vectors")
 
     def __init__(self, obs: Observation) -> None:
-        self.values = tuple(state_values(obs))
+        # Features 7-17 are shared by every state of the same containers, nodes and target.
+        shape = by_state(_SHAPES, obs, (obs.target,), _shape)
+        self.values = (*_counts(obs), *shape, *_reasons(obs))
         self.vectors: dict[Layout, np.ndarray[Any, np.dtype[np.float32]]] = {}
 
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
 # revisit one, costs a dict lookup instead of ~30 us of fit measures).
 _STATES: dict[tuple[Any, ...], _State] = {}
+_SHAPES: dict[tuple[Any, ...], tuple[float, ...]] = {}
 
 
 def _state(obs: Observation) -> _State:
@@ -178,6 +199,7 @@ def clear_memo() -> None:
     from pytest_simarena.episode.fit import clear_memo as clear_fit_memo
 
     _STATES.clear()
+    _SHAPES.clear()
     clear_fit_memo()
 
 
@@ -234,9 +256,9 @@ class Layout:
         order = range(N_FEATURES) if self.indices is None else self.indices
         chosen = [values[i] if i < N_STATE else 0.0 for i in order]
         low, high = self.low, self.high
-        if any(v != v for v in chosen):  # NaN: np.clip keeps it, min/max would not
-            return np.clip(np.asarray(chosen, dtype=np.float32), low, high)
-        return np.array([min(high, max(low, v)) for v in chosen], dtype=np.float32)
+        # A NaN fails both comparisons and stays NaN, as np.clip keeps it.
+        clipped = [high if v > high else low if v < low else v for v in chosen]
+        return np.array(clipped, dtype=np.float32)
 
 
 # Layouts by (indices, low, high), for callers that name them (a layout keys the states' vectors).
