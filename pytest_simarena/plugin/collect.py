@@ -73,8 +73,10 @@ class ScenarioFile(pytest.File):
 
         state = self.config.stash[STATE_KEY]
         scenario_process(self.config)
+        checked = state.checked_files(self.config)
         try:
-            loaded = load_file(self.path)
+            loaded = load_file(self.path, valid=checked.known)
+            checked.add(loaded.schema_key)
             if state.context is None:  # one per session: it lists the installed policies
                 state.context = scenario_context(state.settings)
             scenarios = expand(loaded, state.context)

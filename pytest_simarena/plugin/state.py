@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from pytest_simarena.scenario.model import Context
     from pytest_simarena.scenario.run import CaseOutcome, ClusterPool, RunConfig
 
+    from .checked import CheckedFiles
     from .settings import ResolvedSettings
 
 
@@ -30,6 +31,15 @@ class SessionState:
         self._pool: ClusterPool | None = None
         self._run_config: RunConfig | None = None
         self.context: Context | None = None  # the scenario lookup context, built by the first collector
+        self._checked: CheckedFiles | None = None
+
+    def checked_files(self, config: pytest.Config) -> CheckedFiles:
+        """Scenario files known valid (read from pytest's cache by the first collector; checked.py)."""
+        if self._checked is None:
+            from .checked import CheckedFiles
+
+            self._checked = CheckedFiles(config)
+        return self._checked
 
     @property
     def pool(self) -> ClusterPool:
@@ -71,6 +81,9 @@ class SessionState:
         return self._run_config
 
     def close(self) -> None:
+        if self._checked is not None:
+            self._checked.save()
+            self._checked = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None
