@@ -3,7 +3,8 @@
 Runs, in subprocesses, side by side and best of ``--repeat``:
 
 - floor: as many trivial parametrized tests as the suite has scenario tests, ``-n 0``, with the same
-  ``--html --self-contained-html`` report (pytest + pytest-html + this plugin loaded, nothing to do);
+  ``--html --self-contained-html`` report (pytest + pytest-html + this plugin loaded, nothing to do) and
+  the project's ``addopts`` (the suite runs with them);
 - suite + html: ``pytest scenarios -n 0 --html ... --self-contained-html`` (episodes, per-test blocks with
   the pod timeline, the summary charts, results.json), the whole suite and the suite without
   ``scenarios/agents.yaml`` (the live agents, whose bash agent runs the real kubectl: its CPU is counted);
@@ -78,6 +79,7 @@ class Run(NamedTuple):
     load: float  # the 1-minute load average when it ended
     exits: float  # CPU the workers spent after their pytest_unconfigure (interpreter exit; 0 at -n 0)
     gc: float  # CPU in cyclic garbage collections, summed over the run's pytest processes
+    programs: float = 0.0  # -n 0: CPU of the programs the tests ran (kubectl, bash), within ``cpu``
 
 
 def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None) -> Run:
@@ -120,6 +122,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
         os.getloadavg()[0],
         exits,
         sum(p.get("gc", 0.0) for p in lines),
+        master[0]["children"] if master and not workers else 0.0,
     )
 
 
@@ -136,6 +139,7 @@ def _best(
         max(r.load for r in results),
         min(r.exits for r in results),
         min(r.gc for r in results),
+        min(r.programs for r in results),
     )
 
 
@@ -216,15 +220,27 @@ def _count(*args: str) -> int:
     sys.exit(f"could not count the tests of {args}:\n{proc.stdout[-1000:]}")
 
 
+def _project_addopts() -> list[str]:
+    """The project's ``addopts`` (pyproject.toml): the suite runs with them (``-p no:anyio`` spares each
+    process anyio's plugin), so the floor does too, or the floor would pay ~0.1 s the suite does not."""
+    import shlex
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    addopts = config.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("addopts", "")
+    return shlex.split(addopts) if isinstance(addopts, str) else list(addopts)
+
+
 def _floor(out: Path, n: int, runs: int) -> Run:
-    """n trivial parametrized tests with the same HTML report, -n 0."""
+    """n trivial parametrized tests with the same HTML report and plugins, -n 0."""
     folder = out / f"floor{n}"
     folder.mkdir()
     (folder / "test_floor.py").write_text(
         f"import pytest\n\n\n@pytest.mark.parametrize('i', range({n}))\ndef test_trivial(i):\n"
         "    assert i >= 0\n"
     )
-    return _best(runs, folder, "-n", "0", f"--html={out}/floor{n}.html", "--self-contained-html")
+    html = (f"--html={out}/floor{n}.html", "--self-contained-html")
+    return _best(runs, folder, *_project_addopts(), "-n", "0", *html)
 
 
 def _html_block_cost() -> tuple[float, float, int]:
@@ -345,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         f"    the kubectl agent cases       {agents_cpu / floor.cpu:6.2f}x floor cpu ({agents_cpu:.2f} s: "
         f"{invocations} kubectl runs at {1000 * kubectl_start:.0f} ms cpu each just to start, "
         f"`kubectl version --client`: {invocations * kubectl_start:.2f} s)"
+    )
+    print(
+        f"      programs (kubectl, bash)    {kubectl.programs:6.2f} s cpu; the Python side (session, served "
+        f"API, episode, report) {agents_cpu - kubectl.programs:.2f} s"
     )
     print(
         f"    cyclic garbage collection     {suite_html.gc / floor.cpu:6.2f}x floor cpu "

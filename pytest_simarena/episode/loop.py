@@ -32,8 +32,9 @@ from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
+from .frozen import builder
 from .observation import HistoryEntry, Observation, build_observation, restamp
-from .results import EpisodeResult, StepRecord
+from .results import EpisodeResult, StepRecord, new_record
 from .runlog import RunLog, trace_bytes, trace_file_name
 from .target import default_target, intended_cluster, resolve_workload
 
@@ -110,6 +111,11 @@ _OBSERVATIONS: LRU[Observation] = LRU(1024)
 _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(1024)
 
 
+# The per-step frozen records, built without their __init__'s per-field cost (frozen.py).
+_NEW_OUTCOME = builder(StepOutcome)
+_NEW_ENTRY = builder(HistoryEntry)
+
+
 def clear_step_memos() -> None:
     """Forget every memoized replay, observation and action, and the step lines' cached JSON fragments
     (benchmarks start each figure cold)."""
@@ -122,6 +128,7 @@ def clear_step_memos() -> None:
     fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
+    _NOTED.clear()
     clear_step_lines()
 
 
@@ -176,15 +183,33 @@ def apply_step_action(
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
 
 
+# The fields a derived plan may differ in (fastpath.derive checks the traces themselves).
+_DERIVED = frozenset(
+    {"spec.replicas", *(f"resources.{w}.{r}" for w in ("requests", "limits") for r in ("cpu", "memory"))}
+)
+
+
 def note_scaled(
     ctx: StepContext, trace: Trace, sha: str, changes: tuple[dict[str, Any], ...], nxt: Trace, nsha: str
 ) -> None:
-    """After a scale action (only spec.replicas changed): the embedded fast path plans the new trace from
-    the old one's plan (``fastpath.derive``, which checks that nothing else differs)."""
-    if changes and all(c.get("field") == "spec.replicas" for c in changes):
+    """After a scale or resources action (only spec.replicas or containers' resources changed): the
+    embedded fast path plans the new trace from the old one's plan (``fastpath.derive``, which checks
+    that nothing else differs). Once per (trace, new trace, prefix, seconds): the same action on the
+    same trace recurs on most steps of an episode."""
+    noted = (sha, nsha, ctx.prefix, ctx.step_seconds)
+    if noted in _NOTED:
+        return
+    if len(_NOTED) >= 4096:
+        _NOTED.clear()
+    _NOTED.add(noted)
+    if changes and all(c.get("field") in _DERIVED for c in changes):
         from pytest_simarena.backends.embedded import fastpath
 
         fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds)
+
+
+# What note_scaled has handed the fast path already (a derived plan it forgot is planned afresh, alike).
+_NOTED: set[tuple[str, str, str, float]] = set()
 
 
 def decide(ctx: StepContext, observation: Observation) -> Action:
@@ -294,14 +319,14 @@ def _act_on(
     ctx.next_bytes = (nxt, data, nsha) if data is not None else None
     if data is not None:
         note_scaled(ctx, trace, sha, changes, nxt, nsha)
-    outcome = StepOutcome(step=step, action=action.type, status=status, blocked=status == "blocked")
+    outcome = _NEW_OUTCOME(step, action.type, status, status == "blocked")
     try:
         reward = float(ctx.reward(observation, outcome))
     except Exception as exc:
         raise StepError(
             f"step {step}: reward {ctx.reward.name!r} raised {type(exc).__name__}: {exc}"
         ) from exc
-    record = StepRecord(step, observation.time, observation, action, status, message, changes, reward, *stamp)
+    record = new_record(step, observation.time, observation, action, status, message, changes, reward, *stamp)
     return record, nxt
 
 
@@ -408,7 +433,7 @@ def run_episode(
             streak = streak + 1 if record.observation.healthy else 0
             records.append(record)
             ctx.history.append(
-                HistoryEntry(
+                _NEW_ENTRY(
                     step, record.action.type if record.action else "noop", record.blocked, record.reward
                 )
             )
@@ -485,14 +510,49 @@ def _settings_for(
     overrides: dict[str, Any],
 ) -> EpisodeSettings:
     """The settings with the keyword arguments of ``run_episode`` applied (names as plain data)."""
-    base = settings or EpisodeSettings()
     changes = dict(overrides)
-    unknown = set(changes) - {f.name for f in dataclasses.fields(EpisodeSettings)}
+    unknown = changes.keys() - _SETTING_FIELDS
     if unknown:
         raise TypeError(f"run_episode() got unexpected keyword arguments {sorted(unknown)}")
     for name, value in (("policy", policy), ("backend", backend), ("reward", reward)):
         if isinstance(value, str):
             changes[name] = value
+    memo: tuple[Any, ...] | None = None
+    if settings is None and safeguards is None and cluster is None and policy_options is None:
+        # Plain values only, each with its type (1, 1.0 and True are equal keys but not equal settings).
+        memo = tuple(sorted((k, type(v), v) for k, v in changes.items()))
+        if all(type(v) in _PLAIN_TYPES for _, _, v in memo):
+            memo += (policy is not None and not isinstance(policy, str),)
+            found = _SETTINGS.get(memo)
+            if found is not None:
+                return found
+        else:
+            memo = None
+    built = _settings_with(settings, policy, safeguards, cluster, policy_options, changes)
+    if memo is not None:
+        if len(_SETTINGS) >= 256:
+            _SETTINGS.clear()
+        _SETTINGS[memo] = built
+    return built
+
+
+# Settings made from run_episode's keyword arguments alone (plain values), by those values and their
+# types: an EpisodeSettings is frozen and checked when built (~50 us), and benchmarks, batches and test
+# suites run thousands of episodes with the same few arguments.
+_SETTINGS: dict[tuple[Any, ...], EpisodeSettings] = {}
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(EpisodeSettings))
+
+
+def _settings_with(
+    settings: EpisodeSettings | None,
+    policy: Any,
+    safeguards: Safeguards | None,
+    cluster: str | Path | ClusterSettings | None,
+    policy_options: dict[str, Any] | None,
+    changes: dict[str, Any],
+) -> EpisodeSettings:
+    base = settings or EpisodeSettings()
     if safeguards is not None:
         changes["safeguards"] = safeguards
     if policy_options is not None:

@@ -49,6 +49,8 @@ from pytest_simarena.quantities import format_cpu, format_memory
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
 from pytest_simarena.trace.usage import USAGE_ANNOTATION, read_usage
 
+from .frozen import builder
+
 Obj = dict[str, Any]
 
 
@@ -239,8 +241,16 @@ class Observation:
 
 _FIELDS = tuple(f.name for f in fields(Observation))
 assert _FIELDS[0] == "step" and _FIELDS[-2:] == ("history", "snapshot")
+# _fast_observation passes every field by position, in this order.
+_ORDER = (
+    *("step", "time", "workload", "target", "desired", "ready", "pending", "running", "crash_looping"),
+    *("oom_killed", "restarts", "total", "containers", "failed_scheduling", "oom", "backoff", "rejected"),
+    *("events", "nodes", "history", "snapshot"),
+)
+assert _FIELDS == _ORDER
 _BETWEEN = operator.attrgetter(*_FIELDS[1:-2])
-_NEW: Callable[..., Observation] = Observation  # (called with every field in its order)
+# Observation(*every field in its order), without the frozen __init__'s per-field cost (frozen.py).
+_NEW: Callable[..., Observation] = builder(Observation)
 
 
 def restamp(
@@ -513,23 +523,30 @@ def _fast_observation(
         if trace_key is not None:
             _LAST_TRACE_PARTS = (trace_key, workload, found)
         parts = found
-    bound = fast.bound
-    return Observation(
-        step=step,
-        time=float(snapshot.time),
-        workload=workload,
-        target=target,
-        desired=parts[0],
-        ready=bound,
-        pending=fast.total - bound,
-        running=bound,
-        total=fast.total,
-        containers=parts[1],
-        failed_scheduling=fast.failed_scheduling,
-        events=LazyEvents(events),
-        nodes=fast_node_views(fast.nodes),
-        history=tuple(history),
-        snapshot=snapshot,
+    bound, total = fast.bound, fast.total
+    # Every field in its order (the builder's fast path; a step builds one).
+    return _NEW(
+        step,
+        float(snapshot.time),
+        workload,
+        target,
+        parts[0],  # desired
+        bound,  # ready
+        total - bound,  # pending
+        bound,  # running
+        0,  # crash_looping
+        0,  # oom_killed
+        0,  # restarts
+        total,
+        parts[1],  # containers
+        fast.failed_scheduling,
+        None,  # oom
+        None,  # backoff
+        None,  # rejected
+        LazyEvents(events),
+        fast_node_views(fast.nodes),
+        tuple(history),
+        snapshot,
     )
 
 

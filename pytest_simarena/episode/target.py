@@ -41,7 +41,10 @@ def resolve_workload(
 ) -> WorkloadRef:
     """The workload to repair; SimArenaError listing the trace's workloads when it is absent or ambiguous."""
     label = trace.path or "trace"
-    known = ", ".join(str(r) for r in trace.workloads()) or "none"
+
+    def known() -> str:  # for the error messages only (listing the workloads reads every event)
+        return ", ".join(str(r) for r in trace.workloads()) or "none"
+
     if name is None:
         recorded = _metadata(trace).get("workload")
         if isinstance(recorded, dict):
@@ -63,12 +66,12 @@ def resolve_workload(
             return deployments[0]
         if len(candidates) == 1:
             return candidates[0]
-        raise SimArenaError(f"{label}: which workload? pass --workload NAME (workloads: {known})")
+        raise SimArenaError(f"{label}: which workload? pass --workload NAME (workloads: {known()})")
     found = trace.find(name, kind=kind, namespace=namespace)
     if not found and kind is None:
         found = trace.find(name, kind=None, namespace=namespace)
     if not found:
-        raise SimArenaError(f"{label}: no workload named {name!r} (workloads: {known})")
+        raise SimArenaError(f"{label}: no workload named {name!r} (workloads: {known()})")
     if len(found) > 1:
         deployments = [r for r in found if r.kind == "Deployment"]
         if len(deployments) == 1:

@@ -55,6 +55,15 @@ class SessionState:
             )
         return self._pool
 
+    def case_prefix(self, test_id: str) -> str:
+        """A test's run prefix. It names the xdist worker only on a cluster the workers share: each
+        process has its own embedded cluster, and a prefix that named the worker would reach the event
+        messages quoting a namespace, so the report would differ between -n 0 and -n 2."""
+        from pytest_simarena.scenario.naming import namespace_name
+
+        shared = self.settings.backend != "embedded"
+        return namespace_name(test_id, self.worker if shared else "master")
+
     def run_config(self) -> RunConfig:
         """The settings every case falls back to (built once: the settings are fixed for the session)."""
         if self._run_config is None:

@@ -300,3 +300,49 @@ def test_node_views_count_sidecars_and_overhead_as_the_scheduler_does() -> None:
     assert view.cpu_requested == 1800
     assert view.memory_requested == (1024 + 256 + 10) * 2**20
     assert (view.cpu, view.pods, view.pods_placed, view.cpu_requested_by_others) == (16000, 110, 1, 0)
+
+
+def test_settings_made_from_keywords_are_remembered_by_value_and_type() -> None:
+    """run_episode's settings from plain keywords come from a memo keyed by each value and its type:
+    1, 1.0 and True are equal keys to a dict but not equal settings (True is refused, 1 becomes 1.0)."""
+    from pytest_simarena.episode import loop
+
+    loop._SETTINGS.clear()
+    calls = [
+        {"step_seconds": 1.0},
+        {"step_seconds": True},
+        {"step_seconds": 1},
+        {"max_steps": 3, "seed": 2},
+        {"max_steps": True, "seed": 2},
+        {"max_steps": 3.0, "seed": 2},
+        {"seed": 2, "max_steps": 3},
+        {"max_steps": 3, "seed": 2, "policy": "random"},
+    ]
+    for _ in range(2):  # the second round is served by the memo
+        for overrides in calls:
+            for policy in ("noop", None):
+                try:
+                    memoized: object = loop._settings_for(
+                        None, policy, None, None, None, None, None, overrides
+                    )
+                except Exception as exc:
+                    memoized = repr(exc)
+                try:
+                    built: object = loop._settings_with(
+                        None,
+                        policy,
+                        None,
+                        None,
+                        None,
+                        {**overrides, **({"policy": policy} if policy else {})},
+                    )
+                except Exception as exc:
+                    built = repr(exc)
+                assert memoized == built, overrides
+                if not isinstance(built, str):
+                    assert repr(memoized) == repr(built)  # 1 vs 1.0: equal, but not the same settings
+    assert (
+        len(loop._SETTINGS) == 7
+    )  # the valid kinds of call: 1.0, 1, (3, 2) each with and without "noop"; "random"
+    with pytest.raises(TypeError, match="unexpected keyword arguments"):
+        loop._settings_for(None, None, None, None, None, None, None, {"max_step": 3})

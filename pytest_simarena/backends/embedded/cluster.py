@@ -37,7 +37,7 @@ from .clock import Clock
 from .controllers import ReplicaSet, Workload
 from .deployment import Deployment
 from .events import EventRecorder
-from .fastpath import fast_replay, fast_step
+from .fastpath import COUNTING, RngMark, fast_replay, fast_step
 from .jobs import CronJob, Job
 from .lifecycle import Kubelet, LifecycleParams
 from .memo import REPLAYS
@@ -92,6 +92,17 @@ def _trace_key(trace: Trace) -> str:
 
 
 _CUSTOMIZED: dict[type, bool] = {}
+# The generator's state of a pristine cluster, by (type of the seed, seed, node count): see _build_state.
+_PRISTINE_RNG: dict[tuple[type, Any, int], tuple[Any, ...]] = {}
+# ClusterSpec.default(), built once: a ClusterSpec is frozen, and its node prototypes are parsed once per
+# spec (a cluster built per episode, as users do, no longer parses and validates the default each time).
+_DEFAULT_SPEC: list[ClusterSpec] = []
+
+
+def _default_spec() -> ClusterSpec:
+    if not _DEFAULT_SPEC:
+        _DEFAULT_SPEC.append(ClusterSpec.default())
+    return _DEFAULT_SPEC[0]
 
 
 def _customized(cls: type[EmbeddedCluster]) -> bool:
@@ -131,12 +142,14 @@ class EmbeddedCluster:
         lifecycle: LifecycleParams | Mapping[str, Any] | None = None,
         isolated: bool = False,
     ) -> None:
-        self.spec = spec if spec is not None else ClusterSpec.default()
+        self.spec = spec if spec is not None else _default_spec()
         if not isinstance(self.spec, ClusterSpec):
             raise SimArenaError(f"spec: expected a ClusterSpec, got {type(self.spec).__name__}")
         self.seed = seed
         self.isolated = isolated
         self._lifecycle = LifecycleParams.of(lifecycle)
+        # What a fresh cluster like this one is built from (a fast step's shadow replay builds one).
+        self.facts = (type(self), self.spec, seed, self._lifecycle)
         self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
         self._closed = False
         self._build_state()
@@ -171,7 +184,25 @@ class EmbeddedCluster:
                 proto.shape_key = _shape_key(proto)  # computed once per spec, shared by every cluster
             self.scheduler.add_node(proto.fresh_copy(self.clock.uid()))
         self._pristine = True
-        self.pristine_rng = self.clock.rng.getstate()  # where a fast replay's draws start
+        clock = self.clock
+        rng = clock.rng
+        seed = self.seed
+        # Where a fast replay's draws start: a pure function of the seed and the node count (Random(seed),
+        # then one uid per node), so noted once per (seed, nodes) and not copied per cluster (~15 us).
+        key = (type(seed), seed, len(self.scheduler.nodes)) if type(seed) in (int, str) else None
+        state = _PRISTINE_RNG.get(key) if key is not None else None
+        if state is None:
+            state = rng.getstate()
+            if key is not None:
+                if len(_PRISTINE_RNG) >= 256:
+                    _PRISTINE_RNG.clear()
+                _PRISTINE_RNG[key] = state
+        self.pristine_rng = state
+        if COUNTING:
+            # The first fast step of a reused cluster starts from this noted state without copying the
+            # generator's; anything else that reaches for the generator puts the real one back (RngMark).
+            mark: Any = RngMark(clock, rng, state, 0)  # (stands in for the Random)
+            clock.rng = mark
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:

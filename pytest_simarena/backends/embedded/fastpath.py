@@ -23,9 +23,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import marshal
 import operator
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -36,7 +36,14 @@ from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
-from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .controllers import (
+    _HASH_ENCODER,
+    SAFE_ALPHABET,
+    hash_text,
+    resolve_int_or_percent,
+    spec_count,
+    template_hash,
+)
 from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
@@ -101,9 +108,9 @@ class FastNode(NamedTuple):
     pods_placed: int
 
 
-@dataclass(frozen=True, slots=True)
-class FastOutcome:
-    """What a step reads from a fast replay: the one workload's pods and the nodes."""
+class FastOutcome(NamedTuple):
+    """What a step reads from a fast replay: the one workload's pods and the nodes. (A NamedTuple: one is
+    built per step, and a tuple is built in C; a frozen dataclass sets its eight fields one call each.)"""
 
     kind: str
     namespace: str  # as in the trace
@@ -235,27 +242,33 @@ def fast_replay(
 
 
 class ShadowReplay:
-    """A reused cluster's fast step, replayed by the full engine when its objects are read: a fresh
-    cluster of the same spec and seed, put in the state the live one had before the step (clock, epoch,
-    generator, event count, node order, pod sequence numbers); nothing else of earlier runs is left."""
+    """A reused cluster's fast step, kept for what may be read of it later, in one object (a step makes
+    one): its event-log lines, a batch of the recorder's formatted only when the log is read
+    (ScalingReplicaSet, one SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the
+    engine logs them); and its snapshot, the full engine's replay on a fresh cluster of the same spec and
+    seed put in the state the live one had before the step (clock, epoch, generator, event count, node
+    order, pod sequence numbers); nothing else of earlier runs is left."""
 
     __slots__ = (
         "_done",
-        "engine",
         "epoch",
+        "facts",
         "keys",
-        "lifecycle",
+        "nodes",
         "now",
-        "order",
+        "placed",
+        "plan",
+        "pods",
         "prefix",
         "rng",
         "seconds",
-        "seed",
         "seq",
-        "spec",
+        "start",
         "trace",
         "used",
     )
+    pods: list[str]  # set once the step has drawn them, with ``placed``
+    placed: _Placed
 
     def __init__(
         self,
@@ -264,22 +277,47 @@ class ShadowReplay:
         prefix: str,
         seconds: float,
         rng: tuple[tuple[Any, ...], int],
-        shape: Any,
+        plan: _Plan,
+        start: tuple[tuple[Any, tuple[int, ...]], ...],
+        nodes: list[Any],
     ) -> None:
-        self.engine = type(cluster)
-        self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
-        self.trace, self.prefix, self.seconds = trace, prefix, seconds
+        self.facts = cluster.facts  # (its class, spec, seed, lifecycle): what a fresh cluster is built from
+        self.trace, self.prefix, self.seconds, self.plan = trace, prefix, seconds, plan
         clock = cluster.clock
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
         self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
         self.keys = len(cluster.recorder._by_key)
-        self.order = [node.name for bucket in shape.buckets.values() for node in bucket]
+        self.start = start  # the buckets before the step, as node indices into ``nodes`` (the scheduler's)
+        self.nodes = nodes
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
 
+    def lines(self) -> list[str]:
+        """The step's event-log lines."""
+        now, plan = self.now, self.plan
+        ns = plan.namespace
+        out = []
+        if plan.replicas:
+            message = scaled_message(plan.rs_name, 0, plan.replicas)
+            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
+        rs = plan.rs_name
+        out.extend(
+            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
+            for pod in self.pods
+        )
+        placed, nodes = self.placed, self.nodes
+        for pod, index, failure in zip(self.pods, placed.nodes, placed.messages, strict=True):
+            if index is None:
+                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
+            else:
+                assigned = scheduled_message(ns, pod, nodes[index].name)
+                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
+        return out
+
     def snapshot(self) -> ClusterSnapshot:
         if self._done is None:
-            shadow = self.engine(self.spec, seed=self.seed, lifecycle=self.lifecycle)
+            engine, spec, seed, lifecycle = self.facts
+            shadow = engine(spec, seed=seed, lifecycle=lifecycle)
             shadow.fast = False
             clock = shadow.clock
             clock.set_epoch(self.epoch)
@@ -296,7 +334,9 @@ class ShadowReplay:
             # One bucket (every node empty), in the live scheduler's order.
             shape = next(iter(shadow.scheduler.shapes.values()))
             (state,) = shape.buckets
-            bucket = [shadow.scheduler.nodes[name] for name in self.order]
+            nodes = self.nodes
+            order = [nodes[i].name for _, indices in self.start for i in indices]
+            bucket = [shadow.scheduler.nodes[name] for name in order]
             shape.buckets[state] = bucket
             for pos, node in enumerate(bucket):
                 node.bucket, node.bucket_pos = bucket, pos
@@ -371,38 +411,6 @@ def _counting_agrees() -> bool:
 
 
 COUNTING = _counting_agrees()
-
-
-class _StepLog:
-    """A fast step's event-log lines, formatted only when the log is read: ScalingReplicaSet, one
-    SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the engine logs them."""
-
-    __slots__ = ("failures", "names", "namespace", "nodes", "now", "plan", "pods")
-
-    def __init__(self, now: float, plan: _Plan, run: _Run, nodes: list[Any]) -> None:
-        self.now, self.plan, self.pods, self.failures = now, plan, run.pods, run.placed.messages
-        self.nodes = run.placed.nodes
-        self.names = nodes  # the scheduler's node objects (their names never change)
-        self.namespace = plan.namespace
-
-    def lines(self) -> list[str]:
-        now, plan, ns = self.now, self.plan, self.namespace
-        out = []
-        if plan.replicas:
-            message = scaled_message(plan.rs_name, 0, plan.replicas)
-            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
-        rs = plan.rs_name
-        out.extend(
-            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
-            for pod in self.pods
-        )
-        for pod, index, failure in zip(self.pods, self.nodes, self.failures, strict=True):
-            if index is None:
-                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
-            else:
-                assigned = scheduled_message(ns, pod, self.names[index].name)
-                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
-        return out
 
 
 _EARLIER: Any = object()
@@ -482,25 +490,25 @@ def fast_step(
     else:
         real = rng
         mark = (real.getstate(), 0)
-    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan.shape)
-    cluster.adopt_epoch(trace)
-    cluster._pristine = False
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    clock.rng = real
     index, shown = _node_index(scheduler, nodes)
-    run = _run(plan, real, scheduler, nodes, index)
+    start = _start(plan.shape, index)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan, start, nodes)
+    cluster.adopt_epoch(trace)
+    cluster._pristine = False
+    clock.rng = real
+    pods, placed, words = _run(plan, real, scheduler, nodes, index, start)
+    shadow.pods, shadow.placed = pods, placed
     if COUNTING:
-        clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
+        clock.rng = RngMark(clock, real, mark[0], mark[1] + words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    cluster.recorder.add_batch(
-        _StepLog(clock.now, plan, run, nodes), (1 if plan.replicas else 0) + 2 * len(run.pods)
-    )
+    cluster.recorder.add_batch(shadow, (1 if plan.replicas else 0) + 2 * len(pods))
     # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
     buckets = plan.shape.buckets
     buckets.clear()
-    for state, indices in run.placed.released:
+    for state, indices in placed.released:
         bucket = [nodes[i] for i in indices]
         buckets[state] = bucket
         for pos, node in enumerate(bucket):
@@ -513,7 +521,7 @@ def fast_step(
         cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
     elif target > clock.now:  # nothing due: what cluster.run would do (_pristine is already False)
         clock.now = target
-    return FastSnapshot.of_step(float(seconds), prefix, _outcome(plan, run, nodes, shown), shadow)
+    return FastSnapshot.of_step(float(seconds), prefix, _outcome(plan, pods, placed, nodes, shown), shadow)
 
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
@@ -637,15 +645,9 @@ class _Plan:
     requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
     shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
     original_namespace: str = "default"  # the Deployment's namespace as the trace names it
-
-
-@dataclass(slots=True)
-class _Run:
-    """The replay's pods: names in creation order, what the scheduling decided for them."""
-
-    pods: list[str]
-    placed: _Placed
-    words: int  # 32-bit words drawn from the generator
+    template: Any = None  # the virtual pod template tmpl was parsed from (derive builds its successors')
+    # The template's canonical JSON (template_hash's) around each container's resources, once derived.
+    pieces: tuple[str, ...] | None = None
 
 
 # Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
@@ -687,10 +689,12 @@ def _plan(
 
 def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
-    the two differ only in the Deployment's spec.replicas (a scale action): the template, names and
-    requests stand, only the count is checked again. Exact: the traces are compared field by field and
-    the objects byte for byte (``marshal``, order kept) with spec.replicas left out; anything else is
-    left to :func:`_trace_plan`. True when a plan was noted."""
+    the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
+    resources action): names stand, the count is checked again, and a resources edit swaps the new
+    resources into the parent's virtual template (virtualization does not read them) instead of
+    checking, virtualizing and copying the whole trace again. Exact: the traces are compared field by
+    field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
+    else is left to :func:`_trace_plan`. True when a plan was noted."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
@@ -709,8 +713,8 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     if len(applied) != 1 or len(parent_applied) != 1:
         return False
     obj = applied[0]
-    same = _without_replicas(obj)
-    if same is None or same != _without_replicas(parent_applied[0]):
+    resized = _same_but_edits(obj, parent_applied[0])
+    if resized is None:
         return False
     try:
         replicas = _replicas(obj)
@@ -718,17 +722,23 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
         return False
     if replicas is None:
         return False
-    plan = _Plan(
-        dict(obj),
-        base.name,
-        base.namespace,
-        replicas,
-        base.tmpl,
-        base.rs_name,
-        base.requests,
-        None,
-        base.original_namespace,
-    )
+    if not resized:
+        plan: _Plan | None = dataclasses.replace(base, obj=dict(obj), replicas=replicas, shape=None)
+    else:
+        template = _resized_template(base.template, obj)
+        if template is None:
+            return False
+        if base.pieces is None:  # once per plan ((): the template cannot be split)
+            base.pieces = _pieces(base.template) or ()
+        plan = _template_plan(
+            dict(obj),
+            base.name,
+            base.namespace,
+            replicas,
+            template,
+            base.original_namespace,
+            (base.tmpl, base.pieces or None),
+        )
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
 
@@ -739,16 +749,118 @@ _TRACE_FIELDS = tuple(
 )
 
 
-def _without_replicas(obj: Any) -> bytes | None:
-    """``obj`` as marshal bytes with spec.replicas left out (None: not a plain dict with a spec)."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
+def _same(a: Any, b: Any) -> bool:
+    """Equal plain data, key order and types included (as marshal would see it; shared parts at once)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    return type(a) in _SCALARS and bool(a == b)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+# Where a derived trace's Deployment may differ from its parent's: spec.replicas (set or not, any value)
+# and the value (not the presence) of each container's resources. Everything else, key order included,
+# must be the same.
+_ANY: Any = object()
+_UNSET_OK = frozenset({"replicas"})
+_EDITS: dict[str, Any] = {
+    "spec": {"replicas": _ANY, "template": {"spec": {"containers": [{"resources": _ANY}]}}}
+}
+
+
+def _same_but_edits(obj: Any, parent: Any) -> bool | None:
+    """None when the Deployment ``obj`` differs from ``parent`` beyond :data:`_EDITS`, else whether a
+    container's resources differ."""
+    resized: list[bool] = []
+    return any(resized) if _alike(obj, parent, _EDITS, resized) else None
+
+
+def _alike(a: Any, b: Any, rule: Any, resized: list[bool]) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(rule) is list:
+        if type(a) is not list or len(a) != len(b):
+            return False
+        return all(_alike(x, y, rule[0], resized) for x, y in zip(a, b, strict=True))
+    if type(a) is not dict:
+        return False
+    if list(a) != list(b):  # the same keys in the same order, but a replicas may be set in one only
+        unset = _UNSET_OK.intersection(rule)
+        if not unset or [k for k in a if k not in unset] != [k for k in b if k not in unset]:
+            return False
+    for k, v in a.items():
+        sub = rule.get(k)
+        if sub is None:
+            w = b[k]
+            if v is not w and not _same(v, w):  # (a part the edit did not touch is shared: at once)
+                return False
+        elif sub is _ANY:
+            if k not in _UNSET_OK:
+                resized.append(not _same(v, b[k]))
+        elif not _alike(v, b[k], sub, resized):
+            return False
+    return True
+
+
+_MARK = "\x00simarena-resources-{}\x00"
+
+
+def _pieces(template: Any) -> tuple[str, ...] | None:
+    """The template's canonical JSON (as template_hash encodes it) split around each container's
+    resources, so a template with other resources is hashed from the pieces and their new JSON."""
+    if not isinstance(template, dict):
         return None
-    spec = dict(obj["spec"])
-    spec.pop("replicas", None)
-    try:
-        return marshal.dumps({**obj, "spec": spec})
-    except ValueError:
+    containers = template["spec"]["containers"]
+    marks = [_MARK.format(i) if "resources" in c else None for i, c in enumerate(containers)]
+    marked = [c if m is None else {**c, "resources": m} for c, m in zip(containers, marks, strict=True)]
+    encoded = _HASH_ENCODER.encode({**template, "spec": {**template["spec"], "containers": marked}})
+    texts = [_HASH_ENCODER.encode(m) for m in marks if m is not None]
+    if encoded.count("simarena-resources-") != len(texts):  # the template spells the mark itself
         return None
+    pieces: list[str] = []
+    for text in texts:
+        head, _, encoded = encoded.partition(text)
+        pieces.append(head)
+    pieces.append(encoded)
+    return tuple(pieces)
+
+
+def _pieces_hash(pieces: tuple[str, ...], template: Obj) -> str:
+    """template_hash(template) from the pieces of a template that differs from it only in resources."""
+    containers = template["spec"]["containers"]
+    parts = [pieces[0]]
+    texts = [_HASH_ENCODER.encode(c["resources"]) for c in containers if "resources" in c]
+    for text, piece in zip(texts, pieces[1:], strict=True):
+        parts.append(text)
+        parts.append(piece)
+    return hash_text("".join(parts))
+
+
+def _resized_template(template: Any, obj: Obj) -> Obj | None:
+    """The virtual pod template of ``obj``, whose only difference from the object ``template`` was
+    built from lies in its containers' resources (each present in both or in neither): ``template`` with
+    the new resources in place. None when a container's resources leave the covered shape."""
+    if not isinstance(template, dict):
+        return None
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    virtual = template["spec"]["containers"]
+    if len(virtual) != len(containers):
+        return None
+    resized = []
+    for container, was in zip(containers, virtual, strict=True):
+        if not _resources_ok(container):
+            return None
+        if "resources" in container:
+            was = {k: container["resources"] if k == "resources" else v for k, v in was.items()}
+        resized.append(was)
+    return {**template, "spec": {**template["spec"], "containers": resized}}
 
 
 # The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
@@ -810,9 +922,31 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     replicas = _replicas(virtual)
     if replicas is None:
         return None
-    template = virtual["spec"]["template"]
+    namespace = str(virtual["metadata"]["namespace"])
+    original = str((obj.get("metadata") or {}).get("namespace") or "default")
+    return _template_plan(obj, name, namespace, replicas, virtual["spec"]["template"], original)
+
+
+_POD_SPEC = "spec.template.spec"
+
+
+def _template_plan(
+    obj: Obj,
+    name: str,
+    namespace: str,
+    replicas: int,
+    template: Obj,
+    original: str,
+    parent: tuple[Any, tuple[str, ...] | None] | None = None,
+) -> _Plan | None:
+    """The plan of a checked Deployment from its virtual pod template (None: the engine's to run).
+    ``parent``: the parse and hash pieces of a template that differs from this one only in its
+    containers' resources (derive), so only what depends on resources is computed again."""
     try:
-        tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
+        if parent is None:
+            tmpl = shared_template(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
+        else:
+            tmpl = parent[0].resized(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
     except InvalidObject:
         return None
     if (
@@ -826,21 +960,32 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
         or tmpl.priority
     ):
         return None
-    pod_hash = template_hash(template, key=tmpl.content_key)
-    namespace = str(virtual["metadata"]["namespace"])
+    pieces = parent[1] if parent is not None else None
+    if pieces is not None:
+        pod_hash = _pieces_hash(pieces, template)
+    else:
+        pod_hash = template_hash(template, key=tmpl.content_key)
     rs_name = f"{name}-{pod_hash}"
-    original = str((obj.get("metadata") or {}).get("namespace") or "default")
-    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None, original)
+    requests = _pod_requests(tmpl.spec)
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, requests, None, original, template, pieces)
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
 _FAILURES: dict[tuple[Any, ...], str] = {}
 
 
-def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], index: dict[Any, int]) -> _Run:
+def _run(
+    plan: _Plan,
+    rng: random.Random,
+    scheduler: Any,
+    nodes: list[Any],
+    index: dict[Any, int],
+    start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
+) -> tuple[list[str], _Placed, int]:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
-    with its picks among tied nodes (:func:`_schedule`)."""
+    with its picks among tied nodes (:func:`_schedule`): the pod names in creation order, what was
+    decided, and the 32-bit words drawn from the generator."""
     draw = rng.random
     bits = rng.getrandbits
     bits(128)
@@ -866,8 +1011,8 @@ def _run(plan: _Plan, rng: random.Random, scheduler: Any, nodes: list[Any], inde
         taken.add(pod_name)
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
-    placed, used = _schedule(plan, bits, scheduler, nodes, index)
-    return _Run(pods, placed, words + used)
+    placed, used = _schedule(plan, bits, scheduler, nodes, index, start)
+    return pods, placed, words + used
 
 
 @dataclass(frozen=True, slots=True)
@@ -922,20 +1067,30 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], tuple
     return index, shown
 
 
+def _start(shape: Any, index: dict[Any, int]) -> tuple[tuple[Any, tuple[int, ...]], ...]:
+    """The shape's buckets as (state, node indices) in the scheduler's order: the step's situation."""
+    return tuple(
+        [(state, tuple([index[node] for node in bucket])) for state, bucket in shape.buckets.items()]
+    )
+
+
 def _schedule(
-    plan: _Plan, bits: Any, scheduler: Any, nodes: list[Any], index: dict[Any, int] | None = None
+    plan: _Plan,
+    bits: Any,
+    scheduler: Any,
+    nodes: list[Any],
+    index: dict[Any, int] | None = None,
+    start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
 ) -> tuple[_Placed, int]:
     """The scheduler's cycles for the plan's pods, with its picks drawn through ``bits``; and the 32-bit
     words drawn. Looked up by situation and picks (:class:`_Situation`), decided by :func:`_decide` the
     first time."""
     tmpl, shape = plan.tmpl, plan.shape
     beyond_node = scheduler.beyond_node(tmpl, shape)
-    if index is None:  # (the caller's, when it has it: ``_node_index(scheduler, nodes)[0]``)
-        index = _node_index(scheduler, nodes)[0]
-    start_list = []
-    for state, bucket in shape.buckets.items():
-        start_list.append((state, tuple([index[node] for node in bucket])))
-    start = tuple(start_list)
+    if start is None:  # (the caller's, when it has it: ``_start(shape, index)``)
+        if index is None:  # (likewise: ``_node_index(scheduler, nodes)[0]``)
+            index = _node_index(scheduler, nodes)[0]
+        start = _start(shape, index)
     key = (
         tmpl.cpu,
         tmpl.mem,
@@ -1101,11 +1256,12 @@ def _decide(
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
-_VIEWS: LRU[tuple[FastNode, ...]] = LRU(4096)
+_VIEWS: dict[tuple[Any, ...], tuple[FastNode, ...]] = {}
 
 
-def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -> FastOutcome:
-    placed = run.placed
+def _outcome(
+    plan: _Plan, pods: list[str], placed: _Placed, nodes: list[Any], shown: tuple[Any, ...]
+) -> FastOutcome:
     key = (shown, plan.requests, placed.placed)
     views = _VIEWS.get(key)
     if views is None:
@@ -1121,17 +1277,26 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -
                 ]
             )
         )
-        _VIEWS.put(key, views)
-    return FastOutcome(
-        "Deployment",
-        plan.original_namespace,
-        plan.name,
-        plan.replicas,
-        sum(placed.placed),
-        placed.failure,
-        views,
-        tuple(zip(run.pods, placed.bound, strict=True)),
+        if len(_VIEWS) >= 4096:
+            _VIEWS.clear()
+        _VIEWS[key] = views
+    # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function around it.
+    return _NEW_OUTCOME(
+        FastOutcome,
+        (
+            "Deployment",
+            plan.original_namespace,
+            plan.name,
+            plan.replicas,
+            sum(placed.placed),
+            placed.failure,
+            views,
+            tuple(zip(pods, placed.bound, strict=True)),
+        ),
     )
+
+
+_NEW_OUTCOME: Callable[[type[FastOutcome], tuple[Any, ...]], FastOutcome] = tuple.__new__
 
 
 def _compute(
@@ -1148,7 +1313,8 @@ def _compute(
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
     index, shown = _node_index(scheduler, nodes)
-    return _outcome(plan, _run(plan, rng, scheduler, nodes, index), nodes, shown)
+    pods, placed, _ = _run(plan, rng, scheduler, nodes, index)
+    return _outcome(plan, pods, placed, nodes, shown)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:
