@@ -104,7 +104,7 @@ def _unit_value(resource: str, raw: Any) -> Fraction:
     return parse_quantity(raw) * _UNIT_SCALE[resource]
 
 
-def _counted(value: Fraction | None) -> int | None:
+def _counted(value: Fraction | int | None) -> int | None:
     """What the scheduler counts for an exact value: ``MilliValue()``/``Value()`` round up, away from 0."""
     if value is None:
         return None

@@ -270,7 +270,16 @@ def plan_action(trace: Trace, action: Action) -> Plan:
     """
     if action.type == "noop":
         return Plan("unchanged", NOOP_MESSAGE)
-    matches = trace.find(action.workload, kind=action.kind, namespace=action.namespace)
+    # One pass over the applied objects for both the lookup (Trace.find) and the versions to edit.
+    applied = [(i, j, obj, WorkloadRef.of(obj)) for i, j, obj in trace.applied()]
+    name, kind, namespace = action.workload, action.kind, action.namespace
+    matches = [
+        ref
+        for ref in dict.fromkeys(found for _, _, _, found in applied)
+        if ref.name == name
+        and (kind is None or ref.kind == kind)
+        and (namespace is None or ref.namespace == namespace)
+    ]
     if not matches:
         return Plan("not_found", _not_found(trace, action))
     if len(matches) > 1:
@@ -278,8 +287,8 @@ def plan_action(trace: Trace, action: Action) -> Plan:
         raise _fail(action.type, f"{action.workload!r} is ambiguous ({names}); give namespace and kind")
     ref = matches[0]
     plan = Plan("edit", ref=ref, added=set(trace.action_added))
-    positions = [(i, j) for i, j, obj in trace.applied() if WorkloadRef.of(obj) == ref]
-    versions = [_Version(plan, trace, ref, i, j, trace.events[i]["applied_objs"][j]) for i, j in positions]
+    positions = [(i, j) for i, j, _, found in applied if found == ref]
+    versions = [_Version(plan, trace, ref, i, j, obj) for i, j, obj, found in applied if found == ref]
     scale = action.type in SCALE_ACTIONS or action.type == "set_replicas"
     missing: list[str] = []
     for version in versions:
@@ -443,10 +452,11 @@ class _ContainerEdit:
         if not isinstance(group, dict):
             group = {}
             _put(resources, which, group)
-        if after is None:
+        shown_after = None if after is None else _FORMATTERS[resource](after)
+        if shown_after is None:
             group.pop(resource, None)
         else:
-            _put(group, resource, _FORMATTERS[resource](after))
+            _put(group, resource, shown_after)
         if not group:
             del resources[which]  # Kubernetes omits an empty ResourceList
         if not resources:
@@ -456,7 +466,6 @@ class _ContainerEdit:
         key = self.version.ref.key
         proposal = Proposal(key, self.name, resource, field_name, _counted(before), _counted(after))
         self.plan.proposals.append(proposal)
-        shown_after = None if after is None else _FORMATTERS[resource](after)
         self.plan.change(
             FieldChange(key, self.name, field_name, None if raw is None else str(raw), shown_after)
         )
@@ -512,9 +521,9 @@ class _ContainerEdit:
             self.write("limits", resource, raw_lim, limit, new_limit)
 
 
-def _rebuild(trace: Trace, plan: Plan) -> Trace:
-    """A new Trace with the plan's edits swapped in; untouched events and objects are shared."""
-    edits = plan.edits
+def _rebuild(trace: Trace, edits: dict[tuple[int, int], Obj], added: Any) -> Trace:
+    """A new Trace with the edits swapped in and ``added`` as its action_added; untouched events and
+    objects are shared."""
     events = list(trace.events)
     touched: dict[int, list[Obj]] = {}
     for (i, j), obj in edits.items():
@@ -524,9 +533,11 @@ def _rebuild(trace: Trace, plan: Plan) -> Trace:
             event["applied_objs"] = touched[i]
             events[i] = event
         touched[i][j] = obj
-    # A shallow copy with three fields replaced (dataclasses.replace re-runs __init__: 3x the cost).
-    new = copy.copy(trace)
-    new.events, new.notes, new.action_added = events, list(trace.notes), frozenset(plan.added)
+    # A shallow copy with three fields replaced (dataclasses.replace re-runs __init__: 3x the cost; what
+    # copy.copy does for a plain instance, without its reduce protocol).
+    new = object.__new__(type(trace))
+    new.__dict__.update(trace.__dict__)
+    new.events, new.notes, new.action_added = events, list(trace.notes), frozenset(added)
     return new
 
 
@@ -548,6 +559,14 @@ def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None 
     ``result.trace is trace``.
     """
     guards = safeguards or DEFAULT_SAFEGUARDS
+    single = _single_edit(trace, action)
+    if single is not None:
+        return _applied(trace, action, guards, *single)
+    return _apply_planned(trace, action, guards)
+
+
+def _apply_planned(trace: Trace, action: Action, guards: Safeguards) -> ActionResult:
+    """apply_action through the general planner (:func:`plan_action`), whatever the trace."""
     plan = plan_action(trace, action)
     if plan.status != "edit":
         return ActionResult(plan.status, trace, [], plan.message, action, None, plan.notes)
@@ -557,10 +576,156 @@ def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None 
     message = f"{action.type} applied to {plan.ref}: " + "; ".join(str(c) for c in plan.changes)
     return ActionResult(
         "applied",
-        _rebuild(trace, plan),
+        _rebuild(trace, plan.edits, plan.added),
         plan.changes,
         message + _suffix(plan.notes),
         action,
         verdict,
         plan.notes,
     )
+
+
+# -- the common case, directly: one applied object, values present and moved (no notes, nothing created)
+
+
+def _single_edit(
+    trace: Trace, action: Action
+) -> tuple[WorkloadRef, Obj, list[FieldChange], list[Proposal]] | None:
+    """What :func:`plan_action` plans for a trace of one event with one applied object when the action
+    is a scale of a set ``spec.replicas`` or a bump/reduce of containers that have the request (and
+    maybe the limit) and keep a request above 0: ``(ref, edited object, changes, proposals)``, with no
+    notes and no field created or removed. None for anything else (the general planner decides).
+    ``tests/properties/test_action_copies.py`` checks it against the general planner."""
+    kind = action.type
+    if kind not in RESOURCE_ACTIONS and kind not in SCALE_ACTIONS:
+        return None
+    events = trace.events
+    if len(events) != 1 or type(events[0]) is not dict:
+        return None
+    applied = events[0].get("applied_objs")
+    if type(applied) is not list or len(applied) != 1 or type(applied[0]) is not dict:
+        return None
+    obj: Obj = applied[0]
+    meta, spec = obj.get("metadata"), obj.get("spec")
+    if type(meta) is not dict or type(spec) is not dict:
+        return None
+    try:
+        ref = WorkloadRef.of(obj)
+    except (KeyError, TypeError):
+        return None
+    if (
+        ref.name != action.workload
+        or (action.kind is not None and ref.kind != action.kind)
+        or (action.namespace is not None and ref.namespace != action.namespace)
+    ):
+        return None
+    if kind in SCALE_ACTIONS:
+        before = spec.get("replicas")
+        if type(before) is not int:  # absent (defaults to 1, noted) or malformed: the planner's
+            return None
+        after = before + SCALE_ACTIONS[kind] * action.step
+        if after == 1 and (0, 0, "spec.replicas") in trace.action_added:  # removed again: the planner's
+            return None
+        edited = {**obj, "spec": {**spec, "replicas": after}}
+        change = FieldChange(ref.key, None, "spec.replicas", before, after)
+        return ref, edited, [change], [Proposal(ref.key, None, "replicas", "spec.replicas", before, after)]
+    return _single_resources(trace, action, ref, obj)
+
+
+def _single_resources(
+    trace: Trace, action: Action, ref: WorkloadRef, obj: Obj
+) -> tuple[WorkloadRef, Obj, list[FieldChange], list[Proposal]] | None:
+    pointer = template_path(ref.gvk, trace.config)
+    if pointer is None:
+        return None
+    path = pointer.lstrip("/").split("/") if pointer else []  # as trace.model resolves it
+    template: Any = obj
+    for part in path:
+        template = template.get(part)
+        if type(template) is not dict:
+            return None
+    pod_spec = template.get("spec")
+    if type(pod_spec) is not dict or "initContainers" in pod_spec:
+        return None
+    containers = pod_spec.get("containers")
+    if type(containers) is not list:
+        return None
+    resource, sign = RESOURCE_ACTIONS[action.type]
+    delta = _whole(sign * action._delta)
+    fmt = _FORMATTERS[resource]
+    changes: list[FieldChange] = []
+    proposals: list[Proposal] = []
+    edited = list(containers)
+    for k, container in enumerate(containers):
+        if type(container) is not dict:
+            return None
+        name = container.get("name")
+        if action.container is not None and name != action.container:
+            continue
+        resources = container.get("resources")
+        if type(resources) is not dict:
+            return None
+        requests, limits = resources.get("requests"), resources.get("limits")
+        if type(requests) is not dict or (limits is not None and type(limits) is not dict):
+            return None
+        raw_req = requests.get(resource)
+        raw_lim = None if limits is None else limits.get(resource)
+        if raw_req is None:  # a limit alone, or neither: noted (and maybe created) by the planner
+            return None
+        try:
+            request = _whole(_unit_value(resource, raw_req))
+            limit = None if raw_lim is None else _whole(_unit_value(resource, raw_lim))
+        except QuantityError:  # the planner names the field
+            return None
+        if limit is None and request + delta == 0:  # removed, noted: the planner's
+            return None
+        new_resources = dict(resources)
+        moves = (("requests", requests, raw_req, request), ("limits", limits, raw_lim, limit))
+        for which, group, raw, value in moves:
+            if value is None or group is None:
+                continue
+            after = value + delta
+            text = fmt(after)
+            new_resources[which] = {**group, resource: text}  # (the key exists: its place is kept)
+            field_name = f"resources.{which}.{resource}"
+            proposals.append(
+                Proposal(ref.key, str(name), resource, field_name, _counted(value), _counted(after))
+            )
+            item = FieldChange(ref.key, str(name), field_name, str(raw), text)
+            if item not in changes:
+                changes.append(item)
+        edited[k] = {**container, "resources": new_resources}
+    if not changes:  # no such container: the planner says which exist
+        return None
+    # New dicts from the containers up to the object, the rest shared (the input is never written).
+    new: Obj = {**template, "spec": {**pod_spec, "containers": edited}}
+    for depth in range(len(path) - 1, -1, -1):
+        parent: Any = obj
+        for part in path[:depth]:
+            parent = parent[part]
+        new = {**parent, path[depth]: new}
+    return ref, new, changes, proposals
+
+
+def _whole(value: Fraction) -> int | Fraction:
+    """An exact value as an int when it is whole: the same sums, comparisons, roundings and texts, without
+    Fraction arithmetic (the usual case: millicores and bytes)."""
+    return value.numerator if value.denominator == 1 else value
+
+
+def _applied(
+    trace: Trace,
+    action: Action,
+    guards: Safeguards,
+    ref: WorkloadRef,
+    edited: Obj,
+    changes: list[FieldChange],
+    proposals: list[Proposal],
+) -> ActionResult:
+    """apply_action's ending for :func:`_single_edit`'s plan (always an edit: every value moves)."""
+    verdict = guards.judge(action.type, proposals)
+    if verdict.blocked:
+        return ActionResult("blocked", trace, [], verdict.message, action, verdict, [])
+    message = f"{action.type} applied to {ref}: " + "; ".join(str(c) for c in changes)
+    new = _rebuild(trace, {(0, 0): edited}, trace.action_added)
+    return ActionResult("applied", new, changes, message, action, verdict, [])

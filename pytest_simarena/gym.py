@@ -52,7 +52,7 @@ from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.episode.observation import Observation
 from pytest_simarena.policies.space import DISCRETE_ACTIONS
 from pytest_simarena.rl.env import LearnEnv
-from pytest_simarena.rl.features import clipped_vector
+from pytest_simarena.rl.features import Layout
 from pytest_simarena.settings import EpisodeSettings
 from pytest_simarena.trace.io import load_trace
 from pytest_simarena.trace.model import Trace
@@ -61,11 +61,12 @@ ENV_ID = "SimArena-v0"
 OBS_SIZE = 15
 OBS_HIGH = 100.0
 LEGACY_FEATURES = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 18, 19, 21, 27)
+_LAYOUT = Layout(LEGACY_FEATURES, 0.0, OBS_HIGH)
 
 
 def observation_vector(obs: Observation, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
     """The documented 15-feature vector of ``obs`` (see the module docstring table)."""
-    return clipped_vector(obs, LEGACY_FEATURES, 0.0, OBS_HIGH, max_steps=max_steps)
+    return _LAYOUT.vector(obs, max_steps)
 
 
 class SimArenaEnv(LearnEnv):
@@ -96,7 +97,7 @@ class SimArenaEnv(LearnEnv):
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(OBS_SIZE,), dtype=np.float32)
 
     def _encode(self, obs: Observation) -> Any:
-        return observation_vector(obs, self.max_steps)
+        return _LAYOUT.vector(obs, self.max_steps)
 
     @property
     def action_names(self) -> tuple[str, ...]:

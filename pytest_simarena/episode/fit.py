@@ -7,6 +7,7 @@ log2 ratio divided by 4, so a factor of 2 off reads 0.25 and 16x off reads 1.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,33 +28,78 @@ def log_ratio(value: float, reference: float | None) -> float:
 
 
 def by_state(
-    table: dict[tuple[Any, ...], tuple[object, object, V]],
+    table: dict[tuple[Any, ...], V],
     obs: Observation,
     extra: tuple[Any, ...],
     compute: Callable[[Observation], V],
     limit: int = 4096,
 ) -> V:
-    """``compute(obs)`` remembered in ``table`` by the identity of ``obs``'s containers and nodes and by
-    ``extra`` (the other fields ``compute`` reads); at most ``limit`` entries.
+    """``compute(obs)`` remembered in ``table`` by the VALUE of ``obs``'s containers, by what the measures
+    read of its nodes (:func:`_node_fields`) and by ``extra`` (the other fields ``compute`` reads); at most
+    ``limit`` entries.
 
-    A step's containers and nodes come from the step memos (one tuple per trace, one per placement), so
-    they are keyed by those tuples' identity; each entry holds its tuples, so their ids stay theirs. A
-    hand-built observation (lists, not tuples) is computed afresh."""
+    A step's containers and nodes come from the step memos (one tuple per trace, one per placement), and
+    many of those tuples are equal: each tuple gets a number for its value, found by its identity (one
+    dict lookup; the tuple is held so its id stays its own) and by its value the first time it is seen.
+    A hand-built observation (lists, not tuples) is computed afresh."""
     containers, nodes = obs.containers, obs.nodes
     if type(containers) is not tuple or type(nodes) is not tuple:
         return compute(obs)
-    key = (id(containers), id(nodes), *extra)
-    found = table.get(key)
-    if found is None:
+    found = _SEEN.get(id(containers))
+    c = found[1] if found is not None else _number(containers, containers)
+    found = _SEEN.get(id(nodes))
+    n = found[1] if found is not None else _number(nodes, ("nodes", *map(_node_fields, nodes)))
+    key = (c, n, *extra)
+    value = table.get(key)
+    if value is None:
         if len(table) >= limit:
             table.clear()
-        found = table[key] = (containers, nodes, compute(obs))
-    return found[2]
+        value = table[key] = compute(obs)
+    return value
+
+
+def containers_number(containers: tuple[Any, ...]) -> int:
+    """A number for the value of a step's container tuple (equal tuples, one number), found by identity."""
+    found = _SEEN.get(id(containers))
+    return found[1] if found is not None else _number(containers, containers)
+
+
+def _node_fields(node: Any) -> tuple[Any, ...]:
+    """What the features and fit measures read of a node: its allocatable and what OTHER workloads request
+    on it (never where the workload's own pods landed; the name only breaks ties between equal nodes)."""
+    return (
+        node.cpu,
+        node.memory,
+        node.pods,
+        node.cpu_requested_by_others,
+        node.memory_requested_by_others,
+        node.pods_placed_by_others,
+    )
+
+
+# Container and node tuples by identity: (the tuple, the number of its value); numbers by value. Numbers
+# are never reused, so an entry of a cleared table can never be confused with a new one.
+_SEEN: dict[int, tuple[tuple[Any, ...], int]] = {}
+_NUMBERS: dict[tuple[Any, ...], int] = {}
+_NEXT = itertools.count()
+_SEEN_LIMIT = 8192
+
+
+def _number(held: tuple[Any, ...], value: tuple[Any, ...]) -> int:
+    number = _NUMBERS.get(value)
+    if number is None:
+        if len(_NUMBERS) >= _SEEN_LIMIT:
+            _NUMBERS.clear()
+        number = _NUMBERS[value] = next(_NEXT)
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    _SEEN[id(held)] = (held, number)
+    return number
 
 
 # The env's features and the fit rewards ask for the measures of the same few states again and again
 # (~30 us each to compute); they read containers, nodes and target only.
-_MEASURES: dict[tuple[Any, ...], tuple[object, object, dict[str, float]]] = {}
+_MEASURES: dict[tuple[Any, ...], dict[str, float]] = {}
 
 
 def fit_measures(obs: Observation) -> dict[str, float]:
@@ -66,6 +112,8 @@ def fit_measures(obs: Observation) -> dict[str, float]:
 def clear_memo() -> None:
     """Forget every remembered measure (benchmarks start each figure cold)."""
     _MEASURES.clear()
+    _SEEN.clear()
+    _NUMBERS.clear()
 
 
 def measure(obs: Observation) -> dict[str, float]:

@@ -183,19 +183,26 @@ def apply_step_action(
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
 
 
+# The fields a derived plan may differ in (fastpath.derive checks the traces themselves).
+_DERIVED = frozenset(
+    {"spec.replicas", *(f"resources.{w}.{r}" for w in ("requests", "limits") for r in ("cpu", "memory"))}
+)
+
+
 def note_scaled(
     ctx: StepContext, trace: Trace, sha: str, changes: tuple[dict[str, Any], ...], nxt: Trace, nsha: str
 ) -> None:
-    """After a scale action (only spec.replicas changed): the embedded fast path plans the new trace from
-    the old one's plan (``fastpath.derive``, which checks that nothing else differs). Once per (trace, new
-    trace, prefix, seconds): the same action on the same trace recurs on most steps of an episode."""
+    """After a scale or resources action (only spec.replicas or containers' resources changed): the
+    embedded fast path plans the new trace from the old one's plan (``fastpath.derive``, which checks
+    that nothing else differs). Once per (trace, new trace, prefix, seconds): the same action on the
+    same trace recurs on most steps of an episode."""
     noted = (sha, nsha, ctx.prefix, ctx.step_seconds)
     if noted in _NOTED:
         return
     if len(_NOTED) >= 4096:
         _NOTED.clear()
     _NOTED.add(noted)
-    if changes and all(c.get("field") == "spec.replicas" for c in changes):
+    if changes and all(c.get("field") in _DERIVED for c in changes):
         from pytest_simarena.backends.embedded import fastpath
 
         fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds)

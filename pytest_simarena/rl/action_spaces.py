@@ -115,15 +115,30 @@ class ActionSpaceSpec:
 
     def decode(self, action: Any, obs: Observation) -> Action:
         """The Action for ``action`` (an int, or a sequence for MultiDiscrete) in the state ``obs``."""
+        return self.decode_key(self.key(action), obs)
+
+    def key(self, action: Any) -> int | tuple[int, ...]:
+        """``action`` checked against the space: its index, or its tuple of values for MultiDiscrete."""
         if self.nvec is not None:
-            values = _int_vector(action, self.nvec, self.name)
-            return _decode_parametric(values, obs)
-        index = _int_index(action, self.n or 0, self.name)
+            return _int_vector(action, self.nvec, self.name)
+        if type(action) is int and 0 <= action < (self.n or 0):
+            return action
+        return _int_index(action, self.n or 0, self.name)
+
+    def decode_key(self, key: int | tuple[int, ...], obs: Observation) -> Action:
+        """The Action for a checked :meth:`key` in the state ``obs``."""
+        if isinstance(key, tuple):
+            return _decode_parametric(key, obs)
         if self.name == "discrete":
-            return make_action(obs, DISCRETE_ACTIONS[index])
+            return make_action(obs, DISCRETE_ACTIONS[key])
         if self.name == "seed":
-            return make_action(obs, SEED_ORDER[index])
-        return _PROPORTIONAL[index](obs)
+            return make_action(obs, SEED_ORDER[key])
+        return _PROPORTIONAL[key](obs)
+
+    @property
+    def plain(self) -> bool:
+        """Each action of the space reads only the observation's workload (no containers, no target)."""
+        return self.name in ("discrete", "seed")
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "n": self.n, "nvec": list(self.nvec) if self.nvec else None}

@@ -36,6 +36,7 @@ from gymnasium import spaces
 
 from pytest_simarena.actions import Action
 from pytest_simarena.backends.protocol import ClusterBackend
+from pytest_simarena.episode.fit import containers_number
 from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation, restamp
 from pytest_simarena.episode.runlog import trace_bytes
@@ -46,10 +47,10 @@ from pytest_simarena.rewards import StepOutcome, make_reward
 from pytest_simarena.safeguards import safeguards_profile
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings, LearnSettings
 from pytest_simarena.trace.io import load_trace
-from pytest_simarena.trace.model import Trace
+from pytest_simarena.trace.model import Trace, WorkloadRef
 
 from .action_spaces import action_space_spec
-from .features import GROUPS, HIGH, LOW, N_FEATURES, observation_vector, seed_vector
+from .features import GROUPS, HIGH, LOW, N_FEATURES, Layout, seed_vector
 from .sampling import TracePool, make_pool
 
 ENV_ID = "SimArena-Learn-v0"
@@ -171,6 +172,16 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         self._last: Observation | None = None
         self._seeded = False
         self._sha = ""  # sha256 of the trace's bytes (keys the step memos)
+        breakdown = getattr(self._reward, "breakdown", None)
+        self._breakdown = breakdown if callable(breakdown) else None
+        self._layout = Layout(None, LOW, HIGH)
+        # This episode's decoded actions: by the action's key (and the containers' value when the space's
+        # actions read them); the workload and target they may read are the episode's own.
+        self._decoded: dict[Any, Action] = {}
+        # What a reset derives from a trace (its bytes' sha256, workload, target), by the trace's identity
+        # and the options: a trace is never edited in place (an action makes a new one).
+        self._starts: dict[tuple[Any, ...], tuple[Trace, str, WorkloadRef, int]] = {}
+        self._specs: dict[str, Any] = {}  # the embedded clusters' node specs by their options
 
     # --- Gymnasium API ------------------------------------------------------------------------------
 
@@ -196,14 +207,21 @@ class LearnEnv(gymnasium.Env[Any, Any]):
                 )
             label, trace = self.pool.sample(self.np_random)
         cluster_seed = int(self.np_random.integers(2**31 - 1))
-        ref = resolve_workload(
-            trace,
+        workload, target = (
             options.get("workload", self.settings.workload),
-            kind=self.settings.kind,
-            namespace=self.settings.namespace,
+            options.get("target", self.settings.target),
         )
-        target = options.get("target", self.settings.target)
-        goal = default_target(trace, ref) if target is None else int(target)
+        start_key = (id(trace), workload, target)
+        start = self._starts.get(start_key)
+        if start is None:
+            ref = resolve_workload(
+                trace, workload, kind=self.settings.kind, namespace=self.settings.namespace
+            )
+            goal = default_target(trace, ref) if target is None else int(target)
+            if len(self._starts) >= 64:
+                self._starts.clear()
+            start = self._starts[start_key] = (trace, trace_bytes(trace)[1], ref, goal)
+        _, sha, ref, goal = start
         if self._given_backend is None:
             self.close()
             from pytest_simarena.backends.registry import make_backend
@@ -211,13 +229,23 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             backend_options = self.settings.cluster.backend_options(
                 "embedded", intended=intended_cluster(trace)
             )
+            # The node spec those options name is built (parsed and checked) once; each episode's cluster
+            # gets it with its own seed.
+            spec_key = repr(sorted(backend_options.items()))
+            spec = self._specs.get(spec_key)
+            if spec is not None:
+                backend_options = {"spec": spec}
             if self.settings.isolated:
                 backend_options["isolated"] = True
             self._backend = make_backend("embedded", seed=cluster_seed, **backend_options)
+            if spec is None:
+                if len(self._specs) >= 64:
+                    self._specs.clear()
+                self._specs[spec_key] = getattr(self._backend, "spec", None)
         assert self._backend is not None
         self._ctx = StepContext(
             backend=self._backend,
-            policy=make_policy("noop"),  # the agent acts through step(); the context only needs a name
+            policy=_NOOP,  # the agent acts through step(); the context only needs a name
             reward=self._reward,
             workload=ref,
             target=goal,
@@ -226,7 +254,8 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             safeguards=self._safeguards,
         )
         self._trace, self._label, self._steps = trace, label, 0
-        self._sha = trace_bytes(trace)[1]  # keys the step memos (actions; isolated replays)
+        self._sha = sha  # keys the step memos (actions; isolated replays)
+        self._decoded.clear()
         self._last = self._observe(trace)
         info = {"observation": self._last, "status": "reset", "message": "", "healthy": self._last.healthy}
         return self._encode(self._last), {**info, "trace": label}
@@ -236,26 +265,44 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         ctx, trace, last = self._ctx, self._trace, self._last
         if ctx is None or trace is None or last is None:
             raise SimArenaError("call reset() before step()")
-        chosen = self._spec.decode(action, last)
+        chosen = self._decode(action, last)
         sha = self._sha
-        status, message, changes, nxt, _, self._sha = apply_step_action(trace, sha, chosen, self._safeguards)
+        status, message, changes, nxt, _, nsha = apply_step_action(trace, sha, chosen, self._safeguards)
+        self._sha = nsha
         self._steps = steps = self._steps + 1
         if nxt is trace:
             obs = restamp(last, steps, last.history, last.snapshot)
         else:
-            note_scaled(ctx, trace, sha, changes, nxt, self._sha)
+            note_scaled(ctx, trace, sha, changes, nxt, nsha)
             self._trace = nxt
             obs = self._observe(nxt)
         blocked = status == "blocked"
-        outcome = StepOutcome(step=steps, action=chosen.type, status=status, blocked=blocked)
+        outcome = StepOutcome(steps, chosen.type, status, blocked)
         reward = float(self._reward(obs, outcome))
-        ctx.history.append(HistoryEntry(steps - 1, chosen.type, blocked, reward))
+        history = ctx.history
+        history.append(HistoryEntry(steps - 1, chosen.type, blocked, reward))
         # The policy in an episode sees every earlier step in its observation's history: so does the agent.
-        obs = restamp(obs, steps, tuple(ctx.history), obs.snapshot)
-        self._last = obs
+        self._last = obs = restamp(obs, steps, tuple(history), obs.snapshot)
         terminated = obs.healthy
         truncated = not terminated and steps >= self.max_steps
         return self._encode(obs), reward, terminated, truncated, self._info(obs, outcome, message, chosen)
+
+    def _decode(self, action: Any, last: Observation) -> Action:
+        """The Action of ``action`` in the state ``last``, remembered for the episode."""
+        spec = self._spec
+        key = spec.key(action)
+        if spec.plain:
+            memo_key: Any = key
+        elif type(last.containers) is tuple:
+            memo_key = (key, containers_number(last.containers))
+        else:  # a hand-made observation's containers have no number: decoded afresh
+            return spec.decode_key(key, last)
+        found = self._decoded.get(memo_key)
+        if found is None:
+            if len(self._decoded) >= 4096:
+                self._decoded.clear()
+            found = self._decoded[memo_key] = spec.decode_key(key, last)
+        return found
 
     def _info(self, obs: Observation, outcome: StepOutcome, message: str, chosen: Action) -> dict[str, Any]:
         """A step's info (module docstring)."""
@@ -267,9 +314,8 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             "trace": self._label,
             "action": chosen,
         }
-        breakdown = getattr(self._reward, "breakdown", None)
-        if callable(breakdown):
-            info["reward_terms"] = breakdown(obs, outcome)
+        if self._breakdown is not None:
+            info["reward_terms"] = self._breakdown(obs, outcome)
         return info
 
     def close(self) -> None:
@@ -281,7 +327,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
     def __getstate__(self) -> dict[str, Any]:
         # A cluster mid-episode is not worth shipping: a pickled env starts over at its next reset().
         state = dict(self.__dict__)
-        state.update(_ctx=None, _trace=None, _last=None, _steps=0)
+        state.update(_ctx=None, _trace=None, _last=None, _steps=0, _decoded={}, _starts={}, _specs={})
         if self._given_backend is None:
             state["_backend"] = None
         return state
@@ -299,7 +345,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
     def _encode(self, obs: Observation) -> Any:
         if self.observation_kind == "seed":
             return seed_vector(obs, noise=self.obs_noise, rng=self.np_random)
-        vector = observation_vector(obs, max_steps=self.max_steps)
+        vector = self._layout.vector(obs, self.max_steps)
         if self.observation_kind == "dict":
             return {name: vector[a:b] for name, (a, b) in GROUPS.items()}
         return vector
@@ -317,6 +363,9 @@ class LearnEnv(gymnasium.Env[Any, Any]):
     def action_labels(self) -> tuple[str, ...]:
         """What each discrete index does (empty for MultiDiscrete spaces)."""
         return self._spec.labels
+
+
+_NOOP = make_policy("noop")
 
 
 def make_env(traces: str | Sequence[str] | Path = "family:*", **options: Any) -> LearnEnv:

@@ -89,6 +89,25 @@ def feature_values(obs: Observation, *, max_steps: int) -> list[float]:
 def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[float]:
     """Features 0-23 of ``obs`` (everything but the last verdict and the progress), computed afresh but
     for the fit measures (:func:`pytest_simarena.episode.fit.fit_measures`, or ``fit`` when given)."""
+    return [*_counts(obs), *_shape(obs, fit), *_reasons(obs)]
+
+
+def _counts(obs: Observation) -> tuple[float, ...]:
+    """Features 0-6: the pod counts and desired replicas over T."""
+    t = float(max(obs.target, 1))
+    return (
+        obs.ready / t,
+        obs.pending / t,
+        obs.running / t,
+        obs.crash_looping / t,
+        obs.oom_killed / t,
+        obs.total / t,
+        obs.desired / t,
+    )
+
+
+def _shape(obs: Observation, fit: dict[str, float] | None = None) -> tuple[float, ...]:
+    """Features 7-17: what the target, the containers and the nodes give (the fit measures or ``fit``)."""
     t = float(max(obs.target, 1))
     node = obs.node_allocatable
     node_cpu = float(node.cpu) if node and node.cpu > 0 else 1.0
@@ -97,15 +116,7 @@ def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[
 
     if fit is None:
         fit = fit_measures(obs)
-    backoff = bool(obs.backoff) or obs.crash_looping > 0
-    return [
-        obs.ready / t,
-        obs.pending / t,
-        obs.running / t,
-        obs.crash_looping / t,
-        obs.oom_killed / t,
-        obs.total / t,
-        obs.desired / t,
+    return (
         t / 10.0,
         obs.pod_request("cpu") / node_cpu,
         obs.pod_request("memory") / node_mem,
@@ -117,13 +128,20 @@ def state_values(obs: Observation, fit: dict[str, float] | None = None) -> list[
         fit["memory_over_room"],
         fit["oom_pressure"],
         fit["capacity"],
+    )
+
+
+def _reasons(obs: Observation) -> tuple[float, ...]:
+    """Features 18-23: what the scheduler, the kubelet and the API said."""
+    backoff = bool(obs.backoff) or obs.crash_looping > 0
+    return (
         float(obs.insufficient_cpu),
         float(obs.insufficient_memory),
         float(obs.too_many_pods),
         float(bool(obs.oom)),
         float(backoff),
         float(bool(obs.rejected)),
-    ]
+    )
 
 
 N_STATE = 24  # features 0-23 read the workload state; 24-27 the last verdict and the progress
@@ -141,20 +159,21 @@ def _verdict_progress(obs: Observation, max_steps: int) -> tuple[float, float, f
 
 
 class _State:
-    """Features 0-23 of one workload state and its clipped vectors by layout (:func:`_template`)."""
+    """Features 0-23 of one workload state and its clipped vectors by :class:`Layout`."""
 
     __slots__ = ("values", "vectors")
 
     def __init__(self, obs: Observation) -> None:
-        self.values = tuple(state_values(obs))
-        self.vectors: dict[
-            tuple[Any, ...], tuple[np.ndarray[Any, np.dtype[np.float32]], tuple[Any, ...]]
-        ] = {}
+        # Features 7-17 are shared by every state of the same containers, nodes and target.
+        shape = by_state(_SHAPES, obs, (obs.target,), _shape)
+        self.values = (*_counts(obs), *shape, *_reasons(obs))
+        self.vectors: dict[Layout, np.ndarray[Any, np.dtype[np.float32]]] = {}
 
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
 # revisit one, costs a dict lookup instead of ~30 us of fit measures).
-_STATES: dict[tuple[Any, ...], tuple[object, object, _State]] = {}
+_STATES: dict[tuple[Any, ...], _State] = {}
+_SHAPES: dict[tuple[Any, ...], tuple[float, ...]] = {}
 
 
 def _state(obs: Observation) -> _State:
@@ -180,6 +199,7 @@ def clear_memo() -> None:
     from pytest_simarena.episode.fit import clear_memo as clear_fit_memo
 
     _STATES.clear()
+    _SHAPES.clear()
     clear_fit_memo()
 
 
@@ -188,43 +208,75 @@ def clipped_values(obs: Observation, *, max_steps: int) -> list[float]:
     return [min(HIGH, max(LOW, v)) for v in feature_values(obs, max_steps=max_steps)]
 
 
+class Layout:
+    """A vector layout: which features (every one when ``indices`` is None), clipped to [low, high], as
+    float32. :meth:`vector` clips a workload state's part once (kept with the state) and writes the last
+    verdict and the progress into a copy of it."""
+
+    __slots__ = ("high", "indices", "low", "progress_at", "verdict_at")
+
+    def __init__(self, indices: tuple[int, ...] | None, low: float, high: float) -> None:
+        import numpy as np
+
+        if float(np.float32(low)) != low or float(np.float32(high)) != high:
+            raise ValueError(f"clip bounds {low}, {high} must be exact float32 values")
+        self.indices, self.low, self.high = indices, low, high
+        order = range(N_FEATURES) if indices is None else indices
+        tail = [(pos, i) for pos, i in enumerate(order) if i >= N_STATE]
+        # Where the progress goes (most layouts: once), and the verdict features (output position, index).
+        self.progress_at = tuple(pos for pos, i in tail if i == N_FEATURES - 1)
+        self.verdict_at = tuple((pos, i) for pos, i in tail if i < N_FEATURES - 1)
+
+    def vector(self, obs: Observation, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """``np.clip(np.asarray([features[i] for i in indices], float32), low, high)``, a new array."""
+        state = _state(obs)
+        template = state.vectors.get(self)
+        if template is None:
+            if len(state.vectors) >= 64:
+                state.vectors.clear()
+            template = state.vectors[self] = self._template(state.values)
+        vector = template.copy()
+        # Clipping before or after the float32 rounding gives the same float32 for a finite value (rounding
+        # is monotone and keeps the bounds, which float32 holds exactly); the tail is never NaN.
+        low, high = self.low, self.high
+        if self.progress_at:
+            progress = min(high, max(low, obs.step / max(max_steps, 1)))
+            for pos in self.progress_at:
+                vector[pos] = progress
+        if self.verdict_at:
+            tail = _verdict_progress(obs, max_steps)
+            for pos, i in self.verdict_at:
+                vector[pos] = min(high, max(low, tail[i - N_STATE]))
+        return vector
+
+    def _template(self, values: tuple[float, ...]) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The clipped float32 vector of this layout with the verdict and progress left at 0."""
+        import numpy as np
+
+        order = range(N_FEATURES) if self.indices is None else self.indices
+        chosen = [values[i] if i < N_STATE else 0.0 for i in order]
+        low, high = self.low, self.high
+        # A NaN fails both comparisons and stays NaN, as np.clip keeps it.
+        clipped = [high if v > high else low if v < low else v for v in chosen]
+        return np.array(clipped, dtype=np.float32)
+
+
+# Layouts by (indices, low, high), for callers that name them (a layout keys the states' vectors).
+_LAYOUTS: dict[tuple[Any, ...], Layout] = {}
+
+
 def clipped_vector(
     obs: Observation, indices: tuple[int, ...] | None, low: float, high: float, *, max_steps: int
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     """``np.clip(np.asarray([features[i] for i in indices], float32), low, high)`` (every feature when
-    ``indices`` is None), each call a new array. The state's part is clipped once per workload state and
-    layout; the verdict and progress are written into a copy of it."""
-    state = _state(obs)
-    layout = (indices, low, high)
-    found = state.vectors.get(layout)
-    if found is None:
-        if len(state.vectors) >= 64:
-            state.vectors.clear()
-        found = state.vectors[layout] = _template(state.values, indices, low, high)
-    template, tail_at = found
-    vector = template.copy()
-    if tail_at:
-        tail = _verdict_progress(obs, max_steps)
-        for pos, i in tail_at:
-            # Clipping before or after the float32 rounding gives the same float32 for a finite value
-            # (rounding is monotone and keeps the bounds, which _template checked float32 holds exactly).
-            vector[pos] = min(high, max(low, tail[i - N_STATE]))
-    return vector
-
-
-def _template(
-    values: tuple[float, ...], indices: tuple[int, ...] | None, low: float, high: float
-) -> tuple[np.ndarray[Any, np.dtype[np.float32]], tuple[tuple[int, int], ...]]:
-    """The clipped float32 vector of a layout with the verdict and progress left at 0, and where those go
-    (output position, feature index)."""
-    import numpy as np
-
-    order = range(N_FEATURES) if indices is None else indices
-    chosen = [values[i] if i < N_STATE else 0.0 for i in order]
-    tail_at = tuple((pos, i) for pos, i in enumerate(order) if i >= N_STATE)
-    if float(np.float32(low)) != low or float(np.float32(high)) != high:
-        raise ValueError(f"clip bounds {low}, {high} must be exact float32 values")
-    return np.clip(np.asarray(chosen, dtype=np.float32), low, high), tail_at
+    ``indices`` is None), each call a new array (:class:`Layout`)."""
+    key = (indices, low, high)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        if len(_LAYOUTS) >= 64:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[key] = Layout(indices, low, high)
+    return layout.vector(obs, max_steps)
 
 
 def observation_vector(obs: Observation, *, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -200,3 +201,73 @@ def test_trace_layer_traces_on_the_default_cluster(tr: Trace, seed: int) -> None
             _check_invariants(cluster.observe(PREFIX))
         runs.append(list(cluster.event_log))
     assert runs[0] == runs[1]
+
+
+def _reference_request(containers: list[Obj], inits: list[Obj], res: str, spec: Obj) -> tuple[int, int]:
+    """PodRequests summed in exact quantities and rounded once (component-helpers; kubernetes.md §1.1),
+    written out in Fractions as the oracle of PodTemplate's unit-scaled sums."""
+    from math import ceil
+
+    from pytest_simarena.quantities import parse_quantity
+
+    scale = 1000 if res == "cpu" else 1
+    default_nz = Fraction(100, 1000) if res == "cpu" else Fraction(200 * 1024 * 1024)
+
+    def req(c: Obj) -> tuple[Fraction, Fraction]:
+        requests = (c.get("resources") or {}).get("requests") or {}
+        if res in requests:
+            value = parse_quantity(requests[res])
+            return value, value
+        return Fraction(0), default_nz
+
+    total, side, top = [Fraction(0)] * 2, [Fraction(0)] * 2, [Fraction(0)] * 2
+    for c in containers:
+        total = [a + b for a, b in zip(total, req(c), strict=True)]
+    for c in inits:
+        r = req(c)
+        if c.get("restartPolicy") == "Always":
+            total = [a + b for a, b in zip(total, r, strict=True)]
+            side = [a + b for a, b in zip(side, r, strict=True)]
+            cur = side
+        else:
+            cur = [a + b for a, b in zip(r, side, strict=True)]
+        top = [max(a, b) for a, b in zip(top, cur, strict=True)]
+    overhead = (spec.get("overhead") or {}).get(res)
+    extra = parse_quantity(overhead) if overhead is not None else Fraction(0)
+    r0, r1 = (ceil((max(t, i) + extra) * scale) for t, i in zip(total, top, strict=True))
+    return r0, r1
+
+
+@st.composite
+def _request_containers(draw: st.DrawFn, sidecars: bool) -> Obj:
+    from pytest_simarena.strategies import quantities
+
+    requests = {
+        res: draw(quantities(res, 0))  # type: ignore[arg-type]
+        for res in ("cpu", "memory")
+        if draw(st.booleans())
+    }
+    container: Obj = {"name": "c", "resources": {"requests": requests}} if requests else {"name": "c"}
+    if sidecars and draw(st.booleans()):
+        container["restartPolicy"] = "Always"
+    return container
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    containers=st.lists(_request_containers(False), min_size=1, max_size=4),
+    inits=st.lists(_request_containers(True), max_size=3),
+    overhead=st.none() | st.fixed_dictionaries({"cpu": st.just("250m"), "memory": st.just("1500m")}),
+)
+def test_pod_requests_are_the_exact_sums_rounded_once(
+    containers: list[Obj], inits: list[Obj], overhead: Obj | None
+) -> None:
+    """PodTemplate sums requests in the scheduler's unit (ints when whole): the same as summing the exact
+    quantities and rounding once, sub-millicore parts, sidecars, init maxima and overhead included."""
+    from pytest_simarena.backends.embedded.pods import PodTemplate
+
+    spec: Obj = {"overhead": overhead} if overhead else {}
+    for res in ("cpu", "memory"):
+        got = PodTemplate._pod_request(containers, inits, res, spec)
+        assert got == _reference_request(containers, inits, res, spec)
+        assert all(type(v) is int for v in got)

@@ -60,11 +60,19 @@ def reference_vector(
 
 
 class ReferenceStep(LearnEnv):
-    """The env's step as it was: ``dataclasses.replace`` for every observation, features afresh."""
+    """The env's step as it was: ``dataclasses.replace`` for every observation, features afresh, and each
+    reset reading its trace and building its cluster's node spec afresh."""
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        self._starts.clear()
+        self._specs.clear()
+        return super().reset(seed=seed, options=options)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         assert self._ctx is not None and self._trace is not None and self._last is not None
-        chosen = self._spec.decode(action, self._last)
+        chosen = self._spec.decode(action, self._last)  # never remembered
         sha = self._sha
         status, message, changes, nxt, _, self._sha = apply_step_action(
             self._trace, sha, chosen, self._safeguards
@@ -201,9 +209,30 @@ WORKLOADS = (
 MESSAGES = (None, "0/3 nodes are available: 3 Insufficient cpu.", "Too many pods, Insufficient memory")
 
 
+# Nodes and containers of a few units each, so that a change of any one field can move a feature.
+UNITS = st.integers(0, 8)
+
+
+def small_nodes() -> st.SearchStrategy[NodeView]:
+    names = st.sampled_from(["n0", "n1", "n2"])
+    return st.builds(NodeView, names, UNITS, UNITS, UNITS, UNITS, UNITS, UNITS, UNITS, UNITS, UNITS)
+
+
+def small_containers() -> st.SearchStrategy[ContainerView]:
+    maybe = st.none() | UNITS
+    return st.builds(
+        ContainerView, st.sampled_from(["app", "side"]), maybe, maybe, maybe, maybe, maybe, maybe
+    )
+
+
 @st.composite
-def observations(draw: st.DrawFn) -> Observation:
+def observations(draw: st.DrawFn, small: bool = False) -> Observation:
     count = st.integers(0, 6)
+    if not small and draw(st.booleans()):
+        containers, nodes = draw(st.sampled_from(CONTAINERS)), draw(st.sampled_from(NODES))
+    else:
+        containers = tuple(draw(st.lists(small_containers(), min_size=1, max_size=2)))
+        nodes = tuple(draw(st.lists(small_nodes(), min_size=1, max_size=3)))
     history = draw(
         st.lists(
             st.builds(HistoryEntry, st.integers(0, 9), st.sampled_from(["noop", "bump_cpu"]), st.booleans(),
@@ -223,12 +252,12 @@ def observations(draw: st.DrawFn) -> Observation:
         crash_looping=draw(count),
         oom_killed=draw(count),
         total=draw(count),
-        containers=draw(st.sampled_from(CONTAINERS)),
+        containers=containers,
         failed_scheduling=draw(st.sampled_from(MESSAGES)),
         oom=draw(st.sampled_from([None, "container app in pod web-1 was OOMKilled"])),
         backoff=draw(st.sampled_from([None, "back-off 10s"])),
         rejected=draw(st.sampled_from([None, "FailedApply"])),
-        nodes=draw(st.sampled_from(NODES)),
+        nodes=nodes,
         history=tuple(history),
     )
 
@@ -269,3 +298,25 @@ def test_remembered_features_are_the_computed_ones(
         as_list = dataclasses.replace(obs, containers=list(obs.containers))  # type: ignore[arg-type]
         assert features.feature_values(as_list, max_steps=max_steps) == want
         assert fit_measures(obs) == measure(obs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(obs=observations(small=True), max_steps=st.integers(1, 60))
+def test_every_field_of_the_nodes_and_containers_keys_the_memos(obs: Observation, max_steps: int) -> None:
+    """New tuples equal to the observation's, or apart from them in one field of every item (each value
+    a few units, so a node's pod slots or room can bind), give the features and measures computed afresh:
+    the memos number the tuples by the value of every field they read."""
+    features.clear_memo()
+    variants = [obs]
+    for name in ("containers", "nodes"):
+        items = getattr(obs, name)
+        for f in dataclasses.fields(items[0]):
+            values = ["n0", "n1", "n2", "app", "side"] if f.name == "name" else [None, *range(9)]
+            for value in values:
+                if value is None and f.type != "int | None":
+                    continue
+                changed = tuple(dataclasses.replace(i, **{f.name: value}) for i in items)
+                variants.append(dataclasses.replace(obs, **{name: changed}))
+    for o in variants + variants[::-1]:
+        assert features.feature_values(o, max_steps=max_steps) == reference_values(o, max_steps)
+        assert fit_measures(o) == measure(o)

@@ -81,14 +81,18 @@ def template_hash(template: Any, collisions: int = 0, *, key: bytes | None = Non
         found = _HASHES.get((key, collisions))
         if found is not None:
             return found
-    data = _HASH_ENCODER.encode(template).encode()
-    h = zlib.crc32(data, collisions)
-    text = "".join(SAFE_ALPHABET[ord(ch) % len(SAFE_ALPHABET)] for ch in str(h))
+    text = hash_text(_HASH_ENCODER.encode(template), collisions)
     if key is not None:
         if len(_HASHES) >= _HASHES_MAX:
             _HASHES.clear()
         _HASHES[(key, collisions)] = text
     return text
+
+
+def hash_text(encoded: str, collisions: int = 0) -> str:
+    """:func:`template_hash` of the template whose canonical JSON (``_HASH_ENCODER``) is ``encoded``."""
+    h = zlib.crc32(encoded.encode(), collisions)
+    return "".join(SAFE_ALPHABET[ord(ch) % len(SAFE_ALPHABET)] for ch in str(h))
 
 
 def resolve_int_or_percent(value: Any, total: int, *, round_up: bool, field: str) -> int:

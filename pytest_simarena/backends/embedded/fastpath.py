@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import marshal
 import math
 import operator
 import random
@@ -38,7 +37,14 @@ from pytest_simarena.trace.usage import USAGE_ANNOTATION
 from pytest_simarena.trace.virtualize import DEFAULT_SIM_NAME, build_virtual_obj
 
 from .admission import POLICY_KINDS
-from .controllers import SAFE_ALPHABET, resolve_int_or_percent, spec_count, template_hash
+from .controllers import (
+    _HASH_ENCODER,
+    SAFE_ALPHABET,
+    hash_text,
+    resolve_int_or_percent,
+    spec_count,
+    template_hash,
+)
 from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
@@ -649,6 +655,9 @@ class _Plan:
     requests: tuple[int, int]  # a pod's, as kubeview.pod_requests counts them from its API object
     shape: Any  # the nodes' one scheduler Shape (set for the cluster at hand)
     original_namespace: str = "default"  # the Deployment's namespace as the trace names it
+    template: Any = None  # the virtual pod template tmpl was parsed from (derive builds its successors')
+    # The template's canonical JSON (template_hash's) around each container's resources, once derived.
+    pieces: tuple[str, ...] | None = None
 
 
 # Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
@@ -690,10 +699,12 @@ def _plan(
 
 def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
-    the two differ only in the Deployment's spec.replicas (a scale action): the template, names and
-    requests stand, only the count is checked again. Exact: the traces are compared field by field and
-    the objects byte for byte (``marshal``, order kept) with spec.replicas left out; anything else is
-    left to :func:`_trace_plan`. True when a plan was noted."""
+    the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
+    resources action): names stand, the count is checked again, and a resources edit swaps the new
+    resources into the parent's virtual template (virtualization does not read them) instead of
+    checking, virtualizing and copying the whole trace again. Exact: the traces are compared field by
+    field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
+    else is left to :func:`_trace_plan`. True when a plan was noted."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
@@ -712,8 +723,8 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     if len(applied) != 1 or len(parent_applied) != 1:
         return False
     obj = applied[0]
-    same = _without_replicas(obj)
-    if same is None or same != _without_replicas(parent_applied[0]):
+    resized = _same_but_edits(obj, parent_applied[0])
+    if resized is None:
         return False
     try:
         replicas = _replicas(obj)
@@ -721,17 +732,23 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
         return False
     if replicas is None:
         return False
-    plan = _Plan(
-        dict(obj),
-        base.name,
-        base.namespace,
-        replicas,
-        base.tmpl,
-        base.rs_name,
-        base.requests,
-        None,
-        base.original_namespace,
-    )
+    if not resized:
+        plan: _Plan | None = dataclasses.replace(base, obj=dict(obj), replicas=replicas, shape=None)
+    else:
+        template = _resized_template(base.template, obj)
+        if template is None:
+            return False
+        if base.pieces is None:  # once per plan ((): the template cannot be split)
+            base.pieces = _pieces(base.template) or ()
+        plan = _template_plan(
+            dict(obj),
+            base.name,
+            base.namespace,
+            replicas,
+            template,
+            base.original_namespace,
+            (base.tmpl, base.pieces or None),
+        )
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
 
@@ -742,16 +759,118 @@ _TRACE_FIELDS = tuple(
 )
 
 
-def _without_replicas(obj: Any) -> bytes | None:
-    """``obj`` as marshal bytes with spec.replicas left out (None: not a plain dict with a spec)."""
-    if not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
+def _same(a: Any, b: Any) -> bool:
+    """Equal plain data, key order and types included (as marshal would see it; shared parts at once)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    return type(a) in _SCALARS and bool(a == b)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+# Where a derived trace's Deployment may differ from its parent's: spec.replicas (set or not, any value)
+# and the value (not the presence) of each container's resources. Everything else, key order included,
+# must be the same.
+_ANY: Any = object()
+_UNSET_OK = frozenset({"replicas"})
+_EDITS: dict[str, Any] = {
+    "spec": {"replicas": _ANY, "template": {"spec": {"containers": [{"resources": _ANY}]}}}
+}
+
+
+def _same_but_edits(obj: Any, parent: Any) -> bool | None:
+    """None when the Deployment ``obj`` differs from ``parent`` beyond :data:`_EDITS`, else whether a
+    container's resources differ."""
+    resized: list[bool] = []
+    return any(resized) if _alike(obj, parent, _EDITS, resized) else None
+
+
+def _alike(a: Any, b: Any, rule: Any, resized: list[bool]) -> bool:
+    if type(a) is not type(b):
+        return False
+    if type(rule) is list:
+        if type(a) is not list or len(a) != len(b):
+            return False
+        return all(_alike(x, y, rule[0], resized) for x, y in zip(a, b, strict=True))
+    if type(a) is not dict:
+        return False
+    if list(a) != list(b):  # the same keys in the same order, but a replicas may be set in one only
+        unset = _UNSET_OK.intersection(rule)
+        if not unset or [k for k in a if k not in unset] != [k for k in b if k not in unset]:
+            return False
+    for k, v in a.items():
+        sub = rule.get(k)
+        if sub is None:
+            w = b[k]
+            if v is not w and not _same(v, w):  # (a part the edit did not touch is shared: at once)
+                return False
+        elif sub is _ANY:
+            if k not in _UNSET_OK:
+                resized.append(not _same(v, b[k]))
+        elif not _alike(v, b[k], sub, resized):
+            return False
+    return True
+
+
+_MARK = "\x00simarena-resources-{}\x00"
+
+
+def _pieces(template: Any) -> tuple[str, ...] | None:
+    """The template's canonical JSON (as template_hash encodes it) split around each container's
+    resources, so a template with other resources is hashed from the pieces and their new JSON."""
+    if not isinstance(template, dict):
         return None
-    spec = dict(obj["spec"])
-    spec.pop("replicas", None)
-    try:
-        return marshal.dumps({**obj, "spec": spec})
-    except ValueError:
+    containers = template["spec"]["containers"]
+    marks = [_MARK.format(i) if "resources" in c else None for i, c in enumerate(containers)]
+    marked = [c if m is None else {**c, "resources": m} for c, m in zip(containers, marks, strict=True)]
+    encoded = _HASH_ENCODER.encode({**template, "spec": {**template["spec"], "containers": marked}})
+    texts = [_HASH_ENCODER.encode(m) for m in marks if m is not None]
+    if encoded.count("simarena-resources-") != len(texts):  # the template spells the mark itself
         return None
+    pieces: list[str] = []
+    for text in texts:
+        head, _, encoded = encoded.partition(text)
+        pieces.append(head)
+    pieces.append(encoded)
+    return tuple(pieces)
+
+
+def _pieces_hash(pieces: tuple[str, ...], template: Obj) -> str:
+    """template_hash(template) from the pieces of a template that differs from it only in resources."""
+    containers = template["spec"]["containers"]
+    parts = [pieces[0]]
+    texts = [_HASH_ENCODER.encode(c["resources"]) for c in containers if "resources" in c]
+    for text, piece in zip(texts, pieces[1:], strict=True):
+        parts.append(text)
+        parts.append(piece)
+    return hash_text("".join(parts))
+
+
+def _resized_template(template: Any, obj: Obj) -> Obj | None:
+    """The virtual pod template of ``obj``, whose only difference from the object ``template`` was
+    built from lies in its containers' resources (each present in both or in neither): ``template`` with
+    the new resources in place. None when a container's resources leave the covered shape."""
+    if not isinstance(template, dict):
+        return None
+    containers = obj["spec"]["template"]["spec"]["containers"]
+    virtual = template["spec"]["containers"]
+    if len(virtual) != len(containers):
+        return None
+    resized = []
+    for container, was in zip(containers, virtual, strict=True):
+        if not _resources_ok(container):
+            return None
+        if "resources" in container:
+            was = {k: container["resources"] if k == "resources" else v for k, v in was.items()}
+        resized.append(was)
+    return {**template, "spec": {**template["spec"], "containers": resized}}
 
 
 # The cluster spec's fields the fast path knows (nodes, and the version through the scheduler): a field
@@ -813,9 +932,31 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
     replicas = _replicas(virtual)
     if replicas is None:
         return None
-    template = virtual["spec"]["template"]
+    namespace = str(virtual["metadata"]["namespace"])
+    original = str((obj.get("metadata") or {}).get("namespace") or "default")
+    return _template_plan(obj, name, namespace, replicas, virtual["spec"]["template"], original)
+
+
+_POD_SPEC = "spec.template.spec"
+
+
+def _template_plan(
+    obj: Obj,
+    name: str,
+    namespace: str,
+    replicas: int,
+    template: Obj,
+    original: str,
+    parent: tuple[Any, tuple[str, ...] | None] | None = None,
+) -> _Plan | None:
+    """The plan of a checked Deployment from its virtual pod template (None: the engine's to run).
+    ``parent``: the parse and hash pieces of a template that differs from this one only in its
+    containers' resources (derive), so only what depends on resources is computed again."""
     try:
-        tmpl = shared_template(template, field_prefix="spec.template.spec", kind="Deployment", name=name)
+        if parent is None:
+            tmpl = shared_template(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
+        else:
+            tmpl = parent[0].resized(template, field_prefix=_POD_SPEC, kind="Deployment", name=name)
     except InvalidObject:
         return None
     if (
@@ -829,11 +970,14 @@ def _trace_plan(trace: Trace, prefix: str, seconds: float) -> _Plan | None:
         or tmpl.priority
     ):
         return None
-    pod_hash = template_hash(template, key=tmpl.content_key)
-    namespace = str(virtual["metadata"]["namespace"])
+    pieces = parent[1] if parent is not None else None
+    if pieces is not None:
+        pod_hash = _pieces_hash(pieces, template)
+    else:
+        pod_hash = template_hash(template, key=tmpl.content_key)
     rs_name = f"{name}-{pod_hash}"
-    original = str((obj.get("metadata") or {}).get("namespace") or "default")
-    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, _pod_requests(tmpl.spec), None, original)
+    requests = _pod_requests(tmpl.spec)
+    return _Plan(obj, name, namespace, replicas, tmpl, rs_name, requests, None, original, template, pieces)
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.

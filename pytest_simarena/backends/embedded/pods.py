@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_simarena.errors import BackendError, QuantityError, TraceError
 from pytest_simarena.quantities import canonical, parse_cpu, parse_memory, parse_quantity
-from pytest_simarena.trace.usage import ramp_oom_after, read_usage
+from pytest_simarena.trace.usage import USAGE_ANNOTATION, ramp_oom_after, read_usage
 
 from .events import Involved
 from .probes import ProbeSpec, container_probes, pod_ip
@@ -55,6 +55,13 @@ def _amount(resource: str, value: Any) -> int:
 @lru_cache(maxsize=4096)
 def _exact(value: str | int | float) -> Fraction:
     return parse_quantity(value)
+
+
+@lru_cache(maxsize=4096)
+def _scaled(value: str | int | float, scale: int) -> int | Fraction:
+    """The exact quantity times ``scale``: an int when whole (the usual case), else the Fraction."""
+    exact = _exact(value) * scale
+    return exact.numerator if exact.denominator == 1 else exact
 
 
 class PodTemplate:
@@ -141,8 +148,6 @@ class PodTemplate:
         self.init_names = [str(c.get("name", "")) for c in inits]
         self.images = {str(c.get("name")): str(c.get("image", "")) for c in [*inits, *containers]}
         self.sidecars = frozenset(str(c.get("name")) for c in inits if c.get("restartPolicy") == "Always")
-        self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
-        self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
         selector = spec.get("nodeSelector") or {}
         self.node_selector: tuple[tuple[str, str], ...] = tuple(
             sorted((str(k), str(v)) for k, v in selector.items())
@@ -157,7 +162,6 @@ class PodTemplate:
             "kubernetes.io/hostname" in repr(self.affinity_terms)
             or "matchFields" in repr(self.affinity_terms)
         )
-        self.qos = _qos(containers, inits)
         self.admission_error: str | None = None
         if spec.get("overhead") and not spec.get("runtimeClassName"):
             # plugin/pkg/admission/runtimeclass/admission.go validateOverhead: overhead comes only from a
@@ -167,9 +171,17 @@ class PodTemplate:
             )
         # Declared usage (trace/usage.py): a container whose memory usage exceeds its limit is OOM-killed.
         try:
-            usage = read_usage(template)
+            usage = _usage(template)
         except (TraceError, QuantityError) as exc:
             raise InvalidObject(f'The {kind} "{name}" is invalid: {exc}') from None
+        self.probes = probes
+        self._size(containers, inits, spec, usage)
+
+    def _size(self, containers: list[Obj], inits: list[Obj], spec: Obj, usage: dict[str, Any]) -> None:
+        """What depends on the containers' resources: requests, QoS class, OOM kills, throttled starts."""
+        self.cpu, self.nz_cpu = self._pod_request(containers, inits, "cpu", spec)
+        self.mem, self.nz_mem = self._pod_request(containers, inits, "memory", spec)
+        self.qos = _qos(containers, inits)
         self.oom: frozenset[str] = frozenset(
             str(c.get("name"))
             for c in [*inits, *containers]
@@ -177,8 +189,6 @@ class PodTemplate:
             and "memory" in ((c.get("resources") or {}).get("limits") or {})
             and usage[str(c.get("name"))]["memory"] > _mem(c["resources"]["limits"]["memory"])
         )
-        # Probes, and when the app answers them / runs out of memory (lifecycle.py, probes.py).
-        self.probes = probes
         self.startup_work: dict[str, tuple[int, int | None]] = {}
         self.ramp_oom: dict[str, float] = {}
         for c in containers:
@@ -191,6 +201,28 @@ class PodTemplate:
             after = ramp_oom_after(entry, _mem(limits["memory"]) if "memory" in limits else None)
             if after is not None and cname not in self.oom:
                 self.ramp_oom[cname] = after
+
+    def resized(self, template: Obj, *, field_prefix: str, kind: str, name: str) -> PodTemplate:
+        """``PodTemplate(template, ...)`` where ``template`` differs from the one this was parsed from only
+        in its app containers' resources: only those containers are defaulted and checked again, and
+        only what depends on resources is computed again. Raises InvalidObject as the parse does."""
+        containers = template["spec"]["containers"]
+        if not all(isinstance(c, dict) and c.get("name") for c in containers):
+            return PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
+        errors: list[str] = []
+        defaulted = [
+            self._default_container(c, f"{field_prefix}.containers[{i}]", errors, {})
+            for i, c in enumerate(containers)
+        ]
+        if errors or self.init_names:  # the parse says what is wrong (and handles init containers)
+            return PodTemplate(template, field_prefix=field_prefix, kind=kind, name=name)
+        new = PodTemplate.__new__(PodTemplate)
+        for slot in PodTemplate.__slots__:
+            setattr(new, slot, getattr(self, slot))
+        new.content_key = None
+        new.spec = {**self.spec, "containers": defaulted}
+        new._size(defaulted, [], new.spec, _usage(template))
+        return new
 
     def with_labels(self, labels: dict[str, str]) -> PodTemplate:
         """The same template with other pod labels (a ReplicaSet adds pod-template-hash)."""
@@ -265,42 +297,59 @@ class PodTemplate:
         the total once (``SetMaxResource``: ``MilliValue()`` for cpu, ``Value()`` for memory), so two
         0.5m containers ask for 1m, not 2m (issue 15 rule 1).
         """
+        # In the scheduler's unit (millicores, bytes): the same exact sums as adding the quantities and
+        # scaling the total, but in ints when the values are whole (Fraction arithmetic was most of a parse).
         scale = 1000 if res == "cpu" else 1
-        default_nz = Fraction(DEFAULT_NONZERO_CPU if res == "cpu" else DEFAULT_NONZERO_MEMORY, scale)
+        default_nz = DEFAULT_NONZERO_CPU if res == "cpu" else DEFAULT_NONZERO_MEMORY
 
-        def req(c: Obj) -> tuple[Fraction, Fraction]:
+        def req(c: Obj) -> tuple[int | Fraction, int | Fraction]:
             requests = (c.get("resources") or {}).get("requests") or {}
             if res in requests:
-                value = _exact(requests[res])
+                value = _scaled(requests[res], scale)
                 return value, value
-            return Fraction(0), default_nz
+            return 0, default_nz
 
-        total = [Fraction(0), Fraction(0)]
+        total_r: int | Fraction = 0
+        total_nz: int | Fraction = 0
         for c in containers:
             r, nz = req(c)
-            total[0] += r
-            total[1] += nz
-        sidecars = [Fraction(0), Fraction(0)]
-        init_max = [Fraction(0), Fraction(0)]
+            total_r += r
+            total_nz += nz
+        side_r: int | Fraction = 0
+        side_nz: int | Fraction = 0
+        init_r: int | Fraction = 0
+        init_nz: int | Fraction = 0
         for c in inits:
             r, nz = req(c)
             if c.get("restartPolicy") == "Always":
                 # A sidecar runs beside the app containers and every later init container (PodRequests).
-                total[0] += r
-                total[1] += nz
-                sidecars[0] += r
-                sidecars[1] += nz
-                cur = (sidecars[0], sidecars[1])
+                total_r += r
+                total_nz += nz
+                side_r += r
+                side_nz += nz
+                cur_r, cur_nz = side_r, side_nz
             else:
-                cur = (r + sidecars[0], nz + sidecars[1])
-            init_max[0] = max(init_max[0], cur[0])
-            init_max[1] = max(init_max[1], cur[1])
+                cur_r, cur_nz = r + side_r, nz + side_nz
+            init_r = max(init_r, cur_r)
+            init_nz = max(init_nz, cur_nz)
         overhead = (spec.get("overhead") or {}).get(res)
-        extra = _exact(overhead) if overhead is not None else Fraction(0)
-        return (
-            ceil((max(total[0], init_max[0]) + extra) * scale),
-            ceil((max(total[1], init_max[1]) + extra) * scale),
-        )
+        extra = _scaled(overhead, scale) if overhead is not None else 0
+        return ceil(max(total_r, init_r) + extra), ceil(max(total_nz, init_nz) + extra)
+
+
+def _usage(template: Obj) -> dict[str, dict[str, int]]:
+    """``read_usage(template)``, parsed once per annotation text (read only: shared between templates)."""
+    meta = template.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    raw = annotations.get(USAGE_ANNOTATION) if isinstance(annotations, dict) else None
+    if isinstance(raw, str):
+        return _usage_text(raw)
+    return read_usage(template)
+
+
+@lru_cache(maxsize=1024)
+def _usage_text(raw: str) -> dict[str, dict[str, int]]:
+    return read_usage({"metadata": {"annotations": {USAGE_ANNOTATION: raw}}})
 
 
 def content_key(value: Any) -> bytes | None:
