@@ -20,9 +20,11 @@ bytes, the in-memory episode. Rows:
 5. trace load: ``load_trace`` (decode + validation) of a ~2 MB trace vs raw msgpack decode. Goal >= 0.5x.
 6. memory: N steps on one env / one reused cluster; RSS growth. Goal: flat.
 
-Rows 1-2 are also measured with the embedded cluster's fast path off (``cluster.fast = False``: the engine
-replays every step), side by side in this process; ``--steps`` prints only them and the fast path's
-coverage of the generated trace families; ``--profile X --engine`` profiles the engine instead.
+Row 1 also prints the same seeded episodes run a second time (every memo warm: what a step costs once its
+trace is planned). Rows 1-2 are also measured with the embedded cluster's fast path off
+(``cluster.fast = False``: the engine replays every step), side by side in this process; ``--steps``
+prints only them and the fast path's coverage of the generated trace families; ``--profile X --engine``
+profiles the engine instead.
 """
 
 from __future__ import annotations
@@ -192,6 +194,24 @@ def episode_rate(
         return rate(chunk, min_seconds)
     finally:
         tmp.cleanup()
+
+
+def warm_rate(policy: str, episodes: int, *, isolated: bool) -> float:
+    """Steps per CPU second of ``episodes`` seeded episodes run a second time: every memo warm (no new
+    trace, plan or situation), so what every step costs once planned, per-episode set-up included."""
+    trace = load_trace(TRACE)
+
+    def once() -> int:
+        return sum(
+            len(run_episode(trace, policy, backend=embedded(isolated), max_steps=50, seed=n).steps)
+            for n in range(1, episodes + 1)
+        )
+
+    cold()
+    once()
+    start = cpu()
+    steps = once()
+    return steps / (cpu() - start)
 
 
 def gym_rate(min_seconds: float, *, isolated: bool, fast: bool = True) -> float:
@@ -458,6 +478,14 @@ def main(argv: list[str] | None = None) -> int:
                 line(
                     "  the same, fast path off (engine)", f"{e:,.0f} /s", "", f"CartPole/{cp / e:,.1f}", None
                 )
+            w = warm_rate(policy, 20 if args.quick else 40, isolated=isolated)
+            line(
+                "  the same episodes again (memos warm)",
+                f"{w:,.0f} /s",
+                "",
+                f"CartPole/{cp / w:,.1f}, {1e6 / w:,.1f} us",
+                None,
+            )
     for isolated in modes:
         mode = "isolated" if isolated else "reused cluster"
         g = gym_rate(secs, isolated=isolated)
