@@ -368,8 +368,9 @@ class EmbeddedCluster:
             and prefix not in self.replays
             and not self._replay_of_root
             and not self.priorities.classes
-            and not self.recorder.namespaces()
-            and not self.admission.namespaces()
+            and not self.recorder._by_namespace  # (namespaces(), without its list copy)
+            # (namespaces() builds its lists: asked only when a store exists at all)
+            and not ((self.admission.limit_ranges or self.admission.quotas) and self.admission.namespaces())
         ):
             return  # nothing anywhere (after a fast step, say): the steps below would change nothing
         replay = self.replays.pop(prefix, None)
