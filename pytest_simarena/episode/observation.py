@@ -490,10 +490,22 @@ def fast_node_views(nodes: tuple[Any, ...]) -> tuple[NodeView, ...]:
     return found
 
 
+# WorkloadRef.kind by gvk (the property splits the string on every read; a step reads it once).
+_KINDS: dict[str, str] = {}
+
+
+def _kind(gvk: str) -> str:
+    kind = _KINDS.get(gvk)
+    if kind is None:
+        if len(_KINDS) >= 1024:
+            _KINDS.clear()
+        kind = _KINDS[gvk] = WorkloadRef(gvk, "", "").kind
+    return kind
+
+
 def _fast_observation(
     snapshot: ClusterSnapshot,
     fast: Any,
-    *,
     trace: Trace,
     workload: WorkloadRef,
     target: int,
@@ -567,20 +579,11 @@ def build_observation(
     fast = getattr(snapshot, "fast", None)
     if (
         fast is not None
-        and fast.kind == workload.kind
-        and fast.namespace == workload.namespace
         and fast.name == workload.name
+        and fast.namespace == workload.namespace
+        and fast.kind == _kind(workload.gvk)
     ):
-        return _fast_observation(
-            snapshot,
-            fast,
-            trace=trace,
-            workload=workload,
-            target=target,
-            step=step,
-            history=history,
-            trace_key=trace_key,
-        )
+        return _fast_observation(snapshot, fast, trace, workload, target, step, history, trace_key)
     counts: dict[str, int] = {}
     # One pass over the snapshot for both the workload's summary and its pods (summarize() and
     # workload_pods() would each group every pod of the snapshot).

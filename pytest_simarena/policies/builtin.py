@@ -45,6 +45,12 @@ def make_action(observation: Observation, action_type: str, **fields: object) ->
     ref = observation.workload
     if fields:
         return Action(action_type, ref.name, namespace=ref.namespace, kind=ref.kind, **fields)  # type: ignore[arg-type]
+    global _LAST_PLAIN
+    last = _LAST_PLAIN
+    if last[0] is ref:  # an episode asks for the same workload every step: no WorkloadRef hash (Python)
+        found = last[1].get(action_type)
+        if found is not None:
+            return found
     found = _PLAIN.get((action_type, ref))
     if found is None:
         if len(_PLAIN) >= 1024:
@@ -52,7 +58,14 @@ def make_action(observation: Observation, action_type: str, **fields: object) ->
         found = _PLAIN[(action_type, ref)] = Action(
             action_type, ref.name, namespace=ref.namespace, kind=ref.kind
         )
+    if last[0] is not ref:
+        last = _LAST_PLAIN = (ref, {})
+    last[1][action_type] = found
     return found
+
+
+# The last workload asked for (by identity, kept alive here) and its plain actions by type.
+_LAST_PLAIN: tuple[Any, dict[str, Action]] = (None, {})
 
 
 def pod_request(observation: Observation, resource: str) -> int:
