@@ -1055,7 +1055,7 @@ class _Situation:
         self.results: dict[tuple[int, ...], _Placed] = {}
 
 
-_SITUATIONS: LRU[_Situation] = LRU(4096)
+_SITUATIONS: dict[tuple[Any, ...], _Situation] = {}  # (bounded: cleared when full)
 # Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
 # the node views read of them (names and allocatable).
 _INDEXES: dict[int, tuple[Any, list[Any], dict[Any, int], tuple[Any, ...]]] = {}
@@ -1120,8 +1120,9 @@ def _schedule(
     )
     situation = _SITUATIONS.get(key)
     if situation is None:
-        situation = _Situation()
-        _SITUATIONS.put(key, situation)
+        if len(_SITUATIONS) >= 4096:
+            _SITUATIONS.clear()
+        situation = _SITUATIONS[key] = _Situation()
     ranges = situation.ranges
     picks: tuple[int, ...] = ()
     words = 0
@@ -1131,8 +1132,13 @@ def _schedule(
             break
         if among == 0:
             return situation.results[picks], words
-        pick, used = _below(bits, among)
-        words += used
+        # _below(bits, among), inlined (a step makes a pick per tie; the call cost as much as the draw).
+        k = among.bit_length()
+        pick = bits(k)
+        words += 1
+        while pick >= among:
+            pick = bits(k)
+            words += 1
         picks += (pick,)
     # Not seen past these picks: decide from the start, the picks drawn so far first, then new ones.
     made: list[tuple[int, int]] = []
