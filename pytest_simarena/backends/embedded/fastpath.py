@@ -1040,6 +1040,7 @@ class _Placed:
     released: tuple[tuple[tuple[int, int, int, int, int], tuple[int, ...]], ...]
     bound: tuple[bool, ...]  # per pod
     failure: str | None  # the last FailedScheduling text
+    total_bound: int  # sum(placed)
 
 
 class _Situation:
@@ -1058,12 +1059,12 @@ class _Situation:
 _SITUATIONS: dict[tuple[Any, ...], _Situation] = {}  # (bounded: cleared when full)
 # Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
 # the node views read of them (names and allocatable).
-_INDEXES: dict[int, tuple[Any, list[Any], dict[Any, int], tuple[Any, ...]]] = {}
+_INDEXES: dict[int, tuple[Any, list[Any], dict[Any, int], str]] = {}
 
 
-def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], tuple[Any, ...]]:
+def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
     """``{node: position}`` of ``nodes`` (the scheduler's, in its order; a Node hashes by identity) and
-    their (name, cpu, memory, pods) allocatable, remembered per scheduler."""
+    their (name, cpu, memory, pods) allocatable as text, remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
     if (
         found is not None
@@ -1075,7 +1076,9 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], tuple
     if len(_INDEXES) >= 64:
         _INDEXES.clear()
     index = {node: i for i, node in enumerate(nodes)}
-    shown = tuple([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
+    # As a string: it keys the node views (_outcome), and a str keeps its hash (a tuple of tuples is
+    # hashed again on every step).
+    shown = repr([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
     _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown)
     return index, shown
 
@@ -1271,16 +1274,14 @@ def _decide(
             )
     released = tuple((state, tuple(indices)) for state, indices in buckets.items())
     flags = tuple(index is not None for index in chosen)
-    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure)
+    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
 _VIEWS: dict[tuple[Any, ...], tuple[FastNode, ...]] = {}
 
 
-def _outcome(
-    plan: _Plan, pods: list[str], placed: _Placed, nodes: list[Any], shown: tuple[Any, ...]
-) -> FastOutcome:
+def _outcome(plan: _Plan, pods: list[str], placed: _Placed, nodes: list[Any], shown: str) -> FastOutcome:
     key = (shown, plan.requests, placed.placed)
     views = _VIEWS.get(key)
     if views is None:
@@ -1307,10 +1308,11 @@ def _outcome(
             plan.original_namespace,
             plan.name,
             plan.replicas,
-            sum(placed.placed),
+            placed.total_bound,
             placed.failure,
             views,
-            tuple(zip(pods, placed.bound, strict=True)),
+            # One flag per pod drawn, so as long as each other (strict=, a keyword call, costs more).
+            tuple(zip(pods, placed.bound)),  # noqa: B905
         ),
     )
 
