@@ -178,6 +178,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         # This episode's decoded actions: by the action's key (and the containers' value when the space's
         # actions read them); the workload and target they may read are the episode's own.
         self._decoded: dict[Any, Action] = {}
+        self._plain = self._spec.plain
         # What a reset derives from a trace (its bytes' sha256, workload, target), by the trace's identity
         # and the options: a trace is never edited in place (an action makes a new one).
         self._starts: dict[tuple[Any, ...], tuple[Trace, str, WorkloadRef, int]] = {}
@@ -265,7 +266,9 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         ctx, trace, last = self._ctx, self._trace, self._last
         if ctx is None or trace is None or last is None:
             raise SimArenaError("call reset() before step()")
-        chosen = self._decode(action, last)
+        chosen = self._decoded.get(action) if self._plain and type(action) is int else None
+        if chosen is None:
+            chosen = self._decode(action, last)
         sha = self._sha
         status, message, changes, nxt, _, nsha = apply_step_action(trace, sha, chosen, self._safeguards)
         self._sha = nsha
