@@ -3,7 +3,8 @@
 Runs, in subprocesses, side by side and best of ``--repeat``:
 
 - floor: as many trivial parametrized tests as the suite has scenario tests, ``-n 0``, with the same
-  ``--html --self-contained-html`` report (pytest + pytest-html + this plugin loaded, nothing to do);
+  ``--html --self-contained-html`` report (pytest + pytest-html + this plugin loaded, nothing to do) and
+  the project's ``addopts`` (the suite runs with them);
 - suite + html: ``pytest scenarios -n 0 --html ... --self-contained-html`` (episodes, per-test blocks with
   the pod timeline, the summary charts, results.json), the whole suite and the suite without
   ``scenarios/agents.yaml`` (the live agents, whose bash agent runs the real kubectl: its CPU is counted);
@@ -28,11 +29,15 @@ episode it describes.
 Every run gets its own pytest temporary root (``PYTEST_DEBUG_TEMPROOT``): an xdist controller makes a
 numbered base folder for its workers and, at the end, deletes the oldest ones of the user, which on a
 shared machine are other sessions' folders (up to ~0.9 s in one profile); here it deletes only its own.
+All runs of one invocation share one pytest cache folder (``-o cache_dir``, removed at exit), warmed by
+a first collection outside the figures, as a user's repeated runs share ``.pytest_cache``: scenario
+files found valid there are not checked against the schema again (``plugin/checked.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
@@ -55,6 +60,10 @@ GOAL_XDIST_SPEEDUP = 1.7  # -n 0 / -n 2, no report
 ANCHOR_XDIST_SPEEDUP = 1.16  # measured by the issue (with the report)
 
 
+CACHE_DIR = tempfile.mkdtemp(prefix="simarena-bench-cache-")  # one pytest cache for every run here
+atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -70,6 +79,7 @@ class Run(NamedTuple):
     load: float  # the 1-minute load average when it ended
     exits: float  # CPU the workers spent after their pytest_unconfigure (interpreter exit; 0 at -n 0)
     gc: float  # CPU in cyclic garbage collections, summed over the run's pytest processes
+    programs: float = 0.0  # -n 0: CPU of the programs the tests ran (kubectl, bash), within ``cpu``
 
 
 def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None) -> Run:
@@ -78,7 +88,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
     ``pyc=True`` (the default) lets the run cache bytecode even when PYTHONDONTWRITEBYTECODE is set here:
     users' runs do, and otherwise every process compiles each module it imports again.
     """
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "cpu_probe", *args]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-o", f"cache_dir={CACHE_DIR}", "-p", "cpu_probe", *args]
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "cpu.jsonl"
         env = {
@@ -112,6 +122,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
         os.getloadavg()[0],
         exits,
         sum(p.get("gc", 0.0) for p in lines),
+        master[0]["children"] if master and not workers else 0.0,
     )
 
 
@@ -128,6 +139,7 @@ def _best(
         max(r.load for r in results),
         min(r.exits for r in results),
         min(r.gc for r in results),
+        min(r.programs for r in results),
     )
 
 
@@ -208,15 +220,27 @@ def _count(*args: str) -> int:
     sys.exit(f"could not count the tests of {args}:\n{proc.stdout[-1000:]}")
 
 
+def _project_addopts() -> list[str]:
+    """The project's ``addopts`` (pyproject.toml): the suite runs with them (``-p no:anyio`` spares each
+    process anyio's plugin), so the floor does too, or the floor would pay ~0.1 s the suite does not."""
+    import shlex
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    addopts = config.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("addopts", "")
+    return shlex.split(addopts) if isinstance(addopts, str) else list(addopts)
+
+
 def _floor(out: Path, n: int, runs: int) -> Run:
-    """n trivial parametrized tests with the same HTML report, -n 0."""
+    """n trivial parametrized tests with the same HTML report and plugins, -n 0."""
     folder = out / f"floor{n}"
     folder.mkdir()
     (folder / "test_floor.py").write_text(
         f"import pytest\n\n\n@pytest.mark.parametrize('i', range({n}))\ndef test_trivial(i):\n"
         "    assert i >= 0\n"
     )
-    return _best(runs, folder, "-n", "0", f"--html={out}/floor{n}.html", "--self-contained-html")
+    html = (f"--html={out}/floor{n}.html", "--self-contained-html")
+    return _best(runs, folder, *_project_addopts(), "-n", "0", *html)
 
 
 def _html_block_cost() -> tuple[float, float, int]:
@@ -257,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else args.repeat
     dists = [d for d in args.dist.split(",") if d][: 1 if args.quick else None]
+    # The pyc caches and the pytest cache are written by these runs (outside the figures).
+    _pytest(ROOT, args.scenarios, "--collect-only", "-n", "0")
     if args.xdist:
-        # The pyc caches are written by the first run (outside the figures).
         _pytest(ROOT, f"{args.scenarios}/canonical.yaml", "-n", "0")
         return _xdist_only(args, repeat, dists)
     live = ("--ignore", f"{args.scenarios.rstrip('/')}/{LIVE_FILE}")
@@ -336,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         f"    the kubectl agent cases       {agents_cpu / floor.cpu:6.2f}x floor cpu ({agents_cpu:.2f} s: "
         f"{invocations} kubectl runs at {1000 * kubectl_start:.0f} ms cpu each just to start, "
         f"`kubectl version --client`: {invocations * kubectl_start:.2f} s)"
+    )
+    print(
+        f"      programs (kubectl, bash)    {kubectl.programs:6.2f} s cpu; the Python side (session, served "
+        f"API, episode, report) {agents_cpu - kubectl.programs:.2f} s"
     )
     print(
         f"    cyclic garbage collection     {suite_html.gc / floor.cpu:6.2f}x floor cpu "

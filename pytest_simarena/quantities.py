@@ -234,7 +234,13 @@ def _parse(text: str) -> Quantity:
                         cached = text
                 elif scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0":
                     cached = text
-                value = sign * Fraction(result) * Fraction(10) ** scale if result else Fraction(0)
+                # (One Fraction, not three multiplied: the same exact value.)
+                if not result:
+                    value = Fraction(0)
+                elif scale >= 0:
+                    value = Fraction(sign * result * 10**scale)
+                else:
+                    value = Fraction(sign * result, 10**-scale)
                 return Quantity(value, fmt, cached)
 
     # Slow path (inf.Dec): needs at least one digit in the numeric text.

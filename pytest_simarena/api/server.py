@@ -13,6 +13,11 @@ Ordering: one lock orders requests. A request holds it from reading the session 
 answer, so concurrent requests act one after another, each on the state the previous left; a watch
 holds it only while it reads changes or lets time run, never while it waits for its client.
 
+Several sessions: :meth:`ApiServer.lease` serves one more session under a token of its own until the
+lease ends, so one server (one socket, one certificate, one discovery for kubectl's cache) serves many
+clusters, each reachable only with its own credential; :func:`shared_server` is the process's one such
+server (command agents use it: a turn leases its session instead of starting a server).
+
 Time: each request (discovery, health and clock endpoints excepted) first advances the simulated clock
 by ``request_cost`` seconds (the ``request_cost`` setting, default 1), so a shell loop polling ``kubectl get
 pods`` sees the cluster move and ends. Watches run time as api/watch.py says; ``POST
@@ -24,6 +29,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hmac
+import os
 import secrets
 import select
 import ssl
@@ -31,6 +37,8 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -46,6 +54,14 @@ from .tls import ServerCertificates, make_certificates
 from .watch import Watch
 
 _UNAUTHENTICATED = ("/healthz", "/livez", "/readyz")
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """A session the server answers for, and its router."""
+
+    session: LiveSession
+    router: Router
 
 
 class _Server(ThreadingHTTPServer):
@@ -133,7 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
             if body is None:
                 return
             path_only = self.path.split("?", 1)[0]
-            if path_only not in _UNAUTHENTICATED and not api.authorized(self.headers.get("Authorization")):
+            served = api.served(self.headers.get("Authorization"))
+            if served is None and path_only in _UNAUTHENTICATED:
+                served = api.any_served()  # health checks need no token (their answer reads no session)
+            if served is None:
                 self._status(
                     ApiError(401, "Unauthorized: a valid bearer token is required (see the kubeconfig)")
                 )
@@ -145,12 +164,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             req = Request.parse(method, self.path, body, self.headers)
             if req.watch:
-                self._watch(req)
+                self._watch(req, served)
                 return
             with api.lock:
                 if not req.free:
-                    api.session.advance(api.request_cost)
-                response = api.router.handle(req)
+                    served.session.advance(api.request_cost)
+                response = served.router.handle(req)
             self._send(response)
         except (TimeoutError, BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
@@ -173,18 +192,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def _watch(self, req: Request) -> None:
+    def _watch(self, req: Request, served: _Served) -> None:
         api = self.server.api
         target = parse_target(req.path)
         if target is None or target.name is not None or target.subresource is not None:
             # A single object is watched with fieldSelector=metadata.name=X (as client-go does).
-            self._send(api.router.handle(req))
+            with api.lock:
+                response = served.router.handle(req)
+            self._send(response)
             return
         try:
             with api.lock:
-                api.session.advance(api.request_cost)
+                served.session.advance(api.request_cost)
                 watch = Watch(
-                    api.session,
+                    served.session,
                     target.res,
                     target.namespace,
                     req.query,
@@ -224,7 +245,8 @@ class ApiServer:
     """Serve ``session`` over HTTPS as ``settings`` say (a context manager).
 
     Args:
-        session: the live session served.
+        session: the live session served under ``token``; None for a server that serves only the
+            sessions :meth:`lease` gives it.
         settings: address, port (0: a free one), request cost, watch length and body limit; the rows of
             the ``serve`` group of the settings table. Keyword ``overrides`` replace fields of it
             (``ApiServer(session, port=0)``).
@@ -235,7 +257,7 @@ class ApiServer:
 
     def __init__(
         self,
-        session: LiveSession,
+        session: LiveSession | None,
         settings: ServeSettings | None = None,
         *,
         token: str | None = None,
@@ -245,7 +267,6 @@ class ApiServer:
     ) -> None:
         chosen = settings or ServeSettings()
         self.settings = chosen.replace(**overrides) if overrides else chosen
-        self.session = session
         self.host = self.settings.address
         self.port = self.settings.port
         self.token = token or secrets.token_urlsafe(24)
@@ -256,9 +277,13 @@ class ApiServer:
         self.verbose = verbose
         self.lock = threading.Lock()
         self.certificates: ServerCertificates | None = None
-        self.router = Router(session)
+        # Token -> what it reaches: the server's own session (if any) and every leased one.
+        self._served: dict[str, _Served] = {}
+        if session is not None:
+            self._served[self.token] = _Served(session, Router(session))
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._poll_interval = 0.05
 
     # -- life -----------------------------------------------------------------------------------------
     def start(self) -> ApiServer:
@@ -276,12 +301,16 @@ class ApiServer:
             context.set_alpn_protocols(["http/1.1"])
             httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         self.port = int(httpd.server_address[1])
-        self.router.server_address = f"{self.host}:{self.port}"
+        for served in self._served.values():
+            served.router.server_address = self.address
         self._httpd = httpd
-        # stop() waits for the serving loop to notice (socketserver polls every 0.5 s by default): every
-        # command-agent turn starts and stops a server, so a short poll saves ~0.45 s of wall time each.
+        # stop() waits for the serving loop to notice (socketserver polls every 0.5 s by default): a
+        # server started and stopped around each use would wait ~0.45 s more each time with the default.
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="simarena-apiserver", daemon=True
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": self._poll_interval},
+            name="simarena-apiserver",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -308,13 +337,55 @@ class ApiServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{host}:{self.port}"
 
-    def authorized(self, header: str | None) -> bool:
-        if not header or not header.startswith("Bearer "):
-            return False
-        return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), self.token.encode())
+    @property
+    def address(self) -> str:
+        """``host:port``, as discovery's ``serverAddressByClientCIDRs`` gives it."""
+        return f"{self.host}:{self.port}"
 
-    def kubeconfig(self, *, namespace: str = "default", name: str = "simarena") -> dict[str, Any]:
-        """A kubeconfig (as a dict) for this server: its URL, CA and token; context ``simarena``."""
+    @property
+    def session(self) -> LiveSession | None:
+        """The server's own session (None for a server of leases only)."""
+        own = self._served.get(self.token)
+        return own.session if own is not None else None
+
+    def served(self, header: str | None) -> _Served | None:
+        """What an ``Authorization`` header's bearer token reaches, or None (a 401)."""
+        if not header or not header.startswith("Bearer "):
+            return None
+        sent = header[len("Bearer ") :].strip().encode()
+        found = None
+        for token, served in list(self._served.items()):
+            # Every token is compared, in constant time: which one matched takes no longer to find.
+            if hmac.compare_digest(sent, token.encode()):
+                found = served
+        return found
+
+    def authorized(self, header: str | None) -> bool:
+        return self.served(header) is not None
+
+    def any_served(self) -> _Served | None:
+        return next(iter(list(self._served.values())), None)
+
+    @contextlib.contextmanager
+    def lease(self, session: LiveSession) -> Iterator[str]:
+        """Serve ``session`` too, under a fresh token (yielded), until the ``with`` block ends.
+
+        Requests with that token reach only ``session``; once the lease ends they get 401.
+        """
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self._served[token] = _Served(session, Router(session, server_address=self.address))
+        try:
+            yield token
+        finally:
+            with self.lock:
+                del self._served[token]
+
+    def kubeconfig(
+        self, *, namespace: str = "default", name: str = "simarena", token: str | None = None
+    ) -> dict[str, Any]:
+        """A kubeconfig (as a dict) for this server: its URL, CA and token (``token``, default the
+        server's own); context ``simarena``."""
         cluster: dict[str, Any] = {"server": self.url}
         if self.certificates is not None:
             cluster["certificate-authority-data"] = base64.b64encode(self.certificates.ca_pem).decode()
@@ -322,7 +393,7 @@ class ApiServer:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": name, "cluster": cluster}],
-            "users": [{"name": name, "user": {"token": self.token}}],
+            "users": [{"name": name, "user": {"token": token or self.token}}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
             "current-context": name,
             "preferences": {},
@@ -332,8 +403,34 @@ class ApiServer:
         """Write :meth:`kubeconfig` to ``path`` (mode 0600: it holds the token); returns the path."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump(self.kubeconfig(**options), sort_keys=False)
+        # libyaml's emitter when PyYAML has it: the same text, ~7x less CPU (one per command-agent turn).
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        text = yaml.dump(self.kubeconfig(**options), Dumper=dumper, sort_keys=False)
         target.touch(mode=0o600, exist_ok=True)
         target.chmod(0o600)
         target.write_text(text, encoding="utf-8")
         return target
+
+
+_SHARED: dict[tuple[int, ServeSettings], ApiServer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_server(settings: ServeSettings | None = None) -> ApiServer:
+    """This process's one server of leases for ``settings`` (started on first use, serving until exit).
+
+    Callers serve their session with :meth:`ApiServer.lease`. One server instead of one per use saves
+    making a certificate, a socket and a thread each time, and gives kubectl one address, so its discovery
+    cache (keyed by address) is filled once per process. Keyed by process id too: a forked child starts
+    its own (it has the socket but not the thread).
+    """
+    chosen = settings or ServeSettings()
+    key = (os.getpid(), chosen)
+    with _SHARED_LOCK:
+        server = _SHARED.get(key)
+        if server is None:
+            server = ApiServer(None, chosen)
+            # Never stopped before exit: no stop() waits on the poll, so poll at socketserver's default.
+            server._poll_interval = 0.5
+            _SHARED[key] = server.start()
+    return server

@@ -32,8 +32,9 @@ from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
+from .frozen import builder
 from .observation import HistoryEntry, Observation, build_observation, restamp
-from .results import EpisodeResult, StepRecord
+from .results import EpisodeResult, StepRecord, new_record
 from .runlog import RunLog, trace_bytes, trace_file_name
 from .target import default_target, intended_cluster, resolve_workload
 
@@ -108,6 +109,11 @@ _OBSERVATIONS: LRU[Observation] = LRU(1024)
 # apply_action is a function of the trace's bytes, its in-memory notes and action_added, the action and
 # the safeguards: (status, message, changes, next trace, next trace's bytes and sha256).
 _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(1024)
+
+
+# The per-step frozen records, built without their __init__'s per-field cost (frozen.py).
+_NEW_OUTCOME = builder(StepOutcome)
+_NEW_ENTRY = builder(HistoryEntry)
 
 
 def clear_step_memos() -> None:
@@ -313,14 +319,14 @@ def _act_on(
     ctx.next_bytes = (nxt, data, nsha) if data is not None else None
     if data is not None:
         note_scaled(ctx, trace, sha, changes, nxt, nsha)
-    outcome = StepOutcome(step, action.type, status, status == "blocked")
+    outcome = _NEW_OUTCOME(step, action.type, status, status == "blocked")
     try:
         reward = float(ctx.reward(observation, outcome))
     except Exception as exc:
         raise StepError(
             f"step {step}: reward {ctx.reward.name!r} raised {type(exc).__name__}: {exc}"
         ) from exc
-    record = StepRecord(step, observation.time, observation, action, status, message, changes, reward, *stamp)
+    record = new_record(step, observation.time, observation, action, status, message, changes, reward, *stamp)
     return record, nxt
 
 
@@ -427,7 +433,7 @@ def run_episode(
             streak = streak + 1 if record.observation.healthy else 0
             records.append(record)
             ctx.history.append(
-                HistoryEntry(
+                _NEW_ENTRY(
                     step, record.action.type if record.action else "noop", record.blocked, record.reward
                 )
             )

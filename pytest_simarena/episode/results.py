@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .frozen import builder
 from .observation import Observation
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class StepRecord:
             "reward": self.reward,
             "trace": {"file": self.trace_file, "sha256": self.trace_sha256},
         }
+
+
+# StepRecord(*every field in its order), without the frozen __init__'s per-field cost (frozen.py).
+new_record = builder(StepRecord)
 
 
 @dataclass(frozen=True, slots=True)

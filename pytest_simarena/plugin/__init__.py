@@ -31,9 +31,12 @@ from .hooks import (  # noqa: F401 - pytest finds hooks by name in this module
     pytest_collect_file,
     pytest_configure,
     pytest_generate_tests,
+    pytest_report_from_serializable,
     pytest_report_header,
+    pytest_report_to_serializable,
     pytest_runtest_call,
     pytest_runtest_makereport,
+    pytest_sessionfinish,
     pytest_unconfigure,
 )
 from .marks import scenarios as scenarios

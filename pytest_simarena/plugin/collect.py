@@ -10,7 +10,6 @@ import pytest
 from pytest_simarena.errors import ScenarioError, SimArenaError
 from pytest_simarena.scenario.loader import LoadedFile, check_schema
 from pytest_simarena.scenario.model import Context, ScenarioCase, expand, safe_id
-from pytest_simarena.scenario.naming import namespace_name
 
 from .process import scenario_process
 from .state import OUTCOME_KEY, STATE_KEY
@@ -74,8 +73,10 @@ class ScenarioFile(pytest.File):
 
         state = self.config.stash[STATE_KEY]
         scenario_process(self.config)
+        checked = state.checked_files(self.config)
         try:
-            loaded = load_file(self.path)
+            loaded = load_file(self.path, valid=checked.known)
+            checked.add(loaded.schema_key)
             if state.context is None:  # one per session: it lists the installed policies
                 state.context = scenario_context(state.settings)
             scenarios = expand(loaded, state.context)
@@ -120,7 +121,7 @@ class ScenarioItem(pytest.Item):
         from pytest_simarena.scenario.run import run_case
 
         state = self.config.stash[STATE_KEY]
-        prefix = namespace_name(self.case.test_id, state.worker)
+        prefix = state.case_prefix(self.case.test_id)
         # The run folder (one trace file per step, fsynced) is written only when asked for: it costs
         # more than the episode itself.
         run_dir = state.settings.run_dir

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_simarena.scenario.naming import dns_label, namespace_name
+from pytest_simarena.scenario.naming import dns_label
 
 from .state import STATE_KEY, SessionState
 
@@ -134,7 +134,7 @@ def simarena_namespace(
     ``--simarena-keep-failed`` and the test failed.
     """
     node = request.node
-    name = namespace_name(_test_id(node), simarena_worker_id)
+    name = _state(request.config).case_prefix(_test_id(node))
     labels = {
         "app.kubernetes.io/managed-by": "pytest-simarena",
         "simarena.io/test": dns_label(node.name),
@@ -334,9 +334,7 @@ def simarena_case(request: pytest.FixtureRequest) -> ScenarioCase:
 
 
 @pytest.fixture
-def simarena_result(
-    request: pytest.FixtureRequest, simarena_case: ScenarioCase, simarena_worker_id: str
-) -> EpisodeResult:
+def simarena_result(request: pytest.FixtureRequest, simarena_case: ScenarioCase) -> EpisodeResult:
     """The episode of this test's case, run as a scenario-file test runs (fresh seeded simulator).
 
     Expectations given in the mark (``expect={...}``) are checked first; a failure shows the step table.
@@ -352,7 +350,7 @@ def simarena_result(
         simarena_case,
         pool=state.pool,
         config=state.run_config(),
-        prefix=namespace_name(simarena_case.test_id, simarena_worker_id),
+        prefix=state.case_prefix(simarena_case.test_id),
     )
     if outcome.unavailable is not None:
         pytest.skip(f"simarena backend unavailable: {outcome.unavailable}")

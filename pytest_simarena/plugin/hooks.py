@@ -13,6 +13,7 @@ import pytest
 
 from . import settings as settings_mod
 from .state import STATE_KEY, SessionState, worker_id
+from .wire import PACKED, pack, unpack
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -45,6 +46,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(reporter, "simarena-reporter")
         if config.pluginmanager.hasplugin("html"):
             config.pluginmanager.register(HtmlHooks(reporter), "simarena-html")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from .process import is_scenario_process, skip_idle_hypothesis_summary
+
+    if is_scenario_process(session.config):
+        skip_idle_hypothesis_summary(session.config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -91,17 +99,44 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_report_to_serializable(config: pytest.Config, report: Any) -> Generator[None, Any, Any]:
+    data = yield
+    if isinstance(data, dict) and isinstance(getattr(config, "workerinput", None), dict):
+        from .process import is_scenario_process
+
+        if is_scenario_process(config):
+            # An xdist worker of a scenario run sending a report: one JSON text when that carries it
+            # exactly (wire.py).
+            return pack(data)
+    return data
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_from_serializable(config: pytest.Config, data: dict[str, Any]) -> Any:
+    if PACKED not in data:
+        return None
+    plain = unpack(data)
+    if plain is None:
+        return None
+    return config.hook.pytest_report_from_serializable(config=config, data=plain)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     # A test parametrized by the simarena mark fails on the mark's own expectations (with the step
     # table) before its body runs, as a scenario-file test would.
-    from .collect import ScenarioItem
     from .state import OUTCOME_KEY
 
     outcome = item.stash.get(OUTCOME_KEY, None)
-    if outcome is not None and outcome.failures and not isinstance(item, ScenarioItem):
-        from pytest_simarena.scenario.render import render_failure
+    if outcome is not None and outcome.failures:
+        # Imported only here: in a session without scenarios collect.py (YAML, the trace reader...) is
+        # never needed.
+        from .collect import ScenarioItem
 
-        pytest.fail(render_failure(outcome), pytrace=False)
+        if not isinstance(item, ScenarioItem):
+            from pytest_simarena.scenario.render import render_failure
+
+            pytest.fail(render_failure(outcome), pytrace=False)
     return (yield)
 
 

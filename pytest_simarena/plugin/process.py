@@ -20,16 +20,27 @@ which Python does not promise anyway. The freeze happens at interpreter exit, ne
 except in an xdist worker, whose process ends with its session: there :func:`restore_gc` collects once
 and freezes at unconfigure, so pytest's own cleanup after it (two full collections, looking for
 unraisable exceptions, which the collection made here still reports) skips the heap too.
+
+**Hypothesis's terminal summary.** Hypothesis's pytest plugin imports ``hypothesis.internal.observability``
+in ``pytest_terminal_summary`` whatever the session ran, which imports all of hypothesis: ~0.1 s of CPU
+per process (the -n 0 run; under xdist the controller and every worker, each at the end of the run).
+When this process never imported hypothesis (so no test here used it or wrote observations), no report
+carries its statistics or failing examples and no hypothesis option asks for a section, that summary
+has nothing to print: :func:`skip_idle_hypothesis_summary` unregisters the plugin before the summary.
 """
 
 from __future__ import annotations
 
 import atexit
 import gc
+import sys
 
 import pytest
 
 YOUNG_THRESHOLD = 10_000  # CPython's default is 700; the older generations keep theirs
+HYPOTHESIS_PLUGIN = "hypothesispytest"  # its pytest11 entry point
+# What hypothesis's plugin puts on reports (_hypothesis_pytestplugin.STATS_KEY, FAILING_EXAMPLES_KEY).
+_HYPOTHESIS_KEYS = ("_hypothesis_stats", "_hypothesis_failing_examples")
 
 _registered: list[bool] = []
 _GC_KEY = pytest.StashKey[tuple[int, int, int]]()
@@ -65,3 +76,26 @@ def restore_gc(config: pytest.Config) -> None:
         if isinstance(getattr(config, "workerinput", None), dict):
             gc.collect()
             gc.freeze()
+
+
+def is_scenario_process(config: pytest.Config) -> bool:
+    """Whether :func:`scenario_process` ran for this session (and unconfigure has not yet undone it)."""
+    return _GC_KEY in config.stash
+
+
+def skip_idle_hypothesis_summary(config: pytest.Config) -> None:
+    """Unregister hypothesis's plugin before the terminal summary when it has nothing to print there
+    (see the module docstring); call from ``pytest_sessionfinish``, inside the terminal reporter's."""
+    manager = config.pluginmanager
+    plugin = manager.get_plugin(HYPOTHESIS_PLUGIN)
+    reporter = manager.get_plugin("terminalreporter")
+    if plugin is None or reporter is None or "hypothesis" in sys.modules:
+        return
+    if config.getoption("hypothesis_show_statistics", False):
+        return
+    for reports in reporter.stats.values():
+        for report in reports:
+            fields = getattr(report, "__dict__", {})
+            if any(key in fields for key in _HYPOTHESIS_KEYS):
+                return
+    manager.unregister(plugin)

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from pytest_simarena.scenario.model import Context
     from pytest_simarena.scenario.run import CaseOutcome, ClusterPool, RunConfig
 
+    from .checked import CheckedFiles
     from .settings import ResolvedSettings
 
 
@@ -30,6 +31,15 @@ class SessionState:
         self._pool: ClusterPool | None = None
         self._run_config: RunConfig | None = None
         self.context: Context | None = None  # the scenario lookup context, built by the first collector
+        self._checked: CheckedFiles | None = None
+
+    def checked_files(self, config: pytest.Config) -> CheckedFiles:
+        """Scenario files known valid (read from pytest's cache by the first collector; checked.py)."""
+        if self._checked is None:
+            from .checked import CheckedFiles
+
+            self._checked = CheckedFiles(config)
+        return self._checked
 
     @property
     def pool(self) -> ClusterPool:
@@ -44,6 +54,15 @@ class SessionState:
                 kubernetes_version=self.settings.kubernetes_version,
             )
         return self._pool
+
+    def case_prefix(self, test_id: str) -> str:
+        """A test's run prefix. It names the xdist worker only on a cluster the workers share: each
+        process has its own embedded cluster, and a prefix that named the worker would reach the event
+        messages quoting a namespace, so the report would differ between -n 0 and -n 2."""
+        from pytest_simarena.scenario.naming import namespace_name
+
+        shared = self.settings.backend != "embedded"
+        return namespace_name(test_id, self.worker if shared else "master")
 
     def run_config(self) -> RunConfig:
         """The settings every case falls back to (built once: the settings are fixed for the session)."""
@@ -62,6 +81,9 @@ class SessionState:
         return self._run_config
 
     def close(self) -> None:
+        if self._checked is not None:
+            self._checked.save()
+            self._checked = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None

@@ -226,21 +226,14 @@ def _clock(seconds: float) -> str:
 
 def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
     """The timeline as inline SVG: one lane per pod, step windows with the action taken at their end."""
-    left, right, top = 58.0, 18.0, 34.0
+    left, top = 58.0, 34.0
     lanes = max(timeline.lanes, 1)
     lane_h = max(4.0, min(16.0, 160.0 / lanes))
-    plot_h = lanes * lane_h
-    height = top + plot_h + 44
+    height = top + lanes * lane_h + 44
     total = timeline.end or 1.0
-    scale = (width - left - right) / total
-
-    def x(t: float) -> float:
-        return left + t * scale
-
-    parts: list[str] = []
-    for i, window in enumerate(timeline.windows):
-        shade = "#f5f5f5" if i % 2 == 0 else "#ffffff"
-        parts.append(svg.rect(x(window.start), top, (window.end - window.start) * scale, plot_h, shade))
+    scale = (width - left - 18.0) / total
+    shades, labels = _windows(timeline.windows, lanes * lane_h, total, width)
+    parts: list[str] = [shades]
     # svg.rect(x, y, w, h, seg.state, title) written out: one f-string per pod segment of every step of
     # every test (the same text, without the calls).
     height_text = svg.num(lane_h - 2)
@@ -251,8 +244,30 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
             f'width="{max((seg.end - seg.start) * scale, 0.0):.0f}" height="{height_text}" '
             f'class="{seg.state}"><title>{title}</title></rect>'
         )
+    parts.append(labels)
+    parts.append(_axis_and_legend(total, timeline.lanes, lane_h, width))
+    return svg.svg(width, height, parts, label="pod states over simulated time, per step")
+
+
+# The step windows, the axis and the legend depend on a few values that recur across a suite's hundreds
+# of charts (episode length, lane count, the actions taken): each distinct one is written once. Only the
+# pod segments are drawn for every chart.
+@functools.lru_cache(maxsize=1024)
+def _windows(windows: tuple[StepWindow, ...], plot_h: float, total: float, width: float) -> tuple[str, str]:
+    """The shaded step windows (drawn under the pods) and their labels and boundaries (over them)."""
+    left, right, top = 58.0, 18.0, 34.0
+    scale = (width - left - right) / total
+
+    def x(t: float) -> float:
+        return left + t * scale
+
+    shades = []
+    for i, window in enumerate(windows):
+        shade = "#f5f5f5" if i % 2 == 0 else "#ffffff"
+        shades.append(svg.rect(x(window.start), top, (window.end - window.start) * scale, plot_h, shade))
+    parts = []
     previous: StepWindow | None = None
-    for window in timeline.windows:
+    for window in windows:
         # Step k replays the trace as the action chosen at the end of step k-1 left it.
         label = f"step {window.step}"
         if previous is None:
@@ -266,15 +281,35 @@ def timeline_svg(timeline: Timeline, *, width: float = 640.0) -> str:
         parts.append(svg.text(x(window.start) + 3, top - 5, label, extra=' fill="#424242"'))
         parts.append(svg.line(x(window.end), top - 16, x(window.end), top + plot_h, "#757575"))
         previous = window
-    parts.append(svg.line(left, top + plot_h, width - right, top + plot_h, "#757575"))
+    return "".join(shades), "".join(parts)
+
+
+@functools.lru_cache(maxsize=512)
+def _axis_and_legend(total: float, lanes: int, lane_h: float, width: float) -> str:
+    """The time axis, the pod count and the legend (under the plot)."""
+    left, right, top = 58.0, 18.0, 34.0
+    plot_h = max(lanes, 1) * lane_h
+    height = top + plot_h + 44
+    scale = (width - left - right) / total
+
+    def x(t: float) -> float:
+        return left + t * scale
+
+    parts = [svg.line(left, top + plot_h, width - right, top + plot_h, "#757575")]
     tick = _tick_step(total)
     t = 0.0
     while t <= total + 1e-9:
         parts.append(svg.line(x(t), top + plot_h, x(t), top + plot_h + 4, "#757575"))
         parts.append(svg.text(x(t), top + plot_h + 16, _clock(t), anchor="middle"))
         t += tick
-    parts.append(svg.text(4, top + plot_h / 2 + 4, f"{timeline.lanes} pods" if timeline.lanes else "no pods"))
+    parts.append(svg.text(4, top + plot_h / 2 + 4, f"{lanes} pods" if lanes else "no pods"))
     legend, _ = svg.legend(left, height - 6, [(state, state) for state in svg.STATE_COLOURS])
     parts += legend
     parts.append(svg.text(width - right, height - 6, "simulated time", anchor="end", extra=' fill="#616161"'))
-    return svg.svg(width, height, parts, label="pod states over simulated time, per step")
+    return "".join(parts)
+
+
+def clear_remembered_parts() -> None:
+    """Forget the remembered step windows, axes and legends (tests compare charts drawn from scratch)."""
+    _windows.cache_clear()
+    _axis_and_legend.cache_clear()

@@ -101,3 +101,14 @@ def test_a_scenario_requiring_a_missing_program_is_skipped_with_the_reason(pytes
     result = pytester.runpytest("-q", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*no-such-cli not found on PATH*"])
+
+
+def test_without_a_run_folder_the_turns_kubeconfig_and_output_are_removed(tmp_path: Path) -> None:
+    trace = load_trace(CANONICAL / "slightly-bad-cpu.sktrace")
+    seen = tmp_path / "seen"
+    argv = _script(tmp_path, f'test -s "$KUBECONFIG" && echo "$KUBECONFIG" > {seen}\n')
+    result = run_live_episode(trace, CommandAgent(argv), seed=4, max_steps=1)
+    assert result.error is None and result.steps[0].message == "exit code 0"
+    kubeconfig = Path(seen.read_text().strip())
+    # The folder held the turn's token and output: nothing of it is left behind.
+    assert kubeconfig.name == "kubeconfig" and not kubeconfig.parent.exists()

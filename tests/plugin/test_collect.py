@@ -249,3 +249,46 @@ def test_both_spellings_of_a_key_is_one_error(pytester: pytest.Pytester, trace_d
     result.stdout.fnmatch_lines(
         ["*s.yaml:5: scenarios[[]0].steps: 'steps' is the older name of 'max_steps'*"]
     )
+
+
+JSONSCHEMA_CONFTEST = """\
+import os, sys
+
+def pytest_configure(config):
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    path = os.path.join(str(config.rootpath), f"jsonschema-{worker}.txt")
+    config.add_cleanup(lambda: open(path, "w").write(str("jsonschema" in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_file_found_valid_is_not_checked_again_until_it_changes(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str, workers: str
+) -> None:
+    pytester.makeconftest(JSONSCHEMA_CONFTEST)
+    _write(scenario_dir, "cpu.yaml", GOOD)
+    collect = ("--collect-only", "-q", "-n", workers, trace_dirs_arg)
+
+    def imported() -> set[str]:
+        found = {p.read_text() for p in pytester.path.glob("jsonschema-*.txt")}
+        for p in pytester.path.glob("jsonschema-*.txt"):
+            p.unlink()
+        return found
+
+    assert pytester.runpytest_subprocess(*collect).ret == 0
+    assert "True" in imported()  # checked, and remembered in .pytest_cache
+    assert pytester.runpytest_subprocess(*collect).ret == 0
+    assert imported() == {"False"}  # every process: parsed and expanded, not checked
+    # Without the cache, or after --cache-clear, it is checked again.
+    assert pytester.runpytest_subprocess(*collect, "-p", "no:cacheprovider").ret == 0
+    assert "True" in imported()
+    # An edit makes an unknown text: the schema error is reported as ever.
+    _write(scenario_dir, "cpu.yaml", GOOD.replace("steps: 3", "stepz: 3"))
+    result = pytester.runpytest_subprocess(*collect)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*scenarios/cpu.yaml:2: defaults: unknown key 'stepz'*"])
+    _write(scenario_dir, "cpu.yaml", GOOD)
+    assert pytester.runpytest_subprocess(*collect).ret == 0
+    assert imported() == {"False"}
+    assert pytester.runpytest_subprocess(*collect, "--cache-clear").ret == 0
+    assert "True" in imported()

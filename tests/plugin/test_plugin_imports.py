@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 # Imported only by the hooks and fixtures that use them, never by ``import pytest_simarena.plugin``.
 HEAVY = (
     "numpy",
@@ -40,3 +42,28 @@ def test_importing_the_plugin_imports_no_engine_and_no_heavy_library() -> None:
     heavy = [m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)]
     assert heavy == []
     assert "pytest_simarena.plugin" in loaded  # the probe saw the import happen
+
+
+# What a scenario session needs and a session of plain tests never should (the plugin is loaded in both).
+SCENARIO_ONLY = (
+    "yaml",
+    "jsonschema",
+    "msgspec",
+    "msgpack",
+    "pytest_simarena.trace",
+    "pytest_simarena.backends",
+)
+
+
+def test_a_session_of_plain_tests_imports_nothing_scenarios_need(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import json, sys\n\n"
+        "def pytest_unconfigure(config):\n"
+        "    (config.rootpath / 'modules.json').write_text(json.dumps(sorted(sys.modules)))\n"
+    )
+    pytester.makepyfile("def test_plain():\n    assert True\n\ndef test_fails():\n    assert False\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "0")
+    result.assert_outcomes(passed=1, failed=1)
+    loaded = json.loads((pytester.path / "modules.json").read_text())
+    assert "pytest_simarena.plugin" in loaded
+    assert [m for m in loaded if any(m == h or m.startswith(h + ".") for h in SCENARIO_ONLY)] == []

@@ -16,12 +16,18 @@ import yaml  # noqa: F401
 # Registered when the conftest is imported, before the plugin's handler: atexit runs handlers last in,
 # first out, so this one runs after the plugin's and sees whether it froze the heap.
 CONFTEST = """\
-import atexit, gc
+import atexit, gc, os, sys
 
 atexit.register(lambda: print(f"frozen at exit: {gc.get_freeze_count() > 0}"))
 
 def pytest_sessionfinish(session):
     print(f"young threshold at the end: {gc.get_threshold()[0]}")
+
+def pytest_configure(config):
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    path = os.path.join(str(config.rootpath), f"hypothesis-{worker}.txt")
+    # After the terminal summary: whether anything in this process imported hypothesis.
+    config.add_cleanup(lambda: open(path, "w").write(str("hypothesis" in sys.modules)))
 """
 
 SUITE = """\
@@ -34,7 +40,7 @@ scenarios:
 
 
 @pytest.mark.parametrize("workers", ["0", "2"])
-def test_a_scenario_process_freezes_its_heap_at_exit(
+def test_a_scenario_process_freezes_its_heap_at_exit_and_never_imports_hypothesis(
     pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str, workers: str
 ) -> None:
     pytester.makeconftest(CONFTEST)
@@ -45,6 +51,11 @@ def test_a_scenario_process_freezes_its_heap_at_exit(
     )
     assert result.ret == 0
     result.stdout.fnmatch_lines(["*young threshold at the end: 10000", "*2 passed*", "frozen at exit: True"])
+    # Nor does any of its processes import hypothesis (its plugin's summary would, for nothing).
+    written = sorted(p.name for p in pytester.path.glob("hypothesis-*.txt"))
+    expected = ["main"] if workers == "0" else ["gw0", "gw1", "main"]
+    assert written == [f"hypothesis-{name}.txt" for name in expected]
+    assert all(pytester.path.joinpath(name).read_text() == "False" for name in written)
 
 
 def test_a_process_without_scenarios_exits_as_usual(pytester: pytest.Pytester) -> None:
@@ -117,3 +128,25 @@ def test_an_xdist_worker_freezes_its_heap_at_unconfigure(
     assert (pytester.path / "frozen-main.txt").read_text() == "False"  # the controller: only at exit
     assert pytester.runpytest_subprocess("-q", "-n", "0", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
     assert (pytester.path / "frozen-main.txt").read_text() == "False"
+
+
+GIVEN_TEST = """\
+from hypothesis import given, strategies as st
+
+@given(st.integers())
+def test_given(n):
+    assert n == n
+"""
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_hypothesis_statistics_still_print_beside_scenarios(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str, workers: str
+) -> None:
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    pytester.makepyfile(test_given=GIVEN_TEST)
+    result = pytester.runpytest_subprocess(
+        "-n", workers, trace_dirs_arg, "-p", "no:cacheprovider", "--hypothesis-show-statistics"
+    )
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*Hypothesis Statistics*", "*test_given*", "*3 passed*"])

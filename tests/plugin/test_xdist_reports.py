@@ -167,6 +167,29 @@ def test_results_json_is_byte_identical_across_workers_and_hash_seeds(
     assert len(json.loads(serial)["tests"]) == 11
 
 
+def _html_blocks(pytester: pytest.Pytester, folder: str) -> dict[str, str]:
+    html = (pytester.path / folder / "report.html").read_text()
+    blob = json.loads(html_lib.unescape(re.search(r'data-jsonblob="([^"]*)"', html).group(1)))  # type: ignore[union-attr]
+    return {test_id: runs[0]["extras"][0]["content"] for test_id, runs in blob["tests"].items()}
+
+
+def test_html_blocks_are_identical_across_workers(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    # A container killed for memory and restarted: its back-off event quotes the pod's namespace, which
+    # carries the run prefix; on the embedded cluster that prefix must not name the xdist worker.
+    (scenario_dir / "suite.yaml").write_text(
+        "defaults:\n  steps: 2\nscenarios:\n"
+        "  - name: oom\n    traces: [multi-deployment-049, very-bad-memory, mixed]\n    policies: [noop]\n"
+    )
+    _results_bytes(pytester, trace_dirs_arg, "a", "-n", "0")
+    _results_bytes(pytester, trace_dirs_arg, "b", "-n", "2")
+    serial, parallel = _html_blocks(pytester, "a"), _html_blocks(pytester, "b")
+    assert len(serial) == 3 and serial == parallel
+    assert "restarting failed container=" in "".join(serial.values())
+    assert "sa-master-" in "".join(serial.values())
+
+
 def test_where_results_json_goes(pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str) -> None:
     (scenario_dir / "one.yaml").write_text(
         "scenarios:\n  - name: one\n    traces: [mixed]\n    policies: [heuristic, noop]\n"

@@ -625,3 +625,60 @@ def test_pristine_generator_noted_once_is_the_built_one(seed: Any, counts: list[
     assert views[:2] == views[2:]
     assert engine.clock.rng.getstate() == fast.clock.rng.getstate()
     assert engine.event_log == fast.event_log
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5))
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_built_records_are_the_constructed_ones(data: st.DataObject) -> None:
+    """episode.frozen.builder's instances (Observation, StepRecord, StepOutcome, HistoryEntry: built per
+    step) are instances of the frozen class equal to the constructor's, field by field, hash, repr and
+    pickle alike, and as frozen."""
+    import pickle
+
+    from pytest_simarena.episode.frozen import builder
+    from pytest_simarena.episode.observation import HistoryEntry, Observation
+    from pytest_simarena.reward_types import StepOutcome
+
+    for cls in (Observation, StepRecord, StepOutcome, HistoryEntry):
+        names = [f.name for f in dataclasses.fields(cls)]
+        values = data.draw(st.lists(_VALUES, min_size=len(names), max_size=len(names)))
+        built, made = builder(cls)(*values), cls(*values)
+        assert type(built) is cls
+        for name in names:
+            assert getattr(built, name) == getattr(made, name), name
+        assert built == made and repr(built) == repr(made) and hash(built) == hash(made)
+        assert pickle.loads(pickle.dumps(built)) == made
+        assert dataclasses.replace(built) == made
+        try:
+            setattr(built, names[0], 1)
+        except dataclasses.FrozenInstanceError:
+            pass
+        else:
+            raise AssertionError(f"{cls.__name__}: a built instance is not frozen")
+
+
+def test_builder_refuses_what_it_cannot_build() -> None:
+    from pytest_simarena.episode.frozen import builder
+    from pytest_simarena.episode.results import EpisodeResult  # (a field with a default factory is fine)
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        a: int
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            pass
+
+    for cls in (NoSlots, Checked, StepRecord.__mro__[-1]):
+        try:
+            builder(cls)
+        except TypeError:
+            continue
+        raise AssertionError(f"{cls!r} was accepted")
+    assert builder(EpisodeResult) is not None

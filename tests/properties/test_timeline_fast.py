@@ -1,4 +1,5 @@
-"""The report's pod timeline drawn from a fast-path step equals the one drawn from its full snapshot."""
+"""The report's pod timeline drawn from a fast-path step equals the one drawn from its full snapshot; a chart
+equals itself drawn with nothing remembered from other charts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from hypothesis import strategies as st
 
 from pytest_simarena.episode.loop import run_episode
 from pytest_simarena.episode.results import EpisodeResult
-from pytest_simarena.report.timeline import episode_timeline
+from pytest_simarena.report.timeline import (
+    Segment,
+    StepWindow,
+    Timeline,
+    clear_remembered_parts,
+    episode_timeline,
+    timeline_svg,
+)
 from pytest_simarena.trace.generator import FAMILIES, generate_trace
 
 
@@ -58,3 +66,41 @@ def test_a_fast_step_without_pods_draws_nothing_without_its_snapshot() -> None:
     assert all(getattr(s, "_parts", None) is None for s in snapshots)
     assert timeline == episode_timeline(_from_snapshots(result))
     assert timeline.lanes == 0 and not timeline.segments
+
+
+_windows = st.lists(
+    st.tuples(
+        st.sampled_from([30.0, 60.0, 120.0, 121.5, 600.0]),
+        st.sampled_from(["-", "noop", "bump_cpu", "scale_up", "set_memory_limit x" * 3]),
+        st.sampled_from(["applied", "blocked", "unchanged", "solved"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@st.composite
+def _timelines(draw: st.DrawFn) -> tuple[Timeline, float]:
+    windows, cursor = [], 0.0
+    for step, (length, action, status) in enumerate(draw(_windows)):
+        windows.append(StepWindow(step, cursor, cursor + length, action, status))
+        cursor += length
+    lanes = draw(st.integers(0, 14))
+    segments = tuple(
+        Segment(lane, w.start, w.end, draw(st.sampled_from(["Ready", "Pending", "Failing"])), f"p-{lane}")
+        for w in windows
+        for lane in range(lanes)
+    )
+    target = draw(st.none() | st.integers(0, 9))
+    return Timeline(tuple(windows), segments, lanes, target), draw(st.sampled_from([640.0, 480.0]))
+
+
+@settings(max_examples=30, deadline=None)
+@given(charts=st.lists(_timelines(), min_size=1, max_size=8))
+def test_charts_drawn_after_others_equal_charts_drawn_alone(charts: list[tuple[Timeline, float]]) -> None:
+    # The step windows, axis and legend are remembered across charts: a chart drawn after others (its
+    # parts possibly remembered from them) is the chart drawn with nothing remembered.
+    warm = [timeline_svg(t, width=w) for t, w in charts]
+    for (timeline, width), drawn in zip(charts, warm, strict=True):
+        clear_remembered_parts()
+        assert timeline_svg(timeline, width=width) == drawn

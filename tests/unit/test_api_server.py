@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import Served, served
+from api_helpers import CANONICAL, Served, served
 from kubernetes import client, config, watch
 
 from pytest_simarena.api import ApiServer
+from pytest_simarena.live import LiveSession
 
 CPU_FIX = {
     "spec": {"template": {"spec": {"containers": [{"name": "web", "resources": {"requests": {"cpu": "2"}}}]}}}
@@ -292,3 +296,49 @@ def test_watch_list_sends_initial_events_then_the_end_bookmark() -> None:
         events = [json.loads(line) for line in text.splitlines()]
         assert [e["type"] for e in events[:4]] == ["ADDED", "ADDED", "ADDED", "BOOKMARK"]
         assert events[3]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_leased_sessions_are_each_reached_only_by_their_own_token() -> None:
+    with served(request_cost=1.0) as s:
+        other = LiveSession.start(CANONICAL / "very-bad-memory.sktrace", seed=2)
+        own_now, other_now = s.session.now, other.now
+        with s.server.lease(other) as token:
+            assert token != s.server.token
+            status, pods = s.request("GET", "/api/v1/namespaces/default/pods", token=token)
+            assert status == 200
+            assert sorted(p["metadata"]["name"] for p in pods["items"]) == sorted(
+                p["metadata"]["name"] for p in other.list("pods", "default")
+            )
+            # Each request costs simulated time on the session its token reaches, and only there.
+            assert (s.session.now, other.now) == (own_now, other_now + 1.0)
+            status, answer = s.request(
+                "PATCH",
+                "/apis/apps/v1/namespaces/default/deployments/web",
+                b'{"spec":{"replicas":2}}',
+                headers={"Content-Type": "application/merge-patch+json"},
+                token=token,
+            )
+            assert status == 200 and other.get("deployments", "default", "web")["spec"]["replicas"] == 2
+            assert s.session.get("deployments", "default", "web")["spec"]["replicas"] == 3
+            assert len(other.writes) == 1 and s.session.writes == []
+            assert s.request("GET", "/api/v1/namespaces/default/pods")[0] == 200  # the own token still works
+            assert s.server.kubeconfig(token=token)["users"][0]["user"]["token"] == token
+        status, answer = s.request("GET", "/api/v1/namespaces/default/pods", token=token)
+        assert status == 401 and answer["kind"] == "Status"
+        assert s.request("GET", "/api/v1/namespaces/default/pods", token="not-a-token")[0] == 401
+
+
+def test_the_shared_server_serves_only_leases_and_is_one_per_process() -> None:
+    from pytest_simarena.api.server import shared_server
+
+    server = shared_server()
+    assert shared_server() is server and server.session is None
+    session = LiveSession.start(CANONICAL / "slightly-bad-cpu.sktrace", seed=1)
+    assert server.certificates is not None
+    context = ssl.create_default_context(cadata=server.certificates.ca_pem.decode())
+    with tempfile.TemporaryDirectory() as tmp, server.lease(session) as token:
+        s = Served(server, session, Path(tmp), Path(tmp), context)
+        status, version = s.request("GET", "/version", token=token)
+        assert status == 200 and version["gitVersion"].endswith("-simarena")
+        assert s.request("GET", "/api/v1/nodes", token=server.token)[0] == 401  # it has no session of its own
+    assert s.request("GET", "/api/v1/nodes", token=token)[0] == 401

@@ -206,7 +206,7 @@ def test_a_reused_clusters_event_log_and_timestamp_cache_are_bounded(monkeypatch
 
 
 def test_fast_steps_keep_the_event_log_bounded_in_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fast step logs one batch of lines (fastpath._StepLog): unformatted lines, not entries, are
+    """A fast step logs one batch of lines (its fastpath.ShadowReplay): unformatted lines, not entries, are
     what the bound counts, so a reused cluster running many-pod steps stays bounded too; the log is the
     engine's."""
     from pytest_simarena.backends.embedded import events

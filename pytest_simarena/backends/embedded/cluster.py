@@ -148,6 +148,8 @@ class EmbeddedCluster:
         self.seed = seed
         self.isolated = isolated
         self._lifecycle = LifecycleParams.of(lifecycle)
+        # What a fresh cluster like this one is built from (a fast step's shadow replay builds one).
+        self.facts = (type(self), self.spec, seed, self._lifecycle)
         self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
         self._closed = False
         self._build_state()

@@ -25,6 +25,7 @@ import functools
 import json
 import operator
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -241,27 +242,33 @@ def fast_replay(
 
 
 class ShadowReplay:
-    """A reused cluster's fast step, replayed by the full engine when its objects are read: a fresh
-    cluster of the same spec and seed, put in the state the live one had before the step (clock, epoch,
-    generator, event count, node order, pod sequence numbers); nothing else of earlier runs is left."""
+    """A reused cluster's fast step, kept for what may be read of it later, in one object (a step makes
+    one): its event-log lines, a batch of the recorder's formatted only when the log is read
+    (ScalingReplicaSet, one SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the
+    engine logs them); and its snapshot, the full engine's replay on a fresh cluster of the same spec and
+    seed put in the state the live one had before the step (clock, epoch, generator, event count, node
+    order, pod sequence numbers); nothing else of earlier runs is left."""
 
     __slots__ = (
         "_done",
-        "engine",
         "epoch",
+        "facts",
         "keys",
-        "lifecycle",
+        "nodes",
         "now",
-        "order",
+        "placed",
+        "plan",
+        "pods",
         "prefix",
         "rng",
         "seconds",
-        "seed",
         "seq",
-        "spec",
+        "start",
         "trace",
         "used",
     )
+    pods: list[str]  # set once the step has drawn them, with ``placed``
+    placed: _Placed
 
     def __init__(
         self,
@@ -270,23 +277,47 @@ class ShadowReplay:
         prefix: str,
         seconds: float,
         rng: tuple[tuple[Any, ...], int],
+        plan: _Plan,
         start: tuple[tuple[Any, tuple[int, ...]], ...],
         nodes: list[Any],
     ) -> None:
-        self.engine = type(cluster)
-        self.spec, self.seed, self.lifecycle = cluster.spec, cluster.seed, cluster._lifecycle
-        self.trace, self.prefix, self.seconds = trace, prefix, seconds
+        self.facts = cluster.facts  # (its class, spec, seed, lifecycle): what a fresh cluster is built from
+        self.trace, self.prefix, self.seconds, self.plan = trace, prefix, seconds, plan
         clock = cluster.clock
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
         self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
         self.keys = len(cluster.recorder._by_key)
-        self.order = (start, nodes)  # the buckets before the step: node indices, the scheduler's nodes
+        self.start = start  # the buckets before the step, as node indices into ``nodes`` (the scheduler's)
+        self.nodes = nodes
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
 
+    def lines(self) -> list[str]:
+        """The step's event-log lines."""
+        now, plan = self.now, self.plan
+        ns = plan.namespace
+        out = []
+        if plan.replicas:
+            message = scaled_message(plan.rs_name, 0, plan.replicas)
+            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
+        rs = plan.rs_name
+        out.extend(
+            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
+            for pod in self.pods
+        )
+        placed, nodes = self.placed, self.nodes
+        for pod, index, failure in zip(self.pods, placed.nodes, placed.messages, strict=True):
+            if index is None:
+                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
+            else:
+                assigned = scheduled_message(ns, pod, nodes[index].name)
+                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
+        return out
+
     def snapshot(self) -> ClusterSnapshot:
         if self._done is None:
-            shadow = self.engine(self.spec, seed=self.seed, lifecycle=self.lifecycle)
+            engine, spec, seed, lifecycle = self.facts
+            shadow = engine(spec, seed=seed, lifecycle=lifecycle)
             shadow.fast = False
             clock = shadow.clock
             clock.set_epoch(self.epoch)
@@ -303,8 +334,8 @@ class ShadowReplay:
             # One bucket (every node empty), in the live scheduler's order.
             shape = next(iter(shadow.scheduler.shapes.values()))
             (state,) = shape.buckets
-            start, nodes = self.order
-            order = [nodes[i].name for _, indices in start for i in indices]
+            nodes = self.nodes
+            order = [nodes[i].name for _, indices in self.start for i in indices]
             bucket = [shadow.scheduler.nodes[name] for name in order]
             shape.buckets[state] = bucket
             for pos, node in enumerate(bucket):
@@ -380,38 +411,6 @@ def _counting_agrees() -> bool:
 
 
 COUNTING = _counting_agrees()
-
-
-class _StepLog:
-    """A fast step's event-log lines, formatted only when the log is read: ScalingReplicaSet, one
-    SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the engine logs them."""
-
-    __slots__ = ("failures", "names", "namespace", "nodes", "now", "plan", "pods")
-
-    def __init__(self, now: float, plan: _Plan, run: _Run, nodes: list[Any]) -> None:
-        self.now, self.plan, self.pods, self.failures = now, plan, run.pods, run.placed.messages
-        self.nodes = run.placed.nodes
-        self.names = nodes  # the scheduler's node objects (their names never change)
-        self.namespace = plan.namespace
-
-    def lines(self) -> list[str]:
-        now, plan, ns = self.now, self.plan, self.namespace
-        out = []
-        if plan.replicas:
-            message = scaled_message(plan.rs_name, 0, plan.replicas)
-            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
-        rs = plan.rs_name
-        out.extend(
-            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
-            for pod in self.pods
-        )
-        for pod, index, failure in zip(self.pods, self.nodes, self.failures, strict=True):
-            if index is None:
-                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
-            else:
-                assigned = scheduled_message(ns, pod, self.names[index].name)
-                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
-        return out
 
 
 _EARLIER: Any = object()
@@ -495,22 +494,21 @@ def fast_step(
     nodes = list(scheduler.nodes.values())
     index, shown = _node_index(scheduler, nodes)
     start = _start(plan.shape, index)
-    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, start, nodes)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan, start, nodes)
     cluster.adopt_epoch(trace)
     cluster._pristine = False
     clock.rng = real
-    run = _run(plan, real, scheduler, nodes, index, start)
+    pods, placed, words = _run(plan, real, scheduler, nodes, index, start)
+    shadow.pods, shadow.placed = pods, placed
     if COUNTING:
-        clock.rng = RngMark(clock, real, mark[0], mark[1] + run.words)
+        clock.rng = RngMark(clock, real, mark[0], mark[1] + words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    cluster.recorder.add_batch(
-        _StepLog(clock.now, plan, run, nodes), (1 if plan.replicas else 0) + 2 * len(run.pods)
-    )
+    cluster.recorder.add_batch(shadow, (1 if plan.replicas else 0) + 2 * len(pods))
     # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
     buckets = plan.shape.buckets
     buckets.clear()
-    for state, indices in run.placed.released:
+    for state, indices in placed.released:
         bucket = [nodes[i] for i in indices]
         buckets[state] = bucket
         for pos, node in enumerate(bucket):
@@ -523,7 +521,7 @@ def fast_step(
         cluster.run(seconds)  # the earlier runs' callbacks due meanwhile (all do nothing)
     elif target > clock.now:  # nothing due: what cluster.run would do (_pristine is already False)
         clock.now = target
-    return FastSnapshot.of_step(float(seconds), prefix, _outcome(plan, run, nodes, shown), shadow)
+    return FastSnapshot.of_step(float(seconds), prefix, _outcome(plan, pods, placed, nodes, shown), shadow)
 
 
 def _plain(obj: Any, keys: frozenset[str]) -> bool:
@@ -650,15 +648,6 @@ class _Plan:
     template: Any = None  # the virtual pod template tmpl was parsed from (derive builds its successors')
     # The template's canonical JSON (template_hash's) around each container's resources, once derived.
     pieces: tuple[str, ...] | None = None
-
-
-@dataclass(slots=True)
-class _Run:
-    """The replay's pods: names in creation order, what the scheduling decided for them."""
-
-    pods: list[str]
-    placed: _Placed
-    words: int  # 32-bit words drawn from the generator
 
 
 # Plans by (trace sha256, prefix, seconds): the trace's part of the checks and parsing (a reused cluster
@@ -992,10 +981,11 @@ def _run(
     nodes: list[Any],
     index: dict[Any, int],
     start: tuple[tuple[Any, tuple[int, ...]], ...] | None = None,
-) -> _Run:
+) -> tuple[list[str], _Placed, int]:
     """The engine's draws in its order (the replay's root, the Deployment, the ReplicaSet, then per pod
     its generated name, redrawn on a clash, and its uid), then the scheduler's cycles in creation order
-    with its picks among tied nodes (:func:`_schedule`)."""
+    with its picks among tied nodes (:func:`_schedule`): the pod names in creation order, what was
+    decided, and the 32-bit words drawn from the generator."""
     draw = rng.random
     bits = rng.getrandbits
     bits(128)
@@ -1022,7 +1012,7 @@ def _run(
         bits(128)  # its uid (Clock.uid), which nothing computed here shows
         pods.append(pod_name)
     placed, used = _schedule(plan, bits, scheduler, nodes, index, start)
-    return _Run(pods, placed, words + used)
+    return pods, placed, words + used
 
 
 @dataclass(frozen=True, slots=True)
@@ -1269,8 +1259,9 @@ def _decide(
 _VIEWS: dict[tuple[Any, ...], tuple[FastNode, ...]] = {}
 
 
-def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -> FastOutcome:
-    placed = run.placed
+def _outcome(
+    plan: _Plan, pods: list[str], placed: _Placed, nodes: list[Any], shown: tuple[Any, ...]
+) -> FastOutcome:
     key = (shown, plan.requests, placed.placed)
     views = _VIEWS.get(key)
     if views is None:
@@ -1289,16 +1280,23 @@ def _outcome(plan: _Plan, run: _Run, nodes: list[Any], shown: tuple[Any, ...]) -
         if len(_VIEWS) >= 4096:
             _VIEWS.clear()
         _VIEWS[key] = views
-    return FastOutcome(
-        "Deployment",
-        plan.original_namespace,
-        plan.name,
-        plan.replicas,
-        sum(placed.placed),
-        placed.failure,
-        views,
-        tuple(zip(run.pods, placed.bound, strict=True)),
+    # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function around it.
+    return _NEW_OUTCOME(
+        FastOutcome,
+        (
+            "Deployment",
+            plan.original_namespace,
+            plan.name,
+            plan.replicas,
+            sum(placed.placed),
+            placed.failure,
+            views,
+            tuple(zip(pods, placed.bound, strict=True)),
+        ),
     )
+
+
+_NEW_OUTCOME: Callable[[type[FastOutcome], tuple[Any, ...]], FastOutcome] = tuple.__new__
 
 
 def _compute(
@@ -1315,7 +1313,8 @@ def _compute(
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
     index, shown = _node_index(scheduler, nodes)
-    return _outcome(plan, _run(plan, rng, scheduler, nodes, index), nodes, shown)
+    pods, placed, _ = _run(plan, rng, scheduler, nodes, index)
+    return _outcome(plan, pods, placed, nodes, shown)
 
 
 def _pod_requests(spec: Obj) -> tuple[int, int]:
