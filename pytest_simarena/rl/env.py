@@ -37,6 +37,7 @@ from gymnasium import spaces
 from pytest_simarena.actions import Action
 from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.episode.fit import containers_number
+from pytest_simarena.episode.frozen import builder
 from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation, restamp
 from pytest_simarena.episode.runlog import trace_bytes
@@ -280,10 +281,10 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             self._trace = nxt
             obs = self._observe(nxt)
         blocked = status == "blocked"
-        outcome = StepOutcome(steps, chosen.type, status, blocked)
+        outcome = _NEW_OUTCOME(steps, chosen.type, status, blocked)
         reward = float(self._reward(obs, outcome))
         history = ctx.history
-        history.append(HistoryEntry(steps - 1, chosen.type, blocked, reward))
+        history.append(_NEW_ENTRY(steps - 1, chosen.type, blocked, reward))
         # The policy in an episode sees every earlier step in its observation's history: so does the agent.
         self._last = obs = restamp(obs, steps, tuple(history), obs.snapshot)
         terminated = obs.healthy
@@ -369,6 +370,8 @@ class LearnEnv(gymnasium.Env[Any, Any]):
 
 
 _NOOP = make_policy("noop")
+_NEW_OUTCOME = builder(StepOutcome)  # built every step: without the frozen __init__'s per-field cost
+_NEW_ENTRY = builder(HistoryEntry)
 
 
 def make_env(traces: str | Sequence[str] | Path = "family:*", **options: Any) -> LearnEnv:
