@@ -213,7 +213,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             options.get("workload", self.settings.workload),
             options.get("target", self.settings.target),
         )
-        start_key = (id(trace), workload, target)
+        start_key = (id(trace), repr(workload), repr(target))  # (any option value, hashable or not)
         start = self._starts.get(start_key)
         if start is None:
             ref = resolve_workload(
