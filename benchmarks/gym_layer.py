@@ -115,29 +115,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=STEPS)
     args = parser.parse_args(argv)
-    packages = ["pytest_simarena"]
-    if args.base:
-        into = Path(tempfile.mkdtemp(prefix="simarena-base-"))
-        side_by_side.extract(args.base, into)
-        sys.path.insert(0, str(into))
-        packages.insert(0, side_by_side.BASE_NAME)
+    with tempfile.TemporaryDirectory(prefix="simarena-base-") as tmp:
+        packages = ["pytest_simarena"]
+        if args.base:
+            side_by_side.extract(args.base, Path(tmp))
+            sys.path.insert(0, tmp)
+            packages.insert(0, side_by_side.BASE_NAME)
+        report(packages, args.base, args.rounds, args.steps)
+    return 0
+
+
+def report(packages: list[str], base: str | None, rounds: int, steps: int) -> None:
+    """Print the split of each package's gym step (module docstring)."""
     cartpole = speed.cartpole(1.0)
     budget = 1e6 / (cartpole / 7)
     print(
         f"# CartPole-v1 {cartpole:,.0f} /s = {1e6 / cartpole:.1f} us/step; "
         f"the 1/7 goal leaves {budget:.1f} us"
     )
-    print(f"# {args.steps} steps, median of {args.rounds} rounds (range); us per step, CPU time")
+    print(f"# {steps} steps, median of {rounds} rounds (range); us per step, CPU time")
     for isolated in (False, True):
-        splits = {pkg: Split(pkg, isolated, args.steps) for pkg in packages}
+        splits = {pkg: Split(pkg, isolated, steps) for pkg in packages}
         figures: dict[tuple[str, bool], list[float]] = {(p, c): [] for p in packages for c in (True, False)}
-        for n in range(args.rounds):
+        for n in range(rounds):
             for pkg in packages if n % 2 == 0 else packages[::-1]:
                 for cold in (True, False):
                     figures[(pkg, cold)].append(splits[pkg].layer(cold) * 1e6)
         mode = "isolated" if isolated else "reused cluster"
         for pkg in packages:
-            label = "this checkout" if pkg == "pytest_simarena" else f"base {args.base}"
+            label = "this checkout" if pkg == "pytest_simarena" else f"base {base}"
             whole = splits[pkg].whole * 1e6
             cold, warm = (statistics.median(figures[(pkg, c)]) for c in (True, False))
             spread = "; ".join(
@@ -149,7 +155,6 @@ def main(argv: list[str] | None = None) -> int:
                 f"layer = {cold / budget:.0%} of the 1/7 budget"
             )
             splits[pkg].restore()
-    return 0
 
 
 if __name__ == "__main__":
