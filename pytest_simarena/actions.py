@@ -535,8 +535,11 @@ def _rebuild(trace: Trace, edits: dict[tuple[int, int], Obj], added: Any) -> Tra
         touched[i][j] = obj
     # A shallow copy with three fields replaced (dataclasses.replace re-runs __init__: 3x the cost; what
     # copy.copy does for a plain instance, without its reduce protocol).
-    new = object.__new__(type(trace))
-    new.__dict__.update(trace.__dict__)
+    if type(trace) is Trace:
+        new = object.__new__(Trace)
+        new.__dict__.update(trace.__dict__)
+    else:  # a subclass may keep state copy.copy knows how to copy (slots, __copy__)
+        new = copy.copy(trace)
     new.events, new.notes, new.action_added = events, list(trace.notes), frozenset(added)
     return new
 

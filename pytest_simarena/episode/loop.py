@@ -107,8 +107,10 @@ def observe_trace(ctx: StepContext, trace: Trace, step: int, *, key: str | None 
 # history it is stamped with): a memoized replay (its snapshot has a ``memo_key``) reuses its summary.
 _OBSERVATIONS: LRU[Observation] = LRU(1024)
 # apply_action is a function of the trace's bytes, its in-memory notes and action_added, the action and
-# the safeguards: (status, message, changes, next trace, next trace's bytes and sha256).
-_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(1024)
+# the safeguards: (status, message, changes, next trace, next trace's bytes and sha256). As many as the
+# plans: random episodes from one trace meet ~2,800 pairs in 11,500 steps, and at 1,024 entries the memo
+# recomputed evicted pairs over and over (173 -> 119 us per step over those 400 episodes).
+_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(4096)
 
 
 # The per-step frozen records, built without their __init__'s per-field cost (frozen.py).

@@ -37,6 +37,7 @@ from gymnasium import spaces
 from pytest_simarena.actions import Action
 from pytest_simarena.backends.protocol import ClusterBackend
 from pytest_simarena.episode.fit import containers_number
+from pytest_simarena.episode.frozen import builder
 from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
 from pytest_simarena.episode.observation import HistoryEntry, Observation, restamp
 from pytest_simarena.episode.runlog import trace_bytes
@@ -178,6 +179,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         # This episode's decoded actions: by the action's key (and the containers' value when the space's
         # actions read them); the workload and target they may read are the episode's own.
         self._decoded: dict[Any, Action] = {}
+        self._plain = self._spec.plain
         # What a reset derives from a trace (its bytes' sha256, workload, target), by the trace's identity
         # and the options: a trace is never edited in place (an action makes a new one).
         self._starts: dict[tuple[Any, ...], tuple[Trace, str, WorkloadRef, int]] = {}
@@ -211,7 +213,7 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             options.get("workload", self.settings.workload),
             options.get("target", self.settings.target),
         )
-        start_key = (id(trace), workload, target)
+        start_key = (id(trace), repr(workload), repr(target))  # (any option value, hashable or not)
         start = self._starts.get(start_key)
         if start is None:
             ref = resolve_workload(
@@ -265,7 +267,9 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         ctx, trace, last = self._ctx, self._trace, self._last
         if ctx is None or trace is None or last is None:
             raise SimArenaError("call reset() before step()")
-        chosen = self._decode(action, last)
+        chosen = self._decoded.get(action) if self._plain and type(action) is int else None
+        if chosen is None:
+            chosen = self._decode(action, last)
         sha = self._sha
         status, message, changes, nxt, _, nsha = apply_step_action(trace, sha, chosen, self._safeguards)
         self._sha = nsha
@@ -277,10 +281,10 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             self._trace = nxt
             obs = self._observe(nxt)
         blocked = status == "blocked"
-        outcome = StepOutcome(steps, chosen.type, status, blocked)
+        outcome = _NEW_OUTCOME(steps, chosen.type, status, blocked)
         reward = float(self._reward(obs, outcome))
         history = ctx.history
-        history.append(HistoryEntry(steps - 1, chosen.type, blocked, reward))
+        history.append(_NEW_ENTRY(steps - 1, chosen.type, blocked, reward))
         # The policy in an episode sees every earlier step in its observation's history: so does the agent.
         self._last = obs = restamp(obs, steps, tuple(history), obs.snapshot)
         terminated = obs.healthy
@@ -366,6 +370,8 @@ class LearnEnv(gymnasium.Env[Any, Any]):
 
 
 _NOOP = make_policy("noop")
+_NEW_OUTCOME = builder(StepOutcome)  # built every step: without the frozen __init__'s per-field cost
+_NEW_ENTRY = builder(HistoryEntry)
 
 
 def make_env(traces: str | Sequence[str] | Path = "family:*", **options: Any) -> LearnEnv:

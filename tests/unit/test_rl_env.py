@@ -44,6 +44,20 @@ def test_reset_seed_decides_the_trace_and_the_observation() -> None:
     assert len(labels) >= 6  # families drawn uniformly: 30 draws see most of the 10
 
 
+def test_a_reset_reads_each_trace_and_option_afresh_where_they_differ() -> None:
+    """Resets remember what they read of a trace (sha256, workload, target) by its identity and the
+    options: other options, or another trace, are read again."""
+    env = LearnEnv(MEMORY, max_steps=3)
+    resets = [env.reset(seed=0, options=o)[1]["observation"] for o in ({}, {"target": 1}, {"target": 2})]
+    assert [o.target for o in resets] == [3, 1, 2]
+    assert env.reset(seed=0, options={"target": 1})[1]["observation"].target == 1
+    other = str(ROOT / "traces" / "canonical" / "slightly-bad-cpu.sktrace")
+    first, info = env.reset(seed=0, options={"trace": other})
+    assert info["trace"] == other and info["observation"].containers != resets[0].containers
+    again, _ = env.reset(seed=0, options={"trace": other})
+    assert np.array_equal(first, again)
+
+
 def test_proportional_halving_repairs_very_bad_memory_in_one_step() -> None:
     env = LearnEnv(MEMORY, reward="fit")
     obs, info = env.reset(seed=0)

@@ -704,7 +704,9 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     resources into the parent's virtual template (virtualization does not read them) instead of
     checking, virtualizing and copying the whole trace again. Exact: the traces are compared field by
     field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
-    else is left to :func:`_trace_plan`. True when a plan was noted."""
+    else is left to :func:`_trace_plan`. Like every memo keyed by sha256 here, it trusts that a key names
+    its trace's bytes (traces are values; the parent plan's template shares parts with its trace). True
+    when a plan was noted."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
