@@ -98,10 +98,27 @@ def _scalar(node: yaml.Node, file: Path) -> Any:
 _LOADER = yaml.SafeLoader("")
 
 
+@functools.cache
+def _fast_loader() -> Any:
+    """libyaml's loader when PyYAML has it and the nodes it makes are this ``yaml``'s own, else None.
+
+    The C extension is initialized once per process: when the ``yaml`` package is imported again (pytester's
+    in-process runs drop the modules a run imported first), it still makes the first import's node classes,
+    which are not the ones checked here; the Python parser serves then."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is None:
+        return None
+    try:
+        probe = yaml.compose("a: 1", Loader=fast)
+    except Exception:  # (a stale extension raises the first import's error classes)
+        return None
+    return fast if isinstance(probe, yaml.MappingNode) else None
+
+
 def _compose(text: str) -> list[Any]:
     """The YAML documents as nodes (with their lines): libyaml's parser when PyYAML has it, which is
     several times faster; a file it refuses is parsed again in Python, whose messages the errors quote."""
-    fast = getattr(yaml, "CSafeLoader", None)
+    fast = _fast_loader()
     if fast is not None:
         try:
             return list(yaml.compose_all(text, Loader=fast))

@@ -204,3 +204,27 @@ def test_events_present_reads_events_only_when_the_messages_lack_a_text() -> Non
     got = check(Expectations.from_mapping(wanted), result)
     assert got == ["expect.events.present: no event contains 'Preempted'"]
     assert events_read()
+
+
+def test_scenario_files_parse_after_yaml_is_imported_again(tmp_path: Path) -> None:
+    # pytester's in-process runs drop the modules a run imported first; libyaml's C parser is initialized
+    # once per process and keeps making the first import's node classes. Parsing must not depend on them.
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        import yaml
+        yaml.compose("a: 1", Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        for name in [m for m in sys.modules if m == "yaml" or m.startswith(("yaml.", "pytest_simarena"))]:
+            del sys.modules[name]
+        from pytest_simarena.scenario.loader import parse_yaml
+        print(parse_yaml("scenarios:\\n  - name: x\\n    traces: [a]\\n", Path("s.yaml")).data)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "{'scenarios': [{'name': 'x', 'traces': ['a']}]}"
