@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 
+from pytest_simarena.bounded import BoundedDict
+
 from .errors import QuantityError
 
 __all__ = [
@@ -410,7 +412,7 @@ def format_cpu(millicores: int | Fraction) -> str:
         raise TypeError(f"millicores must be an int, not {type(millicores).__name__}")
     found = _CPU_TEXTS.get(millicores)
     if found is None:
-        found = _remember(_CPU_TEXTS, millicores, _render(Fraction(millicores) / 1000, DECIMAL_SI))
+        found = _CPU_TEXTS[millicores] = _render(Fraction(millicores) / 1000, DECIMAL_SI)
     return found
 
 
@@ -424,18 +426,11 @@ def format_memory(num_bytes: int | Fraction) -> str:
         raise TypeError(f"bytes must be an int, not {type(num_bytes).__name__}")
     found = _MEMORY_TEXTS.get(num_bytes)
     if found is None:
-        found = _remember(_MEMORY_TEXTS, num_bytes, _render(Fraction(num_bytes), BINARY_SI))
+        found = _MEMORY_TEXTS[num_bytes] = _render(Fraction(num_bytes), BINARY_SI)
     return found
 
 
 # The texts by value (an int and the equal Fraction print the same; bools are refused above): the action
 # path and the safeguards' messages print the same few amounts again and again.
-_CPU_TEXTS: dict[int | Fraction, str] = {}
-_MEMORY_TEXTS: dict[int | Fraction, str] = {}
-
-
-def _remember(texts: dict[int | Fraction, str], value: int | Fraction, text: str) -> str:
-    if len(texts) >= 4096:
-        texts.clear()
-    texts[value] = text
-    return text
+_CPU_TEXTS: BoundedDict[int | Fraction, str] = BoundedDict(4096)
+_MEMORY_TEXTS: BoundedDict[int | Fraction, str] = BoundedDict(4096)

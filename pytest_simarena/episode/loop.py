@@ -25,6 +25,7 @@ from pytest_simarena import settings as settings_table
 from pytest_simarena.actions import NOOP_MESSAGE, Action, apply_action
 from pytest_simarena.backends.embedded.memo import LRU
 from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend, ClusterSnapshot
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
 from pytest_simarena.rewards import StepOutcome, make_reward
@@ -201,9 +202,7 @@ def note_scaled(
     noted = (sha, nsha, ctx.prefix, ctx.step_seconds)
     if noted in _NOTED:
         return
-    if len(_NOTED) >= 4096:
-        _NOTED.clear()
-    _NOTED.add(noted)
+    _NOTED[noted] = None
     if changes and all(c.get("field") in _DERIVED for c in changes):
         from pytest_simarena.backends.embedded import fastpath
 
@@ -211,7 +210,7 @@ def note_scaled(
 
 
 # What note_scaled has handed the fast path already (a derived plan it forgot is planned afresh, alike).
-_NOTED: set[tuple[str, str, str, float]] = set()
+_NOTED: BoundedDict[tuple[str, str, str, float], None] = BoundedDict(4096)
 
 
 def decide(ctx: StepContext, observation: Observation) -> Action:
@@ -532,8 +531,6 @@ def _settings_for(
             memo = None
     built = _settings_with(settings, policy, safeguards, cluster, policy_options, changes)
     if memo is not None:
-        if len(_SETTINGS) >= 256:
-            _SETTINGS.clear()
         _SETTINGS[memo] = built
     return built
 
@@ -541,7 +538,7 @@ def _settings_for(
 # Settings made from run_episode's keyword arguments alone (plain values), by those values and their
 # types: an EpisodeSettings is frozen and checked when built (~50 us), and benchmarks, batches and test
 # suites run thousands of episodes with the same few arguments.
-_SETTINGS: dict[tuple[Any, ...], EpisodeSettings] = {}
+_SETTINGS: BoundedDict[tuple[Any, ...], EpisodeSettings] = BoundedDict(256)
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 _SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(EpisodeSettings))
 

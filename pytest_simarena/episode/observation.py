@@ -44,6 +44,7 @@ from typing import Any
 
 from pytest_simarena.backends.embedded.probes import container_probes, startup_budget
 from pytest_simarena.backends.protocol import ClusterSnapshot, virtual_namespace
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.kubeview import cpu_of, memory_of, node_usage, pods_by_workload, workload_view
 from pytest_simarena.quantities import format_cpu, format_memory
 from pytest_simarena.trace.model import Trace, WorkloadRef, containers, pod_template
@@ -457,7 +458,7 @@ class LazyEvents(Sequence[Obj]):
 
 
 # (desired replicas, container views) by (the trace's sha256, workload): what a step reads from the trace.
-_TRACE_PARTS: dict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = {}
+_TRACE_PARTS: BoundedDict[tuple[str, WorkloadRef], tuple[int, tuple[ContainerView, ...]]] = BoundedDict(1024)
 # The last entry used, matched by its workload's identity (hashing a WorkloadRef runs Python code, and
 # the steps of an episode all ask for the same one). One tuple: read and set atomically.
 _LAST_TRACE_PARTS: tuple[str | None, WorkloadRef | None, tuple[int, tuple[ContainerView, ...]]] = (
@@ -469,7 +470,7 @@ _LAST_TRACE_PARTS: tuple[str | None, WorkloadRef | None, tuple[int, tuple[Contai
 
 # NodeViews by the fast replay's node tuples (FastNode: name and counts, hashable): views are immutable,
 # and the same few placements recur on every step, so they are built once.
-_NODE_VIEWS: dict[tuple[Any, ...], tuple[NodeView, ...]] = {}
+_NODE_VIEWS: BoundedDict[tuple[Any, ...], tuple[NodeView, ...]] = BoundedDict(4096)
 # The last answer, by the identity of its ``nodes`` (kept alive here): the fast path hands the same tuple
 # for a recurring placement, so most steps skip hashing its FastNodes. One tuple: read and set atomically.
 _LAST_NODE_VIEWS: tuple[tuple[Any, ...] | None, tuple[NodeView, ...]] = (None, ())
@@ -483,22 +484,18 @@ def fast_node_views(nodes: tuple[Any, ...]) -> tuple[NodeView, ...]:
         return last[1]
     found = _NODE_VIEWS.get(nodes)
     if found is None:
-        if len(_NODE_VIEWS) >= 4096:
-            _NODE_VIEWS.clear()
         found = _NODE_VIEWS[nodes] = tuple(NodeView(*n) for n in nodes)
     _LAST_NODE_VIEWS = (nodes, found)
     return found
 
 
 # WorkloadRef.kind by gvk (the property splits the string on every read; a step reads it once).
-_KINDS: dict[str, str] = {}
+_KINDS: BoundedDict[str, str] = BoundedDict(1024)
 
 
 def _kind(gvk: str) -> str:
     kind = _KINDS.get(gvk)
     if kind is None:
-        if len(_KINDS) >= 1024:
-            _KINDS.clear()
         kind = _KINDS[gvk] = WorkloadRef(gvk, "", "").kind
     return kind
 
@@ -529,8 +526,6 @@ def _fast_observation(
         if found is None:
             found = (desired_replicas(trace, workload), container_views(trace, workload))
             if trace_key is not None:
-                if len(_TRACE_PARTS) >= 1024:
-                    _TRACE_PARTS.clear()
                 _TRACE_PARTS[(trace_key, workload)] = found
         if trace_key is not None:
             _LAST_TRACE_PARTS = (trace_key, workload, found)

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_simarena.actions import Action
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.episode.observation import ContainerView, NodeView, Observation
 from pytest_simarena.quantities import format_cpu, format_memory
 
@@ -37,7 +38,7 @@ from .space import DISCRETE_ACTIONS
 
 # Plain actions (no fields) by (type, workload): an Action is immutable and building one parses and
 # validates; policies ask for the same few again and again.
-_PLAIN: dict[tuple[str, Any], Action] = {}
+_PLAIN: BoundedDict[tuple[str, Any], Action] = BoundedDict(1024)
 
 
 def make_action(observation: Observation, action_type: str, **fields: object) -> Action:
@@ -53,8 +54,6 @@ def make_action(observation: Observation, action_type: str, **fields: object) ->
             return found
     found = _PLAIN.get((action_type, ref))
     if found is None:
-        if len(_PLAIN) >= 1024:
-            _PLAIN.clear()
         found = _PLAIN[(action_type, ref)] = Action(
             action_type, ref.name, namespace=ref.namespace, kind=ref.kind
         )

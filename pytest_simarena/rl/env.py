@@ -36,6 +36,7 @@ from gymnasium import spaces
 
 from pytest_simarena.actions import Action
 from pytest_simarena.backends.protocol import ClusterBackend
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.episode.fit import containers_number
 from pytest_simarena.episode.frozen import builder
 from pytest_simarena.episode.loop import StepContext, apply_step_action, note_scaled, observe_trace
@@ -178,12 +179,12 @@ class LearnEnv(gymnasium.Env[Any, Any]):
         self._layout = Layout(None, LOW, HIGH)
         # This episode's decoded actions: by the action's key (and the containers' value when the space's
         # actions read them); the workload and target they may read are the episode's own.
-        self._decoded: dict[Any, Action] = {}
+        self._decoded: BoundedDict[Any, Action] = BoundedDict(4096)
         self._plain = self._spec.plain
         # What a reset derives from a trace (its bytes' sha256, workload, target), by the trace's identity
         # and the options: a trace is never edited in place (an action makes a new one).
-        self._starts: dict[tuple[Any, ...], tuple[Trace, str, WorkloadRef, int]] = {}
-        self._specs: dict[str, Any] = {}  # the embedded clusters' node specs by their options
+        self._starts: BoundedDict[tuple[Any, ...], tuple[Trace, str, WorkloadRef, int]] = BoundedDict(64)
+        self._specs: BoundedDict[str, Any] = BoundedDict(64)  # the embedded clusters' node specs by options
 
     # --- Gymnasium API ------------------------------------------------------------------------------
 
@@ -220,8 +221,6 @@ class LearnEnv(gymnasium.Env[Any, Any]):
                 trace, workload, kind=self.settings.kind, namespace=self.settings.namespace
             )
             goal = default_target(trace, ref) if target is None else int(target)
-            if len(self._starts) >= 64:
-                self._starts.clear()
             start = self._starts[start_key] = (trace, trace_bytes(trace)[1], ref, goal)
         _, sha, ref, goal = start
         if self._given_backend is None:
@@ -241,8 +240,6 @@ class LearnEnv(gymnasium.Env[Any, Any]):
                 backend_options["isolated"] = True
             self._backend = make_backend("embedded", seed=cluster_seed, **backend_options)
             if spec is None:
-                if len(self._specs) >= 64:
-                    self._specs.clear()
                 self._specs[spec_key] = getattr(self._backend, "spec", None)
         assert self._backend is not None
         self._ctx = StepContext(
@@ -303,8 +300,6 @@ class LearnEnv(gymnasium.Env[Any, Any]):
             return spec.decode_key(key, last)
         found = self._decoded.get(memo_key)
         if found is None:
-            if len(self._decoded) >= 4096:
-                self._decoded.clear()
             found = self._decoded[memo_key] = spec.decode_key(key, last)
         return found
 

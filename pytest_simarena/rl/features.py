@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.episode.fit import by_state
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ class _State:
         # Features 7-17 are shared by every state of the same containers, nodes and target.
         shape = by_state(_SHAPES, obs, (obs.target,), _shape)
         self.values = (*_counts(obs), *shape, *_reasons(obs))
-        self.vectors: dict[Layout, np.ndarray[Any, np.dtype[np.float32]]] = {}
+        self.vectors: BoundedDict[Layout, np.ndarray[Any, np.dtype[np.float32]]] = BoundedDict(64)
 
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
@@ -232,8 +233,6 @@ class Layout:
         state = _state(obs)
         template = state.vectors.get(self)
         if template is None:
-            if len(state.vectors) >= 64:
-                state.vectors.clear()
             template = state.vectors[self] = self._template(state.values)
         vector = template.copy()
         # Clipping before or after the float32 rounding gives the same float32 for a finite value (rounding
@@ -262,7 +261,7 @@ class Layout:
 
 
 # Layouts by (indices, low, high), for callers that name them (a layout keys the states' vectors).
-_LAYOUTS: dict[tuple[Any, ...], Layout] = {}
+_LAYOUTS: BoundedDict[tuple[Any, ...], Layout] = BoundedDict(64)
 
 
 def clipped_vector(
@@ -273,8 +272,6 @@ def clipped_vector(
     key = (indices, low, high)
     layout = _LAYOUTS.get(key)
     if layout is None:
-        if len(_LAYOUTS) >= 64:
-            _LAYOUTS.clear()
         layout = _LAYOUTS[key] = Layout(indices, low, high)
     return layout.vector(obs, max_steps)
 

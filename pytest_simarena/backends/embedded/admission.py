@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pytest_simarena.bounded import BoundedDict
+
 from .limitrange import ANNOTATION as ANNOTATION_KEY
 from .limitrange import LimitRange, default_pod, violations
 from .pods import InvalidObject, shared_template
@@ -60,7 +62,7 @@ class Admission:
         self.quotas: dict[str, dict[str, ResourceQuota]] = {}
         self._stale: set[str] = set()  # namespaces whose quotas await the controller's recount
         self._lr_version = 0  # bumped on every LimitRange change (invalidates _limited)
-        self._limited: dict[tuple[int, str], tuple[Any, ...]] = {}
+        self._limited: BoundedDict[tuple[int, str], tuple[Any, ...]] = BoundedDict(256)
         # The last quota refusal per namespace: (template, [(quota, its used)], message). A ReplicaSet
         # retries a refused pod every sync with the same template; while no quota and no usage changed
         # (a new ``used`` is a new dict) CheckRequest refuses it with the same message.
@@ -148,8 +150,6 @@ class Admission:
                 spec, annotation = default_pod(tmpl.spec, ordered)
                 admitted = _revalidated(tmpl, spec, name) if spec is not tmpl.spec else tmpl
                 problem = violations(admitted.spec, ordered)
-                if len(self._limited) >= 256:
-                    self._limited.clear()
                 # LimitRanger's outcome depends only on the template and the LimitRanges: kept per template
                 self._limited[key] = found = (tmpl, ranges, self._lr_version, admitted, annotation, problem)
             tmpl, annotation, problem = found[3], found[4], found[5]

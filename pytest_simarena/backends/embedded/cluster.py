@@ -27,6 +27,7 @@ from pytest_simarena.backends.protocol import (
     HookStage,
     PreflightCheck,
 )
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.errors import BackendError, SimArenaError
 from pytest_simarena.quantities import parse_cpu, parse_memory
 from pytest_simarena.trace.model import gvk_of
@@ -93,7 +94,7 @@ def _trace_key(trace: Trace) -> str:
 
 _CUSTOMIZED: dict[type, bool] = {}
 # The generator's state of a pristine cluster, by (type of the seed, seed, node count): see _build_state.
-_PRISTINE_RNG: dict[tuple[type, Any, int], tuple[Any, ...]] = {}
+_PRISTINE_RNG: BoundedDict[tuple[type, Any, int], tuple[Any, ...]] = BoundedDict(256)
 # ClusterSpec.default(), built once: a ClusterSpec is frozen, and its node prototypes are parsed once per
 # spec (a cluster built per episode, as users do, no longer parses and validates the default each time).
 _DEFAULT_SPEC: list[ClusterSpec] = []
@@ -194,8 +195,6 @@ class EmbeddedCluster:
         if state is None:
             state = rng.getstate()
             if key is not None:
-                if len(_PRISTINE_RNG) >= 256:
-                    _PRISTINE_RNG.clear()
                 _PRISTINE_RNG[key] = state
         self.pristine_rng = state
         if COUNTING:

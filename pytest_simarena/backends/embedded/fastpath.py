@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pytest_simarena.backends.protocol import ClusterSnapshot
+from pytest_simarena.bounded import BoundedDict
 from pytest_simarena.errors import QuantityError, SimArenaError
 from pytest_simarena.trace.model import Trace
 from pytest_simarena.trace.usage import USAGE_ANNOTATION
@@ -889,15 +890,13 @@ def _default(f: dataclasses.Field[Any]) -> Any:
 
 
 # Specs found known, by identity (kept alive here; a ClusterSpec is frozen): checked once per cluster spec.
-_KNOWN: dict[int, tuple[Any, bool]] = {}
+_KNOWN: BoundedDict[int, tuple[Any, bool]] = BoundedDict(64)
 
 
 def _known_spec(spec: Any) -> bool:
     found = _KNOWN.get(id(spec))
     if found is not None and found[0] is spec:
         return found[1]
-    if len(_KNOWN) >= 64:
-        _KNOWN.clear()
     known = _spec_fields_default(spec)
     _KNOWN[id(spec)] = (spec, known)
     return known
@@ -983,7 +982,7 @@ def _template_plan(
 
 
 # FailedScheduling texts by what they say (nodes, reasons and counts, the version): a pure function.
-_FAILURES: dict[tuple[Any, ...], str] = {}
+_FAILURES: BoundedDict[tuple[Any, ...], str] = BoundedDict(4096)
 
 
 def _run(
@@ -1058,10 +1057,10 @@ class _Situation:
         self.results: dict[tuple[int, ...], _Placed] = {}
 
 
-_SITUATIONS: dict[tuple[Any, ...], _Situation] = {}  # (bounded: cleared when full)
+_SITUATIONS: BoundedDict[tuple[Any, ...], _Situation] = BoundedDict(4096)
 # Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
 # the node views read of them (names and allocatable).
-_INDEXES: dict[int, tuple[Any, list[Any], dict[Any, int], str]] = {}
+_INDEXES: BoundedDict[int, tuple[Any, list[Any], dict[Any, int], str]] = BoundedDict(64)
 
 
 def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
@@ -1075,8 +1074,6 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
         and all(map(operator.is_, found[1], nodes))
     ):
         return found[2], found[3]
-    if len(_INDEXES) >= 64:
-        _INDEXES.clear()
     index = {node: i for i, node in enumerate(nodes)}
     # As a string: it keys the node views (_outcome), and a str keeps its hash (a tuple of tuples is
     # hashed again on every step).
@@ -1125,8 +1122,6 @@ def _schedule(
     )
     situation = _SITUATIONS.get(key)
     if situation is None:
-        if len(_SITUATIONS) >= 4096:
-            _SITUATIONS.clear()
         situation = _SITUATIONS[key] = _Situation()
     ranges = situation.ranges
     picks: tuple[int, ...] = ()
@@ -1238,8 +1233,6 @@ def _decide(
                     else preemption_tally(resource_nodes, 0)
                 )
                 failure = fit_error(n_nodes, reasons, preemption, version)
-                if len(_FAILURES) >= 4096:
-                    _FAILURES.clear()
                 _FAILURES[said] = failure
             chosen.append(None)
             messages.append(failure)
@@ -1280,7 +1273,7 @@ def _decide(
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
-_VIEWS: dict[tuple[Any, ...], tuple[FastNode, ...]] = {}
+_VIEWS: BoundedDict[tuple[Any, ...], tuple[FastNode, ...]] = BoundedDict(4096)
 
 
 def _outcome(plan: _Plan, pods: list[str], placed: _Placed, nodes: list[Any], shown: str) -> FastOutcome:
@@ -1299,8 +1292,6 @@ def _outcome(plan: _Plan, pods: list[str], placed: _Placed, nodes: list[Any], sh
                 ]
             )
         )
-        if len(_VIEWS) >= 4096:
-            _VIEWS.clear()
         _VIEWS[key] = views
     # tuple.__new__ directly: a NamedTuple's own __new__ is a Python function around it.
     return _NEW_OUTCOME(
