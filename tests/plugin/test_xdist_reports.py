@@ -48,6 +48,14 @@ def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     return out
 
 
+def _report_blob(html: str) -> dict[str, Any]:
+    """pytest-html's data: every test's rows and extras."""
+    found = re.search(r'data-jsonblob="([^"]*)"', html)
+    assert found is not None
+    blob: dict[str, Any] = json.loads(html_lib.unescape(found.group(1)))
+    return blob
+
+
 def test_xdist_gives_the_same_results(
     pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
 ) -> None:
@@ -90,7 +98,7 @@ def test_html_junit_and_results(pytester: pytest.Pytester, scenario_dir: Path, t
     assert "Kubernetes repair agents compared" in html  # the title, not the file name
     assert 'class="simarena-heatmap"' in html and "steps to solve (share of episodes)" in html
     assert "<b>Passed</b> means" in html and "<b>Solved</b> means" in html
-    blob = json.loads(html_lib.unescape(re.search(r'data-jsonblob="([^"]*)"', html).group(1)))  # type: ignore[union-attr]
+    blob = _report_blob(html)
     # Rows in (file, scenario, trace, policy, seed) order whatever order the two workers finished in.
     tests = [t for runs in blob["tests"].values() for t in runs]
     ids = list(blob["tests"])
@@ -168,8 +176,7 @@ def test_results_json_is_byte_identical_across_workers_and_hash_seeds(
 
 
 def _html_blocks(pytester: pytest.Pytester, folder: str) -> dict[str, str]:
-    html = (pytester.path / folder / "report.html").read_text()
-    blob = json.loads(html_lib.unescape(re.search(r'data-jsonblob="([^"]*)"', html).group(1)))  # type: ignore[union-attr]
+    blob = _report_blob((pytester.path / folder / "report.html").read_text())
     return {test_id: runs[0]["extras"][0]["content"] for test_id, runs in blob["tests"].items()}
 
 
