@@ -26,6 +26,7 @@ import json
 import math
 import operator
 import random
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -356,24 +357,33 @@ class RngMark:
     many). Anything else that reaches for the generator between fast steps finds this stand-in first: it
     puts the real generator back on the clock and hands over what was asked for, and the next fast step
     notes a new state. (Only the fast path draws while the mark stands, so the count is exact.)
+
+    The mark refers to its clock weakly: the clock holds the mark, and a strong edge back would make every
+    clock (so every cluster built per episode) cyclic garbage. Copies and pickles carry the clock
+    (``__reduce__``): a copied mark is a mark on the copied clock and generator.
     """
 
     __slots__ = ("clock", "real", "state", "words")
 
     def __init__(self, clock: Any, real: random.Random, state: tuple[Any, ...], words: int) -> None:
-        self.clock = clock
+        self.clock = weakref.ref(clock)
         self.real = real
         self.state = state
         self.words = words
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RngMark, (self.clock(), self.real, self.state, self.words))
+
     def __getattr__(self, name: str) -> Any:
         # Reached only for what the slots do not hold. A special name (copy and pickle ask for
         # __deepcopy__, __setstate__...) or a slot not set yet (a copy being built) is no draw: an
-        # AttributeError as for any object, and a copied mark is a mark on the copied generator.
+        # AttributeError as for any object.
         if name.startswith("__") or name in RngMark.__slots__:
             raise AttributeError(name)
         real = self.real
-        self.clock.rng = real
+        clock = self.clock()
+        if clock is not None:
+            clock.rng = real
         return getattr(real, name)
 
 
