@@ -102,3 +102,19 @@ def test_a_copied_generator_mark_stands_on_the_copied_clock() -> None:
     twin = copy.deepcopy(original)
     assert engine_step(twin) == alone
     assert engine_step(original) == alone
+
+
+def test_unread_fast_step_lines_are_not_tracked_by_the_collector() -> None:
+    """A reused cluster keeps its fast steps' log lines unformatted until read (hundreds of steps): as
+    plain values, which the cyclic collector stops tracking, so its full collections do not walk them."""
+    trace = load_trace(find_trace("slightly-bad-cpu"))
+    cluster = EmbeddedCluster(seed=1)
+    for _ in range(20):
+        assert hasattr(cluster.run_trace(trace, "virtual", 120, cleanup=True), "fast")
+        cluster.cleanup("virtual")
+    pending = cluster.recorder._pending
+    assert len(pending) == 20
+    gc.collect()
+    gc.collect()  # (a tuple is untracked once the tuples it holds are: a pass may see it first)
+    assert not any(gc.is_tracked(entry) for entry in pending)
+    assert len(cluster.event_log) == 20 * 7  # and they read as the engine's lines (test_fastpath)

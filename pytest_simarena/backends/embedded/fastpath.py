@@ -47,7 +47,6 @@ from .controllers import (
     spec_count,
     template_hash,
 )
-from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
@@ -245,12 +244,10 @@ def fast_replay(
 
 
 class ShadowReplay:
-    """A reused cluster's fast step, kept for what may be read of it later, in one object (a step makes
-    one): its event-log lines, a batch of the recorder's formatted only when the log is read
-    (ScalingReplicaSet, one SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the
-    engine logs them); and its snapshot, the full engine's replay on a fresh cluster of the same spec and
-    seed put in the state the live one had before the step (clock, epoch, generator, event count, node
-    order, pod sequence numbers); nothing else of earlier runs is left."""
+    """A reused cluster's fast step, kept for its snapshot if it is read later (a step makes one): the
+    full engine's replay on a fresh cluster of the same spec and seed put in the state the live one had
+    before the step (clock, epoch, generator, event count, node order, pod sequence numbers); nothing else
+    of earlier runs is left. (Its event-log lines go to the recorder as plain values: add_step_lines.)"""
 
     __slots__ = (
         "_done",
@@ -259,9 +256,6 @@ class ShadowReplay:
         "keys",
         "nodes",
         "now",
-        "placed",
-        "plan",
-        "pods",
         "prefix",
         "rng",
         "seconds",
@@ -270,8 +264,6 @@ class ShadowReplay:
         "trace",
         "used",
     )
-    pods: list[str]  # set once the step has drawn them, with ``placed``
-    placed: _Placed
 
     def __init__(
         self,
@@ -280,12 +272,11 @@ class ShadowReplay:
         prefix: str,
         seconds: float,
         rng: tuple[tuple[Any, ...], int],
-        plan: _Plan,
         start: tuple[tuple[Any, tuple[int, ...]], ...],
         nodes: list[Any],
     ) -> None:
         self.facts = cluster.facts  # (its class, spec, seed, lifecycle): what a fresh cluster is built from
-        self.trace, self.prefix, self.seconds, self.plan = trace, prefix, seconds, plan
+        self.trace, self.prefix, self.seconds = trace, prefix, seconds
         clock = cluster.clock
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
         self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
@@ -294,28 +285,6 @@ class ShadowReplay:
         self.nodes = nodes
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
-
-    def lines(self) -> list[str]:
-        """The step's event-log lines."""
-        now, plan = self.now, self.plan
-        ns = plan.namespace
-        out = []
-        if plan.replicas:
-            message = scaled_message(plan.rs_name, 0, plan.replicas)
-            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
-        rs = plan.rs_name
-        out.extend(
-            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
-            for pod in self.pods
-        )
-        placed, nodes = self.placed, self.nodes
-        for pod, index, failure in zip(self.pods, placed.nodes, placed.messages, strict=True):
-            if index is None:
-                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
-            else:
-                assigned = scheduled_message(ns, pod, nodes[index].name)
-                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
-        return out
 
     def snapshot(self) -> ClusterSnapshot:
         if self._done is None:
@@ -509,14 +478,13 @@ def fast_step(
         mark = (real.getstate(), 0)
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    index, shown = _node_index(scheduler, nodes)
+    index, shown, names = _node_index(scheduler, nodes)
     start = _start(plan.shape, index)
-    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan, start, nodes)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, start, nodes)
     cluster.adopt_epoch(trace)
     cluster._pristine = False
     clock.rng = real
     pods, placed, words = _run(plan, real, scheduler, nodes, index, start)
-    shadow.pods, shadow.placed = pods, placed
     if COUNTING:
         if standing is not None:
             standing.words = mark[1] + words
@@ -525,7 +493,20 @@ def fast_step(
             clock.rng = RngMark(clock, real, mark[0], mark[1] + words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    cluster.recorder.add_batch(shadow, (1 if plan.replicas else 0) + 2 * len(pods))
+    # (The lines as plain values, not the shadow: see EventRecorder.add_step_lines.)
+    cluster.recorder.add_step_lines(
+        (
+            shadow.now,
+            plan.namespace,
+            plan.name,
+            plan.rs_name,
+            plan.replicas,
+            tuple(pods),
+            placed.nodes,
+            placed.messages,
+            names,
+        )
+    )
     # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
     buckets = plan.shape.buckets
     buckets.clear()
@@ -1070,12 +1051,12 @@ class _Situation:
 _SITUATIONS: BoundedDict[tuple[Any, ...], _Situation] = BoundedDict(4096)
 # Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
 # the node views read of them (names and allocatable).
-_INDEXES: BoundedDict[int, tuple[Any, list[Any], dict[Any, int], str]] = BoundedDict(64)
+_INDEXES: BoundedDict[int, tuple[Any, list[Any], dict[Any, int], str, tuple[str, ...]]] = BoundedDict(64)
 
 
-def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
-    """``{node: position}`` of ``nodes`` (the scheduler's, in its order; a Node hashes by identity) and
-    their (name, cpu, memory, pods) allocatable as text, remembered per scheduler."""
+def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str, tuple[str, ...]]:
+    """``{node: position}`` of ``nodes`` (the scheduler's, in its order; a Node hashes by identity),
+    their (name, cpu, memory, pods) allocatable as text and their names, remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
     if (
         found is not None
@@ -1083,13 +1064,14 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
         and len(found[1]) == len(nodes)
         and all(map(operator.is_, found[1], nodes))
     ):
-        return found[2], found[3]
+        return found[2], found[3], found[4]
     index = {node: i for i, node in enumerate(nodes)}
     # As a string: it keys the node views (_outcome), and a str keeps its hash (a tuple of tuples is
     # hashed again on every step).
     shown = repr([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
-    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown)
-    return index, shown
+    names = tuple([node.name for node in nodes])
+    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown, names)
+    return index, shown, names
 
 
 def _start(shape: Any, index: dict[Any, int]) -> tuple[tuple[Any, tuple[int, ...]], ...]:
@@ -1336,7 +1318,7 @@ def _compute(
     rng.setstate(cluster.pristine_rng)
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    index, shown = _node_index(scheduler, nodes)
+    index, shown, _ = _node_index(scheduler, nodes)
     pods, placed, _ = _run(plan, rng, scheduler, nodes, index)
     return _outcome(plan, pods, placed, nodes, shown)
 
