@@ -35,6 +35,8 @@ def test_a_cluster_after_an_episode_is_freed_by_reference_counting(
     isolated: bool, collector_off: None
 ) -> None:
     trace = load_trace(find_trace("slightly-bad-cpu"))
+    run_episode(trace, "random", backend=EmbeddedCluster(seed=3, isolated=isolated), max_steps=8, seed=2)
+    gc.collect()  # (what first uses left: imports made on first call)
     cluster = EmbeddedCluster(seed=3, isolated=isolated)
     result = run_episode(trace, "random", backend=cluster, max_steps=8, seed=2)
     assert len(result.steps) > 1
@@ -47,13 +49,25 @@ def test_a_cluster_after_an_episode_is_freed_by_reference_counting(
 
 def test_a_gym_env_with_its_own_clusters_leaves_no_cyclic_garbage(collector_off: None) -> None:
     env = SimArenaEnv(str(find_trace("slightly-bad-cpu")), max_steps=5)
-    env.reset(seed=0)
+
+    def episodes() -> None:
+        env.reset(seed=0)
+        for n in range(30):
+            _, _, terminated, truncated, _ = env.step(n % len(env.action_names))
+            if terminated or truncated:
+                env.reset()
+
+    episodes()  # first uses (imports made on first call leave cyclic garbage of their own)
     gc.collect()
-    for n in range(30):
-        _, _, terminated, truncated, _ = env.step(n % len(env.action_names))
-        if terminated or truncated:
-            env.reset()
-    assert gc.collect() == 0
+    episodes()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        found = gc.collect()
+        left = sorted({type(o).__qualname__ for o in gc.garbage})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert found == 0, left
 
 
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])

@@ -160,6 +160,20 @@ class _Wiring:
         return self._live().pods.get(namespace, {}).values()
 
 
+def _untie(scheduler: Scheduler) -> None:
+    """Drop a discarded scheduler's back-references from its nodes to their bucket and shape.
+
+    A node sits in a list of its shape's buckets and refers to that list and to the shape, which refers
+    to a node: cycles. Untied when the scheduler is discarded (the cluster freed, or an isolated
+    cluster's state rebuilt), the nodes and the rest are freed by reference counting with it instead of
+    waiting for the cyclic collector. (A node is only read for its name afterwards: a fast step's shadow
+    replay and the fast path's per-scheduler index keep some.)
+    """
+    for node in scheduler.nodes.values():
+        node.bucket = None
+        node.shape = None
+
+
 # Guard against a controller bug turning into an endless loop within one simulated instant.
 MAX_RECONCILE_ROUNDS = 10_000
 
@@ -204,6 +218,9 @@ class EmbeddedCluster:
 
     def _build_state(self) -> None:
         """The pristine seeded cluster: clock, RNG, nodes, empty object store (hooks are kept)."""
+        old = self.__dict__.get("scheduler")
+        if old is not None:
+            _untie(old)
         self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
         # The components call back through a mediator with a weak edge to this cluster (see _Wiring).
@@ -250,6 +267,11 @@ class EmbeddedCluster:
             # generator's; anything else that reaches for the generator puts the real one back (RngMark).
             mark: Any = RngMark(clock, rng, state, 0)  # (stands in for the Random)
             clock.rng = mark
+
+    def __del__(self) -> None:
+        scheduler = self.__dict__.get("scheduler")
+        if scheduler is not None:
+            _untie(scheduler)
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:

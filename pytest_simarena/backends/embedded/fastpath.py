@@ -213,8 +213,9 @@ class FullReplay:
         return list(self.run()[1])
 
 
-# Fast outcomes by memo key (they are tiny): repeats skip even the whitelist checks.
-_OUTCOMES: LRU[FastOutcome] = LRU(4096)
+# Fast outcomes by memo key (they are tiny): repeats skip even the whitelist checks. (A plain bounded
+# dict: a hit is one C lookup, where the LRU moved the entry on every read.)
+_OUTCOMES: BoundedDict[Any, FastOutcome] = BoundedDict(4096)
 
 
 def clear() -> None:
@@ -237,7 +238,7 @@ def fast_replay(
             outcome = None  # the engine reports it as it always did
         if outcome is None:
             return None
-        _OUTCOMES.put(memo_key, outcome)
+        _OUTCOMES[memo_key] = outcome
     full = FullReplay(cluster, trace, prefix, seconds, memo_key)
     cluster.recorder.defer_log(full.log)
     return FastSnapshot(float(seconds), prefix, fast=outcome, memo_key=memo_key, full=full)
