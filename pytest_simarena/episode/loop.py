@@ -30,7 +30,7 @@ from pytest_simarena.errors import SimArenaError
 from pytest_simarena.policies.registry import make_policy
 from pytest_simarena.rewards import StepOutcome, make_reward
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
-from pytest_simarena.settings import ClusterSettings, EpisodeSettings, SettingError
+from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
 from .frozen import builder
@@ -554,7 +554,7 @@ def _seeded(settings: EpisodeSettings, seed: Any) -> EpisodeSettings:
     try:
         checked = _SEED_ROW.check(seed)
     except ValueError as exc:
-        raise SettingError(f"{_SEED_ROW.name}={seed!r}: {exc}") from None
+        raise settings_table.SettingError(f"{_SEED_ROW.name}={seed!r}: {exc}") from None
     new = object.__new__(EpisodeSettings)
     for name in _SETTINGS_SLOTS:
         object.__setattr__(new, name, getattr(settings, name))
