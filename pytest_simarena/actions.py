@@ -58,7 +58,7 @@ from .action_model import (
 )
 from .errors import QuantityError, TraceError
 from .safeguards import DEFAULT_SAFEGUARDS, Proposal, Safeguards, Verdict
-from .trace.model import Obj, Trace, WorkloadRef, describe, pod_template, template_path
+from .trace.model import Obj, Trace, WorkloadRef, describe, gvk_of, pod_template, template_path
 
 # Action and its constants moved to action_model.py; re-exported here, where callers import them.
 __all__ = [
@@ -76,7 +76,9 @@ __all__ = [
     "QuantityLike",
     "ResourceSpec",
     "apply_action",
+    "apply_action_routed",
     "check_action",
+    "edit_values",
     "plan_action",
 ]
 
@@ -561,11 +563,19 @@ def apply_action(trace: Trace, action: Action, *, safeguards: Safeguards | None 
     ``not_found`` (the message lists the workloads or containers that exist); in the last three cases
     ``result.trace is trace``.
     """
+    return apply_action_routed(trace, action, safeguards=safeguards)[0]
+
+
+def apply_action_routed(
+    trace: Trace, action: Action, *, safeguards: Safeguards | None = None
+) -> tuple[ActionResult, bool]:
+    """:func:`apply_action`, and whether its answer came from the direct route (:func:`_single_edit`):
+    then a new trace differs from ``trace`` only in values at the places :func:`edit_values` reads."""
     guards = safeguards or DEFAULT_SAFEGUARDS
     single = _single_edit(trace, action)
     if single is not None:
-        return _applied(trace, action, guards, *single)
-    return _apply_planned(trace, action, guards)
+        return _applied(trace, action, guards, *single), True
+    return _apply_planned(trace, action, guards), False
 
 
 def _apply_planned(trace: Trace, action: Action, guards: Safeguards) -> ActionResult:
@@ -602,13 +612,9 @@ def _single_edit(
     kind = action.type
     if kind not in RESOURCE_ACTIONS and kind not in SCALE_ACTIONS:
         return None
-    events = trace.events
-    if len(events) != 1 or type(events[0]) is not dict:
+    obj = _single_object(trace)
+    if obj is None:
         return None
-    applied = events[0].get("applied_objs")
-    if type(applied) is not list or len(applied) != 1 or type(applied[0]) is not dict:
-        return None
-    obj: Obj = applied[0]
     meta, spec = obj.get("metadata"), obj.get("spec")
     if type(meta) is not dict or type(spec) is not dict:
         return None
@@ -633,6 +639,18 @@ def _single_edit(
         change = FieldChange(ref.key, None, "spec.replicas", before, after)
         return ref, edited, [change], [Proposal(ref.key, None, "replicas", "spec.replicas", before, after)]
     return _single_resources(trace, action, ref, obj)
+
+
+def _single_object(trace: Trace) -> Obj | None:
+    """The applied object of a trace of one event with one applied object (plain dicts and lists)."""
+    events = trace.events
+    if len(events) != 1 or type(events[0]) is not dict:
+        return None
+    applied = events[0].get("applied_objs")
+    if type(applied) is not list or len(applied) != 1 or type(applied[0]) is not dict:
+        return None
+    obj: Obj = applied[0]
+    return obj
 
 
 def _single_resources(
@@ -708,6 +726,38 @@ def _single_resources(
             parent = parent[part]
         new = {**parent, path[depth]: new}
     return ref, new, changes, proposals
+
+
+def edit_values(trace: Trace) -> tuple[Any, ...] | None:
+    """Every value :func:`_single_edit` may write in ``trace``, in order: the one object's
+    ``spec.replicas``, then per container of its pod template the cpu request and limit and the memory
+    request and limit (None where absent: the direct route never writes an absent value, nor adds or
+    removes a key). None when the trace is not of the shape the direct route edits. Two traces made from
+    one by direct edits have the same bytes when their values are equal (trace/keys.py)."""
+    obj = _single_object(trace)
+    spec = obj.get("spec") if obj is not None else None
+    if obj is None or type(spec) is not dict:
+        return None
+    out: list[Any] = [spec.get("replicas")]
+    pointer = template_path(gvk_of(obj), trace.config)
+    template: Any = obj
+    for part in pointer.lstrip("/").split("/") if pointer else ():
+        template = template.get(part) if type(template) is dict else None
+    pod_spec = template.get("spec") if type(template) is dict and pointer is not None else None
+    containers = pod_spec.get("containers") if type(pod_spec) is dict else None
+    for container in containers if type(containers) is list else ():
+        resources = container.get("resources") if type(container) is dict else None
+        if type(resources) is not dict:
+            out.append(None)
+            continue
+        requests, limits = resources.get("requests"), resources.get("limits")
+        requests = requests if type(requests) is dict else _NONE
+        limits = limits if type(limits) is dict else _NONE
+        out.append((requests.get("cpu"), limits.get("cpu"), requests.get("memory"), limits.get("memory")))
+    return tuple(out)
+
+
+_NONE: dict[str, Any] = {}
 
 
 def _whole(value: Fraction) -> int | Fraction:

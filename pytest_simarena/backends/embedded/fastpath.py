@@ -698,7 +698,16 @@ def _plan(
     return plan
 
 
-def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
+def derive(
+    parent: Trace,
+    parent_key: str,
+    trace: Trace,
+    key: str,
+    prefix: str,
+    seconds: float,
+    *,
+    edit: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None,
+) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
     the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
     resources action): names stand, the count is checked again, and a resources edit swaps the new
@@ -707,28 +716,38 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
     else is left to :func:`_trace_plan`. Like every memo keyed by sha256 here, it trusts that a key names
     its trace's bytes (traces are values; the parent plan's template shares parts with its trace). True
-    when a plan was noted."""
+    when a plan was noted.
+
+    ``edit``: (the parent's values, the trace's values) at the places ``actions.edit_values`` reads, when
+    the two keys name one root's content with those values (trace/keys.py, the direct action route):
+    then the traces differ only there by construction and the walk is skipped
+    (``tests/properties/test_fastpath.py`` checks such plans against ``_trace_plan``)."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
     base = found[0]
     if trace.events is parent.events or len(trace.events) != 1 or len(parent.events) != 1:
         return False
-    for name in _TRACE_FIELDS:
-        if getattr(trace, name) != getattr(parent, name):
+    resized: bool | None
+    if edit is not None:
+        obj = trace.events[0]["applied_objs"][0]
+        resized = edit[0][1:] != edit[1][1:]  # (the values after spec.replicas are the resources)
+    else:
+        for name in _TRACE_FIELDS:
+            if getattr(trace, name) != getattr(parent, name):
+                return False
+        event, parent_event = trace.events[0], parent.events[0]
+        if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
             return False
-    event, parent_event = trace.events[0], parent.events[0]
-    if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
-        return False
-    applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
-    if not isinstance(applied, list) or not isinstance(parent_applied, list):
-        return False
-    if len(applied) != 1 or len(parent_applied) != 1:
-        return False
-    obj = applied[0]
-    resized = _same_but_edits(obj, parent_applied[0])
-    if resized is None:
-        return False
+        applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
+        if not isinstance(applied, list) or not isinstance(parent_applied, list):
+            return False
+        if len(applied) != 1 or len(parent_applied) != 1:
+            return False
+        obj = applied[0]
+        resized = _same_but_edits(obj, parent_applied[0])
+        if resized is None:
+            return False
     try:
         replicas = _replicas(obj)
     except (SimArenaError, TypeError, ValueError, AttributeError, KeyError):
