@@ -73,13 +73,13 @@ def edited_key(
     return token
 
 
-def value_edit(parent_key: str, child_key: str) -> tuple[Values, Values] | None:
-    """(parent's values, child's values) when both keys are known here from the same root: the two traces
-    differ only in values at the places ``values`` reads. None otherwise."""
+def value_edit(parent_key: str, child_key: str) -> tuple[str, Values, Values] | None:
+    """(their root's sha256, the parent's values, the child's values) when both keys are known here from
+    the same root: the two traces differ only in values at the places ``values`` reads. None otherwise."""
     a, b = _ORIGINS.get(parent_key), _ORIGINS.get(child_key)
     if a is None or b is None or a[0] != b[0]:
         return None
-    return a[2], b[2]
+    return a[0], a[2], b[2]
 
 
 def clear() -> None:

@@ -220,6 +220,7 @@ _OUTCOMES: LRU[FastOutcome] = LRU(4096)
 def clear() -> None:
     _OUTCOMES.clear()
     _PLANS.clear()
+    _SIZED.clear()
     _SITUATIONS.clear()
     _VIEWS.clear()
     _INDEXES.clear()
@@ -706,7 +707,7 @@ def derive(
     prefix: str,
     seconds: float,
     *,
-    edit: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None,
+    edit: tuple[str, tuple[Any, ...], tuple[Any, ...]] | None = None,
 ) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
     the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
@@ -718,10 +719,11 @@ def derive(
     its trace's bytes (traces are values; the parent plan's template shares parts with its trace). True
     when a plan was noted.
 
-    ``edit``: (the parent's values, the trace's values) at the places ``actions.edit_values`` reads, when
-    the two keys name one root's content with those values (trace/keys.py, the direct action route):
-    then the traces differ only there by construction and the walk is skipped
-    (``tests/properties/test_fastpath.py`` checks such plans against ``_trace_plan``)."""
+    ``edit``: (the root's sha256, the parent's values, the trace's values) at the places
+    ``actions.edit_values`` reads, when the two keys name one root's content with those values
+    (trace/keys.py, the direct action route): then the traces differ only there by construction and the
+    walk is skipped, and a plan of the same root with the same resources (another replicas) lends its
+    template (``tests/properties/test_fastpath.py`` checks such plans against ``_trace_plan``)."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
@@ -729,9 +731,17 @@ def derive(
     if trace.events is parent.events or len(trace.events) != 1 or len(parent.events) != 1:
         return False
     resized: bool | None
+    sized: tuple[str, str, float, tuple[Any, ...]] | None = None
     if edit is not None:
         obj = trace.events[0]["applied_objs"][0]
-        resized = edit[0][1:] != edit[1][1:]  # (the values after spec.replicas are the resources)
+        resized = edit[1][1:] != edit[2][1:]  # (the values after spec.replicas are the resources)
+        sized = (edit[0], prefix, seconds, edit[2][1:])
+        if (edit[0], prefix, seconds, edit[1][1:]) not in _SIZED:  # (the parent's resources: its plan's)
+            _SIZED[(edit[0], prefix, seconds, edit[1][1:])] = base
+        if resized:
+            lent = _SIZED.get(sized)
+            if lent is not None:  # the template of the root with these resources, planned before
+                base, resized = lent, False
     else:
         for name in _TRACE_FIELDS:
             if getattr(trace, name) != getattr(parent, name):
@@ -771,8 +781,16 @@ def derive(
             base.original_namespace,
             (base.tmpl, base.pieces or None),
         )
+    if sized is not None and plan is not None:
+        _SIZED[sized] = plan
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
+
+
+# A plan by (root sha256, prefix, seconds, the resources values): its template, parse, pod-template hash
+# and requests are those of every trace of that root with those resources (trace/keys.py), whatever its
+# spec.replicas (random episodes meet ~3 traces per resources: 273 resized plans, 88 resources).
+_SIZED: BoundedDict[tuple[str, str, float, tuple[Any, ...]], _Plan] = BoundedDict(4096)
 
 
 # Trace fields a plan reads besides its events (notes and action_added are the action path's own).
