@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena import settings as settings_table
-from pytest_simarena.actions import NOOP_MESSAGE, Action, apply_action_routed, edit_values
+from pytest_simarena.actions import (
+    NOOP_MESSAGE,
+    Action,
+    apply_action_known,
+    apply_action_routed,
+    edit_values,
+)
+from pytest_simarena.actions import clear as clear_action_answers
 from pytest_simarena.backends.embedded.memo import LRU
 from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend, ClusterSnapshot
 from pytest_simarena.bounded import BoundedDict
@@ -32,7 +39,7 @@ from pytest_simarena.rewards import StepOutcome, make_reward
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings
 from pytest_simarena.trace.keys import clear as clear_trace_keys
-from pytest_simarena.trace.keys import edited_key, value_edit
+from pytest_simarena.trace.keys import edited_key, origin, value_edit
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
 from .frozen import builder
@@ -135,6 +142,7 @@ def clear_step_memos() -> None:
     _ACTIONS.clear()
     _NOTED.clear()
     clear_trace_keys()
+    clear_action_answers()
     clear_step_lines()
 
 
@@ -180,13 +188,18 @@ def apply_step_action(
         status, message, changes, nxt, data, nsha = found
         same = nxt if status == "applied" else trace  # (apply_action's new trace only when applied)
         return status, message, tuple(dict(c) for c in changes), same, data, nsha
-    result, direct = apply_action_routed(trace, action, safeguards=safeguards)
+    known = origin(sha)
+    after: tuple[Any, ...] | None = None
+    if known is not None:  # the direct route's answer by what it reads, remembered across traces
+        result, direct, after = apply_action_known(trace, action, safeguards, *known)
+    else:
+        result, direct = apply_action_routed(trace, action, safeguards=safeguards)
     new_data: bytes | None = None
     nsha = sha
     if result.trace is not trace:
         # A value edit of the direct route is named by its parent's root and its values (trace/keys.py):
         # its bytes and sha256 are made only when read.
-        named = edited_key(sha, trace, result.trace, edit_values) if direct else None
+        named = edited_key(sha, trace, result.trace, edit_values, after) if direct else None
         if named is None:
             new_data, nsha = trace_bytes(result.trace)
         else:

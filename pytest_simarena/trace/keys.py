@@ -42,12 +42,17 @@ def is_token(key: str) -> bool:
 
 
 def edited_key(
-    parent_key: str, parent: Trace, child: Trace, values: Callable[[Trace], Values | None]
+    parent_key: str,
+    parent: Trace,
+    child: Trace,
+    values: Callable[[Trace], Values | None],
+    child_values: Values | None = None,
 ) -> str | None:
     """The key of ``child``, made from ``parent`` (keyed ``parent_key``) by writing values at the places
-    ``values(trace)`` reads and nowhere else (the caller's promise: the direct action route). None when
-    it cannot be named without its bytes (not the shape ``values`` reads, or the parent's origin is
-    forgotten): the caller encodes it."""
+    ``values(trace)`` reads and nowhere else (the caller's promise: the direct action route);
+    ``child_values``: ``values(child)`` when the caller has them. None when it cannot be named without
+    its bytes (not the shape ``values`` reads, or the parent's origin is forgotten): the caller encodes
+    it."""
     found = _ORIGINS.get(parent_key)
     if found is None:
         if is_token(parent_key):
@@ -57,7 +62,7 @@ def edited_key(
             return None
         found = _ORIGINS[parent_key] = (parent_key, base, base)
     root, root_values, _ = found
-    now = values(child)
+    now = values(child) if child_values is None else child_values
     if now is None:
         return None
     if now == root_values:  # the root's content again
@@ -71,6 +76,12 @@ def edited_key(
     if token not in _ORIGINS:
         _ORIGINS[token] = (root, root_values, now)
     return token
+
+
+def origin(key: str) -> tuple[str, Values] | None:
+    """(root sha256, values) of a key known here: the trace it names is the root's with those values."""
+    found = _ORIGINS.get(key)
+    return None if found is None else (found[0], found[2])
 
 
 def value_edit(parent_key: str, child_key: str) -> tuple[str, Values, Values] | None:

@@ -13,11 +13,12 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pytest_simarena import actions
-from pytest_simarena.actions import Action, edit_values
+from pytest_simarena.actions import RESOURCE_ACTIONS, Action, apply_action, edit_values
 from pytest_simarena.episode.loop import apply_step_action, clear_step_memos, run_episode
 from pytest_simarena.episode.results import PendingSha, StepRecord
 from pytest_simarena.episode.runlog import trace_bytes
@@ -69,23 +70,72 @@ def _with_values(trace: Trace, values: tuple[Any, ...]) -> Trace:
 @SETTINGS
 @given(trace=TRACES, data=st.data())
 def test_a_key_names_one_content(trace: Trace, data: Any) -> None:
-    """Along random chains of actions through apply_step_action: every key stands for one byte string,
-    a sha256 key is the sha256 of its bytes, a direct edit differs from its parent only at the places
-    edit_values reads, and a token's trace is its root with its values written in."""
-    clear_step_memos()
-    data_bytes, sha = trace_bytes(trace)
-    seen: dict[str, bytes] = {sha: data_bytes}
-    roots: dict[str, Trace] = {sha: trace}
-    tokens = 0
+    """Along random chains of any actions through apply_step_action: what apply_action gives, and every
+    key names one content (see :class:`_Checked`)."""
+    checked = _Checked(trace)
     for _ in range(data.draw(st.integers(1, 10))):
-        action = data.draw(sim_actions(trace))
+        checked.step(data.draw(sim_actions(checked.trace)))
+    checked.report()
+
+
+@SETTINGS
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 30),
+    kinds=st.lists(st.sampled_from(["scale_up", "scale_down", *RESOURCE_ACTIONS]), min_size=4, max_size=24),
+)
+def test_remembered_answers_are_apply_actions(family: str, index: int, kinds: list[str]) -> None:
+    """Long chains of scale and resources actions meet the same (action, values read) on traces that
+    differ elsewhere: the remembered answer (actions.apply_action_known) is apply_action's."""
+    checked = _Checked(generate_trace(family, index % 5, index))
+    workload = checked.trace.workloads()[0]
+    for kind in kinds:
+        checked.step(Action(kind, workload.name, namespace=workload.namespace, kind=workload.kind))
+    checked.report()
+
+
+class _Checked:
+    """An episode's chain of actions through apply_step_action, each checked against apply_action: the
+    same status, message, changes, bytes, action_added and notes (also when the direct route's answer
+    was remembered from another trace: actions.apply_action_known); every key stands for one byte
+    string, a sha256 key is the sha256 of its bytes, a direct edit differs from its parent only at the
+    places edit_values reads, and a token's trace is its root with its values written in."""
+
+    def __init__(self, trace: Trace) -> None:
+        clear_step_memos()
+        data_bytes, self.sha = trace_bytes(trace)
+        self.trace = trace
+        self.seen: dict[str, bytes] = {self.sha: data_bytes}
+        self.roots: dict[str, Trace] = {self.sha: trace}
+        self.tokens = self.remembered = 0
+
+    def step(self, action: Action) -> None:
+        trace, sha = self.trace, self.sha
         try:
             routed, direct = actions.apply_action_routed(trace, action, safeguards=DEFAULT_SAFEGUARDS)
-            status, _, _, nxt, new_bytes, nkey = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
-        except Exception as exc:  # a malformed action: both raise, nothing to name
-            event(f"raised {type(exc).__name__}")
-            continue
-        assert status == routed.status
+        except Exception as exc:  # a malformed action: apply_step_action raises the same
+            with pytest.raises(type(exc)):
+                apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
+            return
+        routes: list[int] = []
+        single = actions._single_edit
+
+        def counted(*args: Any) -> Any:
+            routes.append(1)
+            return single(*args)
+
+        actions._single_edit = counted  # type: ignore[assignment]
+        try:
+            status, message, changes, nxt, new_bytes, nkey = apply_step_action(
+                trace, sha, action, DEFAULT_SAFEGUARDS
+            )
+        finally:
+            actions._single_edit = single  # type: ignore[assignment]
+        self.remembered += direct and not routes
+        assert (status, message) == (routed.status, routed.message)
+        assert list(changes) == [c.to_dict() for c in routed.changes]
+        assert (nxt is trace) == (routed.trace is trace)
+        assert (nxt.action_added, nxt.notes) == (routed.trace.action_added, routed.trace.notes)
         real, real_sha = trace_bytes(nxt)
         assert real == dumps(routed.trace)
         if direct and nxt is not trace:
@@ -93,18 +143,21 @@ def test_a_key_names_one_content(trace: Trace, data: Any) -> None:
             assert before is not None and after is not None
             assert dumps(_with_values(trace, after)) == real  # nothing written elsewhere
         if keys.is_token(nkey):
-            tokens += 1
+            self.tokens += 1
             assert new_bytes is None
             origin = keys._ORIGINS[nkey]
-            assert dumps(_with_values(roots[origin[0]], origin[2])) == real
+            assert dumps(_with_values(self.roots[origin[0]], origin[2])) == real
         else:
             assert nkey == real_sha
-            roots.setdefault(nkey, nxt)
+            self.roots.setdefault(nkey, nxt)
             if new_bytes is not None:
                 assert new_bytes == real
-        assert seen.setdefault(nkey, real) == real
-        trace, sha = nxt, nkey
-    event("tokens" if tokens else "no token")
+        assert self.seen.setdefault(nkey, real) == real
+        self.trace, self.sha = nxt, nkey
+
+    def report(self) -> None:
+        event("tokens" if self.tokens else "no token")
+        event("a remembered answer" if self.remembered else "no remembered answer")
 
 
 def test_back_to_the_root_is_the_root() -> None:
@@ -168,3 +221,23 @@ def test_a_pending_sha_reads_as_the_string() -> None:
     fresh = StepRecord(*fields[:-1], PendingSha(trace))  # type: ignore[arg-type]
     assert fresh.to_json() == eager.to_json()
     assert StepRecord.__dict__["trace_sha256"].slot.__get__(fresh) == real  # kept once read
+
+
+def test_a_remembered_answer_knows_created_replicas() -> None:
+    """The direct route leaves a spec.replicas an action created (Trace.action_added) to the planner when
+    it goes back to 1 (removed again): a trace of the same bytes without that mark has another answer,
+    and neither is served for the other."""
+    clear_step_memos()
+    trace = generate_trace("replicas-under", 0, 0).copy()
+    del trace.events[0]["applied_objs"][0]["spec"]["replicas"]
+    name = trace.workloads()[0].name
+    sha = trace_bytes(trace)[1]
+    up, down = Action("scale_up", name), Action("scale_down", name)
+    _, _, _, created, _, created_sha = apply_step_action(trace, sha, up, DEFAULT_SAFEGUARDS)  # planner
+    assert created.action_added and not keys.is_token(created_sha)
+    loaded = created.copy()
+    loaded.action_added = frozenset()  # the same bytes, as after a save and a load
+    apply_step_action(loaded, created_sha, up, DEFAULT_SAFEGUARDS)  # names created_sha's values
+    for parent in (loaded, created, loaded, created):
+        _, _, _, nxt, _, _ = apply_step_action(parent, created_sha, down, DEFAULT_SAFEGUARDS)
+        assert dumps(nxt) == dumps(apply_action(parent, down).trace)
