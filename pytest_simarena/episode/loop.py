@@ -30,6 +30,7 @@ from pytest_simarena.actions import (
     edit_values,
 )
 from pytest_simarena.actions import clear as clear_action_answers
+from pytest_simarena.backends.embedded import fastpath
 from pytest_simarena.backends.embedded.memo import LRU
 from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend, ClusterSnapshot
 from pytest_simarena.bounded import BoundedDict
@@ -131,7 +132,6 @@ _NEW_ENTRY = builder(HistoryEntry)
 def clear_step_memos() -> None:
     """Forget every memoized replay, observation and action, and the step lines' cached JSON fragments
     (benchmarks start each figure cold)."""
-    from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
 
     from .jsonline import clear as clear_step_lines
@@ -226,11 +226,10 @@ def note_scaled(
     if noted in _NOTED:
         return
     _NOTED[noted] = None
-    if changes and all(c.get("field") in _DERIVED for c in changes):
-        from pytest_simarena.backends.embedded import fastpath
-
-        # Two keys of one root (trace/keys.py) say the traces differ in those values only: no proof walk.
-        fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds, edit=value_edit(sha, nsha))
+    # Two keys of one root (trace/keys.py) say the traces differ in those values only: no proof walk.
+    edit = value_edit(sha, nsha)
+    if edit is not None or (changes and all(c.get("field") in _DERIVED for c in changes)):
+        fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds, edit=edit)
 
 
 # What note_scaled has handed the fast path already (a derived plan it forgot is planned afresh, alike).
