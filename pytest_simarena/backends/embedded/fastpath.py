@@ -224,6 +224,7 @@ def clear() -> None:
     _SITUATIONS.clear()
     _VIEWS.clear()
     _INDEXES.clear()
+    _VERDICTS.clear()
 
 
 def fast_replay(
@@ -1066,11 +1067,11 @@ def _run(
     return pods, placed, words + used
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
+class _Placed(NamedTuple):
     """What a step's scheduling decided: per pod (creation order) the node index it was bound to, or None
     with its FailedScheduling text; pods per node; and the shape's buckets once the cleanup has released
-    every pod again, as (state, node indices) in the scheduler's order."""
+    every pod again, as (state, node indices) in the scheduler's order. (A NamedTuple, built in C by
+    ``tuple.__new__``: a frozen dataclass sets its seven fields one call each, per new situation.)"""
 
     nodes: tuple[int | None, ...]
     messages: tuple[str | None, ...]
@@ -1219,6 +1220,7 @@ def _decide(
         for i in indices:
             state_of[i] = state
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
+    sized = (shape.alloc_cpu, shape.alloc_mem, shape.alloc_pods, tmpl.cpu, tmpl.mem, tmpl.nz_cpu, tmpl.nz_mem)
     chosen: list[int | None] = []
     messages: list[str | None] = []
     failure: str | None = None
@@ -1248,7 +1250,11 @@ def _decide(
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
-                verdict = verdicts[state] = _verdict(shape, state, tmpl)
+                known = (sized, state)
+                verdict = _VERDICTS.get(known)
+                if verdict is None:
+                    verdict = _VERDICTS[known] = _verdict(shape, state, tmpl)
+                verdicts[state] = verdict
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
@@ -1306,7 +1312,16 @@ def _decide(
             )
     released = tuple((state, tuple(indices)) for state, indices in buckets.items())
     flags = tuple(index is not None for index in chosen)
-    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
+    return _NEW_PLACED(
+        _Placed, (tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
+    )
+
+
+_NEW_PLACED: Callable[[type[_Placed], tuple[Any, ...]], _Placed] = tuple.__new__
+# Verdicts by (the shape's allocatable, a pod's requests, a node state): _verdict is a pure function of
+# them, and a pod's requests meet the same few states in situation after situation (one per replicas
+# count and node order).
+_VERDICTS: BoundedDict[tuple[Any, ...], int | tuple[str, ...]] = BoundedDict(4096)
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
