@@ -1,4 +1,4 @@
-"""Content keys of traces made from another by value edits: a short token instead of the sha256 of bytes.
+"""Content keys of traces made from another by value edits: a token instead of the sha256 of their bytes.
 
 The step memos (actions, plans, replays, observations) key a trace by the sha256 of its msgpack bytes.
 An action's new trace differs from its parent in a few values only (``actions.edit_values`` lists the
@@ -9,15 +9,15 @@ means equal content, so it keys the memos as soundly as the sha256 would, withou
 the new trace (~10 us on the canonical trace). The bytes and the sha256 are made only when read (a run
 folder, a step record's ``trace_sha256``).
 
-A token is ``"~"`` and a counter: never a sha256 (hex) and never reused, so a memo entry under a token
-that this module has forgotten (the registry is bounded) is never met again by another content. A trace
+A token is ``"~"``, the root's sha256 and the ``repr`` of the values: never a sha256 (hex), and it
+spells its content, so it means the same in every process (an env pickled to another worker carries its
+key) and after this module's bounded registry forgot it (then the caller encodes the next trace). A trace
 whose values come back to its root's (bump then reduce) is named by the root's sha256 itself, so it meets
 every memo entry the root made.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +31,6 @@ TOKEN_MARK = "~"
 
 # key (a sha256 or a token) -> (root sha256, the root's values, the key's values)
 _ORIGINS: BoundedDict[str, tuple[str, Values, Values]] = BoundedDict(8192)
-# (root sha256, values) -> token
-_TOKENS: BoundedDict[tuple[str, Values], str] = BoundedDict(8192)
-_COUNTER = itertools.count(1)
 
 
 def is_token(key: str) -> bool:
@@ -69,10 +66,8 @@ def edited_key(
         if root not in _ORIGINS:
             _ORIGINS[root] = (root, root_values, root_values)
         return root
-    key = (root, now)
-    token = _TOKENS.get(key)
-    if token is None:
-        token = _TOKENS[key] = f"{TOKEN_MARK}{next(_COUNTER)}"
+    # repr spells each value with its type (1, 1.0, "1" and True apart): equal tokens, equal contents.
+    token = f"{TOKEN_MARK}{root}{now!r}"
     if token not in _ORIGINS:
         _ORIGINS[token] = (root, root_values, now)
     return token
@@ -94,6 +89,5 @@ def value_edit(parent_key: str, child_key: str) -> tuple[str, Values, Values] | 
 
 
 def clear() -> None:
-    """Forget every token's origin (tokens already handed out are never reused)."""
+    """Forget every key's origin (a token forgotten still names its content)."""
     _ORIGINS.clear()
-    _TOKENS.clear()
