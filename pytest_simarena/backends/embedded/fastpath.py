@@ -221,9 +221,11 @@ _OUTCOMES: BoundedDict[Any, FastOutcome] = BoundedDict(4096)
 def clear() -> None:
     _OUTCOMES.clear()
     _PLANS.clear()
+    _SIZED.clear()
     _SITUATIONS.clear()
     _VIEWS.clear()
     _INDEXES.clear()
+    _VERDICTS.clear()
 
 
 def fast_replay(
@@ -690,7 +692,16 @@ def _plan(
     return plan
 
 
-def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
+def derive(
+    parent: Trace,
+    parent_key: str,
+    trace: Trace,
+    key: str,
+    prefix: str,
+    seconds: float,
+    *,
+    edit: tuple[str, tuple[Any, ...], tuple[Any, ...]] | None = None,
+) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
     the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
     resources action): names stand, the count is checked again, and a resources edit swaps the new
@@ -699,28 +710,47 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
     else is left to :func:`_trace_plan`. Like every memo keyed by sha256 here, it trusts that a key names
     its trace's bytes (traces are values; the parent plan's template shares parts with its trace). True
-    when a plan was noted."""
+    when a plan was noted.
+
+    ``edit``: (the root's sha256, the parent's values, the trace's values) at the places
+    ``actions.edit_values`` reads, when the two keys name one root's content with those values
+    (trace/keys.py, the direct action route): then the traces differ only there by construction and the
+    walk is skipped, and a plan of the same root with the same resources (another replicas) lends its
+    template (``tests/properties/test_fastpath.py`` checks such plans against ``_trace_plan``)."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
     base = found[0]
     if trace.events is parent.events or len(trace.events) != 1 or len(parent.events) != 1:
         return False
-    for name in _TRACE_FIELDS:
-        if getattr(trace, name) != getattr(parent, name):
+    resized: bool | None
+    sized: tuple[str, str, float, tuple[Any, ...]] | None = None
+    if edit is not None:
+        obj = trace.events[0]["applied_objs"][0]
+        resized = edit[1][1:] != edit[2][1:]  # (the values after spec.replicas are the resources)
+        sized = (edit[0], prefix, seconds, edit[2][1:])
+        if (edit[0], prefix, seconds, edit[1][1:]) not in _SIZED:  # (the parent's resources: its plan's)
+            _SIZED[(edit[0], prefix, seconds, edit[1][1:])] = base
+        if resized:
+            lent = _SIZED.get(sized)
+            if lent is not None:  # the template of the root with these resources, planned before
+                base, resized = lent, False
+    else:
+        for name in _TRACE_FIELDS:
+            if getattr(trace, name) != getattr(parent, name):
+                return False
+        event, parent_event = trace.events[0], parent.events[0]
+        if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
             return False
-    event, parent_event = trace.events[0], parent.events[0]
-    if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
-        return False
-    applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
-    if not isinstance(applied, list) or not isinstance(parent_applied, list):
-        return False
-    if len(applied) != 1 or len(parent_applied) != 1:
-        return False
-    obj = applied[0]
-    resized = _same_but_edits(obj, parent_applied[0])
-    if resized is None:
-        return False
+        applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
+        if not isinstance(applied, list) or not isinstance(parent_applied, list):
+            return False
+        if len(applied) != 1 or len(parent_applied) != 1:
+            return False
+        obj = applied[0]
+        resized = _same_but_edits(obj, parent_applied[0])
+        if resized is None:
+            return False
     try:
         replicas = _replicas(obj)
     except (SimArenaError, TypeError, ValueError, AttributeError, KeyError):
@@ -744,8 +774,16 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
             base.original_namespace,
             (base.tmpl, base.pieces or None),
         )
+    if sized is not None and plan is not None:
+        _SIZED[sized] = plan
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
+
+
+# A plan by (root sha256, prefix, seconds, the resources values): its template, parse, pod-template hash
+# and requests are those of every trace of that root with those resources (trace/keys.py), whatever its
+# spec.replicas (random episodes meet ~3 traces per resources: 273 resized plans, 88 resources).
+_SIZED: BoundedDict[tuple[str, str, float, tuple[Any, ...]], _Plan] = BoundedDict(4096)
 
 
 # Trace fields a plan reads besides its events (notes and action_added are the action path's own).
@@ -1021,11 +1059,11 @@ def _run(
     return pods, placed, words + used
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
+class _Placed(NamedTuple):
     """What a step's scheduling decided: per pod (creation order) the node index it was bound to, or None
     with its FailedScheduling text; pods per node; and the shape's buckets once the cleanup has released
-    every pod again, as (state, node indices) in the scheduler's order."""
+    every pod again, as (state, node indices) in the scheduler's order. (A NamedTuple, built in C by
+    ``tuple.__new__``: a frozen dataclass sets its seven fields one call each, per new situation.)"""
 
     nodes: tuple[int | None, ...]
     messages: tuple[str | None, ...]
@@ -1175,6 +1213,7 @@ def _decide(
         for i in indices:
             state_of[i] = state
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
+    sized = (shape.alloc_cpu, shape.alloc_mem, shape.alloc_pods, tmpl.cpu, tmpl.mem, tmpl.nz_cpu, tmpl.nz_mem)
     chosen: list[int | None] = []
     messages: list[str | None] = []
     failure: str | None = None
@@ -1204,7 +1243,11 @@ def _decide(
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
-                verdict = verdicts[state] = _verdict(shape, state, tmpl)
+                known = (sized, state)
+                verdict = _VERDICTS.get(known)
+                if verdict is None:
+                    verdict = _VERDICTS[known] = _verdict(shape, state, tmpl)
+                verdicts[state] = verdict
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
@@ -1262,7 +1305,16 @@ def _decide(
             )
     released = tuple((state, tuple(indices)) for state, indices in buckets.items())
     flags = tuple(index is not None for index in chosen)
-    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
+    return _NEW_PLACED(
+        _Placed, (tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
+    )
+
+
+_NEW_PLACED: Callable[[type[_Placed], tuple[Any, ...]], _Placed] = tuple.__new__
+# Verdicts by (the shape's allocatable, a pod's requests, a node state): _verdict is a pure function of
+# them, and a pod's requests meet the same few states in situation after situation (one per replicas
+# count and node order).
+_VERDICTS: BoundedDict[tuple[Any, ...], int | tuple[str, ...]] = BoundedDict(4096)
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
