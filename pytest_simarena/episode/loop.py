@@ -15,6 +15,7 @@ good trace stays in the run folder. ``post_stop`` hooks run once at the end.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +122,12 @@ _OBSERVATIONS: LRU[Observation] = LRU(1024)
 # the safeguards: (status, message, changes, next trace, next trace's bytes and sha256). As many as the
 # plans: random episodes from one trace meet ~2,800 pairs in 11,500 steps, and at 1,024 entries the memo
 # recomputed evicted pairs over and over (173 -> 119 us per step over those 400 episodes).
-_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]] = LRU(4096)
+# The next trace is kept only when applied (a hit returns the step's own trace otherwise), and one
+# object per next trace: random steps reach each next trace by ~2 pairs (scale_up from 3 replicas and
+# scale_down from 5 meet at 4), each made afresh with its own edited dicts (~2 KB).
+_ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace | None, bytes | None, str]] = LRU(4096)
+# Next traces by (key, and what the bytes leave out: path, notes, action_added): equal ones are one value.
+_NEXT: BoundedDict[tuple[Any, ...], Trace] = BoundedDict(4096)
 
 
 # The per-step frozen records, built without their __init__'s per-field cost (frozen.py).
@@ -140,6 +146,7 @@ def clear_step_memos() -> None:
     fastpath.clear()
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
+    _NEXT.clear()
     _NOTED.clear()
     clear_trace_keys()
     clear_action_answers()
@@ -185,9 +192,9 @@ def apply_step_action(
         key = (sha, trace.action_added, tuple(trace.notes), repr(action), safeguards)
         found = _ACTIONS.get(key)
     if found is not None:
-        status, message, changes, nxt, data, nsha = found
-        same = nxt if status == "applied" else trace  # (apply_action's new trace only when applied)
-        return status, message, tuple(dict(c) for c in changes), same, data, nsha
+        status, message, changes, kept, data, nsha = found
+        # (apply_action's new trace only when applied)
+        return status, message, tuple(dict(c) for c in changes), trace if kept is None else kept, data, nsha
     known = origin(sha)
     after: tuple[Any, ...] | None = None
     if known is not None:  # the direct route's answer by what it reads, remembered across traces
@@ -204,9 +211,20 @@ def apply_step_action(
             new_data, nsha = trace_bytes(result.trace)
         else:
             nsha = named
-    entry = (str(result.status), str(result.message or ""), _changes(result), result.trace, new_data, nsha)
+    nxt: Trace | None = None
+    if result.status == "applied":
+        nxt = result.trace
+        shared = (nsha, nxt.path, tuple(nxt.notes), nxt.action_added)
+        same = _NEXT.get(shared)
+        if same is None:
+            _NEXT[shared] = nxt
+        else:
+            nxt = same
+    # (Messages recur across traces: "replicas would be -1" from every trace at 0 replicas.)
+    entry = (str(result.status), sys.intern(str(result.message or "")), _changes(result), nxt, new_data, nsha)
     _ACTIONS.put(key, entry)
-    return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
+    out = result.trace if nxt is None else nxt
+    return entry[0], entry[1], tuple(dict(c) for c in entry[2]), out, new_data, nsha
 
 
 # The fields a derived plan may differ in (fastpath.derive checks the traces themselves).

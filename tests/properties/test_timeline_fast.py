@@ -39,9 +39,13 @@ def _from_snapshots(result: EpisodeResult) -> EpisodeResult:
     index=st.integers(0, 50),
     policy=st.sampled_from(["random", "heuristic", "noop", "vpa"]),
     seed=st.integers(0, 2**16),
+    isolated=st.booleans(),
 )
-def test_fast_timeline_equals_snapshot_timeline(family: str, index: int, policy: str, seed: int) -> None:
-    result = run_episode(generate_trace(family, 0, index), policy, seed=seed, max_steps=4)
+def test_fast_timeline_equals_snapshot_timeline(
+    family: str, index: int, policy: str, seed: int, isolated: bool
+) -> None:
+    """(Isolated: the pods of a memoized outcome, which fastpath shares among outcomes.)"""
+    result = run_episode(generate_trace(family, 0, index), policy, seed=seed, max_steps=4, isolated=isolated)
     fast = [r for r in result.steps if getattr(r.observation.snapshot, "fast", None) is not None]
     plain = _from_snapshots(result)
     assert not any(getattr(r.observation.snapshot, "fast", None) for r in plain.steps)

@@ -223,6 +223,10 @@ def clear() -> None:
     _PLANS.clear()
     _SIZED.clear()
     _SITUATIONS.clear()
+    _STARTS.clear()
+    _PLACINGS.clear()
+    _PODS.clear()
+    _NODE_SETS.clear()
     _VIEWS.clear()
     _INDEXES.clear()
     _VERDICTS.clear()
@@ -240,7 +244,7 @@ def fast_replay(
             outcome = None  # the engine reports it as it always did
         if outcome is None:
             return None
-        _OUTCOMES[memo_key] = outcome
+        _OUTCOMES[memo_key] = outcome = _shared_outcome(outcome)
     full = FullReplay(cluster, trace, prefix, seconds, memo_key)
     cluster.recorder.defer_log(full.log)
     return FastSnapshot(float(seconds), prefix, fast=outcome, memo_key=memo_key, full=full)
@@ -1152,7 +1156,7 @@ def _schedule(
     )
     situation = _SITUATIONS.get(key)
     if situation is None:
-        situation = _SITUATIONS[key] = _Situation()
+        situation = _SITUATIONS[(*key[:-1], _shared(_STARTS, start))] = _Situation()
     ranges = situation.ranges
     picks: tuple[int, ...] = ()
     words = 0
@@ -1189,8 +1193,43 @@ def _schedule(
         ranges[prefix] = among
         prefix += (pick,)
     ranges[prefix] = 0
-    situation.results[prefix] = placed
+    situation.results[prefix] = _shared_placed(placed)
     return placed, words
+
+
+# One object per value among what situations keep: most situations decide alike (their _Placed, the
+# buckets they start from and release to, ~0.8 KB a situation, were copies). Equal values are of equal
+# types here field by field (node indices, texts, counts, bools: never 1 for True), so equal is same.
+_STARTS: BoundedDict[tuple[Any, ...], tuple[Any, ...]] = BoundedDict(4096)
+_PLACINGS: BoundedDict[_Placed, _Placed] = BoundedDict(4096)
+
+
+def _shared(table: BoundedDict[tuple[Any, ...], tuple[Any, ...]], value: tuple[Any, ...]) -> tuple[Any, ...]:
+    found = table.get(value)
+    if found is None:
+        table[value] = found = value
+    return found
+
+
+# Likewise among outcomes: an isolated replay draws from one pristine state, so the outcomes of one
+# pod template name their pods alike (3 replicas' names begin 5 replicas'); ~0.5 KB an outcome.
+_PODS: BoundedDict[tuple[Any, ...], tuple[Any, ...]] = BoundedDict(4096)
+_NODE_SETS: BoundedDict[tuple[Any, ...], tuple[Any, ...]] = BoundedDict(4096)
+
+
+def _shared_outcome(outcome: FastOutcome) -> FastOutcome:
+    pods = tuple([_shared(_PODS, pod) for pod in outcome.pods])
+    return outcome._replace(pods=pods, nodes=_shared(_NODE_SETS, outcome.nodes))
+
+
+def _shared_placed(placed: _Placed) -> _Placed:
+    found = _PLACINGS.get(placed)
+    if found is None:
+        released = _shared(_STARTS, placed.released)
+        if released is not placed.released:
+            placed = placed._replace(released=released)
+        _PLACINGS[placed] = found = placed
+    return found
 
 
 def _decide(
