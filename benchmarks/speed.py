@@ -425,6 +425,32 @@ def line(name: str, value: str, goal: str, anchor: str, verdict: bool | None) ->
     print(f"{name:<44}{value:>22}  {goal:<26}{anchor:<34}{mark}")
 
 
+def memory_rows(steps: int) -> None:
+    """The memory rows: RSS and the collector's tracked objects over ``steps`` steps of each loop."""
+    for label, measure in (
+        (f"one {'isolated ' if has_isolated() else ''}gym env", memory_env),
+        ("one reused cluster", memory_cluster),
+        *((("one reused cluster, episode steps", memory_steps),) if has_fast() else ()),
+    ):
+        marks = measure(steps)
+        (_, m0, _), (s1, m1, _) = marks[0], marks[-1]
+        line(
+            f"memory, {s1:,} steps, {label}",
+            f"{m0:.1f} -> {m1:.1f} MB",
+            "flat (< 5 MB growth)",
+            " ".join(f"{m:.0f}" for _, m, _ in marks) + " MB",
+            m1 - m0 < 5,
+        )
+        # What every full collection of the cyclic collector walks (the memos' tracked objects, mostly).
+        line(
+            "  objects tracked by the cyclic GC",
+            f"{marks[0][2]:,} -> {marks[-1][2]:,}",
+            "",
+            " ".join(f"{t / 1000:.0f}k" for _, _, t in marks),
+            None,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -441,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         "--steps", action="store_true", help="Only the step figures (CartPole, episode, gym, fast path)"
     )
     parser.add_argument("--logged", action="store_true", help="Only the logged-episode figures")
+    parser.add_argument("--memory", action="store_true", help="Only the memory figures (a fresh process)")
     args = parser.parse_args(argv)
     secs = 0.3 if args.quick else 2.0
     if args.profile:
@@ -461,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     modes = (False, True) if has_isolated() else (False,)
     if args.logged:
         logged_rows(modes, quick=args.quick)
+        return 0
+    if args.memory:
+        memory_rows(2000 if args.quick else args.memory_steps)
         return 0
     cp = cartpole(secs)
     goal = cp / 7
@@ -540,29 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         f"raw {mb / raw:,.1f} MB/s: {raw / full:.2f}x",
         raw / full >= 0.5,
     )
-    steps = 2000 if args.quick else args.memory_steps
-    for label, measure in (
-        (f"one {'isolated ' if has_isolated() else ''}gym env", memory_env),
-        ("one reused cluster", memory_cluster),
-        *((("one reused cluster, episode steps", memory_steps),) if has_fast() else ()),
-    ):
-        marks = measure(steps)
-        (_, m0, _), (s1, m1, _) = marks[0], marks[-1]
-        line(
-            f"memory, {s1:,} steps, {label}",
-            f"{m0:.1f} -> {m1:.1f} MB",
-            "flat (< 5 MB growth)",
-            " ".join(f"{m:.0f}" for _, m, _ in marks) + " MB",
-            m1 - m0 < 5,
-        )
-        # What every full collection of the cyclic collector walks (the memos' tracked objects, mostly).
-        line(
-            "  objects tracked by the cyclic GC",
-            f"{marks[0][2]:,} -> {marks[-1][2]:,}",
-            "",
-            " ".join(f"{t / 1000:.0f}k" for _, _, t in marks),
-            None,
-        )
+    memory_rows(2000 if args.quick else args.memory_steps)
     return 0
 
 

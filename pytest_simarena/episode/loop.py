@@ -147,6 +147,8 @@ def clear_step_memos() -> None:
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
     _NEXT.clear()
+    _CHANGES.clear()
+    _TEMPLATES.clear()
     _NOTED.clear()
     clear_trace_keys()
     clear_action_answers()
@@ -210,7 +212,7 @@ def apply_step_action(
         if named is None:
             new_data, nsha = trace_bytes(result.trace)
         else:
-            nsha = named
+            nsha = sys.intern(named)  # (one object for every memo it keys: each made it afresh)
     nxt: Trace | None = None
     if result.status == "applied":
         nxt = result.trace
@@ -218,6 +220,7 @@ def apply_step_action(
         same = _NEXT.get(shared)
         if same is None:
             _NEXT[shared] = nxt
+            _share_template(trace, nxt, nsha)
         else:
             nxt = same
     # (Messages recur across traces: "replicas would be -1" from every trace at 0 replicas.)
@@ -225,6 +228,36 @@ def apply_step_action(
     _ACTIONS.put(key, entry)
     out = result.trace if nxt is None else nxt
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), out, new_data, nsha
+
+
+# Pod templates of next traces by (root, the resources values): a key names its content (trace/keys.py),
+# and the template holds every value but spec.replicas, so the ~3 next traces of one resources (other
+# replicas) are equal there; each was made with its own copies (~1.2 KB).
+_TEMPLATES: BoundedDict[tuple[str, Any], Any] = BoundedDict(4096)
+
+
+def _single_spec(trace: Trace) -> Any:
+    objs = trace.events[0].get("applied_objs") if len(trace.events) == 1 else None
+    if type(objs) is not list or len(objs) != 1 or type(objs[0]) is not dict:
+        return None
+    return objs[0].get("spec")
+
+
+def _share_template(parent: Trace, trace: Trace, key: str) -> None:
+    """Put the remembered equal pod template into ``trace`` (just made: its spec is its own copy)."""
+    known = origin(key)
+    spec = _single_spec(trace) if known is not None else None
+    if known is None or type(spec) is not dict or spec is _single_spec(parent):
+        return
+    template = spec.get("template")
+    if type(template) is not dict:
+        return
+    slot = (known[0], known[1][1:])
+    found = _TEMPLATES.get(slot)
+    if found is None:
+        _TEMPLATES[slot] = template
+    elif found is not template:
+        spec["template"] = found
 
 
 # The fields a derived plan may differ in (fastpath.derive checks the traces themselves).
@@ -286,7 +319,23 @@ def _changes(result: Any) -> tuple[dict[str, Any], ...]:
                     "after": change.after,
                 }
             )
-    return tuple(out)
+    return tuple([_shared_change(c) for c in out])
+
+
+# One dict per change among the memo's entries (a hit copies them): the same replicas or resources
+# change recurs from many traces. By key, value and the value's type (3 and 3.0 stay apart).
+_CHANGES: BoundedDict[tuple[Any, ...], dict[str, Any]] = BoundedDict(4096)
+
+
+def _shared_change(change: dict[str, Any]) -> dict[str, Any]:
+    try:
+        spelled = tuple([(k, type(v), v) for k, v in change.items()])
+        found = _CHANGES.get(spelled)
+    except TypeError:  # an unhashable value: kept as it is
+        return change
+    if found is None:
+        _CHANGES[spelled] = found = change
+    return found
 
 
 def run_step(

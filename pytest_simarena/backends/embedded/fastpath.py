@@ -1193,6 +1193,8 @@ def _schedule(
         ranges[prefix] = among
         prefix += (pick,)
     ranges[prefix] = 0
+    if not made:  # decided without a pick: so is every visit (it returns at the root, never writes)
+        situation.ranges = _NO_PICKS
     situation.results[prefix] = _shared_placed(placed)
     return placed, words
 
@@ -1200,6 +1202,7 @@ def _schedule(
 # One object per value among what situations keep: most situations decide alike (their _Placed, the
 # buckets they start from and release to, ~0.8 KB a situation, were copies). Equal values are of equal
 # types here field by field (node indices, texts, counts, bools: never 1 for True), so equal is same.
+_NO_PICKS: dict[tuple[int, ...], int] = {(): 0}
 _STARTS: BoundedDict[tuple[Any, ...], tuple[Any, ...]] = BoundedDict(4096)
 _PLACINGS: BoundedDict[_Placed, _Placed] = BoundedDict(4096)
 
