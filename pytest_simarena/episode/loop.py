@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,8 +127,9 @@ _OBSERVATIONS: LRU[Observation] = LRU(1024)
 # object per next trace: random steps reach each next trace by ~2 pairs (scale_up from 3 replicas and
 # scale_down from 5 meet at 4), each made afresh with its own edited dicts (~2 KB).
 _ACTIONS: LRU[tuple[str, str, tuple[dict[str, Any], ...], Trace | None, bytes | None, str]] = LRU(4096)
-# Next traces by (key, and what the bytes leave out: path, notes, action_added): equal ones are one value.
-_NEXT: BoundedDict[tuple[Any, ...], Trace] = BoundedDict(4096)
+# Next traces by (key, and what the bytes leave out: path, notes, action_added): equal ones are one value,
+# while one lives (weakly: a trace whose pairs left the memo is not kept for a later equal one).
+_NEXT: weakref.WeakValueDictionary[tuple[Any, ...], Trace] = weakref.WeakValueDictionary()
 
 
 # The per-step frozen records, built without their __init__'s per-field cost (frozen.py).
