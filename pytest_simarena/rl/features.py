@@ -171,7 +171,7 @@ class _State:
     def __init__(self, obs: Observation) -> None:
         # Features 7-17 are shared by every state of the same containers, nodes and target.
         shape = by_state(_SHAPES, obs, (obs.target,), _shape)
-        self.values = tuple(map(_one, (*_counts(obs), *shape, *_reasons(obs))))
+        self.values = (*_counts(obs), *shape, *_reasons(obs))
         self.layout: Layout | None = None
         self.template: np.ndarray[Any, np.dtype[np.float32]] | None = None
         self.others: BoundedDict[Layout, np.ndarray[Any, np.dtype[np.float32]]] | None = None
@@ -190,22 +190,6 @@ class _State:
         if template is None:
             template = self.others[layout] = layout._template(self.values)
         return template
-
-
-# One float object per value the states hold (~14 of a state's 24 were copies of another state's:
-# 340 B a state). By the float's hex spelling: 0.0 and -0.0 stay apart, as does a non-float; NaN is kept
-# as it came (its payload reaches the float32 vector).
-_FLOATS: BoundedDict[str, float] = BoundedDict(4096)
-
-
-def _one(value: float) -> float:
-    if type(value) is not float or value != value:
-        return value
-    spelled = value.hex()
-    found = _FLOATS.get(spelled)
-    if found is None:
-        _FLOATS[spelled] = found = value
-    return found
 
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
@@ -238,7 +222,6 @@ def clear_memo() -> None:
 
     _STATES.clear()
     _SHAPES.clear()
-    _FLOATS.clear()
     clear_fit_memo()
 
 
