@@ -139,7 +139,8 @@ def _best(
         max(r.load for r in results),
         min(r.exits for r in results),
         min(r.gc for r in results),
-        min(r.programs for r in results),
+        # The programs' CPU of the cheapest run, so that its cpu minus its programs is one run's own part.
+        min(results, key=lambda r: r.cpu).programs,
     )
 
 
@@ -355,6 +356,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  {label:<34}{ratio_cpu:6.2f}x cpu ({ratio:.2f}x wall)  "
             f"goal <= {GOAL_HTML_RATIO:g}x | anchor {ANCHOR_HTML_RATIO:g}x  {ok} ({count} tests)"
         )
+    # The agent programs under test (kubectl, bash: what agents.yaml's command agents run) are the code
+    # being tested, not the suite's machinery: the same ratio with their CPU left out, clearly apart.
+    own = suite_html.cpu - suite_html.programs
+    ok = "MET" if own / floor.cpu <= GOAL_HTML_RATIO else "NOT MET"
+    print(
+        f"  {'  without the agent programs':<34}{own / floor.cpu:6.2f}x cpu (the whole suite's "
+        f"{suite_html.cpu:.2f} s minus {suite_html.programs:.2f} s of kubectl and bash, the agent programs "
+        f"under test)  goal <= {GOAL_HTML_RATIO:g}x  {ok} ({n} tests)"
+    )
     report_share_cpu = (suite_html.cpu - serial.cpu) / floor.cpu
     print(
         f"    of which the report itself    {report_share_cpu:6.2f}x floor cpu "

@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "as the simarena_result fixture (options as in a scenario file: max_steps, reward, seeds, ...)",
     )
     config.addinivalue_line("markers", "simarena_scenario: a test collected from a simarena scenario file")
+    from .process import unfreeze_after
+
+    unfreeze_after(config)
     resolved = settings_mod.resolve(config)
     config.stash[STATE_KEY] = SessionState(resolved, worker=worker_id(config))
     if not hasattr(config, "workerinput"):
@@ -46,6 +49,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(reporter, "simarena-reporter")
         if config.pluginmanager.hasplugin("html"):
             config.pluginmanager.register(HtmlHooks(reporter), "simarena-html")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from .process import freeze_collected
+
+    freeze_collected(session.config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
