@@ -30,15 +30,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from .process import unfreeze_after
+
+    unfreeze_after(config)  # first: its cleanup must be registered before pytest's (process.py)
     config.addinivalue_line(
         "markers",
         "simarena(traces, policies, **options): run each trace x policy episode and pass it to the test "
         "as the simarena_result fixture (options as in a scenario file: max_steps, reward, seeds, ...)",
     )
     config.addinivalue_line("markers", "simarena_scenario: a test collected from a simarena scenario file")
-    from .process import unfreeze_after
-
-    unfreeze_after(config)
     resolved = settings_mod.resolve(config)
     config.stash[STATE_KEY] = SessionState(resolved, worker=worker_id(config))
     if not hasattr(config, "workerinput"):
@@ -49,13 +49,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(reporter, "simarena-reporter")
         if config.pluginmanager.hasplugin("html"):
             config.pluginmanager.register(HtmlHooks(reporter), "simarena-html")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_finish(session: pytest.Session) -> None:
-    from .process import freeze_collected
-
-    freeze_collected(session.config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -72,6 +65,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from .process import freeze_collected
+
+    freeze_collected(session.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
