@@ -84,6 +84,7 @@ class Run(NamedTuple):
     exits: float  # CPU the workers spent after their pytest_unconfigure (interpreter exit; 0 at -n 0)
     gc: float  # CPU in cyclic garbage collections, summed over the run's pytest processes
     programs: float = 0.0  # -n 0: CPU of the programs the tests ran (kubectl, bash), within ``cpu``
+    controller: float = 0.0  # under xdist: the controller's own CPU (start-up, reading reports, summary)
 
 
 def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None) -> Run:
@@ -127,6 +128,7 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
         exits,
         sum(p.get("gc", 0.0) for p in lines),
         master[0]["children"] if master and not workers else 0.0,
+        master[0]["self"] if master and workers else 0.0,
     )
 
 
@@ -196,7 +198,8 @@ def _xdist_only(args: argparse.Namespace, repeat: int, dists: list[str]) -> int:
             run = parallel_runs[d][i]
             cells.append(
                 f"{d} {run.wall:5.2f} s wall {run.cpu:5.2f} s cpu (busiest {run.busiest:.2f}, start-up "
-                f"{run.startup:.2f}, exits {run.exits:.2f}): {serial.wall / run.wall:.2f}x wall, "
+                f"{run.startup:.2f}, controller {run.controller:.2f}, exits {run.exits:.2f}): "
+                f"{serial.wall / run.wall:.2f}x wall, "
                 f"{_cpu_speedup(serial, run, workers):.2f}x cpu-est"
             )
         print(f"  round {i + 1}  load {serial.load:4.1f}  " + " | ".join(cells))

@@ -289,7 +289,13 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory_env(steps: int) -> list[tuple[int, float]]:
+def mark(n: int) -> tuple[int, float, int]:
+    """(steps, RSS MB, objects the cyclic collector tracks) after a full collection."""
+    gc.collect()
+    return n, rss_mb(), len(gc.get_objects())
+
+
+def memory_env(steps: int) -> list[tuple[int, float, int]]:
     """RSS (MB) at checkpoints over ``steps`` gym steps on one isolated env (reset without a seed)."""
     from pytest_simarena.gym import SimArenaEnv
 
@@ -302,12 +308,11 @@ def memory_env(steps: int) -> list[tuple[int, float]]:
         if terminated or truncated:
             env.reset()
         if n % (steps // 5) == 0:
-            gc.collect()
-            marks.append((n, rss_mb()))
+            marks.append(mark(n))
     return marks
 
 
-def memory_cluster(steps: int) -> list[tuple[int, float]]:
+def memory_cluster(steps: int) -> list[tuple[int, float, int]]:
     """RSS (MB) at checkpoints over ``steps`` replays (prepare, start, 120 s, observe, cleanup) on one
     reused cluster: its clock, RNG and event log carry on from step to step."""
     from pytest_simarena.backends.embedded import EmbeddedCluster
@@ -322,8 +327,7 @@ def memory_cluster(steps: int) -> list[tuple[int, float]]:
         cluster.observe("virtual")
         cluster.cleanup("virtual")
         if n % (steps // 5) == 0:
-            gc.collect()
-            marks.append((n, rss_mb()))
+            marks.append(mark(n))
     return marks
 
 
@@ -345,7 +349,7 @@ def coverage(per_family: int) -> tuple[int, int, int, int]:
     return traces, covered, steps, fast_steps
 
 
-def memory_steps(steps: int) -> list[tuple[int, float]]:
+def memory_steps(steps: int) -> list[tuple[int, float, int]]:
     """RSS (MB) over ``steps`` episode-step replays (``run_trace(..., cleanup=True)`` and cleanup, as the
     loop does them) on one reused cluster: the fast path's steps; every 1,000th snapshot is read."""
     from pytest_simarena.backends.embedded import EmbeddedCluster
@@ -359,8 +363,7 @@ def memory_steps(steps: int) -> list[tuple[int, float]]:
             _ = snapshot.pods, cluster.event_log
         cluster.cleanup("virtual")
         if n % (steps // 5) == 0:
-            gc.collect()
-            marks.append((n, rss_mb()))
+            marks.append(mark(n))
     return marks
 
 
@@ -544,13 +547,21 @@ def main(argv: list[str] | None = None) -> int:
         *((("one reused cluster, episode steps", memory_steps),) if has_fast() else ()),
     ):
         marks = measure(steps)
-        (_, m0), (s1, m1) = marks[0], marks[-1]
+        (_, m0, _), (s1, m1, _) = marks[0], marks[-1]
         line(
             f"memory, {s1:,} steps, {label}",
             f"{m0:.1f} -> {m1:.1f} MB",
             "flat (< 5 MB growth)",
-            " ".join(f"{m:.0f}" for _, m in marks) + " MB",
+            " ".join(f"{m:.0f}" for _, m, _ in marks) + " MB",
             m1 - m0 < 5,
+        )
+        # What every full collection of the cyclic collector walks (the memos' tracked objects, mostly).
+        line(
+            "  objects tracked by the cyclic GC",
+            f"{marks[0][2]:,} -> {marks[-1][2]:,}",
+            "",
+            " ".join(f"{t / 1000:.0f}k" for _, _, t in marks),
+            None,
         )
     return 0
 

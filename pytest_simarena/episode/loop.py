@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_simarena import settings as settings_table
-from pytest_simarena.actions import NOOP_MESSAGE, Action, apply_action
+from pytest_simarena.actions import (
+    NOOP_MESSAGE,
+    Action,
+    apply_action_known,
+    apply_action_routed,
+    edit_values,
+)
+from pytest_simarena.actions import clear as clear_action_answers
+from pytest_simarena.backends.embedded import fastpath
 from pytest_simarena.backends.embedded.memo import LRU
 from pytest_simarena.backends.protocol import DEFAULT_PREFIX, ClusterBackend, ClusterSnapshot
 from pytest_simarena.bounded import BoundedDict
@@ -31,11 +39,13 @@ from pytest_simarena.policies.registry import make_policy
 from pytest_simarena.rewards import StepOutcome, make_reward
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS, Safeguards
 from pytest_simarena.settings import ClusterSettings, EpisodeSettings
+from pytest_simarena.trace.keys import clear as clear_trace_keys
+from pytest_simarena.trace.keys import edited_key, origin, value_edit
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
 from .frozen import builder
 from .observation import HistoryEntry, Observation, build_observation, restamp
-from .results import EpisodeResult, StepRecord, new_record
+from .results import EpisodeResult, PendingSha, StepRecord, new_record
 from .runlog import RunLog, trace_bytes, trace_file_name
 from .target import default_target, intended_cluster, resolve_workload
 
@@ -122,7 +132,6 @@ _NEW_ENTRY = builder(HistoryEntry)
 def clear_step_memos() -> None:
     """Forget every memoized replay, observation and action, and the step lines' cached JSON fragments
     (benchmarks start each figure cold)."""
-    from pytest_simarena.backends.embedded import fastpath
     from pytest_simarena.backends.embedded.memo import REPLAYS
 
     from .jsonline import clear as clear_step_lines
@@ -132,6 +141,8 @@ def clear_step_memos() -> None:
     _OBSERVATIONS.clear()
     _ACTIONS.clear()
     _NOTED.clear()
+    clear_trace_keys()
+    clear_action_answers()
     clear_step_lines()
 
 
@@ -162,8 +173,9 @@ def _observation(
 def apply_step_action(
     trace: Trace, sha: str, action: Action, safeguards: Safeguards
 ) -> tuple[str, str, tuple[dict[str, Any], ...], Trace, bytes | None, str]:
-    """``apply_action`` for a step: (status, message, changes, next trace, its bytes or None when it is
-    ``trace`` itself, its sha256); repeats of (trace bytes, action, safeguards) come from a memo."""
+    """``apply_action`` for a step: (status, message, changes, next trace, its bytes or None, its key);
+    repeats of (trace key, action, safeguards) come from a memo. The key is the sha256 of the bytes, or
+    for a value edit of the direct route a token of trace/keys.py (its bytes are then not made: None)."""
     if action.type == "noop":  # apply_action's answer to a noop, whatever the trace (no plan, no memo key)
         return "unchanged", NOOP_MESSAGE, (), trace, None, sha
     key: Any = (sha, trace.action_added, tuple(trace.notes), action, safeguards)
@@ -174,13 +186,24 @@ def apply_step_action(
         found = _ACTIONS.get(key)
     if found is not None:
         status, message, changes, nxt, data, nsha = found
-        same = nxt if data is not None else trace
+        same = nxt if status == "applied" else trace  # (apply_action's new trace only when applied)
         return status, message, tuple(dict(c) for c in changes), same, data, nsha
-    result = apply_action(trace, action, safeguards=safeguards)
+    known = origin(sha)
+    after: tuple[Any, ...] | None = None
+    if known is not None:  # the direct route's answer by what it reads, remembered across traces
+        result, direct, after = apply_action_known(trace, action, safeguards, *known)
+    else:
+        result, direct = apply_action_routed(trace, action, safeguards=safeguards)
     new_data: bytes | None = None
     nsha = sha
     if result.trace is not trace:
-        new_data, nsha = trace_bytes(result.trace)
+        # A value edit of the direct route is named by its parent's root and its values (trace/keys.py):
+        # its bytes and sha256 are made only when read.
+        named = edited_key(sha, trace, result.trace, edit_values, after) if direct else None
+        if named is None:
+            new_data, nsha = trace_bytes(result.trace)
+        else:
+            nsha = named
     entry = (str(result.status), str(result.message or ""), _changes(result), result.trace, new_data, nsha)
     _ACTIONS.put(key, entry)
     return entry[0], entry[1], tuple(dict(c) for c in entry[2]), result.trace, new_data, nsha
@@ -203,10 +226,10 @@ def note_scaled(
     if noted in _NOTED:
         return
     _NOTED[noted] = None
-    if changes and all(c.get("field") in _DERIVED for c in changes):
-        from pytest_simarena.backends.embedded import fastpath
-
-        fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds)
+    # Two keys of one root (trace/keys.py) say the traces differ in those values only: no proof walk.
+    edit = value_edit(sha, nsha)
+    if edit is not None or (changes and all(c.get("field") in _DERIVED for c in changes)):
+        fastpath.derive(trace, sha, nxt, nsha, ctx.prefix, ctx.step_seconds, edit=edit)
 
 
 # What note_scaled has handed the fast path already (a derived plan it forgot is planned afresh, alike).
@@ -317,8 +340,8 @@ def _act_on(
         status, message, changes, nxt, data, nsha = apply_step_action(trace, sha, action, ctx.safeguards)
     except SimArenaError as exc:
         raise StepError(f"step {step}: policy {ctx.policy.name!r} returned a bad action: {exc}") from exc
-    ctx.next_bytes = (nxt, data, nsha) if data is not None else None
-    if data is not None:
+    ctx.next_bytes = (nxt, data, nsha) if nxt is not trace else None
+    if nxt is not trace:
         note_scaled(ctx, trace, sha, changes, nxt, nsha)
     outcome = _NEW_OUTCOME(step, action.type, status, status == "blocked")
     try:
@@ -401,7 +424,9 @@ def run_episode(
     steps_to_solve: int | None = None
     error: str | None = None
     current = trace
+    data: bytes | None
     data, sha = trace_bytes(current)
+    shown: str | PendingSha = sha  # the record's trace_sha256 (``sha`` keys the memos: maybe a token)
     last_file: str | None = log.write_trace(0, data, sha) if log is not None else None
     started = time.perf_counter()
 
@@ -421,13 +446,15 @@ def run_episode(
                     solved_before_acting=hold_reached,
                     key=sha,
                     trace_file=file,
-                    trace_sha256=sha,
+                    trace_sha256=shown,  # type: ignore[arg-type]
                 )
             except StepError as exc:
                 error = str(exc)
                 if exc.observation is not None:
                     obs = exc.observation
-                    records.append(StepRecord(step, obs.time, obs, None, "error", error, (), 0.0, file, sha))
+                    records.append(
+                        StepRecord(step, obs.time, obs, None, "error", error, (), 0.0, file, shown)  # type: ignore[arg-type]
+                    )
                     if log is not None:
                         log.append_record(records[-1], seconds=time.perf_counter() - t0)
                 break
@@ -448,14 +475,21 @@ def run_episode(
                 break
             if nxt is not current:
                 known = ctx.next_bytes
-                if known is not None and known[0] is nxt and known[1] is not None:
+                if known is not None and known[0] is nxt:
                     data, sha = known[1], known[2]
                 else:
                     data, sha = trace_bytes(nxt)
                 current = nxt
+                shown = sha
+                if data is None:  # named by a token: its bytes and sha256 when read
+                    if log is not None:
+                        data, shown = trace_bytes(nxt)
+                    else:
+                        shown = PendingSha(nxt)
             if log is not None:
                 # The next trace is recorded even when unchanged, so every step has its entry.
-                last_file = log.write_trace(step + 1, data, sha)
+                assert data is not None and type(shown) is str
+                last_file = log.write_trace(step + 1, data, shown)
     finally:
         try:
             the_backend.run_hooks("post_stop")
@@ -519,20 +553,47 @@ def _settings_for(
         if isinstance(value, str):
             changes[name] = value
     memo: tuple[Any, ...] | None = None
+    unseeded: tuple[Any, ...] | None = None
     if settings is None and safeguards is None and cluster is None and policy_options is None:
         # Plain values only, each with its type (1, 1.0 and True are equal keys but not equal settings).
-        memo = tuple(sorted((k, type(v), v) for k, v in changes.items()))
-        if all(type(v) in _PLAIN_TYPES for _, _, v in memo):
-            memo += (policy is not None and not isinstance(policy, str),)
+        items = tuple(sorted((k, type(v), v) for k, v in changes.items()))
+        if all(type(v) in _PLAIN_TYPES for _, _, v in items):
+            flag = policy is not None and not isinstance(policy, str)
+            memo = (*items, flag)
             found = _SETTINGS.get(memo)
             if found is not None:
                 return found
-        else:
-            memo = None
+            if "seed" in changes:
+                # Episodes differ by their seed most of all: the rest is remembered without it.
+                unseeded = (*[item for item in items if item[0] != "seed"], flag, _UNSEEDED)
+                found = _SETTINGS.get(unseeded)
+                if found is not None:
+                    return _seeded(found, changes["seed"])
     built = _settings_with(settings, policy, safeguards, cluster, policy_options, changes)
     if memo is not None:
         _SETTINGS[memo] = built
+    if unseeded is not None:
+        _SETTINGS[unseeded] = built
     return built
+
+
+_UNSEEDED = "any seed"
+_SEED_ROW = settings_table.get("seed")
+_SETTINGS_SLOTS = tuple(f.name for f in dataclasses.fields(EpisodeSettings))
+
+
+def _seeded(settings: EpisodeSettings, seed: Any) -> EpisodeSettings:
+    """``settings.replace(seed=seed)`` checking the seed alone (every other field was checked, and a new
+    frozen dataclass sets its 16 fields one call each): ~3 us where the whole replace costs ~45 us."""
+    try:
+        checked = _SEED_ROW.check(seed)
+    except ValueError as exc:
+        raise settings_table.SettingError(f"{_SEED_ROW.name}={seed!r}: {exc}") from None
+    new = object.__new__(EpisodeSettings)
+    for name in _SETTINGS_SLOTS:
+        object.__setattr__(new, name, getattr(settings, name))
+    object.__setattr__(new, "seed", checked)
+    return new
 
 
 # Settings made from run_episode's keyword arguments alone (plain values), by those values and their

@@ -66,6 +66,50 @@ class StepRecord:
         }
 
 
+class PendingSha:
+    """The sha256 of a trace's msgpack bytes, made when first read: a step record's ``trace_sha256``
+    when the loop named the trace by a token (trace/keys.py) and nothing has read its bytes yet."""
+
+    __slots__ = ("_value", "trace")
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self._value: str | None = None
+
+    def value(self) -> str:
+        if self._value is None:
+            from pytest_simarena.trace.io import trace_bytes
+
+            self._value = trace_bytes(self.trace)[1]
+        return self._value
+
+
+class _ShaSlot:
+    """``StepRecord.trace_sha256``: the slot, read as the sha256 string when it holds a :class:`PendingSha`
+    (which it then replaces). Every reader (equality, hash, repr, pickle, ``replace``, the JSON forms)
+    reads through it, so a record with a pending sha256 is the record with the string."""
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, record: Any, owner: Any = None) -> Any:
+        if record is None:
+            return self
+        value = self.slot.__get__(record, owner)
+        if type(value) is PendingSha:
+            value = value.value()
+            self.slot.__set__(record, value)
+        return value
+
+    def __set__(self, record: Any, value: Any) -> None:
+        self.slot.__set__(record, value)
+
+    def __delete__(self, record: Any) -> None:
+        self.slot.__delete__(record)
+
+
+type.__setattr__(StepRecord, "trace_sha256", _ShaSlot(StepRecord.__dict__["trace_sha256"]))
+
 # StepRecord(*every field in its order), without the frozen __init__'s per-field cost (frozen.py).
 new_record = builder(StepRecord)
 

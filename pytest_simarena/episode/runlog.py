@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from pytest_simarena.errors import SimArenaError
-from pytest_simarena.trace.io import dumps, remove_stale_temp_files
-from pytest_simarena.trace.model import Trace
+from pytest_simarena.trace.io import remove_stale_temp_files
+from pytest_simarena.trace.io import trace_bytes as trace_bytes  # re-exported: callers import it from here
 
 from .jsonline import jsonl_line as jsonl_line  # re-exported: readers import it from here
 from .jsonline import step_line
@@ -69,12 +69,6 @@ _NAMES = tuple(f"step-{n:03d}.sktrace" for n in range(1000))
 def dumps_json(data: Any) -> str:
     """Stable JSON text: key order as built, two-space indent, trailing newline."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def trace_bytes(trace: Trace) -> tuple[bytes, str]:
-    """The trace's msgpack bytes and their sha256 (hex)."""
-    data = dumps(trace)
-    return data, hashlib.sha256(data).hexdigest()
 
 
 def default_run_dir(trace_label: str, policy: str, seed: int, *, root: str | Path = "runs") -> Path:

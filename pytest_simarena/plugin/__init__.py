@@ -31,6 +31,7 @@ from .hooks import (  # noqa: F401 - pytest finds hooks by name in this module
     pytest_collect_file,
     pytest_collection_finish,
     pytest_configure,
+    pytest_configure_node,
     pytest_generate_tests,
     pytest_report_from_serializable,
     pytest_report_header,

@@ -13,7 +13,7 @@ import pytest
 
 from . import settings as settings_mod
 from .state import STATE_KEY, SessionState, worker_id
-from .wire import PACKED, pack, unpack
+from .wire import BATCH, PACKED, HeldEvents, pack, receiver, unpack
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -41,7 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "simarena_scenario: a test collected from a simarena scenario file")
     resolved = settings_mod.resolve(config)
     config.stash[STATE_KEY] = SessionState(resolved, worker=worker_id(config))
-    if not hasattr(config, "workerinput"):
+    workerinput = getattr(config, "workerinput", None)
+    if isinstance(workerinput, dict) and workerinput.get(BATCH):
+        _hold_test_events(config)
+    if workerinput is None:
         # Only the controller (or a plain run) aggregates results and writes the reports.
         from .report import HtmlHooks, ResultsReporter
 
@@ -49,6 +52,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(reporter, "simarena-reporter")
         if config.pluginmanager.hasplugin("html"):
             config.pluginmanager.register(HtmlHooks(reporter), "simarena-html")
+
+
+def _hold_test_events(config: pytest.Config) -> None:
+    """In an xdist worker whose controller unpacks batches: a test's events go out as one message once
+    this process runs scenario cases (wire.py)."""
+    from .process import is_scenario_process
+
+    for plugin in config.pluginmanager.get_plugins():
+        send = getattr(plugin, "sendevent", None)
+        if type(plugin).__name__ == "WorkerInteractor" and callable(send):
+            plugin.sendevent = HeldEvents(send, lambda: is_scenario_process(config))
+            return
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # xdist's controller, before it starts a worker: offer batched test events and unpack them (wire.py).
+    node.workerinput[BATCH] = True
+    node.process_from_remote = receiver(node.process_from_remote)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

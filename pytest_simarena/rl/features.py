@@ -160,15 +160,36 @@ def _verdict_progress(obs: Observation, max_steps: int) -> tuple[float, float, f
 
 
 class _State:
-    """Features 0-23 of one workload state and its clipped vectors by :class:`Layout`."""
+    """Features 0-23 of one workload state and its clipped vectors by :class:`Layout`.
 
-    __slots__ = ("values", "vectors")
+    An env uses one layout: its vector is kept in two slots (a dict per state was a third of the memo's
+    size and one more object for the cyclic collector per state); other layouts' go to a dict made when
+    a second layout asks."""
+
+    __slots__ = ("layout", "others", "template", "values")
 
     def __init__(self, obs: Observation) -> None:
         # Features 7-17 are shared by every state of the same containers, nodes and target.
         shape = by_state(_SHAPES, obs, (obs.target,), _shape)
         self.values = (*_counts(obs), *shape, *_reasons(obs))
-        self.vectors: BoundedDict[Layout, np.ndarray[Any, np.dtype[np.float32]]] = BoundedDict(64)
+        self.layout: Layout | None = None
+        self.template: np.ndarray[Any, np.dtype[np.float32]] | None = None
+        self.others: BoundedDict[Layout, np.ndarray[Any, np.dtype[np.float32]]] | None = None
+
+    def template_of(self, layout: Layout) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """``layout``'s clipped vector of this state with the verdict and progress left at 0."""
+        if self.layout is layout:
+            assert self.template is not None
+            return self.template
+        if self.layout is None:
+            self.layout, self.template = layout, layout._template(self.values)
+            return self.template
+        if self.others is None:
+            self.others = BoundedDict(64)
+        template = self.others.get(layout)
+        if template is None:
+            template = self.others[layout] = layout._template(self.values)
+        return template
 
 
 # Features 0-23 by the workload state they read (a state seen before, as most random-action steps
@@ -231,9 +252,9 @@ class Layout:
     def vector(self, obs: Observation, max_steps: int) -> np.ndarray[Any, np.dtype[np.float32]]:
         """``np.clip(np.asarray([features[i] for i in indices], float32), low, high)``, a new array."""
         state = _state(obs)
-        template = state.vectors.get(self)
-        if template is None:
-            template = state.vectors[self] = self._template(state.values)
+        template = state.template
+        if template is None or state.layout is not self:
+            template = state.template_of(self)
         vector = template.copy()
         # Clipping before or after the float32 rounding gives the same float32 for a finite value (rounding
         # is monotone and keeps the bounds, which float32 holds exactly); the tail is never NaN.

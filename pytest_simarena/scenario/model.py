@@ -438,39 +438,52 @@ def expand(loaded: LoadedFile, ctx: Context) -> list[Scenario]:
         scenario_marks = [MarkSpec.parse(m) for m in merged.get("marks") or ()]
 
         cases: list[ScenarioCase] = []
+        # What every case of the scenario shares, and each policy's expectations and marks: the same for
+        # every trace (Expectations and MarkSpec are frozen), built once rather than per trace.
+        shared: Obj = {
+            "file": loaded.path,
+            "scenario": name,
+            "line": line,
+            "description": merged.get("description", ""),
+            "workload": merged.get("workload"),
+            "namespace": merged.get("namespace"),
+            "kind": merged.get("kind"),
+            "target": merged.get("target"),
+            "cluster": cluster,
+            "steps": merged.get("max_steps"),
+            "step_duration": merged.get("step_seconds"),
+            "reward": merged.get("reward"),
+            "hold": merged.get("hold"),
+            "mode": merged.get("mode"),
+            "command": command,
+            "budget": tuple(sorted((merged.get("budget") or {}).items())),
+            "requires": tuple(merged.get("requires") or ()),
+        }
+        per_policy = [
+            (
+                pname,
+                safe_id(pname),
+                Expectations.from_mapping(merge_expect(scenario_expect, entry.get("expect"))),
+                (*scenario_marks, *(MarkSpec.parse(m) for m in entry.get("marks") or ())),
+            )
+            for pname, entry in (policies if traces else ())
+        ]
         for trace in traces:
-            for pname, entry in policies:
-                expect = Expectations.from_mapping(merge_expect(scenario_expect, entry.get("expect")))
-                marks = (*scenario_marks, *(MarkSpec.parse(m) for m in entry.get("marks") or ()))
+            stem = trace_stem(trace)
+            for pname, policy_id, expect, marks in per_policy:
                 for seed in seeds:
-                    param = f"{trace_stem(trace)}-{safe_id(pname)}"
+                    param = f"{stem}-{policy_id}"
                     if len(seeds) > 1:
                         param += f"-seed{seed}"
                     cases.append(
                         ScenarioCase(
-                            file=loaded.path,
-                            scenario=name,
-                            line=line,
                             param_id=param,
                             trace=trace,
                             policy=pname,
                             seed=seed,
-                            description=merged.get("description", ""),
-                            workload=merged.get("workload"),
-                            namespace=merged.get("namespace"),
-                            kind=merged.get("kind"),
-                            target=merged.get("target"),
-                            cluster=cluster,
-                            steps=merged.get("max_steps"),
-                            step_duration=merged.get("step_seconds"),
-                            reward=merged.get("reward"),
-                            hold=merged.get("hold"),
                             expect=expect,
                             marks=marks,
-                            mode=merged.get("mode"),
-                            command=command,
-                            budget=tuple(sorted((merged.get("budget") or {}).items())),
-                            requires=tuple(merged.get("requires") or ()),
+                            **shared,
                         )
                     )
         ids: dict[str, None] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import os
 import re
@@ -372,6 +373,12 @@ def dumps(trace: Trace, *, fmt: Format = "msgpack", canonical: bool | None = Non
     if fmt == "json":
         return b"".join(_iter_json(trace, canonical))
     return b"".join(iter_msgpack(trace, canonical=canonical))
+
+
+def trace_bytes(trace: Trace) -> tuple[bytes, str]:
+    """The trace's msgpack bytes and their sha256 (hex): what names a trace's content."""
+    data = dumps(trace)
+    return data, hashlib.sha256(data).hexdigest()
 
 
 def _iter_json(trace: Trace, canonical: bool | None) -> Iterator[bytes]:

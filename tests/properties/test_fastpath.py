@@ -16,6 +16,7 @@ import marshal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ from pytest_simarena.policies.space import DISCRETE_ACTIONS
 from pytest_simarena.safeguards import DEFAULT_SAFEGUARDS
 from pytest_simarena.settings import ClusterSettings
 from pytest_simarena.strategies import traces as sim_traces
+from pytest_simarena.trace import keys
 from pytest_simarena.trace.generator import FAMILIES, generate_trace
 from pytest_simarena.trace.io import load_trace
 from pytest_simarena.trace.model import Trace
@@ -277,12 +279,8 @@ def test_derived_plan_is_the_plan(
     """fastpath.derive (the new trace of a scale or resources action planned from its parent's plan)
     gives exactly the plan _trace_plan computes from the new trace: every field, the virtual template
     byte for byte and every slot of the parsed template; it notes nothing for any other edit."""
-    clear_step_memos()
     prefix, seconds = "virtual", 120.0
-    trace = generate_trace(family, seed, index)
-    sha = trace_bytes(trace)[1]
-    fastpath._PLANS.put((sha, prefix, seconds), (fastpath._trace_plan(trace, prefix, seconds),))
-    workload = trace.workloads()[0]
+    trace, sha, workload = _planned(generate_trace(family, seed, index), prefix, seconds)
     for (kind, replicas), edit in zip(actions, other, strict=False):
         action = Action(
             kind, workload.name, namespace=workload.namespace, kind=workload.kind, replicas=replicas
@@ -304,6 +302,75 @@ def test_derived_plan_is_the_plan(
         else:
             fastpath._PLANS.put((nsha, prefix, seconds), (expected,))
         trace, sha = result.trace, nsha
+
+
+@SETTINGS
+@given(
+    family=st.sampled_from(sorted(FAMILIES)),
+    index=st.integers(0, 50),
+    seed=st.integers(0, 6),
+    kinds=st.lists(st.sampled_from([*DISCRETE_ACTIONS, "scale_up", "scale_down"]), min_size=1, max_size=10),
+)
+def test_trusted_derived_plan_is_the_plan(family: str, index: int, seed: int, kinds: list[str]) -> None:
+    """fastpath.derive without the proof walk (two keys of one root: keys.value_edit), also with the
+    template lent by a plan of the same resources, gives exactly the plan _trace_plan computes from the
+    real new trace, along random chains of actions."""
+    prefix, seconds = "virtual", 120.0
+    trace, sha, workload = _planned(generate_trace(family, seed, index), prefix, seconds)
+    for kind in kinds:
+        trace, sha, step = _derived_step(trace, sha, workload, kind, prefix, seconds)
+        if step:
+            event(step)
+
+
+@pytest.mark.parametrize("family", ["multi-container", "replicas-under", "cpu-far-over", "cpu-slightly-over"])
+def test_lent_templates_are_the_plans(family: str) -> None:
+    """A resources edit back to resources planned before with another spec.replicas borrows that plan's
+    template (fastpath._SIZED): the plan is still exactly _trace_plan's, container by container."""
+    prefix, seconds = "virtual", 120.0
+    steps = []
+    for index in range(6):
+        trace, sha, workload = _planned(generate_trace(family, 1, index), prefix, seconds)
+        chain = ["reduce_memory", "scale_up", "bump_memory", "reduce_memory", "reduce_cpu", "scale_down"]
+        for kind in [*chain, "bump_cpu", "reduce_cpu"]:
+            trace, sha, step = _derived_step(trace, sha, workload, kind, prefix, seconds)
+            steps.append(step)
+    assert "resized, lent" in steps
+
+
+def _derived_step(
+    trace: Trace, sha: str, workload: Any, kind: str, prefix: str, seconds: float
+) -> tuple[Trace, str, str]:
+    """One action through apply_step_action and its new trace's plan through fastpath.derive (trusting
+    two keys of one root), checked against _trace_plan: the new trace, its key and what derive did."""
+    action = Action(kind, workload.name, namespace=workload.namespace, kind=workload.kind)
+    _, _, _, nxt, _, nkey = apply_step_action(trace, sha, action, DEFAULT_SAFEGUARDS)
+    if nxt is trace:
+        return trace, sha, ""
+    edit = keys.value_edit(sha, nkey)
+    step = "walked" if edit is None else "trusted"
+    if fastpath._PLANS.get((nkey, prefix, seconds)) is not None:
+        step = "planned before"
+    elif edit is not None and edit[1][1:] != edit[2][1:]:
+        lent = (edit[0], prefix, seconds, edit[2][1:]) in fastpath._SIZED
+        step = "resized, lent" if lent else "resized, nothing lent"
+    if not fastpath.derive(trace, sha, nxt, nkey, prefix, seconds, edit=edit) and step != "planned before":
+        step = "not derived"
+    expected = fastpath._trace_plan(nxt, prefix, seconds)
+    found = fastpath._PLANS.get((nkey, prefix, seconds))
+    if found is None:
+        fastpath._PLANS.put((nkey, prefix, seconds), (expected,))
+    else:  # derived now, or earlier under the same key
+        _same_plan(found[0], expected)
+    return nxt, nkey, step
+
+
+def _planned(trace: Trace, prefix: str, seconds: float) -> tuple[Trace, str, Any]:
+    """Cold memos, ``trace`` planned under its sha256: (trace, sha256, its first workload)."""
+    clear_step_memos()
+    sha = trace_bytes(trace)[1]
+    fastpath._PLANS.put((sha, prefix, seconds), (fastpath._trace_plan(trace, prefix, seconds),))
+    return trace, sha, trace.workloads()[0]
 
 
 def _edited(trace: Trace, edit: str) -> Trace:

@@ -317,6 +317,15 @@ def test_settings_made_from_keywords_are_remembered_by_value_and_type() -> None:
         {"max_steps": 3.0, "seed": 2},
         {"seed": 2, "max_steps": 3},
         {"max_steps": 3, "seed": 2, "policy": "random"},
+        # Another seed of a call remembered without its seed (loop._seeded), valid or not.
+        {"max_steps": 3, "seed": 7},
+        {"seed": -5, "max_steps": 3},
+        {"max_steps": 3, "seed": 2**70},
+        {"max_steps": 3, "seed": True},
+        {"max_steps": 3, "seed": 2.0},
+        {"max_steps": 3, "seed": 2.5},
+        {"max_steps": 3, "seed": "3"},
+        {"max_steps": 3, "seed": None},
     ]
     for _ in range(2):  # the second round is served by the memo
         for overrides in calls:
@@ -341,8 +350,8 @@ def test_settings_made_from_keywords_are_remembered_by_value_and_type() -> None:
                 assert memoized == built, overrides
                 if not isinstance(built, str):
                     assert repr(memoized) == repr(built)  # 1 vs 1.0: equal, but not the same settings
-    assert (
-        len(loop._SETTINGS) == 7
-    )  # the valid kinds of call: 1.0, 1, (3, 2) each with and without "noop"; "random"
+    # The valid kinds of call: 1.0, 1, (3, 2) each with and without "noop"; "random"; and the two with a
+    # seed once more without it. Other seeds of (3, seed) are made from that one (_seeded), not stored.
+    assert len(loop._SETTINGS) == 10
     with pytest.raises(TypeError, match="unexpected keyword arguments"):
         loop._settings_for(None, None, None, None, None, None, None, {"max_step": 3})

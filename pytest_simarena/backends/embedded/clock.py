@@ -38,7 +38,8 @@ def _rfc3339(unix_seconds: int) -> str:
 class Clock:
     """Simulated seconds since the cluster started, a timer heap, and the run's single RNG."""
 
-    __slots__ = ("_heap", "_rfc_cache", "_seq", "epoch", "now", "rng")
+    # (__weakref__: the generator mark the fast path stands on ``rng`` refers back weakly, fastpath.RngMark)
+    __slots__ = ("__weakref__", "_heap", "_rfc_cache", "_seq", "epoch", "now", "rng")
 
     def __init__(self, *, seed: int = 0, epoch: int = DEFAULT_EPOCH) -> None:
         self.now = 0.0

@@ -15,6 +15,7 @@ import gc
 import hashlib
 import inspect
 import json
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,6 +116,64 @@ def _customized(cls: type[EmbeddedCluster]) -> bool:
     return found
 
 
+class _Wiring:
+    """What the cluster's components call back (a pod bound, changed or terminal, a preemption victim,
+    a namespace's pods), through a weak reference to the cluster.
+
+    Components holding bound methods of the cluster made every cluster cyclic garbage: one built per
+    episode, as users do, was freed only by the cyclic collector, with everything it held (a reused
+    cluster keeps each fast step's shadow replay). With this one weak edge a cluster is freed by reference
+    counting when its last user lets go. Copies and pickles carry the cluster (``__reduce__``): a copied
+    cluster's components call back the copy.
+    """
+
+    __slots__ = ("__weakref__", "_cluster")
+
+    def __init__(self, cluster: EmbeddedCluster) -> None:
+        self._cluster: Callable[[], EmbeddedCluster | None] = weakref.ref(cluster)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Wiring, (self._cluster(),))
+
+    def _live(self) -> EmbeddedCluster:
+        cluster = self._cluster()
+        if cluster is None:  # a component outlived its cluster (kept by a caller) and was driven on
+            raise SimArenaError("this EmbeddedCluster is gone (a component of it was used after it)")
+        return cluster
+
+    def on_bound(self, pod: Pod) -> None:
+        self._live()._on_bound(pod)
+
+    def preempted(self, victim: Pod) -> None:
+        self._live()._preempted(victim)
+
+    def on_pod_change(self, pod: Pod) -> None:
+        self._live()._on_pod_change(pod)
+
+    def on_pod_terminal(self, pod: Pod) -> None:
+        self._live()._on_pod_terminal(pod)
+
+    def run_duration(self, pod: Pod) -> float | None:
+        return self._live()._run_duration(pod)
+
+    def pods_in(self, namespace: str) -> Any:
+        return self._live().pods.get(namespace, {}).values()
+
+
+def _untie(scheduler: Scheduler) -> None:
+    """Drop a discarded scheduler's back-references from its nodes to their bucket and shape.
+
+    A node sits in a list of its shape's buckets and refers to that list and to the shape, which refers
+    to a node: cycles. Untied when the scheduler is discarded (the cluster freed, or an isolated
+    cluster's state rebuilt), the nodes and the rest are freed by reference counting with it instead of
+    waiting for the cyclic collector. (A node is only read for its name afterwards: a fast step's shadow
+    replay and the fast path's per-scheduler index keep some.)
+    """
+    for node in scheduler.nodes.values():
+        node.bucket = None
+        node.shape = None
+
+
 # Guard against a controller bug turning into an endless loop within one simulated instant.
 MAX_RECONCILE_ROUNDS = 10_000
 
@@ -153,26 +212,32 @@ class EmbeddedCluster:
         self.facts = (type(self), self.spec, seed, self._lifecycle)
         self._hooks: dict[str, list[Hook]] = {stage: [] for stage in HOOK_STAGES}
         self._closed = False
+        self._wiring = _Wiring(self)
         self._build_state()
         self._state_key: tuple[str, int, str] | None = None  # see _memo_state
 
     def _build_state(self) -> None:
         """The pristine seeded cluster: clock, RNG, nodes, empty object store (hooks are kept)."""
+        old = self.__dict__.get("scheduler")
+        if old is not None:
+            _untie(old)
         self.clock = Clock(seed=self.seed)
         self.recorder = EventRecorder(self.clock)
-        self.scheduler = Scheduler(self.clock, self.recorder, self._on_bound, self.spec.kubernetes_version)
-        self.scheduler.evict = self._preempted
+        # The components call back through a mediator with a weak edge to this cluster (see _Wiring).
+        wiring = self._wiring
+        self.scheduler = Scheduler(self.clock, self.recorder, wiring.on_bound, self.spec.kubernetes_version)
+        self.scheduler.evict = wiring.preempted
         self.priorities = PriorityClasses()
         self.kubelet = Kubelet(
             self.clock,
             self.recorder,
             self._lifecycle,
-            on_change=self._on_pod_change,
-            on_terminal=self._on_pod_terminal,
-            run_duration=self._run_duration,
+            on_change=wiring.on_pod_change,
+            on_terminal=wiring.on_pod_terminal,
+            run_duration=wiring.run_duration,
         )
         self.pods: dict[str, dict[str, Pod]] = {}
-        self.admission = Admission(self.clock, lambda ns: self.pods.get(ns, {}).values())
+        self.admission = Admission(self.clock, wiring.pods_in)
         self.workloads: dict[tuple[str, str, str], Workload] = {}
         self.replays: dict[str, Replay] = {}
         self._replay_of_root: dict[tuple[str, ...], Replay] = {}
@@ -202,6 +267,11 @@ class EmbeddedCluster:
             # generator's; anything else that reaches for the generator puts the real one back (RngMark).
             mark: Any = RngMark(clock, rng, state, 0)  # (stands in for the Random)
             clock.rng = mark
+
+    def __del__(self) -> None:
+        scheduler = self.__dict__.get("scheduler")
+        if scheduler is not None:
+            _untie(scheduler)
 
     # -- ClusterBackend ------------------------------------------------------------------------------
     def preflight(self) -> list[PreflightCheck]:

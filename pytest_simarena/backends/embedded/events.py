@@ -9,7 +9,7 @@ also becomes one line of the cluster's deterministic ``event_log``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -17,10 +17,45 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 
-class Batch(Protocol):
-    """Log lines kept unformatted until the log is read (:meth:`EventRecorder.add_batch`)."""
+# A fast step's log lines as plain values, formatted when the log is read (EventRecorder.add_step_lines):
+# (time, namespace, Deployment, ReplicaSet, replicas scaled to, pod names in creation order, per pod the
+# index of its node or None, per pod its FailedScheduling text, the node names by index).
+StepLines = tuple[
+    float,
+    str,
+    str,
+    str,
+    int,
+    tuple[str, ...],
+    tuple[int | None, ...],
+    tuple[str | None, ...],
+    tuple[str, ...],
+]
 
-    def lines(self) -> list[str]: ...
+
+def step_lines(entry: StepLines) -> list[str]:
+    """A fast step's lines as the engine logs them: ScalingReplicaSet, one SuccessfulCreate per pod, then
+    per pod Scheduled or FailedScheduling."""
+    now, ns, name, rs, replicas, pods, nodes, failures, names = entry
+    out = []
+    if replicas:
+        out.append(
+            log_line(
+                now, "Normal", "ScalingReplicaSet", "Deployment", ns, name, scaled_message(rs, 0, replicas)
+            )
+        )
+    out.extend(
+        log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
+        for pod in pods
+    )
+    for pod, index, failure in zip(pods, nodes, failures, strict=True):
+        if index is None:
+            out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
+        else:
+            out.append(
+                log_line(now, "Normal", "Scheduled", "Pod", ns, pod, scheduled_message(ns, pod, names[index]))
+            )
+    return out
 
 
 class Involved:
@@ -178,9 +213,37 @@ def log_line(now: float, type_: str, reason: str, kind: str, namespace: str, nam
 # The event log keeps the last MAX_LOG_LINES lines: a cluster reused for 100,000 steps must not grow
 # without bound. When the log is read past the limit, the oldest lines go (``dropped_lines`` counts them).
 MAX_LOG_LINES = 50_000
-# Unread entries are formatted into the log once this many pile up, so the kept lines and the unformatted
-# entries together stay near MAX_LOG_LINES (the formatting is the same work, done earlier).
+# Entries are formatted only when the log is read; once the kept lines and the unformatted entries hold
+# MAX_LOG_LINES + PENDING_LIMIT lines, the oldest are dropped (unformatted: a long run nobody reads, a gym
+# env on one cluster, formats nothing) down to MAX_LOG_LINES, the lines any later read could still show.
 PENDING_LIMIT = MAX_LOG_LINES // 10
+
+# An occurrence as the log keeps it until read: (time, type, reason, kind, namespace, name, message), plain
+# values (the cyclic collector stops tracking it); a note is (time, text); a fast step's, StepLines.
+Entry = tuple[float, str, str, str, str, str, str] | tuple[float, str] | StepLines
+
+
+def _entry_lines(entry: Entry) -> int:
+    """How many log lines ``entry`` makes."""
+    if len(entry) == 9:
+        step = cast("StepLines", entry)
+        return (1 if step[4] else 0) + 2 * len(step[5])
+    return 1
+
+
+def _entry_text(entry: Entry) -> list[str]:
+    """The log lines of ``entry``."""
+    size = len(entry)
+    if size == 7:
+        now, type_, reason, kind, namespace, name, message = cast(
+            "tuple[float, str, str, str, str, str, str]", entry
+        )
+        return [log_line(now, type_, reason, kind, namespace, name, message)]
+    if size == 2:
+        when, text = cast("tuple[float, str]", entry)
+        return [f"{when:.3f} {text}"]
+    return step_lines(cast("StepLines", entry))
+
 
 # The Event note limit: longer messages are cut and end in " ..." (kubernetes.md §1.3, [mem] 1024).
 MAX_MESSAGE = 1024
@@ -206,9 +269,9 @@ class EventRecorder:
         self._by_namespace: dict[str, list[Event]] = {}
         self._lines: list[str] = []
         # Log entries are formatted when the log is read: most runs never read it.
-        self._pending: list[tuple[float, str, str, Involved, str] | tuple[float, str] | tuple[Batch]] = []
+        self._pending: list[Entry] = []
         self.dropped_lines = 0
-        # Lines the pending batches hold beyond one each (the formatting bound counts lines, not entries).
+        # Lines the pending entries hold beyond one each (the bound counts lines, not entries).
         self._batched = 0
         # The lines of a replay computed by the fast path: produced by the engine when first read.
         self._deferred: Callable[[], list[str]] | None = None
@@ -222,15 +285,7 @@ class EventRecorder:
         if self._pending:
             lines = self._lines
             for entry in self._pending:
-                size = len(entry)
-                if size == 5:
-                    now, type_, reason, inv, message = cast("tuple[float, str, str, Involved, str]", entry)
-                    lines.append(log_line(now, type_, reason, inv.kind, inv.namespace, inv.name, message))
-                elif size == 2:
-                    when, text = cast("tuple[float, str]", entry)
-                    lines.append(f"{when:.3f} {text}")
-                else:  # a batch (a fast step's lines), formatted by itself
-                    lines.extend(cast("tuple[Batch]", entry)[0].lines())
+                lines.extend(_entry_text(entry))
             self._pending.clear()
             self._batched = 0
             if len(lines) > MAX_LOG_LINES:
@@ -246,19 +301,45 @@ class EventRecorder:
         self._batched = 0
         self._deferred = None
 
-    def extend(self, entries: list[tuple[float, str, str, Involved, str]]) -> None:
-        """Log occurrences recorded elsewhere (a fast replay's), as :meth:`record` logs them."""
-        self._pending.extend(entries)
-        if len(self._pending) > PENDING_LIMIT:
-            _ = self.log
+    def add_step_lines(self, entry: StepLines) -> None:
+        """Log a fast step's occurrences (:data:`StepLines`), formatted as :meth:`record` would have logged
+        them when the log is read. Plain values only: the cyclic collector stops tracking the entry at its
+        first passes, so the steps' entries a reused cluster keeps unread are not walked by every full
+        collection (an object per step held there was)."""
+        self._pending.append(entry)
+        self._batched += (1 if entry[4] else 0) + 2 * len(entry[5]) - 1
+        self._bound()
 
-    def add_batch(self, batch: Batch, size: int) -> None:
-        """Log a batch of ``size`` occurrences recorded elsewhere (a fast step's): ``batch.lines()`` gives
-        them, as :meth:`record` would have logged them, when the log is read."""
-        self._pending.append((batch,))
-        self._batched += size - 1
-        if len(self._pending) + self._batched > PENDING_LIMIT:
-            _ = self.log
+    def _bound(self) -> None:
+        """Drop the oldest lines down to MAX_LOG_LINES once the kept and unformatted lines exceed it by
+        PENDING_LIMIT: kept lines first, then whole unformatted entries (never formatted); an entry only
+        partly beyond is formatted and its last lines kept. A later read shows what it would have."""
+        pending = self._pending
+        excess = len(self._lines) + len(pending) + self._batched - MAX_LOG_LINES
+        if excess <= PENDING_LIMIT:
+            return
+        if self._deferred is not None:
+            _ = self.log  # (the deferred lines come first: made, then trimmed as a read trims them)
+            return
+        lines = self._lines
+        cut = min(excess, len(lines))
+        del lines[:cut]
+        excess -= cut
+        self.dropped_lines += cut
+        gone = 0
+        while excess > 0:
+            entry = pending[gone]
+            gone += 1
+            size = _entry_lines(entry)
+            self._batched -= size - 1
+            if size <= excess:
+                excess -= size
+                self.dropped_lines += size
+            else:  # partly beyond: its last lines are the oldest kept ones
+                lines.extend(_entry_text(entry)[excess:])
+                self.dropped_lines += excess
+                excess = 0
+        del pending[:gone]
 
     def defer_log(self, lines: Callable[[], list[str]]) -> None:
         """Start the log with what ``lines()`` returns, called when the log is first read."""
@@ -294,9 +375,8 @@ class EventRecorder:
         else:
             event.count += 1
             event.last = now
-        self._pending.append((now, type_, reason, involved, message))
-        if len(self._pending) > PENDING_LIMIT:
-            _ = self.log  # format (and trim) what piled up unread
+        self._pending.append((now, type_, reason, involved.kind, involved.namespace, involved.name, message))
+        self._bound()
         return event
 
     def record_series(
@@ -328,16 +408,14 @@ class EventRecorder:
         else:
             event.seen += 1
             event.seen_last = now
-        self._pending.append((now, type_, reason, involved, message))
-        if len(self._pending) > PENDING_LIMIT:
-            _ = self.log
+        self._pending.append((now, type_, reason, involved.kind, involved.namespace, involved.name, message))
+        self._bound()
         return event
 
     def note(self, line: str) -> None:
         """Add a non-event line to the log (e.g. an object the API would have rejected)."""
         self._pending.append((self._clock.now, line))
-        if len(self._pending) > PENDING_LIMIT:
-            _ = self.log
+        self._bound()
 
     def events_in(self, namespaces: list[str]) -> list[Event]:
         """Events of the given namespaces, in recording order per namespace."""

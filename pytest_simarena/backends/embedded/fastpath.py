@@ -26,6 +26,7 @@ import json
 import math
 import operator
 import random
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -46,7 +47,6 @@ from .controllers import (
     spec_count,
     template_hash,
 )
-from .events import created_pod_message, log_line, scaled_message, scheduled_message
 from .memo import LRU, REPLAYS, LazySnapshot, Parts
 from .pods import InvalidObject, shared_template
 from .replay import trace_origin
@@ -213,16 +213,19 @@ class FullReplay:
         return list(self.run()[1])
 
 
-# Fast outcomes by memo key (they are tiny): repeats skip even the whitelist checks.
-_OUTCOMES: LRU[FastOutcome] = LRU(4096)
+# Fast outcomes by memo key (they are tiny): repeats skip even the whitelist checks. (A plain bounded
+# dict: a hit is one C lookup, where the LRU moved the entry on every read.)
+_OUTCOMES: BoundedDict[Any, FastOutcome] = BoundedDict(4096)
 
 
 def clear() -> None:
     _OUTCOMES.clear()
     _PLANS.clear()
+    _SIZED.clear()
     _SITUATIONS.clear()
     _VIEWS.clear()
     _INDEXES.clear()
+    _VERDICTS.clear()
 
 
 def fast_replay(
@@ -237,19 +240,17 @@ def fast_replay(
             outcome = None  # the engine reports it as it always did
         if outcome is None:
             return None
-        _OUTCOMES.put(memo_key, outcome)
+        _OUTCOMES[memo_key] = outcome
     full = FullReplay(cluster, trace, prefix, seconds, memo_key)
     cluster.recorder.defer_log(full.log)
     return FastSnapshot(float(seconds), prefix, fast=outcome, memo_key=memo_key, full=full)
 
 
 class ShadowReplay:
-    """A reused cluster's fast step, kept for what may be read of it later, in one object (a step makes
-    one): its event-log lines, a batch of the recorder's formatted only when the log is read
-    (ScalingReplicaSet, one SuccessfulCreate per pod, then per pod Scheduled or FailedScheduling, as the
-    engine logs them); and its snapshot, the full engine's replay on a fresh cluster of the same spec and
-    seed put in the state the live one had before the step (clock, epoch, generator, event count, node
-    order, pod sequence numbers); nothing else of earlier runs is left."""
+    """A reused cluster's fast step, kept for its snapshot if it is read later (a step makes one): the
+    full engine's replay on a fresh cluster of the same spec and seed put in the state the live one had
+    before the step (clock, epoch, generator, event count, node order, pod sequence numbers); nothing else
+    of earlier runs is left. (Its event-log lines go to the recorder as plain values: add_step_lines.)"""
 
     __slots__ = (
         "_done",
@@ -258,9 +259,6 @@ class ShadowReplay:
         "keys",
         "nodes",
         "now",
-        "placed",
-        "plan",
-        "pods",
         "prefix",
         "rng",
         "seconds",
@@ -269,8 +267,6 @@ class ShadowReplay:
         "trace",
         "used",
     )
-    pods: list[str]  # set once the step has drawn them, with ``placed``
-    placed: _Placed
 
     def __init__(
         self,
@@ -279,12 +275,11 @@ class ShadowReplay:
         prefix: str,
         seconds: float,
         rng: tuple[tuple[Any, ...], int],
-        plan: _Plan,
         start: tuple[tuple[Any, tuple[int, ...]], ...],
         nodes: list[Any],
     ) -> None:
         self.facts = cluster.facts  # (its class, spec, seed, lifecycle): what a fresh cluster is built from
-        self.trace, self.prefix, self.seconds, self.plan = trace, prefix, seconds, plan
+        self.trace, self.prefix, self.seconds = trace, prefix, seconds
         clock = cluster.clock
         self.now, self.epoch, self.used = clock.now, clock.epoch, cluster._used
         self.rng = rng  # the generator's state before the step: a noted state and the words drawn since
@@ -293,28 +288,6 @@ class ShadowReplay:
         self.nodes = nodes
         self.seq = dict(cluster._seq)
         self._done: ClusterSnapshot | None = None
-
-    def lines(self) -> list[str]:
-        """The step's event-log lines."""
-        now, plan = self.now, self.plan
-        ns = plan.namespace
-        out = []
-        if plan.replicas:
-            message = scaled_message(plan.rs_name, 0, plan.replicas)
-            out.append(log_line(now, "Normal", "ScalingReplicaSet", "Deployment", ns, plan.name, message))
-        rs = plan.rs_name
-        out.extend(
-            log_line(now, "Normal", "SuccessfulCreate", "ReplicaSet", ns, rs, created_pod_message(pod))
-            for pod in self.pods
-        )
-        placed, nodes = self.placed, self.nodes
-        for pod, index, failure in zip(self.pods, placed.nodes, placed.messages, strict=True):
-            if index is None:
-                out.append(log_line(now, "Warning", "FailedScheduling", "Pod", ns, pod, failure or ""))
-            else:
-                assigned = scheduled_message(ns, pod, nodes[index].name)
-                out.append(log_line(now, "Normal", "Scheduled", "Pod", ns, pod, assigned))
-        return out
 
     def snapshot(self) -> ClusterSnapshot:
         if self._done is None:
@@ -356,24 +329,33 @@ class RngMark:
     many). Anything else that reaches for the generator between fast steps finds this stand-in first: it
     puts the real generator back on the clock and hands over what was asked for, and the next fast step
     notes a new state. (Only the fast path draws while the mark stands, so the count is exact.)
+
+    The mark refers to its clock weakly: the clock holds the mark, and a strong edge back would make every
+    clock (so every cluster built per episode) cyclic garbage. Copies and pickles carry the clock
+    (``__reduce__``): a copied mark is a mark on the copied clock and generator.
     """
 
     __slots__ = ("clock", "real", "state", "words")
 
     def __init__(self, clock: Any, real: random.Random, state: tuple[Any, ...], words: int) -> None:
-        self.clock = clock
+        self.clock = weakref.ref(clock)
         self.real = real
         self.state = state
         self.words = words
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RngMark, (self.clock(), self.real, self.state, self.words))
+
     def __getattr__(self, name: str) -> Any:
         # Reached only for what the slots do not hold. A special name (copy and pickle ask for
         # __deepcopy__, __setstate__...) or a slot not set yet (a copy being built) is no draw: an
-        # AttributeError as for any object, and a copied mark is a mark on the copied generator.
+        # AttributeError as for any object.
         if name.startswith("__") or name in RngMark.__slots__:
             raise AttributeError(name)
         real = self.real
-        self.clock.rng = real
+        clock = self.clock()
+        if clock is not None:
+            clock.rng = real
         return getattr(real, name)
 
 
@@ -499,14 +481,13 @@ def fast_step(
         mark = (real.getstate(), 0)
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    index, shown = _node_index(scheduler, nodes)
+    index, shown, names = _node_index(scheduler, nodes)
     start = _start(plan.shape, index)
-    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, plan, start, nodes)
+    shadow = ShadowReplay(cluster, trace, prefix, seconds, mark, start, nodes)
     cluster.adopt_epoch(trace)
     cluster._pristine = False
     clock.rng = real
     pods, placed, words = _run(plan, real, scheduler, nodes, index, start)
-    shadow.pods, shadow.placed = pods, placed
     if COUNTING:
         if standing is not None:
             standing.words = mark[1] + words
@@ -515,7 +496,20 @@ def fast_step(
             clock.rng = RngMark(clock, real, mark[0], mark[1] + words)
     # What the replay leaves behind once cleaned up: its log lines, the scheduler's node order (pods
     # bound in creation order, released in the same order by the cleanup), the pod sequence numbers.
-    cluster.recorder.add_batch(shadow, (1 if plan.replicas else 0) + 2 * len(pods))
+    # (The lines as plain values, not the shadow: see EventRecorder.add_step_lines.)
+    cluster.recorder.add_step_lines(
+        (
+            shadow.now,
+            plan.namespace,
+            plan.name,
+            plan.rs_name,
+            plan.replicas,
+            tuple(pods),
+            placed.nodes,
+            placed.messages,
+            names,
+        )
+    )
     # The buckets as Scheduler._place leaves them after binding the pods and releasing them again.
     buckets = plan.shape.buckets
     buckets.clear()
@@ -698,7 +692,16 @@ def _plan(
     return plan
 
 
-def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, seconds: float) -> bool:
+def derive(
+    parent: Trace,
+    parent_key: str,
+    trace: Trace,
+    key: str,
+    prefix: str,
+    seconds: float,
+    *,
+    edit: tuple[str, tuple[Any, ...], tuple[Any, ...]] | None = None,
+) -> bool:
     """Plan ``trace`` (sha256 ``key``) from the memoized plan of ``parent`` (sha256 ``parent_key``) when
     the two differ only in the Deployment's spec.replicas and its containers' resources (a scale or a
     resources action): names stand, the count is checked again, and a resources edit swaps the new
@@ -707,28 +710,47 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
     field and the objects byte for byte (``marshal``, order kept) with those values left out; anything
     else is left to :func:`_trace_plan`. Like every memo keyed by sha256 here, it trusts that a key names
     its trace's bytes (traces are values; the parent plan's template shares parts with its trace). True
-    when a plan was noted."""
+    when a plan was noted.
+
+    ``edit``: (the root's sha256, the parent's values, the trace's values) at the places
+    ``actions.edit_values`` reads, when the two keys name one root's content with those values
+    (trace/keys.py, the direct action route): then the traces differ only there by construction and the
+    walk is skipped, and a plan of the same root with the same resources (another replicas) lends its
+    template (``tests/properties/test_fastpath.py`` checks such plans against ``_trace_plan``)."""
     found = _PLANS.get((parent_key, prefix, seconds))
     if found is None or found[0] is None or _PLANS.get((key, prefix, seconds)) is not None:
         return False
     base = found[0]
     if trace.events is parent.events or len(trace.events) != 1 or len(parent.events) != 1:
         return False
-    for name in _TRACE_FIELDS:
-        if getattr(trace, name) != getattr(parent, name):
+    resized: bool | None
+    sized: tuple[str, str, float, tuple[Any, ...]] | None = None
+    if edit is not None:
+        obj = trace.events[0]["applied_objs"][0]
+        resized = edit[1][1:] != edit[2][1:]  # (the values after spec.replicas are the resources)
+        sized = (edit[0], prefix, seconds, edit[2][1:])
+        if (edit[0], prefix, seconds, edit[1][1:]) not in _SIZED:  # (the parent's resources: its plan's)
+            _SIZED[(edit[0], prefix, seconds, edit[1][1:])] = base
+        if resized:
+            lent = _SIZED.get(sized)
+            if lent is not None:  # the template of the root with these resources, planned before
+                base, resized = lent, False
+    else:
+        for name in _TRACE_FIELDS:
+            if getattr(trace, name) != getattr(parent, name):
+                return False
+        event, parent_event = trace.events[0], parent.events[0]
+        if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
             return False
-    event, parent_event = trace.events[0], parent.events[0]
-    if {**event, "applied_objs": None} != {**parent_event, "applied_objs": None}:
-        return False
-    applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
-    if not isinstance(applied, list) or not isinstance(parent_applied, list):
-        return False
-    if len(applied) != 1 or len(parent_applied) != 1:
-        return False
-    obj = applied[0]
-    resized = _same_but_edits(obj, parent_applied[0])
-    if resized is None:
-        return False
+        applied, parent_applied = event.get("applied_objs"), parent_event.get("applied_objs")
+        if not isinstance(applied, list) or not isinstance(parent_applied, list):
+            return False
+        if len(applied) != 1 or len(parent_applied) != 1:
+            return False
+        obj = applied[0]
+        resized = _same_but_edits(obj, parent_applied[0])
+        if resized is None:
+            return False
     try:
         replicas = _replicas(obj)
     except (SimArenaError, TypeError, ValueError, AttributeError, KeyError):
@@ -752,8 +774,16 @@ def derive(parent: Trace, parent_key: str, trace: Trace, key: str, prefix: str, 
             base.original_namespace,
             (base.tmpl, base.pieces or None),
         )
+    if sized is not None and plan is not None:
+        _SIZED[sized] = plan
     _PLANS.put((key, prefix, seconds), (plan,))
     return True
+
+
+# A plan by (root sha256, prefix, seconds, the resources values): its template, parse, pod-template hash
+# and requests are those of every trace of that root with those resources (trace/keys.py), whatever its
+# spec.replicas (random episodes meet ~3 traces per resources: 273 resized plans, 88 resources).
+_SIZED: BoundedDict[tuple[str, str, float, tuple[Any, ...]], _Plan] = BoundedDict(4096)
 
 
 # Trace fields a plan reads besides its events (notes and action_added are the action path's own).
@@ -1029,11 +1059,11 @@ def _run(
     return pods, placed, words + used
 
 
-@dataclass(frozen=True, slots=True)
-class _Placed:
+class _Placed(NamedTuple):
     """What a step's scheduling decided: per pod (creation order) the node index it was bound to, or None
     with its FailedScheduling text; pods per node; and the shape's buckets once the cleanup has released
-    every pod again, as (state, node indices) in the scheduler's order."""
+    every pod again, as (state, node indices) in the scheduler's order. (A NamedTuple, built in C by
+    ``tuple.__new__``: a frozen dataclass sets its seven fields one call each, per new situation.)"""
 
     nodes: tuple[int | None, ...]
     messages: tuple[str | None, ...]
@@ -1060,12 +1090,12 @@ class _Situation:
 _SITUATIONS: BoundedDict[tuple[Any, ...], _Situation] = BoundedDict(4096)
 # Per scheduler (by its node map, kept alive here): the node objects in order, their positions and what
 # the node views read of them (names and allocatable).
-_INDEXES: BoundedDict[int, tuple[Any, list[Any], dict[Any, int], str]] = BoundedDict(64)
+_INDEXES: BoundedDict[int, tuple[Any, list[Any], dict[Any, int], str, tuple[str, ...]]] = BoundedDict(64)
 
 
-def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
-    """``{node: position}`` of ``nodes`` (the scheduler's, in its order; a Node hashes by identity) and
-    their (name, cpu, memory, pods) allocatable as text, remembered per scheduler."""
+def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str, tuple[str, ...]]:
+    """``{node: position}`` of ``nodes`` (the scheduler's, in its order; a Node hashes by identity),
+    their (name, cpu, memory, pods) allocatable as text and their names, remembered per scheduler."""
     found = _INDEXES.get(id(scheduler.nodes))
     if (
         found is not None
@@ -1073,13 +1103,14 @@ def _node_index(scheduler: Any, nodes: list[Any]) -> tuple[dict[Any, int], str]:
         and len(found[1]) == len(nodes)
         and all(map(operator.is_, found[1], nodes))
     ):
-        return found[2], found[3]
+        return found[2], found[3], found[4]
     index = {node: i for i, node in enumerate(nodes)}
     # As a string: it keys the node views (_outcome), and a str keeps its hash (a tuple of tuples is
     # hashed again on every step).
     shown = repr([(node.name, node.alloc_cpu, node.alloc_mem, node.alloc_pods) for node in nodes])
-    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown)
-    return index, shown
+    names = tuple([node.name for node in nodes])
+    _INDEXES[id(scheduler.nodes)] = (scheduler.nodes, list(nodes), index, shown, names)
+    return index, shown, names
 
 
 def _start(shape: Any, index: dict[Any, int]) -> tuple[tuple[Any, tuple[int, ...]], ...]:
@@ -1182,6 +1213,7 @@ def _decide(
         for i in indices:
             state_of[i] = state
     verdicts: dict[tuple[int, int, int, int, int], Any] = {}
+    sized = (shape.alloc_cpu, shape.alloc_mem, shape.alloc_pods, tmpl.cpu, tmpl.mem, tmpl.nz_cpu, tmpl.nz_mem)
     chosen: list[int | None] = []
     messages: list[str | None] = []
     failure: str | None = None
@@ -1211,7 +1243,11 @@ def _decide(
         for state, bucket in buckets.items():
             verdict = verdicts.get(state)
             if verdict is None:
-                verdict = verdicts[state] = _verdict(shape, state, tmpl)
+                known = (sized, state)
+                verdict = _VERDICTS.get(known)
+                if verdict is None:
+                    verdict = _VERDICTS[known] = _verdict(shape, state, tmpl)
+                verdicts[state] = verdict
             if isinstance(verdict, tuple):
                 for reason in verdict:
                     reasons[reason] = reasons.get(reason, 0) + len(bucket)
@@ -1269,7 +1305,16 @@ def _decide(
             )
     released = tuple((state, tuple(indices)) for state, indices in buckets.items())
     flags = tuple(index is not None for index in chosen)
-    return _Placed(tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
+    return _NEW_PLACED(
+        _Placed, (tuple(chosen), tuple(messages), tuple(placed), released, flags, failure, sum(placed))
+    )
+
+
+_NEW_PLACED: Callable[[type[_Placed], tuple[Any, ...]], _Placed] = tuple.__new__
+# Verdicts by (the shape's allocatable, a pod's requests, a node state): _verdict is a pure function of
+# them, and a pod's requests meet the same few states in situation after situation (one per replicas
+# count and node order).
+_VERDICTS: BoundedDict[tuple[Any, ...], int | tuple[str, ...]] = BoundedDict(4096)
 
 
 # Node views by (the nodes, a pod's requests, pods per node): the same few placements recur.
@@ -1326,7 +1371,7 @@ def _compute(
     rng.setstate(cluster.pristine_rng)
     scheduler = cluster.scheduler
     nodes = list(scheduler.nodes.values())
-    index, shown = _node_index(scheduler, nodes)
+    index, shown, _ = _node_index(scheduler, nodes)
     pods, placed, _ = _run(plan, rng, scheduler, nodes, index)
     return _outcome(plan, pods, placed, nodes, shown)
 
