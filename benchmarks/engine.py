@@ -7,6 +7,13 @@ quota-bound, limitrange-bound, probe-lag, oom-ramp) replay every step on the ful
 and a digest of every case's HTML block (the same digest before and after = not one verdict changed).
 
     .venv/bin/python benchmarks/engine.py [--repeat 3] [--files multi,oom] [--profile out.prof]
+    .venv/bin/python benchmarks/engine.py --phases [--files all]   # where a case's CPU goes, per file
+
+``--phases`` splits each case's CPU (every replay file by default) into its set-up (trace, cluster,
+settings: run_case outside the episode), the steps the fast path computed, the steps the engine replayed
+(start, 120 simulated seconds, the snapshot; fast_step's refusal included), the observations, the
+actions, the expectations and the HTML block, with the collector set as in a scenario process (young
+threshold 10,000, the heap frozen before the cases, plugin/process.py).
 
 Side by side with main: ``PYTHONPATH=/tmp/main-tree .venv/bin/python benchmarks/engine.py`` runs this
 script on main's package (a ``git archive main`` in /tmp/main-tree), in alternation with this branch.
@@ -32,6 +39,7 @@ ENGINE_FILES = (
     "oom-ramp",
 )
 GOAL_MS = 0.8  # per case, the share of a replay test at 3x the floor (docs/speed.md, round 4)
+REPLAY_FILES = ("canonical", "cpu", "memory", "replicas", *ENGINE_FILES)  # scenarios/ but agents.yaml
 
 
 def _cases(names: list[str]) -> dict[str, list[Any]]:
@@ -86,13 +94,124 @@ def _run(cases: list[Any]) -> tuple[float, str, bool]:
     return cpu, digest.hexdigest()[:12], passed
 
 
+class _Phases:
+    """CPU seconds per phase of the cases run while it is entered (functions wrapped, then put back)."""
+
+    def __init__(self) -> None:
+        from pytest_simarena.backends.embedded import cluster
+        from pytest_simarena.episode import loop
+        from pytest_simarena.scenario import run
+
+        self.cpu: dict[str, float] = {}
+        self.fast_steps = 0
+        self.steps = 0
+        self._targets = (
+            (run, "run_case", "case"),
+            (loop, "run_episode", "episode"),
+            (cluster.EmbeddedCluster, "run_trace", "replay"),
+            (cluster, "fast_step", "fast"),
+            (loop, "_observation", "observation"),
+            (loop, "apply_step_action", "action"),
+            (run, "check", "expectations"),
+        )
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> _Phases:
+        for owner, name, label in self._targets:
+            original = getattr(owner, name)
+            self._saved.append((owner, name, original))
+            setattr(owner, name, self._timed(original, label))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    def _timed(self, fn: Any, label: str) -> Any:
+        cpu = self.cpu
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.process_time()
+            try:
+                out = fn(*args, **kwargs)
+            finally:
+                cpu[label] = cpu.get(label, 0.0) + time.process_time() - t0
+            if label == "fast":
+                self.fast_steps += out is not None
+            elif label == "replay":
+                self.steps += 1
+            return out
+
+        return timed
+
+    def row(self, cases: int, html: float) -> str:
+        """Milliseconds per case: exclusive parts that add up to the whole."""
+        c = self.cpu.get
+        parts = {
+            "set-up": c("case", 0) - c("episode", 0) - c("expectations", 0),
+            "fast steps": c("fast", 0),
+            "engine steps": c("replay", 0) - c("fast", 0),
+            "observations": c("observation", 0),
+            "actions": c("action", 0),
+            "rest of the loop": c("episode", 0) - c("replay", 0) - c("observation", 0) - c("action", 0),
+            "expectations": c("expectations", 0),
+            "html block": html,
+        }
+        total = sum(parts.values())
+        cells = " ".join(f"{1000 * v / cases:6.2f}" for v in parts.values())
+        return f"{cells} | {1000 * total / cases:6.2f}  {self.fast_steps}/{self.steps - self.fast_steps}"
+
+
+PHASES_HEAD = "set-up   fast engine   obs.  action  loop  expect.  html | total  steps fast/engine"
+
+
+def _phases(by_file: dict[str, list[Any]]) -> int:
+    import gc
+
+    from pytest_simarena.episode.loop import clear_step_memos
+    from pytest_simarena.report.html import episode_html
+    from pytest_simarena.scenario import run
+    from pytest_simarena.scenario.run import ClusterPool, RunConfig
+
+    # As a scenario process runs them (plugin/process.py): a young generation of 10,000, and the heap
+    # alive before the cases frozen.
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    gc.collect()
+    gc.freeze()
+    print("CPU ms per case, one cold pass per file (step memos cleared)")
+    print(f"{'file':20} {'cases':>5}  {PHASES_HEAD}")
+    totals, count = [0.0, 0], 0
+    for name, cases in by_file.items():
+        clear_step_memos()
+        pool, config = ClusterPool(), RunConfig()
+        html = 0.0
+        with _Phases() as phases:
+            for i, case in enumerate(cases):
+                outcome = run.run_case(case, pool=pool, config=config, prefix=f"bench-{i}")
+                t0 = time.process_time()
+                episode_html(outcome)
+                html += time.process_time() - t0
+        print(f"{name:20} {len(cases):>5}  {phases.row(len(cases), html)}")
+        totals[0] += phases.cpu.get("case", 0.0) + html
+        count += len(cases)
+    print(f"{'all':20} {count:>5}  {1000 * totals[0] / count:.2f} ms per case, {totals[0]:.2f} s")
+    gc.unfreeze()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--files", default=",".join(ENGINE_FILES), help="scenario files (no .yaml)")
     parser.add_argument("--profile", help="write a cProfile of one pass over every file here")
+    parser.add_argument("--phases", action="store_true", help="where each file's case CPU goes")
     args = parser.parse_args(argv)
+    if args.phases and args.files == ",".join(ENGINE_FILES):
+        args.files = ",".join(REPLAY_FILES)
     by_file = _cases([f for f in args.files.split(",") if f])
+    if args.phases:
+        return _phases(by_file)
     if args.profile:
         profile = cProfile.Profile()
         profile.runcall(lambda: [_run(cases) for cases in by_file.values()])

@@ -12,10 +12,14 @@ Runs, in subprocesses, side by side and best of ``--repeat``:
 - the bash kubectl agent cases alone, each kubectl run counted (a shim on PATH) and set against the CPU
   of ``kubectl version --client`` (starting the program, no request);
 
-and splits the suite's CPU against the 3x budget: start-up + collection, the kubectl agent cases, the
-cyclic garbage collector (``gc.callbacks`` in each process, via ``cpu_probe``), the replay tests.
+The suite/floor ratios are taken per round, each floor run right before the suites it is set against
+(the host's speed drifts within minutes), and printed as the median of the rounds with their range;
+beside the whole suite's ratio it prints the same with the agent programs' CPU left out (kubectl and
+bash, the code the live agent cases test, counted as the -n 0 process's children).
 
-and prints wall seconds and CPU seconds (user + sys of the whole process tree: steadier on a shared
+It splits the suite's CPU against the 3x budget: start-up + collection, the kubectl agent cases, the
+cyclic garbage collector (``gc.callbacks`` in each process, via ``cpu_probe``), the replay tests; and
+prints wall seconds and CPU seconds (user + sys of the whole process tree: steadier on a shared
 machine), the load average beside each run, with each goal and the anchor the issue measured before this
 work. Each process's own CPU time is recorded by ``benchmarks/cpu_probe.py`` (a pytest plugin): the -n 2
 speed-up is also estimated from CPU times (the busiest worker plus start-up), which do not depend on what
@@ -131,7 +135,11 @@ def _pytest(cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str,
 def _best(
     runs: int, cwd: Path, *args: str, pyc: bool | None = True, env_extra: dict[str, str] | None = None
 ) -> Run:
-    results = [_pytest(cwd, *args, pyc=pyc, env_extra=env_extra) for _ in range(runs)]
+    return _lowest([_pytest(cwd, *args, pyc=pyc, env_extra=env_extra) for _ in range(runs)])
+
+
+def _lowest(results: list[Run]) -> Run:
+    """Each figure's lowest over ``results`` (the steadiest on a shared machine)."""
     low = [min(r[i] for r in results) for i in range(4)]
     return Run(
         low[0],
@@ -141,7 +149,8 @@ def _best(
         max(r.load for r in results),
         min(r.exits for r in results),
         min(r.gc for r in results),
-        min(r.programs for r in results),
+        # The programs' CPU of the cheapest run, so that its cpu minus its programs is one run's own part.
+        min(results, key=lambda r: r.cpu).programs,
     )
 
 
@@ -234,8 +243,8 @@ def _project_addopts() -> list[str]:
     return shlex.split(addopts) if isinstance(addopts, str) else list(addopts)
 
 
-def _floor(out: Path, n: int, runs: int) -> Run:
-    """n trivial parametrized tests with the same HTML report and plugins, -n 0."""
+def _floor(out: Path, n: int) -> tuple[Path, tuple[str, ...]]:
+    """Where and how to run n trivial parametrized tests with the same HTML report and plugins, -n 0."""
     folder = out / f"floor{n}"
     folder.mkdir()
     (folder / "test_floor.py").write_text(
@@ -247,7 +256,32 @@ def _floor(out: Path, n: int, runs: int) -> Run:
     # would otherwise import all of hypothesis (~0.1 s); the floor's trivial tests are no scenario
     # cases, so it goes without the plugin altogether rather than pay what the suite does not.
     no_hypothesis = ("-p", "no:hypothesispytest")
-    return _best(runs, folder, *_project_addopts(), *no_hypothesis, "-n", "0", *html)
+    return folder, (*_project_addopts(), *no_hypothesis, "-n", "0", *html)
+
+
+class Round(NamedTuple):
+    """One interleaved round of the ratio's runs: each floor right before the suite it is set against."""
+
+    floor: Run
+    floor_replay: Run
+    suite_html: Run
+    replay_html: Run
+
+
+def _ratios(rounds: list[Round]) -> dict[str, list[float]]:
+    """Per round: the suite's CPU over its floor's, whole, without agents.yaml, without the agent programs."""
+    return {
+        "whole": [r.suite_html.cpu / r.floor.cpu for r in rounds],
+        "replay": [r.replay_html.cpu / r.floor_replay.cpu for r in rounds],
+        "own": [(r.suite_html.cpu - r.suite_html.programs) / r.floor.cpu for r in rounds],
+    }
+
+
+def _spread(values: list[float]) -> str:
+    """``4.10x`` for one value, else the median with the range of the rounds."""
+    if len(values) == 1:
+        return f"{values[0]:.2f}x"
+    return f"{statistics.median(values):.2f}x (rounds {min(values):.2f}-{max(values):.2f}x)"
 
 
 def _html_block_cost() -> tuple[float, float, int]:
@@ -306,10 +340,28 @@ def main(argv: list[str] | None = None) -> int:
         html = ("--self-contained-html",)
         # Warm-up: writes the bytecode caches of everything a run imports (outside the figures).
         _pytest(ROOT, f"{args.scenarios}/canonical.yaml", "-n", "0", f"--html={out}/warm.html", *html)
-        floor = _floor(out, n, repeat)
-        floor_replay = _floor(out, n_replay, repeat) if n_replay != n else floor
-        suite_html = _best(repeat, ROOT, args.scenarios, "-n", "0", f"--html={out}/suite.html", *html)
-        replay_html = _best(repeat, ROOT, args.scenarios, *live, "-n", "0", f"--html={out}/r.html", *html)
+        # The ratios' runs interleaved, each floor just before its suite: the host's speed drifts by
+        # 10-40 % within minutes, and a floor measured minutes apart from its suite carries that drift.
+        floor_at, floor_replay_at = _floor(out, n), _floor(out, n_replay) if n_replay != n else None
+        rounds = []
+        for _ in range(repeat):
+            floor_run = _pytest(floor_at[0], *floor_at[1])
+            floor_replay_run = (
+                _pytest(floor_replay_at[0], *floor_replay_at[1]) if floor_replay_at else floor_run
+            )
+            rounds.append(
+                Round(
+                    floor_run,
+                    floor_replay_run,
+                    _pytest(ROOT, args.scenarios, "-n", "0", f"--html={out}/suite.html", *html),
+                    _pytest(ROOT, args.scenarios, *live, "-n", "0", f"--html={out}/r.html", *html),
+                )
+            )
+        floor, floor_replay = _lowest([r.floor for r in rounds]), _lowest([r.floor_replay for r in rounds])
+        suite_html, replay_html = (
+            _lowest([r.suite_html for r in rounds]),
+            _lowest([r.replay_html for r in rounds]),
+        )
         serial = _best(repeat, ROOT, args.scenarios, "-n", "0")
         parallel = {d: _best(repeat, ROOT, args.scenarios, "-n", args.workers, "--dist", d) for d in dists}
         # What every extra xdist worker pays again before running a test: start-up and collection.
@@ -347,17 +399,26 @@ def main(argv: list[str] | None = None) -> int:
         )
     row("start-up + collection only", collect, "(paid again by each xdist worker)")
     row("the bash kubectl agent cases, -n 0", kubectl, "(cpu includes kubectl and bash)", count=4)
-    print("figures (goal | anchor before this work)")
-    for label, suite, base, count in (
-        ("suite+html / floor+html (-n 0)", suite_html, floor, n),
-        (f"  without {LIVE_FILE}", replay_html, floor_replay, n_replay),
+    print(f"figures (goal | anchor before this work); cpu ratios per round, {repeat} interleaved round(s)")
+    ratios = _ratios(rounds)
+    for label, key, suite, base, count in (
+        ("suite+html / floor+html (-n 0)", "whole", suite_html, floor, n),
+        (f"  without {LIVE_FILE}", "replay", replay_html, floor_replay, n_replay),
     ):
-        ratio, ratio_cpu = suite.wall / base.wall, suite.cpu / base.cpu
+        ratio_cpu = statistics.median(ratios[key])
         ok = "MET" if ratio_cpu <= GOAL_HTML_RATIO else "NOT MET"
         print(
-            f"  {label:<34}{ratio_cpu:6.2f}x cpu ({ratio:.2f}x wall)  "
+            f"  {label:<34}{_spread(ratios[key])} cpu ({suite.wall / base.wall:.2f}x wall, best runs)  "
             f"goal <= {GOAL_HTML_RATIO:g}x | anchor {ANCHOR_HTML_RATIO:g}x  {ok} ({count} tests)"
         )
+    # The agent programs under test (kubectl, bash: what agents.yaml's command agents run) are the code
+    # being tested, not the suite's machinery: the same ratio with their CPU left out, clearly apart.
+    ok = "MET" if statistics.median(ratios["own"]) <= GOAL_HTML_RATIO else "NOT MET"
+    print(
+        f"  {'  without the agent programs':<34}{_spread(ratios['own'])} cpu (the whole suite minus the "
+        f"CPU of kubectl and bash, the agent programs under test: {suite_html.programs:.2f} s in the best "
+        f"run)  goal <= {GOAL_HTML_RATIO:g}x  {ok} ({n} tests)"
+    )
     report_share_cpu = (suite_html.cpu - serial.cpu) / floor.cpu
     print(
         f"    of which the report itself    {report_share_cpu:6.2f}x floor cpu "

@@ -500,6 +500,25 @@ def _kind(gvk: str) -> str:
     return kind
 
 
+def _trace_parts(
+    trace: Trace, workload: WorkloadRef, trace_key: str | None
+) -> tuple[int, tuple[ContainerView, ...]]:
+    """(desired replicas, container views) of ``workload`` in ``trace``, remembered by the trace's sha256
+    when the caller has it (every step of an episode reads them, most from the same few traces)."""
+    global _LAST_TRACE_PARTS
+    last = _LAST_TRACE_PARTS
+    if trace_key is not None and last[1] is workload and last[0] == trace_key:
+        return last[2]
+    found = _TRACE_PARTS.get((trace_key, workload)) if trace_key is not None else None
+    if found is None:
+        found = (desired_replicas(trace, workload), container_views(trace, workload))
+        if trace_key is not None:
+            _TRACE_PARTS[(trace_key, workload)] = found
+    if trace_key is not None:
+        _LAST_TRACE_PARTS = (trace_key, workload, found)
+    return found
+
+
 def _fast_observation(
     snapshot: ClusterSnapshot,
     fast: Any,
@@ -517,19 +536,7 @@ def _fast_observation(
         _, found = workload_view(snapshot, workload.kind, workload.namespace, workload.name)
         return _workload_events(snapshot, workload, [p for p in found if isinstance(p, dict)])
 
-    global _LAST_TRACE_PARTS
-    last = _LAST_TRACE_PARTS
-    if trace_key is not None and last[1] is workload and last[0] == trace_key:
-        parts = last[2]
-    else:
-        found = _TRACE_PARTS.get((trace_key, workload)) if trace_key is not None else None
-        if found is None:
-            found = (desired_replicas(trace, workload), container_views(trace, workload))
-            if trace_key is not None:
-                _TRACE_PARTS[(trace_key, workload)] = found
-        if trace_key is not None:
-            _LAST_TRACE_PARTS = (trace_key, workload, found)
-        parts = found
+    parts = _trace_parts(trace, workload, trace_key)
     bound, total = fast.bound, fast.total
     # Every field in its order (the builder's fast path; a step builds one).
     return _NEW(
@@ -595,13 +602,14 @@ def build_observation(
         }
     pods = [p for p in found if isinstance(p, dict)]  # the snapshot's own dicts, as workload_pods gives
     events = _workload_events(snapshot, workload, pods)
+    desired, containers = _trace_parts(trace, workload, trace_key)
     return Observation(
         step=step,
         time=float(snapshot.time),
         workload=workload,
         target=target,
-        desired=desired_replicas(trace, workload),
-        containers=container_views(trace, workload),
+        desired=desired,
+        containers=containers,
         failed_scheduling=_latest_message(events, "FailedScheduling"),
         oom=_oom_message(pods),
         backoff=_backoff_message(pods, events),

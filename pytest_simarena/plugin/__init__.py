@@ -29,6 +29,7 @@ from .hooks import (  # noqa: F401 - pytest finds hooks by name in this module
     pytest_addhooks,
     pytest_addoption,
     pytest_collect_file,
+    pytest_collection_finish,
     pytest_configure,
     pytest_configure_node,
     pytest_generate_tests,

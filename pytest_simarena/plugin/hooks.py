@@ -30,6 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from .process import unfreeze_after
+
+    unfreeze_after(config)  # first: its cleanup must be registered before pytest's (process.py)
     config.addinivalue_line(
         "markers",
         "simarena(traces, policies, **options): run each trace x policy episode and pass it to the test "
@@ -84,6 +87,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from .process import freeze_collected
+
+    freeze_collected(session.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -37,14 +37,20 @@ def _step_texts(result: EpisodeResult) -> list[str]:
 def _message_texts(result: EpisodeResult) -> list[str]:
     """The part of :func:`_step_texts` an observation carries as fields (its failed-scheduling, OOM and
     back-off messages). Reading ``obs.events`` of a fast-path step makes the engine replay the step to
-    build its snapshot; these fields need no replay."""
-    return [
-        m
-        for record in result.steps
-        if (obs := record.observation) is not None
-        for m in (obs.failed_scheduling, obs.oom, obs.backoff)
-        if m
-    ]
+    build its snapshot; these fields need no replay.
+
+    ``failed_scheduling`` is the message of the observation's latest FailedScheduling event (one of its
+    events: episode/observation.py; the fast path's equals the engine's, tests/properties/test_fastpath.py),
+    so that event's own line, ``FailedScheduling: <message>``, is one of the step's texts too."""
+    texts: list[str] = []
+    for record in result.steps:
+        obs = record.observation
+        if obs is None:
+            continue
+        if obs.failed_scheduling:
+            texts.append(f"FailedScheduling: {obs.failed_scheduling}")
+        texts += [m for m in (obs.failed_scheduling, obs.oom, obs.backoff) if m]
+    return texts
 
 
 def _blocked_count(result: EpisodeResult) -> int:

@@ -110,24 +110,58 @@ def test_a_session_without_scenarios_keeps_the_thresholds(pytester: pytest.Pytes
 WORKER_CONFTEST = """\
 import gc, os
 
-def pytest_configure(config):
+def _write(config, what, value):
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
-    path = os.path.join(str(config.rootpath), f"frozen-{worker}.txt")
-    # Cleanups run after every pytest_unconfigure: what pytest's own cleanup then sees.
-    config.add_cleanup(lambda: open(path, "w").write(str(gc.get_freeze_count() > 0)))
+    with open(os.path.join(str(config.rootpath), f"{what}-{worker}.txt"), "w") as out:
+        out.write(str(value))
+
+def pytest_configure(config):
+    # Registered before the plugin's cleanup and pytest's, so it runs after both (last in, first out).
+    config.add_cleanup(lambda: _write(config, "frozen-after", gc.get_freeze_count() > 0))
+
+def pytest_sessionstart(session):
+    # Registered after every configure, so it runs first: what pytest's own cleanup then sees.
+    config = session.config
+    config.add_cleanup(lambda: _write(config, "frozen", gc.get_freeze_count() > 0))
+
+def pytest_runtest_setup(item):
+    _write(item.config, "frozen-during", gc.get_freeze_count() > 0)
 """
 
 
-def test_an_xdist_worker_freezes_its_heap_at_unconfigure(
-    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_a_scenario_process_freezes_its_heap_for_the_session_and_pytests_cleanup(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str, workers: str
 ) -> None:
     pytester.makeconftest(WORKER_CONFTEST)
     (scenario_dir / "suite.yaml").write_text(SUITE)
-    assert pytester.runpytest_subprocess("-q", "-n", "1", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
-    assert (pytester.path / "frozen-gw0.txt").read_text() == "True"
-    assert (pytester.path / "frozen-main.txt").read_text() == "False"  # the controller: only at exit
-    assert pytester.runpytest_subprocess("-q", "-n", "0", trace_dirs_arg, "-p", "no:cacheprovider").ret == 0
-    assert (pytester.path / "frozen-main.txt").read_text() == "False"
+    args = ("-q", "-n", workers, trace_dirs_arg, "-p", "no:cacheprovider")
+    assert pytester.runpytest_subprocess(*args).ret == 0
+    runner = "main" if workers == "0" else "gw0"
+
+    def read(what: str, who: str) -> str:
+        return (pytester.path / f"{what}-{who}.txt").read_text()
+
+    # What collection left alive is frozen while the cases run (full collections skip it).
+    assert read("frozen-during", runner) == "True"
+    # At pytest's cleanup (its collections looking for unraisable exceptions) the heap is frozen, in the
+    # process that ran the cases and in an xdist controller; after it, everything is collectable again.
+    assert read("frozen", runner) == "True" and read("frozen", "main") == "True"
+    assert read("frozen-after", runner) == "False" and read("frozen-after", "main") == "False"
+
+
+def test_an_in_process_run_inside_a_frozen_process_leaves_the_freeze_alone(
+    pytester: pytest.Pytester, scenario_dir: Path, trace_dirs_arg: str
+) -> None:
+    (scenario_dir / "suite.yaml").write_text(SUITE)
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert pytester.runpytest("-q", "-n", "0", trace_dirs_arg).ret == 0
+        # Nothing more frozen, nothing unfrozen (frozen objects freed by reference counting leave it).
+        assert 0 < gc.get_freeze_count() <= before
+    finally:
+        gc.unfreeze()
 
 
 GIVEN_TEST = """\

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_simarena.episode.results import EpisodeResult
 from pytest_simarena.policies.registry import BUILTIN_POLICIES
-from pytest_simarena.scenario.expectations import check
+from pytest_simarena.scenario.expectations import _message_texts, _step_texts, check
 from pytest_simarena.scenario.model import (
     Context,
     Expectations,
@@ -86,13 +86,13 @@ def test_seeds_and_names_are_stable() -> None:
     assert len(name) <= 40 and name.startswith("sa-gw12-")
 
 
-def _result(trace: str, policy: str) -> EpisodeResult:
+def _result(trace: str, policy: str, folder: Path = TRACE_DIRS[0]) -> EpisodeResult:
     case = ScenarioCase(
         file=Path("lib.yaml"),
         scenario="s",
         line=1,
         param_id=f"{trace}-{policy}",
-        trace=TRACE_DIRS[0] / f"{trace}.sktrace",
+        trace=folder / f"{trace}.sktrace",
         policy=policy,
     )
     outcome = run_case(case, pool=ClusterPool(), config=RunConfig(steps=3), prefix="lib")
@@ -189,8 +189,8 @@ def test_docs_example_runs(pytester: pytest.Pytester) -> None:
 
 def test_events_present_reads_events_only_when_the_messages_lack_a_text() -> None:
     # noop on a fast-path trace: each observation's events are made by replaying the step in the engine
-    # when first read; "Insufficient cpu" is in the failed-scheduling message, "FailedScheduling" only in
-    # the events (a reason), "Preempted" nowhere.
+    # when first read; "Insufficient cpu" is in the failed-scheduling message, "FailedScheduling" is the
+    # reason of the event that message comes from, "Preempted" nowhere.
     result = _result("slightly-bad-cpu", "noop")
 
     def events_read() -> bool:
@@ -199,11 +199,31 @@ def test_events_present_reads_events_only_when_the_messages_lack_a_text() -> Non
 
     assert not events_read()
     assert check(Expectations.from_mapping({"events": {"present": ["Insufficient cpu"]}}), result) == []
+    assert check(Expectations.from_mapping({"events": {"present": ["FailedScheduling"]}}), result) == []
     assert not events_read()
     wanted = {"events": {"present": ["Insufficient cpu", "FailedScheduling", "Preempted"]}}
     got = check(Expectations.from_mapping(wanted), result)
     assert got == ["expect.events.present: no event contains 'Preempted'"]
     assert events_read()
+
+
+@pytest.mark.parametrize(
+    ("trace", "policy", "folder"),
+    [
+        ("slightly-bad-cpu", "noop", TRACE_DIRS[0]),  # the fast path: pending pods
+        ("very-bad-memory", "always_bump_memory", TRACE_DIRS[0]),
+        ("mixed", "heuristic", TRACE_DIRS[0]),
+        ("multi-deployment-039", "noop", TRACE_DIRS[1]),  # the engine: pending pods, several Deployments
+        ("multi-container-008", "noop", TRACE_DIRS[1]),  # the engine: a sidecar killed for memory
+        ("priority-preemption-002", "noop", TRACE_DIRS[2]),  # the engine: preemption
+    ],
+)
+def test_the_message_texts_are_step_texts(trace: str, policy: str, folder: Path) -> None:
+    # events.present looks in these first and reads the events only for a text they lack: each must be
+    # one of the episode's event texts, or the verdict could differ from reading every event.
+    result = _result(trace, policy, folder)
+    messages, texts = _message_texts(result), _step_texts(result)
+    assert messages and set(messages) <= set(texts)
 
 
 def test_scenario_files_parse_after_yaml_is_imported_again(tmp_path: Path) -> None:
