@@ -46,7 +46,7 @@ from pytest_simarena.trace.keys import edited_key, origin, value_edit
 from pytest_simarena.trace.model import Trace, WorkloadRef
 
 from .frozen import builder
-from .observation import HistoryEntry, Observation, build_observation, restamp
+from .observation import HistoryEntry, Observation, build_observation, clear_trace_parts, restamp
 from .results import EpisodeResult, PendingSha, StepRecord, new_record
 from .runlog import RunLog, trace_bytes, trace_file_name
 from .target import default_target, intended_cluster, resolve_workload
@@ -147,6 +147,7 @@ def clear_step_memos() -> None:
     REPLAYS.clear()
     fastpath.clear()
     _OBSERVATIONS.clear()
+    clear_trace_parts()
     _ACTIONS.clear()
     _NEXT.clear()
     _CHANGES.clear()

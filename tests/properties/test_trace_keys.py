@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from pytest_simarena import actions
 from pytest_simarena.actions import RESOURCE_ACTIONS, Action, apply_action, edit_values
+from pytest_simarena.episode import observation
 from pytest_simarena.episode.loop import apply_step_action, clear_step_memos, run_episode
 from pytest_simarena.episode.results import PendingSha, StepRecord
 from pytest_simarena.episode.runlog import trace_bytes
@@ -99,7 +100,8 @@ class _Checked:
     same status, message, changes, bytes, action_added and notes (also when the direct route's answer
     was remembered from another trace: actions.apply_action_known); every key stands for one byte
     string, a sha256 key is the sha256 of its bytes, a direct edit differs from its parent only at the
-    places edit_values reads, and a token's trace is its root with its values written in."""
+    places edit_values reads, a token's trace is its root with its values written in, and the observation's
+    parts remembered by the key are the trace's."""
 
     def __init__(self, trace: Trace) -> None:
         clear_step_memos()
@@ -153,6 +155,13 @@ class _Checked:
             if new_bytes is not None:
                 assert new_bytes == real
         assert self.seen.setdefault(nkey, real) == real
+        # The observation's trace parts, remembered by the key (views by its root and resources values).
+        for workload in nxt.workloads():
+            expected = (
+                observation.desired_replicas(nxt, workload),
+                observation.container_views(nxt, workload),
+            )
+            assert observation._trace_parts(nxt, workload, nkey) == expected
         self.trace, self.sha = nxt, nkey
 
     def report(self) -> None:
