@@ -307,7 +307,7 @@ class EventRecorder:
         first passes, so the steps' entries a reused cluster keeps unread are not walked by every full
         collection (an object per step held there was)."""
         self._pending.append(entry)
-        self._batched += (1 if entry[4] else 0) + 2 * len(entry[5]) - 1
+        self._batched += _entry_lines(entry) - 1
         self._bound()
 
     def _bound(self) -> None:
